@@ -1,0 +1,173 @@
+"""Email address parsing and formatting: RFC 5322 syntax, IDNA domains, EAI detection.
+
+Addresses are parsed with the standard library's modern header parser (the
+one behind ``email.policy.default``), and anything it flags as invalid is an
+:exc:`AnymailInvalidAddress`: a misquoted display name such as
+``Widgets, Inc. <w@example.com>`` must not silently become two recipients.
+
+Non-ASCII domains are converted to their ASCII ("xn--") form with IDNA 2008
+and the UTS #46 mapping, which every ESP accepts. A non-ASCII *local part*
+(EAI, RFC 6531) cannot be converted; :attr:`EmailAddress.is_eai` lets a
+backend refuse it when its ESP cannot deliver such mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email import errors as email_errors
+from email.headerregistry import Address
+from email.policy import default as default_policy
+from functools import lru_cache
+from typing import Any
+
+import idna
+from django.utils.encoding import force_str
+
+from .exceptions import AnymailInvalidAddress
+
+# Parser defects that are harmless in practice (e.g. "J. Smith <j@x.com>" has an
+# obsolete-syntax period in its display name); anything else means "invalid".
+_TOLERATED_DEFECTS = (
+    email_errors.ObsoleteHeaderDefect,
+    email_errors.NonASCIILocalPartDefect,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAddress:
+    """A single parsed email address.
+
+    ``domain`` is always ASCII (IDNA-encoded when the input was not);
+    ``username`` is the local part exactly as given (it may be non-ASCII: EAI).
+    """
+
+    display_name: str
+    username: str
+    domain: str
+
+    @property
+    def addr_spec(self) -> str:
+        """The bare address, "user@example.com" (local part quoted if it must be)."""
+        return Address(username=self.username, domain=self.domain).addr_spec
+
+    @property
+    def address(self) -> str:
+        """The address with its display name, formatted for an email header.
+
+        Display names that need it are quoted ('"Widgets, Inc." <w@example.com>');
+        non-ASCII display names are left as Unicode text (ESPs' JSON APIs expect that).
+        """
+        return self.format()
+
+    @property
+    def is_eai(self) -> bool:
+        """True if the local part is non-ASCII (needs SMTPUTF8 to deliver)."""
+        return not self.username.isascii()
+
+    def format(self, use_rfc2047: bool = False) -> str:
+        """Format as a header value; with ``use_rfc2047``, encode a non-ASCII display name."""
+        if not self.display_name:
+            return self.addr_spec
+        if use_rfc2047 and not self.display_name.isascii():
+            from email.header import Header
+
+            encoded = Header(self.display_name, "utf-8").encode()
+            return f"{encoded} <{self.addr_spec}>"
+        return str(Address(self.display_name, self.username, self.domain))
+
+    def __str__(self) -> str:
+        return self.address
+
+
+def idna_encode_domain(domain: str, source: str = "") -> str:
+    """The ASCII form of a domain (IDNA 2008 with UTS #46 mapping)."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as err:
+        raise AnymailInvalidAddress(
+            f"Invalid email address domain {domain!r}{_from(source)}: {err}. "
+            "Check the address for typos."
+        ) from None
+
+
+def _from(source: str) -> str:
+    return f" parsed from {source!r}" if source else ""
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[EmailAddress, ...]:
+    """Parse one header-style address list string (cached: senders repeat a lot)."""
+    if "\r" in text or "\n" in text:
+        raise AnymailInvalidAddress(
+            f"Invalid email address {text!r}: line breaks are not allowed in addresses."
+        )
+    try:
+        header = default_policy.header_factory("To", text)
+    except (email_errors.HeaderParseError, IndexError, ValueError) as err:
+        raise AnymailInvalidAddress(f"Invalid email address {text!r}: {err}.") from None
+    invalid = [d for d in header.defects if not isinstance(d, _TOLERATED_DEFECTS)]
+    results = []
+    for parsed in header.addresses:
+        if not parsed.username or not parsed.domain or invalid:
+            hint = ""
+            if "," in text or "(" in text:
+                hint = (
+                    " If a display name contains a comma or parentheses, put it in "
+                    "double quotes: '\"Widgets, Inc.\" <widgets@example.com>'."
+                )
+            shown = parsed.addr_spec if parsed.addr_spec not in ("", "@") else text
+            raise AnymailInvalidAddress(
+                f"Invalid email address {shown!r} parsed from {text!r}.{hint}"
+            )
+        domain = idna_encode_domain(parsed.domain, text)
+        results.append(EmailAddress(parsed.display_name, parsed.username, domain))
+    if invalid:  # a defect that left no address behind, e.g. trailing junk
+        raise AnymailInvalidAddress(f"Invalid email address {text!r}: {invalid[0]}.")
+    return tuple(results)
+
+
+def parse_address_list(address_list: Any, field: str | None = None) -> list[EmailAddress]:
+    """Parse addresses into a list of :class:`EmailAddress`.
+
+    ``address_list`` may be a single string (which may hold several
+    comma-separated addresses), a lazy string, an :class:`EmailAddress`,
+    or an iterable of any of those. Empty items are skipped. ``field`` names
+    the message attribute for error messages ("to", "from_email" ...).
+    """
+    if address_list is None:
+        return []
+    if isinstance(address_list, EmailAddress):
+        return [address_list]
+    if isinstance(address_list, str) or not isinstance(address_list, Iterable):
+        address_list = [address_list]
+    results: list[EmailAddress] = []
+    for item in address_list:
+        if isinstance(item, EmailAddress):
+            results.append(item)
+            continue
+        if item is None:
+            continue
+        text = force_str(item).strip()
+        if not text:
+            continue
+        try:
+            results.extend(_parse(text))
+        except AnymailInvalidAddress as err:
+            if field:
+                raise AnymailInvalidAddress(f"{err} (in {field})") from None
+            raise
+    return results
+
+
+def parse_single_address(address: Any, field: str | None = None) -> EmailAddress:
+    """Parse exactly one address; anything else is an :exc:`AnymailInvalidAddress`."""
+    parsed = parse_address_list(address, field=field)
+    where = f" in {field}" if field else ""
+    if len(parsed) != 1:
+        raise AnymailInvalidAddress(
+            f"Expected a single email address{where}, found {len(parsed)}: {address!r}."
+        )
+    return parsed[0]

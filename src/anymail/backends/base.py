@@ -1,0 +1,691 @@
+"""The send pipeline shared by every Anymail backend.
+
+``AnymailBaseBackend.send_messages()`` runs each message through:
+
+1. the ``pre_send`` signal (``AnymailCancelSend`` skips the message silently);
+2. ``build_message_payload()``: a :class:`BasePayload` normalizes the Django
+   message plus Anymail attributes, merged with the send defaults, checks them
+   against the payload's declared :class:`Capabilities`, and calls one
+   ``set_<feature>()`` hook per feature present;
+3. ``post_to_esp()`` and ``parse_recipient_status()`` (ESP specific);
+4. ``message.anymail_status`` and the ``post_send`` signal;
+5. ``AnymailRecipientsRefused`` when every recipient was refused.
+
+An ESP backend subclasses both classes: the backend knows how to call the
+ESP, the payload only translates normalized values into the ESP's format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils.encoding import force_str
+
+from ..addresses import EmailAddress, parse_address_list, parse_single_address
+from ..conf import UNSET, esp_prefix, get_bool_setting, get_send_defaults
+from ..exceptions import (
+    AnymailAPIError,
+    AnymailCancelSend,
+    AnymailError,
+    AnymailRecipientsRefused,
+    AnymailUnsupportedFeature,
+)
+from ..message import AnymailRecipientStatus, AnymailStatus
+from ..signals import post_send, pre_send
+from ..utils import (
+    Attachment,
+    CaseInsensitiveDict,
+    force_non_lazy,
+    merge_dicts_deep,
+    to_aware_datetime,
+)
+
+logger = logging.getLogger("anymail")
+
+#: A capability: False (unsupported), True (supported), or a str: supported,
+#: with a short qualification shown in the docs' feature matrix ("domain only").
+Support = bool | str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a payload class can send. The base enforces it; the docs' matrix reads it.
+
+    A feature marked False makes a message that uses it raise
+    :exc:`AnymailUnsupportedFeature` (or be sent without it, when
+    ``IGNORE_UNSUPPORTED_FEATURES`` is on), without the ESP's hook being called.
+    """
+
+    # Anymail additions
+    envelope_sender: Support = True
+    metadata: Support = True
+    merge_metadata: Support = True
+    merge_headers: Support = True
+    tags: Support = True
+    max_tags: int | None = None  # None: no limit
+    track_clicks: Support = True
+    track_opens: Support = True
+    send_at: Support = True
+    template_id: Support = True
+    merge_data: Support = True
+    merge_global_data: Support = True
+    esp_extra: Support = True
+    # Django EmailMessage features
+    cc: Support = True
+    bcc: Support = True
+    reply_to: Support = True
+    max_reply_to: int | None = None
+    extra_headers: Support = True
+    attachments: Support = True
+    inline_images: Support = True
+    multiple_html: Support = False  # more than one text/html alternative
+    alternatives: frozenset[str] = frozenset()  # other alternative types; "*" for any
+    multiple_from: Support = False  # more than one From address
+    spoofed_to: Support = False  # a To/Cc header that differs from the recipients
+    eai_from: Support = True  # non-ASCII local part in from/envelope sender
+    eai_recipients: Support = True  # ... in to/cc/bcc/reply_to
+
+    def replace(self, **changes: Any) -> Capabilities:
+        return dataclasses.replace(self, **changes)
+
+
+#: Normalized features, in the order their hooks are called. (esp_extra is last,
+#: so it can override anything the other hooks wrote.)
+FEATURE_ORDER: Final = (
+    "from_email",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "reply_to",
+    "extra_headers",
+    "text_body",
+    "html_body",
+    "alternatives",
+    "attachments",
+    "envelope_sender",
+    "metadata",
+    "merge_metadata",
+    "merge_headers",
+    "tags",
+    "track_clicks",
+    "track_opens",
+    "send_at",
+    "template_id",
+    "merge_data",
+    "merge_global_data",
+    "esp_extra",
+)
+
+#: Features where an empty value means the same as "not set".
+_EMPTY_IS_ABSENT: Final = frozenset(
+    {
+        "to",
+        "cc",
+        "bcc",
+        "reply_to",
+        "extra_headers",
+        "text_body",
+        "html_body",
+        "alternatives",
+        "attachments",
+        "metadata",
+        "tags",
+        "merge_global_data",
+        "esp_extra",
+    }
+)
+
+#: The errors fail_silently suppresses: failures to deliver, not mistakes in the message.
+FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
+
+#: Features whose presence makes a send a batch: one message per "to" recipient.
+BATCH_FEATURES: Final = ("merge_data", "merge_metadata", "merge_headers")
+
+# Send-defaults merge rules (everything else: the message's value wins).
+_LIST_MERGED: Final = frozenset({"tags", "to", "cc", "bcc", "reply_to", "attachments"})
+_DICT_MERGED: Final = frozenset({"metadata", "merge_global_data", "merge_data", "merge_metadata"})
+
+
+class BasePayload:
+    """Normalizes one message and feeds it, feature by feature, to ESP hooks.
+
+    Subclasses set ``capabilities``, implement ``init_payload()`` and the
+    ``set_<feature>()`` hooks for the features they support. The normalized
+    values stay available in ``self.send_params`` (only features present), and as
+    ``self.is_batch`` and ``self.all_recipients``.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend
+    ) -> None:
+        self.message = message
+        self.defaults = defaults
+        self.backend = backend
+        self.esp_name = backend.esp_name
+        self.send_params: dict[str, Any] = {}
+        #: Unsupported features left out because of IGNORE_UNSUPPORTED_FEATURES.
+        self.ignored_features: list[str] = []
+        self.init_payload()
+        self._normalize()
+        self._check_capabilities()
+        self._apply_hooks()
+
+    # --- for subclasses -------------------------------------------------
+
+    def init_payload(self) -> None:
+        """Set up the ESP-specific request data (called before any hook)."""
+
+    @property
+    def is_batch(self) -> bool:
+        """True when merge_data, merge_metadata or merge_headers is set (even empty)."""
+        return any(feature in self.send_params for feature in BATCH_FEATURES)
+
+    @property
+    def all_recipients(self) -> list[EmailAddress]:
+        return [
+            *self.send_params.get("to", []),
+            *self.send_params.get("cc", []),
+            *self.send_params.get("bcc", []),
+        ]
+
+    def unsupported_feature(self, feature: str) -> None:
+        """Report a feature the ESP can't send: raise, unless IGNORE_UNSUPPORTED_FEATURES.
+
+        When ignoring, this records the feature in ``ignored_features`` (and logs
+        it) and returns; the caller then leaves the feature out.
+        """
+        if self.backend.ignore_unsupported_features:
+            self.ignored_features.append(feature)
+            logger.debug("%s: sending without unsupported %s", self.esp_name, feature)
+        else:
+            raise AnymailUnsupportedFeature(
+                f"{self.esp_name} does not support {feature}. "
+                "Remove it from the message, or set ANYMAIL IGNORE_UNSUPPORTED_FEATURES "
+                "to True to send without it.",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            )
+
+    # --- normalization ----------------------------------------------------
+
+    def _merged(self, name: str, attr: str | None = None) -> Any:
+        """The message's value for ``name`` merged with the send defaults.
+
+        Lists are concatenated (defaults first), dicts are merged (message keys
+        win), anything else comes from the message when it has a value. A
+        message value of None turns the default off.
+        """
+        value = getattr(self.message, attr or name, UNSET)
+        default = self.defaults.get(name, UNSET)
+        if value is None or default is UNSET or default is None:
+            return value
+        if value is UNSET:
+            return default
+        if name in _LIST_MERGED:
+            return [*default, *value]  # type: ignore[misc]
+        if name in _DICT_MERGED:
+            return {**default, **value}  # type: ignore[dict-item]
+        if name == "esp_extra":
+            return merge_dicts_deep(default, value)  # type: ignore[arg-type]
+        return value
+
+    def _normalize(self) -> None:
+        message = self.message
+        params = self.send_params
+
+        headers: CaseInsensitiveDict = CaseInsensitiveDict()
+        for source in (self.defaults.get("headers"), self.defaults.get("extra_headers")):
+            headers.update(source or {})
+        if message.extra_headers:
+            headers.update(message.extra_headers)
+        # Django's SMTP backend semantics for address headers:
+        header_from = headers.pop("From", None)
+        header_to = headers.pop("To", None)
+        header_cc = headers.pop("Cc", None)
+        header_reply_to = headers.pop("Reply-To", None)
+
+        from_email = self._merged("from_email")
+        envelope_sender = self._merged("envelope_sender")
+        if header_from is not None:
+            # The From header is what recipients see; from_email becomes the
+            # envelope sender (unless one was given explicitly).
+            if envelope_sender in (UNSET, None) and from_email:
+                envelope_sender = from_email
+            from_email = header_from
+        if from_email not in (None, UNSET, ""):
+            params["from_email"] = parse_address_list(from_email, "from_email")
+
+        for field in ("to", "cc", "bcc"):
+            value = self._merged(field)
+            if value not in (None, UNSET):
+                params[field] = parse_address_list(value, field)
+        for field, header in (("to", header_to), ("cc", header_cc)):
+            if header is not None:
+                shown = parse_address_list(header, f"{field.title()} header")
+                if [a.addr_spec for a in shown] != [a.addr_spec for a in params.get(field, [])]:
+                    params[f"{field}_header"] = shown
+
+        reply_to = header_reply_to if header_reply_to is not None else self._merged("reply_to")
+        if reply_to not in (None, UNSET):
+            params["reply_to"] = parse_address_list(reply_to, "reply_to")
+
+        subject = self._merged("subject")
+        if subject is not None and subject is not UNSET:
+            params["subject"] = force_str(subject)
+
+        body = self._merged("body")
+        if body not in (None, UNSET, ""):
+            kind = "html_body" if message.content_subtype == "html" else "text_body"
+            params[kind] = force_str(body)
+        alternatives = []
+        for content, mimetype in getattr(message, "alternatives", None) or []:
+            mimetype = (mimetype or "").split(";", 1)[0].strip().lower()
+            if mimetype == "text/html" and "html_body" not in params:
+                params["html_body"] = force_str(content)
+            else:
+                alternatives.append((force_str(content), mimetype))
+        params["alternatives"] = alternatives
+
+        params["attachments"] = [
+            Attachment.from_django(attachment, message.encoding)
+            for attachment in self._merged("attachments") or []
+        ]
+        params["extra_headers"] = CaseInsensitiveDict(
+            {force_str(k): force_str(v) for k, v in headers.items()}
+        )
+
+        if envelope_sender not in (None, UNSET):
+            params["envelope_sender"] = parse_single_address(envelope_sender, "envelope_sender")
+        for name in ("metadata", "merge_metadata", "merge_headers", "merge_data"):
+            value = self._merged(name)
+            if value not in (None, UNSET):
+                params[name] = force_non_lazy(dict(value))
+        tags = self._merged("tags")
+        if tags not in (None, UNSET):
+            if isinstance(tags, str):
+                tags = [tags]
+            params["tags"] = [force_str(tag) for tag in tags]
+        for name in ("track_clicks", "track_opens"):
+            value = self._merged(name)
+            if value not in (None, UNSET):
+                params[name] = bool(value)
+        send_at = self._merged("send_at")
+        if send_at not in (None, UNSET):
+            params["send_at"] = to_aware_datetime(send_at)
+        template_id = self._merged("template_id")
+        if template_id not in (None, UNSET, ""):
+            params["template_id"] = force_non_lazy(template_id)
+        for name in ("merge_global_data", "esp_extra"):
+            value = self._merged(name)
+            if value not in (None, UNSET):
+                params[name] = force_non_lazy(dict(value))
+
+        for name in _EMPTY_IS_ABSENT:
+            if name in params and not params[name]:
+                del params[name]
+
+    # --- capability checks ------------------------------------------------
+
+    def _check_capabilities(self) -> None:
+        caps = self.capabilities
+        params = self.send_params
+        simple = (
+            "envelope_sender",
+            "metadata",
+            "merge_metadata",
+            "merge_headers",
+            "tags",
+            "track_clicks",
+            "track_opens",
+            "send_at",
+            "template_id",
+            "merge_data",
+            "merge_global_data",
+            "esp_extra",
+            "cc",
+            "bcc",
+            "reply_to",
+            "extra_headers",
+        )
+        for feature in simple:
+            if feature in params and not getattr(caps, feature):
+                self._drop(feature, feature)
+
+        if "tags" in params and caps.max_tags is not None and len(params["tags"]) > caps.max_tags:
+            self.unsupported_feature(
+                "multiple tags" if caps.max_tags == 1 else f"more than {caps.max_tags} tags"
+            )
+            params["tags"] = params["tags"][: caps.max_tags]
+        if (
+            "reply_to" in params
+            and caps.max_reply_to is not None
+            and len(params["reply_to"]) > caps.max_reply_to
+        ):
+            self.unsupported_feature("multiple reply_to addresses")
+            params["reply_to"] = params["reply_to"][: caps.max_reply_to]
+        if len(params.get("from_email", [])) > 1 and not caps.multiple_from:
+            self.unsupported_feature("multiple from addresses")
+            params["from_email"] = params["from_email"][:1]
+        for field in ("to_header", "cc_header"):
+            if field in params and not caps.spoofed_to:
+                header = field.split("_")[0].title()
+                self._drop(
+                    field,
+                    f"a {header} header that differs from the message's {header.lower()} list",
+                )
+
+        kept = []
+        for content, mimetype in params.get("alternatives", []):
+            if mimetype == "text/html":
+                if caps.multiple_html:
+                    kept.append((content, mimetype))
+                else:
+                    self.unsupported_feature("multiple html parts")
+            elif mimetype in caps.alternatives or "*" in caps.alternatives:
+                kept.append((content, mimetype))
+            else:
+                self.unsupported_feature(f"alternative part with type '{mimetype}'")
+        if kept:
+            params["alternatives"] = kept
+        else:
+            params.pop("alternatives", None)
+
+        attachments = params.get("attachments", [])
+        if attachments:
+            if not caps.inline_images and any(a.inline for a in attachments):
+                self.unsupported_feature("inline images")
+                attachments = [a for a in attachments if not a.inline]
+            if not caps.attachments and any(not a.inline for a in attachments):
+                self.unsupported_feature("attachments")
+                attachments = [a for a in attachments if a.inline]
+            if attachments:
+                params["attachments"] = attachments
+            else:
+                del params["attachments"]
+
+        if not caps.eai_from:
+            self._check_eai(("from_email", "envelope_sender"))
+        if not caps.eai_recipients:
+            self._check_eai(("to", "cc", "bcc", "reply_to"))
+
+    def _drop(self, param: str, feature: str) -> None:
+        self.unsupported_feature(feature)
+        self.send_params.pop(param, None)
+
+    def _check_eai(self, fields: Sequence[str]) -> None:
+        for field in fields:
+            value = self.send_params.get(field)
+            addresses = [value] if isinstance(value, EmailAddress) else value or []
+            for address in addresses:
+                if address.is_eai:
+                    self.unsupported_feature(
+                        f"non-ASCII mailbox {address.addr_spec!r} in {field} (EAI)"
+                    )
+
+    # --- hooks ---------------------------------------------------------------
+
+    def _apply_hooks(self) -> None:
+        params = self.send_params
+        for feature in FEATURE_ORDER:
+            if feature not in params:
+                continue
+            value = params[feature]
+            if feature == "from_email":
+                if len(value) == 1:
+                    self.set_from_email(value[0])
+                else:
+                    self.set_from_email_list(value)
+            elif feature == "alternatives":
+                for content, mimetype in value:
+                    self.add_alternative(content, mimetype)
+            elif feature == "attachments":
+                for attachment in value:
+                    self.add_attachment(attachment)
+            else:
+                getattr(self, f"set_{feature}")(value)
+            if feature == "to" and "to_header" in params:
+                self.set_spoofed_to_header(params["to_header"])
+            if feature == "cc" and "cc_header" in params:
+                self.set_spoofed_cc_header(params["cc_header"])
+
+    def _missing_hook(self, feature: str) -> AnymailError:
+        # An ESP payload declared a capability but didn't implement its hook.
+        return AnymailError(
+            f"{type(self).__name__} declares support for {feature} "
+            f"but does not implement it (an Anymail bug: please report it)."
+        )
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        raise self._missing_hook("from_email")
+
+    def set_from_email_list(self, emails: list[EmailAddress]) -> None:
+        raise self._missing_hook("multiple from addresses")
+
+    def set_to(self, emails: list[EmailAddress]) -> None:
+        self.set_recipients("to", emails)
+
+    def set_cc(self, emails: list[EmailAddress]) -> None:
+        self.set_recipients("cc", emails)
+
+    def set_bcc(self, emails: list[EmailAddress]) -> None:
+        self.set_recipients("bcc", emails)
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        raise self._missing_hook(recipient_type)
+
+    def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
+        raise self._missing_hook("spoofed To header")
+
+    def set_spoofed_cc_header(self, emails: list[EmailAddress]) -> None:
+        raise self._missing_hook("spoofed Cc header")
+
+    def set_subject(self, subject: str) -> None:
+        raise self._missing_hook("subject")
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        raise self._missing_hook("reply_to")
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        raise self._missing_hook("extra_headers")
+
+    def set_text_body(self, body: str) -> None:
+        raise self._missing_hook("text body")
+
+    def set_html_body(self, body: str) -> None:
+        raise self._missing_hook("html body")
+
+    def add_alternative(self, content: str, mimetype: str) -> None:
+        raise self._missing_hook(f"alternative part with type '{mimetype}'")
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        raise self._missing_hook("attachments")
+
+    def set_envelope_sender(self, email: EmailAddress) -> None:
+        raise self._missing_hook("envelope_sender")
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        raise self._missing_hook("metadata")
+
+    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
+        raise self._missing_hook("merge_metadata")
+
+    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
+        raise self._missing_hook("merge_headers")
+
+    def set_tags(self, tags: list[str]) -> None:
+        raise self._missing_hook("tags")
+
+    def set_track_clicks(self, track_clicks: bool) -> None:
+        raise self._missing_hook("track_clicks")
+
+    def set_track_opens(self, track_opens: bool) -> None:
+        raise self._missing_hook("track_opens")
+
+    def set_send_at(self, send_at: datetime) -> None:
+        raise self._missing_hook("send_at")
+
+    def set_template_id(self, template_id: Any) -> None:
+        raise self._missing_hook("template_id")
+
+    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
+        raise self._missing_hook("merge_data")
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        raise self._missing_hook("merge_global_data")
+
+    def set_esp_extra(self, extra: dict[str, Any]) -> None:
+        raise self._missing_hook("esp_extra")
+
+
+class AnymailBaseBackend(BaseEmailBackend):
+    """Base for Anymail's email backends. Subclasses set ``esp_name`` and ``payload_class``
+    and implement ``post_to_esp()`` and ``parse_recipient_status()``.
+
+    Accepts the global Anymail settings as keyword arguments too
+    (``ignore_unsupported_features``, ``ignore_recipient_status``, ``send_defaults``),
+    and ``fail_silently`` as Django's own backends do.
+    """
+
+    esp_name: ClassVar[str] = "Anymail"
+    #: Settings prefix ("POSTMARK" for POSTMARK_API_KEY ...); default from esp_name.
+    settings_esp_name: ClassVar[str | None] = None
+    payload_class: ClassVar[type[BasePayload]] = BasePayload
+
+    def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
+        self.ignore_unsupported_features = get_bool_setting(
+            "ignore_unsupported_features", False, kwargs=kwargs
+        )
+        self.ignore_recipient_status = get_bool_setting(
+            "ignore_recipient_status", False, kwargs=kwargs
+        )
+        send_defaults = kwargs.pop("send_defaults", None)
+        self.send_defaults: dict[str, Any] = (
+            dict(send_defaults)
+            if send_defaults is not None
+            else get_send_defaults(self.settings_esp_name or self.esp_name)
+        )
+        # Like Django's own backends: fail_silently is ours to keep, and the
+        # remaining options (alias, unknown keys) go to Django, which reports them.
+        super().__init__(**kwargs)
+        self.fail_silently = fail_silently
+
+    @classmethod
+    def settings_prefix(cls) -> str:
+        return esp_prefix(cls.settings_esp_name or cls.esp_name)
+
+    def open(self) -> bool:
+        """Open any connection the backend needs; True if this call opened it."""
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, email_messages: Iterable[EmailMessage]) -> int:
+        """Send each message; return how many the ESP accepted.
+
+        With ``fail_silently``, a *delivery* failure (the ESP's API failed or
+        refused every recipient) is logged instead of raised, that message's
+        ``anymail_status`` shows it, and the next message is sent. Errors in
+        the message itself (invalid address, unsupported feature, unserializable
+        data) still raise, as Django's SMTP backend raises for a malformed message.
+        """
+        email_messages = list(email_messages or [])
+        if not email_messages:
+            return 0
+        created_connection = self.open()
+        num_sent = 0
+        try:
+            for message in email_messages:
+                try:
+                    if self._send(message):
+                        num_sent += 1
+                except AnymailError as err:
+                    if err.email_message is None:
+                        err.email_message = message
+                    if err.backend is None:
+                        err.backend = self
+                    if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
+                        raise
+                    # Silenced, not lost: leave a trace for the operator.
+                    logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
+        finally:
+            if created_connection:
+                self.close()
+        return num_sent
+
+    def _send(self, message: EmailMessage) -> bool:
+        message.anymail_status = AnymailStatus()
+        try:
+            pre_send.send(self.__class__, message=message, esp_name=self.esp_name)
+        except AnymailCancelSend:
+            return False
+        if not message.recipients():
+            return False
+
+        payload = self.build_message_payload(message, self.send_defaults)
+        response = self.post_to_esp(payload, message)
+        status: AnymailStatus = message.anymail_status
+        status.esp_response = response
+        status.set_recipient_status(self.parse_recipient_status(response, payload, message))
+
+        self.run_post_send(message)
+        self.raise_for_recipient_status(status, response, payload, message)
+        return True
+
+    def build_message_payload(
+        self, message: EmailMessage, defaults: Mapping[str, Any]
+    ) -> BasePayload:
+        return self.payload_class(message, defaults, self)
+
+    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> Any:
+        """Send the payload to the ESP; return its raw response."""
+        raise AnymailError(f"{type(self).__name__} must implement post_to_esp()")
+
+    def parse_recipient_status(
+        self, response: Any, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        """Map each recipient's addr_spec to its AnymailRecipientStatus."""
+        raise AnymailError(f"{type(self).__name__} must implement parse_recipient_status()")
+
+    def run_post_send(self, message: EmailMessage) -> None:
+        """Send post_send to every receiver; afterwards re-raise the first error, if any."""
+        results = post_send.send_robust(
+            self.__class__,
+            message=message,
+            status=message.anymail_status,
+            esp_name=self.esp_name,
+        )
+        for _receiver, result in results:
+            if isinstance(result, Exception):
+                raise result
+
+    def raise_for_recipient_status(
+        self, status: AnymailStatus, response: Any, payload: BasePayload, message: EmailMessage
+    ) -> None:
+        if self.ignore_recipient_status or not status.status:
+            return
+        if status.status <= {"invalid", "rejected"}:
+            refused = ", ".join(
+                f"{address} ({recipient.status})"
+                for address, recipient in status.recipients.items()
+            )
+            raise AnymailRecipientsRefused(
+                f"{self.esp_name} refused every recipient of the message: {refused}. "
+                "See the message's anymail_status for details, or set ANYMAIL "
+                "IGNORE_RECIPIENT_STATUS to True to treat this as sent.",
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )

@@ -1,0 +1,141 @@
+"""Anymail's test backend: processes messages like a generic ESP, sends nothing.
+
+Like Django's locmem backend it appends each sent message to
+``django.core.mail.outbox``. Unlike it, every message goes through Anymail's
+whole send pipeline (signals, send defaults, address parsing, serialization
+checks), ends up with an ``anymail_status`` (status "sent", a unique message
+id), and gets an ``anymail_send_params`` dict: the normalized parameters an
+ESP backend would have sent, send defaults included.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core import mail
+from django.core.mail import EmailMessage
+
+from ..addresses import EmailAddress
+from ..message import AnymailRecipientStatus
+from ..utils import CaseInsensitiveDict, serialize_json
+from .base import AnymailBaseBackend, BasePayload, Capabilities
+
+# JSON-bound features a real ESP would serialize: checked so that tests catch
+# what would fail in production (e.g. a Decimal in metadata).
+_JSON_FEATURES = ("metadata", "merge_metadata", "merge_headers", "merge_data", "merge_global_data")
+
+
+class TestPayload(BasePayload):
+    """Accepts every feature and records the normalized values."""
+
+    capabilities = Capabilities(
+        max_reply_to=None,
+        multiple_html=True,
+        alternatives=frozenset({"*"}),
+        multiple_from=True,
+        spoofed_to=True,
+    )
+
+    def init_payload(self) -> None:
+        self.recorded: dict[str, Any] = {}
+
+    def get_params(self) -> dict[str, Any]:
+        """The recorded params, with addresses as formatted strings."""
+        return {name: _readable(value) for name, value in self.recorded.items()}
+
+    def _record(self, name: str, value: Any) -> None:
+        if name in _JSON_FEATURES:
+            serialize_json(value, name)
+        self.recorded[name] = value
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self._record("from_email", email)
+
+    def set_from_email_list(self, emails: list[EmailAddress]) -> None:
+        self._record("from_email", emails)
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        self._record(recipient_type, emails)
+
+    def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
+        self._record("to_header", emails)
+
+    def set_spoofed_cc_header(self, emails: list[EmailAddress]) -> None:
+        self._record("cc_header", emails)
+
+    def add_alternative(self, content: str, mimetype: str) -> None:
+        self.recorded.setdefault("alternatives", []).append((content, mimetype))
+
+    def add_attachment(self, attachment: Any) -> None:
+        self.recorded.setdefault("attachments", []).append(attachment)
+
+
+def _recorder(feature: str) -> Any:
+    def hook(self: TestPayload, value: Any) -> None:
+        self._record(feature, value)
+
+    hook.__name__ = f"set_{feature}"
+    return hook
+
+
+# set_subject, set_tags, set_metadata ...: each records its value under its feature name.
+for _feature in (
+    "subject",
+    "reply_to",
+    "extra_headers",
+    "text_body",
+    "html_body",
+    "envelope_sender",
+    "metadata",
+    "merge_metadata",
+    "merge_headers",
+    "tags",
+    "track_clicks",
+    "track_opens",
+    "send_at",
+    "template_id",
+    "merge_data",
+    "merge_global_data",
+    "esp_extra",
+):
+    setattr(TestPayload, f"set_{_feature}", _recorder(_feature))
+
+
+def _readable(value: Any) -> Any:
+    if isinstance(value, CaseInsensitiveDict):
+        return dict(value)
+    if isinstance(value, EmailAddress):
+        return value.address
+    if isinstance(value, list) and value and isinstance(value[0], EmailAddress):
+        return [item.address for item in value]
+    return value
+
+
+class EmailBackend(AnymailBaseBackend):
+    """``anymail.backends.test.EmailBackend``: for your app's tests."""
+
+    esp_name = "Test"
+    payload_class = TestPayload
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not hasattr(mail, "outbox"):
+            mail.outbox = []
+
+    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> dict[str, Any]:
+        assert isinstance(payload, TestPayload)
+        message.anymail_send_params = payload.get_params()
+        self.deliver(message)
+        return {"message_id": str(uuid.uuid4()), "status": "sent"}
+
+    def deliver(self, message: EmailMessage) -> None:
+        mail.outbox.append(message)
+
+    def parse_recipient_status(
+        self, response: Any, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        return {
+            recipient.addr_spec: AnymailRecipientStatus(response["message_id"], response["status"])
+            for recipient in payload.all_recipients
+        }

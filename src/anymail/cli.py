@@ -1,0 +1,155 @@
+"""The ``anymail`` command line: ``anymail demo [--esp NAME]``.
+
+``anymail demo`` configures Django in-process, builds a realistic message
+(text and HTML, an attachment, an inline image, tags, metadata, per-recipient
+merge data) and sends it through Anymail's console backend, which prints the
+normalized send parameters; then it prints the resulting ``anymail_status``.
+
+``anymail demo --esp postmark`` sends the same message through that ESP's
+backend with dummy credentials, but intercepts the HTTP call: it prints the
+exact request the ESP would receive, and the status Anymail would report for
+a typical success response. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, TextIO
+
+#: A 1x1 transparent PNG, for the inline image.
+DEMO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c0000000"
+    "0049454e44ae426082"
+)
+
+
+def configure_django(**overrides: Any) -> None:
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            INSTALLED_APPS=["anymail"],
+            USE_TZ=True,
+            TIME_ZONE="UTC",
+            DEFAULT_FROM_EMAIL="Example Shop <orders@shop.example.com>",
+            EMAIL_BACKEND="anymail.backends.console.EmailBackend",
+            ANYMAIL={"SEND_DEFAULTS": {"tags": ["demo"]}},
+            **overrides,
+        )
+        django.setup()
+
+
+def build_demo_message() -> Any:
+    """An order-confirmation batch send that uses most of Anymail's features."""
+    from anymail.message import AnymailMessage
+
+    message = AnymailMessage(
+        subject="Your order {{order_no}} has shipped",
+        body="Hi {{name}}, your order {{order_no}} is on its way.",
+        to=["Ana García <ana@example.com>", '"Smith, Jo" <jo.smith@example.net>'],
+        reply_to=["Support <support@shop.example.com>"],
+        headers={"X-Campaign": "shipping-2026"},
+        tags=["order-shipped"],
+        metadata={"order_batch": "B-1042"},
+        track_clicks=True,
+        merge_data={
+            "ana@example.com": {"name": "Ana", "order_no": "A-1001"},
+            "jo.smith@example.net": {"name": "Jo", "order_no": "A-1002"},
+        },
+        merge_global_data={"shop": "Example Shop"},
+        merge_metadata={
+            "ana@example.com": {"customer_id": "c-17"},
+            "jo.smith@example.net": {"customer_id": "c-42"},
+        },
+    )
+    cid = message.attach_inline_image(DEMO_PNG, filename="logo.png")
+    message.attach_alternative(
+        f'<p><img alt="Example Shop" src="cid:{cid}"></p>'
+        "<p>Hi {{name}}, your order <b>{{order_no}}</b> is on its way.</p>",
+        "text/html",
+    )
+    message.attach("invoice.csv", "item,qty,price\nAnvil,1,19.99\n", "text/csv")
+    return message
+
+
+def demo_modules() -> dict[str, ModuleType]:
+    """The per-ESP demo adapters in anymail._demo, by ESP slug."""
+    from anymail import _demo
+
+    return {
+        info.name: importlib.import_module(f"anymail._demo.{info.name}")
+        for info in pkgutil.iter_modules(_demo.__path__)
+        if not info.name.startswith("_")
+    }
+
+
+def print_status(message: Any, out: TextIO) -> None:
+    status = message.anymail_status
+    out.write("anymail_status:\n")
+    out.write(f"  status: {sorted(status.status) if status.status is not None else None}\n")
+    message_id = status.message_id
+    if isinstance(message_id, set):
+        message_id = sorted(message_id)
+    out.write(f"  message_id: {message_id}\n")
+    for address, recipient in status.recipients.items():
+        out.write(f"  recipients[{address!r}]: {recipient.status} ({recipient.message_id})\n")
+
+
+def run_console_demo(out: TextIO) -> int:
+    configure_django()
+    from anymail.backends.console import EmailBackend
+
+    message = build_demo_message()
+    with EmailBackend(stream=out) as connection:
+        connection.send_messages([message])
+    print_status(message, out)
+    return 0
+
+
+def run_esp_demo(esp: str, out: TextIO) -> int:
+    modules = demo_modules()
+    if esp not in modules:
+        choices = ", ".join(sorted(modules)) or "(none yet)"
+        sys.stderr.write(f"anymail demo: unknown ESP {esp!r}; choose one of: {choices}\n")
+        return 2
+    configure_django()
+    from anymail._demo._capture import send_captured
+
+    send_captured(modules[esp], build_demo_message(), out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="anymail", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="send a realistic demo message through the console backend (or show an "
+        "ESP's exact API request with --esp)",
+    )
+    demo.add_argument(
+        "--esp",
+        metavar="NAME",
+        help="show the exact HTTP request this ESP's backend would send (no network)",
+    )
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    if args.esp:
+        return run_esp_demo(args.esp.lower().replace("-", "_"), out)
+    return run_console_demo(out)
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The AnymailError family, plus Anymail's configuration errors and warnings.
+
+Every exception here carries a message that tells the user what went wrong and
+what to change. None of them ever includes a secret (API key, webhook secret):
+messages quote the ESP's *response*, never the request's credentials.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from requests import RequestException
+
+#: How much of an ESP's response body to quote in an exception message.
+RESPONSE_QUOTE_LIMIT = 2000
+
+
+class AnymailError(Exception):
+    """Base class for exceptions raised by Anymail.
+
+    Optional keyword arguments give context that is added to the message and
+    kept as attributes: ``backend``, ``email_message``, ``payload``,
+    ``response`` (an ESP API response) and ``status_code``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        backend: Any = None,
+        email_message: Any = None,
+        payload: Any = None,
+        response: Any = None,
+        status_code: int | None = None,
+        esp_name: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.backend = backend
+        self.email_message = email_message
+        self.payload = payload
+        self.response = response
+        if status_code is None and response is not None:
+            status_code = getattr(response, "status_code", None)
+        self.status_code = status_code
+        if esp_name is None and backend is not None:
+            esp_name = getattr(backend, "esp_name", None)
+        self.esp_name = esp_name
+
+    def __str__(self) -> str:
+        parts = [" ".join(str(arg) for arg in self.args)] if self.args else []
+        description = self.describe_response()
+        if description:
+            parts.append(description)
+        return "\n".join(part for part in parts if part)
+
+    def describe_response(self) -> str | None:
+        """A short quote of the ESP's response, or None when there is none."""
+        if self.response is None:
+            return None
+        esp = self.esp_name or "ESP"
+        status = f" {self.status_code}" if self.status_code is not None else ""
+        text = _response_text(self.response)
+        if text is None:
+            return f"{esp} API response{status}"
+        return f"{esp} API response{status}: {text}"
+
+
+def _response_text(response: Any) -> str | None:
+    """The ESP's own error text, pretty-printed if JSON, truncated if long."""
+    try:
+        text = response.text
+    except (AttributeError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(text, str):
+        return None
+    try:
+        text = json.dumps(json.loads(text), ensure_ascii=False, sort_keys=False)
+    except ValueError:
+        text = text.strip()
+    if len(text) > RESPONSE_QUOTE_LIMIT:
+        text = text[:RESPONSE_QUOTE_LIMIT] + "… (truncated)"
+    return text
+
+
+class AnymailAPIError(AnymailError):
+    """The ESP's API rejected the send, or could not be reached."""
+
+
+class AnymailRequestsAPIError(AnymailAPIError, RequestException):
+    """An AnymailAPIError from an HTTP (requests-based) backend.
+
+    Also a ``requests.RequestException``, so code that already catches
+    requests' errors keeps working.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # RequestException.__init__ pops `response` and `request`; keep ours.
+        response = kwargs.get("response")
+        super().__init__(*args, **kwargs)
+        self.response = response
+        self.request = getattr(response, "request", None)
+
+
+class AnymailRecipientsRefused(AnymailError):
+    """Every recipient of the message was refused (rejected or invalid) at send time."""
+
+    def __init__(self, message: str | None = None, *args: Any, **kwargs: Any) -> None:
+        if message is None:
+            message = (
+                "All message recipients were rejected or invalid. Check the message's "
+                "anymail_status.recipients for details, or set "
+                "ANYMAIL IGNORE_RECIPIENT_STATUS to True to send anyway."
+            )
+        super().__init__(message, *args, **kwargs)
+
+
+class AnymailInvalidAddress(AnymailError, ValueError):
+    """An email address (from, to, cc, bcc, reply_to ...) could not be parsed."""
+
+
+class AnymailUnsupportedFeature(AnymailError, ValueError):
+    """The message uses a feature the ESP (or Anymail's backend for it) cannot send."""
+
+
+class AnymailSerializationError(AnymailError, TypeError):
+    """Message data (metadata, merge data, esp_extra ...) could not be serialized."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *args: Any,
+        orig_err: Exception | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if message is None:
+            message = (
+                "Don't know how to send this data to the ESP. Convert values like "
+                "Decimal, date or model instances to str before setting them as "
+                "metadata or merge data."
+            )
+            if orig_err is not None:
+                message += f"\n{orig_err}"
+        super().__init__(message, *args, **kwargs)
+        self.orig_err = orig_err
+
+
+class AnymailCancelSend(AnymailError):
+    """Raise from a pre_send receiver to cancel sending that message, silently."""
+
+
+class AnymailWebhookValidationFailure(AnymailError, SuspiciousOperation):
+    """A webhook request failed authentication or validation (HTTP 400, nothing dispatched)."""
+
+
+class AnymailConfigurationError(ImproperlyConfigured):
+    """Anymail is configured incorrectly."""
+
+
+class AnymailImproperlyConfigured(AnymailConfigurationError):
+    """A required Anymail setting is missing or has an invalid value."""
+
+
+class AnymailImproperlyInstalled(AnymailConfigurationError, ImportError):
+    """A package needed by an ESP backend is not installed."""
+
+    def __init__(self, missing_package: str, install_extra: str = "<esp>") -> None:
+        self.missing_package = missing_package
+        self.install_extra = install_extra
+        super().__init__(
+            f"The {missing_package} package is required to use this ESP, but isn't "
+            f"installed.\n(Be sure to use `pip install 'django-anymail[{install_extra}]'` "
+            "with your desired ESPs.)"
+        )
+
+
+class AnymailWarning(Warning):
+    """Base warning for Anymail."""
+
+
+class AnymailInsecureWebhookWarning(AnymailWarning):
+    """A webhook is reachable without any authentication."""
+
+
+class AnymailDeprecationWarning(AnymailWarning, DeprecationWarning):
+    """A deprecated Anymail feature or setting is in use."""

@@ -1,0 +1,103 @@
+"""The shared webhook view: authentication, signature checks, parsing, dispatch.
+
+Each ESP subclasses :class:`AnymailBaseWebhookView` once per direction
+(tracking, inbound), sets ``esp_name`` and ``signal``, implements
+``parse_events()`` and, if the ESP signs its posts, ``validate_request()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import warnings
+from typing import Any, ClassVar
+
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from ..conf import get_webhook_secrets
+from ..exceptions import AnymailInsecureWebhookWarning, AnymailWebhookValidationFailure
+from ..signals import AnymailEvent
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class AnymailBaseWebhookView(View):
+    """Base for every Anymail webhook view (CSRF-exempt, POST only)."""
+
+    esp_name: ClassVar[str] = "Anymail"
+    signal: ClassVar[Signal | None] = None
+    #: Warn when no WEBHOOK_SECRET protects this view (False for ESPs that sign).
+    warn_if_no_basic_auth: ClassVar[bool] = True
+    http_method_names = ["post", "head", "options"]
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.basic_auth = [secret.encode("utf-8") for secret in get_webhook_secrets(kwargs)]
+        if not self.basic_auth and self.warn_if_no_basic_auth:
+            warnings.warn(
+                f"Your Anymail {self.esp_name} webhook is not secured: set "
+                "ANYMAIL WEBHOOK_SECRET and add it to the webhook URL at your ESP.",
+                AnymailInsecureWebhookWarning,
+                stacklevel=2,
+            )
+        super().__init__(**kwargs)
+
+    def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Some ESPs check that the URL exists with a HEAD request before posting.
+        self.validate_basic_auth(request)
+        return HttpResponse()
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.validate_basic_auth(request)
+        self.validate_request(request)
+        try:
+            events = self.parse_events(request)
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+            # Hostile or broken input: say why, dispatch nothing.
+            return HttpResponseBadRequest(
+                f"Malformed {self.esp_name} webhook payload: {type(err).__name__}: {err}",
+                content_type="text/plain",
+            )
+        assert self.signal is not None
+        for event in events:
+            self.signal.send(sender=self.__class__, event=event, esp_name=self.esp_name)
+        return HttpResponse()
+
+    def validate_basic_auth(self, request: HttpRequest) -> None:
+        """Check the shared secret (HTTP basic auth) in constant time."""
+        if not self.basic_auth:
+            return
+        offered = self._offered_basic_auth(request)
+        # Compare against every allowed secret, without stopping early.
+        matched = False
+        for secret in self.basic_auth:
+            matched |= hmac.compare_digest(offered, secret)
+        if not matched:
+            raise AnymailWebhookValidationFailure(
+                f"Missing or invalid basic auth in Anymail {self.esp_name} webhook. Check "
+                "that the credentials in the webhook URL at your ESP match ANYMAIL "
+                "WEBHOOK_SECRET (and that your web server passes the Authorization header)."
+            )
+
+    @staticmethod
+    def _offered_basic_auth(request: HttpRequest) -> bytes:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "basic":
+            return b""
+        try:
+            return base64.b64decode(credentials.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+
+    def validate_request(self, request: HttpRequest) -> None:
+        """ESP-specific signature check; raise AnymailWebhookValidationFailure if it fails."""
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+        """Turn the request into normalized events (raise ValueError for bad input)."""
+        raise AnymailWebhookValidationFailure(
+            f"{type(self).__name__} does not implement parse_events()"
+        )

@@ -1,0 +1,1 @@
+"""One module per backend under contract test, each defining ``CASE = ContractCase(...)``."""

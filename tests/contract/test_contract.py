@@ -1,0 +1,272 @@
+"""The behaviours every Anymail backend shares, run against every registered backend.
+
+See ``registry.py`` for how a backend joins the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+import responses
+from django.core import mail
+from django.core.mail import get_connection
+
+from anymail.backends.base import Capabilities
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailCancelSend,
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+    AnymailSerializationError,
+    AnymailUnsupportedFeature,
+)
+from anymail.message import AnymailMessage
+from anymail.signals import post_send, pre_send
+
+from .registry import CASES, ContractCase
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c0000000"
+    "0049454e44ae426082"
+)
+
+
+def _tags(capabilities: Capabilities) -> list[str]:
+    return [f"tag{i}" for i in range((capabilities.max_tags or 0) + 1)]
+
+
+# How to make a message use each capability (for the "unsupported" checks).
+FEATURE_EXAMPLES: dict[str, Callable[[AnymailMessage, Capabilities], None]] = {
+    "envelope_sender": lambda m, c: setattr(m, "envelope_sender", "bounces@example.com"),
+    "metadata": lambda m, c: setattr(m, "metadata", {"order": "1234"}),
+    "merge_metadata": lambda m, c: setattr(m, "merge_metadata", {"to@example.com": {"a": "1"}}),
+    "merge_headers": lambda m, c: setattr(m, "merge_headers", {"to@example.com": {"X-A": "1"}}),
+    "tags": lambda m, c: setattr(m, "tags", ["tag"]),
+    "track_clicks": lambda m, c: setattr(m, "track_clicks", True),
+    "track_opens": lambda m, c: setattr(m, "track_opens", True),
+    "send_at": lambda m, c: setattr(m, "send_at", datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)),
+    "template_id": lambda m, c: setattr(m, "template_id", "welcome-template"),
+    "merge_data": lambda m, c: setattr(m, "merge_data", {"to@example.com": {"name": "A"}}),
+    "merge_global_data": lambda m, c: setattr(m, "merge_global_data", {"site": "Example"}),
+    "cc": lambda m, c: setattr(m, "cc", ["cc@example.com"]),
+    "bcc": lambda m, c: setattr(m, "bcc", ["bcc@example.com"]),
+    "reply_to": lambda m, c: setattr(m, "reply_to", ["reply@example.com"]),
+    "extra_headers": lambda m, c: m.extra_headers.update({"X-Custom": "value"}),
+    "attachments": lambda m, c: m.attach("file.txt", "contents", "text/plain"),
+    "inline_images": lambda m, c: m.attach_inline_image(PNG, "logo.png"),
+    "multiple_html": lambda m, c: (
+        m.attach_alternative("<p>one</p>", "text/html"),
+        m.attach_alternative("<p>two</p>", "text/html"),
+    ),
+    "multiple_from": lambda m, c: m.extra_headers.update({"From": "a@example.com, b@example.com"}),
+    "spoofed_to": lambda m, c: m.extra_headers.update({"To": "shown@example.com"}),
+    "eai_from": lambda m, c: setattr(m, "from_email", "jörg@example.com"),
+    "eai_recipients": lambda m, c: setattr(m, "to", ["jörg@example.com"]),
+    "max_tags": lambda m, c: setattr(m, "tags", _tags(c)),
+}
+
+
+def unsupported_features(capabilities: Capabilities) -> list[str]:
+    features = [
+        name
+        for name in FEATURE_EXAMPLES
+        if name != "max_tags" and getattr(capabilities, name) is False
+    ]
+    if capabilities.max_tags is not None and capabilities.tags:
+        features.append("max_tags")
+    return features
+
+
+class Esp:
+    """One contract case, with its HTTP answers mocked."""
+
+    def __init__(self, case: ContractCase, mock: responses.RequestsMock) -> None:
+        self.case = case
+        self.mock = mock
+
+    def connection(self, **kwargs: Any) -> Any:
+        return get_connection(self.case.backend, **{**self.case.options, **kwargs})
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.connection().payload_class.capabilities
+
+    def mock_success(self) -> None:
+        if self.case.mock_success:
+            self.case.mock_success(self.mock)
+
+    @property
+    def request_count(self) -> int:
+        return len(self.mock.calls)
+
+
+@pytest.fixture(params=CASES, ids=[case.id for case in CASES])
+def esp(request: pytest.FixtureRequest, settings: Any) -> Iterator[Esp]:
+    settings.ANYMAIL = {}
+    mail.outbox = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield Esp(request.param, mock)
+
+
+def make_message(**kwargs: Any) -> AnymailMessage:
+    params: dict[str, Any] = {
+        "subject": "Subject",
+        "body": "Body text",
+        "from_email": "Sender <from@example.com>",
+        "to": ["Recipient <to@example.com>"],
+    }
+    params.update(kwargs)
+    return AnymailMessage(**params)
+
+
+def test_simple_send(esp: Esp) -> None:
+    esp.mock_success()
+    message = make_message()
+    assert esp.connection().send_messages([message]) == 1
+    status = message.anymail_status
+    assert set(status.recipients) == {"to@example.com"}
+    assert status.status and status.status <= {"sent", "queued", "unknown"}
+    assert status.esp_response is not None
+    if esp.case.uses_requests:
+        assert esp.request_count == 1
+
+
+def test_invalid_address_raises_before_calling_esp(esp: Esp) -> None:
+    esp.mock_success()
+    message = make_message(to=["Widgets, Inc. <widgets@example.com>"])
+    with pytest.raises(AnymailInvalidAddress, match="double quotes"):
+        esp.connection().send_messages([message])
+    assert esp.request_count == 0
+
+
+def test_unsupported_features_raise_and_can_be_ignored(esp: Esp) -> None:
+    esp.mock_success()
+    capabilities = esp.capabilities
+    for feature in unsupported_features(capabilities):
+        message = make_message()
+        FEATURE_EXAMPLES[feature](message, capabilities)
+        with pytest.raises(AnymailUnsupportedFeature, match=esp.case.esp_name):
+            esp.connection().send_messages([message])
+        assert esp.request_count == 0, feature
+
+        message = make_message()
+        FEATURE_EXAMPLES[feature](message, capabilities)
+        sent = esp.connection(ignore_unsupported_features=True).send_messages([message])
+        assert sent == 1, feature
+        esp.mock.calls.reset()
+
+
+def test_api_error_is_anymail_api_error(esp: Esp) -> None:
+    if esp.case.mock_error is None:
+        pytest.skip("backend has no API errors")
+    status_code, error_text = esp.case.mock_error(esp.mock)
+    message = make_message()
+    with pytest.raises(AnymailAPIError) as excinfo:
+        esp.connection().send_messages([message])
+    assert excinfo.value.status_code == status_code
+    assert error_text in str(excinfo.value)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_api_error_with_fail_silently(esp: Esp) -> None:
+    if esp.case.mock_error is None:
+        pytest.skip("backend has no API errors")
+    esp.case.mock_error(esp.mock)
+    message = make_message()
+    assert esp.connection(fail_silently=True).send_messages([message]) == 0
+    assert message.anymail_status.status is None
+
+
+def test_connection_failure_is_anymail_api_error(esp: Esp) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    # No answer registered: responses raises ConnectionError for the request.
+    with pytest.raises(AnymailAPIError) as excinfo:
+        esp.connection().send_messages([make_message()])
+    assert isinstance(excinfo.value, requests.RequestException)
+    assert esp.case.esp_name in str(excinfo.value)
+
+
+def test_all_recipients_refused(esp: Esp) -> None:
+    if esp.case.mock_all_rejected is None:
+        pytest.skip("ESP does not refuse recipients at send time")
+    esp.case.mock_all_rejected(esp.mock)
+    with pytest.raises(AnymailRecipientsRefused):
+        esp.connection().send_messages([make_message()])
+    message = make_message()
+    assert esp.connection(ignore_recipient_status=True).send_messages([message]) == 1
+    assert message.anymail_status.status <= {"rejected", "invalid"}
+
+
+def test_pre_send_cancel_sends_nothing(esp: Esp) -> None:
+    esp.mock_success()
+
+    def cancel(sender: Any, message: Any, esp_name: str, **kwargs: Any) -> None:
+        assert esp_name == esp.case.esp_name
+        raise AnymailCancelSend("cancelled")
+
+    pre_send.connect(cancel)
+    try:
+        assert esp.connection().send_messages([make_message()]) == 0
+    finally:
+        pre_send.disconnect(cancel)
+    assert esp.request_count == 0
+
+
+def test_post_send_gets_status_and_every_receiver_runs(esp: Esp) -> None:
+    esp.mock_success()
+    seen: list[Any] = []
+
+    def failing(sender: Any, message: Any, status: Any, esp_name: str, **kwargs: Any) -> None:
+        seen.append(("failing", status))
+        raise RuntimeError("receiver failed")
+
+    def recording(sender: Any, message: Any, status: Any, esp_name: str, **kwargs: Any) -> None:
+        seen.append(("recording", status))
+
+    post_send.connect(failing)
+    post_send.connect(recording)
+    message = make_message()
+    try:
+        with pytest.raises(RuntimeError, match="receiver failed"):
+            esp.connection().send_messages([message])
+    finally:
+        post_send.disconnect(failing)
+        post_send.disconnect(recording)
+    assert [name for name, _ in seen] == ["failing", "recording"]
+    assert all(status is message.anymail_status for _, status in seen)
+
+
+def test_serialization_error_names_the_key(esp: Esp) -> None:
+    if not esp.capabilities.metadata:
+        pytest.skip("ESP does not support metadata")
+    esp.mock_success()
+    message = make_message(metadata={"total": Decimal("19.99")})
+    with pytest.raises(AnymailSerializationError, match="total"):
+        esp.connection().send_messages([message])
+    assert esp.request_count == 0
+
+
+def test_one_session_for_many_messages(esp: Esp, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    esp.mock_success()
+    sessions: list[requests.Session] = []
+    original_init = requests.Session.__init__
+
+    def counting_init(self: requests.Session) -> None:
+        original_init(self)
+        sessions.append(self)
+
+    monkeypatch.setattr(requests.Session, "__init__", counting_init)
+    messages = [make_message(), make_message(), make_message()]
+    assert esp.connection().send_messages(messages) == 3
+    assert len(sessions) == 1
+    assert esp.request_count == 3
