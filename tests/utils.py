@@ -1,0 +1,30 @@
+"""Helpers shared by Anymail's tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import django
+import pytest
+import responses
+
+#: A real 1x1 PNG image.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c0000000"
+    "0049454e44ae426082"
+)
+
+#: Marks tests of Django 6.1's MAILERS setting (skipped on older Django).
+requires_mailers = pytest.mark.skipif(
+    django.VERSION < (6, 1), reason="MAILERS is new in Django 6.1"
+)
+
+
+def request_json(call: responses.Call) -> Any:
+    """The JSON body of a request recorded by ``responses``."""
+    body = call.request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    return json.loads(body)
