@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,10 @@ class ContractCase:
     mock_error: Callable[[responses.RequestsMock], tuple[int, str]] | None = None
     # An answer in which every recipient is refused, for ESPs that say so at send time.
     mock_all_rejected: Mocker | None = None
+    # For backends that don't use requests: a context manager entered around each
+    # test (e.g. an AWS emulator), and a function counting the API calls made.
+    context: Callable[[], AbstractContextManager[Any]] | None = None
+    count_calls: Callable[[], int] | None = None
 
 
 def load_cases() -> list[ContractCase]:
