@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-from django.core import mail
 from django.core.mail import get_connection
 
 from anymail.backends.base import Capabilities
