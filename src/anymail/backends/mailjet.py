@@ -1,0 +1,415 @@
+"""Mailjet: the transactional Send API v3.1 (``POST <api_url>send``, JSON, HTTP basic auth).
+
+Everything shared by all recipients goes in the payload's ``Globals``; each
+entry of ``Messages`` carries only its ``To`` list, plus the per-recipient
+``Variables``, ``EventPayload`` and ``Headers`` of a batch send. A batch send
+(merge_data, merge_metadata or merge_headers set, even empty) has one entry
+per "to" recipient; otherwise a single entry lists every "to" address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.core.mail import EmailMessage
+
+from ..addresses import EmailAddress
+from ..conf import get_anymail_setting, invalid_setting
+from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
+from ..message import AnymailRecipientStatus
+from ..utils import Attachment, CaseInsensitiveDict, serialize_json
+from .base import BasePayload, Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload
+
+#: Header names Mailjet refuses in ``Headers`` (error send-0011): they have a
+#: dedicated Send API property, or (Message-ID) can't be customized at all.
+_REFUSED_HEADERS = frozenset({"message-id"})
+_REFUSED_HEADER_PREFIXES = ("x-mj-", "x-mailjet-")
+
+#: Recipient lists in a Send API message and in its response.
+_RECIPIENT_FIELDS = ("To", "Cc", "Bcc")
+
+
+class MailjetPayload(RequestsPayload):
+    capabilities = Capabilities(
+        send_at=False,  # the Send API has no scheduling
+        max_tags=1,  # one CustomCampaign per message
+        max_reply_to=1,  # ReplyTo is a single address
+    )
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailRequestsBackend
+    ) -> None:
+        assert isinstance(backend, EmailBackend)
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        auth = (backend.api_key, backend.secret_key)
+        super().__init__(message, defaults, backend, headers=headers, auth=auth)
+        if "to" not in self.send_params:
+            # Mailjet requires To in every message (Cc or Bcc alone are refused).
+            self.unsupported_feature("messages without any to recipients")
+
+    # --- request ----------------------------------------------------------
+
+    def init_payload(self) -> None:
+        self.globals: dict[str, Any] = {}
+        self.messages: list[dict[str, Any]] = []
+        #: For a batch send: the "to" address of each entry of ``messages``.
+        self.batch_to: list[EmailAddress] = []
+        self.data = {"Globals": self.globals, "Messages": self.messages}
+
+    def get_api_endpoint(self) -> str:
+        return "send"
+
+    def serialize_data(self) -> bytes:
+        return self.serialize_json(self.data)
+
+    def sent_messages(self) -> list[dict[str, list[str]]]:
+        """The addresses of each message in the request, as Mailjet will see them.
+
+        Read from the final request data (esp_extra may have changed it); a
+        message's own Cc/Bcc replace the Globals ones.
+        """
+        data = self.data if isinstance(self.data, Mapping) else {}
+        shared = data.get("Globals")
+        if not isinstance(shared, Mapping):
+            shared = {}
+        messages = data.get("Messages")
+        if not isinstance(messages, list):
+            messages = []
+        sent = []
+        for entry in messages:
+            if not isinstance(entry, Mapping):
+                entry = {}
+            addresses = {}
+            for field in _RECIPIENT_FIELDS:
+                value = entry.get(field, shared.get(field) if field != "To" else None)
+                addresses[field] = [
+                    str(item["Email"])
+                    for item in (value if isinstance(value, list) else [])
+                    if isinstance(item, Mapping) and item.get("Email")
+                ]
+            sent.append(addresses)
+        return sent
+
+    # --- helpers ------------------------------------------------------------
+
+    @staticmethod
+    def mailjet_address(email: EmailAddress) -> dict[str, str]:
+        # v3.1 takes the display name as plain text: no quoting, no RFC 2047.
+        address = {"Email": email.addr_spec}
+        if email.display_name:
+            address["Name"] = email.display_name
+        return address
+
+    def batch_data(self, values: Mapping[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+        """(message, value) for each batch message whose "to" address has a value."""
+        return [
+            (entry, values[to.addr_spec])
+            for entry, to in zip(self.messages, self.batch_to, strict=True)
+            if to.addr_spec in values
+        ]
+
+    def checked_headers(self, headers: Mapping[str, str], field: str) -> dict[str, str]:
+        """``headers`` without those Mailjet refuses in Headers (reported as unsupported)."""
+        checked = {}
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered in _REFUSED_HEADERS:
+                self.unsupported_feature(f"a custom {name} header (in {field})")
+            elif lowered.startswith(_REFUSED_HEADER_PREFIXES):
+                self.unsupported_feature(
+                    f"the {name} header (in {field}); use the matching Send API "
+                    "property in esp_extra instead"
+                )
+            elif lowered == "reply-to" and field == "merge_headers":
+                self.unsupported_feature("Reply-To in merge_headers")
+            else:
+                checked[name] = value
+        return checked
+
+    def event_payload(self, metadata: Mapping[str, Any], field: str) -> str:
+        # Mailjet stores a string; events and inbound replies return it as "Payload".
+        return serialize_json(metadata, field, ensure_ascii=False, separators=(",", ":"))
+
+    # --- hooks ----------------------------------------------------------------
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.globals["From"] = self.mailjet_address(email)
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        addresses = [self.mailjet_address(email) for email in emails]
+        if recipient_type != "to":
+            # Cc and Bcc stay shared: in a batch, each message also goes to them.
+            self.globals[recipient_type.title()] = addresses
+        elif self.is_batch:
+            self.messages[:] = [{"To": [address]} for address in addresses]
+            self.batch_to[:] = emails
+        else:
+            self.messages[:] = [{"To": addresses}]
+
+    def set_subject(self, subject: str) -> None:
+        # An empty Subject would override a stored template's subject.
+        if subject:
+            self.globals["Subject"] = subject
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        self.globals["ReplyTo"] = self.mailjet_address(emails[0])  # max_reply_to=1
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        checked = self.checked_headers(headers, "headers")
+        if checked:
+            self.globals["Headers"] = checked
+
+    def set_text_body(self, body: str) -> None:
+        self.globals["TextPart"] = body
+
+    def set_html_body(self, body: str) -> None:
+        self.globals["HTMLPart"] = body
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        content = attachment.content
+        charset = attachment.charset
+        if attachment.mimetype.startswith("text/") and charset:
+            # Mailjet labels every text attachment charset=utf-8: make that true.
+            # (Content that doesn't decode is sent as is rather than corrupted.)
+            with contextlib.suppress(LookupError, UnicodeDecodeError):
+                content = content.decode(charset).encode("utf-8")
+        item = {
+            # The type without parameters: Mailjet adds its own charset.
+            "ContentType": attachment.mimetype,
+            # Mailjet refuses an empty Filename.
+            "Filename": attachment.name or "attachment",
+            "Base64Content": Attachment(content, attachment.mimetype).b64content,
+        }
+        if attachment.inline and attachment.content_id:
+            item["ContentID"] = attachment.content_id
+            self.globals.setdefault("InlinedAttachments", []).append(item)
+        else:
+            self.globals.setdefault("Attachments", []).append(item)
+
+    def set_envelope_sender(self, email: EmailAddress) -> None:
+        self.globals["Sender"] = self.mailjet_address(email)
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        self.globals["EventPayload"] = self.event_payload(metadata, "metadata")
+
+    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
+        metadata = self.send_params.get("metadata", {})
+        for entry, recipient_metadata in self.batch_data(merge_metadata):
+            address = entry["To"][0]["Email"]
+            entry["EventPayload"] = self.event_payload(
+                {**metadata, **recipient_metadata}, f"merge_metadata[{address!r}]"
+            )
+
+    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
+        # How Mailjet combines Globals.Headers with a message's Headers is not
+        # documented: send each message the complete set.
+        shared = self.globals.get("Headers", {})
+        for entry, recipient_headers in self.batch_data(merge_headers):
+            checked = self.checked_headers(
+                {str(name): str(value) for name, value in recipient_headers.items()},
+                "merge_headers",
+            )
+            combined = CaseInsensitiveDict(shared)
+            combined.update(checked)  # the recipient's value wins, whatever its case
+            entry["Headers"] = dict(combined.items())
+
+    def set_tags(self, tags: list[str]) -> None:
+        self.globals["CustomCampaign"] = tags[0]  # max_tags=1
+
+    def set_track_clicks(self, track_clicks: bool) -> None:
+        self.globals["TrackClicks"] = "enabled" if track_clicks else "disabled"
+
+    def set_track_opens(self, track_opens: bool) -> None:
+        self.globals["TrackOpens"] = "enabled" if track_opens else "disabled"
+
+    def set_template_id(self, template_id: Any) -> None:
+        try:
+            if isinstance(template_id, bool):
+                raise ValueError
+            numeric_id = int(str(template_id).strip())
+        except ValueError:
+            # Not via unsupported_feature(): sending without the template is never right.
+            raise AnymailUnsupportedFeature(
+                f"Mailjet does not support template_id {template_id!r}: it must be the "
+                "template's numeric ID (such as '176375'), not its name. Find the ID on "
+                "the template's page in Mailjet's app.",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            ) from None
+        self.globals["TemplateID"] = numeric_id
+        self.globals["TemplateLanguage"] = True
+
+    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
+        # Whether Mailjet merges a message's Variables into Globals.Variables key
+        # by key is not documented: send each message the complete set.
+        shared = self.send_params.get("merge_global_data", {})
+        for entry, recipient_data in self.batch_data(merge_data):
+            entry["Variables"] = {**shared, **recipient_data}
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        self.globals["Variables"] = merge_global_data
+
+
+def _is_success(result: Any) -> bool:
+    return isinstance(result, Mapping) and result.get("Status") == "success"
+
+
+def _describe_errors(result: Any) -> str:
+    errors = result.get("Errors") if isinstance(result, Mapping) else None
+    if not isinstance(errors, list) or not errors:
+        return "error (no details)"
+    return "; ".join(_describe_error(error) for error in errors if isinstance(error, Mapping))
+
+
+def _describe_error(error: Mapping[str, Any]) -> str:
+    """'send-0011 Header cannot be ... (related to Headers["Reply-To"])'."""
+    text = (
+        " ".join(str(error[key]) for key in ("ErrorCode", "ErrorMessage") if error.get(key))
+        or "error"
+    )
+    related = error.get("ErrorRelatedTo")
+    if isinstance(related, list) and related:
+        text += f" (related to {', '.join(str(item) for item in related)})"
+    return text
+
+
+def _message_id(entry: Mapping[str, Any]) -> str | None:
+    """``MessageID`` as a str: an int beyond 2**53 (json keeps it exact).
+
+    The legacy numeric id, not MessageUUID, because Mailjet's events report it.
+    A sandbox send answers with MessageID 0: nothing was sent, so no id.
+    """
+    message_id = entry.get("MessageID")
+    if isinstance(message_id, bool) or message_id in (None, "", 0, "0"):
+        return None
+    return str(message_id)
+
+
+class EmailBackend(AnymailRequestsBackend):
+    """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
+
+    esp_name = "Mailjet"
+    payload_class = MailjetPayload
+    default_api_url = "https://api.mailjet.com/v3.1/"
+
+    def __init__(self, **kwargs: Any) -> None:
+        esp_name = self.esp_name
+        self.api_key = get_anymail_setting(
+            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        )
+        self.secret_key = get_anymail_setting(
+            "secret_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        )
+        super().__init__(**kwargs)
+        # A 6.0-era setting (".../v3") would reach the older, incompatible Send API.
+        if "v3" in urlsplit(self.api_url).path.split("/"):
+            raise invalid_setting(
+                "api_url",
+                esp_name,
+                "it points to Mailjet's older v3 API, but Anymail uses the Send API v3.1. "
+                "Use 'https://api.mailjet.com/v3.1/' (or 'https://api.us.mailjet.com/v3.1/' "
+                "for an account on Mailjet's US infrastructure), or remove the setting.",
+            )
+
+    def raise_for_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> None:
+        """Mailjet answers a *partly* successful batch with a 4xx status: don't raise for that.
+
+        When nothing was sent, raise with Mailjet's own error codes and messages.
+        """
+        if 200 <= response.status_code < 300:
+            return
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        details = ""
+        if isinstance(data, dict):
+            messages = data.get("Messages")
+            if isinstance(messages, list) and messages:
+                if any(_is_success(result) for result in messages):
+                    return  # parse_recipient_status() reports the failed messages
+                details = "; ".join(
+                    f"Messages[{index}]: {_describe_errors(result)}"
+                    for index, result in enumerate(messages)
+                )
+            elif data.get("ErrorMessage") or data.get("ErrorCode"):
+                details = _describe_error(data)
+                if data.get("ErrorIdentifier"):
+                    # Mailjet's support asks for it.
+                    details += f" (ErrorIdentifier {data['ErrorIdentifier']})"
+        reason = f" {response.reason}" if response.reason else ""
+        summary = f"Mailjet API error: HTTP {response.status_code}{reason}"
+        raise AnymailRequestsAPIError(
+            f"{summary}: {details}" if details else f"{summary}.",
+            email_message=message,
+            payload=payload,
+            response=response,
+            backend=self,
+        )
+
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        assert isinstance(payload, MailjetPayload)
+        data = self.deserialize_json_response(response, payload, message)
+        results = data.get("Messages") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            raise AnymailRequestsAPIError(
+                "Unexpected Mailjet API response: no 'Messages' list.",
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )
+
+        sent_messages = payload.sent_messages()
+        # Every address we sent to, in request order (to, then cc, then bcc).
+        recipients: dict[str, AnymailRecipientStatus | None] = {}
+        for addresses in sent_messages:
+            for field in _RECIPIENT_FIELDS:
+                for address in addresses[field]:
+                    recipients.setdefault(address, None)
+        # Mailjet may not echo an address exactly as sent (e.g. its case).
+        by_folded = {address.casefold(): address for address in recipients}
+
+        def record(email: str, status: AnymailRecipientStatus) -> None:
+            # A cc/bcc of a batch gets one copy (and id) per message: report the
+            # first copy that was sent, and "failed" only if no copy was.
+            current = recipients.get(email)
+            if current is None or (current.status == "failed" and status.status == "sent"):
+                recipients[email] = status
+
+        # Mailjet answers in request order: result i is about request message i.
+        for index, result in enumerate(results):
+            sent = sent_messages[index] if index < len(sent_messages) else None
+            if _is_success(result):
+                for field in _RECIPIENT_FIELDS:
+                    entries = result.get(field)
+                    for position, entry in enumerate(entries if isinstance(entries, list) else []):
+                        if not isinstance(entry, Mapping):
+                            continue
+                        echoed = str(entry.get("Email") or "")
+                        matched = by_folded.get(echoed.casefold())
+                        if matched is None and sent and position < len(sent[field]):
+                            matched = sent[field][position]
+                        if matched or echoed:
+                            status = AnymailRecipientStatus(_message_id(entry), "sent")
+                            record(matched or echoed, status)
+            elif sent:
+                # An error result lists no recipients: its message went to none of them.
+                for field in _RECIPIENT_FIELDS:
+                    for email in sent[field]:
+                        record(email, AnymailRecipientStatus(None, "failed"))
+
+        return {
+            email: status if status is not None else AnymailRecipientStatus(None, "failed")
+            for email, status in recipients.items()
+        }

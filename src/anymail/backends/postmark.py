@@ -1,0 +1,460 @@
+"""Postmark: sends through Postmark's HTTP email API.
+
+One request per message. The endpoint depends on the message:
+
+==================  ===========  ==========================================
+template_id         batch        endpoint (body)
+==================  ===========  ==========================================
+no                  no           ``email`` (one message object)
+no                  yes          ``email/batch`` (array, one per "to")
+yes                 no           ``email/withTemplate`` (one message object)
+yes                 yes          ``email/batchWithTemplates`` ({"Messages": [...]})
+==================  ===========  ==========================================
+
+A send is a batch when merge_data, merge_metadata or merge_headers is set (even
+to ``{}``): every "to" recipient then gets a message of their own, and cc/bcc
+are copied into each of them.
+
+Postmark reports most refusals with HTTP 422 and an ``ErrorCode`` in the body.
+Recipient problems (inactive addresses, unparsable To/Cc/Bcc) become
+per-recipient statuses; anything else is an :exc:`AnymailRequestsAPIError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from django.core.mail import EmailMessage
+
+from ..addresses import EmailAddress, idna_encode_domain
+from ..conf import get_anymail_setting, invalid_setting
+from ..exceptions import AnymailError, AnymailRequestsAPIError
+from ..message import AnymailRecipientStatus
+from ..utils import Attachment, CaseInsensitiveDict
+from .base import BasePayload, Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload
+
+#: A Postmark server token is a single header value: printable ASCII, no spaces.
+#: (Checked up front: requests' own error for a bad header value quotes the value.)
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
+
+#: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
+#: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
+_RECIPIENT_ERROR_RE = re.compile(r"^(?:Invalid|Error\s+parsing)\s+'(?:To|Cc|Bcc)'", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"[0-9]+")
+_QUOTED_ADDRESS_RE = re.compile(r"address:?\s*'([^']*)'", re.IGNORECASE)
+
+#: The list after "inactive addresses:", up to the sentence-ending period (addresses
+#: contain dots, so only a period followed by whitespace or the end counts).
+_INACTIVE_RE = re.compile(r"inactive addresses:\s*(.*?)(?:\.(?:\s|$)|$)", re.IGNORECASE | re.DOTALL)
+
+#: ErrorCode meanings that concern recipients rather than the whole request.
+_ERROR_INVALID_REQUEST = 300
+_ERROR_INACTIVE_RECIPIENT = 406
+
+
+class PostmarkPayload(RequestsPayload):
+    """Translates a normalized message into Postmark's email API JSON."""
+
+    capabilities = Capabilities(
+        envelope_sender=False,  # the return path is configured per domain at Postmark
+        send_at=False,
+        max_tags=1,
+        # Postmark validates mailboxes with an ASCII-only pattern (ErrorCode 300).
+        # Refusing EAI here gives a clearer error than Postmark's.
+        eai_from=False,
+        eai_recipients=False,
+    )
+
+    backend: EmailBackend
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
+    ) -> None:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "X-Postmark-Server-Token": backend.server_token,
+        }
+        super().__init__(message, defaults, backend, headers=headers)
+        self.batch = self.is_batch
+        if self.batch and not self.to_recipients:
+            # Postmark's batch endpoints send one message per entry; with no "to"
+            # there would be none. Ignoring this sends one message to the cc/bcc.
+            self.unsupported_feature(
+                "batch sending (merge_data, merge_metadata or merge_headers) "
+                "without any 'to' recipients"
+            )
+            self.batch = False
+
+    def init_payload(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.to_recipients: list[EmailAddress] = []
+        self.merge_data: dict[str, Any] = {}
+        self.merge_metadata: dict[str, Any] = {}
+        self.merge_headers: dict[str, Any] = {}
+
+    # --- request ------------------------------------------------------------
+
+    @property
+    def uses_template(self) -> bool:
+        return "template_id" in self.send_params
+
+    def get_api_endpoint(self) -> str:
+        if self.uses_template:
+            return "email/batchWithTemplates" if self.batch else "email/withTemplate"
+        return "email/batch" if self.batch else "email"
+
+    def serialize_data(self) -> bytes:
+        base = dict(self.data)
+        if self.uses_template:
+            # Postmark refuses Subject/TextBody/HtmlBody with a template; Django's
+            # default empty subject would trip that. Non-empty ones stay, so
+            # Postmark reports the conflict rather than Anymail hiding it.
+            for field in ("Subject", "TextBody", "HtmlBody"):
+                if field in base and not base[field]:
+                    del base[field]
+            base.setdefault("TemplateModel", {})
+        if not self.batch:
+            return self.serialize_json(base)
+        messages = [self._batch_message(base, to) for to in self.to_recipients]
+        if self.uses_template:
+            return self.serialize_json({"Messages": messages})
+        return self.serialize_json(messages)
+
+    def _batch_message(self, base: dict[str, Any], to: EmailAddress) -> dict[str, Any]:
+        message = dict(base)
+        message["To"] = to.address
+        if self.uses_template:
+            model = _lookup(self.merge_data, to)
+            message["TemplateModel"] = {**(base.get("TemplateModel") or {}), **(model or {})}
+        metadata = _lookup(self.merge_metadata, to)
+        if metadata:
+            message["Metadata"] = {**(base.get("Metadata") or {}), **metadata}
+        headers = _lookup(self.merge_headers, to)
+        if headers:
+            merged = CaseInsensitiveDict(_headers_from_postmark(base.get("Headers")))
+            merged.update(headers)
+            message["Headers"] = _headers_to_postmark(merged)
+        return message
+
+    def recipient_groups(self) -> list[list[EmailAddress]]:
+        """The recipients of each message sent, in request order."""
+        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
+        if self.batch:
+            return [[to, *copies] for to in self.to_recipients]
+        return [self.all_recipients]
+
+    # --- hooks ---------------------------------------------------------------
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.data["From"] = email.address
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        if recipient_type == "to":
+            self.to_recipients = emails
+        self.data[recipient_type.title()] = ", ".join(email.address for email in emails)
+
+    def set_subject(self, subject: str) -> None:
+        self.data["Subject"] = subject
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        self.data["ReplyTo"] = ", ".join(email.address for email in emails)
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        self.data["Headers"] = _headers_to_postmark(headers)
+
+    def set_text_body(self, body: str) -> None:
+        self.data["TextBody"] = body
+
+    def set_html_body(self, body: str) -> None:
+        self.data["HtmlBody"] = body
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        content_type = attachment.mimetype
+        if attachment.charset and attachment.mimetype.startswith("text/"):
+            # Postmark honours the charset of text attachments.
+            content_type = f'{attachment.mimetype}; charset="{attachment.charset}"'
+        item = {
+            "Name": attachment.name or "",
+            "Content": attachment.b64content,
+            "ContentType": content_type,
+        }
+        if attachment.inline:
+            # Postmark wants the literal "cid:" prefix here.
+            item["ContentID"] = attachment.cid
+        self.data.setdefault("Attachments", []).append(item)
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        self.data["Metadata"] = metadata
+
+    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
+        self.merge_metadata = merge_metadata
+
+    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
+        self.merge_headers = merge_headers
+
+    def set_tags(self, tags: list[str]) -> None:
+        # The base already refused (or trimmed) more than one tag.
+        self.data["Tag"] = tags[0]
+
+    def set_track_clicks(self, track_clicks: bool) -> None:
+        # "HtmlOnly" and "TextOnly" are available through esp_extra["TrackLinks"].
+        self.data["TrackLinks"] = "HtmlAndText" if track_clicks else "None"
+
+    def set_track_opens(self, track_opens: bool) -> None:
+        self.data["TrackOpens"] = track_opens
+
+    def set_template_id(self, template_id: Any) -> None:
+        # A number (or a string of digits) is a TemplateId; anything else is the
+        # template's alias (not its name).
+        if isinstance(template_id, int) and not isinstance(template_id, bool):
+            self.data["TemplateId"] = template_id
+        elif isinstance(template_id, str) and _DIGITS_RE.fullmatch(template_id.strip()):
+            self.data["TemplateId"] = int(template_id)
+        else:
+            self.data["TemplateAlias"] = str(template_id)
+
+    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
+        if merge_data and not self.uses_template:
+            # Postmark silently ignores a TemplateModel on its non-template
+            # endpoints. (An empty merge_data still asks for a batch send.)
+            self.unsupported_feature("merge_data without template_id")
+            return
+        self.merge_data = merge_data
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        if not self.uses_template:
+            self.unsupported_feature("merge_global_data without template_id")
+            return
+        self.data["TemplateModel"] = merge_global_data
+
+    def set_esp_extra(self, extra: dict[str, Any]) -> None:
+        # Postmark's rule: a shallow update of the message object (so it reaches
+        # every batch message), except server_token, which authenticates this
+        # one request instead of the backend's token.
+        extra = dict(extra)
+        if "server_token" in extra:
+            token = extra.pop("server_token")
+            if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+                raise AnymailError(
+                    "Invalid Postmark esp_extra['server_token']: expected a server token, "
+                    "a non-empty string without spaces or line breaks.",
+                    email_message=self.message,
+                    payload=self,
+                    backend=self.backend,
+                )
+            self.headers["X-Postmark-Server-Token"] = token
+        self.data.update(extra)
+
+
+class EmailBackend(AnymailRequestsBackend):
+    """Anymail's backend for Postmark's email API."""
+
+    esp_name = "Postmark"
+    payload_class = PostmarkPayload
+    default_api_url = "https://api.postmarkapp.com/"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.server_token: str = get_anymail_setting(
+            "server_token", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        )
+        if not isinstance(self.server_token, str) or not _TOKEN_RE.fullmatch(self.server_token):
+            raise invalid_setting(
+                "server_token",
+                self.esp_name,
+                "expected a Postmark server token: a non-empty string without spaces "
+                "or line breaks (copy it from your server's API Tokens tab).",
+            )
+        super().__init__(**kwargs)
+
+    def raise_for_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> None:
+        # Postmark answers 422 for refused requests, including refused recipients
+        # (ErrorCode 300/406), which parse_recipient_status turns into statuses.
+        if response.status_code == 422:
+            return
+        if response.status_code == 401:
+            raise AnymailRequestsAPIError(
+                f"Postmark API error: HTTP 401 {response.reason or 'Unauthorized'}. "
+                "Check your POSTMARK_SERVER_TOKEN setting (or the message's "
+                "esp_extra['server_token']): it must be a server token, not an account token.",
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )
+        super().raise_for_status(response, payload, message)
+
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        assert isinstance(payload, PostmarkPayload)
+        data = self.deserialize_json_response(response, payload, message)
+        messages = payload.recipient_groups()
+        if payload.batch and response.status_code != 422:
+            if not isinstance(data, list) or len(data) != len(messages):
+                raise self._format_error(
+                    f"expected a list of {len(messages)} results, one per batch message",
+                    response,
+                    payload,
+                    message,
+                )
+            results = list(zip(data, messages, strict=True))
+        else:
+            if not isinstance(data, dict):
+                raise self._format_error("expected a JSON object", response, payload, message)
+            # A 422 for a batch request refuses the whole request: every message.
+            everyone = [address for group in messages for address in group]
+            results = [(data, everyone)]
+
+        statuses = _RecipientStatuses(payload.all_recipients)
+        accepted: list[str] = []
+        errors: list[tuple[int, str]] = []
+        for item, recipients in results:
+            if not isinstance(item, dict) or not isinstance(item.get("Message"), str):
+                raise self._format_error(
+                    "each result needs a 'Message'", response, payload, message
+                )
+            error_code = _error_code(item.get("ErrorCode", 0))
+            text = item["Message"]
+            if error_code == 0:
+                message_id = item.get("MessageID")
+                if not isinstance(message_id, str) or not message_id:
+                    raise self._format_error(
+                        "a successful result needs a 'MessageID'", response, payload, message
+                    )
+                status = "queued" if "delivery may be delayed" in text.lower() else "sent"
+                for recipient in recipients:
+                    statuses.set(recipient.addr_spec, message_id, status)
+                    accepted.append(recipient.addr_spec)
+                for inactive in _inactive_addresses(text):
+                    statuses.set(inactive, None, "rejected")
+            elif error_code == _ERROR_INACTIVE_RECIPIENT and _inactive_addresses(text):
+                for inactive in _inactive_addresses(text):
+                    statuses.set(inactive, None, "rejected")
+            elif (
+                error_code == _ERROR_INVALID_REQUEST
+                and _RECIPIENT_ERROR_RE.match(text)
+                and _QUOTED_ADDRESS_RE.search(text)
+            ):
+                for invalid in _QUOTED_ADDRESS_RE.findall(text):
+                    statuses.set(invalid, None, "invalid")
+            else:
+                errors.append((error_code if error_code is not None else -1, text))
+
+        if errors:
+            described = "; ".join(
+                f"ErrorCode {code}: {text}" if code >= 0 else text for code, text in errors
+            )
+            partial = ""
+            if accepted:
+                # Postmark already sent these batch messages: say so, or a retry
+                # would send them twice.
+                sent_to = ", ".join(dict.fromkeys(accepted))
+                partial = f" (Postmark did accept the messages to {sent_to}.)"
+            raise AnymailRequestsAPIError(
+                f"Postmark API error: HTTP {response.status_code}: {described}{partial}",
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )
+        return statuses.result()
+
+    def _format_error(
+        self,
+        problem: str,
+        response: requests.Response,
+        payload: BasePayload,
+        message: EmailMessage,
+    ) -> AnymailRequestsAPIError:
+        return AnymailRequestsAPIError(
+            f"Invalid Postmark API response format: {problem}.",
+            email_message=message,
+            payload=payload,
+            response=response,
+            backend=self,
+        )
+
+
+def _headers_to_postmark(headers: CaseInsensitiveDict) -> list[dict[str, str]]:
+    return [{"Name": name, "Value": value} for name, value in headers.items()]
+
+
+def _headers_from_postmark(headers: Any) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    try:
+        return [(header["Name"], header["Value"]) for header in headers]
+    except (KeyError, TypeError):
+        raise AnymailError(
+            "Postmark Headers (from esp_extra) must be a list of "
+            '{"Name": ..., "Value": ...} objects to combine them with merge_headers.'
+        ) from None
+
+
+def _lookup(per_recipient: dict[str, Any], to: EmailAddress) -> Any:
+    """``per_recipient[to]``, matching keys case-insensitively and with IDNA domains.
+
+    (Keys are written by the user: "Ana@Exämple.com" should find the recipient
+    whose normalized address is "Ana@xn--exmple-cua.com".)
+    """
+    if not per_recipient:
+        return None
+    if to.addr_spec in per_recipient:
+        return per_recipient[to.addr_spec]
+    wanted = to.addr_spec.lower()
+    for key, value in per_recipient.items():
+        local, at, domain = str(key).rpartition("@")
+        if not at:
+            continue
+        try:
+            normalized = f"{local}@{idna_encode_domain(domain.strip())}"
+        except AnymailError:
+            continue
+        if normalized.strip().lower() == wanted:
+            return value
+    return None
+
+
+def _error_code(value: Any) -> int | None:
+    """Postmark's ErrorCode: an int, or a numeric string; None if it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _DIGITS_RE.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _inactive_addresses(text: str) -> list[str]:
+    match = _INACTIVE_RE.search(text)
+    if not match:
+        return []
+    return [address.strip() for address in match.group(1).split(",") if address.strip()]
+
+
+class _RecipientStatuses:
+    """Per-recipient statuses keyed by the address as sent, matched case-insensitively.
+
+    (Postmark lowercases addresses in its messages.)
+    """
+
+    def __init__(self, recipients: list[EmailAddress]) -> None:
+        self.statuses: dict[str, AnymailRecipientStatus] = {}
+        self.keys: dict[str, str] = {}
+        for address in recipients:
+            self.set(address.addr_spec, None, "unknown")
+
+    def set(self, address: str, message_id: str | None, status: str) -> None:
+        key = self.keys.setdefault(address.lower(), address)
+        self.statuses[key] = AnymailRecipientStatus(message_id, status)
+
+    def result(self) -> dict[str, AnymailRecipientStatus]:
+        return self.statuses

@@ -1,0 +1,1068 @@
+"""Mandrill backend: the exact requests Mandrill receives, and how its answers are read."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+
+from anymail.backends.mandrill import EmailBackend
+from anymail.exceptions import (
+    AnymailError,
+    AnymailImproperlyConfigured,
+    AnymailRecipientsRefused,
+    AnymailRequestsAPIError,
+    AnymailUnsupportedFeature,
+)
+from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.utils import PNG, request_json, requires_mailers
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mandrill"
+API_KEY = "test-mandrill-api-key-NOT-REAL"
+SEND_URL = "https://mandrillapp.com/api/1.0/messages/send.json"
+TEMPLATE_URL = "https://mandrillapp.com/api/1.0/messages/send-template.json"
+BACKEND = "anymail.backends.mandrill.EmailBackend"
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def b64(content: bytes | str) -> str:
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    return base64.b64encode(content).decode("ascii")
+
+
+@pytest.fixture(autouse=True)
+def mandrill_settings(settings: Any) -> Any:
+    settings.ANYMAIL = {"MANDRILL_API_KEY": API_KEY}
+    return settings
+
+
+def add_response(
+    mock: responses.RequestsMock,
+    body: str | None = None,
+    status: int = 200,
+    url: str = SEND_URL,
+    **kwargs: Any,
+) -> None:
+    if body is None:
+        body = json.dumps(
+            [{"email": "to@example.com", "status": "sent", "_id": "abc123", "reject_reason": None}]
+        )
+    mock.add(
+        responses.POST,
+        url,
+        body=body,
+        status=status,
+        content_type="application/json",
+        **kwargs,
+    )
+
+
+def sent_json(mock: responses.RequestsMock, index: int = 0) -> Any:
+    return request_json(mock.calls[index])
+
+
+def connection(**kwargs: Any) -> EmailBackend:
+    # What get_connection(BACKEND, **kwargs) returns (that call is deprecated in Django 6.1).
+    return EmailBackend(**kwargs)
+
+
+# --- the plain message ---------------------------------------------------------
+
+
+def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = EmailMessage("Hello", "Body text", "from@example.com", ["to@example.com"])
+    assert connection().send_messages([message]) == 1
+
+    assert len(mocked_responses.calls) == 1
+    request = mocked_responses.calls[0].request
+    assert request.method == "POST"
+    assert request.url == SEND_URL
+    assert request.headers["Content-Type"] == "application/json"
+    assert "Authorization" not in request.headers
+    assert request.headers["User-Agent"].startswith("django-anymail/")
+    assert "-mandrill " in request.headers["User-Agent"]
+    assert request_json(mocked_responses.calls[0]) == {
+        "key": API_KEY,
+        "message": {
+            "from_email": "from@example.com",
+            "to": [{"email": "to@example.com", "type": "to"}],
+            "subject": "Hello",
+            "text": "Body text",
+        },
+    }
+
+    status = message.anymail_status
+    assert status.status == {"sent"}
+    assert status.message_id == "abc123"
+    assert status.recipients == {"to@example.com": AnymailRecipientStatus("abc123", "sent")}
+    assert isinstance(status.esp_response, requests.Response)
+    assert status.esp_response.json()[0]["_id"] == "abc123"
+
+
+def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = EmailMultiAlternatives(
+        "Subject", "Text", "Sender <from@example.com>", ["to@example.com"]
+    )
+    message.attach_alternative("<p>HTML</p>", "text/html")
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["message"] == {
+        "from_email": "from@example.com",
+        "from_name": "Sender",
+        "to": [{"email": "to@example.com", "type": "to"}],
+        "subject": "Subject",
+        "text": "Text",
+        "html": "<p>HTML</p>",
+    }
+
+
+def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = EmailMessage("Subject", "<p>HTML</p>", "from@example.com", ["to@example.com"])
+    message.content_subtype = "html"
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    assert data["html"] == "<p>HTML</p>"
+    assert "text" not in data
+
+
+# --- every supported feature -----------------------------------------------------
+
+
+def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body=fixture_text("send_success.json"))
+    message = AnymailMessage(
+        subject="Subject ✓",
+        body="Text body",
+        from_email='"Widgets, Inc." <from@exämple.com>',
+        to=["Recipient <to@example.com>"],
+        cc=["cc@example.com"],
+        bcc=["Blind Copy <bcc@example.com>"],
+        reply_to=["Reply One <reply1@example.com>", "reply2@example.com"],
+        headers={"X-Custom": "custom value", "List-Unsubscribe": "<mailto:unsub@example.com>"},
+        envelope_sender="bounces@bounce.example.com",
+        metadata={"order": "1234", "customer": "c-17"},
+        tags=["receipt", "shop"],
+        track_clicks=True,
+        track_opens=False,
+        send_at=datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        esp_extra={"ip_pool": "Main Pool", "message": {"important": True}},
+    )
+    message.attach_alternative("<p>HTML body <img src='cid:x'></p>", "text/html")
+    message.attach("report.csv", "a,b\n1,2\n", "text/csv")
+    message.attach("résumé.pdf", b"%PDF-1.4 fake", "application/pdf")
+    message.attach("data.bin", b"\x00\x01\x02", None)
+    cid = message.attach_inline_image(PNG, "logo.png")
+
+    assert connection().send_messages([message]) == 1
+    request = mocked_responses.calls[0].request
+    assert request.url == SEND_URL
+    assert request.headers["Content-Type"] == "application/json"
+    assert request_json(mocked_responses.calls[0]) == {
+        "key": API_KEY,
+        "message": {
+            "from_email": "from@xn--exmple-cua.com",
+            "from_name": "Widgets, Inc.",
+            "to": [
+                {"email": "to@example.com", "name": "Recipient", "type": "to"},
+                {"email": "cc@example.com", "type": "cc"},
+                {"email": "bcc@example.com", "name": "Blind Copy", "type": "bcc"},
+            ],
+            "subject": "Subject ✓",
+            "headers": {
+                "Reply-To": "Reply One <reply1@example.com>, reply2@example.com",
+                "X-Custom": "custom value",
+                "List-Unsubscribe": "<mailto:unsub@example.com>",
+            },
+            "text": "Text body",
+            "html": "<p>HTML body <img src='cid:x'></p>",
+            "attachments": [
+                {
+                    "type": "text/csv; charset=utf-8",
+                    "name": "report.csv",
+                    "content": b64("a,b\n1,2\n"),
+                },
+                {"type": "application/pdf", "name": "résumé.pdf", "content": b64(b"%PDF-1.4 fake")},
+                {"type": "application/octet-stream", "name": "data.bin", "content": b64(b"\0\1\2")},
+            ],
+            "images": [{"type": "image/png", "name": cid, "content": b64(PNG)}],
+            "return_path_domain": "bounce.example.com",
+            "metadata": {"order": "1234", "customer": "c-17"},
+            "tags": ["receipt", "shop"],
+            "track_clicks": True,
+            "track_opens": False,
+            "important": True,
+        },
+        "send_at": "2030-05-06 07:08:09",
+        "ip_pool": "Main Pool",
+    }
+    assert "bcc_address" not in json.dumps(request_json(mocked_responses.calls[0]))
+
+    status = message.anymail_status
+    assert status.status == {"sent", "queued"}
+    assert status.message_id == {
+        "0123456789abcdef0123456789abcdef",
+        "1123456789abcdef0123456789abcdef",
+        "2123456789abcdef0123456789abcdef",
+    }
+    assert status.recipients == {
+        "to@example.com": AnymailRecipientStatus("0123456789abcdef0123456789abcdef", "sent"),
+        "cc@example.com": AnymailRecipientStatus("1123456789abcdef0123456789abcdef", "queued"),
+        "bcc@example.com": AnymailRecipientStatus("2123456789abcdef0123456789abcdef", "sent"),
+    }
+
+
+def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = EmailMessage(
+        "Subject", "Body", "Jörg Müller <jorg@bücher.example>", ["Ana García <ana@españa.example>"]
+    )
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    assert data["from_email"] == "jorg@xn--bcher-kva.example"
+    assert data["from_name"] == "Jörg Müller"
+    assert data["to"] == [
+        {"email": "ana@xn--espaa-rta.example", "name": "Ana García", "type": "to"}
+    ]
+
+
+def test_reply_to_header_from_extra_headers(mocked_responses: responses.RequestsMock) -> None:
+    # A Reply-To in headers is the reply_to (Django's semantics), not a raw header.
+    add_response(mocked_responses)
+    message = EmailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["to@example.com"],
+        headers={"reply-to": "Help <help@example.com>", "X-Other": "1"},
+    )
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["message"]["headers"] == {
+        "Reply-To": "Help <help@example.com>",
+        "X-Other": "1",
+    }
+
+
+def test_from_header_moves_from_email_to_envelope(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses)
+    message = EmailMessage(
+        "Subject",
+        "Body",
+        "bounces@return.example.com",
+        ["to@example.com"],
+        headers={"From": "Shown <shown@example.com>"},
+    )
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    assert data["from_email"] == "shown@example.com"
+    assert data["from_name"] == "Shown"
+    assert data["return_path_domain"] == "return.example.com"
+
+
+def test_inline_image_without_content_id_is_an_attachment(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message.attach(_mime_part(PNG, "image", "png", disposition="inline", filename="pic.png"))
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    assert data["attachments"] == [{"type": "image/png", "name": "pic.png", "content": b64(PNG)}]
+    assert "images" not in data
+
+
+def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message.attach(None, b"raw", "application/octet-stream")
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["message"]["attachments"] == [
+        {"type": "application/octet-stream", "name": "", "content": b64(b"raw")}
+    ]
+
+
+# --- send_at ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("send_at", "expected"),
+    [
+        # aware, not UTC: converted to UTC
+        (
+            datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-8))),
+            "2030-01-02 11:04:05",
+        ),
+        # naive: Django's current timezone (tests: America/New_York, UTC-5 in January)
+        (datetime(2030, 1, 2, 3, 4, 5, 999999), "2030-01-02 08:04:05"),
+        # date: midnight in the current timezone
+        (date(2030, 7, 1), "2030-07-01 04:00:00"),
+        # POSIX timestamp
+        (1893553445, "2030-01-02 03:04:05"),
+    ],
+)
+def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
+    add_response(mocked_responses, body=fixture_text("send_scheduled.json"))
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message.send_at = send_at
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["send_at"] == expected
+    # "scheduled" is accepted-for-later: queued
+    assert message.anymail_status.status == {"queued"}
+    assert message.anymail_status.message_id == "7123456789abcdef0123456789abcdef"
+
+
+# --- templates -----------------------------------------------------------------
+
+
+def test_template_send_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, url=TEMPLATE_URL)
+    message = AnymailMessage(
+        to=["to@example.com"], template_id="welcome-email", merge_global_data={"SITE": "Shop"}
+    )
+    message.from_email = None  # use the template's
+    message.subject = None  # use the template's
+    assert connection().send_messages([message]) == 1
+    request = mocked_responses.calls[0].request
+    assert request.url == TEMPLATE_URL
+    assert request_json(mocked_responses.calls[0]) == {
+        "key": API_KEY,
+        "message": {
+            "to": [{"email": "to@example.com", "type": "to"}],
+            "global_merge_vars": [{"name": "SITE", "content": "Shop"}],
+        },
+        "template_name": "welcome-email",
+        "template_content": [],
+    }
+    assert message.anymail_status.status == {"sent"}
+
+
+def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, url=TEMPLATE_URL)
+    esp_extra = {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
+    message = AnymailMessage(
+        "Subject",
+        "",
+        "from@example.com",
+        ["to@example.com"],
+        template_id="welcome-email",
+        esp_extra=esp_extra,
+    )
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)
+    assert data["template_content"] == [
+        {"name": "header", "content": "<h1>Hi</h1>"},
+        {"name": "footer", "content": "Bye"},
+    ]
+    assert data["message"]["subject"] == "Subject"
+    assert "text" not in data["message"]
+    # the caller's dict is untouched
+    assert esp_extra == {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
+
+
+def test_template_content_list_form_passes_through(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses, url=TEMPLATE_URL)
+    content = [{"name": "header", "content": "Hi"}]
+    message = AnymailMessage(
+        "Subject",
+        "",
+        "from@example.com",
+        ["to@example.com"],
+        template_id="welcome-email",
+        esp_extra={"template_content": content},
+    )
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["template_content"] == content
+
+
+def test_unknown_template_error(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, fixture_text("error_unknown_template.json"), 500, TEMPLATE_URL)
+    message = AnymailMessage(
+        "Subject", "", "from@example.com", ["to@example.com"], template_id="welcome-email"
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        connection().send_messages([message])
+    assert 'Unknown_Template: No such template "welcome-email"' in str(excinfo.value)
+
+
+# --- batch sends ---------------------------------------------------------------
+
+
+def test_batch_send_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses,
+        body=json.dumps(
+            [
+                {"email": "alice@example.com", "status": "sent", "_id": "id-alice"},
+                {"email": "bob@example.com", "status": "queued", "_id": "id-bob"},
+            ]
+        ),
+    )
+    message = AnymailMessage(
+        subject="Order *|ORDER|* shipped",
+        body="Hi *|NAME|*",
+        from_email="shop@example.com",
+        to=["alice@example.com", "Bob <bob@example.com>"],
+        merge_data={
+            "alice@example.com": {"NAME": "Alice", "ORDER": "12345"},
+            "bob@example.com": {"ORDER": "54321", "NAME": "Bob"},
+        },
+        merge_global_data={"SHIP_DATE": "May 15", "SHOP": "Example"},
+        merge_metadata={
+            "alice@example.com": {"customer": "c-1"},
+            "bob@example.com": {"customer": "c-2"},
+        },
+        metadata={"batch": "b-7"},
+        # the batch rule wins over an explicit preserve_recipients
+        esp_extra={"message": {"preserve_recipients": True, "merge_language": "mailchimp"}},
+    )
+    assert connection().send_messages([message]) == 1
+    assert mocked_responses.calls[0].request.url == SEND_URL
+    assert request_json(mocked_responses.calls[0]) == {
+        "key": API_KEY,
+        "message": {
+            "from_email": "shop@example.com",
+            "to": [
+                {"email": "alice@example.com", "type": "to"},
+                {"email": "bob@example.com", "name": "Bob", "type": "to"},
+            ],
+            "subject": "Order *|ORDER|* shipped",
+            "text": "Hi *|NAME|*",
+            "metadata": {"batch": "b-7"},
+            "recipient_metadata": [
+                {"rcpt": "alice@example.com", "values": {"customer": "c-1"}},
+                {"rcpt": "bob@example.com", "values": {"customer": "c-2"}},
+            ],
+            "merge_vars": [
+                {
+                    "rcpt": "alice@example.com",
+                    "vars": [
+                        {"name": "NAME", "content": "Alice"},
+                        {"name": "ORDER", "content": "12345"},
+                    ],
+                },
+                {
+                    "rcpt": "bob@example.com",
+                    "vars": [
+                        {"name": "NAME", "content": "Bob"},
+                        {"name": "ORDER", "content": "54321"},
+                    ],
+                },
+            ],
+            "global_merge_vars": [
+                {"name": "SHIP_DATE", "content": "May 15"},
+                {"name": "SHOP", "content": "Example"},
+            ],
+            "merge_language": "mailchimp",
+            "preserve_recipients": False,
+        },
+    }
+    status = message.anymail_status
+    assert status.message_id == {"id-alice", "id-bob"}
+    assert status.recipients["alice@example.com"] == AnymailRecipientStatus("id-alice", "sent")
+    assert status.recipients["bob@example.com"] == AnymailRecipientStatus("id-bob", "queued")
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [{"merge_data": {}}, {"merge_metadata": {}}, {"merge_metadata": {"to@example.com": {}}}],
+)
+def test_empty_merge_attributes_make_a_batch(
+    mocked_responses: responses.RequestsMock, attrs: dict[str, Any]
+) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"], **attrs)
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["message"]["preserve_recipients"] is False
+
+
+def test_non_batch_leaves_preserve_recipients_to_esp_extra(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["to@example.com", "to2@example.com"],
+        esp_extra={"message": {"preserve_recipients": True}},
+    )
+    connection().send_messages([message])
+    assert sent_json(mocked_responses)["message"]["preserve_recipients"] is True
+
+
+def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["to@example.com"],
+        merge_headers={"to@example.com": {"List-Unsubscribe": "<https://example.com/u/1>"}},
+    )
+    with pytest.raises(AnymailUnsupportedFeature, match=r"Mandrill does not support merge_headers"):
+        connection().send_messages([message])
+    assert len(mocked_responses.calls) == 0
+
+    # Ignored: sent without the headers, but still as individual messages.
+    connection(ignore_unsupported_features=True).send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    assert "headers" not in data
+    assert data["preserve_recipients"] is False
+
+
+# --- esp_extra -------------------------------------------------------------------
+
+
+def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    esp_extra = {
+        "async": True,
+        "ip_pool": "Bulk Pool",
+        "message": {
+            "subaccount": "Marketing Dept.",
+            "metadata": {"replaced": "yes"},
+            "recipient_metadata": {
+                "z@example.com": {"rank": "2"},
+                "to@example.com": {"rank": "1"},
+            },
+        },
+    }
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["to@example.com"],
+        metadata={"order": "1"},
+        esp_extra=esp_extra,
+    )
+    connection().send_messages([message])
+    assert request_json(mocked_responses.calls[0]) == {
+        "key": API_KEY,
+        "message": {
+            "from_email": "from@example.com",
+            "to": [{"email": "to@example.com", "type": "to"}],
+            "subject": "Subject",
+            "text": "Body",
+            # shallow: esp_extra's metadata replaces the message's
+            "metadata": {"replaced": "yes"},
+            "subaccount": "Marketing Dept.",
+            "recipient_metadata": [
+                {"rcpt": "to@example.com", "values": {"rank": "1"}},
+                {"rcpt": "z@example.com", "values": {"rank": "2"}},
+            ],
+        },
+        "async": True,
+        "ip_pool": "Bulk Pool",
+    }
+    # the caller's dict is untouched
+    assert esp_extra["message"]["recipient_metadata"] == {
+        "z@example.com": {"rank": "2"},
+        "to@example.com": {"rank": "1"},
+    }
+    assert set(esp_extra) == {"async", "ip_pool", "message"}
+
+
+def test_esp_extra_from_send_defaults(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    settings.ANYMAIL = {
+        "MANDRILL_API_KEY": API_KEY,
+        "MANDRILL_SEND_DEFAULTS": {
+            "esp_extra": {"message": {"subaccount": "customer-123"}},
+            "tags": ["default-tag"],
+        },
+    }
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["to@example.com"],
+        tags=["mine"],
+        esp_extra={"message": {"important": True}},
+    )
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    assert data["subaccount"] == "customer-123"
+    assert data["important"] is True
+    assert data["tags"] == ["default-tag", "mine"]
+
+
+def test_esp_extra_message_must_be_a_dict(mocked_responses: responses.RequestsMock) -> None:
+    message = AnymailMessage(
+        "Subject", "Body", "from@example.com", ["to@example.com"], esp_extra={"message": ["x"]}
+    )
+    with pytest.raises(AnymailError, match=r"esp_extra\['message'\] must be a dict"):
+        connection().send_messages([message])
+    assert len(mocked_responses.calls) == 0
+
+
+# --- unsupported features ----------------------------------------------------------
+
+
+def _mime_part(
+    content: bytes,
+    maintype: str,
+    subtype: str,
+    disposition: str,
+    filename: str | None = None,
+    cid: str | None = None,
+) -> Any:
+    """A MIME attachment part, in the form this Django version expects."""
+    import django
+
+    if django.VERSION >= (6, 0):
+        from email.message import MIMEPart
+
+        part = MIMEPart()
+        part.set_content(
+            content,
+            maintype=maintype,
+            subtype=subtype,
+            disposition=disposition,
+            filename=filename,
+            cid=cid,
+        )
+        return part
+    from email.mime.base import MIMEBase
+
+    legacy = MIMEBase(maintype, subtype)
+    legacy.set_payload(base64.b64encode(content).decode("ascii"))
+    legacy["Content-Transfer-Encoding"] = "base64"
+    if filename:
+        legacy.add_header("Content-Disposition", disposition, filename=filename)
+    else:
+        legacy.add_header("Content-Disposition", disposition)
+    if cid:
+        legacy["Content-ID"] = cid
+    return legacy
+
+
+def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+
+    def make() -> AnymailMessage:
+        message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+        message.attach(
+            _mime_part(b"%PDF", "application", "pdf", "inline", "doc.pdf", "<doc@inline>")
+        )
+        return message
+
+    with pytest.raises(AnymailUnsupportedFeature, match=r"Mandrill does not support inline"):
+        connection().send_messages([make()])
+    assert len(mocked_responses.calls) == 0
+
+    connection(ignore_unsupported_features=True).send_messages([make()])
+    data = sent_json(mocked_responses)["message"]
+    assert "images" not in data
+    assert "attachments" not in data
+
+
+def test_multiple_html_and_other_alternatives_unsupported(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    message = EmailMultiAlternatives("Subject", "Body", "from@example.com", ["to@example.com"])
+    message.attach_alternative("<p>one</p>", "text/html")
+    message.attach_alternative("<p>two</p>", "text/html")
+    with pytest.raises(AnymailUnsupportedFeature, match="Mandrill does not support multiple html"):
+        connection().send_messages([message])
+
+    message = EmailMultiAlternatives("Subject", "Body", "from@example.com", ["to@example.com"])
+    message.attach_alternative("<html amp4email></html>", "text/x-amp-html")
+    with pytest.raises(AnymailUnsupportedFeature, match="text/x-amp-html"):
+        connection().send_messages([message])
+    assert len(mocked_responses.calls) == 0
+
+
+# --- response parsing --------------------------------------------------------------
+
+
+def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body=fixture_text("send_mixed_status.json"))
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["ok@example.com", "bounced-before@example.com", "not-an-address@example"],
+    )
+    assert connection().send_messages([message]) == 1
+    status = message.anymail_status
+    assert status.status == {"sent", "rejected", "invalid"}
+    assert status.recipients == {
+        "ok@example.com": AnymailRecipientStatus("3123456789abcdef0123456789abcdef", "sent"),
+        "bounced-before@example.com": AnymailRecipientStatus(
+            "4123456789abcdef0123456789abcdef", "rejected"
+        ),
+        "not-an-address@example": AnymailRecipientStatus(
+            "5123456789abcdef0123456789abcdef", "invalid"
+        ),
+    }
+
+
+def test_all_rejected_raises(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body=fixture_text("send_all_rejected.json"))
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["bounced-before@example.com", "unsubscribed@example.com"],
+    )
+    with pytest.raises(AnymailRecipientsRefused) as excinfo:
+        connection().send_messages([message])
+    assert "bounced-before@example.com (rejected)" in str(excinfo.value)
+    assert message.anymail_status.status == {"rejected"}
+
+    message.anymail_status = None
+    assert connection(ignore_recipient_status=True).send_messages([message]) == 1
+    assert message.anymail_status.recipients["unsubscribed@example.com"] == (
+        AnymailRecipientStatus("6123456789abcdef0123456789abcdef", "rejected")
+    )
+
+
+def test_unknown_status_and_missing_id(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses,
+        body=json.dumps(
+            [
+                json.loads(fixture_text("send_unknown_status.json"))[0],
+                {"email": "cc@example.com", "status": "sent"},
+            ]
+        ),
+    )
+    message = AnymailMessage(
+        "Subject", "Body", "from@example.com", ["to@example.com"], cc=["cc@example.com"]
+    )
+    connection().send_messages([message])
+    assert message.anymail_status.recipients == {
+        "to@example.com": AnymailRecipientStatus("8123456789abcdef0123456789abcdef", "unknown"),
+        "cc@example.com": AnymailRecipientStatus(None, "sent"),
+    }
+    assert message.anymail_status.status == {"unknown", "sent"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"email": "to@example.com", "status": "sent"}',
+        '[{"status": "sent"}]',
+        '["to@example.com"]',
+        "null",
+    ],
+)
+def test_invalid_success_response(mocked_responses: responses.RequestsMock, body: str) -> None:
+    add_response(mocked_responses, body=body)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    with pytest.raises(AnymailRequestsAPIError, match="Invalid Mandrill API response") as excinfo:
+        connection().send_messages([message])
+    assert excinfo.value.status_code == 200
+    assert excinfo.value.response is not None
+
+
+def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body="<html>Oops</html>")
+    with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON in the Mandrill") as excinfo:
+        connection().send_messages(
+            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+        )
+    assert "<html>Oops</html>" in str(excinfo.value)
+
+
+def test_error_object_with_200_status(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body=fixture_text("error_validation.json"))
+    with pytest.raises(AnymailRequestsAPIError, match="ValidationError: Validation error"):
+        connection().send_messages(
+            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+        )
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+ERROR_CASES = [
+    ("error_invalid_key.json", "Invalid_Key: Invalid API key"),
+    ("error_validation.json", "ValidationError: Validation error:"),
+    ("error_unknown_template.json", 'Unknown_Template: No such template "welcome-email"'),
+    ("error_unknown_subaccount.json", "Unknown_Subaccount: No subaccount exists with the id"),
+    ("error_payment_required.json", "PaymentRequired: Email scheduling is only available"),
+    ("error_rate_limit.json", "RequestLimitExceeded: Too Many Requests attempted recently"),
+    ("error_general.json", "GeneralError: An unknown error occurred"),
+]
+
+
+@pytest.mark.parametrize(("fixture", "quoted"), ERROR_CASES)
+@pytest.mark.parametrize("http_status", [500, 401, 402, 404, 429, 503])
+def test_error_responses(
+    mocked_responses: responses.RequestsMock, fixture: str, quoted: str, http_status: int
+) -> None:
+    add_response(mocked_responses, body=fixture_text(fixture), status=http_status)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        connection().send_messages([message])
+    err = excinfo.value
+    assert quoted in str(err)
+    assert f"HTTP {http_status}" in str(err)
+    assert err.status_code == http_status
+    assert err.response.json() == json.loads(fixture_text(fixture))
+    assert err.esp_name == "Mandrill"
+    assert API_KEY not in str(err)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_invalid_key_error_whole_message(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body=fixture_text("error_invalid_key.json"), status=500)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        connection().send_messages(
+            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+        )
+    assert str(excinfo.value) == (
+        "Mandrill API error: Invalid_Key: Invalid API key (HTTP 500 Internal Server Error).\n"
+        'Mandrill API response 500: {"status": "error", "code": -1, "name": "Invalid_Key", '
+        '"message": "Invalid API key"}'
+    )
+
+
+def test_rate_limit_headers_reachable(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses,
+        body=fixture_text("error_rate_limit.json"),
+        status=429,
+        headers={"Retry-After": "30"},
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        connection().send_messages(
+            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+        )
+    assert excinfo.value.status_code == 429
+    assert excinfo.value.response.headers["Retry-After"] == "30"
+
+
+def test_non_json_error_response(mocked_responses: responses.RequestsMock) -> None:
+    mocked_responses.add(
+        responses.POST,
+        SEND_URL,
+        body="<html><body>502 Bad Gateway</body></html>",
+        status=502,
+        content_type="text/html",
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        connection().send_messages(
+            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+        )
+    assert excinfo.value.status_code == 502
+    assert "Mandrill API error (HTTP 502 Bad Gateway)" in str(excinfo.value)
+    assert "502 Bad Gateway</body>" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "failure", [requests.exceptions.ConnectTimeout("timed out"), requests.ConnectionError("down")]
+)
+def test_transport_failures(mocked_responses: responses.RequestsMock, failure: Exception) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body=failure)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        connection().send_messages(
+            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+        )
+    assert "Could not reach the Mandrill API" in str(excinfo.value)
+    assert excinfo.value.status_code is None
+    assert API_KEY not in str(excinfo.value)
+
+
+def test_fail_silently(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, body=fixture_text("error_general.json"), status=500)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    assert connection(fail_silently=True).send_messages([message]) == 0
+    assert message.anymail_status.status is None
+
+
+def test_debug_api_requests_hides_key(
+    mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_response(mocked_responses)
+    connection(debug_api_requests=True).send_messages(
+        [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
+    )
+    out = capsys.readouterr().out
+    assert "messages/send.json" in out
+    assert API_KEY not in out
+
+
+# --- settings ----------------------------------------------------------------------
+
+
+def _sent_key_and_url(mock: responses.RequestsMock) -> tuple[str, str]:
+    call = mock.calls[-1]
+    return request_json(call)["key"], call.request.url
+
+
+def _send(mock: responses.RequestsMock, url: str = SEND_URL, **kwargs: Any) -> tuple[str, str]:
+    add_response(mock, url=url)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    connection(**kwargs).send_messages([message])
+    return _sent_key_and_url(mock)
+
+
+@pytest.mark.filterwarnings("ignore:get_connection")
+def test_get_connection_kwargs(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, url="https://kwargs.example.com/api/messages/send.json")
+    backend = get_connection(BACKEND, api_key="kwarg-key", api_url="https://kwargs.example.com/api")
+    assert isinstance(backend, EmailBackend)
+    backend.send_messages([AnymailMessage("S", "B", "from@example.com", ["to@example.com"])])
+    assert _sent_key_and_url(mocked_responses) == (
+        "kwarg-key",
+        "https://kwargs.example.com/api/messages/send.json",
+    )
+
+
+def test_api_key_from_anymail_dict(mocked_responses: responses.RequestsMock) -> None:
+    assert _send(mocked_responses) == (API_KEY, SEND_URL)
+
+
+def test_api_key_from_prefixed_setting(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    settings.ANYMAIL = {}
+    settings.ANYMAIL_MANDRILL_API_KEY = "prefixed-key"
+    assert _send(mocked_responses)[0] == "prefixed-key"
+
+
+def test_api_key_bare_setting(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {}
+    settings.MANDRILL_API_KEY = "bare-key"
+    assert _send(mocked_responses)[0] == "bare-key"
+
+
+def test_api_key_precedence(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {"MANDRILL_API_KEY": "dict-key"}
+    settings.ANYMAIL_MANDRILL_API_KEY = "prefixed-key"
+    settings.MANDRILL_API_KEY = "bare-key"
+    assert _send(mocked_responses)[0] == "dict-key"
+    assert _send(mocked_responses, api_key="kwarg-key")[0] == "kwarg-key"
+    settings.ANYMAIL = {}
+    assert _send(mocked_responses)[0] == "prefixed-key"
+
+
+def test_missing_api_key(settings: Any) -> None:
+    settings.ANYMAIL = {}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        connection()
+    text = str(excinfo.value)
+    assert "MANDRILL_API_KEY" in text
+    assert "ANYMAIL_MANDRILL_API_KEY" in text
+    assert "api_key=" in text
+
+
+@pytest.mark.parametrize("bad_key", [None, "", 12345])
+def test_invalid_api_key_type(settings: Any, bad_key: Any) -> None:
+    settings.ANYMAIL = {"MANDRILL_API_KEY": bad_key}
+    with pytest.raises(AnymailImproperlyConfigured, match="MANDRILL_API_KEY") as excinfo:
+        connection()
+    assert "12345" not in str(excinfo.value)
+
+
+def test_api_url_default_and_overrides(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    assert EmailBackend.default_api_url == "https://mandrillapp.com/api/1.0"
+    custom = "https://proxy.example.com/mandrill/api/1.3/messages/send.json"
+    settings.ANYMAIL = {
+        "MANDRILL_API_KEY": API_KEY,
+        "MANDRILL_API_URL": "https://proxy.example.com/mandrill/api/1.3",
+    }
+    assert _send(mocked_responses, url=custom)[1] == custom
+    # a trailing slash is fine
+    settings.ANYMAIL = {
+        "MANDRILL_API_KEY": API_KEY,
+        "MANDRILL_API_URL": "https://proxy.example.com/mandrill/api/1.3/",
+    }
+    assert _send(mocked_responses, url=custom)[1] == custom
+    # prefixed setting
+    settings.ANYMAIL = {"MANDRILL_API_KEY": API_KEY}
+    settings.ANYMAIL_MANDRILL_API_URL = "https://other.example.com/api/1.0"
+    other = "https://other.example.com/api/1.0/messages/send.json"
+    assert _send(mocked_responses, url=other)[1] == other
+    # kwarg
+    kwarg = "https://kwarg.example.com/api/messages/send.json"
+    assert _send(mocked_responses, url=kwarg, api_url="https://kwarg.example.com/api")[1] == kwarg
+
+
+def test_api_url_is_not_a_bare_setting(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    settings.MANDRILL_API_URL = "https://ignored.example.com/api"
+    assert _send(mocked_responses)[1] == SEND_URL
+
+
+def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {
+        "MANDRILL_API_KEY": API_KEY,
+        "SEND_DEFAULTS": {"metadata": {"global": "g"}, "track_opens": True},
+        "MANDRILL_SEND_DEFAULTS": {"metadata": {"esp": "e"}, "tags": ["esp-tag"]},
+    }
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject", "Body", "from@example.com", ["to@example.com"], metadata={"own": "o"}
+    )
+    connection().send_messages([message])
+    data = sent_json(mocked_responses)["message"]
+    # For each key, MANDRILL_SEND_DEFAULTS replaces SEND_DEFAULTS.
+    assert data["metadata"] == {"esp": "e", "own": "o"}
+    assert data["tags"] == ["esp-tag"]
+    assert data["track_opens"] is True
+
+
+def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    connection(send_defaults={"tags": ["from-kwarg"]}).send_messages([message])
+    assert sent_json(mocked_responses)["message"]["tags"] == ["from-kwarg"]
+
+
+@requires_mailers
+def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": BACKEND,
+            "OPTIONS": {
+                "api_key": "mailers-key",
+                "api_url": "https://mailers.example.com/api/1.0",
+                "send_defaults": {"tags": ["mailers"]},
+            },
+        }
+    }
+    url = "https://mailers.example.com/api/1.0/messages/send.json"
+    add_response(mocked_responses, url=url)
+    message = EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    assert mail.mailers["default"].send_messages([message]) == 1
+    data = sent_json(mocked_responses)
+    assert data["key"] == "mailers-key"
+    assert data["message"]["tags"] == ["mailers"]
+    assert mocked_responses.calls[0].request.url == url
+
+
+@requires_mailers
+def test_mailers_unknown_option(settings: Any) -> None:
+    settings.MAILERS = {
+        "default": {"BACKEND": BACKEND, "OPTIONS": {"api_key": "k", "sender_domain": "x"}}
+    }
+    with pytest.raises((ImproperlyConfigured, TypeError), match="sender_domain"):
+        mail.mailers["default"]
