@@ -1,0 +1,447 @@
+"""SendGrid: the v3 Mail Send API (``POST {SENDGRID_API_URL}mail/send``, JSON).
+
+Every send, batch or not, is one request. Recipients travel in
+"personalizations": one holding every to/cc/bcc for an ordinary message, or one
+per "to" address for a batch send (each with a copy of the cc and bcc lists).
+SendGrid answers 202 with an empty body and no usable message id, so Anymail
+generates a UUID per personalization and sends it as the ``anymail_id`` custom
+arg; the tracking webhook reads it back as ``event.message_id``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any
+from uuid import uuid4
+
+import requests
+from django.core.mail import EmailMessage
+
+from ..addresses import EmailAddress
+from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
+from ..exceptions import (
+    AnymailConfigurationError,
+    AnymailError,
+    AnymailSerializationError,
+    AnymailWarning,
+)
+from ..message import AnymailRecipientStatus
+from ..utils import Attachment, CaseInsensitiveDict, update_deep
+from .base import BasePayload, Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload
+
+#: The custom arg that carries Anymail's generated message id.
+MESSAGE_ID_CUSTOM_ARG = "anymail_id"
+
+# Content entries SendGrid requires first, in this order (anything else follows).
+_CONTENT_ORDER = {"text/plain": 0, "text/html": 1}
+
+
+class SendGridPayload(RequestsPayload):
+    capabilities = Capabilities(
+        # SendGrid has no per-message return path: personalizations[].from
+        # only overrides the From header.
+        envelope_sender=False,
+        max_tags=10,  # categories: at most 10 per message
+        alternatives=frozenset({"*"}),  # e.g. text/x-amp-html
+        # Whether SendGrid delivers to or from non-ASCII local parts (SMTPUTF8)
+        # is not established. Refusing them up front is the safer choice: the
+        # caller learns about it now instead of from a lost or dropped message.
+        # (IGNORE_UNSUPPORTED_FEATURES sends them anyway.)
+        eai_from=False,
+        eai_recipients=False,
+    )
+
+    backend: EmailBackend
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
+    ) -> None:
+        headers = {
+            "Authorization": f"Bearer {backend.api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        super().__init__(message, defaults, backend, headers=headers)
+        self._build_personalizations()
+
+    def init_payload(self) -> None:
+        self.data: dict[str, Any] = {"personalizations": []}  # (filled in last; shown first)
+        self.to: list[EmailAddress] = []
+        self.cc: list[EmailAddress] = []
+        self.bcc: list[EmailAddress] = []
+        self.content: list[dict[str, str]] = []
+        self.merge_data: dict[str, dict[str, Any]] | None = None
+        self.merge_global_data: dict[str, Any] = {}
+        self.merge_metadata: dict[str, dict[str, Any]] = {}
+        self.merge_headers: dict[str, dict[str, Any]] = {}
+        self.merge_field_format: str | None = self.backend.merge_field_format
+        self.use_dynamic_template: bool | None = None  # None: decide from template_id
+        self.extra_personalizations: dict[str, Any] | list[Any] | None = None
+        #: addr_spec -> the anymail_id of the personalization that sends to it.
+        self.recipient_message_ids: dict[str, str | None] = {}
+
+    def get_api_endpoint(self) -> str:
+        return "mail/send"
+
+    def serialize_data(self) -> bytes:
+        return self.serialize_json(self.data)
+
+    # --- hooks ----------------------------------------------------------------
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.data["from"] = _address(email)
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        # Placed in personalizations once every feature is known.
+        getattr(self, recipient_type).extend(emails)
+
+    def set_subject(self, subject: str) -> None:
+        # An empty subject is refused (minLength 1), and omitting it lets a
+        # template supply its own.
+        if subject:
+            self.data["subject"] = subject
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        # reply_to_list takes one or many; never combined with reply_to.
+        self.data["reply_to_list"] = [_address(email) for email in emails]
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        self.data["headers"] = dict(headers.items())
+
+    def set_text_body(self, body: str) -> None:
+        self.content.append({"type": "text/plain", "value": body})
+
+    def set_html_body(self, body: str) -> None:
+        self.content.append({"type": "text/html", "value": body})
+
+    def add_alternative(self, content: str, mimetype: str) -> None:
+        self.content.append({"type": mimetype, "value": content})
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        content, content_type = _utf8_attachment(attachment)
+        entry = {
+            "content": content,
+            "type": content_type,
+            # Required by SendGrid's schema; an empty name is accepted.
+            "filename": attachment.name or "",
+        }
+        if attachment.inline and attachment.content_id:
+            entry["disposition"] = "inline"
+            entry["content_id"] = attachment.content_id
+        self.data.setdefault("attachments", []).append(entry)
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        self.data["custom_args"] = _string_values(metadata, "metadata")
+
+    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
+        # SendGrid itself layers a personalization's custom_args over the
+        # message-level ones, so no merging with metadata here.
+        self.merge_metadata = merge_metadata
+
+    def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
+        self.merge_headers = merge_headers
+
+    def set_tags(self, tags: list[str]) -> None:
+        self.data["categories"] = tags
+
+    def set_track_clicks(self, track_clicks: bool) -> None:
+        update_deep(self.data, {"tracking_settings": {"click_tracking": {"enable": track_clicks}}})
+
+    def set_track_opens(self, track_opens: bool) -> None:
+        update_deep(self.data, {"tracking_settings": {"open_tracking": {"enable": track_opens}}})
+
+    def set_send_at(self, send_at: Any) -> None:
+        # Unix seconds (SendGrid has no sub-second scheduling).
+        self.data["send_at"] = int(send_at.timestamp())
+
+    def set_template_id(self, template_id: Any) -> None:
+        self.data["template_id"] = template_id
+
+    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
+        self.merge_data = merge_data
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        self.merge_global_data = merge_global_data
+
+    def set_esp_extra(self, extra: dict[str, Any]) -> None:
+        extra = dict(extra)
+        if "x-smtpapi" in extra:
+            raise AnymailConfigurationError(
+                "SendGrid esp_extra['x-smtpapi'] is the retired v2 API's format. Move its "
+                "settings to the matching v3 Mail Send fields (e.g. custom_args, categories, "
+                "asm, mail_settings, personalizations) in esp_extra."
+            )
+        if "merge_field_format" in extra:
+            merge_field_format = extra.pop("merge_field_format")
+            problem = merge_field_format_problem(merge_field_format)
+            if problem:
+                raise AnymailError(
+                    f"Invalid SendGrid esp_extra['merge_field_format']: {problem}",
+                    email_message=self.message,
+                    payload=self,
+                )
+            self.merge_field_format = merge_field_format
+        if "use_dynamic_template" in extra:
+            self.use_dynamic_template = bool(extra.pop("use_dynamic_template"))
+        if "personalizations" in extra:
+            personalizations = extra.pop("personalizations")
+            if not isinstance(personalizations, dict | list):
+                raise AnymailError(
+                    "SendGrid esp_extra['personalizations'] must be a dict (merged into "
+                    "every personalization Anymail builds) or a list (sent instead of "
+                    f"them), not {type(personalizations).__name__}.",
+                    email_message=self.message,
+                    payload=self,
+                )
+            self.extra_personalizations = personalizations
+        update_deep(self.data, extra)
+
+    # --- personalizations ---------------------------------------------------
+
+    def _build_personalizations(self) -> None:
+        """Assemble the body parts that need every feature known (after all hooks)."""
+        if self.content and "content" not in self.data:  # (esp_extra's content wins)
+            self.data["content"] = sorted(
+                self.content, key=lambda part: _CONTENT_ORDER.get(part["type"], 2)
+            )
+
+        if isinstance(self.extra_personalizations, list):
+            # The caller's own personalizations replace Anymail's entirely.
+            personalizations = copy.deepcopy(self.extra_personalizations)
+        else:
+            personalizations = self._message_personalizations()
+            if self.extra_personalizations:
+                for personalization in personalizations:
+                    update_deep(personalization, copy.deepcopy(self.extra_personalizations))
+
+        for personalization in personalizations:
+            message_id = None
+            if self.backend.generate_message_id and isinstance(personalization, dict):
+                custom_args = personalization.setdefault("custom_args", {})
+                if isinstance(custom_args, dict):
+                    custom_args.setdefault(MESSAGE_ID_CUSTOM_ARG, str(uuid4()))
+                    message_id = custom_args[MESSAGE_ID_CUSTOM_ARG]
+            self._record_recipients(personalization, message_id)
+        self.data["personalizations"] = personalizations
+
+    def _message_personalizations(self) -> list[dict[str, Any]]:
+        is_dynamic = self.use_dynamic_template
+        if is_dynamic is None:
+            is_dynamic = str(self.data.get("template_id", "")).startswith("d-")
+        if not is_dynamic and self.merge_field_format is None:
+            self._warn_if_undelimited()
+
+        if not self.is_batch:
+            personalization = self._recipients(self.to)
+            personalization.update(self._merge_fields(is_dynamic, {}, ""))
+            return [personalization]
+
+        # Batch: each "to" gets its own message (and its own copy of cc and bcc).
+        personalizations = []
+        to_list: list[EmailAddress | None] = list(self.to) or [None]  # no "to": let SendGrid say
+        for to in to_list:
+            personalization = self._recipients([to] if to else [])
+            addr_spec = to.addr_spec if to else ""
+            recipient_data = (self.merge_data or {}).get(addr_spec) or {}
+            personalization.update(self._merge_fields(is_dynamic, recipient_data, addr_spec))
+            if self.merge_metadata.get(addr_spec):
+                personalization["custom_args"] = _string_values(
+                    self.merge_metadata[addr_spec], f"merge_metadata[{addr_spec!r}]"
+                )
+            if self.merge_headers.get(addr_spec):
+                personalization["headers"] = _string_values(
+                    self.merge_headers[addr_spec], f"merge_headers[{addr_spec!r}]"
+                )
+            personalizations.append(personalization)
+        return personalizations
+
+    def _recipients(self, to: list[EmailAddress]) -> dict[str, Any]:
+        personalization: dict[str, Any] = {}
+        for field, emails in (("to", to), ("cc", self.cc), ("bcc", self.bcc)):
+            if emails:
+                personalization[field] = [_address(email) for email in emails]
+        return personalization
+
+    def _merge_fields(
+        self, is_dynamic: bool, recipient_data: dict[str, Any], addr_spec: str
+    ) -> dict[str, Any]:
+        """merge_global_data overlaid with one recipient's merge_data, in SendGrid's form."""
+        merged = {**self.merge_global_data, **recipient_data}
+        if not merged:
+            return {}
+        if is_dynamic:
+            # Handlebars templates take any JSON values, under the keys as given.
+            return {"dynamic_template_data": merged}
+        merge_field_format = self.merge_field_format
+        substitutions = {}
+        for key, value in merged.items():
+            where = (
+                f"merge_data[{addr_spec!r}][{key!r}]"
+                if key in recipient_data
+                else f"merge_global_data[{key!r}]"
+            )
+            field = merge_field_format.format(key) if merge_field_format else key
+            substitutions[field] = _substitution_value(value, where)
+        return {"substitutions": substitutions}
+
+    def _warn_if_undelimited(self) -> None:
+        keys = set(self.merge_global_data)
+        for values in (self.merge_data or {}).values():
+            keys.update(values)
+        if keys and all(re.fullmatch(r"\w+", str(key)) for key in keys):
+            warnings.warn(
+                "SendGrid legacy (or on-the-fly) template merge fields don't seem to have "
+                f"delimiters ({', '.join(sorted(map(str, keys)))}). Set "
+                "SENDGRID_MERGE_FIELD_FORMAT or esp_extra['merge_field_format'] to e.g. "
+                "\"-{}-\". (Dynamic templates, with a 'd-...' template_id, need no format.)",
+                AnymailWarning,
+                stacklevel=2,
+            )
+
+    def _record_recipients(self, personalization: Any, message_id: str | None) -> None:
+        # A cc/bcc copied into several batch personalizations ends up with the
+        # id of the last one.
+        if not isinstance(personalization, dict):
+            return
+        for field in ("to", "cc", "bcc"):
+            for recipient in personalization.get(field) or []:
+                if isinstance(recipient, dict) and recipient.get("email"):
+                    self.recipient_message_ids[str(recipient["email"])] = message_id
+
+
+class EmailBackend(AnymailRequestsBackend):
+    """Sends with SendGrid's v3 Mail Send API."""
+
+    esp_name = "SendGrid"
+    payload_class = SendGridPayload
+    default_api_url = "https://api.sendgrid.com/v3/"
+
+    def __init__(self, **kwargs: Any) -> None:
+        esp_name = self.esp_name
+        self._refuse_v2_credentials(kwargs)
+        self.api_key: str = get_anymail_setting(
+            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        )
+        self.generate_message_id = get_bool_setting(
+            "generate_message_id", True, esp_name=esp_name, kwargs=kwargs
+        )
+        merge_field_format = get_anymail_setting(
+            "merge_field_format", default=None, esp_name=esp_name, kwargs=kwargs
+        )
+        problem = merge_field_format_problem(merge_field_format)
+        if problem:
+            raise invalid_setting("merge_field_format", esp_name, problem)
+        self.merge_field_format: str | None = merge_field_format
+        super().__init__(**kwargs)
+
+    def _refuse_v2_credentials(self, kwargs: dict[str, Any]) -> None:
+        # The v3 API only takes an API key. (Django's send_mail() passes
+        # username=None and password=None to get_connection(): those mean "not set".)
+        for name in ("username", "password"):
+            given = kwargs.pop(name, None)
+            configured = get_anymail_setting(
+                name, default=None, esp_name=self.esp_name, allow_bare=True
+            )
+            if given is not None or configured is not None:
+                found = f"a {name}= argument" if given is not None else f"SENDGRID_{name.upper()}"
+                raise AnymailConfigurationError(
+                    f"SendGrid's v3 API does not accept a username and password (found "
+                    f"{found}). Remove SENDGRID_USERNAME and SENDGRID_PASSWORD, and set "
+                    "SENDGRID_API_KEY to an API key with Mail Send permission instead."
+                )
+
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        # A 202 has an empty body: SendGrid accepted (queued) every recipient.
+        # It never refuses recipients at send time; they show up later as
+        # "dropped" tracking events. (Its X-Message-Id header, one per request,
+        # stays reachable in anymail_status.esp_response.headers.)
+        assert isinstance(payload, SendGridPayload)
+        return {
+            email: AnymailRecipientStatus(message_id, "queued")
+            for email, message_id in payload.recipient_message_ids.items()
+        }
+
+
+def merge_field_format_problem(merge_field_format: Any) -> str | None:
+    """Why ``merge_field_format`` is unusable, or None if it is fine (or None)."""
+    if merge_field_format is None:
+        return None
+    example = 'e.g. "-{}-" for -field- or "{{{{{}}}}}" for {{field}}'
+    if not isinstance(merge_field_format, str):
+        kind = type(merge_field_format).__name__
+        return f"expected a str.format() pattern ({example}), not {kind}."
+    try:
+        formatted = merge_field_format.format("\x00")
+    except (IndexError, KeyError, ValueError):
+        return (
+            f"expected a str.format() pattern with a single {{}} for the field name ({example}); "
+            "double any literal { or } characters."
+        )
+    if "\x00" not in formatted:
+        return f"the pattern has no {{}} placeholder for the field name ({example})."
+    return None
+
+
+def _address(email: EmailAddress) -> dict[str, str]:
+    result = {"email": email.addr_spec}
+    if email.display_name:
+        result["name"] = email.display_name
+    return result
+
+
+def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:
+    """Base64 content and content type, with text re-encoded as UTF-8.
+
+    SendGrid drops or replaces a text attachment's charset parameter, so UTF-8
+    (the most likely guess of any client) is the only safe encoding to send.
+    """
+    charset = attachment.charset
+    if not charset or not attachment.mimetype.startswith("text/"):
+        return attachment.b64content, attachment.mimetype
+    if charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        try:
+            text = attachment.content.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            # Not decodable as declared: send it untouched rather than garbled.
+            return attachment.b64content, f'{attachment.mimetype}; charset="{charset}"'
+        attachment = Attachment(
+            text.encode("utf-8"), attachment.mimetype, attachment.name, charset="utf-8"
+        )
+    return attachment.b64content, f'{attachment.mimetype}; charset="utf-8"'
+
+
+def _string_values(values: Mapping[str, Any], where: str) -> dict[str, str]:
+    """SendGrid custom_args and headers take only strings: format numbers, refuse the rest."""
+    result = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            result[key] = value
+        elif isinstance(value, int | float):
+            result[key] = str(value)
+        else:
+            raise AnymailSerializationError(
+                f"Don't know how to send {type(value).__name__} {where}[{key!r}] to SendGrid: "
+                "it only accepts strings (and Anymail converts numbers). Format the value as "
+                "a str before sending."
+            )
+    return result
+
+
+def _substitution_value(value: Any, where: str) -> str | None:
+    """Legacy substitutions are strings (None is passed through): format numbers."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise AnymailSerializationError(
+        f"Don't know how to send {type(value).__name__} {where} to SendGrid: legacy and "
+        "on-the-fly template substitutions must be strings (or numbers, which Anymail "
+        "converts). Format the value as a str, or use a dynamic template ('d-...' "
+        "template_id), which accepts structured data."
+    )
