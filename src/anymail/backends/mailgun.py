@@ -1,0 +1,573 @@
+"""Mailgun: the v3 Messages API (``POST {api_url}/{sender_domain}/messages``).
+
+The request is ``multipart/form-data`` authenticated with HTTP Basic auth
+(user ``api``, password the API key). Repeated fields (``to``, ``o:tag``,
+``attachment`` ...) are sent once per value.
+
+Mailgun has no per-recipient message structure: batch sends use its
+"recipient-variables" JSON (one message per ``to`` address), and custom data
+(``v:`` fields), headers (``h:``) and stored-template variables are routed
+through it with ``%recipient.<key>%`` placeholders. See ``MailgunPayload``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from django.core.mail import EmailMessage
+
+from ..addresses import EmailAddress, idna_encode_domain, parse_single_address
+from ..conf import get_anymail_setting, invalid_setting
+from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
+from ..message import AnymailRecipientStatus
+from ..utils import Attachment, CaseInsensitiveDict, serialize_json
+from .base import BasePayload, Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload
+
+#: The part of Mailgun's API home page that a request to a mangled URL gets (with a 200).
+_API_HOME_PAGE_TEXT = "Mailgun Magnificent API"
+
+#: The alternative part type Mailgun accepts besides text/html, and its form field.
+_AMP_MIMETYPE = "text/x-amp-html"
+
+
+class MailgunPayload(RequestsPayload):
+    """Builds the Messages API form.
+
+    The hooks fill ``self.fields`` (form field name -> list of values, in
+    order) and ``self.file_parts``; then, once every hook has run, the payload
+    adds what depends on several features at once (recipient-variables and the
+    ``%recipient.x%`` indirections) and applies ``esp_extra`` last, so that a
+    problem is reported before anything is sent. The result is ``self.form``.
+    """
+
+    capabilities = Capabilities(
+        multiple_from=True,
+        alternatives=frozenset({_AMP_MIMETYPE}),
+        # Mailgun writes a From header that can't be delivered for a non-ASCII
+        # local part. (EAI recipients are delivered, though their headers may look odd.)
+        eai_from=False,
+    )
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
+    ) -> None:
+        self.fields: dict[str, list[str]] = {}
+        self.file_parts: list[tuple[str, tuple[str, bytes, str]]] = []
+        self.esp_extra_fields: dict[str, Any] = {}
+        self.esp_extra_sender_domain: Any = None
+        super().__init__(message, defaults, backend, auth=("api", backend.api_key))
+        self.sender_domain, self.sender_domain_source = self._find_sender_domain()
+        self.form = self._build_form()
+
+    # --- sender domain ------------------------------------------------------
+
+    def _find_sender_domain(self) -> tuple[str, str]:
+        """The domain for the API URL, and where it came from (for error messages).
+
+        Precedence: esp_extra["sender_domain"], envelope_sender's domain, the
+        MAILGUN_SENDER_DOMAIN setting, the (first) from_email's domain.
+        """
+        backend = self.backend
+        assert isinstance(backend, EmailBackend)
+        if self.esp_extra_sender_domain is not None:
+            source = "esp_extra['sender_domain']"
+            return self._checked_domain(self.esp_extra_sender_domain, source), source
+        envelope_sender = self.send_params.get("envelope_sender")
+        if envelope_sender is not None:
+            return self._checked_domain(envelope_sender.domain, "envelope_sender"), (
+                "envelope_sender"
+            )
+        if backend.sender_domain:
+            source = "the MAILGUN_SENDER_DOMAIN setting"
+            return self._checked_domain(backend.sender_domain, source), source
+        from_email = self.send_params.get("from_email")
+        if from_email:
+            return self._checked_domain(from_email[0].domain, "from_email"), "from_email"
+        raise AnymailError(
+            "Mailgun needs a sender domain for its API URL, but the message has no "
+            "from_email or envelope_sender to take it from. Set MAILGUN_SENDER_DOMAIN, "
+            "or give the message an envelope_sender (only its domain is used).",
+            email_message=self.message,
+            payload=self,
+            backend=self.backend,
+        )
+
+    def _checked_domain(self, domain: Any, source: str) -> str:
+        if not isinstance(domain, str) or not domain.strip():
+            raise AnymailError(
+                f"Invalid Mailgun sender domain {domain!r} in {source}: expected a domain "
+                'name like "mg.example.com".',
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            )
+        domain = domain.strip()
+        # A slash (even percent-encoded) would change the API path: Mailgun then
+        # answers 200 with its home page, and nothing is sent.
+        if "/" in domain or "%2f" in domain.lower() or "@" in domain or "\\" in domain:
+            raise AnymailError(
+                f"Invalid Mailgun sender domain {domain!r} in {source}: use just the domain "
+                'name, like "mg.example.com" (no "/", "@" or URL parts).',
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            )
+        try:
+            # Mailgun lists domains by their ASCII form.
+            return idna_encode_domain(domain)
+        except AnymailInvalidAddress as err:
+            raise AnymailError(
+                f"Invalid Mailgun sender domain in {source}: {err}",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            ) from None
+
+    def get_api_url(self, api_url: str) -> str:
+        return f"{api_url.rstrip('/')}/{quote(self.sender_domain, safe='')}/messages"
+
+    # --- request ----------------------------------------------------------------
+
+    def get_request_params(self, api_url: str) -> dict[str, Any]:
+        params = super().get_request_params(api_url)
+        # Everything goes in `files` so that requests always sends multipart/form-data
+        # (a (None, value) entry is an ordinary form field).
+        params["files"] = params.pop("data")
+        params["data"] = None
+        return params
+
+    def serialize_data(self) -> list[tuple[str, Any]]:
+        return self.form
+
+    def _build_form(self) -> list[tuple[str, Any]]:
+        """The multipart parts: ``(name, (None, value))`` fields, then the files."""
+        fields = {name: list(values) for name, values in self.fields.items()}
+        self._add_recipient_variables(fields)
+        self._apply_esp_extra(fields)
+        parts: list[tuple[str, Any]] = [
+            (name, (None, value)) for name, values in fields.items() for value in values
+        ]
+        parts.extend(self.file_parts)
+        return parts
+
+    def _set(self, name: str, *values: str) -> None:
+        self.fields[name] = list(values)
+
+    def _add(self, name: str, value: str) -> None:
+        self.fields.setdefault(name, []).append(value)
+
+    # --- hooks --------------------------------------------------------------------
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self._set("from", email.address)
+
+    def set_from_email_list(self, emails: list[EmailAddress]) -> None:
+        self._set("from", *(email.address for email in emails))
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        for email in emails:
+            self._add(recipient_type, email.address)
+
+    def set_subject(self, subject: str) -> None:
+        self._set("subject", subject)
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        self._set("h:Reply-To", ", ".join(email.address for email in emails))
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        for name, value in headers.items():
+            self._set(f"h:{name}", value)
+
+    def set_text_body(self, body: str) -> None:
+        self._set("text", body)
+
+    def set_html_body(self, body: str) -> None:
+        self._set("html", body)
+
+    def add_alternative(self, content: str, mimetype: str) -> None:
+        # The base only passes the declared type (AMP) through.
+        if "amp-html" in self.fields:
+            self.unsupported_feature("multiple AMP html parts")
+            return
+        self._set("amp-html", content)
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        if attachment.inline:
+            # Mailgun takes an inline part's Content-ID from its filename.
+            if not attachment.content_id:
+                self.unsupported_feature("inline attachments without Content-ID")
+                return
+            self.file_parts.append(
+                ("inline", (attachment.content_id, attachment.content, attachment.content_type))
+            )
+        else:
+            # Mailgun silently drops an attachment without a filename.
+            filename = attachment.name or "attachment"
+            self.file_parts.append(
+                ("attachment", (filename, attachment.content, attachment.content_type))
+            )
+
+    def set_envelope_sender(self, email: EmailAddress) -> None:
+        # Mailgun builds its own return path; the envelope sender only selects
+        # the sender domain (see _find_sender_domain).
+        pass
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        for key, value in metadata.items():
+            self._set(f"v:{key}", self._custom_data_value(value, f"metadata[{key!r}]"))
+
+    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
+        pass  # in recipient-variables, at serialize time
+
+    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
+        pass  # in recipient-variables, at serialize time
+
+    def set_tags(self, tags: list[str]) -> None:
+        for tag in tags:
+            self._add("o:tag", tag)
+
+    def set_track_clicks(self, track_clicks: bool) -> None:
+        self._set("o:tracking-clicks", "yes" if track_clicks else "no")
+
+    def set_track_opens(self, track_opens: bool) -> None:
+        self._set("o:tracking-opens", "yes" if track_opens else "no")
+
+    def set_send_at(self, send_at: datetime) -> None:
+        # RFC 2822 date, e.g. "Fri, 14 Oct 2011 12:00:00 +0000"
+        self._set("o:deliverytime", format_datetime(send_at.astimezone(UTC)))
+
+    def set_template_id(self, template_id: Any) -> None:
+        self._set("template", str(template_id))
+
+    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
+        pass  # in recipient-variables, at serialize time
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        pass  # in recipient-variables or t:variables, at serialize time
+
+    def set_esp_extra(self, extra: dict[str, Any]) -> None:
+        # Mailgun's rule: a shallow update of the form fields, applied after
+        # everything else (at serialize time). "sender_domain" is not a field.
+        extra = dict(extra)
+        self.esp_extra_sender_domain = extra.pop("sender_domain", None)
+        self.esp_extra_fields = extra
+
+    # --- serialize-time features ------------------------------------------------
+
+    def _custom_data_value(self, value: Any, field: str) -> str:
+        """A ``v:`` custom data value: strings as they are, anything else as JSON."""
+        if isinstance(value, str):
+            return value
+        return _json(value, field)
+
+    def _add_recipient_variables(self, fields: dict[str, list[str]]) -> None:
+        """recipient-variables (batch sending) and the fields that refer to it.
+
+        - merge_data and merge_global_data go to each ``to`` address's entry
+          (globals copied per recipient: Mailgun has no global channel), except
+          that a stored template with merge_global_data but no merge_data gets
+          them as ``t:variables`` and stays a single (non-batch) message. With a
+          template and merge_data, each merge key K is also sent as custom data
+          ``v:K=%recipient.K%``, which is how Mailgun's template engine sees
+          per-recipient values.
+        - merge_metadata key K becomes ``v:K=%recipient.v:K%``, with a ``v:K``
+          entry for every ``to`` address (its own value, else metadata[K], else "").
+        - merge_headers name N becomes ``h:N=%recipient.h:N%``, likewise
+          defaulting to the extra_headers value, else "".
+        """
+        params = self.send_params
+        to = params.get("to", [])
+        merge_data: dict[str, dict[str, Any]] | None = params.get("merge_data")
+        merge_global_data: dict[str, Any] = params.get("merge_global_data") or {}
+        has_template = "template_id" in params
+
+        if has_template and merge_data is None and merge_global_data:
+            fields["t:variables"] = [_json(merge_global_data, "merge_global_data")]
+        merge_in_recipient_variables = merge_data is not None or (
+            bool(merge_global_data) and not has_template
+        )
+        if not (self.is_batch or merge_in_recipient_variables):
+            return
+
+        recipient_variables: dict[str, dict[str, Any]] = {email.addr_spec: {} for email in to}
+        if merge_in_recipient_variables:
+            self._add_merge_data(
+                fields, recipient_variables, to, merge_data or {}, merge_global_data, has_template
+            )
+        if "merge_metadata" in params:
+            self._add_merge_metadata(fields, recipient_variables, to, params["merge_metadata"])
+        if "merge_headers" in params:
+            self._add_merge_headers(fields, recipient_variables, to, params["merge_headers"])
+        fields["recipient-variables"] = [_json(recipient_variables, "merge_data")]
+
+    def _add_merge_data(
+        self,
+        fields: dict[str, list[str]],
+        recipient_variables: dict[str, dict[str, Any]],
+        to: list[EmailAddress],
+        merge_data: dict[str, dict[str, Any]],
+        merge_global_data: dict[str, Any],
+        has_template: bool,
+    ) -> None:
+        keys = dict.fromkeys(merge_global_data)
+        for values in merge_data.values():
+            keys.update(dict.fromkeys(values or {}))
+        by_recipient = _by_recipient(merge_data, to)
+        for email in to:
+            entry = recipient_variables[email.addr_spec]
+            entry.update(dict.fromkeys(keys, ""))
+            entry.update(merge_global_data)
+            entry.update(by_recipient.get(email.addr_spec) or {})
+        if not has_template:
+            return
+
+        # Mailgun's template engine only gets per-recipient values through
+        # custom data (v:K) that refers to recipient-variables, and only as strings.
+        nested = sorted(
+            {
+                key
+                for entry in recipient_variables.values()
+                for key, value in entry.items()
+                if isinstance(value, dict | list | tuple)
+            }
+        )
+        if nested:
+            self.unsupported_feature(
+                f"nested (dict or list) merge_data values with template_id "
+                f"(keys {', '.join(map(repr, nested))})"
+            )
+            for entry in recipient_variables.values():
+                for key in nested:
+                    if isinstance(entry.get(key), dict | list | tuple):
+                        entry[key] = ""
+        metadata_keys = set(self.send_params.get("metadata", {}))
+        for values in self.send_params.get("merge_metadata", {}).values():
+            metadata_keys.update(values or {})
+        conflicts = [key for key in keys if key in metadata_keys]
+        if conflicts:
+            # Both would be the same Mailgun custom data field v:K.
+            self.unsupported_feature(
+                "conflicting merge_data and metadata keys "
+                f"({', '.join(map(repr, conflicts))}) when using template_id"
+            )
+        for key in keys:
+            if key not in metadata_keys:
+                fields[f"v:{key}"] = [f"%recipient.{key}%"]
+
+    def _add_merge_metadata(
+        self,
+        fields: dict[str, list[str]],
+        recipient_variables: dict[str, dict[str, Any]],
+        to: list[EmailAddress],
+        merge_metadata: dict[str, dict[str, Any]],
+    ) -> None:
+        keys: dict[str, None] = {}
+        for values in merge_metadata.values():
+            keys.update(dict.fromkeys(values or {}))
+        metadata = self.send_params.get("metadata", {})
+        by_recipient = _by_recipient(merge_metadata, to)
+        for key in keys:
+            # The custom data field is plain K (webhooks see it unprefixed); the
+            # "v:" in the recipient variable only keeps it apart from merge_data keys.
+            fields[f"v:{key}"] = [f"%recipient.v:{key}%"]
+            for email in to:
+                own = by_recipient.get(email.addr_spec) or {}
+                value = own[key] if key in own else metadata.get(key, "")
+                recipient_variables[email.addr_spec][f"v:{key}"] = self._custom_data_value(
+                    value, f"merge_metadata[{email.addr_spec!r}][{key!r}]"
+                )
+
+    def _add_merge_headers(
+        self,
+        fields: dict[str, list[str]],
+        recipient_variables: dict[str, dict[str, Any]],
+        to: list[EmailAddress],
+        merge_headers: dict[str, dict[str, str]],
+    ) -> None:
+        names: CaseInsensitiveDict = CaseInsensitiveDict()
+        for headers in merge_headers.values():
+            for name in headers or {}:
+                names.setdefault(name, name)
+        by_recipient = _by_recipient(merge_headers, to)
+        for name in names.values():
+            default = ""
+            for field in [f for f in fields if f.lower() == f"h:{name}".lower()]:
+                default = fields.pop(field)[-1]
+            fields[f"h:{name}"] = [f"%recipient.h:{name}%"]
+            for email in to:
+                own = CaseInsensitiveDict(by_recipient.get(email.addr_spec) or {})
+                value = own.get(name, default)
+                recipient_variables[email.addr_spec][f"h:{name}"] = str(value)
+
+    def _apply_esp_extra(self, fields: dict[str, list[str]]) -> None:
+        """Shallow update: each esp_extra key replaces that form field (None removes it).
+
+        A list sends the field once per item; a dict is sent as JSON (e.g.
+        "t:variables"); True/False become "yes"/"no".
+        """
+        for name, value in self.esp_extra_fields.items():
+            if value is None:
+                fields.pop(name, None)
+            elif isinstance(value, list | tuple):
+                fields[name] = [self._esp_extra_value(item, name) for item in value]
+            else:
+                fields[name] = [self._esp_extra_value(value, name)]
+
+    def _esp_extra_value(self, value: Any, name: str) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float):
+            return str(value)
+        return _json(value, f"esp_extra[{name!r}]")
+
+
+def _by_recipient(data: Mapping[str, Any], to: list[EmailAddress]) -> dict[str, Any]:
+    """Per-recipient data re-keyed by each ``to`` address's addr_spec.
+
+    A key matches its recipient exactly, or after normalizing it like the
+    recipient list is (IDNA domain, domain case, a display name ignored).
+    """
+    wanted = {email.addr_spec for email in to}
+    result: dict[str, Any] = {}
+    normalized: dict[str, str] = {_normalized(email.addr_spec): email.addr_spec for email in to}
+    for key, value in data.items():
+        if key in wanted:
+            result[key] = value
+            continue
+        try:
+            addr_spec = parse_single_address(key).addr_spec
+        except AnymailInvalidAddress:
+            continue
+        match = normalized.get(_normalized(addr_spec))
+        if match is not None:
+            result.setdefault(match, value)
+    return result
+
+
+def _json(value: Any, field: str) -> str:
+    # Mailgun's form fields are UTF-8: no need for \u escapes.
+    return serialize_json(value, field, ensure_ascii=False)
+
+
+def _normalized(addr_spec: str) -> str:
+    local, _, domain = addr_spec.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+class EmailBackend(AnymailRequestsBackend):
+    """``anymail.backends.mailgun.EmailBackend``: sends through Mailgun's Messages API."""
+
+    esp_name = "Mailgun"
+    payload_class = MailgunPayload
+    default_api_url = "https://api.mailgun.net/v3"
+
+    def __init__(self, **kwargs: Any) -> None:
+        esp_name = self.esp_name
+        self.api_key: str = get_anymail_setting(
+            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        )
+        if not isinstance(self.api_key, str) or not self.api_key:
+            raise invalid_setting("api_key", esp_name, "expected a non-empty string.")
+        # Bare MAILGUN_SENDER_DOMAIN is accepted too, as the public release does.
+        self.sender_domain: str | None = get_anymail_setting(
+            "sender_domain", default=None, esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        )
+        if self.sender_domain is not None and not isinstance(self.sender_domain, str):
+            raise invalid_setting(
+                "sender_domain", esp_name, "expected a domain name string, or None."
+            )
+        super().__init__(**kwargs)
+        api_url = self.api_url.rstrip("/")
+        if not api_url.startswith(("https://", "http://")):
+            raise invalid_setting(
+                "api_url", esp_name, 'expected a URL like "https://api.mailgun.net/v3".'
+            )
+        if api_url.endswith("/messages"):
+            raise invalid_setting(
+                "api_url",
+                esp_name,
+                "it must be Mailgun's API base URL, without the sender domain or "
+                '"/messages" (e.g. "https://api.eu.mailgun.net/v3"): Anymail adds those.',
+            )
+        self.api_url = api_url
+
+    def raise_for_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> None:
+        assert isinstance(payload, MailgunPayload)
+        status = response.status_code
+        if 200 <= status < 300:
+            if _API_HOME_PAGE_TEXT in response.text:
+                # A mangled URL reaches the API's home page, which answers 200.
+                raise AnymailRequestsAPIError(
+                    f"Mailgun answered with its API home page instead of sending the message: "
+                    f"the request URL {response.request.url or ''} is not the Messages API. "
+                    "Check MAILGUN_API_URL (Mailgun's base URL, e.g. "
+                    '"https://api.mailgun.net/v3", without the sender domain) and the '
+                    f"sender domain {payload.sender_domain!r} "
+                    f"(from {payload.sender_domain_source}).",
+                    email_message=message,
+                    payload=payload,
+                    response=response,
+                    backend=self,
+                )
+            return
+        reason = f" {response.reason}" if response.reason else ""
+        # (AnymailError adds Mailgun's own error text from the response.)
+        text = f"Mailgun API error: HTTP {status}{reason}."
+        hint = self._error_hint(status, payload)
+        if hint:
+            text = f"{text}\n{hint}"
+        raise AnymailRequestsAPIError(
+            text, email_message=message, payload=payload, response=response, backend=self
+        )
+
+    def _error_hint(self, status: int, payload: MailgunPayload) -> str:
+        if status in (401, 403):
+            return (
+                "Check MAILGUN_API_KEY: it must be a Mailgun API key, or a sending key for "
+                f"the sender domain {payload.sender_domain!r}, from the same region as "
+                f"MAILGUN_API_URL ({self.api_url})."
+            )
+        if status == 404:
+            return (
+                f"The sender domain {payload.sender_domain!r} (from "
+                f"{payload.sender_domain_source}) must be a domain of your Mailgun account, "
+                f"in the region of MAILGUN_API_URL ({self.api_url}); EU domains need "
+                '"https://api.eu.mailgun.net/v3". Set MAILGUN_SENDER_DOMAIN, or the '
+                "message's envelope_sender, if it differs from the from_email domain."
+            )
+        return ""
+
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        data = self.deserialize_json_response(response, payload, message)
+        message_id = data.get("id") if isinstance(data, dict) else None
+        queued = data.get("message") if isinstance(data, dict) else None
+        if (
+            not isinstance(message_id, str)
+            or not isinstance(queued, str)
+            or not queued.startswith("Queued")
+        ):
+            raise AnymailRequestsAPIError(
+                'Invalid/unrecognized Mailgun API response: expected an id and a "Queued" message.',
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )
+        # Mailgun queues the whole call (one id, even for a batch send) and
+        # reports per-recipient problems only later, through webhooks.
+        return {
+            recipient.addr_spec: AnymailRecipientStatus(message_id, "queued")
+            for recipient in payload.all_recipients
+        }

@@ -1,0 +1,1153 @@
+"""Mailgun backend: the exact multipart requests Mailgun receives, and how its answers are read."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.mime.image import MIMEImage
+from pathlib import Path
+from typing import Any
+
+import django
+import pytest
+import requests
+import responses
+from django.core import mail
+from django.core.mail import EmailMessage, get_connection
+
+from anymail.backends.mailgun import EmailBackend
+from anymail.exceptions import (
+    AnymailError,
+    AnymailImproperlyConfigured,
+    AnymailRequestsAPIError,
+    AnymailSerializationError,
+    AnymailUnsupportedFeature,
+)
+from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.utils import PNG, requires_mailers
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
+API_KEY = "key-test-mailgun-NOT-REAL"
+BACKEND = "anymail.backends.mailgun.EmailBackend"
+US_API = "https://api.mailgun.net/v3"
+EU_API = "https://api.eu.mailgun.net/v3"
+SEND_URL = f"{US_API}/example.com/messages"
+MESSAGE_ID = "<20260115093012.5f3e1a2b4c6d8e90@mg.example.com>"
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def basic_auth(key: str = API_KEY) -> str:
+    return "Basic " + base64.b64encode(f"api:{key}".encode()).decode("ascii")
+
+
+@pytest.fixture(autouse=True)
+def mailgun_settings(settings: Any) -> Any:
+    settings.ANYMAIL = {"MAILGUN_API_KEY": API_KEY}
+    return settings
+
+
+def add_response(
+    mock: responses.RequestsMock,
+    url: str | re.Pattern[str] = SEND_URL,
+    status: int = 200,
+    body: str | Exception | None = None,
+    content_type: str = "application/json",
+    **kwargs: Any,
+) -> None:
+    if body is None:
+        body = fixture_text("send_success.json")
+    mock.add(responses.POST, url, status=status, body=body, content_type=content_type, **kwargs)
+
+
+def connection(**kwargs: Any) -> EmailBackend:
+    # (Django 6.1 deprecates get_connection(); test_get_connection_kwargs covers it.)
+    return EmailBackend(**kwargs)
+
+
+def send(message: EmailMessage, **kwargs: Any) -> int:
+    return connection(**kwargs).send_messages([message])
+
+
+def form_parts(call: responses.Call) -> list[tuple[Any, ...]]:
+    """The multipart body, in order: (name, value) for fields, (name, filename, type, bytes)
+    for files. Fails if the request isn't multipart/form-data or has unexpected headers."""
+    request = call.request
+    content_type = request.headers["Content-Type"]
+    match = re.fullmatch(r"multipart/form-data; boundary=(\S+)", content_type)
+    assert match, content_type
+    delimiter = b"--" + match.group(1).encode("ascii")
+    body = request.body
+    assert isinstance(body, bytes)
+    chunks = body.split(delimiter)
+    assert chunks[0] == b"" and chunks[-1] == b"--\r\n"
+    parts: list[tuple[Any, ...]] = []
+    for chunk in chunks[1:-1]:
+        assert chunk.startswith(b"\r\n") and chunk.endswith(b"\r\n")
+        head, _, content = chunk[2:-2].partition(b"\r\n\r\n")
+        headers = dict(line.split(": ", 1) for line in head.decode("utf-8").split("\r\n"))
+        disposition = re.fullmatch(
+            r'form-data; name="([^"]*)"(?:; filename="([^"]*)")?',
+            headers.pop("Content-Disposition"),
+        )
+        assert disposition
+        name, filename = disposition.groups()
+        part_type = headers.pop("Content-Type", None)
+        assert not headers, headers
+        if filename is None and part_type is None:
+            parts.append((name, content.decode("utf-8")))
+        else:
+            parts.append((name, filename, part_type, content))
+    return parts
+
+
+def form_fields(call: responses.Call) -> list[tuple[str, str]]:
+    return [part for part in form_parts(call) if len(part) == 2]  # type: ignore[misc]
+
+
+def form_field(call: responses.Call, name: str) -> str:
+    values = [value for field, value in form_fields(call) if field == name]
+    assert len(values) == 1, (name, values)
+    return values[0]
+
+
+def recipient_variables(call: responses.Call) -> Any:
+    return json.loads(form_field(call, "recipient-variables"))
+
+
+def inline_image_without_content_id() -> Any:
+    if django.VERSION >= (6, 0):
+        from email.message import MIMEPart
+
+        part = MIMEPart()
+        part.set_content(
+            PNG, maintype="image", subtype="png", disposition="inline", filename="logo.png"
+        )
+        return part
+    image = MIMEImage(PNG, "png")
+    image.add_header("Content-Disposition", "inline", filename="logo.png")
+    return image
+
+
+# --- whole requests -----------------------------------------------------------------
+
+
+def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = EmailMessage("Hello", "Hi there", "Sender <from@example.com>", ["to@example.com"])
+    assert send(message) == 1
+
+    assert len(mocked_responses.calls) == 1
+    call = mocked_responses.calls[0]
+    assert call.request.method == "POST"
+    assert call.request.url == SEND_URL
+    assert call.request.headers["Authorization"] == basic_auth()
+    assert call.request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert form_parts(call) == [
+        ("from", "Sender <from@example.com>"),
+        ("to", "to@example.com"),
+        ("subject", "Hello"),
+        ("text", "Hi there"),
+    ]
+
+    status = message.anymail_status
+    assert status.status == {"queued"}
+    assert status.message_id == MESSAGE_ID
+    assert status.recipients == {"to@example.com": AnymailRecipientStatus(MESSAGE_ID, "queued")}
+    assert status.esp_response.json() == json.loads(fixture_text("send_success.json"))
+
+
+def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, f"{US_API}/mg.example.com/messages")
+    message = AnymailMessage(
+        subject="Your order ✓",
+        body="Text body",
+        from_email='"Shop, Inc." <shop@example.com>',
+        to=["Ana García <ana@example.com>", "bob@exämple.com"],
+        cc=["cc@example.com"],
+        bcc=["Hidden <bcc@example.com>"],
+        reply_to=["Support <support@example.com>", "help@example.com"],
+        headers={"X-Custom": "café", "List-Unsubscribe": "<mailto:unsub@example.com>"},
+        envelope_sender="anything@mg.example.com",
+        metadata={"order": "A-1", "user_id": 42},
+        tags=["receipt", "test"],
+        track_opens=False,
+        track_clicks=True,
+        send_at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+        esp_extra={"o:testmode": "yes"},
+    )
+    message.attach_alternative("<p>HTML body</p>", "text/html")
+    message.attach_alternative("<!doctype html><html ⚡4email>AMP</html>", "text/x-amp-html")
+    message.attach("résumé.txt", "Olá", "text/plain")
+    message.attach(None, b"\x00\x01binary", "application/octet-stream")
+    cid = message.attach_inline_image(PNG, "logo.png")
+    assert send(message) == 1
+
+    call = mocked_responses.calls[0]
+    assert call.request.url == f"{US_API}/mg.example.com/messages"
+    assert call.request.headers["Authorization"] == basic_auth()
+    assert form_parts(call) == [
+        ("from", '"Shop, Inc." <shop@example.com>'),
+        ("to", "Ana García <ana@example.com>"),
+        ("to", "bob@xn--exmple-cua.com"),
+        ("cc", "cc@example.com"),
+        ("bcc", "Hidden <bcc@example.com>"),
+        ("subject", "Your order ✓"),
+        ("h:Reply-To", "Support <support@example.com>, help@example.com"),
+        ("h:X-Custom", "café"),
+        ("h:List-Unsubscribe", "<mailto:unsub@example.com>"),
+        ("text", "Text body"),
+        ("html", "<p>HTML body</p>"),
+        ("amp-html", "<!doctype html><html ⚡4email>AMP</html>"),
+        ("v:order", "A-1"),
+        ("v:user_id", "42"),
+        ("o:tag", "receipt"),
+        ("o:tag", "test"),
+        ("o:tracking-clicks", "yes"),
+        ("o:tracking-opens", "no"),
+        ("o:deliverytime", "Wed, 02 Jan 2030 03:04:05 +0000"),
+        ("o:testmode", "yes"),
+        ("attachment", "résumé.txt", "text/plain; charset=utf-8", "Olá".encode()),
+        ("attachment", "attachment", "application/octet-stream", b"\x00\x01binary"),
+        ("inline", cid, "image/png", PNG),
+    ]
+
+    status = message.anymail_status
+    assert status.message_id == MESSAGE_ID
+    assert status.recipients == {
+        address: AnymailRecipientStatus(MESSAGE_ID, "queued")
+        for address in (
+            "ana@example.com",
+            "bob@xn--exmple-cua.com",
+            "cc@example.com",
+            "bcc@example.com",
+        )
+    }
+
+
+def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        from_email="shop@example.com",
+        to=["Alice <alice@example.com>", "bob@example.com", "carol@example.com"],
+        cc=["cc@example.com"],
+        subject="Order %recipient.order_no%",
+        body="Hi %recipient.name%",
+        headers={"List-Unsubscribe": "<mailto:default@example.com>"},
+        metadata={"campaign": "spring", "segment": "all"},
+        merge_data={
+            "alice@example.com": {"name": "Alice", "order_no": "1"},
+            "bob@example.com": {"name": "Bob"},
+        },
+        merge_global_data={"order_no": "(none)", "shop": "Example"},
+        merge_metadata={
+            "alice@example.com": {"customer": "c-1", "segment": "vip"},
+            "bob@example.com": {"customer": "c-2"},
+        },
+        merge_headers={
+            "alice@example.com": {"List-Unsubscribe": "<mailto:alice@unsub.example.com>"},
+            "bob@example.com": {"X-Bob": "yes"},
+        },
+    )
+    assert send(message) == 1
+
+    call = mocked_responses.calls[0]
+    assert call.request.url == SEND_URL
+    fields = form_fields(call)
+    assert fields[:-1] == [
+        ("from", "shop@example.com"),
+        ("to", "Alice <alice@example.com>"),
+        ("to", "bob@example.com"),
+        ("to", "carol@example.com"),
+        ("cc", "cc@example.com"),
+        ("subject", "Order %recipient.order_no%"),
+        ("text", "Hi %recipient.name%"),
+        ("v:campaign", "spring"),
+        # merge_metadata keys refer to recipient-variables (under a "v:" prefix):
+        ("v:segment", "%recipient.v:segment%"),
+        ("v:customer", "%recipient.v:customer%"),
+        # ... and so do merge_headers (under "h:"):
+        ("h:List-Unsubscribe", "%recipient.h:List-Unsubscribe%"),
+        ("h:X-Bob", "%recipient.h:X-Bob%"),
+    ]
+    assert fields[-1][0] == "recipient-variables"
+    assert len(form_parts(call)) == len(fields)
+    # Every "to" gets an entry, with defaults filled in; cc recipients get none.
+    assert json.loads(fields[-1][1]) == {
+        "alice@example.com": {
+            "order_no": "1",
+            "shop": "Example",
+            "name": "Alice",
+            "v:customer": "c-1",
+            "v:segment": "vip",
+            "h:List-Unsubscribe": "<mailto:alice@unsub.example.com>",
+            "h:X-Bob": "",
+        },
+        "bob@example.com": {
+            "order_no": "(none)",
+            "shop": "Example",
+            "name": "Bob",
+            "v:customer": "c-2",
+            "v:segment": "all",  # from metadata
+            "h:List-Unsubscribe": "<mailto:default@example.com>",  # from headers
+            "h:X-Bob": "yes",
+        },
+        "carol@example.com": {
+            "order_no": "(none)",
+            "shop": "Example",
+            "name": "",
+            "v:customer": "",
+            "v:segment": "all",
+            "h:List-Unsubscribe": "<mailto:default@example.com>",
+            "h:X-Bob": "",
+        },
+    }
+
+    status = message.anymail_status
+    assert status.message_id == MESSAGE_ID  # one id for the whole batch
+    assert status.recipients == {
+        address: AnymailRecipientStatus(MESSAGE_ID, "queued")
+        for address in (
+            "alice@example.com",
+            "bob@example.com",
+            "carol@example.com",
+            "cc@example.com",
+        )
+    }
+
+
+@pytest.mark.parametrize("feature", ["merge_data", "merge_metadata", "merge_headers"])
+def test_empty_merge_attribute_makes_a_batch_send(
+    mocked_responses: responses.RequestsMock, feature: str
+) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject", "Body", "from@example.com", ["a@example.com", "B <b@example.com>"]
+    )
+    setattr(message, feature, {})
+    assert send(message) == 1
+    assert form_parts(mocked_responses.calls[0]) == [
+        ("from", "from@example.com"),
+        ("to", "a@example.com"),
+        ("to", "B <b@example.com>"),
+        ("subject", "Subject"),
+        ("text", "Body"),
+        # An entry per address, so that Mailgun splits the message.
+        ("recipient-variables", '{"a@example.com": {}, "b@example.com": {}}'),
+    ]
+
+
+def test_merge_global_data_without_template_is_copied_per_recipient(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # Mailgun has no global substitution channel: the values go to every recipient,
+    # which also makes the send a batch send.
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Hi from %recipient.shop%",
+        "Body",
+        "from@example.com",
+        ["a@example.com", "b@example.com"],
+        merge_global_data={"shop": "Example Shop"},
+    )
+    assert send(message) == 1
+    call = mocked_responses.calls[0]
+    assert [name for name, _ in form_fields(call)] == [
+        "from",
+        "to",
+        "to",
+        "subject",
+        "text",
+        "recipient-variables",
+    ]
+    assert recipient_variables(call) == {
+        "a@example.com": {"shop": "Example Shop"},
+        "b@example.com": {"shop": "Example Shop"},
+    }
+
+
+def test_merge_data_keys_match_recipients_loosely(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject",
+        "Hi %recipient.name%",
+        "from@example.com",
+        ["ana@EXAMPLE.com", "jo@exämple.com", "kim@example.com"],
+        merge_data={
+            "ana@example.com": {"name": "Ana"},  # domain case differs
+            "Jo <jo@exämple.com>": {"name": "Jo"},  # display name, Unicode domain
+            "nobody@example.com": {"name": "Nobody"},  # not a recipient: ignored
+        },
+    )
+    assert send(message) == 1
+    assert recipient_variables(mocked_responses.calls[0]) == {
+        "ana@EXAMPLE.com": {"name": "Ana"},
+        "jo@xn--exmple-cua.com": {"name": "Jo"},
+        "kim@example.com": {"name": ""},
+    }
+
+
+def test_merge_metadata_values_and_defaults(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "from@example.com",
+        ["a@example.com", "b@example.com"],
+        metadata={"source": "web"},
+        merge_metadata={"a@example.com": {"user_id": 17, "source": "app"}},
+    )
+    assert send(message) == 1
+    call = mocked_responses.calls[0]
+    assert form_fields(call)[5:-1] == [
+        ("v:source", "%recipient.v:source%"),
+        ("v:user_id", "%recipient.v:user_id%"),
+    ]
+    assert recipient_variables(call) == {
+        "a@example.com": {"v:user_id": "17", "v:source": "app"},
+        "b@example.com": {"v:user_id": "", "v:source": "web"},
+    }
+
+
+# --- stored templates -------------------------------------------------------------------
+
+
+def test_template_batch_send(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.example.com"}
+    add_response(mocked_responses, f"{US_API}/mg.example.com/messages")
+    message = AnymailMessage(
+        to=["alice@example.com", "Bob <bob@example.com>"],
+        template_id="order-shipped",
+        merge_data={
+            "alice@example.com": {"name": "Alice", "order_no": "12345"},
+            "bob@example.com": {"name": "Bob"},
+        },
+        merge_global_data={"shop": "Example Shop"},
+        metadata={"campaign": "spring"},
+    )
+    message.from_email = None  # use the template's From
+    message.subject = None  # ... and subject
+    assert send(message) == 1
+
+    call = mocked_responses.calls[0]
+    assert call.request.url == f"{US_API}/mg.example.com/messages"
+    fields = form_fields(call)
+    assert fields[:-1] == [
+        ("to", "alice@example.com"),
+        ("to", "Bob <bob@example.com>"),
+        ("v:campaign", "spring"),
+        ("template", "order-shipped"),
+        # Mailgun templates see per-recipient values only through custom data:
+        ("v:shop", "%recipient.shop%"),
+        ("v:name", "%recipient.name%"),
+        ("v:order_no", "%recipient.order_no%"),
+    ]
+    assert fields[-1][0] == "recipient-variables"
+    assert json.loads(fields[-1][1]) == {
+        "alice@example.com": {"shop": "Example Shop", "name": "Alice", "order_no": "12345"},
+        "bob@example.com": {"shop": "Example Shop", "name": "Bob", "order_no": ""},
+    }
+    assert message.anymail_status.status == {"queued"}
+
+
+def test_template_with_only_global_data_uses_template_variables(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # A single (non-batch) message: the global data goes in t:variables, where
+    # nested values are allowed.
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        from_email="shop@example.com",
+        to=["a@example.com", "b@example.com"],
+        template_id="newsletter",
+        merge_global_data={"issue": 12, "items": [{"title": "Spring sale"}], "café": "ouvert"},
+    )
+    message.subject = None
+    assert send(message) == 1
+    assert form_parts(mocked_responses.calls[0]) == [
+        ("from", "shop@example.com"),
+        ("to", "a@example.com"),
+        ("to", "b@example.com"),
+        ("template", "newsletter"),
+        ("t:variables", '{"issue": 12, "items": [{"title": "Spring sale"}], "café": "ouvert"}'),
+    ]
+
+
+def test_template_without_merge_data(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "Subject", from_email="shop@example.com", to=["a@example.com"], template_id=1234
+    )
+    assert send(message) == 1
+    assert form_parts(mocked_responses.calls[0]) == [
+        ("from", "shop@example.com"),
+        ("to", "a@example.com"),
+        ("subject", "Subject"),
+        ("template", "1234"),
+    ]
+
+
+def template_message(**kwargs: Any) -> AnymailMessage:
+    return AnymailMessage(
+        from_email="shop@example.com",
+        to=["a@example.com", "b@example.com"],
+        template_id="welcome",
+        **kwargs,
+    )
+
+
+def test_template_merge_data_conflicting_with_metadata(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses)
+    message = template_message(
+        merge_data={"a@example.com": {"name": "A", "plan": "pro"}},
+        metadata={"plan": "internal-plan-id"},
+    )
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message)
+    assert str(excinfo.value).startswith(
+        "Mailgun does not support conflicting merge_data and metadata keys ('plan') "
+        "when using template_id."
+    )
+    assert len(mocked_responses.calls) == 0
+
+    # Ignoring: the metadata keeps its v: field; the merge value stays in recipient-variables.
+    assert send(message, ignore_unsupported_features=True) == 1
+    call = mocked_responses.calls[0]
+    assert form_field(call, "v:plan") == "internal-plan-id"
+    assert form_field(call, "v:name") == "%recipient.name%"
+    assert recipient_variables(call)["a@example.com"] == {"name": "A", "plan": "pro"}
+
+
+def test_template_merge_data_conflicting_with_merge_metadata(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    message = template_message(
+        merge_data={"a@example.com": {"id": "x"}},
+        merge_metadata={"b@example.com": {"id": "y"}},
+    )
+    with pytest.raises(AnymailUnsupportedFeature, match=r"conflicting merge_data and metadata"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_template_nested_merge_data_is_unsupported(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses)
+    message = template_message(
+        merge_data={"a@example.com": {"items": ["x", "y"], "name": "A"}},
+    )
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Mailgun does not support nested \(dict or list\) merge_data values "
+        r"with template_id \(keys 'items'\)",
+    ):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+    assert send(message, ignore_unsupported_features=True) == 1
+    assert recipient_variables(mocked_responses.calls[0]) == {
+        "a@example.com": {"items": "", "name": "A"},
+        "b@example.com": {"items": "", "name": ""},
+    }
+
+
+def test_template_send_without_from_needs_a_sender_domain(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    message = AnymailMessage(to=["a@example.com"], template_id="welcome")
+    message.from_email = None
+    with pytest.raises(AnymailError, match="Set MAILGUN_SENDER_DOMAIN") as excinfo:
+        send(message)
+    assert API_KEY not in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+
+# --- sender domain and API URL -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("esp_extra_domain", "envelope_sender", "setting", "expected"),
+    [
+        ("extra.example.com", "x@envelope.example.com", "setting.example.com", "extra.example.com"),
+        (None, "x@envelope.example.com", "setting.example.com", "envelope.example.com"),
+        (None, None, "setting.example.com", "setting.example.com"),
+        (None, None, None, "from.example.com"),
+    ],
+)
+def test_sender_domain_precedence(
+    mocked_responses: responses.RequestsMock,
+    settings: Any,
+    esp_extra_domain: str | None,
+    envelope_sender: str | None,
+    setting: str | None,
+    expected: str,
+) -> None:
+    if setting:
+        settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": setting}
+    add_response(mocked_responses, f"{US_API}/{expected}/messages")
+    message = AnymailMessage("Subject", "Body", "Shop <shop@from.example.com>", ["to@example.com"])
+    if esp_extra_domain:
+        message.esp_extra = {"sender_domain": esp_extra_domain}
+    if envelope_sender:
+        message.envelope_sender = envelope_sender
+    assert send(message) == 1
+    call = mocked_responses.calls[0]
+    assert call.request.url == f"{US_API}/{expected}/messages"
+    # Neither the envelope sender nor esp_extra's sender_domain is a form field.
+    assert form_parts(call) == [
+        ("from", "Shop <shop@from.example.com>"),
+        ("to", "to@example.com"),
+        ("subject", "Subject"),
+        ("text", "Body"),
+    ]
+
+
+def test_sender_domain_from_first_of_several_from_addresses(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    add_response(mocked_responses, f"{US_API}/one.example.com/messages")
+    message = AnymailMessage(
+        "Subject", "Body", "A <a@one.example.com>, b@two.example.com", ["to@example.com"]
+    )
+    assert send(message) == 1
+    assert form_fields(mocked_responses.calls[0])[:2] == [
+        ("from", "A <a@one.example.com>"),
+        ("from", "b@two.example.com"),
+    ]
+
+
+def test_from_header_makes_from_email_the_envelope_sender(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    # As with Django's SMTP backend, a From header is what recipients see and
+    # from_email is the envelope sender, so from_email's domain selects the
+    # Mailgun sender domain (ahead of MAILGUN_SENDER_DOMAIN).
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "setting.example.com"}
+    add_response(mocked_responses, f"{US_API}/bounces.example.com/messages")
+    message = AnymailMessage(
+        "Subject",
+        "Body",
+        "app@bounces.example.com",
+        ["to@example.com"],
+        headers={"From": "Shop <shop@example.com>"},
+    )
+    assert send(message) == 1
+    assert form_fields(mocked_responses.calls[0])[0] == ("from", "Shop <shop@example.com>")
+
+
+def test_sender_domain_is_idna_encoded_and_quoted(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.exämple.com"}
+    add_response(mocked_responses, f"{US_API}/mg.xn--exmple-cua.com/messages")
+    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"])) == 1
+
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message.esp_extra = {"sender_domain": "odd?domain#"}
+    add_response(mocked_responses, f"{US_API}/odd%3Fdomain%23/messages")
+    assert send(message) == 1
+    assert mocked_responses.calls[1].request.url == f"{US_API}/odd%3Fdomain%23/messages"
+
+
+@pytest.mark.parametrize(
+    "domain", ["mg.example.com/../v2", "mg.example.com%2Fevents", "mg.example.com%2f", ""]
+)
+def test_sender_domain_that_would_change_the_url_path_is_refused(
+    mocked_responses: responses.RequestsMock, domain: str
+) -> None:
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message.esp_extra = {"sender_domain": domain}
+    with pytest.raises(AnymailError, match=r"Invalid Mailgun sender domain .* esp_extra"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("api_url", "expected"),
+    [
+        (EU_API, f"{EU_API}/example.com/messages"),
+        (EU_API + "/", f"{EU_API}/example.com/messages"),  # trailing slash tolerated
+        ("http://localhost:8025/v3", "http://localhost:8025/v3/example.com/messages"),
+    ],
+)
+def test_api_url(
+    mocked_responses: responses.RequestsMock, settings: Any, api_url: str, expected: str
+) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": api_url}
+    add_response(mocked_responses, expected)
+    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"])) == 1
+    assert mocked_responses.calls[0].request.url == expected
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    ["https://api.mailgun.net/v3/mg.example.com/messages", "api.mailgun.net/v3"],
+)
+def test_api_url_must_be_the_base_url(settings: Any, api_url: str) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": api_url}
+    with pytest.raises(AnymailImproperlyConfigured, match="MAILGUN_API_URL"):
+        connection()
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["ANYMAIL", "prefixed", "bare", "kwarg"])
+def test_api_key_setting(
+    mocked_responses: responses.RequestsMock, settings: Any, where: str
+) -> None:
+    settings.ANYMAIL = {}
+    kwargs = {}
+    if where == "ANYMAIL":
+        settings.ANYMAIL = {"MAILGUN_API_KEY": "key-from-dict"}
+    elif where == "prefixed":
+        settings.ANYMAIL_MAILGUN_API_KEY = "key-from-dict"
+    elif where == "bare":
+        settings.MAILGUN_API_KEY = "key-from-dict"
+    else:
+        kwargs["api_key"] = "key-from-dict"
+    add_response(mocked_responses)
+    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
+    assert mocked_responses.calls[0].request.headers["Authorization"] == basic_auth("key-from-dict")
+
+
+@pytest.mark.filterwarnings("ignore:get_connection:PendingDeprecationWarning")
+def test_get_connection_kwargs(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, f"{EU_API}/mg.example.com/messages")
+    backend = get_connection(
+        BACKEND, api_key="kwarg-key", sender_domain="mg.example.com", api_url=EU_API
+    )
+    assert backend.send_messages([simple_message()]) == 1
+    call = mocked_responses.calls[0]
+    assert call.request.url == f"{EU_API}/mg.example.com/messages"
+    assert call.request.headers["Authorization"] == basic_auth("kwarg-key")
+
+
+def test_api_key_precedence(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {"MAILGUN_API_KEY": "dict-key"}
+    settings.ANYMAIL_MAILGUN_API_KEY = "prefixed-key"
+    settings.MAILGUN_API_KEY = "bare-key"
+    add_response(mocked_responses)
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    assert send(message) == 1
+    assert send(message, api_key="kwarg-key") == 1
+    auth = [call.request.headers["Authorization"] for call in mocked_responses.calls]
+    assert auth == [basic_auth("dict-key"), basic_auth("kwarg-key")]
+
+
+def test_missing_api_key(settings: Any) -> None:
+    settings.ANYMAIL = {}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        connection()
+    text = str(excinfo.value)
+    assert "MAILGUN_API_KEY" in text
+    assert "api_key=" in text
+
+
+@pytest.mark.parametrize("where", ["ANYMAIL", "prefixed", "bare", "kwarg"])
+def test_sender_domain_setting(
+    mocked_responses: responses.RequestsMock, settings: Any, where: str
+) -> None:
+    kwargs = {}
+    if where == "ANYMAIL":
+        settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.example.com"}
+    elif where == "prefixed":
+        settings.ANYMAIL_MAILGUN_SENDER_DOMAIN = "mg.example.com"
+    elif where == "bare":
+        settings.MAILGUN_SENDER_DOMAIN = "mg.example.com"
+    else:
+        kwargs["sender_domain"] = "mg.example.com"
+    add_response(mocked_responses, f"{US_API}/mg.example.com/messages")
+    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
+
+
+@pytest.mark.parametrize("where", ["ANYMAIL", "prefixed", "kwarg"])
+def test_api_url_setting(
+    mocked_responses: responses.RequestsMock, settings: Any, where: str
+) -> None:
+    kwargs = {}
+    if where == "ANYMAIL":
+        settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": EU_API}
+    elif where == "prefixed":
+        settings.ANYMAIL_MAILGUN_API_URL = EU_API
+    else:
+        kwargs["api_url"] = EU_API
+    add_response(mocked_responses, f"{EU_API}/example.com/messages")
+    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
+
+
+def test_bare_api_url_setting_is_not_used(settings: Any) -> None:
+    settings.MAILGUN_API_URL = EU_API  # only the API key (and sender domain) may be bare
+    assert connection().api_url == US_API
+
+
+def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "SEND_DEFAULTS": {"tags": ["global"], "track_opens": True},
+        "MAILGUN_SEND_DEFAULTS": {"tags": ["mailgun"], "esp_extra": {"o:dkim": "no"}},
+    }
+    add_response(mocked_responses)
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], tags=["msg"])
+    assert send(message) == 1
+    assert form_fields(mocked_responses.calls[0])[4:] == [
+        ("o:tag", "mailgun"),  # MAILGUN_SEND_DEFAULTS replaces SEND_DEFAULTS' tags
+        ("o:tag", "msg"),
+        ("o:tracking-opens", "yes"),
+        ("o:dkim", "no"),
+    ]
+
+
+@requires_mailers
+def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {}
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "mailgun_eu": {
+            "BACKEND": BACKEND,
+            "OPTIONS": {
+                "api_key": "mailers-key",
+                "sender_domain": "mg.example.eu",
+                "api_url": EU_API,
+            },
+        },
+    }
+    add_response(mocked_responses, f"{EU_API}/mg.example.eu/messages")
+    backend = mail.mailers["mailgun_eu"]
+    assert isinstance(backend, EmailBackend)
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    assert backend.send_messages([message]) == 1
+    call = mocked_responses.calls[0]
+    assert call.request.url == f"{EU_API}/mg.example.eu/messages"
+    assert call.request.headers["Authorization"] == basic_auth("mailers-key")
+
+
+@requires_mailers
+def test_mailers_unknown_option(settings: Any) -> None:
+    settings.MAILERS = {
+        "default": {"BACKEND": BACKEND, "OPTIONS": {"api_key": "k", "sender_domian": "typo"}},
+    }
+    with pytest.raises(mail.InvalidMailer, match="sender_domian"):
+        mail.mailers["default"]
+
+
+# --- attachments, addresses, unsupported features -----------------------------------------
+
+
+def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message.encoding = "iso-8859-1"
+    message.attach("notes.txt", "Olá", "text/plain")
+    assert send(message) == 1
+    assert form_parts(mocked_responses.calls[0])[-1] == (
+        "attachment",
+        "notes.txt",
+        "text/plain; charset=iso-8859-1",
+        b"Ol\xe1",
+    )
+
+
+def test_inline_image_without_content_id(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message.attach(inline_image_without_content_id())
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Mailgun does not support inline attachments without Content-ID",
+    ):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+    assert send(message, ignore_unsupported_features=True) == 1
+    assert [part[0] for part in form_parts(mocked_responses.calls[0])] == [
+        "from",
+        "to",
+        "subject",
+        "text",
+    ]
+
+
+def test_eai_from_is_unsupported(mocked_responses: responses.RequestsMock) -> None:
+    message = AnymailMessage("S", "B", "jörg@example.com", ["to@example.com"])
+    with pytest.raises(AnymailUnsupportedFeature, match=r"^Mailgun does not support .*jörg"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_eai_recipient_is_sent(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("S", "B", "from@example.com", ["Jörg <jörg@exämple.com>"])
+    assert send(message) == 1
+    assert form_field(mocked_responses.calls[0], "to") == "Jörg <jörg@xn--exmple-cua.com>"
+    assert set(message.anymail_status.recipients) == {"jörg@xn--exmple-cua.com"}
+
+
+def test_multiple_amp_parts_are_unsupported(mocked_responses: responses.RequestsMock) -> None:
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message.attach_alternative("<html ⚡4email>1</html>", "text/x-amp-html")
+    message.attach_alternative("<html ⚡4email>2</html>", "text/x-amp-html")
+    with pytest.raises(AnymailUnsupportedFeature, match="multiple AMP html parts"):
+        send(message)
+
+
+def test_other_alternative_types_are_unsupported(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message.attach_alternative("BEGIN:VCALENDAR", "text/calendar")
+    with pytest.raises(AnymailUnsupportedFeature, match="text/calendar"):
+        send(message)
+
+
+@pytest.mark.parametrize(
+    ("send_at", "expected"),
+    [
+        (
+            datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=-7))),
+            "Mon, 06 May 2030 14:08:09 +0000",
+        ),
+        (date(2030, 5, 6), "Mon, 06 May 2030 04:00:00 +0000"),  # midnight America/New_York
+        (1893456000, "Tue, 01 Jan 2030 00:00:00 +0000"),
+    ],
+)
+def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], send_at=send_at)
+    assert send(message) == 1
+    assert form_field(mocked_responses.calls[0], "o:deliverytime") == expected
+
+
+def test_metadata_values(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "S",
+        "B",
+        "from@example.com",
+        ["to@example.com"],
+        metadata={"text": "hé", "number": 1.5, "flag": True, "nested": {"a": [1, "ü"]}},
+    )
+    assert send(message) == 1
+    assert form_fields(mocked_responses.calls[0])[4:] == [
+        ("v:text", "hé"),
+        ("v:number", "1.5"),
+        ("v:flag", "true"),
+        ("v:nested", '{"a": [1, "ü"]}'),
+    ]
+
+
+def test_unserializable_merge_data(mocked_responses: responses.RequestsMock) -> None:
+    message = AnymailMessage(
+        "S",
+        "B",
+        "from@example.com",
+        ["to@example.com"],
+        merge_data={"to@example.com": {"when": datetime(2030, 1, 1, tzinfo=UTC)}},
+    )
+    with pytest.raises(AnymailSerializationError, match="when"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses)
+    message = AnymailMessage(
+        "S",
+        "B",
+        "from@example.com",
+        ["to@example.com"],
+        tags=["a", "b"],
+        track_clicks=True,
+        esp_extra={
+            "o:tag": ["replaced"],  # replaces the tags
+            "o:tracking-clicks": "htmlonly",  # overrides Anymail's value
+            "o:testmode": True,  # booleans become yes/no
+            "o:require-tls": False,
+            "o:deliverytime-optimize-period": 24,
+            "t:variables": {"nested": {"x": 1}},  # dicts are sent as JSON
+            "text": None,  # None removes a field
+        },
+    )
+    assert send(message) == 1
+    assert form_parts(mocked_responses.calls[0]) == [
+        ("from", "from@example.com"),
+        ("to", "to@example.com"),
+        ("subject", "S"),
+        ("o:tag", "replaced"),
+        ("o:tracking-clicks", "htmlonly"),
+        ("o:testmode", "yes"),
+        ("o:require-tls", "no"),
+        ("o:deliverytime-optimize-period", "24"),
+        ("t:variables", '{"nested": {"x": 1}}'),
+    ]
+
+
+# --- responses and errors ------------------------------------------------------------------
+
+
+def simple_message() -> AnymailMessage:
+    return AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+
+
+@pytest.mark.parametrize(
+    ("status", "fixture", "quoted"),
+    [
+        (400, "send_error_400_invalid_to.json", "to parameter is not a valid address"),
+        (400, "send_error_400_missing_body.json", "Need at least one of 'text', 'html'"),
+        (500, "send_error_500.json", "Internal Server Error"),
+    ],
+)
+def test_api_error_quotes_mailgun_message(
+    mocked_responses: responses.RequestsMock, status: int, fixture: str, quoted: str
+) -> None:
+    add_response(mocked_responses, status=status, body=fixture_text(fixture))
+    message = simple_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    err = excinfo.value
+    assert err.status_code == status
+    assert err.response is not None and err.response.status_code == status
+    assert str(err).startswith(f"Mailgun API error: HTTP {status}")
+    assert quoted in str(err)
+    assert API_KEY not in str(err)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_api_error_401_forbidden(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses,
+        status=401,
+        body=fixture_text("send_error_401_forbidden.txt"),
+        content_type="text/plain",
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(simple_message())
+    err = excinfo.value
+    assert err.status_code == 401
+    text = str(err)
+    assert "Forbidden" in text
+    assert "Check MAILGUN_API_KEY" in text
+    assert f"same region as MAILGUN_API_URL ({US_API})" in text
+    assert API_KEY not in text
+
+
+def test_api_error_404_domain_not_found(
+    mocked_responses: responses.RequestsMock, settings: Any
+) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.example.com"}
+    add_response(
+        mocked_responses,
+        f"{US_API}/mg.example.com/messages",
+        status=404,
+        body=fixture_text("send_error_404_domain_not_found.json"),
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(simple_message())
+    text = str(excinfo.value)
+    assert excinfo.value.status_code == 404
+    assert "Domain not found: mg.example.com" in text
+    assert (
+        "The sender domain 'mg.example.com' (from the MAILGUN_SENDER_DOMAIN setting) must be "
+        f"a domain of your Mailgun account, in the region of MAILGUN_API_URL ({US_API}); "
+        'EU domains need "https://api.eu.mailgun.net/v3".'
+    ) in text
+
+
+def test_api_error_429_keeps_response_headers(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses,
+        status=429,
+        body=fixture_text("send_error_429_rate_limit.json"),
+        headers={"Retry-After": "120", "X-RateLimit-Limit": "100"},
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(simple_message())
+    err = excinfo.value
+    assert err.status_code == 429
+    assert "account-requests-per-sec limit exceeded, try again after 120 seconds" in str(err)
+    assert err.response.headers["Retry-After"] == "120"
+    assert err.response.headers["X-RateLimit-Limit"] == "100"
+
+
+def test_api_error_html_body(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses,
+        status=502,
+        body="<html><body><h1>502 Bad Gateway</h1></body></html>",
+        content_type="text/html",
+    )
+    with pytest.raises(AnymailRequestsAPIError, match="502 Bad Gateway") as excinfo:
+        send(simple_message())
+    assert excinfo.value.status_code == 502
+
+
+def test_api_home_page_answer_is_an_error(mocked_responses: responses.RequestsMock) -> None:
+    add_response(
+        mocked_responses, body=fixture_text("send_bad_endpoint_200.txt"), content_type="text/html"
+    )
+    message = simple_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    text = str(excinfo.value)
+    assert excinfo.value.status_code == 200
+    assert text.startswith(
+        "Mailgun answered with its API home page instead of sending the message: "
+        f"the request URL {SEND_URL} is not the Messages API."
+    )
+    assert "sender domain 'example.com' (from from_email)" in text
+    assert message.anymail_status.status is None
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ("Queued. Thank you.", "text/plain", "Invalid JSON in the Mailgun API response"),
+        ('{"message": "Queued. Thank you."}', "application/json", "Invalid/unrecognized"),
+        ('{"id": "<x@y>", "message": "Hmm"}', "application/json", "Invalid/unrecognized"),
+        ('["<x@y>"]', "application/json", "Invalid/unrecognized"),
+    ],
+)
+def test_unrecognized_success_response(
+    mocked_responses: responses.RequestsMock, body: str, content_type: str, expected: str
+) -> None:
+    add_response(mocked_responses, body=body, content_type=content_type)
+    with pytest.raises(AnymailRequestsAPIError, match=expected) as excinfo:
+        send(simple_message())
+    assert excinfo.value.status_code == 200
+    assert body in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "error", [requests.Timeout("read timed out"), requests.ConnectionError("refused")]
+)
+def test_transport_errors(mocked_responses: responses.RequestsMock, error: Exception) -> None:
+    add_response(mocked_responses, body=error)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(simple_message())
+    text = str(excinfo.value)
+    assert text.startswith(f"Could not reach the Mailgun API: {type(error).__name__}")
+    assert API_KEY not in text
+
+
+def test_fail_silently(mocked_responses: responses.RequestsMock) -> None:
+    add_response(mocked_responses, status=400, body=fixture_text("send_error_400_invalid_to.json"))
+    message = simple_message()
+    assert send(message, fail_silently=True) == 0
+    assert message.anymail_status.status is None
+
+
+def test_timeout_setting(mocked_responses: responses.RequestsMock, settings: Any) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": 5}
+    add_response(mocked_responses)
+    assert send(simple_message()) == 1
+    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
