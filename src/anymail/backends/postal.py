@@ -1,0 +1,329 @@
+"""Postal: sends through a (self-hosted) Postal server's ``send/message`` API.
+
+One request per message: ``POST {POSTAL_API_URL}api/v1/send/message`` with a
+JSON body, authenticated by the ``X-Server-API-Key`` header. Postal has no
+batch sending, no templates, no metadata, no scheduling and no per-message
+tracking options; those features are declared unsupported.
+
+Postal answers HTTP 200 whether or not it accepted the message: the outcome
+is the JSON ``status`` ("success", "error" or "parameter-error"). On success,
+``data.messages`` has one entry per recipient (to, cc and bcc alike), each with
+Postal's integer message id, which Postal's webhooks report too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.core.mail import EmailMessage
+
+from ..addresses import EmailAddress
+from ..conf import get_anymail_setting, invalid_setting
+from ..exceptions import RESPONSE_QUOTE_LIMIT, AnymailRequestsAPIError
+from ..message import AnymailRecipientStatus
+from ..utils import Attachment, CaseInsensitiveDict
+from .base import BasePayload, Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload, dump_api_request
+
+#: A Postal API key is one header value: printable ASCII without spaces.
+#: (Checked up front: requests' own error for a bad header value quotes the value.)
+_API_KEY_RE = re.compile(r"[\x21-\x7e]+")
+
+#: JSON keys whose values Anymail never quotes from a Postal response. Postal's
+#: InvalidServerAPIKey error echoes the API key it was sent as ``data.token``.
+_SECRET_KEY_RE = re.compile(r"token|key|secret|password", re.IGNORECASE)
+
+#: Extra guidance for Postal error codes that usually mean a settings problem.
+_ERROR_HINTS = {
+    "AccessDenied": "Check your POSTAL_API_KEY setting: it must be a server's API credential.",
+    "InvalidServerAPIKey": "Check your POSTAL_API_KEY setting: it must be a server's "
+    "API credential (Postal: your server > Credentials, type API).",
+    "UnauthenticatedFromAddress": "The from_email's domain must be set up and "
+    "authenticated for this mail server in Postal.",
+}
+
+_REDACTED = "[REDACTED]"
+#: A key this long is also blanked wherever it appears literally in a quoted body.
+#: (Shorter strings could be ordinary words; JSON keys above cover Postal's echo.)
+_MIN_LITERAL_REDACTION = 8
+
+
+class PostalPayload(RequestsPayload):
+    """Translates a normalized message into the JSON of Postal's send/message API."""
+
+    capabilities = Capabilities(
+        metadata=False,
+        merge_metadata=False,
+        merge_headers=False,
+        max_tags=1,
+        # Click and open tracking are switched on per domain in Postal, not per message.
+        track_clicks=False,
+        track_opens=False,
+        send_at=False,
+        template_id=False,
+        merge_data=False,
+        merge_global_data=False,
+        max_reply_to=1,  # Postal's reply_to is a single address
+        inline_images=False,  # send/message has no Content-ID for attachments
+    )
+
+    backend: EmailBackend
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
+    ) -> None:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "X-Server-API-Key": backend.api_key,
+        }
+        super().__init__(message, defaults, backend, headers=headers)
+
+    def init_payload(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def get_api_endpoint(self) -> str:
+        return "api/v1/send/message"
+
+    def serialize_data(self) -> bytes:
+        return self.serialize_json(self.data)
+
+    # --- hooks ---------------------------------------------------------------
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.data["from"] = email.address
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        self.data[recipient_type] = [email.address for email in emails]
+
+    def set_subject(self, subject: str) -> None:
+        self.data["subject"] = subject
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        # The base has already refused (or trimmed to) a single address.
+        self.data["reply_to"] = emails[0].address
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        self.data["headers"] = dict(headers.items())
+
+    def set_text_body(self, body: str) -> None:
+        self.data["plain_body"] = body
+
+    def set_html_body(self, body: str) -> None:
+        self.data["html_body"] = body
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        if not attachment.name:
+            # Postal refuses the whole message (AttachmentMissingName) for an
+            # unnamed attachment; say so before calling it. Ignoring drops it.
+            self.unsupported_feature("attachments without a filename")
+            return
+        self.data.setdefault("attachments", []).append(
+            {
+                "name": attachment.name,
+                "content_type": attachment.content_type,  # includes a text charset
+                "data": attachment.b64content,
+            }
+        )
+
+    def set_envelope_sender(self, email: EmailAddress) -> None:
+        # Postal's "sender" becomes the Sender header (and may authorise the sending
+        # domain); the SMTP envelope always uses Postal's own return path. Kept as
+        # the mapping for envelope_sender, as the public API documents no other.
+        self.data["sender"] = email.addr_spec
+
+    def set_tags(self, tags: list[str]) -> None:
+        # The base has already refused (or trimmed to) a single tag.
+        self.data["tag"] = tags[0]
+
+    def set_esp_extra(self, extra: dict[str, Any]) -> None:
+        # Postal's rule: a shallow update of the top-level JSON (a key given in
+        # esp_extra replaces Anymail's value for it as a whole).
+        self.data.update(extra)
+
+
+class EmailBackend(AnymailRequestsBackend):
+    """Anymail's backend for Postal's send/message API."""
+
+    esp_name = "Postal"
+    payload_class = PostalPayload
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.api_key: str = get_anymail_setting(
+            "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        )
+        if not isinstance(self.api_key, str) or not _API_KEY_RE.fullmatch(self.api_key):
+            raise invalid_setting(
+                "api_key",
+                self.esp_name,
+                "expected a Postal API credential: a non-empty string without spaces or "
+                "line breaks (Postal: your mail server > Credentials, type API).",
+            )
+        # Postal is self-hosted, so there is no default API URL.
+        api_url = get_anymail_setting("api_url", esp_name=self.esp_name, kwargs=kwargs)
+        super().__init__(api_url=_check_api_url(api_url), **kwargs)
+
+    def raise_for_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> None:
+        if not 200 <= response.status_code < 300:
+            reason = f" {response.reason}" if response.reason else ""
+            raise self._api_error(
+                f"Postal API error: HTTP {response.status_code}{reason}.",
+                response,
+                payload,
+                message,
+            )
+        # Postal answers 200 for refused requests too: the JSON status decides.
+        data = self._response_json(response, payload, message)
+        if data.get("status") == "success":
+            return
+        details = data.get("data")
+        details = details if isinstance(details, dict) else {}
+        code = details.get("code")
+        text = details.get("message")
+        described = str(code) if code else f"status {data.get('status')!r}"
+        if text:
+            described += f": {text}"
+        hint = _ERROR_HINTS.get(str(code))
+        raise self._api_error(
+            f"Postal API error: {described}" + (f" {hint}" if hint else ""),
+            response,
+            payload,
+            message,
+        )
+
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        data = self._response_json(response, payload, message)
+        details = data.get("data")
+        messages = details.get("messages") if isinstance(details, dict) else None
+        if not isinstance(messages, dict) or not all(
+            isinstance(item, dict) and "id" in item for item in messages.values()
+        ):
+            raise self._api_error(
+                "Invalid Postal API response format: expected data.messages with an id "
+                "for each recipient.",
+                response,
+                payload,
+                message,
+            )
+        # Postal keys data.messages by each recipient's address (no display name):
+        # one message, with its own id, per to/cc/bcc recipient.
+        return {
+            address: AnymailRecipientStatus(message_id=item["id"], status="queued")
+            for address, item in messages.items()
+        }
+
+    def _response_json(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise self._api_error(
+                "Invalid Postal API response: expected a JSON object.", response, payload, message
+            )
+        return data
+
+    def _api_error(
+        self,
+        text: str,
+        response: requests.Response,
+        payload: BasePayload,
+        message: EmailMessage,
+    ) -> PostalAPIError:
+        return PostalAPIError(
+            text, email_message=message, payload=payload, response=response, backend=self
+        )
+
+    def _dump_api_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        # DEBUG_API_REQUESTS: the shared dump redacts the request's key header, but
+        # prints the response as is, and Postal may echo the key in it.
+        dump_api_request(_redacted_response(response, self.api_key), sys.stdout)
+
+
+class PostalAPIError(AnymailRequestsAPIError):
+    """An AnymailRequestsAPIError whose quote of Postal's response hides credentials.
+
+    Postal's InvalidServerAPIKey error echoes the API key it received.
+    """
+
+    def describe_response(self) -> str | None:
+        if self.response is None:
+            return None
+        api_key = getattr(self.backend, "api_key", None)
+        text = _redacted_text(self.response, api_key)
+        status = f" {self.status_code}" if self.status_code is not None else ""
+        if not text:
+            return f"Postal API response{status} (empty)"
+        if len(text) > RESPONSE_QUOTE_LIMIT:
+            text = text[:RESPONSE_QUOTE_LIMIT] + "… (truncated)"
+        return f"Postal API response{status}: {text}"
+
+
+def _check_api_url(api_url: Any) -> str:
+    problem = None
+    parts = urlsplit(api_url) if isinstance(api_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        problem = "expected the base URL of your Postal server, e.g. 'https://postal.example.com/'."
+    else:
+        path = parts.path.rstrip("/")
+        if path.endswith("/api/v1") or "/api/v1/send" in path:
+            problem = (
+                "give the base URL of your Postal server without the API path: Anymail "
+                "adds 'api/v1/send/message' itself."
+            )
+    if problem:
+        raise invalid_setting("api_url", "Postal", problem)
+    assert isinstance(api_url, str)
+    return api_url if api_url.endswith("/") else api_url + "/"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _REDACTED
+            if isinstance(key, str) and _SECRET_KEY_RE.search(key) and isinstance(item, str)
+            else _redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
+
+
+def _redacted_text(response: requests.Response, api_key: str | None) -> str:
+    """The response body for quoting: echoed credentials replaced, JSON compacted."""
+    try:
+        text = response.text
+    except (UnicodeDecodeError, ValueError):
+        text = ""
+    try:
+        text = json.dumps(_redact(json.loads(text)), ensure_ascii=False)
+    except ValueError:
+        text = text.strip()
+    if api_key and len(api_key) >= _MIN_LITERAL_REDACTION:
+        text = text.replace(api_key, _REDACTED)
+    return text
+
+
+def _redacted_response(response: requests.Response, api_key: str | None) -> requests.Response:
+    copy = requests.Response()
+    copy.status_code = response.status_code
+    copy.reason = response.reason
+    copy.headers = response.headers
+    copy.url = response.url
+    copy.request = response.request
+    copy.encoding = "utf-8"
+    copy._content = _redacted_text(response, api_key).encode("utf-8")
+    return copy

@@ -1,0 +1,780 @@
+"""Postal backend: the exact requests a Postal server receives, and how its answers are read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.message import MIMEPart
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from django.core.mail import get_connection
+
+from anymail.backends.postal import EmailBackend
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailImproperlyConfigured,
+    AnymailRequestsAPIError,
+    AnymailSerializationError,
+    AnymailUnsupportedFeature,
+)
+from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.utils import PNG, request_json, requires_mailers
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "postal"
+API_URL = "https://postal.example.com/"
+ENDPOINT = API_URL + "api/v1/send/message"
+# The key Postal echoes back in the send_error_invalid_api_key.json fixture.
+API_KEY = "fake-server-api-key-not-real"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
+legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+
+
+@pytest.fixture(autouse=True)
+def postal_settings(settings: Any) -> None:
+    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": API_URL}
+
+
+def success_for(*addresses: str, first_id: int = 1503) -> dict[str, Any]:
+    """Postal's success answer, with one message per recipient address."""
+    return {
+        "status": "success",
+        "time": 0.05,
+        "flags": {},
+        "data": {
+            "message_id": "0f1e2d3c-4b5a-4968-8776-655443322110@rp.postal.example.com",
+            "messages": {
+                address: {"id": first_id + index, "token": f"FakeToken{index:03d}"}
+                for index, address in enumerate(addresses)
+            },
+        },
+    }
+
+
+def mock_postal(
+    mocked: responses.RequestsMock,
+    body: Any = None,
+    status: int = 200,
+    url: str = ENDPOINT,
+    **kwargs: Any,
+) -> None:
+    if body is None:
+        body = success_for("to@example.com")
+    if isinstance(body, str | Exception):
+        mocked.add(responses.POST, url, body=body, status=status, **kwargs)
+    else:
+        mocked.add(responses.POST, url, json=body, status=status, **kwargs)
+
+
+def make_message(**kwargs: Any) -> AnymailMessage:
+    params: dict[str, Any] = {
+        "subject": "Subject",
+        "body": "Body",
+        "from_email": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+    }
+    params.update(kwargs)
+    return AnymailMessage(**params)
+
+
+def send(message: Any, **backend_kwargs: Any) -> int:
+    return EmailBackend(**backend_kwargs).send_messages([message])
+
+
+def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
+    assert len(mocked.calls) == 1
+    return mocked.calls[0].request
+
+
+def sent_json(mocked: responses.RequestsMock) -> Any:
+    assert len(mocked.calls) == 1
+    return request_json(mocked.calls[0])
+
+
+# --- the request -------------------------------------------------------------
+
+
+def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message()
+    assert send(message) == 1
+
+    request = the_request(mocked_responses)
+    assert request.method == "POST"
+    assert request.url == "https://postal.example.com/api/v1/send/message"
+    assert request.headers["X-Server-API-Key"] == API_KEY
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"].startswith("django-anymail/")
+    assert "Authorization" not in request.headers
+    # No html_body, attachments, tag ... keys when the message doesn't use them.
+    assert request_json(mocked_responses.calls[0]) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "subject": "Subject",
+        "plain_body": "Body",
+    }
+
+    status = message.anymail_status
+    assert status.status == {"queued"}
+    assert status.message_id == 1503
+    assert status.recipients == {"to@example.com": AnymailRecipientStatus(1503, "queued")}
+    assert status.esp_response.json() == success_for("to@example.com")
+
+
+def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body=fixture("send_success.json"))
+    message = AnymailMessage(
+        subject="Your order 1234",
+        body="Thanks for your order.",
+        from_email='"Example Shop" <shop@example.com>',
+        to=["Alice Example <alice@example.com>"],
+        cc=["cc@example.com"],
+        bcc=["bcc@example.com"],
+        reply_to=["Support <support@example.com>"],
+        headers={"X-Order-Id": "1234"},
+        envelope_sender="bounces@example.com",
+        tags=["receipt"],
+        esp_extra={"bounce": False},
+    )
+    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
+    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
+    assert send(message) == 1
+
+    assert the_request(mocked_responses).url == ENDPOINT
+    assert request_json(mocked_responses.calls[0]) == {
+        **fixture("send_request_message.json"),
+        "bounce": False,
+    }
+
+    # Postal makes one message per recipient (to, cc and bcc), each with its own id.
+    status = message.anymail_status
+    assert status.status == {"queued"}
+    assert status.message_id == {1503, 1504, 1505}
+    assert status.recipients == {
+        "alice@example.com": AnymailRecipientStatus(1503, "queued"),
+        "cc@example.com": AnymailRecipientStatus(1504, "queued"),
+        "bcc@example.com": AnymailRecipientStatus(1505, "queued"),
+    }
+
+
+def test_display_names_idn_domains_and_eai(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body=success_for("ana@xn--exmple-cua.com", "jörg@example.com"))
+    message = make_message(
+        from_email='"Widgets, Inc." <shop@example.com>',
+        to=["Ana García <ana@exämple.com>", "jörg@example.com"],
+        cc=["Cc One <cc1@example.com>", "cc2@example.com"],
+    )
+    send(message)
+    data = sent_json(mocked_responses)
+    assert data["from"] == '"Widgets, Inc." <shop@example.com>'
+    # Domains in their ASCII form; local parts (EAI) left alone for Postal to handle.
+    assert data["to"] == ["Ana García <ana@xn--exmple-cua.com>", "jörg@example.com"]
+    assert data["cc"] == ["Cc One <cc1@example.com>", "cc2@example.com"]
+    assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com", "jörg@example.com"}
+
+
+def test_html_only_and_extra_headers(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message(
+        body="<p>Hi</p>", headers={"X-Custom": "custom value", "List-Unsubscribe": "<mailto:u@x>"}
+    )
+    message.content_subtype = "html"
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "subject": "Subject",
+        "html_body": "<p>Hi</p>",
+        "headers": {"X-Custom": "custom value", "List-Unsubscribe": "<mailto:u@x>"},
+    }
+
+
+def test_from_header_keeps_from_email_as_sender(mocked_responses: responses.RequestsMock) -> None:
+    # Django's SMTP semantics: a From header is what recipients see, and
+    # from_email becomes the envelope sender (Postal's "sender").
+    mock_postal(mocked_responses)
+    message = make_message(headers={"From": "Shown <shown@example.com>"})
+    send(message)
+    data = sent_json(mocked_responses)
+    assert data["from"] == "Shown <shown@example.com>"
+    assert data["sender"] == "from@example.com"
+    assert "headers" not in data
+
+
+def test_envelope_sender_is_sender_addr_spec(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    send(make_message(envelope_sender="Bounce Handler <bounces@exämple.com>"))
+    assert sent_json(mocked_responses)["sender"] == "bounces@xn--exmple-cua.com"
+
+
+def test_reply_to(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    send(make_message(reply_to=['"Help, Desk" <help@example.com>']))
+    assert sent_json(mocked_responses)["reply_to"] == '"Help, Desk" <help@example.com>'
+
+
+def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message(reply_to=["one@example.com", "Two <two@example.com>"])
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message)
+    assert "Postal does not support multiple reply_to addresses" in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+    send(message, ignore_unsupported_features=True)
+    assert sent_json(mocked_responses)["reply_to"] == "one@example.com"
+
+
+def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message()
+    message.encoding = "iso-8859-1"
+    message.attach("Résumé café.pdf", b"%PDF-1.4", "application/pdf")
+    message.attach("notes.txt", "latin-1 text: é", "text/plain")
+    message.attach("data.bin", b"\x00\x01\x02")  # type guessed: none, so octet-stream
+    part = MIMEPart()
+    part.set_content(b"PK\x03\x04", "application", "zip", filename="archive.zip")
+    message.attachments.append(part)  # as Django 6 stores a MIMEPart attachment
+    send(message)
+    assert sent_json(mocked_responses)["attachments"] == [
+        {"name": "Résumé café.pdf", "content_type": "application/pdf", "data": "JVBERi0xLjQ="},
+        {
+            "name": "notes.txt",
+            "content_type": "text/plain; charset=iso-8859-1",
+            "data": "bGF0aW4tMSB0ZXh0OiDp",  # the iso-8859-1 bytes, not UTF-8
+        },
+        {"name": "data.bin", "content_type": "application/octet-stream", "data": "AAEC"},
+        {"name": "archive.zip", "content_type": "application/zip", "data": "UEsDBA=="},
+    ]
+
+
+def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message()
+    message.attach(None, b"raw bytes", "application/octet-stream")
+    message.attach("named.txt", "named", "text/plain")
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message)
+    assert "Postal does not support attachments without a filename" in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+    send(message, ignore_unsupported_features=True)
+    assert sent_json(mocked_responses)["attachments"] == [
+        {"name": "named.txt", "content_type": "text/plain; charset=utf-8", "data": "bmFtZWQ="}
+    ]
+
+
+def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message()
+    cid = message.attach_inline_image(PNG, "logo.png")
+    message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
+    with pytest.raises(AnymailUnsupportedFeature, match="Postal does not support inline images"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+    send(message, ignore_unsupported_features=True)
+    data = sent_json(mocked_responses)
+    assert data["html_body"] == f'<img src="cid:{cid}">'
+    assert "attachments" not in data
+
+
+def test_single_tag_and_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    send(make_message(tags=["welcome"]))
+    assert sent_json(mocked_responses)["tag"] == "welcome"
+
+    message = make_message(tags=["first", "second"])
+    with pytest.raises(AnymailUnsupportedFeature, match="Postal does not support multiple tags"):
+        send(message)
+    send(message, ignore_unsupported_features=True)
+    assert request_json(mocked_responses.calls[1])["tag"] == "first"
+
+
+@pytest.mark.parametrize(
+    ("attr", "value", "feature"),
+    [
+        ("metadata", {"order": "1234"}, "metadata"),
+        ("send_at", datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC), "send_at"),
+        ("track_opens", True, "track_opens"),
+        ("track_clicks", False, "track_clicks"),
+        ("template_id", "welcome", "template_id"),
+        ("merge_data", {"to@example.com": {"name": "A"}}, "merge_data"),
+        ("merge_data", {}, "merge_data"),  # even empty: it asks for a batch send
+        ("merge_global_data", {"site": "Example"}, "merge_global_data"),
+        ("merge_metadata", {"to@example.com": {"a": "1"}}, "merge_metadata"),
+        ("merge_headers", {}, "merge_headers"),
+    ],
+)
+def test_unsupported_features(
+    mocked_responses: responses.RequestsMock, attr: str, value: Any, feature: str
+) -> None:
+    mock_postal(mocked_responses)
+    message = make_message()
+    setattr(message, attr, value)
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message)
+    assert f"Postal does not support {feature}" in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_unsupported_alternatives(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message()
+    message.attach_alternative("<p>one</p>", "text/html")
+    message.attach_alternative("<p>two</p>", "text/html")
+    with pytest.raises(AnymailUnsupportedFeature, match="multiple html parts"):
+        send(message)
+    message = make_message()
+    message.attach_alternative("<amp>", "text/x-amp-html")
+    with pytest.raises(AnymailUnsupportedFeature, match="text/x-amp-html"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_ignored_batch_features_send_one_message(mocked_responses: responses.RequestsMock) -> None:
+    # With IGNORE_UNSUPPORTED_FEATURES, merge and template features are left out:
+    # Postal gets one ordinary message for all recipients (no batch).
+    mock_postal(mocked_responses, body=success_for("a@example.com", "b@example.com"))
+    message = make_message(
+        to=["a@example.com", "B <b@example.com>"],
+        template_id="welcome",
+        merge_data={"a@example.com": {"name": "A"}},
+        merge_global_data={"site": "Example"},
+        merge_metadata={"a@example.com": {"x": "1"}},
+        merge_headers={"b@example.com": {"X-B": "1"}},
+        metadata={"order": "1"},
+        track_clicks=True,
+        track_opens=True,
+        send_at=datetime(2030, 1, 2, tzinfo=UTC),
+    )
+    assert send(message, ignore_unsupported_features=True) == 1
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["a@example.com", "B <b@example.com>"],
+        "subject": "Subject",
+        "plain_body": "Body",
+    }
+    assert message.anymail_status.message_id == {1503, 1504}
+
+
+def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    message = make_message(
+        headers={"X-One": "1", "X-Two": "2"},
+        tags=["anymail-tag"],
+        esp_extra={"bounce": True, "headers": {"X-Three": "3"}, "tag": "extra-tag"},
+    )
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "subject": "Subject",
+        "plain_body": "Body",
+        "headers": {"X-Three": "3"},  # replaces Anymail's headers as a whole
+        "tag": "extra-tag",
+        "bounce": True,
+    }
+
+
+def test_esp_extra_in_send_defaults(
+    settings: Any, mocked_responses: responses.RequestsMock
+) -> None:
+    settings.ANYMAIL = {
+        "POSTAL_API_KEY": API_KEY,
+        "POSTAL_API_URL": API_URL,
+        "SEND_DEFAULTS": {"tags": ["global"], "esp_extra": {"bounce": False}},
+        "POSTAL_SEND_DEFAULTS": {"tags": ["postal"], "esp_extra": {"future_param": 1}},
+    }
+    mock_postal(mocked_responses)
+    send(make_message(esp_extra={"bounce": True}))
+    data = sent_json(mocked_responses)
+    # POSTAL_SEND_DEFAULTS replaces SEND_DEFAULTS keys; the message's esp_extra wins.
+    assert data["tag"] == "postal"
+    assert data["future_param"] == 1
+    assert data["bounce"] is True
+
+
+def test_esp_extra_unserializable_names_the_key(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    with pytest.raises(AnymailSerializationError, match="'total'"):
+        send(make_message(esp_extra={"total": Decimal("1.5")}))
+    assert len(mocked_responses.calls) == 0
+
+
+# --- settings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting_name", "setting"),
+    [
+        ("ANYMAIL", {"POSTAL_API_KEY": "from-anymail-dict", "POSTAL_API_URL": API_URL}),
+        ("ANYMAIL_POSTAL_API_KEY", "from-anymail-prefixed"),
+        ("POSTAL_API_KEY", "from-bare-setting"),
+    ],
+)
+def test_api_key_settings(
+    settings: Any, mocked_responses: responses.RequestsMock, setting_name: str, setting: Any
+) -> None:
+    settings.ANYMAIL = {}
+    settings.ANYMAIL_POSTAL_API_URL = API_URL
+    setattr(settings, setting_name, setting)
+    expected = setting["POSTAL_API_KEY"] if isinstance(setting, dict) else setting
+    mock_postal(mocked_responses)
+    send(make_message())
+    assert the_request(mocked_responses).headers["X-Server-API-Key"] == expected
+
+
+@legacy_get_connection
+def test_api_key_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {"POSTAL_API_KEY": "from-anymail-dict", "POSTAL_API_URL": API_URL}
+    settings.ANYMAIL_POSTAL_API_KEY = "from-anymail-prefixed"
+    settings.POSTAL_API_KEY = "from-bare-setting"
+    mock_postal(mocked_responses)
+    mock_postal(mocked_responses)
+    send(make_message())
+    get_connection("anymail.backends.postal.EmailBackend", api_key="from-kwarg").send_messages(
+        [make_message()]
+    )
+    keys = [call.request.headers["X-Server-API-Key"] for call in mocked_responses.calls]
+    assert keys == ["from-anymail-dict", "from-kwarg"]
+
+
+def test_missing_api_key(settings: Any) -> None:
+    settings.ANYMAIL = {"POSTAL_API_URL": API_URL}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        EmailBackend()
+    message = str(excinfo.value)
+    assert "POSTAL_API_KEY" in message
+    assert "ANYMAIL_POSTAL_API_KEY" in message
+    assert "api_key=" in message
+
+
+@pytest.mark.parametrize("key", ["", "has space", "secret\r\nX-Evil: 1", 12345, None])
+def test_invalid_api_key(settings: Any, key: Any) -> None:
+    settings.ANYMAIL = {"POSTAL_API_KEY": key, "POSTAL_API_URL": API_URL}
+    with pytest.raises(AnymailImproperlyConfigured, match="POSTAL_API_KEY") as excinfo:
+        EmailBackend()
+    if isinstance(key, str) and key:
+        assert key not in str(excinfo.value)
+        assert "secret" not in str(excinfo.value)
+
+
+def test_api_url_is_required(settings: Any) -> None:
+    # No default (Postal is self-hosted), and not accepted as a bare setting.
+    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY}
+    settings.POSTAL_API_URL = API_URL
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        EmailBackend()
+    message = str(excinfo.value)
+    assert "Missing required Anymail setting POSTAL_API_URL" in message
+    assert "ANYMAIL_POSTAL_API_URL" in message
+    assert "api_url=" in message
+
+
+@legacy_get_connection
+def test_api_url_settings_and_trailing_slash(
+    settings: Any, mocked_responses: responses.RequestsMock
+) -> None:
+    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY}
+    settings.ANYMAIL_POSTAL_API_URL = "https://prefixed.example.com"
+    assert EmailBackend().api_url == "https://prefixed.example.com/"
+    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": "https://dict.example"}
+    assert EmailBackend().api_url == "https://dict.example/"
+
+    # Without a trailing slash, the endpoint still goes below the URL's path.
+    mock_postal(mocked_responses, url="https://dict.example/api/v1/send/message")
+    send(make_message())
+    mock_postal(mocked_responses, url="http://mail.internal:5000/postal/api/v1/send/message")
+    get_connection(
+        "anymail.backends.postal.EmailBackend", api_url="http://mail.internal:5000/postal"
+    ).send_messages([make_message()])
+    assert [call.request.url for call in mocked_responses.calls] == [
+        "https://dict.example/api/v1/send/message",
+        "http://mail.internal:5000/postal/api/v1/send/message",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postal.example.com", "base URL of your Postal server"),
+        ("https://", "base URL of your Postal server"),
+        ("", "base URL of your Postal server"),
+        (None, "base URL of your Postal server"),
+        ("https://postal.example.com/api/v1/send/message", "without the API path"),
+        ("https://postal.example.com/api/v1/", "without the API path"),
+    ],
+)
+def test_invalid_api_url(settings: Any, url: Any, problem: str) -> None:
+    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": url}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        EmailBackend()
+    assert "Invalid Anymail setting POSTAL_API_URL" in str(excinfo.value)
+    assert problem in str(excinfo.value)
+
+
+def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses)
+    send(make_message(), send_defaults={"tags": ["from-kwarg"]})
+    assert sent_json(mocked_responses)["tag"] == "from-kwarg"
+
+
+def test_requests_timeout_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": API_URL, "REQUESTS_TIMEOUT": 5}
+    mock_postal(mocked_responses)
+    send(make_message())
+    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
+
+
+@requires_mailers
+def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    from django.core.mail import mailers
+
+    settings.ANYMAIL = {}
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "postal": {
+            "BACKEND": "anymail.backends.postal.EmailBackend",
+            "OPTIONS": {
+                "api_key": "from-mailers",
+                "api_url": "https://mailers.example.com",
+                "send_defaults": {"tags": ["mailers"]},
+            },
+        },
+    }
+    mock_postal(mocked_responses, url="https://mailers.example.com/api/v1/send/message")
+    assert mailers["postal"].send_messages([make_message()]) == 1
+    assert the_request(mocked_responses).headers["X-Server-API-Key"] == "from-mailers"
+    assert sent_json(mocked_responses)["tag"] == "mailers"
+
+
+@requires_mailers
+def test_mailers_unknown_option(settings: Any) -> None:
+    from django.core.mail import InvalidMailer, mailers
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "postal": {
+            "BACKEND": "anymail.backends.postal.EmailBackend",
+            "OPTIONS": {"api_key": "x", "api_url": API_URL, "webhok_key": "y"},
+        },
+    }
+    with pytest.raises(InvalidMailer, match="webhok_key"):
+        mailers["postal"]
+
+
+# --- response parsing ------------------------------------------------------------
+
+
+def test_recipients_come_from_postal_response(mocked_responses: responses.RequestsMock) -> None:
+    # Keys are Postal's parsed addresses (case as given, display names stripped).
+    mock_postal(mocked_responses, body=success_for("Mixed.Case@Example.com", first_id=9001))
+    message = make_message(to=["Someone <Mixed.Case@Example.com>"])
+    send(message)
+    assert message.anymail_status.recipients == {
+        "Mixed.Case@Example.com": AnymailRecipientStatus(9001, "queued")
+    }
+    assert message.anymail_status.message_id == 9001
+
+
+def test_cc_and_bcc_only(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body=success_for("cc@example.com", "bcc@example.com"))
+    message = make_message(to=[], cc=["cc@example.com"], bcc=["bcc@example.com"])
+    assert send(message) == 1
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "cc": ["cc@example.com"],
+        "bcc": ["bcc@example.com"],
+        "subject": "Subject",
+        "plain_body": "Body",
+    }
+    assert message.anymail_status.message_id == {1503, 1504}
+
+
+@pytest.mark.parametrize(
+    ("fixture_name", "expected"),
+    [
+        ("send_error_access_denied.json", "AccessDenied: Must be authenticated as a server."),
+        (
+            "send_error_attachment_missing_name.json",
+            "AttachmentMissingName: An attachment is missing a name",
+        ),
+        ("send_error_no_content.json", "NoContent: There is no content defined for this e-mail"),
+        (
+            "send_error_unauthenticated_from.json",
+            "UnauthenticatedFromAddress: The From address is not authorised to send mail "
+            "from this server",
+        ),
+        (
+            "send_error_parameter_error_raw.json",
+            "status 'parameter-error': `rcpt_to` parameter is required but is missing",
+        ),
+    ],
+)
+def test_error_status_with_http_200(
+    mocked_responses: responses.RequestsMock, fixture_name: str, expected: str
+) -> None:
+    mock_postal(mocked_responses, body=fixture(fixture_name))
+    message = make_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    err = excinfo.value
+    assert str(err).startswith(f"Postal API error: {expected}")
+    assert err.status_code == 200
+    assert err.response is not None and err.response.json() == fixture(fixture_name)
+    assert isinstance(err, AnymailAPIError) and isinstance(err, requests.RequestException)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_invalid_api_key_error_never_shows_the_key(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # Postal echoes the key it received as data.token.
+    mock_postal(mocked_responses, body=fixture("send_error_invalid_api_key.json"))
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    text = str(excinfo.value)
+    assert text == (
+        "Postal API error: InvalidServerAPIKey: The API token provided in X-Server-API-Key "
+        "was not valid. Check your POSTAL_API_KEY setting: it must be a server's API "
+        "credential (Postal: your server > Credentials, type API).\n"
+        'Postal API response 200: {"status": "error", "time": 0.0, "flags": {}, "data": '
+        '{"message": "The API token provided in X-Server-API-Key was not valid.", '
+        '"token": "[REDACTED]", "code": "InvalidServerAPIKey"}}'
+    )
+    assert API_KEY not in repr(excinfo.value.args)
+
+
+def test_key_echoed_outside_json_is_redacted(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body=f"Bad key {API_KEY}", status=403)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    assert API_KEY not in str(excinfo.value)
+    assert "Postal API response 403: Bad key [REDACTED]" in str(excinfo.value)
+
+
+def test_error_fails_silently(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body=fixture("send_error_no_content.json"))
+    message = make_message()
+    assert send(message, fail_silently=True) == 0
+    assert message.anymail_status.status is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "quoted"),
+    [
+        (500, "Internal Server Error (upstream crashed)", "upstream crashed"),
+        (502, "<html><body>502 Bad Gateway</body></html>", "502 Bad Gateway"),
+        (200, "<html>maintenance</html>", "maintenance"),
+        (200, '["not", "an", "object"]', '["not", "an", "object"]'),
+    ],
+)
+def test_http_errors_and_non_json(
+    mocked_responses: responses.RequestsMock, status: int, body: str, quoted: str
+) -> None:
+    mock_postal(mocked_responses, body=body, status=status)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    err = excinfo.value
+    assert err.status_code == status
+    assert err.response is not None
+    assert f"Postal API response {status}: " in str(err)
+    assert quoted in str(err)
+    if status == 200:
+        assert str(err).startswith("Invalid Postal API response: expected a JSON object.")
+    else:
+        assert str(err).startswith(f"Postal API error: HTTP {status}")
+
+
+def test_empty_error_body(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body="", status=503)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    assert str(excinfo.value) == (
+        "Postal API error: HTTP 503 Service Unavailable.\nPostal API response 503 (empty)"
+    )
+
+
+def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
+    # Postal itself has no rate limits, but a proxy in front of it may.
+    mock_postal(
+        mocked_responses,
+        body="Too many requests",
+        status=429,
+        headers={"Retry-After": "30", "X-RateLimit-Remaining": "0"},
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    err = excinfo.value
+    assert err.status_code == 429
+    assert err.response.headers["Retry-After"] == "30"
+    assert err.response.headers["X-RateLimit-Remaining"] == "0"
+    assert "Too many requests" in str(err)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "success", "data": {}},
+        {"status": "success", "data": {"messages": {"to@example.com": 1503}}},
+        {"status": "success"},
+    ],
+)
+def test_unexpected_success_format(mocked_responses: responses.RequestsMock, body: Any) -> None:
+    mock_postal(mocked_responses, body=body)
+    with pytest.raises(AnymailRequestsAPIError, match="Invalid Postal API response format"):
+        send(make_message())
+
+
+def test_error_without_details(mocked_responses: responses.RequestsMock) -> None:
+    mock_postal(mocked_responses, body={"status": "error", "data": {"code": "ServerSuspended"}})
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    assert str(excinfo.value).startswith("Postal API error: ServerSuspended\n")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [requests.ConnectTimeout("timed out"), requests.ConnectionError("connection refused")],
+)
+def test_timeout_and_connection_failure(
+    mocked_responses: responses.RequestsMock, error: Exception
+) -> None:
+    mock_postal(mocked_responses, body=error)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    text = str(excinfo.value)
+    assert "Could not reach the Postal API" in text
+    assert type(error).__name__ in text
+    assert API_KEY not in text
+
+
+def test_debug_api_requests_hides_the_key(
+    settings: Any, mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.ANYMAIL = {
+        "POSTAL_API_KEY": API_KEY,
+        "POSTAL_API_URL": API_URL,
+        "DEBUG_API_REQUESTS": True,
+    }
+    mock_postal(mocked_responses, body=fixture("send_error_invalid_api_key.json"))
+    with pytest.raises(AnymailRequestsAPIError):
+        send(make_message())
+    out = capsys.readouterr().out
+    assert "POST https://postal.example.com/api/v1/send/message" in out
+    assert "X-Server-API-Key: [REDACTED]" in out
+    assert "InvalidServerAPIKey" in out
+    assert API_KEY not in out
