@@ -1,0 +1,1033 @@
+"""Scaleway TEM backend: the exact requests TEM receives, and how its answers are read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from email.mime.image import MIMEImage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from django.core.mail import get_connection
+
+from anymail.backends.scaleway import EmailBackend
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailImproperlyConfigured,
+    AnymailRequestsAPIError,
+    AnymailSerializationError,
+    AnymailUnsupportedFeature,
+)
+from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.utils import PNG, request_json, requires_mailers
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scaleway"
+API_URL = "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails"
+SECRET_KEY = "11111111-2222-4333-8444-555555555555"
+PROJECT_ID = "00000000-0000-4000-8000-00000000abcd"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
+legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+
+
+@pytest.fixture(autouse=True)
+def scaleway_settings(settings: Any) -> None:
+    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": SECRET_KEY, "SCALEWAY_PROJECT_ID": PROJECT_ID}
+
+
+def email_result(address: str, index: int, status: str = "new", rcpt_type: str = "to") -> dict:
+    """One item of TEM's "emails" answer (the fields Anymail reads, and a few more)."""
+    return {
+        "id": f"655c27f2-b2a3-4a9f-8e1f-{index:012d}",
+        "message_id": "3d928e21-187a-4539-b303-403156e37911",
+        "project_id": PROJECT_ID,
+        "mail_from": "from@example.com",
+        "mail_rcpt": address,
+        "rcpt_to": address,
+        "rcpt_type": rcpt_type,
+        "status": status,
+        "status_details": "not yet processed",
+        "try_count": 0,
+        "last_tries": [],
+        "flags": [],
+    }
+
+
+def accepted(*addresses: str) -> dict:
+    return {"emails": [email_result(address, i) for i, address in enumerate(addresses, 1)]}
+
+
+def mock_tem(
+    mocked: responses.RequestsMock,
+    body: Any = None,
+    status: int = 200,
+    url: str = API_URL,
+    **kwargs: Any,
+) -> None:
+    if body is None:
+        body = accepted("to@example.com")
+    if isinstance(body, str | Exception):
+        mocked.add(responses.POST, url, body=body, status=status, **kwargs)
+    else:
+        mocked.add(responses.POST, url, json=body, status=status, **kwargs)
+
+
+def make_message(**kwargs: Any) -> AnymailMessage:
+    params: dict[str, Any] = {
+        "subject": "Subject line",
+        "body": "Body of the message",
+        "from_email": "from@example.com",
+        "to": ["to@example.com"],
+    }
+    params.update(kwargs)
+    return AnymailMessage(**params)
+
+
+def send(message: Any, **backend_kwargs: Any) -> int:
+    return EmailBackend(**backend_kwargs).send_messages([message])
+
+
+def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
+    assert len(mocked.calls) == 1
+    return mocked.calls[0].request
+
+
+def sent_json(mocked: responses.RequestsMock) -> Any:
+    the_request(mocked)
+    return request_json(mocked.calls[0])
+
+
+# --- the request -------------------------------------------------------------
+
+
+def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message(to=["Recipient Name <to@example.com>"])
+    assert send(message) == 1
+
+    request = the_request(mocked_responses)
+    assert request.method == "POST"
+    assert request.url == API_URL
+    assert request.headers["X-Auth-Token"] == SECRET_KEY
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"].startswith("django-anymail/")
+    assert "Authorization" not in request.headers
+    # No cc, bcc, html, attachments or additional_headers keys when unused.
+    assert request_json(mocked_responses.calls[0]) == {
+        "project_id": PROJECT_ID,
+        "from": {"email": "from@example.com"},
+        "to": [{"email": "to@example.com", "name": "Recipient Name"}],
+        "subject": "Subject line",
+        "text": "Body of the message",
+    }
+
+    status = message.anymail_status
+    assert status.status == {"queued"}
+    assert status.message_id == "655c27f2-b2a3-4a9f-8e1f-000000000001"
+    assert status.recipients == {
+        "to@example.com": AnymailRecipientStatus("655c27f2-b2a3-4a9f-8e1f-000000000001", "queued")
+    }
+    assert status.esp_response.json() == accepted("to@example.com")
+
+
+def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses, body=fixture("send_success.json"))
+    message = AnymailMessage(
+        subject="Your order 1234",
+        body="Thanks for your order.",
+        from_email="Example Shop <shop@example.com>",
+        to=["Alice Example <alice@example.com>"],
+        cc=["cc@example.com"],
+        bcc=["bcc@example.com"],
+        reply_to=["Support <support@example.com>"],
+        headers={"X-Order-Id": 1234},
+        tags=["order", "receipt"],
+        metadata={"order_id": "1234"},
+    )
+    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
+    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
+    assert send(message) == 1
+
+    request = the_request(mocked_responses)
+    assert request.url == API_URL
+    assert request.headers["X-Auth-Token"] == SECRET_KEY
+    assert request_json(mocked_responses.calls[0]) == fixture("send_request_basic.json")
+
+    # One id per recipient (TEM's "id"; its shared "message_id" is not used).
+    status = message.anymail_status
+    assert status.recipients == {
+        "alice@example.com": AnymailRecipientStatus(
+            "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c1", "queued"
+        ),
+        "cc@example.com": AnymailRecipientStatus("655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c2", "queued"),
+        "bcc@example.com": AnymailRecipientStatus("655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c3", "queued"),
+    }
+    assert status.message_id == {
+        "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c1",
+        "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c2",
+        "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c3",
+    }
+    assert status.status == {"queued"}
+    assert status.esp_response.json() == fixture("send_success.json")
+
+
+def test_display_names_and_idn_domains(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses, body=accepted("ana@xn--exmple-cua.com", "jo@example.net"))
+    message = make_message(
+        from_email='"Widgets, Inc." <shop@exämple.com>',
+        to=["Ana García <ana@exämple.com>", '"Smith, Jo" <jo@example.net>'],
+    )
+    send(message)
+    data = sent_json(mocked_responses)
+    # Display names are sent raw (TEM encodes them); domains in their ASCII form.
+    assert data["from"] == {"email": "shop@xn--exmple-cua.com", "name": "Widgets, Inc."}
+    assert data["to"] == [
+        {"email": "ana@xn--exmple-cua.com", "name": "Ana García"},
+        {"email": "jo@example.net", "name": "Smith, Jo"},
+    ]
+    assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com", "jo@example.net"}
+
+
+def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message(body="<p>An HTML-only message</p>")
+    message.content_subtype = "html"
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "project_id": PROJECT_ID,
+        "from": {"email": "from@example.com"},
+        "to": [{"email": "to@example.com"}],
+        "subject": "Subject line",
+        "html": "<p>An HTML-only message</p>",
+    }
+
+
+def test_reply_to_encoding(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message(
+        reply_to=["Équipe Support <help@exämple.com>", '"Help, Desk" <desk@example.com>']
+    )
+    send(message)
+    # Anymail builds this header, so it encodes the non-ASCII name (RFC 2047).
+    assert sent_json(mocked_responses)["additional_headers"] == [
+        {
+            "key": "Reply-To",
+            "value": "=?utf-8?q?=C3=89quipe_Support?= <help@xn--exmple-cua.com>, "
+            '"Help, Desk" <desk@example.com>',
+        }
+    ]
+
+
+def test_reply_to_from_headers(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    send(make_message(reply_to=["ignored@example.com"], headers={"Reply-To": "hdr@example.com"}))
+    assert sent_json(mocked_responses)["additional_headers"] == [
+        {"key": "Reply-To", "value": "hdr@example.com"}
+    ]
+
+
+def test_header_features_share_additional_headers(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_tem(mocked_responses)
+    message = make_message(
+        headers={
+            "X-Priority": 1,
+            "List-Unsubscribe": "<mailto:unsub@example.com>",
+            "X-Émoji": "ça",
+        },
+        reply_to=["reply@example.com"],
+        tags=["one", "two, three", "café"],
+        metadata={"user_id": 42, "plan": "pro"},
+    )
+    send(message)
+    assert sent_json(mocked_responses)["additional_headers"] == [
+        {"key": "X-Priority", "value": "1"},
+        {"key": "List-Unsubscribe", "value": "<mailto:unsub@example.com>"},
+        {"key": "X-Émoji", "value": "ça"},
+        {"key": "Reply-To", "value": "reply@example.com"},
+        {"key": "X-Tags", "value": '["one", "two, three", "caf\\u00e9"]'},
+        {"key": "X-Metadata", "value": '{"user_id": 42, "plan": "pro"}'},
+    ]
+
+
+def test_generated_headers_replace_extra_headers_of_the_same_name(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_tem(mocked_responses)
+    send(make_message(headers={"x-metadata": "manual", "X-Tags": "manual"}, tags=["auto"]))
+    assert sent_json(mocked_responses)["additional_headers"] == [
+        {"key": "x-metadata", "value": "manual"},  # no metadata: kept
+        {"key": "X-Tags", "value": '["auto"]'},
+    ]
+
+
+def test_metadata_serialization_error_names_the_value(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_tem(mocked_responses)
+    with pytest.raises(AnymailSerializationError, match=r"metadata\['when'\]"):
+        send(make_message(metadata={"when": datetime(2026, 1, 2, tzinfo=UTC)}))
+    assert len(mocked_responses.calls) == 0
+
+
+def test_attachments(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message()
+    message.encoding = "iso-8859-1"
+    message.attach("Résumé café.pdf", b"%PDF-1.4", "application/pdf")
+    message.attach(None, b"raw bytes", "application/octet-stream")
+    message.attach("notes.txt", "latin-1 text: é", "text/plain")
+    message.attach("data.csv", b"a,b\n1,2\n")  # type guessed from the filename
+    send(message)
+    assert sent_json(mocked_responses)["attachments"] == [
+        {"name": "Résumé café.pdf", "type": "application/pdf", "content": "JVBERi0xLjQ="},
+        # No filename: null, which TEM accepts.
+        {"name": None, "type": "application/octet-stream", "content": "cmF3IGJ5dGVz"},
+        # The charset stays with the content, which stays in that charset.
+        {
+            "name": "notes.txt",
+            "type": "text/plain; charset=iso-8859-1",
+            "content": "bGF0aW4tMSB0ZXh0OiDp",
+        },
+        {"name": "data.csv", "type": "text/csv; charset=iso-8859-1", "content": "YSxiCjEsMgo="},
+    ]
+
+
+def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message()
+    message.attach_inline_image(PNG, "logo.png")
+    with pytest.raises(AnymailUnsupportedFeature, match="Scaleway TEM does not support inline"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_ignored_inline_images_become_ordinary_attachments(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_tem(mocked_responses)
+    message = make_message()
+    message.attach("first.txt", "first", "text/plain")
+    cid = message.attach_inline_image(PNG, "logo.png")
+    logo = MIMEImage(PNG, "png")
+    logo["Content-ID"] = "<logo2@example.com>"
+    message.attachments.append(logo)  # inline without a filename
+    message.attach_alternative(f'<p><img src="cid:{cid}"> An image</p>', "text/html")
+    send(message, ignore_unsupported_features=True)
+    png = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP4//8/"
+        "AAX+Av6n1qTAAAAAAElFTkSuQmCC"
+    )
+    assert sent_json(mocked_responses)["attachments"] == [
+        {"name": "first.txt", "type": "text/plain; charset=utf-8", "content": "Zmlyc3Q="},
+        {"name": "logo.png", "type": "image/png", "content": png},
+        {"name": None, "type": "image/png", "content": png},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("from_email", "Jörg <jörg@example.com>"),
+        ("to", ["jörg@example.com"]),
+        ("cc", ["jörg@example.com"]),
+        ("bcc", ["jörg@example.com"]),
+        ("reply_to", ["jörg@example.com"]),
+    ],
+)
+def test_eai_addresses_unsupported(
+    mocked_responses: responses.RequestsMock, field: str, value: Any
+) -> None:
+    mock_tem(mocked_responses)
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(make_message(**{field: value}))
+    text = str(excinfo.value)
+    assert "Scaleway TEM does not support" in text
+    assert f"in {field}" in text
+    assert "EAI" in text
+    assert len(mocked_responses.calls) == 0
+
+
+def test_eai_with_ignore_unsupported_features_is_sent(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_tem(mocked_responses, body=accepted("jörg@example.com"))
+    message = make_message(to=["jörg@example.com"])
+    send(message, ignore_unsupported_features=True)
+    assert sent_json(mocked_responses)["to"] == [{"email": "jörg@example.com"}]
+    assert message.anymail_status.recipients["jörg@example.com"].status == "queued"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "feature"),
+    [
+        ({"send_at": datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)}, "send_at"),
+        ({"envelope_sender": "bounces@example.com"}, "envelope_sender"),
+        ({"track_opens": True}, "track_opens"),
+        ({"track_clicks": False}, "track_clicks"),
+        ({"template_id": "welcome"}, "template_id"),
+        ({"merge_data": {"to@example.com": {"name": "A"}}}, "merge_data"),
+        ({"merge_data": {}}, "merge_data"),  # even empty: it asks for a batch send
+        ({"merge_global_data": {"site": "Example"}}, "merge_global_data"),
+        ({"merge_metadata": {"to@example.com": {"a": "1"}}}, "merge_metadata"),
+        ({"merge_headers": {"to@example.com": {"X-A": "1"}}}, "merge_headers"),
+        ({"headers": {"To": "shown@example.com"}}, "a To header that differs"),
+        ({"from_email": "a@example.com, b@example.com"}, "multiple from addresses"),
+    ],
+)
+def test_unsupported_features(
+    mocked_responses: responses.RequestsMock, attributes: dict, feature: str
+) -> None:
+    mock_tem(mocked_responses)
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(make_message(**attributes))
+    assert f"Scaleway TEM does not support {feature}" in str(excinfo.value)
+    assert "IGNORE_UNSUPPORTED_FEATURES" in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_unsupported_alternatives(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message()
+    message.attach_alternative("<p>One HTML body</p>", "text/html")
+    message.attach_alternative("<p>Another HTML body</p>", "text/html")
+    with pytest.raises(AnymailUnsupportedFeature, match="multiple html parts"):
+        send(message)
+    message = make_message()
+    message.attach_alternative("<amp>An AMP body</amp>", "text/x-amp-html")
+    with pytest.raises(AnymailUnsupportedFeature, match="text/x-amp-html"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses, body=accepted("to@example.com", "other@example.com"))
+    message = make_message(
+        to=["to@example.com", "other@example.com"],
+        send_at=datetime(2030, 1, 2, tzinfo=UTC),
+        envelope_sender="bounces@example.com",
+        track_opens=True,
+        track_clicks=True,
+        template_id="welcome",
+        merge_data={},
+        merge_global_data={"site": "Example"},
+        merge_metadata={"to@example.com": {"a": "1"}},
+        merge_headers={"to@example.com": {"X-A": "1"}},
+    )
+    assert send(message, ignore_unsupported_features=True) == 1
+    # No batch: one ordinary message to both recipients, without the unsupported features.
+    assert sent_json(mocked_responses) == {
+        "project_id": PROJECT_ID,
+        "from": {"email": "from@example.com"},
+        "to": [{"email": "to@example.com"}, {"email": "other@example.com"}],
+        "subject": "Subject line",
+        "text": "Body of the message",
+    }
+    assert set(message.anymail_status.recipients) == {"to@example.com", "other@example.com"}
+
+
+def test_no_template_values_from_none(mocked_responses: responses.RequestsMock) -> None:
+    # Without templates, subject=None just leaves the subject out (TEM then
+    # reports the missing field itself).
+    mock_tem(mocked_responses)
+    message = make_message()
+    message.subject = None
+    send(message)
+    assert "subject" not in sent_json(mocked_responses)
+
+
+def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    send(
+        make_message(
+            tags=["tag"],
+            esp_extra={
+                "send_before": "2026-08-13T02:22:00Z",
+                "from": {"email": "other@example.com"},  # replaces Anymail's value as a whole
+            },
+        )
+    )
+    assert sent_json(mocked_responses) == {
+        "project_id": PROJECT_ID,
+        "from": {"email": "other@example.com"},
+        "to": [{"email": "to@example.com"}],
+        "subject": "Subject line",
+        "text": "Body of the message",
+        "additional_headers": [{"key": "X-Tags", "value": '["tag"]'}],
+        "send_before": "2026-08-13T02:22:00Z",
+    }
+
+
+def test_esp_extra_can_replace_additional_headers(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    send(
+        make_message(
+            tags=["tag"],
+            esp_extra={"additional_headers": [{"key": "X-Only", "value": "this"}]},
+        )
+    )
+    assert sent_json(mocked_responses)["additional_headers"] == [{"key": "X-Only", "value": "this"}]
+
+
+# --- minimum content length -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attributes", "article", "field"),
+    [
+        ({"subject": "Too short"}, "a", "subject"),
+        ({"body": "Too short"}, "a", "text body"),
+        ({"body": "<b>hi</b>"}, "an", "HTML body"),
+    ],
+)
+def test_content_shorter_than_10_characters(
+    mocked_responses: responses.RequestsMock, attributes: dict, article: str, field: str
+) -> None:
+    mock_tem(mocked_responses)
+    message = make_message(**attributes)
+    if field == "HTML body":
+        message.content_subtype = "html"
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message)
+    assert str(excinfo.value) == (
+        f"Scaleway TEM does not support {article} {field} shorter than 10 characters: its API "
+        f"refuses the message (the {field} has 9). Make it longer, or set ANYMAIL "
+        "IGNORE_UNSUPPORTED_FEATURES to True to send it anyway and let TEM decide."
+    )
+    assert len(mocked_responses.calls) == 0
+
+
+def test_short_content_sent_when_ignoring(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    message = make_message(subject="Hi", body="Hello")
+    message.attach_alternative("<p>Hi</p>", "text/html")
+    backend = EmailBackend(ignore_unsupported_features=True)
+    payload = backend.build_message_payload(message, {})
+    assert payload.ignored_features == [
+        "a subject shorter than 10 characters",
+        "a text body shorter than 10 characters",
+        "an HTML body shorter than 10 characters",
+    ]
+    assert backend.send_messages([message]) == 1
+    data = sent_json(mocked_responses)
+    assert (data["subject"], data["text"], data["html"]) == ("Hi", "Hello", "<p>Hi</p>")
+
+
+def test_content_length_limits(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    mock_tem(mocked_responses)
+    # Exactly 10 characters is enough.
+    send(make_message(subject="0123456789", body="0123456789"))
+    # Fewer than 10 characters but 10 or more UTF-8 bytes: TEM may count either
+    # way, so the API decides.
+    send(make_message(subject="Été à Nîm", body="Grüße!!!é"))
+    assert [request_json(call)["subject"] for call in mocked_responses.calls] == [
+        "0123456789",
+        "Été à Nîm",
+    ]
+
+
+def test_empty_subject_is_left_out(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    send(make_message(subject=""))
+    assert "subject" not in sent_json(mocked_responses)
+
+
+# --- settings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting_name", "setting"),
+    [
+        ("ANYMAIL", {"SCALEWAY_SECRET_KEY": "from-anymail-dict"}),
+        ("ANYMAIL_SCALEWAY_SECRET_KEY", "from-anymail-prefixed"),
+        ("SCALEWAY_SECRET_KEY", "from-bare-setting"),
+    ],
+)
+def test_secret_key_settings(
+    settings: Any, mocked_responses: responses.RequestsMock, setting_name: str, setting: Any
+) -> None:
+    settings.ANYMAIL = {"SCALEWAY_PROJECT_ID": PROJECT_ID}
+    if isinstance(setting, dict):
+        settings.ANYMAIL.update(setting)
+        expected = setting["SCALEWAY_SECRET_KEY"]
+    else:
+        setattr(settings, setting_name, setting)
+        expected = setting
+    mock_tem(mocked_responses)
+    send(make_message())
+    assert the_request(mocked_responses).headers["X-Auth-Token"] == expected
+
+
+@legacy_get_connection
+def test_secret_key_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": "from-anymail-dict", "SCALEWAY_PROJECT_ID": "p"}
+    settings.ANYMAIL_SCALEWAY_SECRET_KEY = "from-anymail-prefixed"
+    settings.SCALEWAY_SECRET_KEY = "from-bare-setting"
+    mock_tem(mocked_responses)
+    mock_tem(mocked_responses)
+    send(make_message())
+    get_connection("anymail.backends.scaleway.EmailBackend", secret_key="kwarg").send_messages(
+        [make_message()]
+    )
+    keys = [call.request.headers["X-Auth-Token"] for call in mocked_responses.calls]
+    assert keys == ["from-anymail-dict", "kwarg"]
+
+
+@pytest.mark.parametrize(
+    ("setting_name", "setting"),
+    [
+        ("ANYMAIL", {"SCALEWAY_PROJECT_ID": "project-from-dict"}),
+        ("ANYMAIL_SCALEWAY_PROJECT_ID", "project-from-prefixed"),
+    ],
+)
+def test_project_id_settings(
+    settings: Any, mocked_responses: responses.RequestsMock, setting_name: str, setting: Any
+) -> None:
+    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": SECRET_KEY}
+    if isinstance(setting, dict):
+        settings.ANYMAIL.update(setting)
+        expected = setting["SCALEWAY_PROJECT_ID"]
+    else:
+        setattr(settings, setting_name, setting)
+        expected = setting
+    mock_tem(mocked_responses)
+    send(make_message())
+    assert sent_json(mocked_responses)["project_id"] == expected
+
+
+@legacy_get_connection
+def test_project_id_kwarg(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    get_connection(
+        "anymail.backends.scaleway.EmailBackend", project_id="project-from-kwarg"
+    ).send_messages([make_message()])
+    assert sent_json(mocked_responses)["project_id"] == "project-from-kwarg"
+
+
+def test_bare_project_id_is_not_used(settings: Any) -> None:
+    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": SECRET_KEY}
+    settings.SCALEWAY_PROJECT_ID = PROJECT_ID
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        EmailBackend()
+    message = str(excinfo.value)
+    assert "Missing required Anymail setting SCALEWAY_PROJECT_ID" in message
+    assert 'ANYMAIL = {"SCALEWAY_PROJECT_ID": ...}' in message
+    assert "ANYMAIL_SCALEWAY_PROJECT_ID" in message
+    assert "project_id=" in message
+    assert " or SCALEWAY_PROJECT_ID" not in message  # not offered as a bare setting
+
+
+def test_missing_secret_key(settings: Any) -> None:
+    settings.ANYMAIL = {"SCALEWAY_PROJECT_ID": PROJECT_ID}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        EmailBackend()
+    message = str(excinfo.value)
+    assert "ANYMAIL_SCALEWAY_SECRET_KEY" in message
+    assert "or SCALEWAY_SECRET_KEY" in message  # allowed bare
+    assert "secret_key=" in message
+
+
+@pytest.mark.parametrize("key", ["", "  leading-space", "secret\r\nX-Evil: 1", "sécret", None, 42])
+def test_invalid_secret_key(settings: Any, key: Any) -> None:
+    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": key, "SCALEWAY_PROJECT_ID": PROJECT_ID}
+    with pytest.raises(AnymailImproperlyConfigured, match="SCALEWAY_SECRET_KEY") as excinfo:
+        EmailBackend()
+    if isinstance(key, str) and key.strip():
+        assert key.strip() not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("project_id", ["", "   ", None])
+def test_invalid_project_id(settings: Any, project_id: Any) -> None:
+    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": SECRET_KEY, "SCALEWAY_PROJECT_ID": project_id}
+    with pytest.raises(AnymailImproperlyConfigured, match="SCALEWAY_PROJECT_ID"):
+        EmailBackend()
+
+
+def test_region_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {
+        "SCALEWAY_SECRET_KEY": SECRET_KEY,
+        "SCALEWAY_PROJECT_ID": PROJECT_ID,
+        "SCALEWAY_REGION": "nl-ams",
+    }
+    url = "https://api.scaleway.com/transactional-email/v1alpha1/regions/nl-ams/emails"
+    mock_tem(mocked_responses, url=url)
+    send(make_message())
+    assert the_request(mocked_responses).url == url
+
+
+def test_region_prefixed_setting_and_kwarg(settings: Any) -> None:
+    settings.ANYMAIL_SCALEWAY_REGION = "pl-waw"
+    assert EmailBackend().api_url.endswith("/regions/pl-waw/")
+    assert EmailBackend(region="nl-ams").api_url.endswith("/regions/nl-ams/")
+    settings.SCALEWAY_REGION = "bare-ignored"  # not a bare setting
+    del settings.ANYMAIL_SCALEWAY_REGION
+    assert EmailBackend().api_url.endswith("/regions/fr-par/")
+
+
+def test_region_is_url_quoted() -> None:
+    backend = EmailBackend(region="fr par/../x?")
+    assert backend.api_url == (
+        "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr%20par%2F..%2Fx%3F/"
+    )
+
+
+@pytest.mark.parametrize("region", ["", "  ", None, 3])
+def test_invalid_region(region: Any) -> None:
+    with pytest.raises(AnymailImproperlyConfigured, match="SCALEWAY_REGION"):
+        EmailBackend(region=region)
+
+
+def test_api_url_settings(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    assert EmailBackend().api_url == (
+        "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/"
+    )
+    settings.SCALEWAY_API_URL = "https://bare.example.com/"  # not a bare setting: ignored
+    assert EmailBackend().api_url.startswith("https://api.scaleway.com/")
+    settings.ANYMAIL_SCALEWAY_API_URL = "https://prefixed.example.com/tem/"
+    assert EmailBackend().api_url == "https://prefixed.example.com/tem/"
+
+    # {region} is substituted; a missing trailing slash is added.
+    settings.ANYMAIL = {
+        "SCALEWAY_SECRET_KEY": SECRET_KEY,
+        "SCALEWAY_PROJECT_ID": PROJECT_ID,
+        "SCALEWAY_REGION": "nl-ams",
+        "SCALEWAY_API_URL": "https://proxy.example.com/tem/v1/regions/{region}",
+    }
+    url = "https://proxy.example.com/tem/v1/regions/nl-ams/emails"
+    mock_tem(mocked_responses, url=url)
+    send(make_message())
+    assert the_request(mocked_responses).url == url
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails",
+        "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/emails/",
+        "",
+        None,
+    ],
+)
+def test_invalid_api_url(api_url: Any) -> None:
+    with pytest.raises(AnymailImproperlyConfigured, match="SCALEWAY_API_URL"):
+        EmailBackend(api_url=api_url)
+
+
+def test_scaleway_send_defaults(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {
+        "SCALEWAY_SECRET_KEY": SECRET_KEY,
+        "SCALEWAY_PROJECT_ID": PROJECT_ID,
+        "SEND_DEFAULTS": {"tags": ["global"], "metadata": {"site": "global"}},
+        "SCALEWAY_SEND_DEFAULTS": {
+            "tags": ["scaleway"],  # replaces the global tags (not merged)
+            "esp_extra": {"send_before": "2030-01-01T00:00:00Z"},
+        },
+    }
+    mock_tem(mocked_responses)
+    send(make_message(tags=["message"], esp_extra={"send_before": "2031-01-01T00:00:00Z"}))
+    data = sent_json(mocked_responses)
+    assert data["additional_headers"] == [
+        {"key": "X-Tags", "value": '["scaleway", "message"]'},
+        {"key": "X-Metadata", "value": '{"site": "global"}'},
+    ]
+    assert data["send_before"] == "2031-01-01T00:00:00Z"
+
+
+def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses)
+    send(make_message(), send_defaults={"tags": ["from-kwarg"]})
+    assert sent_json(mocked_responses)["additional_headers"] == [
+        {"key": "X-Tags", "value": '["from-kwarg"]'}
+    ]
+
+
+@requires_mailers
+def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    from django.core.mail import mailers
+
+    settings.ANYMAIL = {}
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "scaleway": {
+            "BACKEND": "anymail.backends.scaleway.EmailBackend",
+            "OPTIONS": {
+                "secret_key": "key-from-mailers",
+                "project_id": "project-from-mailers",
+                "region": "nl-ams",
+                "api_url": "https://mailers.example.com/{region}/",
+                "send_defaults": {"tags": ["mailers"]},
+            },
+        },
+    }
+    mock_tem(mocked_responses, url="https://mailers.example.com/nl-ams/emails")
+    assert mailers["scaleway"].send_messages([make_message()]) == 1
+    request = the_request(mocked_responses)
+    assert request.headers["X-Auth-Token"] == "key-from-mailers"
+    data = request_json(mocked_responses.calls[0])
+    assert data["project_id"] == "project-from-mailers"
+    assert data["additional_headers"] == [{"key": "X-Tags", "value": '["mailers"]'}]
+
+
+@requires_mailers
+def test_mailers_unknown_option(settings: Any) -> None:
+    from django.core.mail import InvalidMailer, mailers
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "scaleway": {
+            "BACKEND": "anymail.backends.scaleway.EmailBackend",
+            "OPTIONS": {"secret_key": "x", "project_id": "p", "regoin": "nl-ams"},
+        },
+    }
+    with pytest.raises(InvalidMailer, match="regoin"):
+        mailers["scaleway"]
+
+
+def test_debug_api_requests_hides_the_secret_key(
+    settings: Any, mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture
+) -> None:
+    settings.ANYMAIL = {
+        "SCALEWAY_SECRET_KEY": SECRET_KEY,
+        "SCALEWAY_PROJECT_ID": PROJECT_ID,
+        "DEBUG_API_REQUESTS": True,
+    }
+    mock_tem(mocked_responses)
+    send(make_message())
+    output = capsys.readouterr().out
+    assert "X-Auth-Token: [REDACTED]" in output
+    assert SECRET_KEY not in output
+
+
+def test_no_webhook_routes() -> None:
+    from anymail import urls
+
+    assert not [pattern for pattern in urls.urlpatterns if "scaleway" in str(pattern.pattern)]
+
+
+# --- response parsing ------------------------------------------------------------
+
+
+def test_legacy_rcpt_to_response(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses, body=fixture("send_success_legacy_rcpt_to.json"))
+    message = make_message(to=["alice@example.com"])
+    send(message)
+    assert message.anymail_status.recipients == {
+        "alice@example.com": AnymailRecipientStatus(
+            "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c4", "queued"
+        )
+    }
+    assert message.anymail_status.message_id == "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c4"
+
+
+@pytest.mark.parametrize(
+    ("tem_status", "anymail_status"),
+    [
+        ("new", "queued"),
+        ("sending", "queued"),
+        ("sent", "sent"),
+        ("failed", "failed"),
+        ("canceled", "failed"),
+        ("unknown", "unknown"),
+        ("something_new", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_status_mapping(
+    mocked_responses: responses.RequestsMock, tem_status: Any, anymail_status: str
+) -> None:
+    mock_tem(mocked_responses, body={"emails": [email_result("to@example.com", 7, tem_status)]})
+    message = make_message()
+    # Even "failed" for every recipient is no AnymailRecipientsRefused: it is
+    # not a refusal at send time.
+    assert send(message) == 1
+    assert message.anymail_status.recipients == {
+        "to@example.com": AnymailRecipientStatus(
+            "655c27f2-b2a3-4a9f-8e1f-000000000007", anymail_status
+        )
+    }
+
+
+def test_statuses_keyed_by_the_addresses_sent(mocked_responses: responses.RequestsMock) -> None:
+    # TEM may normalize the case of an address; the status keeps the one sent.
+    # A recipient TEM doesn't list is "unknown".
+    mock_tem(mocked_responses, body={"emails": [email_result("mixed.case@example.com", 1)]})
+    message = make_message(to=["Mixed.Case@Example.com"], cc=["cc@example.com"])
+    send(message)
+    assert message.anymail_status.recipients == {
+        "Mixed.Case@Example.com": AnymailRecipientStatus(
+            "655c27f2-b2a3-4a9f-8e1f-000000000001", "queued"
+        ),
+        "cc@example.com": AnymailRecipientStatus(None, "unknown"),
+    }
+    assert message.anymail_status.status == {"queued", "unknown"}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"message": "ok"}, "expected an 'emails' list"),
+        ({"emails": {"id": "x"}}, "expected an 'emails' list"),
+        ([], "expected an 'emails' list"),
+        ({"emails": ["x"]}, "each 'emails' item must be an object"),
+        ({"emails": [{"id": "x", "status": "new"}]}, "an 'emails' item has no 'mail_rcpt'"),
+        (
+            {"emails": [{"mail_rcpt": "to@example.com", "status": "new"}]},
+            "an 'emails' item has no 'id'",
+        ),
+    ],
+)
+def test_invalid_response(
+    mocked_responses: responses.RequestsMock, body: Any, problem: str
+) -> None:
+    mock_tem(mocked_responses, body=body)
+    message = make_message()
+    with pytest.raises(AnymailAPIError) as excinfo:
+        send(message)
+    assert f"Invalid response from Scaleway TEM API: {problem}." in str(excinfo.value)
+    assert excinfo.value.status_code == 200
+    assert message.anymail_status.status is None
+
+
+# --- errors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture_name", "status", "expected"),
+    [
+        (
+            "send_error_400_invalid_arguments.json",
+            400,
+            "Scaleway TEM API error: HTTP 400 Bad Request: invalid argument(s) "
+            "(from.email: Invalid email from address).",
+        ),
+        (
+            "send_error_400_subject_too_short.json",
+            400,
+            "Scaleway TEM API error: HTTP 400 Bad Request: invalid argument(s) "
+            "(subject: length must be greater than or equal to 10).",
+        ),
+        (
+            "send_error_401_denied_authentication.json",
+            401,
+            "Scaleway TEM API error: HTTP 401 Unauthorized: authentication is denied. "
+            "Check your SCALEWAY_SECRET_KEY setting: it must be an IAM API secret key "
+            "(not the SCW... access key).",
+        ),
+        (
+            "send_error_403_permissions_denied.json",
+            403,
+            "Scaleway TEM API error: HTTP 403 Forbidden: insufficient permissions "
+            "(create tem_email). The API key needs the TransactionalEmailEmailApiCreate "
+            "permission on the project in your SCALEWAY_PROJECT_ID setting.",
+        ),
+    ],
+)
+def test_api_errors(
+    mocked_responses: responses.RequestsMock, fixture_name: str, status: int, expected: str
+) -> None:
+    body = fixture(fixture_name)
+    mock_tem(mocked_responses, body=body, status=status)
+    message = make_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    err = excinfo.value
+    text = str(err)
+    assert text.startswith(expected + "\n")
+    # The whole response is quoted too.
+    assert f"Scaleway TEM API response {status}: {json.dumps(body)}" in text
+    assert err.status_code == status
+    assert err.response.json() == body
+    assert SECRET_KEY not in text
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "quoted"),
+    [
+        (404, {"type": "not_found", "message": "resource is not found"}, "resource is not found"),
+        (500, {"message": "internal error"}, "internal error"),
+        (502, "<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),
+        (503, "", "HTTP 503"),
+    ],
+)
+def test_other_http_errors(
+    mocked_responses: responses.RequestsMock, status: int, body: Any, quoted: str
+) -> None:
+    mock_tem(mocked_responses, body=body, status=status)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    assert excinfo.value.status_code == status
+    assert f"Scaleway TEM API error: HTTP {status}" in str(excinfo.value)
+    assert quoted in str(excinfo.value)
+
+
+def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(
+        mocked_responses,
+        body={"type": "too_many_requests", "message": "too many requests"},
+        status=429,
+        headers={"Retry-After": "30", "X-RateLimit-Remaining": "0"},
+    )
+    with pytest.raises(AnymailAPIError) as excinfo:
+        send(make_message())
+    err = excinfo.value
+    assert err.status_code == 429
+    assert err.response.headers["Retry-After"] == "30"
+    assert err.response.headers["X-RateLimit-Remaining"] == "0"
+    assert "too many requests" in str(err)
+
+
+def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(mocked_responses, body="<html>oops</html>")
+    with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON") as excinfo:
+        send(make_message())
+    assert excinfo.value.status_code == 200
+    assert "<html>oops</html>" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [requests.Timeout("read timed out"), requests.ConnectionError("connection refused")],
+)
+def test_timeout_and_connection_failure(
+    mocked_responses: responses.RequestsMock, error: Exception
+) -> None:
+    mock_tem(mocked_responses, body=error)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    text = str(excinfo.value)
+    assert "Could not reach the Scaleway TEM API" in text
+    assert type(error).__name__ in text
+    assert SECRET_KEY not in text
+
+
+def test_api_error_fails_silently(mocked_responses: responses.RequestsMock) -> None:
+    mock_tem(
+        mocked_responses, body=fixture("send_error_401_denied_authentication.json"), status=401
+    )
+    message = make_message()
+    assert EmailBackend(fail_silently=True).send_messages([message]) == 0
+    assert message.anymail_status.status is None
+
+
+def test_requests_timeout_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {
+        "SCALEWAY_SECRET_KEY": SECRET_KEY,
+        "SCALEWAY_PROJECT_ID": PROJECT_ID,
+        "REQUESTS_TIMEOUT": 5,
+    }
+    mock_tem(mocked_responses)
+    send(make_message())
+    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
