@@ -28,3 +28,14 @@ def request_json(call: responses.Call) -> Any:
     if isinstance(body, bytes):
         body = body.decode("utf-8")
     return json.loads(body)
+
+
+def use_anymail_test_backend(settings: Any) -> None:
+    """Make Django's default mailer Anymail's test backend.
+
+    (Django's test set-up replaces the settings' backend with locmem.)
+    """
+    if django.VERSION >= (6, 1):
+        settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
+    else:
+        settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

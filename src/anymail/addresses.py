@@ -23,6 +23,7 @@ from typing import Any
 
 import idna
 from django.utils.encoding import force_str
+from django.utils.functional import Promise
 
 from .exceptions import AnymailInvalidAddress
 
@@ -106,8 +107,10 @@ def _parse(text: str) -> tuple[EmailAddress, ...]:
         )
     try:
         header = default_policy.header_factory("To", text)
-    except (email_errors.HeaderParseError, IndexError, ValueError) as err:
+    except (email_errors.HeaderParseError, ValueError) as err:
         raise AnymailInvalidAddress(f"Invalid email address {text!r}: {err}.") from None
+    except IndexError:  # the parser's own failure, e.g. on "user@": no useful detail
+        raise AnymailInvalidAddress(f"Invalid email address {text!r}.") from None
     invalid = [d for d in header.defects if not isinstance(d, _TOLERATED_DEFECTS)]
     results = []
     for parsed in header.addresses:
@@ -118,10 +121,9 @@ def _parse(text: str) -> tuple[EmailAddress, ...]:
                     " If a display name contains a comma or parentheses, put it in "
                     "double quotes: '\"Widgets, Inc.\" <widgets@example.com>'."
                 )
-            shown = parsed.addr_spec if parsed.addr_spec not in ("", "@") else text
-            raise AnymailInvalidAddress(
-                f"Invalid email address {shown!r} parsed from {text!r}.{hint}"
-            )
+            shown = parsed.addr_spec if parsed.addr_spec not in ("", "@", "<>") else text
+            source = f" parsed from {text!r}" if shown != text else ""
+            raise AnymailInvalidAddress(f"Invalid email address {shown!r}{source}.{hint}")
         domain = idna_encode_domain(parsed.domain, text)
         results.append(EmailAddress(parsed.display_name, parsed.username, domain))
     if invalid:  # a defect that left no address behind, e.g. trailing junk
@@ -141,7 +143,8 @@ def parse_address_list(address_list: Any, field: str | None = None) -> list[Emai
         return []
     if isinstance(address_list, EmailAddress):
         return [address_list]
-    if isinstance(address_list, str) or not isinstance(address_list, Iterable):
+    # A lazy string (gettext_lazy) is iterable, but is one string, not a list.
+    if isinstance(address_list, str | Promise) or not isinstance(address_list, Iterable):
         address_list = [address_list]
     results: list[EmailAddress] = []
     for item in address_list:

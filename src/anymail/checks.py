@@ -27,7 +27,10 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
     "BREVO": frozenset(
         {"API_KEY", "API_URL", "WORKAROUND_DISPLAY_NAME_BUGS", "PREVENT_HEADER_ENCODING_BUGS"}
     ),
-    "SENDINBLUE": frozenset({"API_KEY", "API_URL"}),
+    # Deprecated alias of Brevo: same settings, old prefix.
+    "SENDINBLUE": frozenset(
+        {"API_KEY", "API_URL", "WORKAROUND_DISPLAY_NAME_BUGS", "PREVENT_HEADER_ENCODING_BUGS"}
+    ),
     "MAILGUN": frozenset({"API_KEY", "API_URL", "SENDER_DOMAIN", "WEBHOOK_SIGNING_KEY"}),
     "MAILJET": frozenset({"API_KEY", "SECRET_KEY", "API_URL"}),
     "MANDRILL": frozenset({"API_KEY", "API_URL", "WEBHOOK_KEY", "WEBHOOK_URL"}),
@@ -80,9 +83,15 @@ def known_settings() -> frozenset[str]:
     return frozenset(names)
 
 
-def _did_you_mean(name: str, candidates: frozenset[str]) -> str:
-    matches = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
-    return f" Did you mean {matches[0]!r}?" if matches else ""
+def _did_you_mean(name: str, candidates: frozenset[str], setting_prefix: str = "") -> str:
+    """A hint naming the closest candidate (case-insensitively), or "" if none is close."""
+    by_upper = {candidate.upper(): candidate for candidate in candidates}
+    matches = difflib.get_close_matches(name.upper(), sorted(by_upper), n=1, cutoff=0.6)
+    if not matches:
+        return ""
+    match = by_upper[matches[0]]
+    suggestion = f"{setting_prefix}{match}" if setting_prefix else repr(match)
+    return f" Did you mean {suggestion}?"
 
 
 def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -112,7 +121,7 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
                 errors.append(
                     checks.Warning(
                         f"Unknown Anymail setting {attr}."
-                        f"{_did_you_mean(name, known).replace(repr(''), '')}",
+                        f"{_did_you_mean(name, known, setting_prefix='ANYMAIL_')}",
                         hint="Check the spelling against the Anymail settings reference.",
                         id="anymail.W002",
                     )

@@ -62,7 +62,8 @@ class AnymailError(Exception):
         status = f" {self.status_code}" if self.status_code is not None else ""
         text = _response_text(self.response)
         if text is None:
-            return f"{esp} API response{status}"
+            # Nothing to quote (e.g. an SDK's parsed response): the status, if any.
+            return f"{esp} API response{status}" if status else None
         return f"{esp} API response{status}: {text}"
 
 

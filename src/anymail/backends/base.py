@@ -149,6 +149,8 @@ FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
 #: Features whose presence makes a send a batch: one message per "to" recipient.
 BATCH_FEATURES: Final = ("merge_data", "merge_metadata", "merge_headers")
 
+# Django sets these to "" when not given, so "" means "use the default".
+_EMPTY_STR_UNSET: Final = frozenset({"subject", "body"})
 # Send-defaults merge rules (everything else: the message's value wins).
 _LIST_MERGED: Final = frozenset({"tags", "to", "cc", "bcc", "reply_to", "attachments"})
 _DICT_MERGED: Final = frozenset({"metadata", "merge_global_data", "merge_data", "merge_metadata"})
@@ -230,7 +232,7 @@ class BasePayload:
         default = self.defaults.get(name, UNSET)
         if value is None or default is UNSET or default is None:
             return value
-        if value is UNSET:
+        if value is UNSET or (name in _EMPTY_STR_UNSET and value == ""):
             return default
         if name in _LIST_MERGED:
             return [*default, *value]  # type: ignore[misc]

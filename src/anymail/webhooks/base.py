@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 import warnings
 from typing import Any, ClassVar
 
+from django.contrib.auth.decorators import login_not_required
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.decorators import method_decorator
@@ -23,13 +25,19 @@ from ..conf import get_webhook_secrets
 from ..exceptions import AnymailInsecureWebhookWarning, AnymailWebhookValidationFailure
 from ..signals import AnymailEvent
 
+logger = logging.getLogger("anymail")
+
 
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
 class AnymailBaseWebhookView(View):
-    """Base for every Anymail webhook view (CSRF-exempt, POST only)."""
+    """Base for every Anymail webhook view (CSRF-exempt, login-exempt, POST only)."""
 
     esp_name: ClassVar[str] = "Anymail"
     signal: ClassVar[Signal | None] = None
+    #: Lets ``as_view(webhook_secret=...)`` override ANYMAIL WEBHOOK_SECRET for one
+    #: route (Django's as_view() only accepts keywords that are class attributes).
+    webhook_secret: ClassVar[str | list[str] | None] = None
     #: Warn when no WEBHOOK_SECRET protects this view (False for ESPs that sign).
     warn_if_no_basic_auth: ClassVar[bool] = True
     http_method_names = ["post", "head", "options"]
@@ -63,7 +71,20 @@ class AnymailBaseWebhookView(View):
             )
         assert self.signal is not None
         for event in events:
-            self.signal.send(sender=self.__class__, event=event, esp_name=self.esp_name)
+            try:
+                self.signal.send(sender=self.__class__, event=event, esp_name=self.esp_name)
+            except Exception:
+                # As documented: a receiver error stops the batch and answers 400,
+                # so the ESP retries later. Logged with its traceback, never lost.
+                logger.exception(
+                    "Error in a receiver of an Anymail %s webhook event; "
+                    "answered 400 so the ESP retries",
+                    self.esp_name,
+                )
+                return HttpResponseBadRequest(
+                    f"Error processing {self.esp_name} webhook event",
+                    content_type="text/plain",
+                )
         return HttpResponse()
 
     def validate_basic_auth(self, request: HttpRequest) -> None:

@@ -1,0 +1,412 @@
+"""HTTP backends (anymail.backends.base_requests), through a tiny in-test ESP.
+
+Requests are intercepted at the wire by ``responses``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+import responses
+from django.core.mail import EmailMessage
+
+from anymail import __version__
+from anymail.addresses import EmailAddress
+from anymail.backends.base import BasePayload, Capabilities
+from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
+from anymail.conf import get_anymail_setting
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailImproperlyConfigured,
+    AnymailRequestsAPIError,
+    AnymailSerializationError,
+)
+from anymail.message import AnymailMessage, AnymailRecipientStatus
+
+from .utils import request_json
+
+API_KEY = "tiny-secret-api-key-1234"
+SEND_URL = "https://api.tiny.example/v1/messages/send"
+
+
+class TinyPayload(RequestsPayload):
+    capabilities = Capabilities()
+
+    def __init__(self, message: EmailMessage, defaults: Any, backend: TinyBackend) -> None:
+        super().__init__(
+            message,
+            defaults,
+            backend,
+            headers={"Content-Type": "application/json", "X-Tiny-Api-Key": backend.api_key},
+        )
+
+    def init_payload(self) -> None:
+        self.data = {"auth": {"api_key": self.backend.api_key}}
+
+    def get_api_endpoint(self) -> str:
+        return "messages/send"
+
+    def serialize_data(self) -> Any:
+        return self.serialize_json(self.data)
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.data["from"] = email.address
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        self.data[recipient_type] = [email.address for email in emails]
+
+    def set_subject(self, subject: str) -> None:
+        self.data["subject"] = subject
+
+    def set_text_body(self, body: str) -> None:
+        self.data["text"] = body
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        self.data["metadata"] = metadata
+
+
+class TinyBackend(AnymailRequestsBackend):
+    esp_name = "Tiny Mail"
+    default_api_url = "https://api.tiny.example/v1/"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.api_key = get_anymail_setting(
+            "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        )
+        super().__init__(**kwargs)
+
+    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+        return TinyPayload(message, defaults, self)
+
+    def parse_recipient_status(
+        self, response: Any, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        result = self.deserialize_json_response(response, payload, message)
+        return {
+            recipient.addr_spec: AnymailRecipientStatus(result["id"], "queued")
+            for recipient in payload.all_recipients
+        }
+
+
+@pytest.fixture(autouse=True)
+def tiny_settings(settings: Any) -> Any:
+    settings.ANYMAIL = {"TINY_MAIL_API_KEY": API_KEY}
+    return settings
+
+
+def message(**kwargs: Any) -> AnymailMessage:
+    params: dict[str, Any] = {
+        "subject": "Subject",
+        "body": "Body",
+        "from_email": "From <from@example.com>",
+        "to": ["to@example.com"],
+    }
+    params.update(kwargs)
+    return AnymailMessage(**params)
+
+
+def ok(mock: responses.RequestsMock, message_id: str = "msg-1") -> None:
+    mock.add(responses.POST, SEND_URL, json={"id": message_id}, status=200)
+
+
+# --- the request ------------------------------------------------------------------------
+
+
+def test_request_at_the_wire(mocked_responses: responses.RequestsMock) -> None:
+    ok(mocked_responses)
+    msg = message(metadata={"order": "ü-1"})
+    assert TinyBackend().send_messages([msg]) == 1
+    (call,) = mocked_responses.calls
+    assert call.request.method == "POST"
+    assert call.request.url == SEND_URL
+    assert request_json(call) == {
+        "auth": {"api_key": API_KEY},
+        "from": "From <from@example.com>",
+        "to": ["to@example.com"],
+        "subject": "Subject",
+        "text": "Body",
+        "metadata": {"order": "ü-1"},
+    }
+    assert isinstance(call.request.body, bytes)
+    assert "ü-1".encode() in call.request.body  # UTF-8, not \u escapes or Latin-1
+    assert call.request.headers["X-Tiny-Api-Key"] == API_KEY
+    assert call.request.headers["User-Agent"] == (
+        f"django-anymail/{__version__}-tiny-mail python-requests/{requests.__version__}"
+    )
+    assert msg.anymail_status.status == {"queued"}
+    assert msg.anymail_status.message_id == "msg-1"
+    assert msg.anymail_status.esp_response.json() == {"id": "msg-1"}
+
+
+def test_api_url_setting_precedence(
+    settings: Any, mocked_responses: responses.RequestsMock
+) -> None:
+    assert TinyBackend().api_url == "https://api.tiny.example/v1/"
+    settings.ANYMAIL = {
+        "TINY_MAIL_API_KEY": API_KEY,
+        "TINY_MAIL_API_URL": "https://eu.tiny.example/v2",
+    }
+    backend = TinyBackend()
+    assert backend.api_url == "https://eu.tiny.example/v2"
+    mocked_responses.add(
+        responses.POST, "https://eu.tiny.example/v2/messages/send", json={"id": "x"}
+    )
+    assert backend.send_messages([message()]) == 1  # joined with a "/"
+    assert TinyBackend(api_url="https://kw.tiny.example/").api_url == "https://kw.tiny.example/"
+
+
+def test_bare_api_key_setting(settings: Any) -> None:
+    settings.ANYMAIL = {}
+    settings.TINY_MAIL_API_KEY = "bare-key"
+    assert TinyBackend().api_key == "bare-key"
+    assert TinyBackend(api_key="kwarg-key").api_key == "kwarg-key"
+
+
+def test_missing_api_key_error_does_not_leak_other_settings(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "abcd:efgh"}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        TinyBackend()
+    assert str(excinfo.value).startswith("Missing required Anymail setting TINY_MAIL_API_KEY.")
+    assert "abcd" not in str(excinfo.value)
+
+
+def test_esp_extra_is_deep_merged_into_the_request(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    ok(mocked_responses)
+    TinyBackend().send_messages([message(esp_extra={"auth": {"subaccount": "s1"}, "x": 1})])
+    assert request_json(mocked_responses.calls[0]) == {
+        "auth": {"api_key": API_KEY, "subaccount": "s1"},
+        "x": 1,
+        "from": "From <from@example.com>",
+        "to": ["to@example.com"],
+        "subject": "Subject",
+        "text": "Body",
+    }
+
+
+def test_serialization_error_before_any_request(mocked_responses: responses.RequestsMock) -> None:
+    ok(mocked_responses)
+    with pytest.raises(AnymailSerializationError, match=r"Decimal data\['metadata'\]\['total'\]"):
+        TinyBackend().send_messages([message(metadata={"total": Decimal("1.00")})])
+    assert len(mocked_responses.calls) == 0
+
+
+# --- session and timeouts ------------------------------------------------------------------
+
+
+def test_one_session_per_send_messages_call(
+    mocked_responses: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok(mocked_responses)
+    sessions: list[requests.Session] = []
+    closed: list[requests.Session] = []
+    original_init, original_close = requests.Session.__init__, requests.Session.close
+
+    def tracking_init(self: requests.Session) -> None:
+        original_init(self)
+        sessions.append(self)
+
+    def tracking_close(self: requests.Session) -> None:
+        closed.append(self)
+        original_close(self)
+
+    monkeypatch.setattr(requests.Session, "__init__", tracking_init)
+    monkeypatch.setattr(requests.Session, "close", tracking_close)
+    backend = TinyBackend()
+    assert backend.send_messages([message(), message(), message()]) == 3
+    assert len(sessions) == 1
+    assert closed == sessions
+    assert backend.session is None
+    assert len(mocked_responses.calls) == 3
+
+
+def test_connection_context_keeps_the_session_open(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    ok(mocked_responses)
+    backend = TinyBackend()
+    with backend as connection:
+        session = connection.session
+        assert session is not None
+        connection.send_messages([message()])
+        connection.send_messages([message()])
+        assert connection.session is session
+        assert backend.open() is False  # already open
+    assert backend.session is None
+
+
+def test_post_to_esp_outside_send_messages(mocked_responses: responses.RequestsMock) -> None:
+    ok(mocked_responses)
+    backend = TinyBackend()
+    msg = message()
+    payload = backend.build_message_payload(msg, backend.send_defaults)
+    response = backend.post_to_esp(payload, msg)
+    assert response.json() == {"id": "msg-1"}
+    assert backend.session is None
+
+
+def _timeout(mocked_responses: responses.RequestsMock, **kwargs: Any) -> Any:
+    ok(mocked_responses)
+    TinyBackend(**kwargs).send_messages([message()])
+    return mocked_responses.calls[-1].request.req_kwargs["timeout"]
+
+
+def test_default_timeout_is_30_seconds(mocked_responses: responses.RequestsMock) -> None:
+    assert _timeout(mocked_responses) == 30.0
+
+
+def test_timeout_settings(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {"TINY_MAIL_API_KEY": API_KEY, "REQUESTS_TIMEOUT": (3.05, 27)}
+    assert _timeout(mocked_responses) == (3.05, 27)
+    settings.ANYMAIL = {"TINY_MAIL_API_KEY": API_KEY, "REQUESTS_TIMEOUT": None}
+    assert _timeout(mocked_responses) is None
+    assert _timeout(mocked_responses, requests_timeout=4) == 4.0
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_error_response_quotes_the_esp_error(mocked_responses: responses.RequestsMock) -> None:
+    mocked_responses.add(
+        responses.POST, SEND_URL, json={"error": "Sender domain not verified"}, status=400
+    )
+    msg = message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend().send_messages([msg])
+    err = excinfo.value
+    assert isinstance(err, AnymailAPIError)
+    assert isinstance(err, requests.RequestException)
+    assert err.status_code == 400
+    assert err.response.status_code == 400
+    assert err.request is err.response.request
+    assert err.email_message is msg
+    assert err.esp_name == "Tiny Mail"
+    assert str(err) == (
+        "Tiny Mail API error: HTTP 400 Bad Request.\n"
+        'Tiny Mail API response 400: {"error": "Sender domain not verified"}'
+    )
+    assert API_KEY not in str(err)
+    assert msg.anymail_status.status is None
+    assert msg.anymail_status.recipients == {}
+
+
+def test_non_json_error_text_is_quoted(mocked_responses: responses.RequestsMock) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body="  Service Unavailable  ", status=503)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend().send_messages([message()])
+    assert excinfo.value.status_code == 503
+    assert str(excinfo.value) == (
+        "Tiny Mail API error: HTTP 503 Service Unavailable.\n"
+        "Tiny Mail API response 503: Service Unavailable"
+    )
+
+
+def test_long_error_text_is_truncated(mocked_responses: responses.RequestsMock) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body="x" * 5000, status=500)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend().send_messages([message()])
+    assert str(excinfo.value).endswith(": " + "x" * 2000 + "… (truncated)")
+
+
+def test_invalid_json_in_success_response(mocked_responses: responses.RequestsMock) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body="<html>OK</html>", status=200)
+    msg = message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend().send_messages([msg])
+    assert str(excinfo.value) == (
+        "Invalid JSON in the Tiny Mail API response.\nTiny Mail API response 200: <html>OK</html>"
+    )
+    assert isinstance(excinfo.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [requests.ConnectionError("Connection refused"), requests.Timeout("Read timed out")],
+)
+def test_transport_errors(mocked_responses: responses.RequestsMock, error: Exception) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body=error)
+    msg = message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend().send_messages([msg])
+    assert str(excinfo.value) == (
+        f"Could not reach the Tiny Mail API: {type(error).__name__}: {error}"
+    )
+    assert excinfo.value.status_code is None
+    assert excinfo.value.response is None
+    assert excinfo.value.__cause__ is error
+    assert msg.anymail_status.status is None
+
+
+def test_api_error_with_fail_silently(
+    mocked_responses: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, json={"error": "down"}, status=500)
+    with caplog.at_level(logging.WARNING, logger="anymail"):
+        assert TinyBackend(fail_silently=True).send_messages([message()]) == 0
+    assert 'Tiny Mail API response 500: {"error": "down"}' in caplog.text
+
+
+def test_raise_for_status_can_be_overridden(mocked_responses: responses.RequestsMock) -> None:
+    class LenientBackend(TinyBackend):
+        def raise_for_status(self, response: Any, payload: Any, message: Any) -> None:
+            if response.status_code != 207:
+                super().raise_for_status(response, payload, message)
+
+    mocked_responses.add(responses.POST, SEND_URL, json={"id": "multi"}, status=207)
+    assert LenientBackend().send_messages([message()]) == 1
+
+
+# --- DEBUG_API_REQUESTS ------------------------------------------------------------------
+
+
+def test_debug_api_requests_shows_request_and_response_without_secrets(
+    settings: Any, mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.ANYMAIL = {"TINY_MAIL_API_KEY": API_KEY, "DEBUG_API_REQUESTS": True}
+    mocked_responses.add(
+        responses.POST, SEND_URL, json={"id": "msg-1"}, headers={"X-Request-Id": "r-1"}
+    )
+
+    class QueryKeyPayload(TinyPayload):
+        def init_payload(self) -> None:
+            super().init_payload()
+            self.params = {"key": API_KEY}
+
+    class QueryKeyBackend(TinyBackend):
+        def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+            return QueryKeyPayload(message, defaults, self)
+
+    QueryKeyBackend().send_messages([message(subject="Debug me")])
+    out = capsys.readouterr().out
+    assert API_KEY not in out
+    assert out.startswith(f"===== Anymail API request: POST {SEND_URL}\n")
+    assert "X-Tiny-Api-Key: [REDACTED]\n" in out
+    assert "User-Agent: django-anymail/" in out
+    body = out.split("\n\n", 1)[1].split("----- Response", 1)[0]
+    assert json.loads(body)["auth"] == {"api_key": "[REDACTED]"}
+    assert json.loads(body)["subject"] == "Debug me"
+    assert "----- Response 200 OK\n" in out
+    assert "X-Request-Id: r-1\n" in out
+    assert out.endswith('{"id": "msg-1"}\n=====\n')
+
+
+def test_debug_api_requests_off_by_default(
+    mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok(mocked_responses)
+    TinyBackend().send_messages([message()])
+    assert capsys.readouterr().out == ""
+
+
+def test_debug_api_requests_kwarg(
+    mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ok(mocked_responses)
+    TinyBackend(debug_api_requests=True).send_messages([message()])
+    assert "===== Anymail API request: POST" in capsys.readouterr().out

@@ -1,0 +1,255 @@
+"""The ``anymail demo`` command (anymail.cli, anymail._demo)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.core.mail import EmailMessage
+
+from anymail.addresses import EmailAddress
+from anymail.backends.base import BasePayload, Capabilities
+from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
+from anymail.cli import DEMO_PNG, build_demo_message, main
+from anymail.message import AnymailRecipientStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@pytest.fixture(autouse=True)
+def demo_like_settings(settings: Any) -> None:
+    # In-process, Django is already configured (by pytest-django): match the demo's sender.
+    settings.ANYMAIL = {}
+    settings.DEFAULT_FROM_EMAIL = "Example Shop <orders@shop.example.com>"
+
+
+def split_console_output(out: str) -> tuple[dict[str, Any], str]:
+    """The JSON send params and the anymail_status lines the demo printed."""
+    assert out.startswith("Anymail send params:\n")
+    params_text, status_text = out[len("Anymail send params:\n") :].split("\n" + "-" * 79 + "\n")
+    return json.loads(params_text), status_text
+
+
+def check_demo_output(out: str, tags: list[str]) -> None:
+    params, status = split_console_output(out)
+    (logo, invoice) = params.pop("attachments")
+    cid = logo.pop("content_id")
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.img@inline", cid)
+    assert logo == {
+        "name": "logo.png",
+        "content_type": "image/png",
+        "size": len(DEMO_PNG),
+        "inline": True,
+    }
+    assert invoice == {
+        "name": "invoice.csv",
+        "content_type": "text/csv; charset=utf-8",
+        "size": 29,
+        "inline": False,
+        "content_id": None,
+    }
+    assert params == {
+        "from_email": "Example Shop <orders@shop.example.com>",
+        "to": ["Ana García <ana@example.com>", '"Smith, Jo" <jo.smith@example.net>'],
+        "subject": "Your order {{order_no}} has shipped",
+        "reply_to": ["Support <support@shop.example.com>"],
+        "extra_headers": {"X-Campaign": "shipping-2026"},
+        "text_body": "Hi {{name}}, your order {{order_no}} is on its way.",
+        "html_body": f'<p><img alt="Example Shop" src="cid:{cid}"></p>'
+        "<p>Hi {{name}}, your order <b>{{order_no}}</b> is on its way.</p>",
+        "metadata": {"order_batch": "B-1042"},
+        "merge_metadata": {
+            "ana@example.com": {"customer_id": "c-17"},
+            "jo.smith@example.net": {"customer_id": "c-42"},
+        },
+        "tags": tags,
+        "track_clicks": True,
+        "merge_data": {
+            "ana@example.com": {"name": "Ana", "order_no": "A-1001"},
+            "jo.smith@example.net": {"name": "Jo", "order_no": "A-1002"},
+        },
+        "merge_global_data": {"shop": "Example Shop"},
+    }
+    assert re.fullmatch(
+        rf"anymail_status:\n"
+        rf"  status: \['sent'\]\n"
+        rf"  message_id: ({UUID})\n"
+        rf"  recipients\['ana@example.com'\]: sent \(\1\)\n"
+        rf"  recipients\['jo.smith@example.net'\]: sent \(\1\)\n",
+        status,
+    ), status
+
+
+def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    check_demo_output(capsys.readouterr().out, tags=["order-shipped"])
+
+
+def test_demo_command_configures_django_itself() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    result = subprocess.run(
+        [sys.executable, "-m", "anymail.cli", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    check_demo_output(result.stdout, tags=["demo", "order-shipped"])
+
+
+def test_demo_unknown_esp(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--esp", "No-Such-ESP"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("anymail demo: unknown ESP 'no_such_esp'; choose one of: ")
+
+
+def test_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main([])
+    assert excinfo.value.code == 2
+    assert "required: command" in capsys.readouterr().err
+
+
+# --- anymail demo --esp: the captured request ------------------------------------------
+
+
+class TinyPayload(RequestsPayload):
+    capabilities = Capabilities(
+        merge_metadata=False, merge_data=False, inline_images=False, reply_to=False
+    )
+
+    def init_payload(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.headers["Authorization"] = f"Bearer {self.backend.api_key}"
+
+    def get_api_endpoint(self) -> str:
+        return "send"
+
+    def serialize_data(self) -> Any:
+        return self.serialize_json(self.data)
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.data["from"] = email.address
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        self.data[recipient_type] = [e.addr_spec for e in emails]
+
+    def set_subject(self, subject: str) -> None:
+        self.data["subject"] = subject
+
+    def set_text_body(self, body: str) -> None:
+        self.data["text"] = body
+
+    def set_html_body(self, body: str) -> None:
+        pass
+
+    def set_extra_headers(self, headers: Any) -> None:
+        pass
+
+    def add_attachment(self, attachment: Any) -> None:
+        self.data.setdefault("files", []).append(attachment.name)
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        pass
+
+    def set_tags(self, tags: list[str]) -> None:
+        self.data["tags"] = tags
+
+    def set_track_clicks(self, track_clicks: bool) -> None:
+        pass
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        pass
+
+
+class TinyBackend(AnymailRequestsBackend):
+    esp_name = "Tiny"
+
+    def __init__(self, api_key: str, **kwargs: Any) -> None:
+        self.api_key = api_key
+        super().__init__(api_url="https://api.tiny.example/v1/", **kwargs)
+
+    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+        return TinyPayload(message, defaults, self)
+
+    def parse_recipient_status(
+        self, response: Any, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        message_id = response.json()["id"]
+        return {
+            r.addr_spec: AnymailRecipientStatus(message_id, "queued")
+            for r in payload.all_recipients
+        }
+
+
+def tiny_demo_module() -> types.ModuleType:
+    module = types.ModuleType("tiny_demo")
+    module.BACKEND = f"{__name__}.TinyBackend"  # type: ignore[attr-defined]
+    module.OPTIONS = {"api_key": "demo-key"}  # type: ignore[attr-defined]
+
+    def respond(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        assert request.url == "https://api.tiny.example/v1/send"
+        return 200, {"Content-Type": "application/json"}, '{"id": "tiny-1"}'
+
+    module.respond = respond  # type: ignore[attr-defined]
+    return module
+
+
+def test_esp_demo_prints_the_exact_request_and_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anymail import cli
+
+    monkeypatch.setattr(cli, "demo_modules", lambda: {"tiny": tiny_demo_module()})
+
+    def refuse_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the demo must not reach the network")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse_network)
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["demo", "--esp", "Tiny"]) == 0
+    text = out.getvalue()
+    head, rest = text.split("\n\n", 1)
+    lines = head.split("\n")
+    assert lines[0] == "===== Tiny API request"
+    assert lines[1] == "POST https://api.tiny.example/v1/send"
+    assert "Authorization: Bearer demo-key" in lines
+    body, footer = rest.split("\n----- Not sent", 1)
+    assert json.loads(body) == {
+        "from": "Example Shop <orders@shop.example.com>",
+        "to": ["ana@example.com", "jo.smith@example.net"],
+        "subject": "Your order {{order_no}} has shipped",
+        "text": "Hi {{name}}, your order {{order_no}} is on its way.",
+        "files": ["invoice.csv"],
+        "tags": ["order-shipped"],
+    }
+    assert footer == (
+        " (Tiny does not support): merge_metadata; merge_data; reply_to; inline images\n"
+        "anymail_status:\n"
+        "  status: ['queued']\n"
+        "  message_id: tiny-1\n"
+        "  recipients['ana@example.com']: queued (tiny-1)\n"
+        "  recipients['jo.smith@example.net']: queued (tiny-1)\n"
+    )
+
+
+def test_demo_message_uses_most_features() -> None:
+    message = build_demo_message()
+    assert message.tags == ["order-shipped"]
+    assert set(message.merge_data) == {"ana@example.com", "jo.smith@example.net"}
+    assert len(message.attachments) == 2
+    assert [mimetype for _, mimetype in message.alternatives] == ["text/html"]

@@ -1,0 +1,245 @@
+"""Settings resolution (anymail.conf): one precedence for every setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from anymail.conf import (
+    DEFAULT_REQUESTS_TIMEOUT,
+    get_anymail_setting,
+    get_bool_setting,
+    get_requests_timeout,
+    get_send_defaults,
+    get_webhook_secrets,
+)
+from anymail.exceptions import AnymailDeprecationWarning, AnymailImproperlyConfigured
+
+SECRET = "sk-live-do-not-print-me"
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(settings: Any) -> Any:
+    settings.ANYMAIL = {}
+    return settings
+
+
+# --- precedence -----------------------------------------------------------------
+
+
+def test_kwarg_beats_everything_and_is_popped(settings: Any) -> None:
+    settings.ANYMAIL = {"TINY_API_KEY": "from-dict"}
+    settings.ANYMAIL_TINY_API_KEY = "from-prefixed"
+    settings.TINY_API_KEY = "from-bare"
+    kwargs = {"api_key": "from-kwarg", "other": 1}
+    value = get_anymail_setting("api_key", esp_name="Tiny", kwargs=kwargs, allow_bare=True)
+    assert value == "from-kwarg"
+    assert kwargs == {"other": 1}  # consumed, so the leftovers can go to Django
+
+
+def test_anymail_dict_beats_prefixed_and_bare(settings: Any) -> None:
+    settings.ANYMAIL = {"TINY_API_KEY": "from-dict"}
+    settings.ANYMAIL_TINY_API_KEY = "from-prefixed"
+    settings.TINY_API_KEY = "from-bare"
+    assert get_anymail_setting("api_key", esp_name="Tiny", kwargs={}, allow_bare=True) == (
+        "from-dict"
+    )
+
+
+def test_prefixed_setting_beats_bare(settings: Any) -> None:
+    settings.ANYMAIL_TINY_API_KEY = "from-prefixed"
+    settings.TINY_API_KEY = "from-bare"
+    assert get_anymail_setting("api_key", esp_name="Tiny", allow_bare=True) == "from-prefixed"
+
+
+def test_bare_setting_only_where_allowed(settings: Any) -> None:
+    settings.TINY_API_KEY = "from-bare"
+    assert get_anymail_setting("api_key", esp_name="Tiny", allow_bare=True) == "from-bare"
+    assert get_anymail_setting("api_key", esp_name="Tiny", default="dflt") == "dflt"
+
+
+def test_default_when_nothing_set() -> None:
+    assert get_anymail_setting("api_url", esp_name="Tiny", default="https://x/") == "https://x/"
+    assert get_anymail_setting("api_url", esp_name="Tiny", default=None) is None
+
+
+def test_name_is_case_insensitive_and_esp_prefix_is_normalized(settings: Any) -> None:
+    settings.ANYMAIL = {"AMAZON_SES_CLIENT_PARAMS": {"region_name": "eu-west-1"}}
+    assert get_anymail_setting("Client_Params", esp_name="Amazon SES") == {
+        "region_name": "eu-west-1"
+    }
+
+
+def test_global_setting_without_esp_prefix(settings: Any) -> None:
+    settings.ANYMAIL_IGNORE_RECIPIENT_STATUS = True
+    assert get_anymail_setting("ignore_recipient_status") is True
+
+
+def test_kwarg_value_none_still_wins(settings: Any) -> None:
+    settings.ANYMAIL = {"REQUESTS_TIMEOUT": 5}
+    assert get_requests_timeout({"requests_timeout": None}) is None
+
+
+def test_deprecated_esp_name_is_used_with_a_warning(settings: Any) -> None:
+    settings.ANYMAIL = {"SENDINBLUE_API_KEY": "old"}
+    with pytest.warns(AnymailDeprecationWarning) as record:
+        value = get_anymail_setting(
+            "api_key", esp_name="Brevo", deprecated_esp_names=["SendinBlue"]
+        )
+    assert value == "old"
+    assert str(record[0].message) == (
+        "The Anymail setting SENDINBLUE_API_KEY is deprecated: rename it to BREVO_API_KEY "
+        "(in your ANYMAIL settings dict, or as ANYMAIL_BREVO_API_KEY)."
+    )
+
+
+def test_new_esp_name_wins_over_deprecated_one_without_warning(settings: Any) -> None:
+    import warnings
+
+    settings.ANYMAIL = {"SENDINBLUE_API_KEY": "old", "BREVO_API_KEY": "new"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (
+            get_anymail_setting("api_key", esp_name="Brevo", deprecated_esp_names=["SendinBlue"])
+            == "new"
+        )
+
+
+# --- errors -----------------------------------------------------------------------
+
+
+def test_missing_required_setting_names_every_place_looked_at() -> None:
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_anymail_setting("api_key", esp_name="Tiny", allow_bare=True)
+    assert str(excinfo.value) == (
+        "Missing required Anymail setting TINY_API_KEY. Set it in your settings.py as "
+        'ANYMAIL = {"TINY_API_KEY": ...}, ANYMAIL_TINY_API_KEY or TINY_API_KEY, or pass '
+        "api_key=... to the email backend (get_connection() keyword argument or MAILERS "
+        "OPTIONS)."
+    )
+
+
+def test_missing_setting_without_bare_does_not_suggest_bare() -> None:
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_anymail_setting("project_id", esp_name="Tiny")
+    message = str(excinfo.value)
+    assert 'ANYMAIL = {"TINY_PROJECT_ID": ...} or ANYMAIL_TINY_PROJECT_ID, or pass' in message
+    assert "project_id=..." in message
+
+
+def test_anymail_setting_must_be_a_dict(settings: Any) -> None:
+    settings.ANYMAIL = ["TINY_API_KEY", SECRET]
+    with pytest.raises(AnymailImproperlyConfigured, match=r"settings.ANYMAIL must be a dict"):
+        get_anymail_setting("api_key", esp_name="Tiny", default=None)
+
+
+def test_invalid_webhook_secret_never_echoes_the_value(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": {"user": SECRET}}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets()
+    assert str(excinfo.value) == (
+        "Invalid Anymail setting WEBHOOK_SECRET: expected a 'random:random' string or a "
+        "list of such strings."
+    )
+    assert SECRET not in str(excinfo.value)
+
+
+def test_invalid_webhook_secret_list_item_never_echoes_the_value(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": [SECRET, 12345]}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets()
+    assert SECRET not in str(excinfo.value)
+
+
+# --- the global settings ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ignore_recipient_status", "ignore_unsupported_features"])
+def test_bool_settings(settings: Any, name: str) -> None:
+    assert get_bool_setting(name, False) is False
+    settings.ANYMAIL = {name.upper(): True}
+    assert get_bool_setting(name, False) is True
+    assert get_bool_setting(name, False, kwargs={name: False}) is False
+
+
+def test_bool_setting_rejects_non_bool(settings: Any) -> None:
+    settings.ANYMAIL = {"DEBUG_API_REQUESTS": "yes"}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_bool_setting("debug_api_requests", False)
+    assert str(excinfo.value) == (
+        "Invalid Anymail setting DEBUG_API_REQUESTS: expected True or False, got 'yes'."
+    )
+
+
+def test_requests_timeout_default_is_30_seconds() -> None:
+    assert DEFAULT_REQUESTS_TIMEOUT == 30.0
+    assert get_requests_timeout() == 30.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(5, 5.0), (2.5, 2.5), ((3.05, 27), (3.05, 27)), ([1, None], (1, None)), (None, None)],
+)
+def test_requests_timeout_values(settings: Any, value: Any, expected: Any) -> None:
+    settings.ANYMAIL = {"REQUESTS_TIMEOUT": value}
+    assert get_requests_timeout() == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, "30", True, (1, 2, 3), ("1", 2)])
+def test_requests_timeout_rejects_nonsense(settings: Any, value: Any) -> None:
+    settings.ANYMAIL = {"REQUESTS_TIMEOUT": value}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_requests_timeout()
+    assert str(excinfo.value).startswith(
+        "Invalid Anymail setting REQUESTS_TIMEOUT: expected seconds as a number, a "
+        "(connect, read) tuple, or None; got "
+    )
+
+
+def test_requests_timeout_prefixed_setting(settings: Any) -> None:
+    settings.ANYMAIL_REQUESTS_TIMEOUT = 12
+    assert get_requests_timeout() == 12.0
+
+
+def test_webhook_secret_string_or_list(settings: Any) -> None:
+    assert get_webhook_secrets() == []
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "abc:def"}
+    assert get_webhook_secrets() == ["abc:def"]
+    settings.ANYMAIL = {"WEBHOOK_SECRET": ("abc:def", "ghi:jkl")}
+    assert get_webhook_secrets() == ["abc:def", "ghi:jkl"]
+    assert get_webhook_secrets({"webhook_secret": "kw:arg"}) == ["kw:arg"]
+
+
+def test_send_defaults_esp_keys_replace_global_keys(settings: Any) -> None:
+    settings.ANYMAIL = {
+        "SEND_DEFAULTS": {"tags": ["myapp", "version3"], "track_opens": True},
+        "POSTMARK_SEND_DEFAULTS": {"tags": ["version3"]},
+    }
+    assert get_send_defaults("Postmark") == {"tags": ["version3"], "track_opens": True}
+    assert get_send_defaults("Mailgun") == {"tags": ["myapp", "version3"], "track_opens": True}
+    assert get_send_defaults(None) == {"tags": ["myapp", "version3"], "track_opens": True}
+
+
+def test_send_defaults_from_prefixed_settings(settings: Any) -> None:
+    settings.ANYMAIL_SEND_DEFAULTS = {"tags": ["myapp"]}
+    settings.ANYMAIL_TINY_SEND_DEFAULTS = {"metadata": {"a": "1"}}
+    assert get_send_defaults("Tiny") == {"tags": ["myapp"], "metadata": {"a": "1"}}
+
+
+def test_send_defaults_must_be_a_dict(settings: Any) -> None:
+    settings.ANYMAIL = {"TINY_SEND_DEFAULTS": ["tags"]}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_send_defaults("Tiny")
+    assert str(excinfo.value) == (
+        "Invalid Anymail setting TINY_SEND_DEFAULTS: expected a dict, got list."
+    )
+
+
+def test_utils_reexports_for_extenders() -> None:
+    from anymail import addresses, conf, utils
+
+    assert utils.get_anymail_setting is conf.get_anymail_setting
+    assert utils.EmailAddress is addresses.EmailAddress
+    assert utils.parse_address_list is addresses.parse_address_list
+    assert utils.parse_single_address is addresses.parse_single_address
