@@ -393,7 +393,7 @@ def test_debug_api_requests_shows_request_and_response_without_secrets(
     assert json.loads(body)["subject"] == "Debug me"
     assert "----- Response 200 OK\n" in out
     assert "X-Request-Id: r-1\n" in out
-    assert out.endswith('{"id": "msg-1"}\n=====\n')
+    assert out.endswith('{\n  "id": "msg-1"\n}\n=====\n')
 
 
 def test_debug_api_requests_off_by_default(
@@ -410,3 +410,30 @@ def test_debug_api_requests_kwarg(
     ok(mocked_responses)
     TinyBackend(debug_api_requests=True).send_messages([message()])
     assert "===== Anymail API request: POST" in capsys.readouterr().out
+
+
+def test_secrets_echoed_in_error_responses_are_hidden(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # Some ESPs echo the refused credential back in their error body.
+    mocked_responses.add(
+        responses.POST,
+        SEND_URL,
+        status=401,
+        json={"error": "InvalidServerAPIKey", "data": {"token": "sk-echoed-secret"}},
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend().send_messages([message()])
+    text = str(excinfo.value)
+    assert "sk-echoed-secret" not in text
+    assert '"token": "[REDACTED]"' in text
+    assert "InvalidServerAPIKey" in text
+
+
+def test_invalid_header_value_error_does_not_quote_the_value(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend(api_key="key-with\nnewline").send_messages([message()])
+    assert "newline" not in str(excinfo.value)
+    assert "header value is invalid" in str(excinfo.value)

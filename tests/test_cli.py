@@ -234,7 +234,7 @@ def test_esp_demo_prints_the_exact_request_and_status(monkeypatch: pytest.Monkey
         "to": ["ana@example.com", "jo.smith@example.net"],
         "subject": "Your order {{order_no}} has shipped",
         "text": "Hi {{name}}, your order {{order_no}} is on its way.",
-        "files": ["invoice.csv"],
+        "files": ["logo.png", "invoice.csv"],  # the inline image, sent attached
         "tags": ["order-shipped"],
     }
     assert footer == (

@@ -677,9 +677,46 @@ def test_inline_images_and_attachments_capabilities() -> None:
     with pytest.raises(AnymailUnsupportedFeature, match=r"^Tiny does not support inline images"):
         send(msg, LIMITED)
     params = send(msg, LIMITED, ignore_unsupported_features=True)
-    assert [a.name for a in params["attachments"]] == ["a.txt"]
+    # Ignoring inline images sends them as ordinary attachments: nothing is lost.
+    assert [(a.name, a.inline, a.content_id) for a in params["attachments"]] == [
+        ("logo.png", False, None),
+        ("a.txt", False, None),
+    ]
     with pytest.raises(AnymailUnsupportedFeature, match=r"^Tiny does not support attachments"):
         send(msg, Capabilities(attachments=False))
+    # With neither supported, ignoring leaves them all out.
+    params = send(
+        msg,
+        Capabilities(attachments=False, inline_images=False),
+        ignore_unsupported_features=True,
+    )
+    assert "attachments" not in params
+
+
+def test_batch_stays_batch_when_a_merge_feature_is_ignored() -> None:
+    class NoMergeHeaders(AnymailTestBackend):
+        class payload_class(RecordingPayloadBase):
+            capabilities = Capabilities(merge_headers=False)
+
+            def get_params(self) -> dict[str, Any]:
+                return {**super().get_params(), "is_batch": self.is_batch}
+
+    msg = message(to=["a@example.com", "b@example.com"])
+    msg.merge_headers = {"a@example.com": {"X-A": "1"}}
+    backend = NoMergeHeaders(ignore_unsupported_features=True)
+    backend.send_messages([msg])
+    assert "merge_headers" not in msg.anymail_send_params
+    assert msg.anymail_send_params["is_batch"] is True
+
+
+def test_merge_data_keys_are_normalized_like_recipients() -> None:
+    msg = message(to=["Ana <ana@exämple.com>"])
+    msg.merge_data = {"Ana <ana@exämple.com>": {"name": "Ana"}}
+    msg.merge_metadata = {"ana@EXÄMPLE.com": {"id": 1}}
+    params = send(msg, Capabilities())
+    assert params["to"] == ["Ana <ana@xn--exmple-cua.com>"]
+    assert params["merge_data"] == {"ana@xn--exmple-cua.com": {"name": "Ana"}}
+    assert params["merge_metadata"] == {"ana@xn--exmple-cua.com": {"id": 1}}
 
 
 # --- refused recipients ---------------------------------------------------------------

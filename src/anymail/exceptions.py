@@ -7,11 +7,12 @@ messages quote the ESP's *response*, never the request's credentials.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from requests import RequestException
+
+from ._redact import redact_text
 
 #: How much of an ESP's response body to quote in an exception message.
 RESPONSE_QUOTE_LIMIT = 2000
@@ -68,17 +69,14 @@ class AnymailError(Exception):
 
 
 def _response_text(response: Any) -> str | None:
-    """The ESP's own error text, pretty-printed if JSON, truncated if long."""
+    """The ESP's own error text (secrets hidden if JSON), truncated if long."""
     try:
         text = response.text
     except (AttributeError, UnicodeDecodeError, ValueError):
         return None
     if not isinstance(text, str):
         return None
-    try:
-        text = json.dumps(json.loads(text), ensure_ascii=False, sort_keys=False)
-    except ValueError:
-        text = text.strip()
+    text = redact_text(text.strip())
     if len(text) > RESPONSE_QUOTE_LIMIT:
         text = text[:RESPONSE_QUOTE_LIMIT] + "… (truncated)"
     return text

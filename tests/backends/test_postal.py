@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -287,7 +288,10 @@ def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> 
     send(message, ignore_unsupported_features=True)
     data = sent_json(mocked_responses)
     assert data["html_body"] == f'<img src="cid:{cid}">'
-    assert "attachments" not in data
+    # Ignored means "sent as an ordinary attachment": the image isn't lost.
+    assert data["attachments"] == [
+        {"name": "logo.png", "content_type": "image/png", "data": base64.b64encode(PNG).decode()}
+    ]
 
 
 def test_single_tag_and_multiple_tags(mocked_responses: responses.RequestsMock) -> None:

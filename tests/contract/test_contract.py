@@ -121,8 +121,9 @@ def esp(request: pytest.FixtureRequest, settings: Any) -> Iterator[Esp]:
 
 def make_message(**kwargs: Any) -> AnymailMessage:
     params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Body text",
+        # (long enough for ESPs with a minimum content length, e.g. Scaleway TEM)
+        "subject": "Subject line",
+        "body": "Body text of the message",
         "from_email": "Sender <from@example.com>",
         "to": ["Recipient <to@example.com>"],
     }

@@ -156,6 +156,14 @@ _LIST_MERGED: Final = frozenset({"tags", "to", "cc", "bcc", "reply_to", "attachm
 _DICT_MERGED: Final = frozenset({"metadata", "merge_global_data", "merge_data", "merge_metadata"})
 
 
+def _as_regular_attachment(attachment: Attachment) -> Attachment:
+    if not attachment.inline:
+        return attachment
+    return Attachment(
+        attachment.content, attachment.mimetype, attachment.name, charset=attachment.charset
+    )
+
+
 class BasePayload:
     """Normalizes one message and feeds it, feature by feature, to ESP hooks.
 
@@ -179,6 +187,10 @@ class BasePayload:
         self.ignored_features: list[str] = []
         self.init_payload()
         self._normalize()
+        # Decided before capability checks, so that a batch feature dropped under
+        # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
+        # falling back to one message would show every recipient to all the others.
+        self._batch_requested = any(feature in self.send_params for feature in BATCH_FEATURES)
         self._check_capabilities()
         self._apply_hooks()
 
@@ -189,8 +201,12 @@ class BasePayload:
 
     @property
     def is_batch(self) -> bool:
-        """True when merge_data, merge_metadata or merge_headers is set (even empty)."""
-        return any(feature in self.send_params for feature in BATCH_FEATURES)
+        """True when merge_data, merge_metadata or merge_headers is set (even empty).
+
+        Stays True when one of them was left out as unsupported: the user asked
+        for individual messages, and that is a privacy matter, not a feature.
+        """
+        return self._batch_requested
 
     @property
     def all_recipients(self) -> list[EmailAddress]:
@@ -309,10 +325,13 @@ class BasePayload:
 
         if envelope_sender not in (None, UNSET):
             params["envelope_sender"] = parse_single_address(envelope_sender, "envelope_sender")
-        for name in ("metadata", "merge_metadata", "merge_headers", "merge_data"):
+        metadata = self._merged("metadata")
+        if metadata not in (None, UNSET):
+            params["metadata"] = force_non_lazy(dict(metadata))
+        for name in BATCH_FEATURES:
             value = self._merged(name)
             if value not in (None, UNSET):
-                params[name] = force_non_lazy(dict(value))
+                params[name] = self._by_recipient(name, value)
         tags = self._merged("tags")
         if tags not in (None, UNSET):
             if isinstance(tags, str):
@@ -336,6 +355,19 @@ class BasePayload:
         for name in _EMPTY_IS_ABSENT:
             if name in params and not params[name]:
                 del params[name]
+
+    @staticmethod
+    def _by_recipient(name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+        """Per-recipient data keyed by each address's addr_spec, as recipients are.
+
+        So a key written with a display name or a Unicode domain still finds its
+        recipient (whose domain is IDNA-encoded).
+        """
+        result: dict[str, Any] = {}
+        for key, data in force_non_lazy(dict(value)).items():
+            address = parse_single_address(key, f"{name} key")
+            result[address.addr_spec] = data
+        return result
 
     # --- capability checks ------------------------------------------------
 
@@ -407,7 +439,11 @@ class BasePayload:
         if attachments:
             if not caps.inline_images and any(a.inline for a in attachments):
                 self.unsupported_feature("inline images")
-                attachments = [a for a in attachments if not a.inline]
+                if caps.attachments:
+                    # Nothing lost: the image still reaches the recipient, attached.
+                    attachments = [_as_regular_attachment(a) for a in attachments]
+                else:
+                    attachments = [a for a in attachments if not a.inline]
             if not caps.attachments and any(not a.inline for a in attachments):
                 self.unsupported_feature("attachments")
                 attachments = [a for a in attachments if a.inline]

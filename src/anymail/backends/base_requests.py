@@ -17,13 +17,11 @@ import requests
 from django.core.mail import EmailMessage
 
 from .. import __version__
+from .._redact import REDACTED, is_secret_name, redact_text
 from ..conf import get_anymail_setting, get_bool_setting, get_requests_timeout
 from ..exceptions import AnymailRequestsAPIError
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
-
-#: Header and JSON field names whose values are never printed by DEBUG_API_REQUESTS.
-_SECRET_WORDS = ("auth", "key", "token", "secret", "password", "signature")
 
 
 class AnymailRequestsBackend(AnymailBaseBackend):
@@ -80,6 +78,16 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             session = self.create_session()
         try:
             response = session.request(**params)
+        except requests.exceptions.InvalidHeader:
+            # requests' message quotes the header value: often a credential.
+            raise AnymailRequestsAPIError(
+                f"Could not call the {self.esp_name} API: an HTTP header value is invalid. "
+                "Check your Anymail credential settings for stray spaces, quotes or "
+                "line breaks.",
+                email_message=message,
+                payload=payload,
+                backend=self,
+            ) from None
         except requests.RequestException as err:
             raise AnymailRequestsAPIError(
                 f"Could not reach the {self.esp_name} API: {type(err).__name__}: {err}",
@@ -143,7 +151,7 @@ def dump_api_request(response: requests.Response, stream: TextIO) -> None:
         f"----- Response {response.status_code} {response.reason}",
         *(f"{name}: {value}" for name, value in response.headers.items()),
         "",
-        response.text,
+        _redact_body(response.text),
         "=====",
     ]
     stream.write("\n".join(lines) + "\n")
@@ -153,34 +161,13 @@ def _strip_query(url: str | None) -> str:
     return (url or "").split("?", 1)[0]
 
 
-def _is_secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
-
-
 def _redact_header(name: str, value: str) -> str:
-    return "[REDACTED]" if _is_secret(name) else value
+    return REDACTED if is_secret_name(name) else value
 
 
 def _redact_body(body: str) -> str:
-    import json
-
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body if len(body) < 10000 else body[:10000] + "… (truncated)"
-
-    def redact(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                k: "[REDACTED]" if _is_secret(str(k)) and isinstance(v, str) else redact(v)
-                for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [redact(item) for item in value]
-        return value
-
-    return json.dumps(redact(data), indent=2, ensure_ascii=False)
+    body = redact_text(body, indent=2)
+    return body if len(body) < 10000 else body[:10000] + "… (truncated)"
 
 
 class RequestsPayload(BasePayload):

@@ -84,18 +84,6 @@ class BrevoPayload(RequestsPayload):
     def serialize_data(self) -> bytes:
         return self.serialize_json(self.data)
 
-    def _check_capabilities(self) -> None:
-        # Brevo's API has no inline parts. When unsupported features are ignored,
-        # the documented behaviour is to send inline images as ordinary
-        # attachments (the image then still reaches the recipient), not to drop them.
-        attachments = self.send_params.get("attachments")
-        if attachments and any(attachment.inline for attachment in attachments):
-            self.unsupported_feature("inline images")
-            self.send_params["attachments"] = [
-                _as_ordinary_attachment(attachment) for attachment in attachments
-            ]
-        super()._check_capabilities()
-
     # --- addresses -----------------------------------------------------------
 
     def _display_name(self, name: str) -> str:
@@ -300,14 +288,6 @@ def _is_utf8(charset: str) -> bool:
         return codecs.lookup(charset).name == "utf-8"
     except LookupError:
         return False
-
-
-def _as_ordinary_attachment(attachment: Attachment) -> Attachment:
-    if not attachment.inline:
-        return attachment
-    return Attachment(
-        attachment.content, attachment.mimetype, attachment.name, charset=attachment.charset
-    )
 
 
 class EmailBackend(AnymailRequestsBackend):

@@ -127,18 +127,6 @@ class ScalewayPayload(RequestsPayload):
 
     # --- quirks --------------------------------------------------------------
 
-    def _check_capabilities(self) -> None:
-        # Inline images: TEM can't send them as such. When unsupported features are
-        # ignored, send them as ordinary attachments rather than dropping them (the
-        # base's default), so the recipient still gets the image.
-        attachments = self.send_params.get("attachments", [])
-        if any(attachment.inline for attachment in attachments):
-            self.unsupported_feature("inline images")
-            self.send_params["attachments"] = [
-                _as_ordinary_attachment(attachment) for attachment in attachments
-            ]
-        super()._check_capabilities()
-
     def _check_min_length(self, field: str, value: str, article: str = "a") -> None:
         """TEM answers HTTP 400 for a subject or body under 10 characters: say so first.
 
@@ -225,14 +213,6 @@ def _address(email: EmailAddress) -> dict[str, str]:
     if email.display_name:
         return {"email": email.addr_spec, "name": email.display_name}
     return {"email": email.addr_spec}
-
-
-def _as_ordinary_attachment(attachment: Attachment) -> Attachment:
-    if not attachment.inline:
-        return attachment
-    return Attachment(
-        attachment.content, attachment.mimetype, attachment.name, charset=attachment.charset
-    )
 
 
 class EmailBackend(AnymailRequestsBackend):

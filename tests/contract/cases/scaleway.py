@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import AbstractContextManager
 from typing import Any
-from unittest import mock
 
 import responses
-
-from anymail.backends.scaleway import ScalewayPayload
 
 from ..registry import ContractCase
 
@@ -73,14 +69,6 @@ def mock_error(mock_: responses.RequestsMock) -> tuple[int, str]:
     return 401, "authentication is denied"
 
 
-def no_minimum_content_length() -> AbstractContextManager[Any]:
-    # The shared suite's message has a 7-character subject and a 9-character body,
-    # which TEM (and so this backend) refuses as too short. Lift that one quirk
-    # while the suite runs, so each test checks what it means to check.
-    # (tests/backends/test_scaleway.py covers the quirk itself.)
-    return mock.patch.object(ScalewayPayload, "min_content_length", 0)
-
-
 CASE = ContractCase(
     id="scaleway",
     backend="anymail.backends.scaleway.EmailBackend",
@@ -91,5 +79,4 @@ CASE = ContractCase(
     },
     mock_success=mock_success,
     mock_error=mock_error,
-    context=no_minimum_content_length,
 )

@@ -1,0 +1,503 @@
+"""Resend: sends through Resend's HTTP email API.
+
+One request per message:
+
+- ``emails`` with one email object, for an ordinary send;
+- ``emails/batch`` with a JSON array of email objects, for a batch send
+  (merge_data, merge_metadata or merge_headers set, even to ``{}``): every
+  "to" recipient gets an email object of their own, and cc/bcc are copied into
+  each of them.
+
+Resend has no fields for Anymail's tags and metadata that could hold arbitrary
+data, so they travel as ``X-Tags`` and ``X-Metadata`` JSON headers (which the
+Resend tracking webhook reads back). Stored templates (``template_id``) use
+Resend's ``template`` object, with merge_global_data / merge_data as its
+variables.
+
+Resend never refuses single recipients at send time: a request is accepted
+(every recipient "queued") or fails as a whole (:exc:`AnymailRequestsAPIError`).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import requests
+from django.core.mail import EmailMessage
+from django.utils.encoding import force_str
+
+from ..addresses import EmailAddress, parse_address_list
+from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
+from ..exceptions import AnymailError, AnymailRequestsAPIError
+from ..message import AnymailRecipientStatus
+from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
+from .base import BasePayload, Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload
+
+#: A Resend API key goes into the Authorization header: printable ASCII, no spaces.
+#: (Checked up front: requests' own error for a bad header value would quote it.)
+_API_KEY_RE = re.compile(r"[\x21-\x7e]+")
+
+#: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
+_IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
+
+#: The esp_extra key that becomes the Idempotency-Key request header.
+IDEMPOTENCY_KEY = "idempotency_key"
+
+#: Error names that mean the API key itself is wrong (worth a hint about the setting).
+_KEY_ERRORS = frozenset({"missing_api_key", "invalid_api_key", "restricted_api_key"})
+
+
+class ResendPayload(RequestsPayload):
+    """Translates a normalized message into Resend's email object(s)."""
+
+    capabilities = Capabilities(
+        envelope_sender=False,  # the return path belongs to the sending domain
+        track_clicks=False,  # tracking is a per-domain setting in Resend's dashboard
+        track_opens=False,
+        # Resend's API refuses non-ASCII mailboxes; refusing them here names the
+        # address instead of leaving the user with Resend's generic 422.
+        eai_from=False,
+        eai_recipients=False,
+    )
+
+    backend: EmailBackend
+
+    def __init__(
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
+    ) -> None:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {backend.api_key}",
+        }
+        super().__init__(message, defaults, backend, headers=headers)
+        if self.is_batch and not self.batch:
+            # Ignoring this sends one ordinary email to the cc/bcc recipients.
+            self.unsupported_feature(
+                "batch sending (merge_data, merge_metadata or merge_headers) "
+                "without any 'to' recipients"
+            )
+
+    def init_payload(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.to_recipients: list[EmailAddress] = []
+        self.metadata: dict[str, Any] = {}
+        self.merge_metadata: dict[str, Any] = {}
+        self.merge_headers: dict[str, Any] = {}
+        self.merge_data: dict[str, Any] = {}
+        self._batch_attachments_reported = False
+
+    # --- request ------------------------------------------------------------
+
+    @property
+    def batch(self) -> bool:
+        """Whether this is sent as a batch: one email object per "to" recipient.
+
+        (With no "to" recipients there would be no email object at all.)
+        """
+        return self.is_batch and "to" in self.send_params
+
+    @property
+    def uses_template(self) -> bool:
+        return "template_id" in self.send_params
+
+    def get_api_endpoint(self) -> str:
+        return "emails/batch" if self.batch else "emails"
+
+    def serialize_data(self) -> bytes:
+        if not self.batch:
+            return self.serialize_json(_plain(self.data))
+        return self.serialize_json([_plain(self._batch_item(to)) for to in self.to_recipients])
+
+    def _batch_item(self, to: EmailAddress) -> dict[str, Any]:
+        item = dict(self.data)
+        item["to"] = [to.address]
+
+        headers = _headers(item.get("headers"))
+        per_recipient_headers = _for_recipient(self.merge_headers, to)
+        if per_recipient_headers:
+            headers.update(
+                {force_str(name): force_str(value) for name, value in per_recipient_headers.items()}
+            )
+        per_recipient_metadata = _for_recipient(self.merge_metadata, to)
+        if per_recipient_metadata:
+            headers["X-Metadata"] = self._json_header(
+                {**self.metadata, **per_recipient_metadata}, "merge_metadata"
+            )
+        if headers:
+            item["headers"] = headers
+
+        if self.uses_template:
+            template = dict(item.get("template") or {})
+            variables = {**(template.get("variables") or {})}
+            variables.update(_for_recipient(self.merge_data, to) or {})
+            if variables:
+                template["variables"] = variables
+            item["template"] = template
+        return item
+
+    def recipient_groups(self) -> list[list[EmailAddress]]:
+        """The recipients of each email object sent, in request order."""
+        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
+        if self.batch:
+            return [[to, *copies] for to in self.to_recipients]
+        return [self.all_recipients]
+
+    def _json_header(self, value: dict[str, Any] | list[str], field: str) -> str:
+        # ASCII-only JSON (non-ASCII as \u escapes): a header value that survives
+        # any mail system unchanged, and that json.loads() reads back as it was.
+        return serialize_json(value, field)
+
+    def _headers(self) -> CaseInsensitiveDict:
+        headers = self.data.get("headers")
+        if not isinstance(headers, CaseInsensitiveDict):
+            headers = self.data["headers"] = _headers(headers)
+        return headers
+
+    # --- hooks ---------------------------------------------------------------
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        self.data["from"] = email.address
+
+    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
+        if recipient_type == "to":
+            self.to_recipients = emails
+        self.data[recipient_type] = [email.address for email in emails]
+
+    def set_subject(self, subject: str) -> None:
+        # An empty subject (Django's default) is left out when a template is used
+        # (see set_template_id), so the template's own subject applies.
+        self.data["subject"] = subject
+
+    def set_reply_to(self, emails: list[EmailAddress]) -> None:
+        self.data["reply_to"] = [email.address for email in emails]
+
+    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
+        self._headers().update(headers)
+
+    def set_text_body(self, body: str) -> None:
+        self.data["text"] = body
+
+    def set_html_body(self, body: str) -> None:
+        self.data["html"] = body
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        if self.batch and not self._batch_attachments_reported:
+            self._batch_attachments_reported = True
+            # Resend's batch endpoint refuses attachments (inline images included).
+            self.unsupported_feature("attachments with batch sending")
+        if self.batch:
+            return
+        filename = self._attachment_filename(attachment)
+        if filename is None:
+            return
+        item = {
+            "filename": filename,
+            "content": attachment.b64content,
+            "content_type": attachment.content_type,  # charset included: Resend keeps it
+        }
+        if attachment.inline:
+            if attachment.content_id:
+                item["content_id"] = attachment.content_id
+            else:
+                # Resend can only place an inline image by its Content-ID. Ignoring
+                # this sends the image as an ordinary attachment.
+                self.unsupported_feature("inline attachments without Content-ID")
+        self.data.setdefault("attachments", []).append(item)
+
+    def _attachment_filename(self, attachment: Attachment) -> str | None:
+        """The filename to send, or None to leave the attachment out (when ignoring).
+
+        Resend accepts an attachment whose filename extension doesn't match its
+        content type, but then never delivers the email (no error, no bounce).
+        So a mismatch is refused here, unless RESEND_VERIFY_ATTACHMENT_EXTENSIONS
+        is off. (mimetypes is a best guess at what Resend considers a mismatch.)
+        """
+        verify = self.backend.verify_attachment_extensions
+        mimetype = attachment.mimetype.lower()
+        if not attachment.name:
+            extension = mimetypes.guess_extension(mimetype)
+            if extension:
+                return f"attachment{extension}"
+            if not verify:
+                return "attachment"
+            self.unsupported_feature(
+                f"unnamed attachments of type {mimetype} (give the attachment a filename "
+                "whose extension matches its type)"
+            )
+            return None
+        if verify and _extension_mismatch(attachment.name, mimetype):
+            self.unsupported_feature(
+                f"attachments of type {mimetype} with name {attachment.name!r} (Resend "
+                "silently drops emails whose attachment filename extension doesn't match "
+                "the content type: rename the file, or set RESEND_VERIFY_ATTACHMENT_EXTENSIONS "
+                "to False if you are sure Resend accepts it)"
+            )
+            return None
+        return attachment.name
+
+    def set_metadata(self, metadata: dict[str, Any]) -> None:
+        self.metadata = metadata
+        self._headers()["X-Metadata"] = self._json_header(metadata, "metadata")
+
+    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
+        self.merge_metadata = merge_metadata
+
+    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
+        self.merge_headers = merge_headers
+
+    def set_tags(self, tags: list[str]) -> None:
+        # Resend's native "tags" allow only ASCII letters, digits, "_" and "-":
+        # too narrow for Anymail's tags (they remain available through esp_extra).
+        self._headers()["X-Tags"] = self._json_header(tags, "tags")
+
+    def set_send_at(self, send_at: datetime) -> None:
+        if self.batch:
+            # Resend's batch endpoint has no scheduled_at.
+            self.unsupported_feature("send_at with batch sending")
+            return
+        timespec = "milliseconds" if send_at.microsecond else "seconds"
+        self.data["scheduled_at"] = send_at.isoformat(timespec=timespec)
+
+    def set_template_id(self, template_id: Any) -> None:
+        # Resend refuses html/text alongside a template: the template is the body.
+        if "text" in self.data or "html" in self.data:
+            self.unsupported_feature("a text or html body with template_id")
+            self.data.pop("text", None)
+            self.data.pop("html", None)
+        if self.data.get("subject") == "":
+            del self.data["subject"]
+        self.data["template"] = {"id": force_str(template_id)}
+
+    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
+        if not self.uses_template and any(merge_data.values()):
+            # Without a template there is nothing to merge into. (An empty
+            # merge_data still asks for a batch send.)
+            self.unsupported_feature("merge_data without template_id")
+            return
+        self.merge_data = merge_data
+
+    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
+        if not self.uses_template:
+            self.unsupported_feature("merge_global_data without template_id")
+            return
+        self.data["template"]["variables"] = merge_global_data
+
+    def set_esp_extra(self, extra: dict[str, Any]) -> None:
+        """Deep-merge esp_extra into the email object; ``idempotency_key`` is a header.
+
+        The merge happens before a batch is split up, so it reaches every batch
+        item. ``idempotency_key`` becomes the request's Idempotency-Key header.
+        """
+        extra = dict(extra)
+        if IDEMPOTENCY_KEY in extra:
+            key = extra.pop(IDEMPOTENCY_KEY)
+            if not isinstance(key, str) or not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+                raise AnymailError(
+                    f"Invalid Resend esp_extra[{IDEMPOTENCY_KEY!r}]: expected a string of "
+                    "1 to 256 printable ASCII characters (no line breaks).",
+                    email_message=self.message,
+                    payload=self,
+                    backend=self.backend,
+                )
+            self.headers["Idempotency-Key"] = key
+        if isinstance(extra.get("headers"), Mapping):
+            # Header names are case-insensitive: merge them that way.
+            self._headers()
+        update_deep(self.data, extra)
+
+
+class EmailBackend(AnymailRequestsBackend):
+    """Anymail's backend for Resend's email API."""
+
+    esp_name = "Resend"
+    payload_class = ResendPayload
+    default_api_url = "https://api.resend.com/"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.api_key: str = get_anymail_setting(
+            "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        )
+        if not isinstance(self.api_key, str) or not _API_KEY_RE.fullmatch(self.api_key):
+            raise invalid_setting(
+                "api_key",
+                self.esp_name,
+                "expected a Resend API key: a non-empty string without spaces or line "
+                "breaks (it starts with 're_').",
+            )
+        self.verify_attachment_extensions = get_bool_setting(
+            "verify_attachment_extensions", True, esp_name=self.esp_name, kwargs=kwargs
+        )
+        super().__init__(**kwargs)
+
+    def raise_for_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> None:
+        if 200 <= response.status_code < 300:
+            return
+        # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
+        # (The whole body is quoted below this line by the exception itself.)
+        name, text = _error_details(response)
+        reason = f" {response.reason}" if response.reason else ""
+        description = f"HTTP {response.status_code}{reason}"
+        if text:
+            description += f": {text}"
+        if name:
+            description += f" ({name})"
+        hint = ""
+        if name in _KEY_ERRORS:
+            hint = " Check your RESEND_API_KEY setting: it needs at least sending access."
+        raise AnymailRequestsAPIError(
+            f"Resend API error: {description}.{hint}",
+            email_message=message,
+            payload=payload,
+            response=response,
+            backend=self,
+        )
+
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        assert isinstance(payload, ResendPayload)
+        data = self.deserialize_json_response(response, payload, message)
+        groups = payload.recipient_groups()
+        statuses = _RecipientStatuses()
+        if not payload.batch:
+            message_id = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(message_id, str) or not message_id:
+                raise self._format_error("expected an 'id'", response, payload, message)
+            for recipient in groups[0]:
+                statuses.set(recipient.addr_spec, message_id, "queued")
+            return statuses.result()
+
+        results = data.get("data") if isinstance(data, dict) else None
+        # Anymail uses Resend's default ("strict") batch validation: the batch is
+        # accepted or refused as a whole, and "data" has one result per item, in order.
+        if not isinstance(results, list) or len(results) != len(groups):
+            raise self._format_error(
+                f"expected 'data' with one result per batch email ({len(groups)})",
+                response,
+                payload,
+                message,
+            )
+        for result, (to, *copies) in zip(results, groups, strict=True):
+            message_id = result.get("id") if isinstance(result, dict) else None
+            if not isinstance(message_id, str) or not message_id:
+                raise self._format_error(
+                    "each batch result needs an 'id'", response, payload, message
+                )
+            statuses.set(to.addr_spec, message_id, "queued")
+            # cc/bcc get a copy of every batch email: no single id to report.
+            for copy in copies:
+                statuses.set_default(copy.addr_spec, None, "queued")
+        return statuses.result()
+
+    def _format_error(
+        self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> AnymailRequestsAPIError:
+        return AnymailRequestsAPIError(
+            f"Invalid Resend API response format: {problem}.",
+            email_message=message,
+            payload=payload,
+            response=response,
+            backend=self,
+        )
+
+
+def _error_details(response: requests.Response) -> tuple[str | None, str | None]:
+    """Resend's error ``name`` (older docs: ``type``) and ``message``, if the body has them."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    name = data.get("name", data.get("type"))
+    text = data.get("message")
+    return (
+        name if isinstance(name, str) and name else None,
+        text.rstrip(".") if isinstance(text, str) and text else None,
+    )
+
+
+def _extension_mismatch(filename: str, mimetype: str) -> bool:
+    """Whether ``filename``'s extension names a different type than ``mimetype``."""
+    guessed, encoding = mimetypes.guess_type(filename)
+    if guessed is None or encoding is not None:
+        # Unknown extensions are allowed. With an encoding (".tar.gz", ".svgz") the
+        # last extension names a compression, not a type: don't guess.
+        return False
+    if guessed.lower() == mimetype:
+        return False
+    # Several extensions can name one type (".jpe" for image/jpeg): accept any of them.
+    extension = "." + filename.rpartition(".")[2].lower()
+    return extension not in mimetypes.guess_all_extensions(mimetype)
+
+
+def _headers(value: Any) -> CaseInsensitiveDict:
+    """A case-insensitive copy of a headers mapping (an empty one for None)."""
+    if value is None:
+        return CaseInsensitiveDict()
+    if not isinstance(value, Mapping):
+        raise AnymailError(
+            "Resend headers (from esp_extra) must be a dict of header names to values."
+        )
+    return CaseInsensitiveDict(value)
+
+
+def _plain(email: dict[str, Any]) -> dict[str, Any]:
+    """The email object ready for JSON: headers as a plain dict, no empty headers."""
+    result = dict(email)
+    headers = result.pop("headers", None)
+    if isinstance(headers, Mapping):
+        if headers:
+            result["headers"] = dict(headers.items())
+    elif headers is not None:
+        result["headers"] = headers
+    return result
+
+
+def _for_recipient(per_recipient: dict[str, Any], to: EmailAddress) -> Any:
+    """``per_recipient[to]``, with keys matched like addresses.
+
+    Keys are written by the user: "Ana@Exämple.com" finds the recipient whose
+    normalized address is "ana@xn--exmple-cua.com".
+    """
+    if not per_recipient:
+        return None
+    if to.addr_spec in per_recipient:
+        return per_recipient[to.addr_spec]
+    wanted = to.addr_spec.lower()
+    for key, value in per_recipient.items():
+        try:
+            parsed = parse_address_list(key)
+        except AnymailError:
+            continue
+        if len(parsed) == 1 and parsed[0].addr_spec.lower() == wanted:
+            return value
+    return None
+
+
+class _RecipientStatuses:
+    """Statuses keyed by each address as the caller wrote it, matched case-insensitively
+    (Resend treats addresses case-insensitively)."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, AnymailRecipientStatus] = {}
+        self.keys: dict[str, str] = {}
+
+    def set(self, address: str, message_id: str | None, status: str) -> None:
+        key = self.keys.setdefault(address.lower(), address)
+        self.statuses[key] = AnymailRecipientStatus(message_id, status)
+
+    def set_default(self, address: str, message_id: str | None, status: str) -> None:
+        if address.lower() not in self.keys:
+            self.set(address, message_id, status)
+
+    def result(self) -> dict[str, AnymailRecipientStatus]:
+        return self.statuses

@@ -1,0 +1,1111 @@
+"""Resend backend: the exact requests Resend receives, and how its answers are read."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
+from email.mime.text import MIMEText
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from django.core.mail import get_connection
+
+from anymail.backends.resend import EmailBackend
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailError,
+    AnymailImproperlyConfigured,
+    AnymailRequestsAPIError,
+    AnymailSerializationError,
+    AnymailUnsupportedFeature,
+)
+from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.utils import PNG, request_json, requires_mailers
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resend"
+API = "https://api.resend.com/"
+API_KEY = "re_test_123456789"
+SINGLE_ID = "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"
+BATCH_IDS = ["ae2014de-c168-4c61-8267-70d2662a1ce1", "faccb7a5-8a28-4e9a-ac64-8da1cc3bc1cb"]
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
+legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+
+
+@pytest.fixture(autouse=True)
+def resend_settings(settings: Any) -> None:
+    settings.ANYMAIL = {"RESEND_API_KEY": API_KEY}
+
+
+def mock_resend(
+    mocked: responses.RequestsMock,
+    endpoint: str = "emails",
+    body: Any = None,
+    status: int = 200,
+    **kwargs: Any,
+) -> None:
+    if body is None:
+        body = fixture(
+            "send_success_batch.json" if endpoint == "emails/batch" else "send_success.json"
+        )
+    if isinstance(body, str):
+        mocked.add(responses.POST, API + endpoint, body=body, status=status, **kwargs)
+    else:
+        mocked.add(responses.POST, API + endpoint, json=body, status=status, **kwargs)
+
+
+def make_message(**kwargs: Any) -> AnymailMessage:
+    params: dict[str, Any] = {
+        "subject": "Subject",
+        "body": "Body",
+        "from_email": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+    }
+    params.update(kwargs)
+    return AnymailMessage(**params)
+
+
+def send(message: Any, **backend_kwargs: Any) -> int:
+    return EmailBackend(**backend_kwargs).send_messages([message])
+
+
+def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
+    assert len(mocked.calls) == 1
+    return mocked.calls[0].request
+
+
+def sent_json(mocked: responses.RequestsMock) -> Any:
+    assert len(mocked.calls) == 1
+    return request_json(mocked.calls[0])
+
+
+# --- the request -------------------------------------------------------------
+
+
+def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message()
+    assert send(message) == 1
+
+    request = the_request(mocked_responses)
+    assert request.method == "POST"
+    assert request.url == "https://api.resend.com/emails"
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"].startswith("django-anymail/")
+    assert "Idempotency-Key" not in request.headers
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "subject": "Subject",
+        "text": "Body",
+    }
+
+    status = message.anymail_status
+    assert status.status == {"queued"}
+    assert status.message_id == SINGLE_ID
+    assert status.recipients == {"to@example.com": AnymailRecipientStatus(SINGLE_ID, "queued")}
+    assert status.esp_response.json() == fixture("send_success.json")
+
+
+def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = AnymailMessage(
+        subject="Your order 1234",
+        body="Thanks for your order.",
+        from_email='"Example Shop" <shop@example.com>',
+        to=["Alice Example <alice@example.com>"],
+        cc=["cc@example.com"],
+        bcc=["bcc@example.com"],
+        reply_to=["Support <support@example.com>"],
+        headers={"X-Order-Id": 1234},
+        tags=["order", "receipt"],
+        metadata={"order_id": "1234"},
+        send_at=datetime(2026, 3, 4, 5, 6, 7, 8000, tzinfo=UTC),
+    )
+    message.attach_alternative(
+        '<p>Thanks for your order. <img src="cid:logo123@example.com"></p>', "text/html"
+    )
+    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
+    logo = MIMEImage(b"\x89PNG\r\n\x1a\nfake-png-bytes", "png")
+    logo["Content-ID"] = "<logo123@example.com>"
+    logo.add_header("Content-Disposition", "inline", filename="logo.png")
+    message.attachments.append(logo)
+    assert send(message) == 1
+
+    request = the_request(mocked_responses)
+    assert request.url == API + "emails"
+    assert sent_json(mocked_responses) == fixture("send_request_basic.json")
+    assert message.anymail_status.recipients == {
+        "alice@example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
+        "cc@example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
+        "bcc@example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
+    }
+    assert message.anymail_status.message_id == SINGLE_ID
+
+
+def test_non_ascii_names_idn_domains_and_multiple_reply_to(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_resend(mocked_responses)
+    message = make_message(
+        subject="Bestätigung für Jörg",
+        body="Grüße",
+        from_email="Jörg Müller <jorg@bücher.example>",
+        to=['"Smith, Jo" <jo@example.com>', "Zoë <zoe@exämple.com>"],
+        reply_to=["Hilfe <help@example.com>", "other@example.com"],
+        headers={"X-Note": "naïve"},
+    )
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "from": "Jörg Müller <jorg@xn--bcher-kva.example>",
+        "to": ['"Smith, Jo" <jo@example.com>', "Zoë <zoe@xn--exmple-cua.com>"],
+        "reply_to": ["Hilfe <help@example.com>", "other@example.com"],
+        "subject": "Bestätigung für Jörg",
+        "text": "Grüße",
+        "headers": {"X-Note": "naïve"},
+    }
+    assert set(message.anymail_status.recipients) == {
+        "jo@example.com",
+        "zoe@xn--exmple-cua.com",
+    }
+
+
+def test_html_only_and_reply_to_header(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message(body="<p>Hi</p>", headers={"Reply-To": "Desk <desk@example.com>"})
+    message.content_subtype = "html"
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "reply_to": ["Desk <desk@example.com>"],
+        "subject": "Subject",
+        "html": "<p>Hi</p>",
+    }
+
+
+def test_tags_and_metadata_are_json_headers(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message(
+        tags=["Größe", "two"],
+        metadata={"user": "Zoë", "count": 3},
+        headers={"X-Custom": "value"},
+    )
+    send(message)
+    headers = sent_json(mocked_responses)["headers"]
+    assert headers == {
+        "X-Custom": "value",
+        "X-Tags": '["Gr\\u00f6\\u00dfe", "two"]',
+        "X-Metadata": '{"user": "Zo\\u00eb", "count": 3}',
+    }
+    # Readable back as they were (the tracking webhook does this).
+    assert json.loads(headers["X-Tags"]) == ["Größe", "two"]
+    assert json.loads(headers["X-Metadata"]) == {"user": "Zoë", "count": 3}
+
+
+def test_metadata_serialization_error_names_the_value(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    from decimal import Decimal
+
+    message = make_message(metadata={"total": Decimal("19.99")})
+    with pytest.raises(AnymailSerializationError, match="total"):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+# --- attachments ---------------------------------------------------------------
+
+
+def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message()
+    message.attach("Rechnung für März.txt", "Total: 10 €\n", "text/plain")
+    latin = MIMEText("Prix : 10 €", "plain", "iso-8859-15")
+    latin.add_header("Content-Disposition", "attachment", filename="prix.txt")
+    message.attachments.append(latin)
+    message.attach("photo.jpe", b"jpeg bytes", "image/jpeg")  # another extension of its type
+    message.attach("archive.tar.gz", b"gz bytes", "application/gzip")  # compressed: not guessed
+    message.attach("README", b"no extension", "application/octet-stream")
+    send(message)
+    assert sent_json(mocked_responses)["attachments"] == [
+        {
+            "filename": "Rechnung für März.txt",
+            "content": "VG90YWw6IDEwIOKCrAo=",
+            "content_type": "text/plain; charset=utf-8",
+        },
+        {
+            "filename": "prix.txt",
+            "content": "UHJpeCA6IDEwIKQ=",
+            "content_type": "text/plain; charset=iso-8859-15",
+        },
+        {"filename": "photo.jpe", "content": "anBlZyBieXRlcw==", "content_type": "image/jpeg"},
+        {
+            "filename": "archive.tar.gz",
+            "content": "Z3ogYnl0ZXM=",
+            "content_type": "application/gzip",
+        },
+        {
+            "filename": "README",
+            "content": "bm8gZXh0ZW5zaW9u",
+            "content_type": "application/octet-stream",
+        },
+    ]
+
+
+def test_unnamed_attachments_get_a_filename(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message()
+    message.attachments.append(MIMEText("plain text", "plain", "utf-8"))
+    pdf = MIMEBase("application", "pdf")
+    pdf.set_payload(b"%PDF")
+    message.attachments.append(pdf)
+    send(message)
+    assert sent_json(mocked_responses)["attachments"] == [
+        {
+            "filename": "attachment.txt",
+            "content": "cGxhaW4gdGV4dA==",
+            "content_type": "text/plain; charset=utf-8",
+        },
+        {"filename": "attachment.pdf", "content": "JVBERg==", "content_type": "application/pdf"},
+    ]
+
+
+def unnamed_unknown_type_message() -> AnymailMessage:
+    message = make_message()
+    part = MIMEBase("application", "x-anymail-unknown")
+    part.set_payload(b"data")
+    message.attachments.append(part)
+    return message
+
+
+def test_unnamed_attachment_of_unknown_type(mocked_responses: responses.RequestsMock) -> None:
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"Resend does not support unnamed attachments of type application/x-anymail-unknown",
+    ):
+        send(unnamed_unknown_type_message())
+    assert len(mocked_responses.calls) == 0
+
+    # Without the check, it is sent as plain "attachment".
+    mock_resend(mocked_responses)
+    send(unnamed_unknown_type_message(), verify_attachment_extensions=False)
+    assert sent_json(mocked_responses)["attachments"] == [
+        {
+            "filename": "attachment",
+            "content": "ZGF0YQ==",
+            "content_type": "application/x-anymail-unknown",
+        }
+    ]
+
+
+def mismatched_attachment_message() -> AnymailMessage:
+    message = make_message()
+    message.attach("data.txt", "a,b\n1,2\n", "text/csv")
+    message.attach("ok.csv", "a,b\n", "text/csv")
+    return message
+
+
+def test_attachment_extension_must_match_type(mocked_responses: responses.RequestsMock) -> None:
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(mismatched_attachment_message())
+    text = str(excinfo.value)
+    assert "Resend does not support attachments of type text/csv with name 'data.txt'" in text
+    assert "RESEND_VERIFY_ATTACHMENT_EXTENSIONS" in text
+    assert len(mocked_responses.calls) == 0
+
+
+def test_attachment_extension_mismatch_ignored_leaves_it_out(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_resend(mocked_responses)
+    send(mismatched_attachment_message(), ignore_unsupported_features=True)
+    assert [a["filename"] for a in sent_json(mocked_responses)["attachments"]] == ["ok.csv"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["kwarg", "ANYMAIL", "ANYMAIL_RESEND"],
+)
+def test_attachment_extension_check_can_be_turned_off(
+    settings: Any, mocked_responses: responses.RequestsMock, where: str
+) -> None:
+    mock_resend(mocked_responses)
+    kwargs: dict[str, Any] = {}
+    if where == "kwarg":
+        kwargs["verify_attachment_extensions"] = False
+    elif where == "ANYMAIL":
+        settings.ANYMAIL = {**settings.ANYMAIL, "RESEND_VERIFY_ATTACHMENT_EXTENSIONS": False}
+    else:
+        settings.ANYMAIL_RESEND_VERIFY_ATTACHMENT_EXTENSIONS = False
+    send(mismatched_attachment_message(), **kwargs)
+    assert sent_json(mocked_responses)["attachments"][0] == {
+        "filename": "data.txt",
+        "content": "YSxiCjEsMgo=",
+        "content_type": "text/csv; charset=utf-8",
+    }
+
+
+def test_verify_attachment_extensions_must_be_bool(settings: Any) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "RESEND_VERIFY_ATTACHMENT_EXTENSIONS": "no"}
+    with pytest.raises(AnymailImproperlyConfigured, match="RESEND_VERIFY_ATTACHMENT_EXTENSIONS"):
+        EmailBackend()
+
+
+def test_inline_image_helper(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message()
+    cid = message.attach_inline_image(PNG, filename="logo.png")
+    message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
+    send(message)
+    data = sent_json(mocked_responses)
+    assert data["html"] == f'<img src="cid:{cid}">'
+    assert data["attachments"] == [
+        {
+            "filename": "logo.png",
+            "content": base64.b64encode(PNG).decode("ascii"),
+            "content_type": "image/png",
+            "content_id": cid,
+        }
+    ]
+
+
+def inline_without_cid_message() -> AnymailMessage:
+    message = make_message()
+    image = MIMEImage(PNG, "png")
+    image.add_header("Content-Disposition", "inline", filename="pic.png")
+    message.attachments.append(image)
+    return message
+
+
+def test_inline_attachment_without_content_id(mocked_responses: responses.RequestsMock) -> None:
+    with pytest.raises(
+        AnymailUnsupportedFeature, match="Resend does not support inline attachments without"
+    ):
+        send(inline_without_cid_message())
+    # Ignoring it sends the image as an ordinary attachment.
+    mock_resend(mocked_responses)
+    send(inline_without_cid_message(), ignore_unsupported_features=True)
+    attachment = sent_json(mocked_responses)["attachments"][0]
+    assert attachment["filename"] == "pic.png"
+    assert "content_id" not in attachment
+
+
+# --- send_at -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("send_at", "scheduled_at"),
+    [
+        (datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC), "2026-03-04T05:06:07.123+00:00"),
+        (datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC), "2026-03-04T05:06:07+00:00"),
+        (
+            datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=1))),
+            "2026-03-04T05:06:07+01:00",
+        ),
+        # Naive datetimes and dates are in the current timezone (America/New_York).
+        (datetime(2026, 3, 4, 5, 6, 7), "2026-03-04T05:06:07-05:00"),
+        (date(2026, 7, 4), "2026-07-04T00:00:00-04:00"),
+        (1772600767, "2026-03-04T05:06:07+00:00"),
+    ],
+)
+def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, scheduled_at: str) -> None:
+    mock_resend(mocked_responses)
+    send(make_message(send_at=send_at))
+    assert sent_json(mocked_responses)["scheduled_at"] == scheduled_at
+
+
+def test_natural_language_schedule_through_esp_extra(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_resend(mocked_responses)
+    send(make_message(esp_extra={"scheduled_at": "in 1 hour"}))
+    assert sent_json(mocked_responses)["scheduled_at"] == "in 1 hour"
+
+
+# --- unsupported features -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attrs", "feature"),
+    [
+        ({"track_opens": True}, "track_opens"),
+        ({"track_clicks": False}, "track_clicks"),
+        ({"envelope_sender": "bounce@example.com"}, "envelope_sender"),
+        ({"from_email": "jörg@example.com"}, "non-ASCII mailbox 'jörg@example.com' in from_email"),
+        ({"cc": ["zoë@example.com"]}, "non-ASCII mailbox 'zoë@example.com' in cc"),
+        ({"merge_data": {"to@example.com": {"a": 1}}}, "merge_data without template_id"),
+        ({"merge_global_data": {"a": 1}}, "merge_global_data without template_id"),
+        ({"template_id": "welcome"}, "a text or html body with template_id"),
+        ({"headers": {"To": "shown@example.com"}}, "a To header that differs"),
+        (
+            {"merge_metadata": {"to@example.com": {"a": 1}}, "send_at": 1772600767},
+            "send_at with batch sending",
+        ),
+    ],
+)
+def test_unsupported_features(
+    mocked_responses: responses.RequestsMock, attrs: dict[str, Any], feature: str
+) -> None:
+    message = make_message(**attrs)
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message)
+    assert f"Resend does not support {feature}" in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_multiple_html_parts_unsupported() -> None:
+    message = make_message()
+    message.attach_alternative("<p>one</p>", "text/html")
+    message.attach_alternative("<p>two</p>", "text/html")
+    with pytest.raises(AnymailUnsupportedFeature, match="multiple html parts"):
+        send(message)
+
+
+def test_attachments_with_batch_sending(mocked_responses: responses.RequestsMock) -> None:
+    message = make_message(merge_metadata={})
+    message.attach("a.txt", "a", "text/plain")
+    message.attach_inline_image(PNG, filename="logo.png")
+    with pytest.raises(
+        AnymailUnsupportedFeature, match="Resend does not support attachments with batch sending"
+    ):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+
+def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch", body={"data": [{"id": "id-1"}]})
+    message = make_message(
+        to=["to@example.com"],
+        track_opens=True,
+        track_clicks=True,
+        envelope_sender="bounce@example.com",
+        send_at=1772600767,
+        merge_data={"to@example.com": {"name": "A"}},
+        merge_global_data={"site": "Example"},
+    )
+    message.attach("a.txt", "a", "text/plain")
+    backend = EmailBackend(ignore_unsupported_features=True)
+    payload = backend.build_message_payload(message, backend.send_defaults)
+    assert payload.ignored_features == [
+        "envelope_sender",
+        "track_clicks",
+        "track_opens",
+        "attachments with batch sending",
+        "send_at with batch sending",
+        "merge_data without template_id",
+        "merge_global_data without template_id",
+    ]
+    assert backend.send_messages([message]) == 1
+    # Still a batch send (merge_data asked for one), without the unsupported parts.
+    assert the_request(mocked_responses).url == API + "emails/batch"
+    assert sent_json(mocked_responses) == [
+        {
+            "from": "from@example.com",
+            "to": ["to@example.com"],
+            "subject": "Subject",
+            "text": "Body",
+        }
+    ]
+
+
+# --- batch sending -----------------------------------------------------------------
+
+
+def test_batch_merge_metadata_and_merge_headers(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch")
+    message = AnymailMessage(
+        subject="Your order",
+        body="Thanks for your order.",
+        from_email="shop@example.com",
+        to=["alice@example.com", "Bob <bob@example.com>"],
+        headers={"list-unsubscribe": "<https://www.example.com/unsub/default>"},
+        metadata={"batch": "zx912"},
+        merge_metadata={
+            "alice@example.com": {"user_id": "u-1"},
+            "bob@example.com": {"user_id": "u-2"},
+        },
+        merge_headers={
+            "alice@example.com": {"List-Unsubscribe": "<https://www.example.com/unsub/a>"},
+            # Keys match like addresses: case-insensitively.
+            "BOB@example.com": {"List-Unsubscribe": "<https://www.example.com/unsub/b>"},
+        },
+    )
+    assert send(message) == 1
+    request = the_request(mocked_responses)
+    assert request.url == "https://api.resend.com/emails/batch"
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    # merge_headers replace the message's headers case-insensitively.
+    assert sent_json(mocked_responses) == fixture("send_request_batch.json")
+
+    status = message.anymail_status
+    assert status.status == {"queued"}
+    assert status.message_id == set(BATCH_IDS)
+    assert status.recipients == {
+        "alice@example.com": AnymailRecipientStatus(BATCH_IDS[0], "queued"),
+        "bob@example.com": AnymailRecipientStatus(BATCH_IDS[1], "queued"),
+    }
+
+
+def test_empty_merge_data_makes_a_batch_with_cc_and_bcc_copies(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch")
+    message = make_message(
+        to=["a@example.com", "b@example.com"],
+        cc=["cc@example.com"],
+        bcc=["bcc@example.com"],
+        tags=["t"],
+        merge_data={},
+    )
+    send(message)
+    base = {
+        "from": "from@example.com",
+        "cc": ["cc@example.com"],
+        "bcc": ["bcc@example.com"],
+        "subject": "Subject",
+        "text": "Body",
+        "headers": {"X-Tags": '["t"]'},
+    }
+    assert sent_json(mocked_responses) == [
+        {**base, "to": ["a@example.com"]},
+        {**base, "to": ["b@example.com"]},
+    ]
+    assert message.anymail_status.recipients == {
+        "a@example.com": AnymailRecipientStatus(BATCH_IDS[0], "queued"),
+        "b@example.com": AnymailRecipientStatus(BATCH_IDS[1], "queued"),
+        "cc@example.com": AnymailRecipientStatus(None, "queued"),
+        "bcc@example.com": AnymailRecipientStatus(None, "queued"),
+    }
+
+
+def test_empty_per_recipient_merge_data_without_template(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch", body={"data": [{"id": "id-1"}]})
+    send(make_message(to=["to@example.com"], merge_data={"to@example.com": {}}))
+    assert sent_json(mocked_responses)[0]["to"] == ["to@example.com"]
+
+
+def test_batch_without_to_recipients(mocked_responses: responses.RequestsMock) -> None:
+    message = make_message(to=[], cc=["cc@example.com"], merge_metadata={})
+    with pytest.raises(AnymailUnsupportedFeature, match="without any 'to' recipients"):
+        send(message)
+    mock_resend(mocked_responses)
+    message = make_message(to=[], cc=["cc@example.com"], merge_metadata={})
+    send(message, ignore_unsupported_features=True)
+    assert the_request(mocked_responses).url == API + "emails"
+    assert sent_json(mocked_responses)["cc"] == ["cc@example.com"]
+
+
+def test_batch_recipient_in_cc_too(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch")
+    message = make_message(
+        to=["a@example.com", "B@Example.com"], cc=["b@example.com"], merge_metadata={}
+    )
+    send(message)
+    # One status per address (Resend treats case as insignificant): the "to" id wins.
+    assert message.anymail_status.recipients == {
+        "a@example.com": AnymailRecipientStatus(BATCH_IDS[0], "queued"),
+        "b@example.com": AnymailRecipientStatus(BATCH_IDS[1], "queued"),
+    }
+
+
+# --- templates ---------------------------------------------------------------------
+
+
+def test_template_send(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = AnymailMessage(
+        from_email="Example Shop <shop@example.com>",
+        to=["alice@example.com"],
+        template_id="order-confirmation",
+        merge_global_data={"PRODUCT": "Vintage lamp", "PRICE": 49},
+    )
+    assert send(message) == 1
+    request = the_request(mocked_responses)
+    assert request.url == API + "emails"
+    # Django's default empty subject is left out: the template's subject applies.
+    assert sent_json(mocked_responses) == fixture("send_request_template.json")
+    assert message.anymail_status.message_id == SINGLE_ID
+
+
+def test_template_with_subject_none_and_from_none(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = AnymailMessage(to=["alice@example.com"], template_id=123)
+    message.subject = None
+    message.from_email = None
+    send(message)
+    assert sent_json(mocked_responses) == {"to": ["alice@example.com"], "template": {"id": "123"}}
+
+
+def test_template_keeps_subject_and_reply_to_overrides(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    mock_resend(mocked_responses)
+    message = AnymailMessage(
+        subject="Override",
+        to=["alice@example.com"],
+        reply_to=["help@example.com"],
+        template_id="t",
+    )
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["alice@example.com"],
+        "reply_to": ["help@example.com"],
+        "subject": "Override",
+        "template": {"id": "t"},
+    }
+
+
+def test_template_with_body_ignored_drops_body(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message(template_id="t")
+    message.attach_alternative("<p>html</p>", "text/html")
+    send(message, ignore_unsupported_features=True)
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "subject": "Subject",
+        "template": {"id": "t"},
+    }
+
+
+def test_template_batch_with_merge_data(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch")
+    message = AnymailMessage(
+        from_email="shop@example.com",
+        to=["alice@example.com", "Bob <bob@example.com>"],
+        template_id="order-confirmation",
+        merge_global_data={"SHOP": "Example", "PRICE": 10},
+        merge_data={
+            "alice@example.com": {"NAME": "Alice", "PRICE": 49},
+            "bob@example.com": {"NAME": "Bob"},
+        },
+        merge_metadata={"alice@example.com": {"user_id": "u-1"}},
+    )
+    send(message)
+    assert the_request(mocked_responses).url == API + "emails/batch"
+    assert sent_json(mocked_responses) == [
+        {
+            "from": "shop@example.com",
+            "to": ["alice@example.com"],
+            "template": {
+                "id": "order-confirmation",
+                "variables": {"SHOP": "Example", "PRICE": 49, "NAME": "Alice"},
+            },
+            "headers": {"X-Metadata": '{"user_id": "u-1"}'},
+        },
+        {
+            "from": "shop@example.com",
+            "to": ["Bob <bob@example.com>"],
+            "template": {
+                "id": "order-confirmation",
+                "variables": {"SHOP": "Example", "PRICE": 10, "NAME": "Bob"},
+            },
+        },
+    ]
+    assert message.anymail_status.message_id == set(BATCH_IDS)
+
+
+def test_template_batch_without_variables(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch")
+    message = AnymailMessage(to=["a@example.com", "b@example.com"], template_id="t", merge_data={})
+    send(message)
+    assert [item["template"] for item in sent_json(mocked_responses)] == [{"id": "t"}, {"id": "t"}]
+
+
+# --- esp_extra --------------------------------------------------------------------
+
+
+def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message(
+        tags=["t"],
+        headers={"X-Custom": "a"},
+        esp_extra={
+            "tags": [{"name": "Co_Brand", "value": "Acme_Inc"}],
+            "headers": {"x-custom": "b", "X-More": "c"},
+            "topic_id": "topic-1",
+        },
+    )
+    send(message)
+    assert sent_json(mocked_responses) == {
+        "from": "from@example.com",
+        "to": ["Recipient Name <to@example.com>"],
+        "subject": "Subject",
+        "text": "Body",
+        # Header names merge case-insensitively (the last spelling is sent).
+        "headers": {"x-custom": "b", "X-Tags": '["t"]', "X-More": "c"},
+        "tags": [{"name": "Co_Brand", "value": "Acme_Inc"}],
+        "topic_id": "topic-1",
+    }
+
+
+def test_esp_extra_reaches_every_batch_item(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, endpoint="emails/batch")
+    message = make_message(
+        to=["a@example.com", "b@example.com"],
+        template_id="t",
+        merge_data={"a@example.com": {"N": 1}},
+        esp_extra={"tags": [{"name": "k", "value": "v"}], "template": {"variables": {"X": "x"}}},
+    )
+    message.body = ""
+    send(message)
+    items = sent_json(mocked_responses)
+    assert [item["tags"] for item in items] == [[{"name": "k", "value": "v"}]] * 2
+    assert [item["template"] for item in items] == [
+        {"id": "t", "variables": {"X": "x", "N": 1}},
+        {"id": "t", "variables": {"X": "x"}},
+    ]
+
+
+def test_esp_extra_idempotency_key(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    send(make_message(esp_extra={"idempotency_key": "order-1234/confirmation"}))
+    request = the_request(mocked_responses)
+    assert request.headers["Idempotency-Key"] == "order-1234/confirmation"
+    assert "idempotency_key" not in sent_json(mocked_responses)
+
+
+@pytest.mark.parametrize("key", ["", "x" * 257, "line\nbreak", 42, None])
+def test_esp_extra_bad_idempotency_key(mocked_responses: responses.RequestsMock, key: Any) -> None:
+    with pytest.raises(AnymailError, match=r"Invalid Resend esp_extra\['idempotency_key'\]"):
+        send(make_message(esp_extra={"idempotency_key": key}))
+    assert len(mocked_responses.calls) == 0
+
+
+def test_esp_extra_headers_must_be_a_dict_for_batch() -> None:
+    message = make_message(merge_headers={}, esp_extra={"headers": [("X-A", "1")]})
+    with pytest.raises(AnymailError, match="must be a dict"):
+        EmailBackend().build_message_payload(message, {}).serialize_data()
+
+
+# --- settings -----------------------------------------------------------------------
+
+
+@legacy_get_connection
+@pytest.mark.parametrize("where", ["ANYMAIL", "ANYMAIL_RESEND", "bare", "kwarg"])
+def test_api_key_settings(
+    settings: Any, mocked_responses: responses.RequestsMock, where: str
+) -> None:
+    settings.ANYMAIL = {}
+    kwargs: dict[str, Any] = {}
+    if where == "ANYMAIL":
+        settings.ANYMAIL = {"RESEND_API_KEY": "re_from_anymail"}
+    elif where == "ANYMAIL_RESEND":
+        settings.ANYMAIL_RESEND_API_KEY = "re_from_anymail"
+    elif where == "bare":
+        settings.RESEND_API_KEY = "re_from_anymail"
+    else:
+        kwargs["api_key"] = "re_from_anymail"
+    mock_resend(mocked_responses)
+    connection = get_connection("anymail.backends.resend.EmailBackend", **kwargs)
+    assert connection.send_messages([make_message()]) == 1
+    assert the_request(mocked_responses).headers["Authorization"] == "Bearer re_from_anymail"
+
+
+def test_api_key_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {"RESEND_API_KEY": "re_dict"}
+    settings.ANYMAIL_RESEND_API_KEY = "re_prefixed"
+    settings.RESEND_API_KEY = "re_bare"
+    assert EmailBackend().api_key == "re_dict"
+    assert EmailBackend(api_key="re_kwarg").api_key == "re_kwarg"
+    settings.ANYMAIL = {}
+    assert EmailBackend().api_key == "re_prefixed"
+
+
+def test_missing_api_key(settings: Any) -> None:
+    settings.ANYMAIL = {}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        EmailBackend()
+    text = str(excinfo.value)
+    assert "RESEND_API_KEY" in text
+    assert "ANYMAIL_RESEND_API_KEY" in text
+    assert "api_key=" in text
+
+
+@pytest.mark.parametrize("key", ["", "re_bad key", "re_secret\n", 12345])
+def test_invalid_api_key_is_not_quoted(settings: Any, key: Any) -> None:
+    settings.ANYMAIL = {"RESEND_API_KEY": key}
+    with pytest.raises(AnymailImproperlyConfigured, match="RESEND_API_KEY") as excinfo:
+        EmailBackend()
+    if key:
+        assert str(key).strip() not in str(excinfo.value)
+
+
+@legacy_get_connection
+def test_api_url_default_and_settings(
+    settings: Any, mocked_responses: responses.RequestsMock
+) -> None:
+    assert EmailBackend().api_url == "https://api.resend.com/"
+
+    settings.ANYMAIL = {
+        "RESEND_API_KEY": API_KEY,
+        "RESEND_API_URL": "https://proxy.example.com/resend",
+    }
+    mocked_responses.add(
+        responses.POST, "https://proxy.example.com/resend/emails", json=fixture("send_success.json")
+    )
+    send(make_message())
+    assert mocked_responses.calls[0].request.url == "https://proxy.example.com/resend/emails"
+
+    mocked_responses.add(
+        responses.POST, "https://kwarg.example.com/v1/emails", json=fixture("send_success.json")
+    )
+    connection = get_connection(
+        "anymail.backends.resend.EmailBackend", api_url="https://kwarg.example.com/v1/"
+    )
+    connection.send_messages([make_message()])
+    assert mocked_responses.calls[1].request.url == "https://kwarg.example.com/v1/emails"
+
+
+def test_resend_send_defaults(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {
+        "RESEND_API_KEY": API_KEY,
+        "SEND_DEFAULTS": {"tags": ["global"], "metadata": {"site": "all"}},
+        "RESEND_SEND_DEFAULTS": {"tags": ["resend"], "esp_extra": {"topic_id": "t-1"}},
+    }
+    mock_resend(mocked_responses)
+    send(make_message(tags=["message"]))
+    data = sent_json(mocked_responses)
+    # RESEND_SEND_DEFAULTS replaces SEND_DEFAULTS key by key; tags then merge with the message's.
+    assert data["headers"] == {
+        "X-Tags": '["resend", "message"]',
+        "X-Metadata": '{"site": "all"}',
+    }
+    assert data["topic_id"] == "t-1"
+
+
+def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    send(make_message(), send_defaults={"reply_to": ["help@example.com"]})
+    assert sent_json(mocked_responses)["reply_to"] == ["help@example.com"]
+
+
+@requires_mailers
+def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    from django.core.mail import mailers
+
+    settings.ANYMAIL = {}
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "resend": {
+            "BACKEND": "anymail.backends.resend.EmailBackend",
+            "OPTIONS": {
+                "api_key": "re_from_mailers",
+                "api_url": "https://mailers.example.com/",
+                "verify_attachment_extensions": False,
+                "send_defaults": {"tags": ["mailers"]},
+            },
+        },
+    }
+    mocked_responses.add(
+        responses.POST, "https://mailers.example.com/emails", json=fixture("send_success.json")
+    )
+    connection = mailers["resend"]
+    assert connection.send_messages([mismatched_attachment_message()]) == 1
+    request = the_request(mocked_responses)
+    assert request.headers["Authorization"] == "Bearer re_from_mailers"
+    data = request_json(mocked_responses.calls[0])
+    assert data["headers"] == {"X-Tags": '["mailers"]'}
+    assert data["attachments"][0]["filename"] == "data.txt"
+
+
+@requires_mailers
+def test_mailers_unknown_option(settings: Any) -> None:
+    from django.core.mail import InvalidMailer, mailers
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        "resend": {
+            "BACKEND": "anymail.backends.resend.EmailBackend",
+            "OPTIONS": {"api_key": "re_x", "verify_attachment_extension": False},
+        },
+    }
+    with pytest.raises(InvalidMailer, match="verify_attachment_extension"):
+        mailers["resend"]
+
+
+def test_debug_api_requests_hides_the_key(
+    capsys: pytest.CaptureFixture[str], mocked_responses: responses.RequestsMock
+) -> None:
+    mock_resend(mocked_responses)
+    send(make_message(), debug_api_requests=True)
+    out = capsys.readouterr().out
+    assert "POST https://api.resend.com/emails" in out
+    assert "Authorization: [REDACTED]" in out
+    assert API_KEY not in out
+
+
+# --- response parsing and errors ------------------------------------------------------
+
+
+def test_recipients_matched_case_insensitively(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses)
+    message = make_message(
+        to=["Alice@Example.com"], cc=["alice@example.com"], bcc=["x@example.com"]
+    )
+    send(message)
+    assert message.anymail_status.recipients == {
+        "Alice@Example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
+        "x@example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
+    }
+
+
+def test_rate_limit_headers_on_success(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(
+        mocked_responses,
+        headers={"ratelimit-limit": "5", "ratelimit-remaining": "4", "ratelimit-reset": "1"},
+    )
+    message = make_message()
+    send(message)
+    assert message.anymail_status.esp_response.headers["ratelimit-remaining"] == "4"
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("send_error_401_missing_api_key.json", 401),
+        ("send_error_401_restricted_api_key.json", 401),
+        ("send_error_403_invalid_api_key.json", 403),
+        ("send_error_403_unverified_domain.json", 403),
+        ("send_error_409_idempotency_mismatch.json", 409),
+        ("send_error_422_missing_field.json", 422),
+        ("send_error_422_validation.json", 422),
+        ("send_error_500.json", 500),
+    ],
+)
+def test_api_errors(mocked_responses: responses.RequestsMock, name: str, status: int) -> None:
+    body = fixture(name)
+    mock_resend(mocked_responses, body=body, status=status)
+    message = make_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    err = excinfo.value
+    text = str(err)
+    assert err.status_code == status
+    assert err.response.json() == body
+    assert text.startswith(f"Resend API error: HTTP {status} ")
+    assert body["message"] in text
+    assert f"({body['name']})" in text
+    assert API_KEY not in text
+    if body["name"].endswith("api_key"):
+        assert "Check your RESEND_API_KEY setting" in text
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_422_error_message_in_full(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, body=fixture("send_error_422_validation.json"), status=422)
+    with pytest.raises(AnymailAPIError) as excinfo:
+        send(make_message())
+    reason = excinfo.value.response.reason  # "Unprocessable Entity" (or "Content", by Python)
+    assert str(excinfo.value).splitlines()[0] == (
+        f"Resend API error: HTTP 422 {reason}: Invalid `to` field. The email "
+        "address needs to follow the `email@example.com` or `Name <email@example.com>` "
+        "format (validation_error)."
+    )
+
+
+def test_error_fails_silently(mocked_responses: responses.RequestsMock) -> None:
+    mock_resend(mocked_responses, body=fixture("send_error_500.json"), status=500)
+    message = make_message()
+    assert send(message, fail_silently=True) == 0
+    assert message.anymail_status.status is None
+
+
+def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
+    raw = (FIXTURES / "send_error_429_rate_limit.http").read_text(encoding="utf-8")
+    head, body = raw.split("\n\n", 1)
+    status_line, *header_lines = head.splitlines()
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    content_type = headers.pop("content-type")
+    mock_resend(
+        mocked_responses,
+        body=body,
+        status=int(status_line.split()[1]),
+        headers=headers,
+        content_type=content_type,
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    err = excinfo.value
+    assert err.status_code == 429
+    assert err.response.headers["retry-after"] == "1"
+    assert err.response.headers["ratelimit-remaining"] == "0"
+    assert "Too many requests. You can only make 5 requests per second" in str(err)
+    assert "(rate_limit_exceeded)" in str(err)
+
+
+@pytest.mark.parametrize("status", [200, 502])
+def test_non_json_response(mocked_responses: responses.RequestsMock, status: int) -> None:
+    mock_resend(mocked_responses, body="<html>Bad Gateway</html>", status=status)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    assert excinfo.value.status_code == status
+    assert "<html>Bad Gateway</html>" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "problem"),
+    [
+        ("emails", {"object": "email"}, "expected an 'id'"),
+        ("emails", [], "expected an 'id'"),
+        ("emails/batch", {"id": "x"}, "expected 'data' with one result per batch email (2)"),
+        # A permissive-mode answer (Anymail asks for strict validation): not one per item.
+        (
+            "emails/batch",
+            fixture("send_success_batch_permissive.json"),
+            "expected 'data' with one result per batch email (2)",
+        ),
+        ("emails/batch", {"data": [{"id": "x"}, {}]}, "each batch result needs an 'id'"),
+    ],
+)
+def test_unexpected_response_format(
+    mocked_responses: responses.RequestsMock, endpoint: str, body: Any, problem: str
+) -> None:
+    mock_resend(mocked_responses, endpoint=endpoint, body=body)
+    message = make_message(to=["a@example.com", "b@example.com"])
+    if endpoint == "emails/batch":
+        message.merge_metadata = {}
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    assert str(excinfo.value).startswith(f"Invalid Resend API response format: {problem}.")
+    assert excinfo.value.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "error", [requests.Timeout("read timed out"), requests.ConnectionError("refused")]
+)
+def test_timeout_and_connection_failure(
+    mocked_responses: responses.RequestsMock, error: Exception
+) -> None:
+    mocked_responses.add(responses.POST, API + "emails", body=error)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(make_message())
+    text = str(excinfo.value)
+    assert text.startswith("Could not reach the Resend API")
+    assert str(error) in text
+    assert API_KEY not in text
+
+
+def test_requests_timeout_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:
+    settings.ANYMAIL = {"RESEND_API_KEY": API_KEY, "REQUESTS_TIMEOUT": 5}
+    mock_resend(mocked_responses)
+    send(make_message())
+    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
