@@ -162,3 +162,44 @@ def test_non_ascii_display_name_formatting() -> None:
 def test_local_part_that_needs_quoting() -> None:
     address = EmailAddress("", "first last", "example.com")
     assert address.addr_spec == '"first last"@example.com'
+
+
+# The fast path for common address shapes must agree exactly with the full parser.
+FAST_PATH_SAMPLES = [
+    "user@example.com",
+    "first.last+tag@mail.example.co.uk",
+    "Plain Name <user@example.com>",
+    "Name<user@example.com>",
+    "A B C <a.b-c@sub-domain.example.org>",
+    "o'brien@example.com",
+    "Jo_Smith! <jo@example.com>",
+    "x@a-b.example",
+]
+NOT_FAST_PATH = [
+    '"Smith, Jo" <jo@example.com>',
+    "J. Smith <j@example.com>",
+    "José <jose@example.com>",
+    "user@exämple.com",
+    "Two  Spaces <two@example.com>",
+    "a..b@example.com",
+    "user@-example.com",
+    "a@b.com, c@d.com",
+    "user@example.com (comment)",
+    "user@localhost",
+]
+
+
+@pytest.mark.parametrize("text", FAST_PATH_SAMPLES)
+def test_fast_path_matches_full_parser(text: str) -> None:
+    from anymail.addresses import _parse_full, _parse_simple
+
+    fast = _parse_simple(text)
+    assert fast is not None
+    assert fast == _parse_full(text)
+
+
+@pytest.mark.parametrize("text", NOT_FAST_PATH)
+def test_unusual_addresses_take_the_full_parser(text: str) -> None:
+    from anymail.addresses import _parse_simple
+
+    assert _parse_simple(text) is None
