@@ -18,6 +18,7 @@ message: many of them are secrets.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, Final
@@ -159,6 +160,37 @@ def invalid_setting(name: str, esp_name: str | None, problem: str) -> AnymailImp
     return AnymailImproperlyConfigured(
         f"Invalid Anymail setting {setting_name(name, esp_name)}: {problem}"
     )
+
+
+#: What a credential sent in an HTTP header may look like: printable ASCII, no spaces.
+#: (Checked when the backend is made: a bad value would otherwise fail later, in
+#: requests, whose error message quotes the header value, i.e. the secret.)
+CREDENTIAL_RE: Final = re.compile(r"[\x21-\x7e]+")
+
+
+def is_valid_credential(value: Any) -> bool:
+    return isinstance(value, str) and CREDENTIAL_RE.fullmatch(value) is not None
+
+
+def get_credential_setting(
+    name: str,
+    esp_name: str,
+    kwargs: MutableMapping[str, Any] | None,
+    description: str,
+    allow_bare: bool = True,
+) -> str:
+    """A required credential (API key, token), checked without ever showing it.
+
+    ``description`` says what the ESP calls it and where to find it, for the error.
+    """
+    value = get_anymail_setting(name, esp_name=esp_name, kwargs=kwargs, allow_bare=allow_bare)
+    if not is_valid_credential(value):
+        raise invalid_setting(
+            name,
+            esp_name,
+            f"expected {description}: a non-empty string without spaces or line breaks.",
+        )
+    return str(value)
 
 
 def get_bool_setting(

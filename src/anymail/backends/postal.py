@@ -24,16 +24,12 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import RESPONSE_QUOTE_LIMIT, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload, dump_api_request
-
-#: A Postal API key is one header value: printable ASCII without spaces.
-#: (Checked up front: requests' own error for a bad header value quotes the value.)
-_API_KEY_RE = re.compile(r"[\x21-\x7e]+")
 
 #: JSON keys whose values Anymail never quotes from a Postal response. Postal's
 #: InvalidServerAPIKey error echoes the API key it was sent as ``data.token``.
@@ -155,16 +151,12 @@ class EmailBackend(AnymailRequestsBackend):
     payload_class = PostalPayload
 
     def __init__(self, **kwargs: Any) -> None:
-        self.api_key: str = get_anymail_setting(
-            "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        self.api_key = get_credential_setting(
+            "api_key",
+            self.esp_name,
+            kwargs,
+            "a Postal API credential (Postal: your mail server > Credentials, type API)",
         )
-        if not isinstance(self.api_key, str) or not _API_KEY_RE.fullmatch(self.api_key):
-            raise invalid_setting(
-                "api_key",
-                self.esp_name,
-                "expected a Postal API credential: a non-empty string without spaces or "
-                "line breaks (Postal: your mail server > Credentials, type API).",
-            )
         # Postal is self-hosted, so there is no default API URL.
         api_url = get_anymail_setting("api_url", esp_name=self.esp_name, kwargs=kwargs)
         super().__init__(api_url=_check_api_url(api_url), **kwargs)

@@ -30,16 +30,12 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, idna_encode_domain
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import get_credential_setting, is_valid_credential
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
-
-#: A Postmark server token is a single header value: printable ASCII, no spaces.
-#: (Checked up front: requests' own error for a bad header value quotes the value.)
-_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 #: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
 #: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
@@ -239,7 +235,7 @@ class PostmarkPayload(RequestsPayload):
         extra = dict(extra)
         if "server_token" in extra:
             token = extra.pop("server_token")
-            if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+            if not is_valid_credential(token):
                 raise AnymailError(
                     "Invalid Postmark esp_extra['server_token']: expected a server token, "
                     "a non-empty string without spaces or line breaks.",
@@ -259,16 +255,12 @@ class EmailBackend(AnymailRequestsBackend):
     default_api_url = "https://api.postmarkapp.com/"
 
     def __init__(self, **kwargs: Any) -> None:
-        self.server_token: str = get_anymail_setting(
-            "server_token", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        self.server_token = get_credential_setting(
+            "server_token",
+            self.esp_name,
+            kwargs,
+            "a Postmark server token (copy it from your server's API Tokens tab)",
         )
-        if not isinstance(self.server_token, str) or not _TOKEN_RE.fullmatch(self.server_token):
-            raise invalid_setting(
-                "server_token",
-                self.esp_name,
-                "expected a Postmark server token: a non-empty string without spaces "
-                "or line breaks (copy it from your server's API Tokens tab).",
-            )
         super().__init__(**kwargs)
 
     def raise_for_status(

@@ -31,16 +31,15 @@ from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
 from ..addresses import EmailAddress, parse_address_list
-from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
+from ..conf import (
+    get_bool_setting,
+    get_credential_setting,
+)
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from .base import BasePayload, Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
-
-#: A Resend API key goes into the Authorization header: printable ASCII, no spaces.
-#: (Checked up front: requests' own error for a bad header value would quote it.)
-_API_KEY_RE = re.compile(r"[\x21-\x7e]+")
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
@@ -320,16 +319,9 @@ class EmailBackend(AnymailRequestsBackend):
     default_api_url = "https://api.resend.com/"
 
     def __init__(self, **kwargs: Any) -> None:
-        self.api_key: str = get_anymail_setting(
-            "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
+        self.api_key = get_credential_setting(
+            "api_key", self.esp_name, kwargs, "a Resend API key (it starts with 're_')"
         )
-        if not isinstance(self.api_key, str) or not _API_KEY_RE.fullmatch(self.api_key):
-            raise invalid_setting(
-                "api_key",
-                self.esp_name,
-                "expected a Resend API key: a non-empty string without spaces or line "
-                "breaks (it starts with 're_').",
-            )
         self.verify_attachment_extensions = get_bool_setting(
             "verify_attachment_extensions", True, esp_name=self.esp_name, kwargs=kwargs
         )

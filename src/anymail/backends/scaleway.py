@@ -16,7 +16,6 @@ no recipient at send time (problems are reported later), so a send is never
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -25,7 +24,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -36,9 +35,6 @@ from .base_requests import AnymailRequestsBackend, RequestsPayload
 DEFAULT_API_URL: Final = "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/"
 DEFAULT_REGION: Final = "fr-par"
 
-#: A secret key goes into a header: printable ASCII without spaces. (Checked up
-#: front: requests' own error for a bad header value would quote the secret.)
-_HEADER_VALUE_RE = re.compile(r"[\x21-\x7e]+")
 
 #: TEM's send statuses, as Anymail statuses. The send call itself normally
 #: answers "new" or "sending"; anything unrecognized is "unknown".
@@ -225,16 +221,12 @@ class EmailBackend(AnymailRequestsBackend):
 
     def __init__(self, **kwargs: Any) -> None:
         esp = self.settings_esp_name
-        self.secret_key: str = get_anymail_setting(
-            "secret_key", esp_name=esp, kwargs=kwargs, allow_bare=True
+        self.secret_key = get_credential_setting(
+            "secret_key",
+            esp,
+            kwargs,
+            "a Scaleway IAM API secret key (the secret key, not the SCW... access key)",
         )
-        if not isinstance(self.secret_key, str) or not _HEADER_VALUE_RE.fullmatch(self.secret_key):
-            raise invalid_setting(
-                "secret_key",
-                esp,
-                "expected a Scaleway IAM API secret key: a non-empty string without "
-                "spaces or line breaks. (Use the secret key, not the SCW... access key.)",
-            )
         # Never a bare setting: SCALEWAY_PROJECT_ID at the settings root is ignored.
         self.project_id: str = get_anymail_setting("project_id", esp_name=esp, kwargs=kwargs)
         if not isinstance(self.project_id, str) or not self.project_id.strip():
