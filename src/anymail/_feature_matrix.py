@@ -60,6 +60,8 @@ def cell(capabilities: Capabilities, name: str) -> str:
     if name == "reply_to" and value and capabilities.max_reply_to is not None:
         return f"Max {capabilities.max_reply_to}"
     if name == "alternatives":
+        if "*" in value:
+            return "Any"
         return ", ".join(sorted(value)) if value else "No"
     if isinstance(value, str):
         return value

@@ -1,0 +1,82 @@
+"""Amazon SES in the contract suite, against moto's emulated AWS (no network).
+
+The backend calls SES through boto3, not ``requests``, so the answers come from
+moto's ``mock_aws``: a sender identity verified there makes sends succeed; an
+unverified one makes SES (moto) refuse them with ``MessageRejected``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from ..registry import ContractCase
+
+REGION = "us-east-1"
+
+#: Dummy credentials and region, no shared AWS config files, and no probe of
+#: the EC2 instance-metadata service: nothing may leave the machine.
+AWS_TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+#: Environment that could make boto3 use other credentials, or fetch them over HTTP.
+AWS_ENVIRONMENT_TO_CLEAR = (
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SESV2",
+)
+
+
+@contextmanager
+def emulated_aws() -> Iterator[None]:
+    with mock.patch.dict(os.environ, AWS_TEST_ENVIRONMENT), mock_aws():
+        for name in AWS_ENVIRONMENT_TO_CLEAR:
+            os.environ.pop(name, None)
+        yield
+
+
+def sent_count() -> int:
+    return len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def mock_success(mock_requests: Any) -> None:
+    # The contract messages come from ...@example.com: verify the whole domain.
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
+
+
+def mock_error(mock_requests: Any) -> tuple[int, str]:
+    # No verified identity: SES refuses the sender.
+    return 400, "Did not have authority to send from email"
+
+
+CASE = ContractCase(
+    id="amazon_ses",
+    backend="anymail.backends.amazon_ses.EmailBackend",
+    esp_name="Amazon SES",
+    options={"client_params": {"region_name": REGION}},
+    uses_requests=False,
+    mock_success=mock_success,
+    mock_error=mock_error,
+    context=emulated_aws,
+    count_calls=sent_count,
+)
