@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from types import ModuleType
 from typing import Any, TextIO
 
 import requests
 from django.utils.module_loading import import_string
 from requests.adapters import BaseAdapter
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CaptureAdapter(BaseAdapter):
@@ -43,7 +46,11 @@ def format_request(request: requests.PreparedRequest) -> str:
     lines += [f"{name}: {value}" for name, value in request.headers.items()]
     body = request.body
     if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
+        # Binary parts (a multipart attachment) are shown escaped, not dumped raw
+        # into the terminal.
+        body = _CONTROL_CHARS.sub(
+            lambda m: f"\\x{ord(m[0]):02x}", body.decode("utf-8", errors="backslashreplace")
+        )
     if body:
         with contextlib.suppress(ValueError):
             body = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
