@@ -39,3 +39,47 @@ def use_anymail_test_backend(settings: Any) -> None:
         settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
     else:
         settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+def add_response(
+    mocked: responses.RequestsMock,
+    url: Any,
+    body: Any = None,
+    status: int = 200,
+    method: str = responses.POST,
+    **kwargs: Any,
+) -> None:
+    """Register an ESP answer: ``body`` is JSON, or raw text / an exception as given."""
+    if body is None or isinstance(body, str | bytes | Exception):
+        mocked.add(method, url, body=body if body is not None else "", status=status, **kwargs)
+    else:
+        mocked.add(method, url, json=body, status=status, **kwargs)
+
+
+def only_request(mocked: responses.RequestsMock) -> Any:
+    """The one request sent (fails if there were none or several)."""
+    assert len(mocked.calls) == 1, f"expected one request, got {len(mocked.calls)}"
+    return mocked.calls[0].request
+
+
+def only_request_json(mocked: responses.RequestsMock) -> Any:
+    """The JSON body of the one request sent."""
+    only_request(mocked)
+    return request_json(mocked.calls[0])
+
+
+def make_message(**kwargs: Any) -> Any:
+    """An AnymailMessage with a subject, a text body, a sender and one recipient.
+
+    The subject and body are long enough for ESPs with a minimum content length.
+    """
+    from anymail.message import AnymailMessage
+
+    params: dict[str, Any] = {
+        "subject": "Subject line",
+        "body": "Body text of the message",
+        "from_email": "from@example.com",
+        "to": ["to@example.com"],
+    }
+    params.update(kwargs)
+    return AnymailMessage(**params)
