@@ -976,3 +976,17 @@ def test_lazy_strings_are_accepted_everywhere() -> None:
         "template_id": "template",
     }
     assert _all_plain(params)
+
+
+def test_batch_send_refused_when_the_esp_cannot_batch_even_if_ignoring() -> None:
+    no_batch = Capabilities(merge_data=False, merge_metadata=False, merge_headers=False)
+    msg = message(to=["a@example.com", "b@example.com"])
+    msg.merge_data = {"a@example.com": {"name": "A"}}
+    with pytest.raises(AnymailUnsupportedFeature, match="show every recipient to the others"):
+        send(msg, no_batch, ignore_unsupported_features=True)
+    # One "to" recipient exposes no one: sent without the merge data.
+    single = message(to=["a@example.com"], cc=["c@example.com"])
+    single.merge_data = {"a@example.com": {"name": "A"}}
+    params = send(single, no_batch, ignore_unsupported_features=True)
+    assert "merge_data" not in params
+    assert params["to"] == ["a@example.com"]

@@ -349,15 +349,16 @@ def test_unsupported_alternatives(mocked_responses: responses.RequestsMock) -> N
 
 def test_ignored_batch_features_send_one_message(mocked_responses: responses.RequestsMock) -> None:
     # With IGNORE_UNSUPPORTED_FEATURES, merge and template features are left out:
-    # Postal gets one ordinary message for all recipients (no batch).
-    mock_postal(mocked_responses, body=success_for("a@example.com", "b@example.com"))
+    # Postal gets one ordinary message (no batch), which is safe for one "to".
+    mock_postal(mocked_responses, body=success_for("a@example.com", "c@example.com"))
     message = make_message(
-        to=["a@example.com", "B <b@example.com>"],
+        to=["a@example.com"],
+        cc=["c@example.com"],
         template_id="welcome",
         merge_data={"a@example.com": {"name": "A"}},
         merge_global_data={"site": "Example"},
         merge_metadata={"a@example.com": {"x": "1"}},
-        merge_headers={"b@example.com": {"X-B": "1"}},
+        merge_headers={"a@example.com": {"X-A": "1"}},
         metadata={"order": "1"},
         track_clicks=True,
         track_opens=True,
@@ -366,11 +367,26 @@ def test_ignored_batch_features_send_one_message(mocked_responses: responses.Req
     assert send(message, ignore_unsupported_features=True) == 1
     assert sent_json(mocked_responses) == {
         "from": "from@example.com",
-        "to": ["a@example.com", "B <b@example.com>"],
+        "to": ["a@example.com"],
+        "cc": ["c@example.com"],
         "subject": "Subject",
         "plain_body": "Body",
     }
     assert message.anymail_status.message_id == {1503, 1504}
+
+
+def test_batch_to_several_recipients_is_refused_even_when_ignoring(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # Postal can't send individual messages: one message would show every "to"
+    # recipient to the others, so ignoring unsupported features doesn't apply.
+    mock_postal(mocked_responses)
+    message = make_message(
+        to=["a@example.com", "B <b@example.com>"], merge_data={"a@example.com": {"name": "A"}}
+    )
+    with pytest.raises(AnymailUnsupportedFeature, match="show every recipient to the others"):
+        send(message, ignore_unsupported_features=True)
+    assert len(mocked_responses.calls) == 0
 
 
 def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock) -> None:

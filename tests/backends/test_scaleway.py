@@ -411,9 +411,10 @@ def test_unsupported_alternatives(mocked_responses: responses.RequestsMock) -> N
 
 
 def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses, body=accepted("to@example.com", "other@example.com"))
+    mock_tem(mocked_responses, body=accepted("to@example.com", "cc@example.com"))
     message = make_message(
-        to=["to@example.com", "other@example.com"],
+        to=["to@example.com"],
+        cc=["cc@example.com"],
         send_at=datetime(2030, 1, 2, tzinfo=UTC),
         envelope_sender="bounces@example.com",
         track_opens=True,
@@ -425,15 +426,21 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
         merge_headers={"to@example.com": {"X-A": "1"}},
     )
     assert send(message, ignore_unsupported_features=True) == 1
-    # No batch: one ordinary message to both recipients, without the unsupported features.
+    # No batch: one ordinary message (safe with one "to"), without the unsupported features.
     assert sent_json(mocked_responses) == {
         "project_id": PROJECT_ID,
         "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com"}, {"email": "other@example.com"}],
+        "to": [{"email": "to@example.com"}],
+        "cc": [{"email": "cc@example.com"}],
         "subject": "Subject line",
         "text": "Body of the message",
     }
-    assert set(message.anymail_status.recipients) == {"to@example.com", "other@example.com"}
+    assert set(message.anymail_status.recipients) == {"to@example.com", "cc@example.com"}
+
+    # With several "to", one message would show them to each other: refused.
+    batch = make_message(to=["to@example.com", "other@example.com"], merge_data={})
+    with pytest.raises(AnymailUnsupportedFeature, match="show every recipient to the others"):
+        send(batch, ignore_unsupported_features=True)
 
 
 def test_no_template_values_from_none(mocked_responses: responses.RequestsMock) -> None:

@@ -193,6 +193,7 @@ class BasePayload:
         self._batch_requested = any(feature in self.send_params for feature in BATCH_FEATURES)
         self._check_capabilities()
         self._apply_hooks()
+        self._check_batch_privacy()
 
     # --- for subclasses -------------------------------------------------
 
@@ -456,6 +457,36 @@ class BasePayload:
             self._check_eai(("from_email", "envelope_sender"))
         if not caps.eai_recipients:
             self._check_eai(("to", "cc", "bcc", "reply_to"))
+
+    def sends_individual_messages(self) -> bool:
+        """Whether this payload, as built, gives each "to" recipient its own message.
+
+        Asked only for batch sends. By default: whenever the ESP can batch at all
+        (it supports one of merge_data, merge_metadata, merge_headers); an ESP
+        that batches only in some cases (e.g. only with a template) overrides this.
+        """
+        caps = self.capabilities
+        return any(getattr(caps, feature) for feature in BATCH_FEATURES)
+
+    def _check_batch_privacy(self) -> None:
+        # A batch send asks for individual messages. Sending one message instead
+        # would show every "to" recipient to all the others, so this is refused
+        # even with IGNORE_UNSUPPORTED_FEATURES: that setting drops features,
+        # it must not expose addresses.
+        if (
+            self._batch_requested
+            and len(self.send_params.get("to", [])) > 1
+            and not self.sends_individual_messages()
+        ):
+            raise AnymailUnsupportedFeature(
+                f"{self.esp_name} cannot send this as a batch (merge_data, merge_metadata "
+                "or merge_headers ask for an individual message to each 'to' recipient). "
+                "Sending one message would show every recipient to the others, so it was "
+                "not sent: send a separate message to each recipient instead.",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            )
 
     def _drop(self, param: str, feature: str) -> None:
         self.unsupported_feature(feature)
