@@ -990,3 +990,19 @@ def test_batch_send_refused_when_the_esp_cannot_batch_even_if_ignoring() -> None
     params = send(single, no_batch, ignore_unsupported_features=True)
     assert "merge_data" not in params
     assert params["to"] == ["a@example.com"]
+
+
+def test_fail_silently_covers_a_connection_that_cannot_open(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Unreachable(AnymailTestBackend):
+        esp_name = "Tiny"
+
+        def open(self) -> bool:
+            raise AnymailAPIError("Tiny API unreachable")
+
+    with pytest.raises(AnymailAPIError, match="unreachable"):
+        Unreachable().send_messages([message()])
+    with caplog.at_level(logging.WARNING, logger="anymail"):
+        assert Unreachable(fail_silently=True).send_messages([message()]) == 0
+    assert "Tiny connection failed (fail_silently): Tiny API unreachable" in caplog.text

@@ -672,7 +672,14 @@ class AnymailBaseBackend(BaseEmailBackend):
         email_messages = list(email_messages or [])
         if not email_messages:
             return 0
-        created_connection = self.open()
+        try:
+            created_connection = self.open()
+        except AnymailError as err:
+            # e.g. an SDK client that can't be created: nothing can be sent.
+            if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
+                raise
+            logger.warning("%s connection failed (fail_silently): %s", self.esp_name, err)
+            return 0
         num_sent = 0
         try:
             for message in email_messages:
