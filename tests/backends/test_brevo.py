@@ -29,7 +29,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    make_message,
+    only_request,
+    only_request_json,
+    requires_mailers,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "brevo"
 API_KEY = "xkeysib-test-key-0123456789"
@@ -69,15 +76,12 @@ def mock_send(
     url: str = SEND_URL,
     headers: dict[str, str] | None = None,
 ) -> None:
-    if body is None:
-        body = {"messageId": MESSAGE_ID}
-    if not isinstance(body, str | bytes):
-        body = json.dumps(body)
-    mock.add(
-        responses.POST,
+    """Brevo's answer at the send endpoint (by default one messageId, HTTP 201)."""
+    add_response(
+        mock,
         url,
-        body=body,
-        status=status,
+        {"messageId": MESSAGE_ID} if body is None else body,
+        status,
         content_type="application/json",
         headers=headers,
     )
@@ -85,22 +89,6 @@ def mock_send(
 
 def send(message: EmailMessage, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
-
-
-def sent_json(mock: responses.RequestsMock) -> Any:
-    assert len(mock.calls) == 1
-    return request_json(mock.calls[0])
-
-
-def make_message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Text body",
-        "from_email": "from@example.com",
-        "to": ["to@example.com"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
 
 
 # --- the whole request -----------------------------------------------------------
@@ -113,7 +101,7 @@ def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
     )
     assert send(message) == 1
 
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == SEND_URL
     assert request.headers["api-key"] == API_KEY
@@ -122,7 +110,7 @@ def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
     assert request.headers["User-Agent"].startswith("django-anymail/")
     assert "-brevo " in request.headers["User-Agent"]
     # No empty keys: only what the message has.
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
         "subject": "Subject here",
@@ -157,7 +145,7 @@ def test_request_with_every_supported_feature(mocked_responses: responses.Reques
     message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
-    assert sent_json(mocked_responses) == fixture_json("send_request_basic.json")
+    assert only_request_json(mocked_responses) == fixture_json("send_request_basic.json")
     status = message.anymail_status
     assert status.message_id == MESSAGE_ID
     assert status.recipients == {
@@ -178,7 +166,7 @@ def test_html_only_and_multiple_recipients(mocked_responses: responses.RequestsM
     )
     message.content_subtype = "html"
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com", "name": "From"},
         "to": [{"email": "to1@example.com"}, {"email": "to2@example.com", "name": "Two"}],
         "cc": [{"email": "cc@example.com", "name": "Cc"}],
@@ -190,7 +178,7 @@ def test_html_only_and_multiple_recipients(mocked_responses: responses.RequestsM
 def test_empty_subject_and_body_are_omitted(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
     send(make_message(subject="", body=""))
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
     }
@@ -207,7 +195,7 @@ def test_display_names_and_idna(mocked_responses: responses.RequestsMock) -> Non
         reply_to=["Ünïcödé <reply@example.com>"],
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["sender"] == {"email": "shop@example.com", "name": "Shop, Inc."}
     assert data["to"] == [{"email": "jorg@xn--pklad-zsa96e.example.cz", "name": "Jörg Müller"}]
     assert data["replyTo"] == {"email": "reply@example.com", "name": "Ünïcödé"}
@@ -228,7 +216,7 @@ def test_non_ascii_display_name_with_specials_is_rfc2047_encoded(
         reply_to=['"Müller, Jörg" <reply@example.com>'],
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     muller = "=?utf-8?b?TcO8bGxlciwgSsO2cmc=?="
     assert data["sender"] == {"email": "from@example.com", "name": muller}
     assert data["to"] == [{"email": "to@example.com", "name": muller}]
@@ -243,7 +231,7 @@ def test_long_encoded_display_name_stays_on_one_line(
     mock_send(mocked_responses)
     name = "Ünïcödé Name, that is quite a bit longer than seventy-five characters"
     send(make_message(to=[f'"{name}" <to@example.com>']))
-    encoded = sent_json(mocked_responses)["to"][0]["name"]
+    encoded = only_request_json(mocked_responses)["to"][0]["name"]
     assert "\n" not in encoded
     assert encoded.startswith("=?utf-8?") and encoded.endswith("?=")
     from email.header import decode_header, make_header
@@ -257,7 +245,7 @@ def test_display_name_workaround_can_be_disabled(
     settings.ANYMAIL = {"BREVO_API_KEY": API_KEY, "BREVO_WORKAROUND_DISPLAY_NAME_BUGS": False}
     mock_send(mocked_responses)
     send(make_message(to=['"Müller, Jörg" <to@example.com>']))
-    assert sent_json(mocked_responses)["to"] == [
+    assert only_request_json(mocked_responses)["to"] == [
         {"email": "to@example.com", "name": "Müller, Jörg"}
     ]
 
@@ -266,7 +254,7 @@ def test_eai_addresses_are_sent(mocked_responses: responses.RequestsMock) -> Non
     # Brevo accepts EAI (imperfectly: see the docs); Anymail doesn't refuse it.
     mock_send(mocked_responses)
     send(make_message(from_email="jörg@example.com", to=["zoë@example.com"]))
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["sender"] == {"email": "jörg@example.com"}
     assert data["to"] == [{"email": "zoë@example.com"}]
 
@@ -281,7 +269,7 @@ def test_multiple_reply_to_is_unsupported(mocked_responses: responses.RequestsMo
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["replyTo"] == {"email": "one@example.com"}
+    assert only_request_json(mocked_responses)["replyTo"] == {"email": "one@example.com"}
 
 
 def test_spoofed_to_header_is_unsupported(mocked_responses: responses.RequestsMock) -> None:
@@ -297,7 +285,7 @@ def test_extra_headers(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
     message = make_message(headers={"X-Custom": "value", "X-Number": 42, "sender.ip": "1.2.3.4"})
     send(message)
-    assert sent_json(mocked_responses)["headers"] == {
+    assert only_request_json(mocked_responses)["headers"] == {
         "X-Custom": "value",
         "X-Number": "42",  # Brevo rejects non-string header values
         "sender.ip": "1.2.3.4",
@@ -314,7 +302,7 @@ def test_non_ascii_header_value_is_unsupported(mocked_responses: responses.Reque
 
     # Ignoring unsupported features leaves the header out (rather than risk a lost message).
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["headers"] == {"X-Ok": "fine"}
+    assert only_request_json(mocked_responses)["headers"] == {"X-Ok": "fine"}
 
 
 def test_non_ascii_header_allowed_without_bug_prevention(
@@ -323,7 +311,7 @@ def test_non_ascii_header_allowed_without_bug_prevention(
     mock_send(mocked_responses)
     message = make_message(headers={"X-Extra": "Café"}, metadata={"city": "Zürich"})
     send(message, prevent_header_encoding_bugs=False)
-    assert sent_json(mocked_responses)["headers"] == {
+    assert only_request_json(mocked_responses)["headers"] == {
         "X-Extra": "Café",
         "X-Mailin-custom": '{"city": "Zürich"}',
     }
@@ -332,7 +320,7 @@ def test_non_ascii_header_allowed_without_bug_prevention(
 def test_metadata(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
     send(make_message(metadata={"user_id": "12345", "items": 6, "path": "a\\u0041"}))
-    headers = sent_json(mocked_responses)["headers"]
+    headers = only_request_json(mocked_responses)["headers"]
     assert headers == {"X-Mailin-custom": '{"user_id": "12345", "items": 6, "path": "a\\\\u0041"}'}
     assert json.loads(headers["X-Mailin-custom"]) == {
         "user_id": "12345",
@@ -347,7 +335,7 @@ def test_non_ascii_metadata_is_unsupported(mocked_responses: responses.RequestsM
     with pytest.raises(AnymailUnsupportedFeature, match="non-ASCII characters in metadata"):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert "headers" not in sent_json(mocked_responses)
+    assert "headers" not in only_request_json(mocked_responses)
 
 
 def test_unserializable_metadata_names_the_key(mocked_responses: responses.RequestsMock) -> None:
@@ -360,7 +348,7 @@ def test_unserializable_metadata_names_the_key(mocked_responses: responses.Reque
 def test_tags(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
     send(make_message(tags=["receipt", "Order Confirmation"]))
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["tags"] == ["receipt", "Order Confirmation"]
     assert "headers" not in data  # no legacy X-Mailin-Tag header
 
@@ -379,7 +367,7 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     message.attach("Pïcture.png", PNG, "image/png")  # non-ASCII name: sent as is
     message.attach(None, b"no name", "application/pdf")
     send(message)
-    assert sent_json(mocked_responses)["attachment"] == [
+    assert only_request_json(mocked_responses)["attachment"] == [
         {"name": "data.csv", "content": b64("a,b\nç,é\n".encode())},
         {"name": "Pïcture.png", "content": b64(PNG)},
         {"name": "", "content": b64(b"no name")},  # Brevo reports the missing name
@@ -409,7 +397,7 @@ def test_text_attachments_are_transcoded_to_utf8(mocked_responses: responses.Req
     message.attach(text_part("Grüße".encode("utf-16"), "utf16.txt", "utf-16"))
     message.attach("raw.txt", b"caf\xe9", "text/plain")  # bytes: charset unknown, untouched
     send(message)
-    assert sent_json(mocked_responses)["attachment"] == [
+    assert only_request_json(mocked_responses)["attachment"] == [
         {"name": "latin1.txt", "content": b64("Café crème".encode())},
         {"name": "utf16.txt", "content": b64("Grüße".encode())},
         {"name": "raw.txt", "content": b64(b"caf\xe9")},
@@ -435,7 +423,9 @@ def test_inline_images_are_unsupported(mocked_responses: responses.RequestsMock)
 
     # Ignoring: the image goes out as an ordinary attachment, not dropped.
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["attachment"] == [{"name": "logo.png", "content": b64(PNG)}]
+    assert only_request_json(mocked_responses)["attachment"] == [
+        {"name": "logo.png", "content": b64(PNG)}
+    ]
 
 
 # --- unsupported features ----------------------------------------------------------
@@ -458,11 +448,11 @@ def test_unsupported_features(
         send(message)
     assert len(mocked_responses.calls) == 0
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
-        "subject": "Subject",
-        "textContent": "Text body",
+        "subject": "Subject line",
+        "textContent": "Body text of the message",
     }
 
 
@@ -498,7 +488,7 @@ def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expecte
     mock_send(mocked_responses)
     with override_timezone(timezone(timedelta(hours=6))):
         send(make_message(send_at=send_at))
-    assert sent_json(mocked_responses)["scheduledAt"] == expected
+    assert only_request_json(mocked_responses)["scheduledAt"] == expected
 
 
 # --- templates --------------------------------------------------------------------
@@ -514,7 +504,7 @@ def test_template_send(mocked_responses: responses.RequestsMock) -> None:
     message.from_email = None  # use the template's sender
     message.subject = None  # and its subject
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "to": [{"email": "alice@example.com", "name": "Alice"}],
         "templateId": 12,
         "params": {"order_no": "12345", "ship_date": "May 15"},
@@ -534,7 +524,7 @@ def test_template_send_with_overrides(mocked_responses: responses.RequestsMock) 
     )
     message.attach("terms.pdf", b"%PDF", "application/pdf")
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "shop@example.com", "name": "Shop"},
         "to": [{"email": "to@example.com"}],
         "replyTo": {"email": "support@example.com", "name": "Support"},
@@ -544,7 +534,8 @@ def test_template_send_with_overrides(mocked_responses: responses.RequestsMock) 
     }
 
 
-@pytest.mark.parametrize("template_id", ["welcome-template", "", True, 1.5])
+# ("²" passes str.isdigit() but not int(): an error message, not a ValueError.)
+@pytest.mark.parametrize("template_id", ["welcome-template", "", True, 1.5, "²", "-5"])
 def test_template_id_must_be_numeric(
     mocked_responses: responses.RequestsMock, template_id: Any
 ) -> None:
@@ -552,7 +543,7 @@ def test_template_id_must_be_numeric(
     if template_id == "":
         mock_send(mocked_responses)
         send(message)  # empty: no template
-        assert "templateId" not in sent_json(mocked_responses)
+        assert "templateId" not in only_request_json(mocked_responses)
         return
     with pytest.raises(AnymailError, match="numeric ID"):
         send(message)
@@ -580,7 +571,7 @@ def test_batch_template_send(mocked_responses: responses.RequestsMock) -> None:
     )
     message.subject = None
     assert send(message) == 1
-    assert sent_json(mocked_responses) == fixture_json("send_request_batch_template.json")
+    assert only_request_json(mocked_responses) == fixture_json("send_request_batch_template.json")
 
     status = message.anymail_status
     assert status.message_id == set(BATCH_IDS)
@@ -610,12 +601,12 @@ def test_batch_merge_headers_metadata_and_cc(mocked_responses: responses.Request
     )
     message.attach_alternative("<p>Hi {{ params.name }}</p>", "text/html")
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
         "cc": [{"email": "cc@example.com"}],
         "bcc": [{"email": "bcc@example.com"}],
-        "subject": "Subject",
-        "textContent": "Text body",
+        "subject": "Subject line",
+        "textContent": "Body text of the message",
         "htmlContent": "<p>Hi {{ params.name }}</p>",
         "headers": {
             "X-Base": "base",
@@ -658,10 +649,10 @@ def test_empty_merge_attribute_still_makes_a_batch(
     mock_send(mocked_responses, {"messageIds": ["<id1@x>", "<id2@x>"]})
     message = make_message(to=["one@example.com", "Two <two@example.com>"], **{attribute: {}})
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
-        "subject": "Subject",
-        "textContent": "Text body",
+        "subject": "Subject line",
+        "textContent": "Body text of the message",
         "messageVersions": [
             {"to": [{"email": "one@example.com"}]},
             {"to": [{"email": "two@example.com", "name": "Two"}]},
@@ -684,7 +675,7 @@ def test_batch_non_ascii_merge_metadata_and_headers(
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["messageVersions"] == [
+    assert only_request_json(mocked_responses)["messageVersions"] == [
         {"to": [{"email": "one@example.com"}]},
         {"to": [{"email": "two@example.com"}]},
     ]
@@ -700,7 +691,7 @@ def test_scheduled_batch_response(mocked_responses: responses.RequestsMock) -> N
         esp_extra={"batchId": body["batchId"]},
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["scheduledAt"] == "2026-03-04T05:06:07.000+00:00"
     assert data["batchId"] == body["batchId"]
     assert message.anymail_status.recipients == {
@@ -739,10 +730,10 @@ def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> N
         },
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com", "name": "Override"},
-        "subject": "Subject",
-        "textContent": "Text body",
+        "subject": "Subject line",
+        "textContent": "Body text of the message",
         "headers": {"X-Base": "base", "idempotencyKey": "abc-123"},
         "preheader": "Preview text",
         "messageVersions": [{"to": [{"email": "to@example.com"}], "subject": "Version"}],
@@ -757,7 +748,7 @@ def test_brevo_send_defaults(mocked_responses: responses.RequestsMock, settings:
     }
     mock_send(mocked_responses)
     send(make_message(tags=["message"]))
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     # BREVO_SEND_DEFAULTS replaces SEND_DEFAULTS key by key ("tags"), keeping the others.
     assert data["tags"] == ["brevo", "message"]
     assert data["headers"] == {"X-Mailin-custom": '{"global": "yes"}'}
@@ -912,8 +903,8 @@ def test_get_connection_kwargs(mocked_responses: responses.RequestsMock, setting
     assert connection.workaround_display_name_bugs is False
     assert connection.prevent_header_encoding_bugs is False
     connection.send_messages([make_message(headers={"X-City": "Zürich"})])
-    assert mocked_responses.calls[0].request.headers["api-key"] == "kwarg-key"
-    assert sent_json(mocked_responses)["headers"] == {"X-City": "Zürich"}
+    assert only_request(mocked_responses).headers["api-key"] == "kwarg-key"
+    assert only_request_json(mocked_responses)["headers"] == {"X-City": "Zürich"}
 
 
 def test_missing_api_key(settings: Any) -> None:
@@ -946,7 +937,7 @@ def test_api_url_setting(mocked_responses: responses.RequestsMock, settings: Any
     settings.ANYMAIL = {"BREVO_API_KEY": API_KEY, "BREVO_API_URL": "https://eu.example.com/v3"}
     mock_send(mocked_responses, url="https://eu.example.com/v3/smtp/email")
     send(make_message())
-    assert mocked_responses.calls[0].request.url == "https://eu.example.com/v3/smtp/email"
+    assert only_request(mocked_responses).url == "https://eu.example.com/v3/smtp/email"
 
 
 def test_bug_workaround_settings(settings: Any) -> None:
@@ -994,8 +985,8 @@ def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any
     assert connection.workaround_display_name_bugs is False
     assert connection.prevent_header_encoding_bugs is False
     connection.send_messages([make_message(to=['"Müller, Jörg" <to@example.com>'])])
-    assert mocked_responses.calls[0].request.headers["api-key"] == "mailers-key"
-    data = sent_json(mocked_responses)
+    assert only_request(mocked_responses).headers["api-key"] == "mailers-key"
+    data = only_request_json(mocked_responses)
     assert data["to"] == [{"email": "to@example.com", "name": "Müller, Jörg"}]
     assert data["tags"] == ["from-mailers"]
 

@@ -23,7 +23,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mailjet"
 BACKEND = "anymail.backends.mailjet.EmailBackend"
@@ -55,13 +62,10 @@ def mock_send(
     url: str = SEND_URL,
     **kwargs: Any,
 ) -> None:
-    mock.add(
-        responses.POST,
-        url,
-        body=fixture("send_success.json") if body is None else body,
-        status=status,
-        content_type=kwargs.pop("content_type", "application/json"),
-        **kwargs,
+    """Mailjet's answer at the send endpoint (by default send_success.json)."""
+    kwargs.setdefault("content_type", "application/json")
+    add_response(
+        mock, url, fixture("send_success.json") if body is None else body, status, **kwargs
     )
 
 
@@ -94,10 +98,6 @@ def send(message: Any, **options: Any) -> int:
     return get_connection(**options).send_messages([message])
 
 
-def sent_json(mock: responses.RequestsMock, index: int = -1) -> Any:
-    return request_json(mock.calls[index])
-
-
 # --- settings ---------------------------------------------------------------------
 
 
@@ -108,15 +108,14 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     )
     assert send(message) == 1
 
-    assert len(mocked_responses.calls) == 1
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == SEND_URL
     assert request.headers["Authorization"] == AUTHORIZATION
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Accept"] == "application/json"
     assert request.headers["User-Agent"].startswith("django-anymail/")
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "Globals": {
             "From": {"Email": "from@example.com"},
             "Subject": "Subject here",
@@ -154,7 +153,7 @@ def test_credentials_from_settings(
     with override_settings(**settings_update):
         send(mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"]))
     expected = "Basic " + b64(b"key-a:secret-a")
-    assert mocked_responses.calls[0].request.headers["Authorization"] == expected
+    assert only_request(mocked_responses).headers["Authorization"] == expected
 
 
 def test_settings_precedence(settings: Any) -> None:
@@ -187,10 +186,10 @@ def test_connection_kwargs(mocked_responses: responses.RequestsMock, settings: A
         send_defaults={"tags": ["from-kwargs"]},
     )
     connection.send_messages([mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])])
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.url == "https://api.us.mailjet.com/v3.1/send"
     assert request.headers["Authorization"] == "Basic " + b64(b"kwarg-key:kwarg-secret")
-    assert request_json(mocked_responses.calls[0])["Globals"]["CustomCampaign"] == "from-kwargs"
+    assert only_request_json(mocked_responses)["Globals"]["CustomCampaign"] == "from-kwargs"
 
 
 @requires_mailers
@@ -215,7 +214,7 @@ def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any
     )
     message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
     assert mailers["default"].send_messages([message]) == 1
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.url == "https://api.us.mailjet.com/v3.1/send"
     assert request.headers["Authorization"] == "Basic " + b64(b"mailer-key:mailer-secret")
 
@@ -274,7 +273,7 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
     }
     mock_send(mocked_responses, body=success_for("to@example.com"))
     send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"], metadata={"a": "1"}))
-    assert sent_json(mocked_responses)["Globals"] == {
+    assert only_request_json(mocked_responses)["Globals"] == {
         "From": {"Email": "from@example.com"},
         "Subject": "S",
         "TextPart": "B",
@@ -313,7 +312,7 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
     cid = message.attach_inline_image(PNG, "logo.png")
 
     assert send(message) == 1
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "Globals": {
             "From": {"Email": "orders@shop.example.com", "Name": "Shop, Inc."},
             "Cc": [{"Email": "cc@example.com"}],
@@ -383,7 +382,7 @@ def test_addresses(mocked_responses: responses.RequestsMock) -> None:
         body="B",
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["Globals"]["From"] == {"Email": "from@xn--exmple-cua.com", "Name": "Ünïcode Sender"}
     assert data["Messages"] == [
         {
@@ -395,7 +394,7 @@ def test_addresses(mocked_responses: responses.RequestsMock) -> None:
         }
     ]
     # The JSON is UTF-8 (not \\u escapes, not Latin-1).
-    assert "Jörg".encode() in mocked_responses.calls[0].request.body
+    assert "Jörg".encode() in only_request(mocked_responses).body
     # Mailjet gave ids only for the first: the others weren't reported, so failed.
     assert message.anymail_status.recipients == {
         "a@example.com": AnymailRecipientStatus("576460752303423500", "sent"),
@@ -414,7 +413,7 @@ def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["Globals"]["ReplyTo"] == {"Email": "a@example.com"}
+    assert only_request_json(mocked_responses)["Globals"]["ReplyTo"] == {"Email": "a@example.com"}
 
 
 def test_reply_to_header_uses_reply_to_property(mocked_responses: responses.RequestsMock) -> None:
@@ -427,7 +426,7 @@ def test_reply_to_header_uses_reply_to_property(mocked_responses: responses.Requ
         headers={"Reply-To": "Header <header@example.com>", "X-Other": "1"},
     )
     send(message)
-    data = sent_json(mocked_responses)["Globals"]
+    data = only_request_json(mocked_responses)["Globals"]
     assert data["ReplyTo"] == {"Email": "header@example.com", "Name": "Header"}
     assert data["Headers"] == {"X-Other": "1"}  # never a Reply-To header (send-0011)
 
@@ -440,7 +439,7 @@ def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
     with pytest.raises(AnymailUnsupportedFeature, match="Mailjet does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["Globals"]["CustomCampaign"] == "first"
+    assert only_request_json(mocked_responses)["Globals"]["CustomCampaign"] == "first"
 
 
 def test_no_to_recipients(mocked_responses: responses.RequestsMock) -> None:
@@ -456,7 +455,7 @@ def test_no_to_recipients(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture("send_error_global_400.json"), status=400)
     with pytest.raises(AnymailRequestsAPIError, match="mj-0002"):
         send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["Messages"] == []
+    assert only_request_json(mocked_responses)["Messages"] == []
 
 
 def test_send_at_unsupported(mocked_responses: responses.RequestsMock) -> None:
@@ -465,9 +464,11 @@ def test_send_at_unsupported(mocked_responses: responses.RequestsMock) -> None:
     with pytest.raises(AnymailUnsupportedFeature, match="Mailjet does not support send_at"):
         send(message)
     assert send(message, ignore_unsupported_features=True) == 1
-    assert "send_at" not in json.dumps(sent_json(mocked_responses))
+    assert "send_at" not in json.dumps(only_request_json(mocked_responses))
 
 
+# Legacy email.mime parts on purpose (Django 6.1 deprecates them, but still takes them).
+@pytest.mark.filterwarnings("ignore:MIMEBase attachments are deprecated")
 def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
     message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
@@ -482,7 +483,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     unknown.add_header("Content-Disposition", "attachment", filename="raw.txt")
     message.attach(unknown)
     send(message)
-    assert sent_json(mocked_responses)["Globals"]["Attachments"] == [
+    assert only_request_json(mocked_responses)["Globals"]["Attachments"] == [
         {
             "ContentType": "text/plain",  # no charset: Mailjet adds utf-8 ...
             "Filename": "café.txt",
@@ -512,7 +513,7 @@ def test_inline_image_without_filename(mocked_responses: responses.RequestsMock)
     cid = message.attach_inline_image(PNG)
     message.attach_alternative(f"<img src='cid:{cid}'>", "text/html")
     send(message)
-    globals_ = sent_json(mocked_responses)["Globals"]
+    globals_ = only_request_json(mocked_responses)["Globals"]
     assert "Attachments" not in globals_
     assert globals_["InlinedAttachments"] == [
         {
@@ -529,14 +530,14 @@ def test_bodies(mocked_responses: responses.RequestsMock) -> None:
     message = mail.EmailMultiAlternatives("S", "", "from@example.com", ["to@example.com"])
     message.attach_alternative("<p>Only HTML</p>", "text/html")
     send(message)
-    globals_ = sent_json(mocked_responses)["Globals"]
+    globals_ = request_json(mocked_responses.calls[0])["Globals"]
     assert globals_["HTMLPart"] == "<p>Only HTML</p>"
     assert "TextPart" not in globals_  # empty text body left out
 
     html_message = mail.EmailMessage("S", "<p>html</p>", "from@example.com", ["to@example.com"])
     html_message.content_subtype = "html"
     send(html_message)
-    globals_ = sent_json(mocked_responses)["Globals"]
+    globals_ = request_json(mocked_responses.calls[1])["Globals"]
     assert globals_["HTMLPart"] == "<p>html</p>"
     assert "TextPart" not in globals_
 
@@ -556,7 +557,7 @@ def test_second_html_and_other_alternatives(mocked_responses: responses.Requests
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["Globals"]["HTMLPart"] == "<p>one</p>"
+    assert only_request_json(mocked_responses)["Globals"]["HTMLPart"] == "<p>one</p>"
 
 
 @pytest.mark.parametrize("header", ["Message-ID", "X-MJ-CustomID", "X-Mailjet-Campaign"])
@@ -569,7 +570,7 @@ def test_headers_mailjet_refuses(mocked_responses: responses.RequestsMock, heade
         send(message)
     assert len(mocked_responses.calls) == 0
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["Globals"]["Headers"] == {"X-Ok": "y"}
+    assert only_request_json(mocked_responses)["Globals"]["Headers"] == {"X-Ok": "y"}
 
 
 def test_metadata_serialization_error_names_the_value() -> None:
@@ -595,7 +596,7 @@ def test_template_send(mocked_responses: responses.RequestsMock) -> None:
     message.from_email = None  # use the template's sender
     message.merge_global_data = {"ship_date": "May 15"}
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "Globals": {
             # no From, Subject or TextPart: the template's own are used
             "TemplateID": 176375,
@@ -614,14 +615,18 @@ def test_template_subject_none_and_int_id(mocked_responses: responses.RequestsMo
     )
     message.subject = None
     send(message)
-    assert sent_json(mocked_responses)["Globals"] == {
+    assert only_request_json(mocked_responses)["Globals"] == {
         "From": {"Email": "from@example.com"},
         "TemplateID": 42,
         "TemplateLanguage": True,
     }
 
 
-@pytest.mark.parametrize("template_id", ["welcome-email", "12ab", True])
+@pytest.mark.parametrize(
+    "template_id",
+    # int() would turn the last four into (wrong) numbers: only ASCII digits are an ID.
+    ["welcome-email", "12ab", True, "1_000", "-5", -5, "\u0661\u0662"],
+)
 def test_template_id_must_be_numeric(
     mocked_responses: responses.RequestsMock, template_id: Any
 ) -> None:
@@ -650,7 +655,7 @@ def test_batch_send_with_template(mocked_responses: responses.RequestsMock) -> N
         merge_headers={"alice@example.com": {"x-shared": "mine", "X-Extra": "e"}},
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "Globals": {
             "From": {"Email": "orders@example.com"},
             "Headers": {"X-Shared": "s"},
@@ -694,7 +699,7 @@ def test_empty_merge_feature_makes_a_batch(
     )
     setattr(message, feature, {})
     send(message)
-    assert sent_json(mocked_responses)["Messages"] == [
+    assert only_request_json(mocked_responses)["Messages"] == [
         {"To": [{"Email": "a@example.com"}]},
         {"To": [{"Email": "b@example.com"}]},
     ]
@@ -719,7 +724,7 @@ def test_batch_on_the_fly_template_with_cc(mocked_responses: responses.RequestsM
         merge_data={"a@example.com": {"name": "A"}, "b@example.com": {"name": "B"}},
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["Globals"]["Cc"] == [{"Email": "cc@example.com"}]
     assert "TemplateID" not in data["Globals"] and "TemplateLanguage" not in data["Globals"]
     assert data["Messages"] == [
@@ -754,7 +759,7 @@ def test_merge_headers_mailjet_refuses(
     with pytest.raises(AnymailUnsupportedFeature, match=problem):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["Messages"] == [
+    assert only_request_json(mocked_responses)["Messages"] == [
         {"To": [{"Email": "to@example.com"}], "Headers": {"X-Ok": "1"}}
     ]
 
@@ -774,7 +779,7 @@ def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
         },
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "Globals": {
             "From": {"Email": "from@example.com", "Name": "Added"},
             "Subject": "S",
@@ -802,7 +807,7 @@ def test_esp_extra_messages_replace_the_list(mocked_responses: responses.Request
         esp_extra={"Messages": [{"To": [{"Email": "x@example.com"}], "Priority": 1}]},
     )
     send(message)
-    assert sent_json(mocked_responses)["Messages"] == [
+    assert only_request_json(mocked_responses)["Messages"] == [
         {"To": [{"Email": "x@example.com"}], "Priority": 1}
     ]
     # Statuses follow what was actually sent.

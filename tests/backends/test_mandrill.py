@@ -24,7 +24,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    make_message,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mandrill"
 API_KEY = "test-mandrill-api-key-NOT-REAL"
@@ -49,29 +57,22 @@ def mandrill_settings(settings: Any) -> Any:
     return settings
 
 
-def add_response(
+#: Mandrill's answer for the one recipient most tests send to.
+SENT_TO_ONE = [
+    {"email": "to@example.com", "status": "sent", "_id": "abc123", "reject_reason": None}
+]
+
+
+def mock_send(
     mock: responses.RequestsMock,
-    body: str | None = None,
+    body: Any = None,
     status: int = 200,
     url: str = SEND_URL,
     **kwargs: Any,
 ) -> None:
-    if body is None:
-        body = json.dumps(
-            [{"email": "to@example.com", "status": "sent", "_id": "abc123", "reject_reason": None}]
-        )
-    mock.add(
-        responses.POST,
-        url,
-        body=body,
-        status=status,
-        content_type="application/json",
-        **kwargs,
-    )
-
-
-def sent_json(mock: responses.RequestsMock, index: int = 0) -> Any:
-    return request_json(mock.calls[index])
+    """Mandrill's answer (by default SENT_TO_ONE) at ``url``."""
+    kwargs.setdefault("content_type", "application/json")
+    add_response(mock, url, SENT_TO_ONE if body is None else body, status, **kwargs)
 
 
 def connection(**kwargs: Any) -> EmailBackend:
@@ -83,19 +84,18 @@ def connection(**kwargs: Any) -> EmailBackend:
 
 
 def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = EmailMessage("Hello", "Body text", "from@example.com", ["to@example.com"])
     assert connection().send_messages([message]) == 1
 
-    assert len(mocked_responses.calls) == 1
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == SEND_URL
     assert request.headers["Content-Type"] == "application/json"
     assert "Authorization" not in request.headers
     assert request.headers["User-Agent"].startswith("django-anymail/")
     assert "-mandrill " in request.headers["User-Agent"]
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "key": API_KEY,
         "message": {
             "from_email": "from@example.com",
@@ -114,13 +114,13 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
 
 
 def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = EmailMultiAlternatives(
         "Subject", "Text", "Sender <from@example.com>", ["to@example.com"]
     )
     message.attach_alternative("<p>HTML</p>", "text/html")
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["message"] == {
+    assert only_request_json(mocked_responses)["message"] == {
         "from_email": "from@example.com",
         "from_name": "Sender",
         "to": [{"email": "to@example.com", "type": "to"}],
@@ -131,11 +131,11 @@ def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None
 
 
 def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = EmailMessage("Subject", "<p>HTML</p>", "from@example.com", ["to@example.com"])
     message.content_subtype = "html"
     connection().send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert data["html"] == "<p>HTML</p>"
     assert "text" not in data
 
@@ -144,7 +144,7 @@ def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body=fixture_text("send_success.json"))
+    mock_send(mocked_responses, body=fixture_text("send_success.json"))
     message = AnymailMessage(
         subject="Subject ✓",
         body="Text body",
@@ -169,10 +169,10 @@ def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -
     cid = message.attach_inline_image(PNG, "logo.png")
 
     assert connection().send_messages([message]) == 1
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.url == SEND_URL
     assert request.headers["Content-Type"] == "application/json"
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "key": API_KEY,
         "message": {
             "from_email": "from@xn--exmple-cua.com",
@@ -210,7 +210,7 @@ def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -
         "send_at": "2030-05-06 07:08:09",
         "ip_pool": "Main Pool",
     }
-    assert "bcc_address" not in json.dumps(request_json(mocked_responses.calls[0]))
+    assert "bcc_address" not in json.dumps(only_request_json(mocked_responses))
 
     status = message.anymail_status
     assert status.status == {"sent", "queued"}
@@ -227,12 +227,12 @@ def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -
 
 
 def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = EmailMessage(
         "Subject", "Body", "Jörg Müller <jorg@bücher.example>", ["Ana García <ana@españa.example>"]
     )
     connection().send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert data["from_email"] == "jorg@xn--bcher-kva.example"
     assert data["from_name"] == "Jörg Müller"
     assert data["to"] == [
@@ -242,7 +242,7 @@ def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock
 
 def test_reply_to_header_from_extra_headers(mocked_responses: responses.RequestsMock) -> None:
     # A Reply-To in headers is the reply_to (Django's semantics), not a raw header.
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = EmailMessage(
         "Subject",
         "Body",
@@ -251,7 +251,7 @@ def test_reply_to_header_from_extra_headers(mocked_responses: responses.Requests
         headers={"reply-to": "Help <help@example.com>", "X-Other": "1"},
     )
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["message"]["headers"] == {
+    assert only_request_json(mocked_responses)["message"]["headers"] == {
         "Reply-To": "Help <help@example.com>",
         "X-Other": "1",
     }
@@ -260,7 +260,7 @@ def test_reply_to_header_from_extra_headers(mocked_responses: responses.Requests
 def test_from_header_moves_from_email_to_envelope(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = EmailMessage(
         "Subject",
         "Body",
@@ -269,7 +269,7 @@ def test_from_header_moves_from_email_to_envelope(
         headers={"From": "Shown <shown@example.com>"},
     )
     connection().send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert data["from_email"] == "shown@example.com"
     assert data["from_name"] == "Shown"
     assert data["return_path_domain"] == "return.example.com"
@@ -278,21 +278,21 @@ def test_from_header_moves_from_email_to_envelope(
 def test_inline_image_without_content_id_is_an_attachment(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses)
+    message = make_message()
     message.attach(_mime_part(PNG, "image", "png", disposition="inline", filename="pic.png"))
     connection().send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert data["attachments"] == [{"type": "image/png", "name": "pic.png", "content": b64(PNG)}]
     assert "images" not in data
 
 
 def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses)
+    message = make_message()
     message.attach(None, b"raw", "application/octet-stream")
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["message"]["attachments"] == [
+    assert only_request_json(mocked_responses)["message"]["attachments"] == [
         {"type": "application/octet-stream", "name": "", "content": b64(b"raw")}
     ]
 
@@ -317,11 +317,11 @@ def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -
     ],
 )
 def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
-    add_response(mocked_responses, body=fixture_text("send_scheduled.json"))
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses, body=fixture_text("send_scheduled.json"))
+    message = make_message()
     message.send_at = send_at
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["send_at"] == expected
+    assert only_request_json(mocked_responses)["send_at"] == expected
     # "scheduled" is accepted-for-later: queued
     assert message.anymail_status.status == {"queued"}
     assert message.anymail_status.message_id == "7123456789abcdef0123456789abcdef"
@@ -331,16 +331,16 @@ def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expecte
 
 
 def test_template_send_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, url=TEMPLATE_URL)
+    mock_send(mocked_responses, url=TEMPLATE_URL)
     message = AnymailMessage(
         to=["to@example.com"], template_id="welcome-email", merge_global_data={"SITE": "Shop"}
     )
     message.from_email = None  # use the template's
     message.subject = None  # use the template's
     assert connection().send_messages([message]) == 1
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.url == TEMPLATE_URL
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "key": API_KEY,
         "message": {
             "to": [{"email": "to@example.com", "type": "to"}],
@@ -353,7 +353,7 @@ def test_template_send_whole_request(mocked_responses: responses.RequestsMock) -
 
 
 def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, url=TEMPLATE_URL)
+    mock_send(mocked_responses, url=TEMPLATE_URL)
     esp_extra = {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
     message = AnymailMessage(
         "Subject",
@@ -364,7 +364,7 @@ def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMoc
         esp_extra=esp_extra,
     )
     connection().send_messages([message])
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["template_content"] == [
         {"name": "header", "content": "<h1>Hi</h1>"},
         {"name": "footer", "content": "Bye"},
@@ -378,7 +378,7 @@ def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMoc
 def test_template_content_list_form_passes_through(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses, url=TEMPLATE_URL)
+    mock_send(mocked_responses, url=TEMPLATE_URL)
     content = [{"name": "header", "content": "Hi"}]
     message = AnymailMessage(
         "Subject",
@@ -389,11 +389,18 @@ def test_template_content_list_form_passes_through(
         esp_extra={"template_content": content},
     )
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["template_content"] == content
+    assert only_request_json(mocked_responses)["template_content"] == content
+
+
+def test_int_template_id_is_sent_as_a_string(mocked_responses: responses.RequestsMock) -> None:
+    # template_name is Mandrill's slug, a string (a template named "2024" has slug "2024").
+    mock_send(mocked_responses, url=TEMPLATE_URL)
+    connection().send_messages([make_message(template_id=2024)])
+    assert only_request_json(mocked_responses)["template_name"] == "2024"
 
 
 def test_unknown_template_error(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, fixture_text("error_unknown_template.json"), 500, TEMPLATE_URL)
+    mock_send(mocked_responses, fixture_text("error_unknown_template.json"), 500, TEMPLATE_URL)
     message = AnymailMessage(
         "Subject", "", "from@example.com", ["to@example.com"], template_id="welcome-email"
     )
@@ -406,7 +413,7 @@ def test_unknown_template_error(mocked_responses: responses.RequestsMock) -> Non
 
 
 def test_batch_send_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_send(
         mocked_responses,
         body=json.dumps(
             [
@@ -434,8 +441,8 @@ def test_batch_send_whole_request(mocked_responses: responses.RequestsMock) -> N
         esp_extra={"message": {"preserve_recipients": True, "merge_language": "mailchimp"}},
     )
     assert connection().send_messages([message]) == 1
-    assert mocked_responses.calls[0].request.url == SEND_URL
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request(mocked_responses).url == SEND_URL
+    assert only_request_json(mocked_responses) == {
         "key": API_KEY,
         "message": {
             "from_email": "shop@example.com",
@@ -487,16 +494,16 @@ def test_batch_send_whole_request(mocked_responses: responses.RequestsMock) -> N
 def test_empty_merge_attributes_make_a_batch(
     mocked_responses: responses.RequestsMock, attrs: dict[str, Any]
 ) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"], **attrs)
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["message"]["preserve_recipients"] is False
+    assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is False
 
 
 def test_non_batch_leaves_preserve_recipients_to_esp_extra(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -505,11 +512,11 @@ def test_non_batch_leaves_preserve_recipients_to_esp_extra(
         esp_extra={"message": {"preserve_recipients": True}},
     )
     connection().send_messages([message])
-    assert sent_json(mocked_responses)["message"]["preserve_recipients"] is True
+    assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is True
 
 
 def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -523,7 +530,7 @@ def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> 
 
     # Ignored: sent without the headers, but still as individual messages.
     connection(ignore_unsupported_features=True).send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert "headers" not in data
     assert data["preserve_recipients"] is False
 
@@ -532,7 +539,7 @@ def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> 
 
 
 def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     esp_extra = {
         "async": True,
         "ip_pool": "Bulk Pool",
@@ -554,7 +561,7 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
         esp_extra=esp_extra,
     )
     connection().send_messages([message])
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "key": API_KEY,
         "message": {
             "from_email": "from@example.com",
@@ -590,7 +597,7 @@ def test_esp_extra_from_send_defaults(
             "tags": ["default-tag"],
         },
     }
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -600,7 +607,7 @@ def test_esp_extra_from_send_defaults(
         esp_extra={"message": {"important": True}},
     )
     connection().send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert data["subaccount"] == "customer-123"
     assert data["important"] is True
     assert data["tags"] == ["default-tag", "mine"]
@@ -657,10 +664,10 @@ def _mime_part(
 
 
 def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
 
     def make() -> AnymailMessage:
-        message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+        message = make_message()
         message.attach(
             _mime_part(b"%PDF", "application", "pdf", "inline", "doc.pdf", "<doc@inline>")
         )
@@ -670,10 +677,14 @@ def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) 
         connection().send_messages([make()])
     assert len(mocked_responses.calls) == 0
 
+    # Ignored: sent as an ordinary attachment (like any unsupported inline
+    # image), not dropped.
     connection(ignore_unsupported_features=True).send_messages([make()])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     assert "images" not in data
-    assert "attachments" not in data
+    assert data["attachments"] == [
+        {"type": "application/pdf", "name": "doc.pdf", "content": b64(b"%PDF")}
+    ]
 
 
 def test_multiple_html_and_other_alternatives_unsupported(
@@ -696,7 +707,7 @@ def test_multiple_html_and_other_alternatives_unsupported(
 
 
 def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body=fixture_text("send_mixed_status.json"))
+    mock_send(mocked_responses, body=fixture_text("send_mixed_status.json"))
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -718,7 +729,7 @@ def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None
 
 
 def test_all_rejected_raises(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body=fixture_text("send_all_rejected.json"))
+    mock_send(mocked_responses, body=fixture_text("send_all_rejected.json"))
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -738,7 +749,7 @@ def test_all_rejected_raises(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_unknown_status_and_missing_id(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_send(
         mocked_responses,
         body=json.dumps(
             [
@@ -768,8 +779,8 @@ def test_unknown_status_and_missing_id(mocked_responses: responses.RequestsMock)
     ],
 )
 def test_invalid_success_response(mocked_responses: responses.RequestsMock, body: str) -> None:
-    add_response(mocked_responses, body=body)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses, body=body)
+    message = make_message()
     with pytest.raises(AnymailRequestsAPIError, match="Invalid Mandrill API response") as excinfo:
         connection().send_messages([message])
     assert excinfo.value.status_code == 200
@@ -777,20 +788,16 @@ def test_invalid_success_response(mocked_responses: responses.RequestsMock, body
 
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body="<html>Oops</html>")
+    mock_send(mocked_responses, body="<html>Oops</html>")
     with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON in the Mandrill") as excinfo:
-        connection().send_messages(
-            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-        )
+        connection().send_messages([make_message()])
     assert "<html>Oops</html>" in str(excinfo.value)
 
 
 def test_error_object_with_200_status(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body=fixture_text("error_validation.json"))
+    mock_send(mocked_responses, body=fixture_text("error_validation.json"))
     with pytest.raises(AnymailRequestsAPIError, match="ValidationError: Validation error"):
-        connection().send_messages(
-            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-        )
+        connection().send_messages([make_message()])
 
 
 # --- errors ------------------------------------------------------------------------
@@ -812,8 +819,8 @@ ERROR_CASES = [
 def test_error_responses(
     mocked_responses: responses.RequestsMock, fixture: str, quoted: str, http_status: int
 ) -> None:
-    add_response(mocked_responses, body=fixture_text(fixture), status=http_status)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses, body=fixture_text(fixture), status=http_status)
+    message = make_message()
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         connection().send_messages([message])
     err = excinfo.value
@@ -828,11 +835,9 @@ def test_error_responses(
 
 
 def test_invalid_key_error_whole_message(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body=fixture_text("error_invalid_key.json"), status=500)
+    mock_send(mocked_responses, body=fixture_text("error_invalid_key.json"), status=500)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        connection().send_messages(
-            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-        )
+        connection().send_messages([make_message()])
     assert str(excinfo.value) == (
         "Mandrill API error: Invalid_Key: Invalid API key (HTTP 500 Internal Server Error).\n"
         'Mandrill API response 500: {"status": "error", "code": -1, "name": "Invalid_Key", '
@@ -841,32 +846,28 @@ def test_invalid_key_error_whole_message(mocked_responses: responses.RequestsMoc
 
 
 def test_rate_limit_headers_reachable(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_send(
         mocked_responses,
         body=fixture_text("error_rate_limit.json"),
         status=429,
         headers={"Retry-After": "30"},
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        connection().send_messages(
-            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-        )
+        connection().send_messages([make_message()])
     assert excinfo.value.status_code == 429
     assert excinfo.value.response.headers["Retry-After"] == "30"
 
 
 def test_non_json_error_response(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.add(
-        responses.POST,
+    add_response(
+        mocked_responses,
         SEND_URL,
-        body="<html><body>502 Bad Gateway</body></html>",
+        "<html><body>502 Bad Gateway</body></html>",
         status=502,
         content_type="text/html",
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        connection().send_messages(
-            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-        )
+        connection().send_messages([make_message()])
     assert excinfo.value.status_code == 502
     assert "Mandrill API error (HTTP 502 Bad Gateway)" in str(excinfo.value)
     assert "502 Bad Gateway</body>" in str(excinfo.value)
@@ -876,19 +877,17 @@ def test_non_json_error_response(mocked_responses: responses.RequestsMock) -> No
     "failure", [requests.exceptions.ConnectTimeout("timed out"), requests.ConnectionError("down")]
 )
 def test_transport_failures(mocked_responses: responses.RequestsMock, failure: Exception) -> None:
-    mocked_responses.add(responses.POST, SEND_URL, body=failure)
+    add_response(mocked_responses, SEND_URL, failure)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        connection().send_messages(
-            [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-        )
+        connection().send_messages([make_message()])
     assert "Could not reach the Mandrill API" in str(excinfo.value)
     assert excinfo.value.status_code is None
     assert API_KEY not in str(excinfo.value)
 
 
 def test_fail_silently(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, body=fixture_text("error_general.json"), status=500)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses, body=fixture_text("error_general.json"), status=500)
+    message = make_message()
     assert connection(fail_silently=True).send_messages([message]) == 0
     assert message.anymail_status.status is None
 
@@ -896,10 +895,8 @@ def test_fail_silently(mocked_responses: responses.RequestsMock) -> None:
 def test_debug_api_requests_hides_key(
     mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    add_response(mocked_responses)
-    connection(debug_api_requests=True).send_messages(
-        [AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])]
-    )
+    mock_send(mocked_responses)
+    connection(debug_api_requests=True).send_messages([make_message()])
     out = capsys.readouterr().out
     assert "messages/send.json" in out
     assert API_KEY not in out
@@ -914,18 +911,18 @@ def _sent_key_and_url(mock: responses.RequestsMock) -> tuple[str, str]:
 
 
 def _send(mock: responses.RequestsMock, url: str = SEND_URL, **kwargs: Any) -> tuple[str, str]:
-    add_response(mock, url=url)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mock, url=url)
+    message = make_message()
     connection(**kwargs).send_messages([message])
     return _sent_key_and_url(mock)
 
 
 @pytest.mark.filterwarnings("ignore:get_connection")
 def test_get_connection_kwargs(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, url="https://kwargs.example.com/api/messages/send.json")
+    mock_send(mocked_responses, url="https://kwargs.example.com/api/messages/send.json")
     backend = get_connection(BACKEND, api_key="kwarg-key", api_url="https://kwargs.example.com/api")
     assert isinstance(backend, EmailBackend)
-    backend.send_messages([AnymailMessage("S", "B", "from@example.com", ["to@example.com"])])
+    backend.send_messages([make_message()])
     assert _sent_key_and_url(mocked_responses) == (
         "kwarg-key",
         "https://kwargs.example.com/api/messages/send.json",
@@ -1017,12 +1014,12 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
         "SEND_DEFAULTS": {"metadata": {"global": "g"}, "track_opens": True},
         "MANDRILL_SEND_DEFAULTS": {"metadata": {"esp": "e"}, "tags": ["esp-tag"]},
     }
-    add_response(mocked_responses)
+    mock_send(mocked_responses)
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], metadata={"own": "o"}
     )
     connection().send_messages([message])
-    data = sent_json(mocked_responses)["message"]
+    data = only_request_json(mocked_responses)["message"]
     # For each key, MANDRILL_SEND_DEFAULTS replaces SEND_DEFAULTS.
     assert data["metadata"] == {"esp": "e", "own": "o"}
     assert data["tags"] == ["esp-tag"]
@@ -1030,10 +1027,10 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
 
 
 def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    mock_send(mocked_responses)
+    message = make_message()
     connection(send_defaults={"tags": ["from-kwarg"]}).send_messages([message])
-    assert sent_json(mocked_responses)["message"]["tags"] == ["from-kwarg"]
+    assert only_request_json(mocked_responses)["message"]["tags"] == ["from-kwarg"]
 
 
 @requires_mailers
@@ -1050,13 +1047,13 @@ def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any
         }
     }
     url = "https://mailers.example.com/api/1.0/messages/send.json"
-    add_response(mocked_responses, url=url)
+    mock_send(mocked_responses, url=url)
     message = EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     assert mail.mailers["default"].send_messages([message]) == 1
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["key"] == "mailers-key"
     assert data["message"]["tags"] == ["mailers"]
-    assert mocked_responses.calls[0].request.url == url
+    assert only_request(mocked_responses).url == url
 
 
 @requires_mailers

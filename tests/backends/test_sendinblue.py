@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -16,9 +15,15 @@ from anymail.exceptions import (
     AnymailRequestsAPIError,
     AnymailUnsupportedFeature,
 )
-from anymail.message import AnymailMessage, AnymailRecipientStatus
+from anymail.message import AnymailRecipientStatus
 from anymail.signals import post_send, pre_send
-from tests.utils import request_json, requires_mailers
+from tests.utils import (
+    add_response,
+    make_message,
+    only_request,
+    only_request_json,
+    requires_mailers,
+)
 
 API_KEY = "xkeysib-legacy-key-0123456789"
 SEND_URL = "https://api.brevo.com/v3/smtp/email"
@@ -36,20 +41,11 @@ def make_backend(**kwargs: Any) -> sendinblue.EmailBackend:
 
 
 def mock_send(mock: responses.RequestsMock, url: str = SEND_URL, **kwargs: Any) -> None:
-    kwargs.setdefault("body", json.dumps({"messageId": MESSAGE_ID}))
-    kwargs.setdefault("status", 201)
-    mock.add(responses.POST, url, content_type="application/json", **kwargs)
-
-
-def make_message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Text body",
-        "from_email": "from@example.com",
-        "to": ["to@example.com"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    """Brevo's answer at the send endpoint (by default one messageId, HTTP 201)."""
+    body = kwargs.pop("body", {"messageId": MESSAGE_ID})
+    add_response(
+        mock, url, body, kwargs.pop("status", 201), content_type="application/json", **kwargs
+    )
 
 
 def test_is_the_brevo_backend_under_its_old_name() -> None:
@@ -73,17 +69,17 @@ def test_sends_to_brevo_with_sendinblue_settings(mocked_responses: responses.Req
     message = make_message(cc=["cc@example.com"], metadata={"order": "1"})
     assert make_backend().send_messages([message]) == 1
 
-    request = mocked_responses.calls[0].request
+    request = only_request(mocked_responses)
     assert request.url == SEND_URL
     assert request.headers["api-key"] == API_KEY
     assert request.headers["Content-Type"] == "application/json"
     assert "-sendinblue " in request.headers["User-Agent"]
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
         "cc": [{"email": "cc@example.com"}],
-        "subject": "Subject",
-        "textContent": "Text body",
+        "subject": "Subject line",
+        "textContent": "Body text of the message",
         "headers": {"X-Mailin-custom": '{"order": "1"}'},
     }
     assert message.anymail_status.recipients == {
@@ -93,14 +89,14 @@ def test_sends_to_brevo_with_sendinblue_settings(mocked_responses: responses.Req
 
 
 def test_batch_send_works_as_for_brevo(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses, body=json.dumps({"messageIds": ["<a@x>", "<b@x>"]}))
+    mock_send(mocked_responses, body={"messageIds": ["<a@x>", "<b@x>"]})
     message = make_message(
         to=["a@example.com", "b@example.com"],
         template_id=3,
         merge_data={"a@example.com": {"name": "A"}},
     )
     make_backend().send_messages([message])
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["templateId"] == 3
     assert data["messageVersions"] == [
         {"to": [{"email": "a@example.com"}], "params": {"name": "A"}},
@@ -143,7 +139,7 @@ def test_api_url_and_send_defaults(mocked_responses: responses.RequestsMock, set
     }
     mock_send(mocked_responses, url="https://api.sendinblue.com/v3/smtp/email")
     make_backend().send_messages([make_message()])
-    assert request_json(mocked_responses.calls[0])["tags"] == ["legacy"]
+    assert only_request_json(mocked_responses)["tags"] == ["legacy"]
     assert make_backend().api_url == "https://api.sendinblue.com/v3"
 
 
@@ -205,4 +201,4 @@ def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any
     with pytest.warns(AnymailDeprecationWarning):
         connection = mailers["default"]
     connection.send_messages([make_message()])
-    assert mocked_responses.calls[0].request.headers["api-key"] == "mailers-key"
+    assert only_request(mocked_responses).headers["api-key"] == "mailers-key"

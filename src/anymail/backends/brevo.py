@@ -206,8 +206,10 @@ class BrevoPayload(RequestsPayload):
     def _numeric_template_id(self, template_id: Any) -> int:
         if isinstance(template_id, int) and not isinstance(template_id, bool):
             return template_id
-        if isinstance(template_id, str) and template_id.strip().isdigit():
-            return int(template_id.strip())
+        digits = template_id.strip() if isinstance(template_id, str) else ""
+        # (str.isdigit() alone also accepts characters like "²" that int() refuses.)
+        if digits.isascii() and digits.isdigit():
+            return int(digits)
         raise AnymailError(
             f"Brevo template_id must be the template's numeric ID (like 12 or '12'), "
             f"not {template_id!r}. Find it in Brevo's list of transactional templates.",

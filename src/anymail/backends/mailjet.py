@@ -231,7 +231,11 @@ class MailjetPayload(RequestsPayload):
         try:
             if isinstance(template_id, bool):
                 raise ValueError
-            numeric_id = int(str(template_id).strip())
+            digits = str(template_id).strip()
+            # Only plain ASCII digits: int() would also take "1_000", "+5" or "-5".
+            if not (digits.isascii() and digits.isdigit()):
+                raise ValueError
+            numeric_id = int(digits)
         except ValueError:
             # Not via unsupported_feature(): sending without the template is never right.
             raise AnymailUnsupportedFeature(

@@ -113,30 +113,31 @@ class MandrillPayload(RequestsPayload):
 
     def add_attachment(self, attachment: Attachment) -> None:
         if attachment.inline and attachment.content_id:
-            if not attachment.mimetype.startswith("image/"):
-                # Mandrill only embeds image/* parts (its "images" list);
-                # anything else can't be referenced by cid.
-                self.unsupported_feature(
-                    f"inline attachments that are not images ({attachment.mimetype!r})"
+            if attachment.mimetype.startswith("image/"):
+                self.msg.setdefault("images", []).append(
+                    {
+                        "type": attachment.content_type,
+                        "name": attachment.content_id,
+                        "content": attachment.b64content,
+                    }
                 )
                 return
-            self.msg.setdefault("images", []).append(
-                {
-                    "type": attachment.content_type,
-                    "name": attachment.content_id,
-                    "content": attachment.b64content,
-                }
+            # Mandrill only embeds image/* parts (its "images" list): anything
+            # else can't be referenced by cid. When that is ignored, the part
+            # goes out as an ordinary attachment (as the base does for any
+            # unsupported inline image), so nothing is lost.
+            self.unsupported_feature(
+                f"inline attachments that are not images ({attachment.mimetype!r})"
             )
-        else:
-            # (An inline part without a Content-ID can't be referenced from
-            # the html, so it is sent as an ordinary attachment.)
-            self.msg.setdefault("attachments", []).append(
-                {
-                    "type": attachment.content_type,
-                    "name": attachment.name or "",
-                    "content": attachment.b64content,
-                }
-            )
+        # (An inline part without a Content-ID can't be referenced from the html
+        # either, so it is an ordinary attachment too.)
+        self.msg.setdefault("attachments", []).append(
+            {
+                "type": attachment.content_type,
+                "name": attachment.name or "",
+                "content": attachment.b64content,
+            }
+        )
 
     def set_envelope_sender(self, email: EmailAddress) -> None:
         # Mandrill generates the mailbox part itself; only the domain is ours.
@@ -164,8 +165,9 @@ class MandrillPayload(RequestsPayload):
         self.data["send_at"] = send_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     def set_template_id(self, template_id: Any) -> None:
-        # Mandrill identifies a template by its slug ("template_name").
-        self.data["template_name"] = template_id
+        # Mandrill identifies a template by its slug ("template_name"), a string
+        # (so an int template_id is sent as its digits).
+        self.data["template_name"] = str(template_id)
 
     def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
         self.msg["merge_vars"] = [
