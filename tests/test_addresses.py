@@ -203,3 +203,14 @@ def test_unusual_addresses_take_the_full_parser(text: str) -> None:
     from anymail.addresses import _parse_simple
 
     assert _parse_simple(text) is None
+
+
+def test_rfc2047_format_of_a_long_name_stays_on_one_line() -> None:
+    from email.header import decode_header, make_header
+
+    name = "Ünïcödé " * 12 + "Name, Inc."
+    formatted = EmailAddress(name, "user", "example.com").format(use_rfc2047=True)
+    assert "\n" not in formatted and "\r" not in formatted
+    encoded_name, addr = formatted.rsplit(" <", 1)
+    assert addr == "user@example.com>"
+    assert str(make_header(decode_header(encoded_name))) == name

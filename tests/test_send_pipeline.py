@@ -1006,3 +1006,36 @@ def test_fail_silently_covers_a_connection_that_cannot_open(
     with caplog.at_level(logging.WARNING, logger="anymail"):
         assert Unreachable(fail_silently=True).send_messages([message()]) == 0
     assert "Tiny connection failed (fail_silently): Tiny API unreachable" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "headers"),
+    [
+        ("extra_headers", {"X-Note": "a\r\nBcc: attacker@example.com"}),
+        ("extra_headers", {"X-Bad\nName": "value"}),
+        ("merge_headers", {"X-Note": "line one\nline two"}),
+    ],
+)
+def test_line_breaks_in_headers_are_refused(field: str, headers: dict[str, str]) -> None:
+    from anymail.exceptions import AnymailInvalidHeader
+
+    msg = message()
+    if field == "extra_headers":
+        msg.extra_headers.update(headers)
+    else:
+        msg.merge_headers = {"to@example.com": headers}
+    with pytest.raises(AnymailInvalidHeader, match=f"in {field} contains a line break"):
+        send(msg)
+    assert not mail.outbox
+
+
+def test_from_header_envelope_sender_error_explains_itself() -> None:
+    no_envelope = Capabilities(envelope_sender=False)
+    msg = message(from_email="bounces@example.com", headers={"From": "Shop <shop@example.com>"})
+    with pytest.raises(AnymailUnsupportedFeature, match="Django's convention makes from_email"):
+        send(msg, no_envelope)
+    # A From header with the same address as from_email needs no envelope sender.
+    same = message(from_email="shop@example.com", headers={"From": "Shop <shop@example.com>"})
+    params = send(same, no_envelope)
+    assert params["from_email"] == "Shop <shop@example.com>"
+    assert "envelope_sender" not in params

@@ -74,7 +74,9 @@ class EmailAddress:
         if use_rfc2047 and not self.display_name.isascii():
             from email.header import Header
 
-            encoded = Header(self.display_name, "utf-8").encode()
+            # Unfolded: encoded-words joined by spaces on one line (a folded
+            # header's line breaks don't belong in an API field's value).
+            encoded = Header(self.display_name, "utf-8").encode(linesep="")
             return f"{encoded} <{self.addr_spec}>"
         return str(Address(self.display_name, self.username, self.domain))
 

@@ -118,6 +118,10 @@ class AnymailInvalidAddress(AnymailError, ValueError):
     """An email address (from, to, cc, bcc, reply_to ...) could not be parsed."""
 
 
+class AnymailInvalidHeader(AnymailError, ValueError):
+    """A header name or value is unusable (e.g. contains a line break: header injection)."""
+
+
 class AnymailUnsupportedFeature(AnymailError, ValueError):
     """The message uses a feature the ESP (or Anymail's backend for it) cannot send."""
 

@@ -59,7 +59,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, requires_mailers
+from tests.utils import PNG, make_message, requires_mailers
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "amazon_ses"
 REGION = "us-east-1"
@@ -232,17 +232,6 @@ def mock_client(session: mock.MagicMock) -> mock.MagicMock:
     return session.return_value.client.return_value
 
 
-def make_message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Body",
-        "from_email": "from@example.com",
-        "to": ["to@example.com"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
-
-
 def send(message: Any, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
 
@@ -290,15 +279,15 @@ def test_plain_message_whole_request(ses_wire: SESWire) -> None:
             b'Content-Type: text/plain; charset="utf-8"\r\n'
             b"Content-Transfer-Encoding: 7bit\r\nMIME-Version: 1.0\r\n"
         )
-        ending = b"Body\r\n"
+        ending = b"Body text of the message\r\n"
     else:
         headers_part = (
             b'Content-Type: text/plain; charset="utf-8"\r\n'
             b"MIME-Version: 1.0\r\nContent-Transfer-Encoding: 7bit\r\n"
         )
-        ending = b"Body"
+        ending = b"Body text of the message"
     mime = (
-        headers_part + b"Subject: Subject\r\nFrom: from@example.com\r\nTo: to@example.com\r\n"
+        headers_part + b"Subject: Subject line\r\nFrom: from@example.com\r\nTo: to@example.com\r\n"
         b"Date: Sat, 21 Nov 2026 09:30:10 -0000\r\nMessage-ID: <plain@example.com>\r\n"
         b"\r\n" + ending
     )
@@ -600,9 +589,20 @@ def test_unsupported_features(ses_wire: SESWire, setup: Any, feature: str) -> No
     assert ses_wire.requests == []
 
 
+def test_ignored_merge_features_with_several_to_are_refused(ses_wire: SESWire) -> None:
+    # A raw send is one message: it would show each "to" to the others.
+    message = make_message(
+        to=["a@example.com", "b@example.com"], merge_data={"a@example.com": {"x": 1}}
+    )
+    with pytest.raises(AnymailUnsupportedFeature, match="show every recipient to the others"):
+        send(message, ignore_unsupported_features=True)
+    assert ses_wire.requests == []
+
+
 def test_ignored_merge_features_send_one_raw_message(ses_wire: SESWire) -> None:
     message = make_message(
-        to=["a@example.com", "b@example.com"],
+        to=["a@example.com"],
+        cc=["b@example.com"],
         merge_data={"a@example.com": {"x": 1}},
         merge_global_data={"y": 2},
         merge_metadata={"a@example.com": {"z": 3}},
@@ -610,7 +610,10 @@ def test_ignored_merge_features_send_one_raw_message(ses_wire: SESWire) -> None:
         send_at=datetime(2030, 1, 2, tzinfo=UTC),
     )
     assert send(message, ignore_unsupported_features=True) == 1
-    assert ses_wire.json()["Destination"] == {"ToAddresses": ["a@example.com", "b@example.com"]}
+    assert ses_wire.json()["Destination"] == {
+        "ToAddresses": ["a@example.com"],
+        "CcAddresses": ["b@example.com"],
+    }
     assert ses_wire.mime()["X-Metadata"] is None
 
 
@@ -999,6 +1002,46 @@ def bulk_success(count: int, prefix: str = "id") -> dict[str, Any]:
             {"Status": "SUCCESS", "MessageId": f"{prefix}-{index}"} for index in range(count)
         ]
     }
+
+
+def test_template_long_display_names_stay_on_one_line(ses_stub: Stubber) -> None:
+    # The email package folds a long RFC 2047 name over several lines; an SES
+    # address parameter gets it on one line, the encoded-words joined by a space.
+    name = "Équipe du service client de la société Exemple Internationale"
+    encoded = (
+        "=?utf-8?q?=C3=89quipe_du_service_client_de_la_soci=C3=A9t=C3=A9_Exemple_Inte?= "
+        "=?utf-8?q?rnationale?="
+    )
+    ses_stub.add_response(
+        "send_bulk_email",
+        bulk_success(1),
+        {
+            "FromEmailAddress": f"{encoded} <from@example.com>",
+            "ReplyToAddresses": [f"{encoded} <reply@example.com>"],
+            "DefaultContent": {"Template": {"TemplateName": "T"}},
+            "BulkEmailEntries": [
+                {
+                    "Destination": {
+                        "ToAddresses": [f"{encoded} <to@example.com>"],
+                        "CcAddresses": [f"{encoded} <cc@example.com>"],
+                    },
+                    "ReplacementEmailContent": {
+                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
+                    },
+                }
+            ],
+        },
+    )
+    message = make_message(
+        subject="",
+        body="",
+        from_email=f"{name} <from@example.com>",
+        to=[f"{name} <to@example.com>"],
+        cc=[f"{name} <cc@example.com>"],
+        reply_to=[f"{name} <reply@example.com>"],
+        template_id="T",
+    )
+    assert send(message) == 1
 
 
 def test_template_with_subject_and_from_none(ses_stub: Stubber) -> None:

@@ -26,7 +26,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, requires_mailers
+from tests.utils import PNG, add_response, requires_mailers
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
 API_KEY = "key-test-mailgun-NOT-REAL"
@@ -51,7 +51,7 @@ def mailgun_settings(settings: Any) -> Any:
     return settings
 
 
-def add_response(
+def mock_mailgun(
     mock: responses.RequestsMock,
     url: str | re.Pattern[str] = SEND_URL,
     status: int = 200,
@@ -59,9 +59,10 @@ def add_response(
     content_type: str = "application/json",
     **kwargs: Any,
 ) -> None:
+    """Mailgun answering at ``url``: by default, the success fixture."""
     if body is None:
         body = fixture_text("send_success.json")
-    mock.add(responses.POST, url, status=status, body=body, content_type=content_type, **kwargs)
+    add_response(mock, url, body, status, content_type=content_type, **kwargs)
 
 
 def connection(**kwargs: Any) -> EmailBackend:
@@ -137,7 +138,7 @@ def inline_image_without_content_id() -> Any:
 
 
 def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = EmailMessage("Hello", "Hi there", "Sender <from@example.com>", ["to@example.com"])
     assert send(message) == 1
 
@@ -162,7 +163,7 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, f"{US_API}/mg.example.com/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/mg.example.com/messages")
     message = AnymailMessage(
         subject="Your order ✓",
         body="Text body",
@@ -230,7 +231,7 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
 
 
 def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         from_email="shop@example.com",
         to=["Alice <alice@example.com>", "bob@example.com", "carol@example.com"],
@@ -324,7 +325,7 @@ def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
 def test_empty_merge_attribute_makes_a_batch_send(
     mocked_responses: responses.RequestsMock, feature: str
 ) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["a@example.com", "B <b@example.com>"]
     )
@@ -346,7 +347,7 @@ def test_merge_global_data_without_template_is_copied_per_recipient(
 ) -> None:
     # Mailgun has no global substitution channel: the values go to every recipient,
     # which also makes the send a batch send.
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Hi from %recipient.shop%",
         "Body",
@@ -373,7 +374,7 @@ def test_merge_global_data_without_template_is_copied_per_recipient(
 def test_merge_data_keys_match_recipients_loosely(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Subject",
         "Hi %recipient.name%",
@@ -394,7 +395,7 @@ def test_merge_data_keys_match_recipients_loosely(
 
 
 def test_merge_metadata_values_and_defaults(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -420,7 +421,7 @@ def test_merge_metadata_values_and_defaults(mocked_responses: responses.Requests
 
 def test_template_batch_send(mocked_responses: responses.RequestsMock, settings: Any) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.example.com"}
-    add_response(mocked_responses, f"{US_API}/mg.example.com/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/mg.example.com/messages")
     message = AnymailMessage(
         to=["alice@example.com", "Bob <bob@example.com>"],
         template_id="order-shipped",
@@ -461,7 +462,7 @@ def test_template_with_only_global_data_uses_template_variables(
 ) -> None:
     # A single (non-batch) message: the global data goes in t:variables, where
     # nested values are allowed.
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         from_email="shop@example.com",
         to=["a@example.com", "b@example.com"],
@@ -480,7 +481,7 @@ def test_template_with_only_global_data_uses_template_variables(
 
 
 def test_template_without_merge_data(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Subject", from_email="shop@example.com", to=["a@example.com"], template_id=1234
     )
@@ -505,7 +506,7 @@ def template_message(**kwargs: Any) -> AnymailMessage:
 def test_template_merge_data_conflicting_with_metadata(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = template_message(
         merge_data={"a@example.com": {"name": "A", "plan": "pro"}},
         metadata={"plan": "internal-plan-id"},
@@ -541,7 +542,7 @@ def test_template_merge_data_conflicting_with_merge_metadata(
 def test_template_nested_merge_data_is_unsupported(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = template_message(
         merge_data={"a@example.com": {"items": ["x", "y"], "name": "A"}},
     )
@@ -593,7 +594,7 @@ def test_sender_domain_precedence(
 ) -> None:
     if setting:
         settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": setting}
-    add_response(mocked_responses, f"{US_API}/{expected}/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/{expected}/messages")
     message = AnymailMessage("Subject", "Body", "Shop <shop@from.example.com>", ["to@example.com"])
     if esp_extra_domain:
         message.esp_extra = {"sender_domain": esp_extra_domain}
@@ -614,7 +615,7 @@ def test_sender_domain_precedence(
 def test_sender_domain_from_first_of_several_from_addresses(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    add_response(mocked_responses, f"{US_API}/one.example.com/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/one.example.com/messages")
     message = AnymailMessage(
         "Subject", "Body", "A <a@one.example.com>, b@two.example.com", ["to@example.com"]
     )
@@ -632,7 +633,7 @@ def test_from_header_makes_from_email_the_envelope_sender(
     # from_email is the envelope sender, so from_email's domain selects the
     # Mailgun sender domain (ahead of MAILGUN_SENDER_DOMAIN).
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "setting.example.com"}
-    add_response(mocked_responses, f"{US_API}/bounces.example.com/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/bounces.example.com/messages")
     message = AnymailMessage(
         "Subject",
         "Body",
@@ -648,12 +649,12 @@ def test_sender_domain_is_idna_encoded_and_quoted(
     mocked_responses: responses.RequestsMock, settings: Any
 ) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.exämple.com"}
-    add_response(mocked_responses, f"{US_API}/mg.xn--exmple-cua.com/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/mg.xn--exmple-cua.com/messages")
     assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"])) == 1
 
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
     message.esp_extra = {"sender_domain": "odd?domain#"}
-    add_response(mocked_responses, f"{US_API}/odd%3Fdomain%23/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/odd%3Fdomain%23/messages")
     assert send(message) == 1
     assert mocked_responses.calls[1].request.url == f"{US_API}/odd%3Fdomain%23/messages"
 
@@ -683,7 +684,7 @@ def test_api_url(
     mocked_responses: responses.RequestsMock, settings: Any, api_url: str, expected: str
 ) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": api_url}
-    add_response(mocked_responses, expected)
+    mock_mailgun(mocked_responses, expected)
     assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"])) == 1
     assert mocked_responses.calls[0].request.url == expected
 
@@ -715,14 +716,14 @@ def test_api_key_setting(
         settings.MAILGUN_API_KEY = "key-from-dict"
     else:
         kwargs["api_key"] = "key-from-dict"
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
     assert mocked_responses.calls[0].request.headers["Authorization"] == basic_auth("key-from-dict")
 
 
 @pytest.mark.filterwarnings("ignore:get_connection:PendingDeprecationWarning")
 def test_get_connection_kwargs(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, f"{EU_API}/mg.example.com/messages")
+    mock_mailgun(mocked_responses, f"{EU_API}/mg.example.com/messages")
     backend = get_connection(
         BACKEND, api_key="kwarg-key", sender_domain="mg.example.com", api_url=EU_API
     )
@@ -736,12 +737,28 @@ def test_api_key_precedence(mocked_responses: responses.RequestsMock, settings: 
     settings.ANYMAIL = {"MAILGUN_API_KEY": "dict-key"}
     settings.ANYMAIL_MAILGUN_API_KEY = "prefixed-key"
     settings.MAILGUN_API_KEY = "bare-key"
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
     assert send(message) == 1
     assert send(message, api_key="kwarg-key") == 1
     auth = [call.request.headers["Authorization"] for call in mocked_responses.calls]
     assert auth == [basic_auth("dict-key"), basic_auth("kwarg-key")]
+
+
+@pytest.mark.parametrize(
+    "api_key", ["", "key-with-line-break\n", "key with space", "key-\u2019quoted\u2019", None]
+)
+def test_invalid_api_key(
+    settings: Any, mocked_responses: responses.RequestsMock, api_key: Any
+) -> None:
+    # Refused when the backend is made (requests can't even encode a non-Latin-1
+    # password), and never shown.
+    settings.ANYMAIL = {"MAILGUN_API_KEY": api_key}
+    with pytest.raises(AnymailImproperlyConfigured, match="MAILGUN_API_KEY") as excinfo:
+        connection(fail_silently=True)
+    if api_key:
+        assert api_key.strip() not in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
 
 
 def test_missing_api_key(settings: Any) -> None:
@@ -766,7 +783,7 @@ def test_sender_domain_setting(
         settings.MAILGUN_SENDER_DOMAIN = "mg.example.com"
     else:
         kwargs["sender_domain"] = "mg.example.com"
-    add_response(mocked_responses, f"{US_API}/mg.example.com/messages")
+    mock_mailgun(mocked_responses, f"{US_API}/mg.example.com/messages")
     assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
 
 
@@ -781,7 +798,7 @@ def test_api_url_setting(
         settings.ANYMAIL_MAILGUN_API_URL = EU_API
     else:
         kwargs["api_url"] = EU_API
-    add_response(mocked_responses, f"{EU_API}/example.com/messages")
+    mock_mailgun(mocked_responses, f"{EU_API}/example.com/messages")
     assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
 
 
@@ -796,7 +813,7 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
         "SEND_DEFAULTS": {"tags": ["global"], "track_opens": True},
         "MAILGUN_SEND_DEFAULTS": {"tags": ["mailgun"], "esp_extra": {"o:dkim": "no"}},
     }
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], tags=["msg"])
     assert send(message) == 1
     assert form_fields(mocked_responses.calls[0])[4:] == [
@@ -821,7 +838,7 @@ def test_mailers_options(mocked_responses: responses.RequestsMock, settings: Any
             },
         },
     }
-    add_response(mocked_responses, f"{EU_API}/mg.example.eu/messages")
+    mock_mailgun(mocked_responses, f"{EU_API}/mg.example.eu/messages")
     backend = mail.mailers["mailgun_eu"]
     assert isinstance(backend, EmailBackend)
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
@@ -844,7 +861,7 @@ def test_mailers_unknown_option(settings: Any) -> None:
 
 
 def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
     message.encoding = "iso-8859-1"
     message.attach("notes.txt", "Olá", "text/plain")
@@ -858,7 +875,7 @@ def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsM
 
 
 def test_inline_image_without_content_id(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
     message.attach(inline_image_without_content_id())
     with pytest.raises(
@@ -868,12 +885,14 @@ def test_inline_image_without_content_id(mocked_responses: responses.RequestsMoc
         send(message)
     assert len(mocked_responses.calls) == 0
 
+    # Ignoring it sends the image anyway, as an ordinary attachment: nothing is lost.
     assert send(message, ignore_unsupported_features=True) == 1
-    assert [part[0] for part in form_parts(mocked_responses.calls[0])] == [
-        "from",
-        "to",
-        "subject",
-        "text",
+    assert form_parts(mocked_responses.calls[0]) == [
+        ("from", "from@example.com"),
+        ("to", "to@example.com"),
+        ("subject", "S"),
+        ("text", "B"),
+        ("attachment", "logo.png", "image/png", PNG),
     ]
 
 
@@ -885,7 +904,7 @@ def test_eai_from_is_unsupported(mocked_responses: responses.RequestsMock) -> No
 
 
 def test_eai_recipient_is_sent(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage("S", "B", "from@example.com", ["Jörg <jörg@exämple.com>"])
     assert send(message) == 1
     assert form_field(mocked_responses.calls[0], "to") == "Jörg <jörg@xn--exmple-cua.com>"
@@ -921,14 +940,14 @@ def test_other_alternative_types_are_unsupported(
     ],
 )
 def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], send_at=send_at)
     assert send(message) == 1
     assert form_field(mocked_responses.calls[0], "o:deliverytime") == expected
 
 
 def test_metadata_values(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "S",
         "B",
@@ -959,7 +978,7 @@ def test_unserializable_merge_data(mocked_responses: responses.RequestsMock) -> 
 
 
 def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "S",
         "B",
@@ -1009,7 +1028,7 @@ def simple_message() -> AnymailMessage:
 def test_api_error_quotes_mailgun_message(
     mocked_responses: responses.RequestsMock, status: int, fixture: str, quoted: str
 ) -> None:
-    add_response(mocked_responses, status=status, body=fixture_text(fixture))
+    mock_mailgun(mocked_responses, status=status, body=fixture_text(fixture))
     message = simple_message()
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
@@ -1024,7 +1043,7 @@ def test_api_error_quotes_mailgun_message(
 
 
 def test_api_error_401_forbidden(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_mailgun(
         mocked_responses,
         status=401,
         body=fixture_text("send_error_401_forbidden.txt"),
@@ -1045,7 +1064,7 @@ def test_api_error_404_domain_not_found(
     mocked_responses: responses.RequestsMock, settings: Any
 ) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.example.com"}
-    add_response(
+    mock_mailgun(
         mocked_responses,
         f"{US_API}/mg.example.com/messages",
         status=404,
@@ -1064,7 +1083,7 @@ def test_api_error_404_domain_not_found(
 
 
 def test_api_error_429_keeps_response_headers(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_mailgun(
         mocked_responses,
         status=429,
         body=fixture_text("send_error_429_rate_limit.json"),
@@ -1080,7 +1099,7 @@ def test_api_error_429_keeps_response_headers(mocked_responses: responses.Reques
 
 
 def test_api_error_html_body(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_mailgun(
         mocked_responses,
         status=502,
         body="<html><body><h1>502 Bad Gateway</h1></body></html>",
@@ -1092,7 +1111,7 @@ def test_api_error_html_body(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_api_home_page_answer_is_an_error(mocked_responses: responses.RequestsMock) -> None:
-    add_response(
+    mock_mailgun(
         mocked_responses, body=fixture_text("send_bad_endpoint_200.txt"), content_type="text/html"
     )
     message = simple_message()
@@ -1120,7 +1139,7 @@ def test_api_home_page_answer_is_an_error(mocked_responses: responses.RequestsMo
 def test_unrecognized_success_response(
     mocked_responses: responses.RequestsMock, body: str, content_type: str, expected: str
 ) -> None:
-    add_response(mocked_responses, body=body, content_type=content_type)
+    mock_mailgun(mocked_responses, body=body, content_type=content_type)
     with pytest.raises(AnymailRequestsAPIError, match=expected) as excinfo:
         send(simple_message())
     assert excinfo.value.status_code == 200
@@ -1131,7 +1150,7 @@ def test_unrecognized_success_response(
     "error", [requests.Timeout("read timed out"), requests.ConnectionError("refused")]
 )
 def test_transport_errors(mocked_responses: responses.RequestsMock, error: Exception) -> None:
-    add_response(mocked_responses, body=error)
+    mock_mailgun(mocked_responses, body=error)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(simple_message())
     text = str(excinfo.value)
@@ -1140,14 +1159,27 @@ def test_transport_errors(mocked_responses: responses.RequestsMock, error: Excep
 
 
 def test_fail_silently(mocked_responses: responses.RequestsMock) -> None:
-    add_response(mocked_responses, status=400, body=fixture_text("send_error_400_invalid_to.json"))
+    mock_mailgun(mocked_responses, status=400, body=fixture_text("send_error_400_invalid_to.json"))
     message = simple_message()
     assert send(message, fail_silently=True) == 0
     assert message.anymail_status.status is None
 
 
+def test_debug_api_requests_hides_the_key(
+    mocked_responses: responses.RequestsMock, settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "DEBUG_API_REQUESTS": True}
+    mock_mailgun(mocked_responses)
+    assert send(simple_message()) == 1
+    out = capsys.readouterr().out
+    assert f"===== Anymail API request: POST {SEND_URL}" in out
+    assert "Authorization: [REDACTED]" in out
+    assert API_KEY not in out
+    assert base64.b64encode(f"api:{API_KEY}".encode()).decode("ascii") not in out
+
+
 def test_timeout_setting(mocked_responses: responses.RequestsMock, settings: Any) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": 5}
-    add_response(mocked_responses)
+    mock_mailgun(mocked_responses)
     assert send(simple_message()) == 1
     assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0

@@ -24,7 +24,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
+from tests.utils import make_message as shared_make_message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "postal"
 API_URL = "https://postal.example.com/"
@@ -69,37 +77,25 @@ def mock_postal(
     url: str = ENDPOINT,
     **kwargs: Any,
 ) -> None:
+    """Postal's answer (by default, success for to@example.com)."""
     if body is None:
         body = success_for("to@example.com")
-    if isinstance(body, str | Exception):
-        mocked.add(responses.POST, url, body=body, status=status, **kwargs)
-    else:
-        mocked.add(responses.POST, url, json=body, status=status, **kwargs)
+    add_response(mocked, url, body, status=status, **kwargs)
 
 
 def make_message(**kwargs: Any) -> AnymailMessage:
+    """The shared test message, with the short texts and named recipient these tests expect."""
     params: dict[str, Any] = {
         "subject": "Subject",
         "body": "Body",
-        "from_email": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
+        **kwargs,
     }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    return shared_make_message(**params)
 
 
 def send(message: Any, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
-
-
-def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
-    assert len(mocked.calls) == 1
-    return mocked.calls[0].request
-
-
-def sent_json(mocked: responses.RequestsMock) -> Any:
-    assert len(mocked.calls) == 1
-    return request_json(mocked.calls[0])
 
 
 # --- the request -------------------------------------------------------------
@@ -110,7 +106,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     message = make_message()
     assert send(message) == 1
 
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == "https://postal.example.com/api/v1/send/message"
     assert request.headers["X-Server-API-Key"] == API_KEY
@@ -119,7 +115,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     assert request.headers["User-Agent"].startswith("django-anymail/")
     assert "Authorization" not in request.headers
     # No html_body, attachments, tag ... keys when the message doesn't use them.
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -152,8 +148,8 @@ def test_every_supported_feature_whole_request(mocked_responses: responses.Reque
     message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
-    assert the_request(mocked_responses).url == ENDPOINT
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request(mocked_responses).url == ENDPOINT
+    assert only_request_json(mocked_responses) == {
         **fixture("send_request_message.json"),
         "bounce": False,
     }
@@ -177,7 +173,7 @@ def test_display_names_idn_domains_and_eai(mocked_responses: responses.RequestsM
         cc=["Cc One <cc1@example.com>", "cc2@example.com"],
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["from"] == '"Widgets, Inc." <shop@example.com>'
     # Domains in their ASCII form; local parts (EAI) left alone for Postal to handle.
     assert data["to"] == ["Ana García <ana@xn--exmple-cua.com>", "jörg@example.com"]
@@ -192,7 +188,7 @@ def test_html_only_and_extra_headers(mocked_responses: responses.RequestsMock) -
     )
     message.content_subtype = "html"
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -207,7 +203,7 @@ def test_from_header_keeps_from_email_as_sender(mocked_responses: responses.Requ
     mock_postal(mocked_responses)
     message = make_message(headers={"From": "Shown <shown@example.com>"})
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["from"] == "Shown <shown@example.com>"
     assert data["sender"] == "from@example.com"
     assert "headers" not in data
@@ -216,13 +212,13 @@ def test_from_header_keeps_from_email_as_sender(mocked_responses: responses.Requ
 def test_envelope_sender_is_sender_addr_spec(mocked_responses: responses.RequestsMock) -> None:
     mock_postal(mocked_responses)
     send(make_message(envelope_sender="Bounce Handler <bounces@exämple.com>"))
-    assert sent_json(mocked_responses)["sender"] == "bounces@xn--exmple-cua.com"
+    assert only_request_json(mocked_responses)["sender"] == "bounces@xn--exmple-cua.com"
 
 
 def test_reply_to(mocked_responses: responses.RequestsMock) -> None:
     mock_postal(mocked_responses)
     send(make_message(reply_to=['"Help, Desk" <help@example.com>']))
-    assert sent_json(mocked_responses)["reply_to"] == '"Help, Desk" <help@example.com>'
+    assert only_request_json(mocked_responses)["reply_to"] == '"Help, Desk" <help@example.com>'
 
 
 def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
@@ -234,7 +230,7 @@ def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["reply_to"] == "one@example.com"
+    assert only_request_json(mocked_responses)["reply_to"] == "one@example.com"
 
 
 def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
@@ -248,7 +244,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     part.set_content(b"PK\x03\x04", "application", "zip", filename="archive.zip")
     message.attachments.append(part)  # as Django 6 stores a MIMEPart attachment
     send(message)
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {"name": "Résumé café.pdf", "content_type": "application/pdf", "data": "JVBERi0xLjQ="},
         {
             "name": "notes.txt",
@@ -271,7 +267,7 @@ def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {"name": "named.txt", "content_type": "text/plain; charset=utf-8", "data": "bmFtZWQ="}
     ]
 
@@ -286,7 +282,7 @@ def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> 
     assert len(mocked_responses.calls) == 0
 
     send(message, ignore_unsupported_features=True)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["html_body"] == f'<img src="cid:{cid}">'
     # Ignored means "sent as an ordinary attachment": the image isn't lost.
     assert data["attachments"] == [
@@ -297,7 +293,7 @@ def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> 
 def test_single_tag_and_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
     mock_postal(mocked_responses)
     send(make_message(tags=["welcome"]))
-    assert sent_json(mocked_responses)["tag"] == "welcome"
+    assert only_request_json(mocked_responses)["tag"] == "welcome"
 
     message = make_message(tags=["first", "second"])
     with pytest.raises(AnymailUnsupportedFeature, match="Postal does not support multiple tags"):
@@ -347,13 +343,15 @@ def test_unsupported_alternatives(mocked_responses: responses.RequestsMock) -> N
     assert len(mocked_responses.calls) == 0
 
 
-def test_ignored_batch_features_send_one_message(mocked_responses: responses.RequestsMock) -> None:
-    # With IGNORE_UNSUPPORTED_FEATURES, merge and template features are left out:
-    # Postal gets one ordinary message (no batch), which is safe for one "to".
-    mock_postal(mocked_responses, body=success_for("a@example.com", "c@example.com"))
+def test_ignored_batch_features_with_one_to_send_one_message(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # With IGNORE_UNSUPPORTED_FEATURES, merge and template features are left out.
+    # With a single "to", one ordinary message exposes no one (the cc is visible anyway).
+    mock_postal(mocked_responses, body=success_for("a@example.com", "cc@example.com"))
     message = make_message(
         to=["a@example.com"],
-        cc=["c@example.com"],
+        cc=["cc@example.com"],
         template_id="welcome",
         merge_data={"a@example.com": {"name": "A"}},
         merge_global_data={"site": "Example"},
@@ -365,25 +363,27 @@ def test_ignored_batch_features_send_one_message(mocked_responses: responses.Req
         send_at=datetime(2030, 1, 2, tzinfo=UTC),
     )
     assert send(message, ignore_unsupported_features=True) == 1
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["a@example.com"],
-        "cc": ["c@example.com"],
+        "cc": ["cc@example.com"],
         "subject": "Subject",
         "plain_body": "Body",
     }
     assert message.anymail_status.message_id == {1503, 1504}
 
 
+@pytest.mark.parametrize(
+    "batch", [{"merge_data": {"a@example.com": {"name": "A"}}}, {"merge_metadata": {}}]
+)
 def test_batch_to_several_recipients_is_refused_even_when_ignoring(
-    mocked_responses: responses.RequestsMock,
+    mocked_responses: responses.RequestsMock, batch: dict[str, Any]
 ) -> None:
-    # Postal can't send individual messages: one message would show every "to"
-    # recipient to the others, so ignoring unsupported features doesn't apply.
+    # A batch asks for one message per "to". Postal can't batch, and one message
+    # to everyone would show each recipient all the others: never sent, even
+    # with IGNORE_UNSUPPORTED_FEATURES.
     mock_postal(mocked_responses)
-    message = make_message(
-        to=["a@example.com", "B <b@example.com>"], merge_data={"a@example.com": {"name": "A"}}
-    )
+    message = make_message(to=["a@example.com", "B <b@example.com>"], **batch)
     with pytest.raises(AnymailUnsupportedFeature, match="show every recipient to the others"):
         send(message, ignore_unsupported_features=True)
     assert len(mocked_responses.calls) == 0
@@ -397,7 +397,7 @@ def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock)
         esp_extra={"bounce": True, "headers": {"X-Three": "3"}, "tag": "extra-tag"},
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -419,7 +419,7 @@ def test_esp_extra_in_send_defaults(
     }
     mock_postal(mocked_responses)
     send(make_message(esp_extra={"bounce": True}))
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     # POSTAL_SEND_DEFAULTS replaces SEND_DEFAULTS keys; the message's esp_extra wins.
     assert data["tag"] == "postal"
     assert data["future_param"] == 1
@@ -453,7 +453,7 @@ def test_api_key_settings(
     expected = setting["POSTAL_API_KEY"] if isinstance(setting, dict) else setting
     mock_postal(mocked_responses)
     send(make_message())
-    assert the_request(mocked_responses).headers["X-Server-API-Key"] == expected
+    assert only_request(mocked_responses).headers["X-Server-API-Key"] == expected
 
 
 @legacy_get_connection
@@ -548,14 +548,14 @@ def test_invalid_api_url(settings: Any, url: Any, problem: str) -> None:
 def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
     mock_postal(mocked_responses)
     send(make_message(), send_defaults={"tags": ["from-kwarg"]})
-    assert sent_json(mocked_responses)["tag"] == "from-kwarg"
+    assert only_request_json(mocked_responses)["tag"] == "from-kwarg"
 
 
 def test_requests_timeout_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:
     settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": API_URL, "REQUESTS_TIMEOUT": 5}
     mock_postal(mocked_responses)
     send(make_message())
-    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
+    assert only_request(mocked_responses).req_kwargs["timeout"] == 5.0
 
 
 @requires_mailers
@@ -576,8 +576,8 @@ def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock
     }
     mock_postal(mocked_responses, url="https://mailers.example.com/api/v1/send/message")
     assert mailers["postal"].send_messages([make_message()]) == 1
-    assert the_request(mocked_responses).headers["X-Server-API-Key"] == "from-mailers"
-    assert sent_json(mocked_responses)["tag"] == "mailers"
+    assert only_request(mocked_responses).headers["X-Server-API-Key"] == "from-mailers"
+    assert only_request_json(mocked_responses)["tag"] == "mailers"
 
 
 @requires_mailers
@@ -613,7 +613,7 @@ def test_cc_and_bcc_only(mocked_responses: responses.RequestsMock) -> None:
     mock_postal(mocked_responses, body=success_for("cc@example.com", "bcc@example.com"))
     message = make_message(to=[], cc=["cc@example.com"], bcc=["bcc@example.com"])
     assert send(message) == 1
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "cc": ["cc@example.com"],
         "bcc": ["bcc@example.com"],

@@ -25,7 +25,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
+from tests.utils import make_message as shared_make_message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "postmark"
 API = "https://api.postmarkapp.com/"
@@ -52,32 +60,21 @@ def mock_postmark(
     status: int = 200,
     **kwargs: Any,
 ) -> None:
+    """Postmark answering at ``endpoint``: by default, the single-send success fixture."""
     if body is None:
         body = fixture("send_success.json")
-    if isinstance(body, str):
-        mocked.add(responses.POST, API + endpoint, body=body, status=status, **kwargs)
-    else:
-        mocked.add(responses.POST, API + endpoint, json=body, status=status, **kwargs)
+    add_response(mocked, API + endpoint, body, status, **kwargs)
 
 
 def make_message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Body",
-        "from_email": "from@example.com",
-        "to": ["Recipient Name <to@example.com>"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    """tests.utils.make_message, with the short subject and body and the named
+    recipient that these tests' expected requests show."""
+    defaults = {"subject": "Subject", "body": "Body", "to": ["Recipient Name <to@example.com>"]}
+    return shared_make_message(**{**defaults, **kwargs})
 
 
 def send(message: Any, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
-
-
-def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
-    assert len(mocked.calls) == 1
-    return mocked.calls[0].request
 
 
 # --- the request -------------------------------------------------------------
@@ -88,14 +85,14 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     message = make_message()
     assert send(message) == 1
 
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == "https://api.postmarkapp.com/email"
     assert request.headers["X-Postmark-Server-Token"] == TOKEN
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Accept"] == "application/json"
     assert request.headers["User-Agent"].startswith("django-anymail/")
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         "Subject": "Subject",
@@ -143,8 +140,8 @@ def test_every_supported_feature_whole_request(mocked_responses: responses.Reque
     expected["From"] = "Example Shop <shop@example.com>"
     expected["To"] = "Recipient Name <to@example.com>, other@example.com"
     expected["ReplyTo"] = "Help Desk <help@example.com>"
-    assert request_json(mocked_responses.calls[0]) == expected
-    assert the_request(mocked_responses).url == API + "email"
+    assert only_request_json(mocked_responses) == expected
+    assert only_request(mocked_responses).url == API + "email"
 
 
 def test_display_names_needing_quotes_and_idn_domains(
@@ -156,7 +153,7 @@ def test_display_names_needing_quotes_and_idn_domains(
         to=["Ana García <ana@exämple.com>"],
     )
     send(message)
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["From"] == '"Widgets, Inc." <shop@example.com>'
     assert data["To"] == "Ana García <ana@xn--exmple-cua.com>"
     assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com"}
@@ -170,7 +167,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     message.attach("notes.txt", "latin-1 text: é", "text/plain")
     message.encoding = "iso-8859-1"
     send(message)
-    assert request_json(mocked_responses.calls[0])["Attachments"] == [
+    assert only_request_json(mocked_responses)["Attachments"] == [
         {"Name": "Résumé café.pdf", "Content": "JVBERi0xLjQ=", "ContentType": "application/pdf"},
         {"Name": "", "Content": "cmF3IGJ5dGVz", "ContentType": "application/octet-stream"},
         {
@@ -187,7 +184,7 @@ def test_inline_image_helper(mocked_responses: responses.RequestsMock) -> None:
     cid = message.attach_inline_image(PNG, "logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message)
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["HtmlBody"] == f'<img src="cid:{cid}">'
     assert data["Attachments"] == [
         {
@@ -200,12 +197,32 @@ def test_inline_image_helper(mocked_responses: responses.RequestsMock) -> None:
     ]
 
 
+def test_inline_image_without_content_id_goes_as_an_attachment(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # Nothing could refer to it by cid: no (empty) ContentID is sent.
+    mock_postmark(mocked_responses)
+    message = make_message()
+    image = MIMEImage(PNG, "png")
+    image.add_header("Content-Disposition", "inline", filename="logo.png")
+    message.attachments.append(image)
+    send(message)
+    assert only_request_json(mocked_responses)["Attachments"] == [
+        {
+            "Name": "logo.png",
+            "Content": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP4//8/"
+            "AAX+Av6n1qTAAAAAAElFTkSuQmCC",
+            "ContentType": "image/png",
+        }
+    ]
+
+
 def test_html_only_and_headers(mocked_responses: responses.RequestsMock) -> None:
     mock_postmark(mocked_responses)
     message = make_message(body="<p>Hi</p>", headers={"X-One": "1", "X-Unicode": "Grüße"})
     message.content_subtype = "html"
     send(message)
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
@@ -221,7 +238,7 @@ def test_reply_to_header_and_multiple_reply_to(mocked_responses: responses.Reque
         reply_to=["a@example.com"], headers={"Reply-To": "b@example.com, C <c@example.com>"}
     )
     send(message)
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["ReplyTo"] == "b@example.com, C <c@example.com>"
     assert "Headers" not in data
 
@@ -241,7 +258,7 @@ def test_tracking(
 ) -> None:
     mock_postmark(mocked_responses)
     send(make_message(track_clicks=track_clicks, track_opens=track_opens))
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert {key: data[key] for key in expected} == expected
 
 
@@ -269,7 +286,7 @@ def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock)
         },
     )
     send(message)
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         "Subject": "Subject",
@@ -313,7 +330,7 @@ def test_esp_extra_reaches_every_batch_message(mocked_responses: responses.Reque
         esp_extra={"MessageStream": "outbound-2"},
     )
     send(message)
-    assert [m["MessageStream"] for m in request_json(mocked_responses.calls[0])] == [
+    assert [m["MessageStream"] for m in only_request_json(mocked_responses)] == [
         "outbound-2",
         "outbound-2",
     ]
@@ -363,7 +380,7 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
         merge_global_data={"site": "Example"},
     )
     assert send(message, ignore_unsupported_features=True) == 1
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         "Subject": "Subject",
@@ -378,7 +395,7 @@ def test_ignored_merge_data_without_template_still_batches(
     mock_postmark(mocked_responses, "email/batch", [fixture("send_success.json")])
     message = make_message(merge_data={"to@example.com": {"name": "A"}})
     send(message, ignore_unsupported_features=True)
-    assert request_json(mocked_responses.calls[0]) == [
+    assert only_request_json(mocked_responses) == [
         {
             "From": "from@example.com",
             "To": "Recipient Name <to@example.com>",
@@ -395,8 +412,8 @@ def test_batch_without_to_recipients(mocked_responses: responses.RequestsMock) -
 
     mock_postmark(mocked_responses, body=fixture("send_success_cc_only.json"))
     send(message, ignore_unsupported_features=True)
-    assert the_request(mocked_responses).url == API + "email"
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request(mocked_responses).url == API + "email"
+    assert only_request_json(mocked_responses) == {
         "From": "from@example.com",
         "Cc": "cc@example.com",
         "Subject": "Subject",
@@ -423,8 +440,8 @@ def test_plain_batch_send(mocked_responses: responses.RequestsMock) -> None:
         "Subject": "Subject",
         "TextBody": "Body",
     }
-    assert the_request(mocked_responses).url == API + "email/batch"
-    assert request_json(mocked_responses.calls[0]) == [
+    assert only_request(mocked_responses).url == API + "email/batch"
+    assert only_request_json(mocked_responses) == [
         {**common, "To": "alice@example.com"},
         {**common, "To": "Bob <bob@example.com>"},
         {**common, "To": "carol@example.com"},
@@ -465,7 +482,7 @@ def test_batch_merge_metadata_and_merge_headers(mocked_responses: responses.Requ
         "Subject": "Subject",
         "TextBody": "Body",
     }
-    assert request_json(mocked_responses.calls[0]) == [
+    assert only_request_json(mocked_responses) == [
         {
             **base,
             "To": "alice@example.com",
@@ -508,8 +525,8 @@ def test_batch_with_templates(mocked_responses: responses.RequestsMock) -> None:
     assert send(message) == 1
     expected = fixture("request_batch_with_templates.json")
     expected["Messages"][1]["To"] = "Bob <bob@example.com>"  # quoted only when needed
-    assert the_request(mocked_responses).url == API + "email/batchWithTemplates"
-    assert request_json(mocked_responses.calls[0]) == expected
+    assert only_request(mocked_responses).url == API + "email/batchWithTemplates"
+    assert only_request_json(mocked_responses) == expected
     assert message.anymail_status.recipients == {
         "alice@example.com": AnymailRecipientStatus("0a1b2c3d-0000-4000-8000-000000000011", "sent"),
         "bob@example.com": AnymailRecipientStatus("0a1b2c3d-0000-4000-8000-000000000012", "sent"),
@@ -529,7 +546,7 @@ def test_merge_data_keys_match_like_addresses(mocked_responses: responses.Reques
         merge_data={"alice@example.com": {"name": "Alice"}, "Ana@Exämple.com": {"name": "Ana"}},
     )
     send(message)
-    models = [m["TemplateModel"] for m in request_json(mocked_responses.calls[0])["Messages"]]
+    models = [m["TemplateModel"] for m in only_request_json(mocked_responses)["Messages"]]
     assert models == [{"name": "Alice"}, {"name": "Ana"}]
 
 
@@ -542,9 +559,9 @@ def test_template_send(mocked_responses: responses.RequestsMock) -> None:
         merge_global_data={"name": "Alice", "order_no": "12345"},
     )
     assert send(message) == 1
-    assert the_request(mocked_responses).url == API + "email/withTemplate"
+    assert only_request(mocked_responses).url == API + "email/withTemplate"
     # Django's default empty subject and body are left out.
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "From": "shop@example.com",
         "To": "Recipient Name <to@example.com>",
         "TemplateId": 1234,
@@ -568,7 +585,7 @@ def test_template_id_or_alias(
 ) -> None:
     mock_postmark(mocked_responses, "email/withTemplate")
     send(make_message(subject="", body="", template_id=template_id))
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         **expected,
@@ -583,7 +600,7 @@ def test_template_with_subject_none_and_from_none(mocked_responses: responses.Re
     message.from_email = None
     message.body = None
     send(message)
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "To": "Recipient Name <to@example.com>",
         "TemplateAlias": "welcome",
         "TemplateModel": {},
@@ -594,7 +611,7 @@ def test_template_keeps_non_empty_subject(mocked_responses: responses.RequestsMo
     # Postmark refuses a subject with a template; we let it say so.
     mock_postmark(mocked_responses, "email/withTemplate")
     send(make_message(template_id="welcome"))
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["Subject"] == "Subject"
     assert data["TextBody"] == "Body"
 
@@ -618,7 +635,7 @@ def test_server_token_settings(
     expected = setting["POSTMARK_SERVER_TOKEN"] if isinstance(setting, dict) else setting
     mock_postmark(mocked_responses)
     send(make_message())
-    assert the_request(mocked_responses).headers["X-Postmark-Server-Token"] == expected
+    assert only_request(mocked_responses).headers["X-Postmark-Server-Token"] == expected
 
 
 @legacy_get_connection
@@ -668,14 +685,10 @@ def test_api_url_default_and_settings(
     assert EmailBackend().api_url == "https://dict.example"
 
     # No trailing slash: the endpoint is still appended as a path segment.
-    mocked_responses.add(
-        responses.POST, "https://dict.example/email", json=fixture("send_success.json")
-    )
+    add_response(mocked_responses, "https://dict.example/email", fixture("send_success.json"))
     send(make_message())
-    mocked_responses.add(
-        responses.POST,
-        "https://proxy.example.com/postmark/email",
-        json=fixture("send_success.json"),
+    add_response(
+        mocked_responses, "https://proxy.example.com/postmark/email", fixture("send_success.json")
     )
     get_connection(
         "anymail.backends.postmark.EmailBackend", api_url="https://proxy.example.com/postmark"
@@ -697,7 +710,7 @@ def test_postmark_send_defaults(settings: Any, mocked_responses: responses.Reque
     }
     mock_postmark(mocked_responses)
     send(make_message(esp_extra={"InlineCss": True}))
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["Tag"] == "postmark"
     assert data["MessageStream"] == "transactional"
     assert data["InlineCss"] is True
@@ -707,7 +720,7 @@ def test_postmark_send_defaults(settings: Any, mocked_responses: responses.Reque
 def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
     mock_postmark(mocked_responses)
     send(make_message(), send_defaults={"tags": ["from-kwarg"]})
-    assert request_json(mocked_responses.calls[0])["Tag"] == "from-kwarg"
+    assert only_request_json(mocked_responses)["Tag"] == "from-kwarg"
 
 
 @requires_mailers
@@ -725,14 +738,14 @@ def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock
             },
         },
     }
-    mocked_responses.add(
-        responses.POST, "https://mailers.example.com/email", json=fixture("send_success.json")
+    add_response(
+        mocked_responses, "https://mailers.example.com/email", fixture("send_success.json")
     )
     connection = mailers["postmark"]
     assert connection.send_messages([make_message()]) == 1
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.headers["X-Postmark-Server-Token"] == "from-mailers"
-    assert request_json(mocked_responses.calls[0])["Tag"] == "mailers"
+    assert only_request_json(mocked_responses)["Tag"] == "mailers"
 
 
 @requires_mailers
@@ -766,7 +779,7 @@ def test_cc_and_bcc_only(mocked_responses: responses.RequestsMock) -> None:
     mock_postmark(mocked_responses, body=fixture("send_success_cc_only.json"))
     message = make_message(to=[], cc=["cc@example.com"], bcc=["Bcc@Example.com"])
     assert send(message) == 1
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "From": "from@example.com",
         "Cc": "cc@example.com",
         "Bcc": "Bcc@Example.com",
@@ -1043,13 +1056,26 @@ def test_non_json_response(mocked_responses: responses.RequestsMock, status: int
 def test_timeout_and_connection_failure(
     mocked_responses: responses.RequestsMock, error: Exception
 ) -> None:
-    mocked_responses.add(responses.POST, API + "email", body=error)
+    mock_postmark(mocked_responses, body=error)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     text = str(excinfo.value)
     assert "Could not reach the Postmark API" in text
     assert type(error).__name__ in text
     assert TOKEN not in text
+
+
+def test_debug_api_requests_hides_the_token(
+    settings: Any, mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": TOKEN, "DEBUG_API_REQUESTS": True}
+    mock_postmark(mocked_responses)
+    send(make_message(esp_extra={"server_token": "per-message-token"}))
+    out = capsys.readouterr().out
+    assert "===== Anymail API request: POST https://api.postmarkapp.com/email" in out
+    assert "X-Postmark-Server-Token: [REDACTED]" in out
+    assert TOKEN not in out
+    assert "per-message-token" not in out
 
 
 def test_requests_timeout_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:

@@ -26,7 +26,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    only_request,
+    only_request_json,
+    requires_mailers,
+)
+from tests.utils import make_message as shared_make_message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resend"
 API = "https://api.resend.com/"
@@ -55,39 +62,27 @@ def mock_resend(
     status: int = 200,
     **kwargs: Any,
 ) -> None:
+    """Resend's answer (by default, the success fixture for the endpoint)."""
     if body is None:
         body = fixture(
             "send_success_batch.json" if endpoint == "emails/batch" else "send_success.json"
         )
-    if isinstance(body, str):
-        mocked.add(responses.POST, API + endpoint, body=body, status=status, **kwargs)
-    else:
-        mocked.add(responses.POST, API + endpoint, json=body, status=status, **kwargs)
+    add_response(mocked, API + endpoint, body, status=status, **kwargs)
 
 
 def make_message(**kwargs: Any) -> AnymailMessage:
+    """The shared test message, with the short texts and named recipient these tests expect."""
     params: dict[str, Any] = {
         "subject": "Subject",
         "body": "Body",
-        "from_email": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
+        **kwargs,
     }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    return shared_make_message(**params)
 
 
 def send(message: Any, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
-
-
-def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
-    assert len(mocked.calls) == 1
-    return mocked.calls[0].request
-
-
-def sent_json(mocked: responses.RequestsMock) -> Any:
-    assert len(mocked.calls) == 1
-    return request_json(mocked.calls[0])
 
 
 # --- the request -------------------------------------------------------------
@@ -98,7 +93,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     message = make_message()
     assert send(message) == 1
 
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == "https://api.resend.com/emails"
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
@@ -106,7 +101,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     assert request.headers["Accept"] == "application/json"
     assert request.headers["User-Agent"].startswith("django-anymail/")
     assert "Idempotency-Key" not in request.headers
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -145,9 +140,9 @@ def test_every_supported_feature_whole_request(mocked_responses: responses.Reque
     message.attachments.append(logo)
     assert send(message) == 1
 
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.url == API + "emails"
-    assert sent_json(mocked_responses) == fixture("send_request_basic.json")
+    assert only_request_json(mocked_responses) == fixture("send_request_basic.json")
     assert message.anymail_status.recipients == {
         "alice@example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
         "cc@example.com": AnymailRecipientStatus(SINGLE_ID, "queued"),
@@ -169,7 +164,7 @@ def test_non_ascii_names_idn_domains_and_multiple_reply_to(
         headers={"X-Note": "naïve"},
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "Jörg Müller <jorg@xn--bcher-kva.example>",
         "to": ['"Smith, Jo" <jo@example.com>', "Zoë <zoe@xn--exmple-cua.com>"],
         "reply_to": ["Hilfe <help@example.com>", "other@example.com"],
@@ -188,7 +183,7 @@ def test_html_only_and_reply_to_header(mocked_responses: responses.RequestsMock)
     message = make_message(body="<p>Hi</p>", headers={"Reply-To": "Desk <desk@example.com>"})
     message.content_subtype = "html"
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "reply_to": ["Desk <desk@example.com>"],
@@ -205,7 +200,7 @@ def test_tags_and_metadata_are_json_headers(mocked_responses: responses.Requests
         headers={"X-Custom": "value"},
     )
     send(message)
-    headers = sent_json(mocked_responses)["headers"]
+    headers = only_request_json(mocked_responses)["headers"]
     assert headers == {
         "X-Custom": "value",
         "X-Tags": '["Gr\\u00f6\\u00dfe", "two"]',
@@ -241,7 +236,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     message.attach("archive.tar.gz", b"gz bytes", "application/gzip")  # compressed: not guessed
     message.attach("README", b"no extension", "application/octet-stream")
     send(message)
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {
             "filename": "Rechnung für März.txt",
             "content": "VG90YWw6IDEwIOKCrAo=",
@@ -274,7 +269,7 @@ def test_unnamed_attachments_get_a_filename(mocked_responses: responses.Requests
     pdf.set_payload(b"%PDF")
     message.attachments.append(pdf)
     send(message)
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {
             "filename": "attachment.txt",
             "content": "cGxhaW4gdGV4dA==",
@@ -303,7 +298,7 @@ def test_unnamed_attachment_of_unknown_type(mocked_responses: responses.Requests
     # Without the check, it is sent as plain "attachment".
     mock_resend(mocked_responses)
     send(unnamed_unknown_type_message(), verify_attachment_extensions=False)
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {
             "filename": "attachment",
             "content": "ZGF0YQ==",
@@ -333,7 +328,7 @@ def test_attachment_extension_mismatch_ignored_leaves_it_out(
 ) -> None:
     mock_resend(mocked_responses)
     send(mismatched_attachment_message(), ignore_unsupported_features=True)
-    assert [a["filename"] for a in sent_json(mocked_responses)["attachments"]] == ["ok.csv"]
+    assert [a["filename"] for a in only_request_json(mocked_responses)["attachments"]] == ["ok.csv"]
 
 
 @pytest.mark.parametrize(
@@ -352,7 +347,7 @@ def test_attachment_extension_check_can_be_turned_off(
     else:
         settings.ANYMAIL_RESEND_VERIFY_ATTACHMENT_EXTENSIONS = False
     send(mismatched_attachment_message(), **kwargs)
-    assert sent_json(mocked_responses)["attachments"][0] == {
+    assert only_request_json(mocked_responses)["attachments"][0] == {
         "filename": "data.txt",
         "content": "YSxiCjEsMgo=",
         "content_type": "text/csv; charset=utf-8",
@@ -371,7 +366,7 @@ def test_inline_image_helper(mocked_responses: responses.RequestsMock) -> None:
     cid = message.attach_inline_image(PNG, filename="logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["html"] == f'<img src="cid:{cid}">'
     assert data["attachments"] == [
         {
@@ -399,7 +394,7 @@ def test_inline_attachment_without_content_id(mocked_responses: responses.Reques
     # Ignoring it sends the image as an ordinary attachment.
     mock_resend(mocked_responses)
     send(inline_without_cid_message(), ignore_unsupported_features=True)
-    attachment = sent_json(mocked_responses)["attachments"][0]
+    attachment = only_request_json(mocked_responses)["attachments"][0]
     assert attachment["filename"] == "pic.png"
     assert "content_id" not in attachment
 
@@ -425,7 +420,7 @@ def test_inline_attachment_without_content_id(mocked_responses: responses.Reques
 def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, scheduled_at: str) -> None:
     mock_resend(mocked_responses)
     send(make_message(send_at=send_at))
-    assert sent_json(mocked_responses)["scheduled_at"] == scheduled_at
+    assert only_request_json(mocked_responses)["scheduled_at"] == scheduled_at
 
 
 def test_natural_language_schedule_through_esp_extra(
@@ -433,7 +428,7 @@ def test_natural_language_schedule_through_esp_extra(
 ) -> None:
     mock_resend(mocked_responses)
     send(make_message(esp_extra={"scheduled_at": "in 1 hour"}))
-    assert sent_json(mocked_responses)["scheduled_at"] == "in 1 hour"
+    assert only_request_json(mocked_responses)["scheduled_at"] == "in 1 hour"
 
 
 # --- unsupported features -----------------------------------------------------------
@@ -511,8 +506,8 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
     ]
     assert backend.send_messages([message]) == 1
     # Still a batch send (merge_data asked for one), without the unsupported parts.
-    assert the_request(mocked_responses).url == API + "emails/batch"
-    assert sent_json(mocked_responses) == [
+    assert only_request(mocked_responses).url == API + "emails/batch"
+    assert only_request_json(mocked_responses) == [
         {
             "from": "from@example.com",
             "to": ["to@example.com"],
@@ -545,11 +540,11 @@ def test_batch_merge_metadata_and_merge_headers(mocked_responses: responses.Requ
         },
     )
     assert send(message) == 1
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.url == "https://api.resend.com/emails/batch"
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     # merge_headers replace the message's headers case-insensitively.
-    assert sent_json(mocked_responses) == fixture("send_request_batch.json")
+    assert only_request_json(mocked_responses) == fixture("send_request_batch.json")
 
     status = message.anymail_status
     assert status.status == {"queued"}
@@ -580,7 +575,7 @@ def test_empty_merge_data_makes_a_batch_with_cc_and_bcc_copies(
         "text": "Body",
         "headers": {"X-Tags": '["t"]'},
     }
-    assert sent_json(mocked_responses) == [
+    assert only_request_json(mocked_responses) == [
         {**base, "to": ["a@example.com"]},
         {**base, "to": ["b@example.com"]},
     ]
@@ -597,7 +592,7 @@ def test_empty_per_recipient_merge_data_without_template(
 ) -> None:
     mock_resend(mocked_responses, endpoint="emails/batch", body={"data": [{"id": "id-1"}]})
     send(make_message(to=["to@example.com"], merge_data={"to@example.com": {}}))
-    assert sent_json(mocked_responses)[0]["to"] == ["to@example.com"]
+    assert only_request_json(mocked_responses)[0]["to"] == ["to@example.com"]
 
 
 def test_batch_without_to_recipients(mocked_responses: responses.RequestsMock) -> None:
@@ -607,8 +602,8 @@ def test_batch_without_to_recipients(mocked_responses: responses.RequestsMock) -
     mock_resend(mocked_responses)
     message = make_message(to=[], cc=["cc@example.com"], merge_metadata={})
     send(message, ignore_unsupported_features=True)
-    assert the_request(mocked_responses).url == API + "emails"
-    assert sent_json(mocked_responses)["cc"] == ["cc@example.com"]
+    assert only_request(mocked_responses).url == API + "emails"
+    assert only_request_json(mocked_responses)["cc"] == ["cc@example.com"]
 
 
 def test_batch_recipient_in_cc_too(mocked_responses: responses.RequestsMock) -> None:
@@ -636,10 +631,10 @@ def test_template_send(mocked_responses: responses.RequestsMock) -> None:
         merge_global_data={"PRODUCT": "Vintage lamp", "PRICE": 49},
     )
     assert send(message) == 1
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.url == API + "emails"
     # Django's default empty subject is left out: the template's subject applies.
-    assert sent_json(mocked_responses) == fixture("send_request_template.json")
+    assert only_request_json(mocked_responses) == fixture("send_request_template.json")
     assert message.anymail_status.message_id == SINGLE_ID
 
 
@@ -649,7 +644,10 @@ def test_template_with_subject_none_and_from_none(mocked_responses: responses.Re
     message.subject = None
     message.from_email = None
     send(message)
-    assert sent_json(mocked_responses) == {"to": ["alice@example.com"], "template": {"id": "123"}}
+    assert only_request_json(mocked_responses) == {
+        "to": ["alice@example.com"],
+        "template": {"id": "123"},
+    }
 
 
 def test_template_keeps_subject_and_reply_to_overrides(
@@ -663,7 +661,7 @@ def test_template_keeps_subject_and_reply_to_overrides(
         template_id="t",
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["alice@example.com"],
         "reply_to": ["help@example.com"],
@@ -677,7 +675,7 @@ def test_template_with_body_ignored_drops_body(mocked_responses: responses.Reque
     message = make_message(template_id="t")
     message.attach_alternative("<p>html</p>", "text/html")
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -699,8 +697,8 @@ def test_template_batch_with_merge_data(mocked_responses: responses.RequestsMock
         merge_metadata={"alice@example.com": {"user_id": "u-1"}},
     )
     send(message)
-    assert the_request(mocked_responses).url == API + "emails/batch"
-    assert sent_json(mocked_responses) == [
+    assert only_request(mocked_responses).url == API + "emails/batch"
+    assert only_request_json(mocked_responses) == [
         {
             "from": "shop@example.com",
             "to": ["alice@example.com"],
@@ -726,7 +724,10 @@ def test_template_batch_without_variables(mocked_responses: responses.RequestsMo
     mock_resend(mocked_responses, endpoint="emails/batch")
     message = AnymailMessage(to=["a@example.com", "b@example.com"], template_id="t", merge_data={})
     send(message)
-    assert [item["template"] for item in sent_json(mocked_responses)] == [{"id": "t"}, {"id": "t"}]
+    assert [item["template"] for item in only_request_json(mocked_responses)] == [
+        {"id": "t"},
+        {"id": "t"},
+    ]
 
 
 # --- esp_extra --------------------------------------------------------------------
@@ -744,7 +745,7 @@ def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> N
         },
     )
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -766,7 +767,7 @@ def test_esp_extra_reaches_every_batch_item(mocked_responses: responses.Requests
     )
     message.body = ""
     send(message)
-    items = sent_json(mocked_responses)
+    items = only_request_json(mocked_responses)
     assert [item["tags"] for item in items] == [[{"name": "k", "value": "v"}]] * 2
     assert [item["template"] for item in items] == [
         {"id": "t", "variables": {"X": "x", "N": 1}},
@@ -777,9 +778,9 @@ def test_esp_extra_reaches_every_batch_item(mocked_responses: responses.Requests
 def test_esp_extra_idempotency_key(mocked_responses: responses.RequestsMock) -> None:
     mock_resend(mocked_responses)
     send(make_message(esp_extra={"idempotency_key": "order-1234/confirmation"}))
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.headers["Idempotency-Key"] == "order-1234/confirmation"
-    assert "idempotency_key" not in sent_json(mocked_responses)
+    assert "idempotency_key" not in only_request_json(mocked_responses)
 
 
 @pytest.mark.parametrize("key", ["", "x" * 257, "line\nbreak", 42, None])
@@ -816,7 +817,7 @@ def test_api_key_settings(
     mock_resend(mocked_responses)
     connection = get_connection("anymail.backends.resend.EmailBackend", **kwargs)
     assert connection.send_messages([make_message()]) == 1
-    assert the_request(mocked_responses).headers["Authorization"] == "Bearer re_from_anymail"
+    assert only_request(mocked_responses).headers["Authorization"] == "Bearer re_from_anymail"
 
 
 def test_api_key_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
@@ -858,14 +859,14 @@ def test_api_url_default_and_settings(
         "RESEND_API_KEY": API_KEY,
         "RESEND_API_URL": "https://proxy.example.com/resend",
     }
-    mocked_responses.add(
-        responses.POST, "https://proxy.example.com/resend/emails", json=fixture("send_success.json")
+    add_response(
+        mocked_responses, "https://proxy.example.com/resend/emails", fixture("send_success.json")
     )
     send(make_message())
     assert mocked_responses.calls[0].request.url == "https://proxy.example.com/resend/emails"
 
-    mocked_responses.add(
-        responses.POST, "https://kwarg.example.com/v1/emails", json=fixture("send_success.json")
+    add_response(
+        mocked_responses, "https://kwarg.example.com/v1/emails", fixture("send_success.json")
     )
     connection = get_connection(
         "anymail.backends.resend.EmailBackend", api_url="https://kwarg.example.com/v1/"
@@ -882,7 +883,7 @@ def test_resend_send_defaults(settings: Any, mocked_responses: responses.Request
     }
     mock_resend(mocked_responses)
     send(make_message(tags=["message"]))
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     # RESEND_SEND_DEFAULTS replaces SEND_DEFAULTS key by key; tags then merge with the message's.
     assert data["headers"] == {
         "X-Tags": '["resend", "message"]',
@@ -894,7 +895,7 @@ def test_resend_send_defaults(settings: Any, mocked_responses: responses.Request
 def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
     mock_resend(mocked_responses)
     send(make_message(), send_defaults={"reply_to": ["help@example.com"]})
-    assert sent_json(mocked_responses)["reply_to"] == ["help@example.com"]
+    assert only_request_json(mocked_responses)["reply_to"] == ["help@example.com"]
 
 
 @requires_mailers
@@ -914,14 +915,14 @@ def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock
             },
         },
     }
-    mocked_responses.add(
-        responses.POST, "https://mailers.example.com/emails", json=fixture("send_success.json")
+    add_response(
+        mocked_responses, "https://mailers.example.com/emails", fixture("send_success.json")
     )
     connection = mailers["resend"]
     assert connection.send_messages([mismatched_attachment_message()]) == 1
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.headers["Authorization"] == "Bearer re_from_mailers"
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["headers"] == {"X-Tags": '["mailers"]'}
     assert data["attachments"][0]["filename"] == "data.txt"
 
@@ -1095,7 +1096,7 @@ def test_unexpected_response_format(
 def test_timeout_and_connection_failure(
     mocked_responses: responses.RequestsMock, error: Exception
 ) -> None:
-    mocked_responses.add(responses.POST, API + "emails", body=error)
+    add_response(mocked_responses, API + "emails", error)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     text = str(excinfo.value)
@@ -1108,4 +1109,4 @@ def test_requests_timeout_setting(settings: Any, mocked_responses: responses.Req
     settings.ANYMAIL = {"RESEND_API_KEY": API_KEY, "REQUESTS_TIMEOUT": 5}
     mock_resend(mocked_responses)
     send(make_message())
-    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
+    assert only_request(mocked_responses).req_kwargs["timeout"] == 5.0

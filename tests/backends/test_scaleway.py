@@ -13,6 +13,7 @@ import requests
 import responses
 from django.core.mail import get_connection
 
+from anymail import __version__
 from anymail.backends.scaleway import EmailBackend
 from anymail.exceptions import (
     AnymailAPIError,
@@ -22,7 +23,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    make_message,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scaleway"
 API_URL = "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails"
@@ -72,37 +81,14 @@ def mock_tem(
     url: str = API_URL,
     **kwargs: Any,
 ) -> None:
+    """TEM's answer at the send endpoint (by default: one recipient accepted)."""
     if body is None:
         body = accepted("to@example.com")
-    if isinstance(body, str | Exception):
-        mocked.add(responses.POST, url, body=body, status=status, **kwargs)
-    else:
-        mocked.add(responses.POST, url, json=body, status=status, **kwargs)
-
-
-def make_message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject line",
-        "body": "Body of the message",
-        "from_email": "from@example.com",
-        "to": ["to@example.com"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    add_response(mocked, url, body, status=status, **kwargs)
 
 
 def send(message: Any, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
-
-
-def the_request(mocked: responses.RequestsMock) -> requests.PreparedRequest:
-    assert len(mocked.calls) == 1
-    return mocked.calls[0].request
-
-
-def sent_json(mocked: responses.RequestsMock) -> Any:
-    the_request(mocked)
-    return request_json(mocked.calls[0])
 
 
 # --- the request -------------------------------------------------------------
@@ -113,7 +99,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     message = make_message(to=["Recipient Name <to@example.com>"])
     assert send(message) == 1
 
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.method == "POST"
     assert request.url == API_URL
     assert request.headers["X-Auth-Token"] == SECRET_KEY
@@ -122,12 +108,12 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     assert request.headers["User-Agent"].startswith("django-anymail/")
     assert "Authorization" not in request.headers
     # No cc, bcc, html, attachments or additional_headers keys when unused.
-    assert request_json(mocked_responses.calls[0]) == {
+    assert only_request_json(mocked_responses) == {
         "project_id": PROJECT_ID,
         "from": {"email": "from@example.com"},
         "to": [{"email": "to@example.com", "name": "Recipient Name"}],
         "subject": "Subject line",
-        "text": "Body of the message",
+        "text": "Body text of the message",
     }
 
     status = message.anymail_status
@@ -157,10 +143,10 @@ def test_every_supported_feature_whole_request(mocked_responses: responses.Reque
     message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.url == API_URL
     assert request.headers["X-Auth-Token"] == SECRET_KEY
-    assert request_json(mocked_responses.calls[0]) == fixture("send_request_basic.json")
+    assert only_request_json(mocked_responses) == fixture("send_request_basic.json")
 
     # One id per recipient (TEM's "id"; its shared "message_id" is not used).
     status = message.anymail_status
@@ -187,7 +173,7 @@ def test_display_names_and_idn_domains(mocked_responses: responses.RequestsMock)
         to=["Ana García <ana@exämple.com>", '"Smith, Jo" <jo@example.net>'],
     )
     send(message)
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     # Display names are sent raw (TEM encodes them); domains in their ASCII form.
     assert data["from"] == {"email": "shop@xn--exmple-cua.com", "name": "Widgets, Inc."}
     assert data["to"] == [
@@ -202,7 +188,7 @@ def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
     message = make_message(body="<p>An HTML-only message</p>")
     message.content_subtype = "html"
     send(message)
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "project_id": PROJECT_ID,
         "from": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
@@ -218,7 +204,7 @@ def test_reply_to_encoding(mocked_responses: responses.RequestsMock) -> None:
     )
     send(message)
     # Anymail builds this header, so it encodes the non-ASCII name (RFC 2047).
-    assert sent_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(mocked_responses)["additional_headers"] == [
         {
             "key": "Reply-To",
             "value": "=?utf-8?q?=C3=89quipe_Support?= <help@xn--exmple-cua.com>, "
@@ -227,10 +213,47 @@ def test_reply_to_encoding(mocked_responses: responses.RequestsMock) -> None:
     ]
 
 
+def test_reply_to_long_encoded_name_stays_on_one_line(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # The email package folds a long RFC 2047 name over several lines; TEM gets
+    # the header value as one line, with the encoded-words joined by spaces.
+    name = "Équipe du service client de la société Exemple Internationale"
+    mock_tem(mocked_responses)
+    send(make_message(reply_to=[f"{name} <help@example.com>"]))
+    assert only_request_json(mocked_responses)["additional_headers"] == [
+        {
+            "key": "Reply-To",
+            "value": "=?utf-8?q?=C3=89quipe_du_service_client_de_la_"
+            "soci=C3=A9t=C3=A9_Exemple_Inte?= =?utf-8?q?rnationale?= <help@example.com>",
+        }
+    ]
+
+
+def test_esp_name_in_signals(mocked_responses: responses.RequestsMock) -> None:
+    from anymail.signals import post_send
+
+    seen: list[str] = []
+
+    def receiver(sender: Any, message: Any, status: Any, esp_name: str, **kwargs: Any) -> None:
+        seen.append(esp_name)
+
+    post_send.connect(receiver)
+    try:
+        mock_tem(mocked_responses)
+        send(make_message())
+    finally:
+        post_send.disconnect(receiver)
+    # The fact sheet's name (Scaleway's docs say "Scaleway TEM"; receivers compare this).
+    assert seen == ["Scaleway"]
+    user_agent = only_request(mocked_responses).headers["User-Agent"]
+    assert user_agent.startswith(f"django-anymail/{__version__}-scaleway python-requests/")
+
+
 def test_reply_to_from_headers(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses)
     send(make_message(reply_to=["ignored@example.com"], headers={"Reply-To": "hdr@example.com"}))
-    assert sent_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(mocked_responses)["additional_headers"] == [
         {"key": "Reply-To", "value": "hdr@example.com"}
     ]
 
@@ -250,7 +273,7 @@ def test_header_features_share_additional_headers(
         metadata={"user_id": 42, "plan": "pro"},
     )
     send(message)
-    assert sent_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(mocked_responses)["additional_headers"] == [
         {"key": "X-Priority", "value": "1"},
         {"key": "List-Unsubscribe", "value": "<mailto:unsub@example.com>"},
         {"key": "X-Émoji", "value": "ça"},
@@ -265,7 +288,7 @@ def test_generated_headers_replace_extra_headers_of_the_same_name(
 ) -> None:
     mock_tem(mocked_responses)
     send(make_message(headers={"x-metadata": "manual", "X-Tags": "manual"}, tags=["auto"]))
-    assert sent_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(mocked_responses)["additional_headers"] == [
         {"key": "x-metadata", "value": "manual"},  # no metadata: kept
         {"key": "X-Tags", "value": '["auto"]'},
     ]
@@ -289,7 +312,7 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     message.attach("notes.txt", "latin-1 text: é", "text/plain")
     message.attach("data.csv", b"a,b\n1,2\n")  # type guessed from the filename
     send(message)
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {"name": "Résumé café.pdf", "type": "application/pdf", "content": "JVBERi0xLjQ="},
         # No filename: null, which TEM accepts.
         {"name": None, "type": "application/octet-stream", "content": "cmF3IGJ5dGVz"},
@@ -307,7 +330,7 @@ def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> 
     mock_tem(mocked_responses)
     message = make_message()
     message.attach_inline_image(PNG, "logo.png")
-    with pytest.raises(AnymailUnsupportedFeature, match="Scaleway TEM does not support inline"):
+    with pytest.raises(AnymailUnsupportedFeature, match="Scaleway does not support inline"):
         send(message)
     assert len(mocked_responses.calls) == 0
 
@@ -328,7 +351,7 @@ def test_ignored_inline_images_become_ordinary_attachments(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP4//8/"
         "AAX+Av6n1qTAAAAAAElFTkSuQmCC"
     )
-    assert sent_json(mocked_responses)["attachments"] == [
+    assert only_request_json(mocked_responses)["attachments"] == [
         {"name": "first.txt", "type": "text/plain; charset=utf-8", "content": "Zmlyc3Q="},
         {"name": "logo.png", "type": "image/png", "content": png},
         {"name": None, "type": "image/png", "content": png},
@@ -352,7 +375,7 @@ def test_eai_addresses_unsupported(
     with pytest.raises(AnymailUnsupportedFeature) as excinfo:
         send(make_message(**{field: value}))
     text = str(excinfo.value)
-    assert "Scaleway TEM does not support" in text
+    assert "Scaleway does not support" in text
     assert f"in {field}" in text
     assert "EAI" in text
     assert len(mocked_responses.calls) == 0
@@ -364,7 +387,7 @@ def test_eai_with_ignore_unsupported_features_is_sent(
     mock_tem(mocked_responses, body=accepted("jörg@example.com"))
     message = make_message(to=["jörg@example.com"])
     send(message, ignore_unsupported_features=True)
-    assert sent_json(mocked_responses)["to"] == [{"email": "jörg@example.com"}]
+    assert only_request_json(mocked_responses)["to"] == [{"email": "jörg@example.com"}]
     assert message.anymail_status.recipients["jörg@example.com"].status == "queued"
 
 
@@ -382,6 +405,9 @@ def test_eai_with_ignore_unsupported_features_is_sent(
         ({"merge_metadata": {"to@example.com": {"a": "1"}}}, "merge_metadata"),
         ({"merge_headers": {"to@example.com": {"X-A": "1"}}}, "merge_headers"),
         ({"headers": {"To": "shown@example.com"}}, "a To header that differs"),
+        ({"headers": {"Cc": "shown@example.com"}}, "a Cc header that differs"),
+        # A From header makes from_email the envelope sender (Django's SMTP semantics).
+        ({"headers": {"From": "Shown <shown@example.com>"}}, "envelope_sender"),
         ({"from_email": "a@example.com, b@example.com"}, "multiple from addresses"),
     ],
 )
@@ -391,7 +417,7 @@ def test_unsupported_features(
     mock_tem(mocked_responses)
     with pytest.raises(AnymailUnsupportedFeature) as excinfo:
         send(make_message(**attributes))
-    assert f"Scaleway TEM does not support {feature}" in str(excinfo.value)
+    assert f"Scaleway does not support {feature}" in str(excinfo.value)
     assert "IGNORE_UNSUPPORTED_FEATURES" in str(excinfo.value)
     assert len(mocked_responses.calls) == 0
 
@@ -427,13 +453,13 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
     )
     assert send(message, ignore_unsupported_features=True) == 1
     # No batch: one ordinary message (safe with one "to"), without the unsupported features.
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "project_id": PROJECT_ID,
         "from": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
         "cc": [{"email": "cc@example.com"}],
         "subject": "Subject line",
-        "text": "Body of the message",
+        "text": "Body text of the message",
     }
     assert set(message.anymail_status.recipients) == {"to@example.com", "cc@example.com"}
 
@@ -450,7 +476,7 @@ def test_no_template_values_from_none(mocked_responses: responses.RequestsMock) 
     message = make_message()
     message.subject = None
     send(message)
-    assert "subject" not in sent_json(mocked_responses)
+    assert "subject" not in only_request_json(mocked_responses)
 
 
 def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> None:
@@ -464,12 +490,12 @@ def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> N
             },
         )
     )
-    assert sent_json(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "project_id": PROJECT_ID,
         "from": {"email": "other@example.com"},
         "to": [{"email": "to@example.com"}],
         "subject": "Subject line",
-        "text": "Body of the message",
+        "text": "Body text of the message",
         "additional_headers": [{"key": "X-Tags", "value": '["tag"]'}],
         "send_before": "2026-08-13T02:22:00Z",
     }
@@ -483,7 +509,9 @@ def test_esp_extra_can_replace_additional_headers(mocked_responses: responses.Re
             esp_extra={"additional_headers": [{"key": "X-Only", "value": "this"}]},
         )
     )
-    assert sent_json(mocked_responses)["additional_headers"] == [{"key": "X-Only", "value": "this"}]
+    assert only_request_json(mocked_responses)["additional_headers"] == [
+        {"key": "X-Only", "value": "this"}
+    ]
 
 
 # --- minimum content length -----------------------------------------------------
@@ -507,7 +535,7 @@ def test_content_shorter_than_10_characters(
     with pytest.raises(AnymailUnsupportedFeature) as excinfo:
         send(message)
     assert str(excinfo.value) == (
-        f"Scaleway TEM does not support {article} {field} shorter than 10 characters: its API "
+        f"Scaleway does not support {article} {field} shorter than 10 characters: its API "
         f"refuses the message (the {field} has 9). Make it longer, or set ANYMAIL "
         "IGNORE_UNSUPPORTED_FEATURES to True to send it anyway and let TEM decide."
     )
@@ -526,7 +554,7 @@ def test_short_content_sent_when_ignoring(mocked_responses: responses.RequestsMo
         "an HTML body shorter than 10 characters",
     ]
     assert backend.send_messages([message]) == 1
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert (data["subject"], data["text"], data["html"]) == ("Hi", "Hello", "<p>Hi</p>")
 
 
@@ -547,7 +575,7 @@ def test_content_length_limits(mocked_responses: responses.RequestsMock) -> None
 def test_empty_subject_is_left_out(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses)
     send(make_message(subject=""))
-    assert "subject" not in sent_json(mocked_responses)
+    assert "subject" not in only_request_json(mocked_responses)
 
 
 # --- settings ------------------------------------------------------------------
@@ -573,7 +601,7 @@ def test_secret_key_settings(
         expected = setting
     mock_tem(mocked_responses)
     send(make_message())
-    assert the_request(mocked_responses).headers["X-Auth-Token"] == expected
+    assert only_request(mocked_responses).headers["X-Auth-Token"] == expected
 
 
 @legacy_get_connection
@@ -610,7 +638,7 @@ def test_project_id_settings(
         expected = setting
     mock_tem(mocked_responses)
     send(make_message())
-    assert sent_json(mocked_responses)["project_id"] == expected
+    assert only_request_json(mocked_responses)["project_id"] == expected
 
 
 @legacy_get_connection
@@ -619,7 +647,7 @@ def test_project_id_kwarg(mocked_responses: responses.RequestsMock) -> None:
     get_connection(
         "anymail.backends.scaleway.EmailBackend", project_id="project-from-kwarg"
     ).send_messages([make_message()])
-    assert sent_json(mocked_responses)["project_id"] == "project-from-kwarg"
+    assert only_request_json(mocked_responses)["project_id"] == "project-from-kwarg"
 
 
 def test_bare_project_id_is_not_used(settings: Any) -> None:
@@ -670,7 +698,7 @@ def test_region_setting(settings: Any, mocked_responses: responses.RequestsMock)
     url = "https://api.scaleway.com/transactional-email/v1alpha1/regions/nl-ams/emails"
     mock_tem(mocked_responses, url=url)
     send(make_message())
-    assert the_request(mocked_responses).url == url
+    assert only_request(mocked_responses).url == url
 
 
 def test_region_prefixed_setting_and_kwarg(settings: Any) -> None:
@@ -714,7 +742,7 @@ def test_api_url_settings(settings: Any, mocked_responses: responses.RequestsMoc
     url = "https://proxy.example.com/tem/v1/regions/nl-ams/emails"
     mock_tem(mocked_responses, url=url)
     send(make_message())
-    assert the_request(mocked_responses).url == url
+    assert only_request(mocked_responses).url == url
 
 
 @pytest.mark.parametrize(
@@ -743,7 +771,7 @@ def test_scaleway_send_defaults(settings: Any, mocked_responses: responses.Reque
     }
     mock_tem(mocked_responses)
     send(make_message(tags=["message"], esp_extra={"send_before": "2031-01-01T00:00:00Z"}))
-    data = sent_json(mocked_responses)
+    data = only_request_json(mocked_responses)
     assert data["additional_headers"] == [
         {"key": "X-Tags", "value": '["scaleway", "message"]'},
         {"key": "X-Metadata", "value": '{"site": "global"}'},
@@ -754,7 +782,7 @@ def test_scaleway_send_defaults(settings: Any, mocked_responses: responses.Reque
 def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses)
     send(make_message(), send_defaults={"tags": ["from-kwarg"]})
-    assert sent_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(mocked_responses)["additional_headers"] == [
         {"key": "X-Tags", "value": '["from-kwarg"]'}
     ]
 
@@ -779,9 +807,9 @@ def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock
     }
     mock_tem(mocked_responses, url="https://mailers.example.com/nl-ams/emails")
     assert mailers["scaleway"].send_messages([make_message()]) == 1
-    request = the_request(mocked_responses)
+    request = only_request(mocked_responses)
     assert request.headers["X-Auth-Token"] == "key-from-mailers"
-    data = request_json(mocked_responses.calls[0])
+    data = only_request_json(mocked_responses)
     assert data["project_id"] == "project-from-mailers"
     assert data["additional_headers"] == [{"key": "X-Tags", "value": '["mailers"]'}]
 
@@ -901,7 +929,7 @@ def test_invalid_response(
     message = make_message()
     with pytest.raises(AnymailAPIError) as excinfo:
         send(message)
-    assert f"Invalid response from Scaleway TEM API: {problem}." in str(excinfo.value)
+    assert f"Invalid response from Scaleway API: {problem}." in str(excinfo.value)
     assert excinfo.value.status_code == 200
     assert message.anymail_status.status is None
 
@@ -915,26 +943,26 @@ def test_invalid_response(
         (
             "send_error_400_invalid_arguments.json",
             400,
-            "Scaleway TEM API error: HTTP 400 Bad Request: invalid argument(s) "
+            "Scaleway API error: HTTP 400 Bad Request: invalid argument(s) "
             "(from.email: Invalid email from address).",
         ),
         (
             "send_error_400_subject_too_short.json",
             400,
-            "Scaleway TEM API error: HTTP 400 Bad Request: invalid argument(s) "
+            "Scaleway API error: HTTP 400 Bad Request: invalid argument(s) "
             "(subject: length must be greater than or equal to 10).",
         ),
         (
             "send_error_401_denied_authentication.json",
             401,
-            "Scaleway TEM API error: HTTP 401 Unauthorized: authentication is denied. "
+            "Scaleway API error: HTTP 401 Unauthorized: authentication is denied. "
             "Check your SCALEWAY_SECRET_KEY setting: it must be an IAM API secret key "
             "(not the SCW... access key).",
         ),
         (
             "send_error_403_permissions_denied.json",
             403,
-            "Scaleway TEM API error: HTTP 403 Forbidden: insufficient permissions "
+            "Scaleway API error: HTTP 403 Forbidden: insufficient permissions "
             "(create tem_email). The API key needs the TransactionalEmailEmailApiCreate "
             "permission on the project in your SCALEWAY_PROJECT_ID setting.",
         ),
@@ -952,7 +980,7 @@ def test_api_errors(
     text = str(err)
     assert text.startswith(expected + "\n")
     # The whole response is quoted too.
-    assert f"Scaleway TEM API response {status}: {json.dumps(body)}" in text
+    assert f"Scaleway API response {status}: {json.dumps(body)}" in text
     assert err.status_code == status
     assert err.response.json() == body
     assert SECRET_KEY not in text
@@ -976,7 +1004,7 @@ def test_other_http_errors(
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     assert excinfo.value.status_code == status
-    assert f"Scaleway TEM API error: HTTP {status}" in str(excinfo.value)
+    assert f"Scaleway API error: HTTP {status}" in str(excinfo.value)
     assert quoted in str(excinfo.value)
 
 
@@ -1015,7 +1043,7 @@ def test_timeout_and_connection_failure(
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     text = str(excinfo.value)
-    assert "Could not reach the Scaleway TEM API" in text
+    assert "Could not reach the Scaleway API" in text
     assert type(error).__name__ in text
     assert SECRET_KEY not in text
 
@@ -1037,4 +1065,4 @@ def test_requests_timeout_setting(settings: Any, mocked_responses: responses.Req
     }
     mock_tem(mocked_responses)
     send(make_message())
-    assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
+    assert only_request(mocked_responses).req_kwargs["timeout"] == 5.0

@@ -33,7 +33,13 @@ from anymail.exceptions import (
     AnymailWarning,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import request_json, requires_mailers
+from tests.utils import (
+    add_response,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
 
 BACKEND = "anymail.backends.sendgrid.EmailBackend"
 API_URL = "https://api.sendgrid.com/v3/mail/send"
@@ -60,7 +66,7 @@ def sendgrid_settings(settings: Any) -> None:
 @pytest.fixture
 def sendgrid(mocked_responses: responses.RequestsMock) -> responses.RequestsMock:
     """SendGrid answering 202 Accepted with an empty body, as it does."""
-    mocked_responses.add(responses.POST, API_URL, status=202, body="", headers=success_headers())
+    add_response(mocked_responses, API_URL, "", status=202, headers=success_headers())
     return mocked_responses
 
 
@@ -82,15 +88,6 @@ def fixture_id(number: int) -> str:
     return f"3c2f4b1e-0000-4000-8000-{number:012d}"
 
 
-def sent_call(mock: responses.RequestsMock) -> responses.Call:
-    assert len(mock.calls) == 1
-    return mock.calls[0]
-
-
-def sent_json(mock: responses.RequestsMock) -> Any:
-    return request_json(sent_call(mock))
-
-
 def connection(**backend_kwargs: Any) -> EmailBackend:
     return EmailBackend(**backend_kwargs)
 
@@ -109,13 +106,13 @@ def test_minimal_message(sendgrid: responses.RequestsMock, message_ids: Any) -> 
     )
     assert send(message) == 1
 
-    call = sent_call(sendgrid)
-    assert call.request.method == "POST"
-    assert call.request.url == API_URL
-    assert call.request.headers["Authorization"] == f"Bearer {API_KEY}"
-    assert call.request.headers["Content-Type"] == "application/json"
-    assert call.request.headers["User-Agent"].startswith("django-anymail/")
-    assert request_json(call) == {
+    request = only_request(sendgrid)
+    assert request.method == "POST"
+    assert request.url == API_URL
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["User-Agent"].startswith("django-anymail/")
+    assert only_request_json(sendgrid) == {
         "personalizations": [
             {"to": [{"email": "to@example.com"}], "custom_args": {"anymail_id": fixture_id(1)}}
         ],
@@ -165,10 +162,10 @@ def test_every_feature_matches_the_fact_sheet_request(
     message.attachments.append(logo)
 
     assert send(message) == 1
-    call = sent_call(sendgrid)
-    assert call.request.url == API_URL
-    assert call.request.headers["Authorization"] == f"Bearer {API_KEY}"
-    assert request_json(call) == fixture_json("request_single.json")
+    request = only_request(sendgrid)
+    assert request.url == API_URL
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert only_request_json(sendgrid) == fixture_json("request_single.json")
 
     status = message.anymail_status
     assert status.status == {"queued"}
@@ -200,7 +197,7 @@ def test_batch_with_dynamic_template(sendgrid: responses.RequestsMock, message_i
         metadata={"batch": "b1"},
     )
     assert send(message) == 1
-    assert sent_json(sendgrid) == fixture_json("request_batch_dynamic_template.json")
+    assert only_request_json(sendgrid) == fixture_json("request_batch_dynamic_template.json")
 
     status = message.anymail_status
     assert status.message_id == {fixture_id(11), fixture_id(12)}
@@ -228,7 +225,7 @@ def test_batch_with_legacy_template_and_format_setting(
         },
     )
     assert send(message) == 1
-    assert sent_json(sendgrid) == fixture_json("request_batch_legacy_template.json")
+    assert only_request_json(sendgrid) == fixture_json("request_batch_legacy_template.json")
     assert message.anymail_status.recipients == {
         "alice@example.com": AnymailRecipientStatus(fixture_id(21), "queued"),
         "bob@example.com": AnymailRecipientStatus(fixture_id(22), "queued"),
@@ -248,7 +245,7 @@ def test_merge_field_format_in_esp_extra_overrides_setting(
         esp_extra={"merge_field_format": "{{{{{}}}}}"},
     )
     send(message)
-    data = sent_json(sendgrid)
+    data = only_request_json(sendgrid)
     assert data["personalizations"][0]["substitutions"] == {
         "{{name}}": "Alice",
         "{{order_no}}": "12345",
@@ -256,6 +253,21 @@ def test_merge_field_format_in_esp_extra_overrides_setting(
     }
     assert "merge_field_format" not in data
     assert "template_id" not in data  # an on-the-fly template: no template_id
+
+
+def test_merge_field_format_none_in_esp_extra_turns_the_setting_off(
+    settings: Any, sendgrid: responses.RequestsMock
+) -> None:
+    settings.ANYMAIL = {"SENDGRID_API_KEY": API_KEY, "SENDGRID_MERGE_FIELD_FORMAT": "-{}-"}
+    message = AnymailMessage(
+        to=["alice@example.com"],
+        merge_data={"alice@example.com": {"%name%": "Alice"}},
+        esp_extra={"merge_field_format": None},
+    )
+    send(message)
+    data = only_request_json(sendgrid)
+    assert data["personalizations"][0]["substitutions"] == {"%name%": "Alice"}
+    assert "merge_field_format" not in data
 
 
 def test_undelimited_merge_fields_warn(sendgrid: responses.RequestsMock) -> None:
@@ -266,7 +278,7 @@ def test_undelimited_merge_fields_warn(sendgrid: responses.RequestsMock) -> None
     )
     with pytest.warns(AnymailWarning, match="delimiters"):
         send(message)
-    assert sent_json(sendgrid)["personalizations"][0]["substitutions"] == {
+    assert only_request_json(sendgrid)["personalizations"][0]["substitutions"] == {
         "name": "Alice",
         "order_no": "1",
     }
@@ -333,7 +345,7 @@ def test_merge_global_data_alone_is_not_a_batch(
         merge_global_data={"site": "Example", "nested": {"a": [1, 2]}},
     )
     send(message)
-    assert sent_json(sendgrid) == {
+    assert only_request_json(sendgrid) == {
         "personalizations": [
             {
                 "to": [{"email": "alice@example.com"}, {"email": "bob@example.com"}],
@@ -364,7 +376,7 @@ def test_batch_merge_metadata_and_merge_headers(
         },
     )
     send(message)
-    assert sent_json(sendgrid) == {
+    assert only_request_json(sendgrid) == {
         "personalizations": [
             {
                 "to": [{"email": "alice@example.com"}],
@@ -397,7 +409,7 @@ def test_empty_merge_data_is_still_a_batch(sendgrid: responses.RequestsMock) -> 
         body="Body", to=["alice@example.com", "bob@example.com"], merge_data={}
     )
     send(message)
-    personalizations = sent_json(sendgrid)["personalizations"]
+    personalizations = only_request_json(sendgrid)["personalizations"]
     assert [p["to"] for p in personalizations] == [
         [{"email": "alice@example.com"}],
         [{"email": "bob@example.com"}],
@@ -423,7 +435,7 @@ def test_template_with_subject_and_from_unset(sendgrid: responses.RequestsMock) 
     message.subject = None
     message.from_email = None
     send(message)
-    data = sent_json(sendgrid)
+    data = only_request_json(sendgrid)
     assert "subject" not in data
     assert "from" not in data
     assert "content" not in data
@@ -436,7 +448,7 @@ def test_content_order_and_other_alternatives(sendgrid: responses.RequestsMock) 
     message.attach_alternative("<html amp4email>AMP</html>", "text/x-amp-html")
     message.attach_alternative("Plain text", "text/plain")
     send(message)
-    assert sent_json(sendgrid)["content"] == [
+    assert only_request_json(sendgrid)["content"] == [
         {"type": "text/plain", "value": "Plain text"},
         {"type": "text/html", "value": "<p>HTML first</p>"},
         {"type": "text/x-amp-html", "value": "<html amp4email>AMP</html>"},
@@ -451,7 +463,7 @@ def test_multiple_reply_to_and_idna_domains(sendgrid: responses.RequestsMock) ->
         reply_to=["one@example.com", "Two <two@example.com>"],
     )
     send(message)
-    data = sent_json(sendgrid)
+    data = only_request_json(sendgrid)
     assert data["from"] == {"email": "shop@xn--exmple-cua.com", "name": "Shop, Inc."}
     assert data["personalizations"][0]["to"] == [
         {"email": "jurgen@xn--bcher-kva.example", "name": "Jürgen"}
@@ -481,7 +493,7 @@ def test_attachments(sendgrid: responses.RequestsMock) -> None:
     def b64(content: bytes) -> str:
         return base64.b64encode(content).decode("ascii")
 
-    assert sent_json(sendgrid)["attachments"] == [
+    assert only_request_json(sendgrid)["attachments"] == [
         {
             # re-encoded from the message's iso-8859-1 to UTF-8, and declared so
             "content": b64("Crème brûlée".encode()),
@@ -516,7 +528,7 @@ def test_esp_extra_is_deep_merged(sendgrid: responses.RequestsMock, message_ids:
         },
     )
     send(message)
-    data = sent_json(sendgrid)
+    data = only_request_json(sendgrid)
     assert data["asm"] == {"group_id": 1, "groups_to_display": [1, 2, 3]}
     assert data["tracking_settings"] == {
         "open_tracking": {"enable": True, "substitution_tag": "%OPEN%"}
@@ -548,7 +560,7 @@ def test_esp_extra_personalizations_list_replaces_anymails(
         body="Body", to=["ignored@example.com"], esp_extra={"personalizations": personalizations}
     )
     send(message)
-    assert sent_json(sendgrid)["personalizations"] == [
+    assert only_request_json(sendgrid)["personalizations"] == [
         {
             "to": [{"email": "alice@example.com"}],
             "subject": "For Alice",
@@ -577,7 +589,7 @@ def test_esp_extra_send_defaults_merge_with_message(
         body="Body", to=["to@example.com"], tags=["own"], esp_extra={"asm": {"group_id": 2}}
     )
     send(message)
-    data = sent_json(sendgrid)
+    data = only_request_json(sendgrid)
     assert data["asm"] == {"group_id": 2}
     assert data["ip_pool_name"] == "transactional"
     assert data["categories"] == ["default-tag", "own"]
@@ -608,7 +620,7 @@ def test_generate_message_id_off(settings: Any, sendgrid: responses.RequestsMock
         body="Body", to=["alice@example.com", "bob@example.com"], merge_metadata={}
     )
     send(message)
-    assert sent_json(sendgrid)["personalizations"] == [
+    assert only_request_json(sendgrid)["personalizations"] == [
         {"to": [{"email": "alice@example.com"}]},
         {"to": [{"email": "bob@example.com"}]},
     ]
@@ -658,7 +670,7 @@ def test_ignored_unsupported_features_are_left_out(sendgrid: responses.RequestsM
         tags=[f"tag{i}" for i in range(12)],
     )
     send(message, ignore_unsupported_features=True)
-    data = sent_json(sendgrid)
+    data = only_request_json(sendgrid)
     assert data["categories"] == [f"tag{i}" for i in range(10)]
     assert "bounces@example.com" not in json.dumps(data)
 
@@ -682,9 +694,7 @@ def test_error_responses(
     mocked_responses: responses.RequestsMock, status_code: int, fixture: str
 ) -> None:
     body = (FIXTURES / fixture).read_text(encoding="utf-8")
-    mocked_responses.add(
-        responses.POST, API_URL, status=status_code, body=body, content_type="application/json"
-    )
+    add_response(mocked_responses, API_URL, body, status_code, content_type="application/json")
     message = AnymailMessage(body="Body", from_email="from@example.com", to=["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
@@ -699,15 +709,15 @@ def test_error_responses(
     assert API_KEY not in text
     assert message.anymail_status.status is None
     assert message.anymail_status.recipients == {}
-    assert sent_call(mocked_responses).request.url == API_URL
+    assert only_request(mocked_responses).url == API_URL
 
 
 def test_rate_limit_headers_stay_reachable(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.add(
-        responses.POST,
+    add_response(
+        mocked_responses,
         API_URL,
+        fixture_json("send_error_429.json"),
         status=429,
-        json=fixture_json("send_error_429.json"),
         headers={
             "X-RateLimit-Limit": "600",
             "X-RateLimit-Remaining": "0",
@@ -721,11 +731,11 @@ def test_rate_limit_headers_stay_reachable(mocked_responses: responses.RequestsM
 
 
 def test_non_json_error_body_is_quoted(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.add(
-        responses.POST,
+    add_response(
+        mocked_responses,
         API_URL,
+        "<html><body>502 Bad Gateway (upstream proxy)</body></html>",
         status=502,
-        body="<html><body>502 Bad Gateway (upstream proxy)</body></html>",
         content_type="text/html",
     )
     with pytest.raises(AnymailAPIError, match=r"502 Bad Gateway \(upstream proxy\)") as excinfo:
@@ -737,7 +747,7 @@ def test_non_json_error_body_is_quoted(mocked_responses: responses.RequestsMock)
     "failure", [requests.Timeout("read timed out"), requests.ConnectionError("refused")]
 )
 def test_transport_failures(mocked_responses: responses.RequestsMock, failure: Exception) -> None:
-    mocked_responses.add(responses.POST, API_URL, body=failure)
+    add_response(mocked_responses, API_URL, failure)
     message = AnymailMessage(body="Body", to=["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError, match="Could not reach the SendGrid API") as exc:
         send(message)
@@ -747,9 +757,7 @@ def test_transport_failures(mocked_responses: responses.RequestsMock, failure: E
 
 
 def test_errors_with_fail_silently(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.add(
-        responses.POST, API_URL, status=401, json=fixture_json("send_error_401.json")
-    )
+    add_response(mocked_responses, API_URL, fixture_json("send_error_401.json"), status=401)
     message = AnymailMessage(body="Body", to=["to@example.com"])
     assert send(message, fail_silently=True) == 0
     assert message.anymail_status.status is None
@@ -757,7 +765,7 @@ def test_errors_with_fail_silently(mocked_responses: responses.RequestsMock) -> 
 
 def test_success_body_is_not_parsed(mocked_responses: responses.RequestsMock) -> None:
     # Any 2xx is success, whatever (if anything) the body holds.
-    mocked_responses.add(responses.POST, API_URL, status=200, body="not json")
+    add_response(mocked_responses, API_URL, "not json", status=200)
     message = AnymailMessage(body="Body", to=["to@example.com"], cc=["cc@example.com"])
     assert send(message) == 1
     assert message.anymail_status.status == {"queued"}
@@ -817,6 +825,22 @@ def test_missing_api_key(settings: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "api_key", ["", "SG.key-with-line-break\n", "SG.key with space", "SG.\u2019", 12345, None]
+)
+def test_invalid_api_key(
+    settings: Any, mocked_responses: responses.RequestsMock, api_key: Any
+) -> None:
+    # Refused when the backend is made, not sent (or turned into an API error
+    # that fail_silently would hide), and never shown.
+    settings.ANYMAIL = {"SENDGRID_API_KEY": api_key}
+    with pytest.raises(AnymailImproperlyConfigured, match="SENDGRID_API_KEY") as excinfo:
+        connection(fail_silently=True)
+    if api_key:
+        assert str(api_key).strip() not in str(excinfo.value)
+    assert len(mocked_responses.calls) == 0
+
+
+@pytest.mark.parametrize(
     "settings_changes",
     [
         {"ANYMAIL": {"SENDGRID_API_KEY": API_KEY, "SENDGRID_USERNAME": "me"}},
@@ -844,12 +868,12 @@ def test_username_password_arguments(sendgrid: responses.RequestsMock) -> None:
 def test_send_mail_shortcut(settings: Any, sendgrid: responses.RequestsMock) -> None:
     settings.EMAIL_BACKEND = BACKEND
     assert mail.send_mail("Subject", "Body", "from@example.com", ["to@example.com"]) == 1
-    assert sent_json(sendgrid)["subject"] == "Subject"
+    assert only_request_json(sendgrid)["subject"] == "Subject"
 
 
 def test_api_url_setting(settings: Any, mocked_responses: responses.RequestsMock) -> None:
     eu_url = "https://api.eu.sendgrid.com/v3/mail/send"
-    mocked_responses.add(responses.POST, eu_url, status=202)
+    add_response(mocked_responses, eu_url, status=202)
     settings.ANYMAIL = {
         "SENDGRID_API_KEY": API_KEY,
         "SENDGRID_API_URL": "https://api.eu.sendgrid.com/v3",  # trailing slash added
@@ -865,7 +889,7 @@ def test_settings_as_backend_kwargs(settings: Any, sendgrid: responses.RequestsM
         body="Body", to=["to@example.com"], merge_data={"to@example.com": {"name": "A"}}
     )
     send(message, generate_message_id=False, merge_field_format="%{}%")
-    personalization = sent_json(sendgrid)["personalizations"][0]
+    personalization = only_request_json(sendgrid)["personalizations"][0]
     assert personalization == {
         "to": [{"email": "to@example.com"}],
         "substitutions": {"%name%": "A"},
@@ -889,7 +913,7 @@ def test_invalid_generate_message_id_setting(settings: Any) -> None:
 @requires_mailers
 def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock) -> None:
     eu_url = "https://api.eu.sendgrid.com/v3/mail/send"
-    mocked_responses.add(responses.POST, eu_url, status=202)
+    add_response(mocked_responses, eu_url, status=202)
     settings.ANYMAIL = {}
     settings.MAILERS = {
         "default": {"BACKEND": BACKEND, "OPTIONS": {"api_key": "SG.mailers-key"}},
@@ -907,9 +931,8 @@ def test_mailers_options(settings: Any, mocked_responses: responses.RequestsMock
         body="Body", to=["to@example.com"], merge_data={"to@example.com": {"name": "A"}}
     )
     assert mail.mailers["eu"].send_messages([message]) == 1
-    call = sent_call(mocked_responses)
-    assert call.request.headers["Authorization"] == "Bearer SG.eu-key"
-    assert request_json(call)["personalizations"] == [
+    assert only_request(mocked_responses).headers["Authorization"] == "Bearer SG.eu-key"
+    assert only_request_json(mocked_responses)["personalizations"] == [
         {"to": [{"email": "to@example.com"}], "substitutions": {"-name-": "A"}}
     ]
     assert message.anymail_status.message_id is None

@@ -25,7 +25,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, request_json, requires_mailers
+from tests.utils import (
+    PNG,
+    add_response,
+    only_request,
+    only_request_json,
+    request_json,
+    requires_mailers,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sparkpost"
 API_KEY = "test-sparkpost-api-key"
@@ -44,9 +51,10 @@ def mock_send(
     transmission_id: str = "30223642452547393",
     url: str = TRANSMISSIONS_URL,
 ) -> None:
-    mock.post(
+    add_response(
+        mock,
         url,
-        json={
+        {
             "results": {
                 "total_rejected_recipients": rejected,
                 "total_accepted_recipients": accepted,
@@ -62,10 +70,6 @@ def backend(**kwargs: Any) -> EmailBackend:
 
 def send(message: Any, **kwargs: Any) -> int:
     return backend(**kwargs).send_messages([message])
-
-
-def sent_body(mock: responses.RequestsMock, index: int = -1) -> Any:
-    return request_json(mock.calls[index])
 
 
 def inline_image(content: bytes, content_id: str, subtype: str = "png") -> Any:
@@ -99,14 +103,14 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
     message = mail.EmailMessage("Subject", "Body text", "from@example.com", ["to@example.com"])
     assert send(message) == 1
 
-    call = mocked_responses.calls[0]
-    assert call.request.method == "POST"
-    assert call.request.url == TRANSMISSIONS_URL
-    assert call.request.headers["Authorization"] == API_KEY  # no "Bearer": the bare key
-    assert call.request.headers["Content-Type"] == "application/json"
-    assert "X-MSYS-SUBACCOUNT" not in call.request.headers
-    assert "num_rcpt_errors" not in (call.request.url or "")
-    assert request_json(call) == {
+    request = only_request(mocked_responses)
+    assert request.method == "POST"
+    assert request.url == TRANSMISSIONS_URL
+    assert request.headers["Authorization"] == API_KEY  # no "Bearer": the bare key
+    assert request.headers["Content-Type"] == "application/json"
+    assert "X-MSYS-SUBACCOUNT" not in request.headers
+    assert "num_rcpt_errors" not in (request.url or "")
+    assert only_request_json(mocked_responses) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"from": "from@example.com", "subject": "Subject", "text": "Body text"},
     }
@@ -146,12 +150,12 @@ def every_feature_message() -> AnymailMessage:
 
 
 def test_every_feature(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, json=fixture("send_success.json"))
+    add_response(mocked_responses, TRANSMISSIONS_URL, body=fixture("send_success.json"))
     message = every_feature_message()
     assert send(message) == 1
 
     header_to = "Recipient Name <to@example.com>, other@example.com"
-    assert sent_body(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "recipients": [
             {"address": {"email": "to@example.com", "header_to": header_to}},
             {"address": {"email": "other@example.com", "header_to": header_to}},
@@ -218,15 +222,15 @@ def _without_optional_quotes(body: dict[str, Any]) -> dict[str, Any]:
 def test_every_feature_matches_the_fact_sheet_sample(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, json=fixture("send_success.json"))
+    add_response(mocked_responses, TRANSMISSIONS_URL, body=fixture("send_success.json"))
     send(every_feature_message())
-    assert _without_optional_quotes(sent_body(mocked_responses)) == _without_optional_quotes(
-        fixture("request_single.json")
-    )
+    assert _without_optional_quotes(
+        only_request_json(mocked_responses)
+    ) == _without_optional_quotes(fixture("request_single.json"))
 
 
 def test_batch_template_send(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, json=fixture("send_success.json"))
+    add_response(mocked_responses, TRANSMISSIONS_URL, body=fixture("send_success.json"))
     # from_email is Django's DEFAULT_FROM_EMAIL and the subject Django's empty
     # default: both are left out, so the template's own are used.
     message = AnymailMessage(
@@ -254,7 +258,7 @@ def test_batch_template_send(mocked_responses: responses.RequestsMock) -> None:
 
     alice = {"email": "alice@example.com", "header_to": "alice@example.com"}
     bob = {"email": "bob@example.com", "header_to": "Bob <bob@example.com>"}
-    assert sent_body(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "recipients": [
             {
                 "address": alice,
@@ -284,9 +288,9 @@ def test_batch_template_send(mocked_responses: responses.RequestsMock) -> None:
         "metadata": {"batch": "b1"},
         "campaign_id": "welcome",
     }
-    assert _without_optional_quotes(sent_body(mocked_responses)) == _without_optional_quotes(
-        fixture("request_batch_template.json")
-    )
+    assert _without_optional_quotes(
+        only_request_json(mocked_responses)
+    ) == _without_optional_quotes(fixture("request_batch_template.json"))
     # 4 entries sent, 4 accepted: every address is queued, under one transmission id.
     assert message.anymail_status.recipients == {
         "alice@example.com": AnymailRecipientStatus("7318265432183591", "queued"),
@@ -311,7 +315,7 @@ def test_on_the_fly_merge_with_cc(mocked_responses: responses.RequestsMock) -> N
         merge_global_data={"code": "none"},
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     # Recipient data overrides global data inside SparkPost: nothing merged here.
     assert body["substitution_data"] == {"code": "none"}
     assert body["content"] == {
@@ -344,7 +348,7 @@ def test_empty_merge_data_is_still_a_batch(mocked_responses: responses.RequestsM
     )
     message.merge_data = {}
     send(message)
-    assert sent_body(mocked_responses)["recipients"] == [
+    assert only_request_json(mocked_responses)["recipients"] == [
         {"address": {"email": "a@example.com", "header_to": "a@example.com"}},
         {"address": {"email": "b@example.com", "header_to": "B <b@example.com>"}},
     ]
@@ -363,7 +367,7 @@ def test_merge_metadata_keeps_transmission_metadata(
         merge_metadata={"a@example.com": {"kind": "special", "user": 1}},
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     # SparkPost itself merges recipient metadata over the transmission's.
     assert body["metadata"] == {"batch": "7", "kind": "receipt"}
     assert body["recipients"] == [
@@ -392,7 +396,7 @@ def test_merge_headers(mocked_responses: responses.RequestsMock) -> None:
         },
     )
     send(message)
-    assert sent_body(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "recipients": [
             {
                 "address": {"email": "alice@example.com", "header_to": "alice@example.com"},
@@ -433,7 +437,7 @@ def test_merge_headers_with_merge_data(mocked_responses: responses.RequestsMock)
         merge_headers={"alice@example.com": {"X-Order": 42}},
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     assert body["recipients"][0]["substitution_data"] == {
         "name": "Alice",
         "Header__X_Order": "42",
@@ -451,7 +455,7 @@ def test_cc_and_bcc_only(mocked_responses: responses.RequestsMock) -> None:
         "Subject", "Body", "from@example.com", cc=["cc@example.com"], bcc=["bcc@example.com"]
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     assert body["recipients"] == [
         {"address": {"email": "cc@example.com", "header_to": ""}},
         {"address": {"email": "bcc@example.com", "header_to": ""}},
@@ -469,7 +473,7 @@ def test_international_addresses(mocked_responses: responses.RequestsMock) -> No
     )
     message.attach("Übersicht.txt", "ö", "text/plain")
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     header_to = "Jürgen Müller <j@xn--mnchen-3ya.example>, jörg@example.com"
     # SparkPost doesn't IDNA-encode domains itself; it does RFC 2047-encode names.
     assert body["recipients"] == [
@@ -482,7 +486,7 @@ def test_international_addresses(mocked_responses: responses.RequestsMock) -> No
         {"name": "Übersicht.txt", "type": "text/plain; charset=utf-8", "data": "w7Y="}
     ]
     # The body is UTF-8 JSON, not \u escapes.
-    assert "Jürgen".encode() in mocked_responses.calls[0].request.body
+    assert "Jürgen".encode() in only_request(mocked_responses).body
     assert message.anymail_status.status == {"queued"}
     assert set(message.anymail_status.recipients) == {
         "j@xn--mnchen-3ya.example",
@@ -499,7 +503,7 @@ def test_attachment_without_filename_and_inline_image(
     cid = message.attach_inline_image(PNG, filename="logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message)
-    content = sent_body(mocked_responses)["content"]
+    content = only_request_json(mocked_responses)["content"]
     assert content["attachments"] == [
         {"name": "", "type": "application/octet-stream", "data": "AAE="}
     ]
@@ -519,7 +523,7 @@ def test_inline_part_without_content_id_is_an_attachment(
     del part["Content-ID"]
     message.attach(part)
     send(message)
-    content = sent_body(mocked_responses)["content"]
+    content = only_request_json(mocked_responses)["content"]
     assert "inline_images" not in content
     assert content["attachments"] == [
         {"name": "", "type": "image/png", "data": base64.b64encode(PNG).decode()}
@@ -532,9 +536,13 @@ def test_amp_alternative(mocked_responses: responses.RequestsMock) -> None:
     message.attach_alternative("<p>HTML</p>", "text/html")
     message.attach_alternative("<html ⚡4email></html>", "text/x-amp-html")
     send(message)
-    content = sent_body(mocked_responses)["content"]
-    assert content["html"] == "<p>HTML</p>"
-    assert content["amp_html"] == "<html ⚡4email></html>"
+    assert only_request_json(mocked_responses)["content"] == {
+        "from": "from@example.com",
+        "subject": "Subject",
+        "text": "Text",
+        "html": "<p>HTML</p>",
+        "amp_html": "<html ⚡4email></html>",
+    }
 
 
 @pytest.mark.parametrize(
@@ -593,7 +601,7 @@ def test_from_header_makes_from_email_the_return_path(
         headers={"From": "Shown <shown@example.com>", "Reply-To": "r@example.com"},
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     assert body["content"]["from"] == "Shown <shown@example.com>"
     assert body["content"]["reply_to"] == "r@example.com"
     assert body["return_path"] == "bounces@example.com"
@@ -610,7 +618,7 @@ def test_reserved_extra_headers(mocked_responses: responses.RequestsMock, header
         send(message)
     # When ignoring unsupported features, the header is left out.
     send(message, ignore_unsupported_features=True)
-    assert "headers" not in sent_body(mocked_responses)["content"]
+    assert "headers" not in only_request_json(mocked_responses)["content"]
 
 
 def test_reserved_merge_headers(mocked_responses: responses.RequestsMock) -> None:
@@ -634,7 +642,7 @@ def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
     with pytest.raises(AnymailUnsupportedFeature, match="SparkPost does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert sent_body(mocked_responses)["campaign_id"] == "one"
+    assert only_request_json(mocked_responses)["campaign_id"] == "one"
 
 
 @pytest.mark.parametrize(
@@ -659,7 +667,7 @@ def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, start_t
         "Subject", "Body", "from@example.com", ["to@example.com"], send_at=send_at
     )
     send(message)
-    assert sent_body(mocked_responses)["options"] == {"start_time": start_time}
+    assert only_request_json(mocked_responses)["options"] == {"start_time": start_time}
 
 
 def test_tracking_options(mocked_responses: responses.RequestsMock) -> None:
@@ -673,7 +681,7 @@ def test_tracking_options(mocked_responses: responses.RequestsMock) -> None:
         track_clicks=True,
     )
     send(message)
-    assert sent_body(mocked_responses)["options"] == {
+    assert only_request_json(mocked_responses)["options"] == {
         "open_tracking": False,
         "click_tracking": True,
     }
@@ -697,7 +705,7 @@ def test_template_uses_templates_subject_and_from(
     message.from_email = None
     message.subject = None
     send(message)
-    assert sent_body(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"template_id": "welcome-template"},
     }
@@ -708,7 +716,7 @@ def test_template_with_numeric_id_and_draft(mocked_responses: responses.Requests
     message = template_message(template_id=11806290401558530)
     message.esp_extra = {"content": {"use_draft_template": True}}
     send(message)
-    assert sent_body(mocked_responses)["content"] == {
+    assert only_request_json(mocked_responses)["content"] == {
         "template_id": "11806290401558530",
         "use_draft_template": True,
     }
@@ -717,14 +725,17 @@ def test_template_with_numeric_id_and_draft(mocked_responses: responses.Requests
 def test_template_with_subject_is_left_to_sparkpost(
     mocked_responses: responses.RequestsMock,
 ) -> None:
-    mocked_responses.post(
-        TRANSMISSIONS_URL, status=422, json=fixture("send_error_422_content_and_template.json")
+    add_response(
+        mocked_responses,
+        TRANSMISSIONS_URL,
+        status=422,
+        body=fixture("send_error_422_content_and_template.json"),
     )
     message = template_message(subject="A subject")
     with pytest.raises(AnymailAPIError, match="Both content object and template_id") as excinfo:
         send(message)
     assert excinfo.value.status_code == 422
-    assert sent_body(mocked_responses)["content"] == {
+    assert only_request_json(mocked_responses)["content"] == {
         "template_id": "welcome-template",
         "subject": "A subject",
     }
@@ -767,8 +778,8 @@ def test_template_refuses_what_sparkpost_would_ignore(
 
     send(template_message(**kwargs), ignore_unsupported_features=True)
     section, field = left_out
-    assert field not in sent_body(mocked_responses)[section]
-    assert "substitution_data" not in sent_body(mocked_responses)
+    assert field not in only_request_json(mocked_responses)[section]
+    assert "substitution_data" not in only_request_json(mocked_responses)
 
 
 def test_template_with_cc(mocked_responses: responses.RequestsMock) -> None:
@@ -777,7 +788,7 @@ def test_template_with_cc(mocked_responses: responses.RequestsMock) -> None:
         send(template_message(cc=["cc@example.com"]))
     # Ignoring: the cc recipient still gets the message, without a Cc header.
     send(template_message(cc=["cc@example.com"]), ignore_unsupported_features=True)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     assert body["content"] == {"template_id": "welcome-template"}
     assert [r["address"]["email"] for r in body["recipients"]] == [
         "to@example.com",
@@ -787,8 +798,17 @@ def test_template_with_cc(mocked_responses: responses.RequestsMock) -> None:
 
 def test_template_bcc_is_fine(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, accepted=2)
-    send(template_message(bcc=["bcc@example.com"]))
-    assert len(sent_body(mocked_responses)["recipients"]) == 2
+    message = template_message(bcc=["bcc@example.com"])
+    send(message)
+    # bcc needs no header, so nothing is left out next to the template.
+    assert only_request_json(mocked_responses) == {
+        "recipients": [
+            {"address": {"email": "to@example.com", "header_to": "to@example.com"}},
+            {"address": {"email": "bcc@example.com", "header_to": "to@example.com"}},
+        ],
+        "content": {"template_id": "welcome-template"},
+    }
+    assert message.anymail_status.status == {"queued"}
 
 
 # --- esp_extra ------------------------------------------------------------------------
@@ -811,7 +831,7 @@ def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> N
         },
     )
     send(message)
-    assert sent_body(mocked_responses) == {
+    assert only_request_json(mocked_responses) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"from": "from@example.com", "subject": "From esp_extra", "text": "Body"},
         "metadata": {"a": "1", "b": "2"},
@@ -831,7 +851,7 @@ def test_esp_extra_from_send_defaults(
     message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     message.esp_extra = {"options": {"inline_css": True}}
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     # SPARKPOST_SEND_DEFAULTS' esp_extra replaces SEND_DEFAULTS' (other keys stay);
     # the message's esp_extra is deep-merged over it.
     assert body["options"] == {"transactional": True, "inline_css": True}
@@ -849,7 +869,7 @@ def test_esp_extra_in_the_6_0_sdk_style(mocked_responses: responses.RequestsMock
         }
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     assert body["options"] == {"transactional": True, "ip_pool": "pool"}
     assert body["content"] == {"template_id": "welcome-template", "use_draft_template": True}
     assert body["description"] == "Marketing test-run for new templates"
@@ -867,7 +887,7 @@ def test_esp_extra_stored_recipient_list(mocked_responses: responses.RequestsMoc
         esp_extra={"recipients": {"list_id": "my-list"}},
     )
     send(message)
-    assert sent_body(mocked_responses)["recipients"] == {"list_id": "my-list"}
+    assert only_request_json(mocked_responses)["recipients"] == {"list_id": "my-list"}
     # The counts are about the list, not the message's recipients.
     assert message.anymail_status.recipients == {
         "to@example.com": AnymailRecipientStatus("30223642452547393", "unknown")
@@ -878,7 +898,9 @@ def test_esp_extra_stored_recipient_list(mocked_responses: responses.RequestsMoc
 
 
 def test_all_rejected(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, json=fixture("send_success_all_rejected.json"))
+    add_response(
+        mocked_responses, TRANSMISSIONS_URL, body=fixture("send_success_all_rejected.json")
+    )
     message = mail.EmailMessage(
         "Subject", "Body", "from@example.com", ["bad1@example.com", "bad2@example.com"]
     )
@@ -897,7 +919,7 @@ def test_all_rejected(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_partial_rejection_with_errors_in_a_200(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, json=fixture("send_success_rcpt_errors.json"))
+    add_response(mocked_responses, TRANSMISSIONS_URL, body=fixture("send_success_rcpt_errors.json"))
     message = mail.EmailMessage(
         "Subject", "Body", "from@example.com", ["good@example.com", "bad@example.com"]
     )
@@ -924,7 +946,7 @@ def test_count_mismatch_is_unknown(mocked_responses: responses.RequestsMock) -> 
     ],
 )
 def test_invalid_response_format(mocked_responses: responses.RequestsMock, answer: Any) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, json=answer)
+    add_response(mocked_responses, TRANSMISSIONS_URL, body=answer)
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailAPIError, match="Invalid SparkPost API response format") as excinfo:
         send(message)
@@ -933,7 +955,7 @@ def test_invalid_response_format(mocked_responses: responses.RequestsMock, answe
 
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, body="<html>OK</html>")
+    add_response(mocked_responses, TRANSMISSIONS_URL, body="<html>OK</html>")
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON in the SparkPost API response"):
         send(message)
@@ -966,7 +988,7 @@ def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> 
 def test_api_errors(
     mocked_responses: responses.RequestsMock, status: int, fixture_name: str, expected: str
 ) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, status=status, json=fixture(fixture_name))
+    add_response(mocked_responses, TRANSMISSIONS_URL, status=status, body=fixture(fixture_name))
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
@@ -981,8 +1003,11 @@ def test_api_errors(
 
 
 def test_error_with_fail_silently(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(
-        TRANSMISSIONS_URL, status=420, json=fixture("send_error_420_sending_limit.json")
+    add_response(
+        mocked_responses,
+        TRANSMISSIONS_URL,
+        status=420,
+        body=fixture("send_error_420_sending_limit.json"),
     )
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     assert send(message, fail_silently=True) == 0
@@ -990,10 +1015,11 @@ def test_error_with_fail_silently(mocked_responses: responses.RequestsMock) -> N
 
 
 def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(
+    add_response(
+        mocked_responses,
         TRANSMISSIONS_URL,
         status=429,
-        json={"errors": [{"message": "Too many requests"}]},
+        body={"errors": [{"message": "Too many requests"}]},
         headers={"Retry-After": "5"},
     )
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
@@ -1004,7 +1030,9 @@ def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> N
 
 
 def test_non_json_error(mocked_responses: responses.RequestsMock) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, status=503, body="<h1>Service Unavailable</h1>")
+    add_response(
+        mocked_responses, TRANSMISSIONS_URL, status=503, body="<h1>Service Unavailable</h1>"
+    )
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
@@ -1017,7 +1045,7 @@ def test_non_json_error(mocked_responses: responses.RequestsMock) -> None:
     "failure", [requests.Timeout("read timed out"), requests.ConnectionError("refused")]
 )
 def test_transport_failures(mocked_responses: responses.RequestsMock, failure: Exception) -> None:
-    mocked_responses.post(TRANSMISSIONS_URL, body=failure)
+    add_response(mocked_responses, TRANSMISSIONS_URL, body=failure)
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError, match="Could not reach the SparkPost API") as exc:
         send(message)
@@ -1059,6 +1087,21 @@ def test_missing_api_key(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None
     assert "SPARKPOST_API_KEY" in text
     assert "ANYMAIL_SPARKPOST_API_KEY" in text
     assert "key-from-environment" not in text
+
+
+@pytest.mark.parametrize("key", ["", "key with space", "secret-key\n", " secret-key", 12345, None])
+def test_invalid_api_key(mocked_responses: responses.RequestsMock, key: Any) -> None:
+    # A key that can't be an Authorization header value is a settings error when
+    # the backend is made (not an API error at send time, which fail_silently
+    # would hide), and the error never shows the value.
+    mock_send(mocked_responses)
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        backend(api_key=key)
+    text = str(excinfo.value)
+    assert "Invalid Anymail setting SPARKPOST_API_KEY" in text
+    if isinstance(key, str) and key.strip():
+        assert key.strip() not in text
+    assert len(mocked_responses.calls) == 0
 
 
 def test_eu_api_url(mocked_responses: responses.RequestsMock, settings: Any) -> None:
@@ -1125,7 +1168,7 @@ def test_sparkpost_send_defaults(mocked_responses: responses.RequestsMock, setti
         "Subject", "Body", "from@example.com", ["to@example.com"], metadata={"order": "9"}
     )
     send(message)
-    body = sent_body(mocked_responses)
+    body = only_request_json(mocked_responses)
     assert body["campaign_id"] == "from-defaults"
     assert body["metadata"] == {"site": "sparkpost", "order": "9"}
     assert body["options"] == {"open_tracking": False}  # from SEND_DEFAULTS
@@ -1135,7 +1178,7 @@ def test_send_defaults_kwarg(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     send(message, send_defaults={"tags": ["kwarg"]})
-    assert sent_body(mocked_responses)["campaign_id"] == "kwarg"
+    assert only_request_json(mocked_responses)["campaign_id"] == "kwarg"
 
 
 @requires_mailers

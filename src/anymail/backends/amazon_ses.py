@@ -74,6 +74,9 @@ MAX_HEADER_VALUE_LENGTH: Final = 995
 MAX_HEADER_LENGTH: Final = 996  # name + value
 _HEADER_NAME_RE: Final = re.compile(r"[!-9;-~]+")  # printable ASCII without ":"
 
+#: A line break and the indent after it (a folded header value).
+_FOLD_RE: Final = re.compile(r"\r?\n[ \t]*")
+
 #: Parts whose body is already 7-bit clean whatever it holds.
 _SAFE_TRANSFER_ENCODINGS: Final = frozenset({"quoted-printable", "base64"})
 #: RFC 5322 line-length limit, without the CRLF.
@@ -168,6 +171,11 @@ class AmazonSESPayload(BasePayload):
 
     backend: EmailBackend
 
+    def sends_individual_messages(self) -> bool:
+        # Only template sends (send_bulk_email) go to each recipient separately;
+        # a raw send is one message to everyone.
+        return "template_id" in self.send_params
+
     def init_payload(self) -> None:
         self.from_email: EmailAddress | None = None
         self.recipients: dict[str, list[EmailAddress]] = {"to": [], "cc": [], "bcc": []}
@@ -221,7 +229,7 @@ class AmazonSESPayload(BasePayload):
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
         if self.uses_template:
-            self.params["ReplyToAddresses"] = [email.format(use_rfc2047=True) for email in emails]
+            self.params["ReplyToAddresses"] = [_format_address(email) for email in emails]
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
         self.headers = headers
@@ -336,7 +344,7 @@ class AmazonSESPayload(BasePayload):
         """The keyword arguments of each call to ``self.operation``, in order."""
         common: dict[str, Any] = {}
         if self.uses_template and self.from_email is not None:
-            common["FromEmailAddress"] = self.from_email.format(use_rfc2047=True)
+            common["FromEmailAddress"] = _format_address(self.from_email)
         common.update(self.params)
         if self.backend.configuration_set_name is not None:
             common["ConfigurationSetName"] = self.backend.configuration_set_name
@@ -410,7 +418,7 @@ class AmazonSESPayload(BasePayload):
             del mime["Subject"]  # subject=None: Django would send "None"
         if "multiple from addresses" in self.ignored_features:
             # Sending without the unsupported extra From addresses.
-            _set_header(mime, "From", self.from_email.format(use_rfc2047=True))
+            _set_header(mime, "From", _format_address(self.from_email))
         if self.metadata:
             mime["X-Metadata"] = serialize_json(self.metadata, "metadata")
         for tag in self.tags:
@@ -426,7 +434,7 @@ class AmazonSESPayload(BasePayload):
     # --- template sends -----------------------------------------------------------
 
     def _bulk_entries(self) -> list[dict[str, Any]]:
-        cc = [email.format(use_rfc2047=True) for email in self.recipients["cc"]]
+        cc = [_format_address(email) for email in self.recipients["cc"]]
         bcc = [email.addr_spec for email in self.recipients["bcc"]]
         entries = []
         # With no "to", one entry sends the template to the cc/bcc recipients.
@@ -434,7 +442,7 @@ class AmazonSESPayload(BasePayload):
         for to in to_list:
             destination: dict[str, list[str]] = {}
             if to is not None:
-                destination["ToAddresses"] = [to.format(use_rfc2047=True)]
+                destination["ToAddresses"] = [_format_address(to)]
             if cc:
                 destination["CcAddresses"] = cc
             if bcc:
@@ -751,6 +759,16 @@ def _for_recipient(per_recipient: dict[str, Any], to: EmailAddress | None) -> An
         if normalized.lower() == wanted:
             return value
     return None
+
+
+def _format_address(email: EmailAddress) -> str:
+    """The address for an SES address parameter: RFC 2047 display name, on one line.
+
+    The email package folds a long encoded display name over several lines
+    ("\\n " between encoded-words), which has no place in an API parameter:
+    the encoded-words are joined with a space instead, which decoders ignore.
+    """
+    return _FOLD_RE.sub(" ", email.format(use_rfc2047=True))
 
 
 def _encode_header_value(value: str) -> str:

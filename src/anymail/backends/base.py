@@ -34,6 +34,7 @@ from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
     AnymailError,
+    AnymailInvalidHeader,
     AnymailRecipientsRefused,
     AnymailUnsupportedFeature,
 )
@@ -156,6 +157,17 @@ _LIST_MERGED: Final = frozenset({"tags", "to", "cc", "bcc", "reply_to", "attachm
 _DICT_MERGED: Final = frozenset({"metadata", "merge_global_data", "merge_data", "merge_metadata"})
 
 
+def _check_header_lines(field: str, headers: Mapping[str, Any]) -> None:
+    # Like Django's own backends: a line break in a header would let a value
+    # add headers of its own (header injection).
+    for name, value in headers.items():
+        if any(char in str(part) for part in (name, value) for char in "\r\n"):
+            raise AnymailInvalidHeader(
+                f"Header {str(name)!r} in {field} contains a line break, which email "
+                "headers can't hold (it could inject other headers). Remove it."
+            )
+
+
 def _as_regular_attachment(attachment: Attachment) -> Attachment:
     if not attachment.inline:
         return attachment
@@ -185,6 +197,7 @@ class BasePayload:
         self.send_params: dict[str, Any] = {}
         #: Unsupported features left out because of IGNORE_UNSUPPORTED_FEATURES.
         self.ignored_features: list[str] = []
+        self._envelope_sender_from_header = False
         self.init_payload()
         self._normalize()
         # Decided before capability checks, so that a batch feature dropped under
@@ -281,6 +294,7 @@ class BasePayload:
             # envelope sender (unless one was given explicitly).
             if envelope_sender in (UNSET, None) and from_email:
                 envelope_sender = from_email
+                self._envelope_sender_from_header = True
             from_email = header_from
         if from_email not in (None, UNSET, ""):
             params["from_email"] = parse_address_list(from_email, "from_email")
@@ -323,9 +337,15 @@ class BasePayload:
         params["extra_headers"] = CaseInsensitiveDict(
             {force_str(k): force_str(v) for k, v in headers.items()}
         )
+        _check_header_lines("extra_headers", params["extra_headers"])
 
         if envelope_sender not in (None, UNSET):
             params["envelope_sender"] = parse_single_address(envelope_sender, "envelope_sender")
+            if self._envelope_sender_from_header and [params["envelope_sender"].addr_spec] == [
+                address.addr_spec for address in params.get("from_email", [])
+            ]:
+                # The From header just repeats from_email: no envelope sender to set.
+                del params["envelope_sender"]
         metadata = self._merged("metadata")
         if metadata not in (None, UNSET):
             params["metadata"] = force_non_lazy(dict(metadata))
@@ -333,6 +353,8 @@ class BasePayload:
             value = self._merged(name)
             if value not in (None, UNSET):
                 params[name] = self._by_recipient(name, value)
+        for recipient_headers in params.get("merge_headers", {}).values():
+            _check_header_lines("merge_headers", recipient_headers)
         tags = self._merged("tags")
         if tags not in (None, UNSET):
             if isinstance(tags, str):
@@ -395,7 +417,14 @@ class BasePayload:
         )
         for feature in simple:
             if feature in params and not getattr(caps, feature):
-                self._drop(feature, feature)
+                described = feature
+                if feature == "envelope_sender" and self._envelope_sender_from_header:
+                    described = (
+                        "envelope_sender (with a From header, Django's convention makes "
+                        "from_email the envelope sender; give from_email the same address "
+                        "as the From header to avoid this)"
+                    )
+                self._drop(feature, described)
 
         if "tags" in params and caps.max_tags is not None and len(params["tags"]) > caps.max_tags:
             self.unsupported_feature(

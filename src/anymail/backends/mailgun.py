@@ -22,7 +22,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, idna_encode_domain, parse_single_address
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -198,11 +198,11 @@ class MailgunPayload(RequestsPayload):
         self._set("amp-html", content)
 
     def add_attachment(self, attachment: Attachment) -> None:
-        if attachment.inline:
-            # Mailgun takes an inline part's Content-ID from its filename.
-            if not attachment.content_id:
-                self.unsupported_feature("inline attachments without Content-ID")
-                return
+        if attachment.inline and not attachment.content_id:
+            # Mailgun takes an inline part's Content-ID from its filename. When
+            # ignoring this, the file still goes out, as an ordinary attachment.
+            self.unsupported_feature("inline attachments without Content-ID")
+        if attachment.inline and attachment.content_id:
             self.file_parts.append(
                 ("inline", (attachment.content_id, attachment.content, attachment.content_type))
             )
@@ -471,11 +471,11 @@ class EmailBackend(AnymailRequestsBackend):
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
-        self.api_key: str = get_anymail_setting(
-            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        # Checked here (never shown): requests can't encode a non-Latin-1 password
+        # for Basic auth, and a stray space or line break only earns a 401 later.
+        self.api_key: str = get_credential_setting(
+            "api_key", esp_name, kwargs, "a Mailgun API key or domain sending key"
         )
-        if not isinstance(self.api_key, str) or not self.api_key:
-            raise invalid_setting("api_key", esp_name, "expected a non-empty string.")
         # Bare MAILGUN_SENDER_DOMAIN is accepted too, as the public release does.
         self.sender_domain: str | None = get_anymail_setting(
             "sender_domain", default=None, esp_name=esp_name, kwargs=kwargs, allow_bare=True

@@ -179,8 +179,9 @@ class PostmarkPayload(RequestsPayload):
             "Content": attachment.b64content,
             "ContentType": content_type,
         }
-        if attachment.inline:
-            # Postmark wants the literal "cid:" prefix here.
+        if attachment.inline and attachment.content_id:
+            # Postmark wants the literal "cid:" prefix here. (An inline part without
+            # a Content-ID can't be referenced: it goes as an ordinary attachment.)
             item["ContentID"] = attachment.cid
         self.data.setdefault("Attachments", []).append(item)
 

@@ -16,6 +16,7 @@ no recipient at send time (problems are reported later), so a send is never
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -48,6 +49,9 @@ _STATUS_MAP: Final = {
 
 #: TEM refuses a subject, text body or HTML body shorter than this.
 MIN_CONTENT_LENGTH: Final = 10
+
+#: A line break and the indent after it, as the email package folds long encoded names.
+_FOLD_RE: Final = re.compile(r"\r?\n[ \t]*")
 
 
 class ScalewayPayload(RequestsPayload):
@@ -163,8 +167,13 @@ class ScalewayPayload(RequestsPayload):
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
         # TEM sends our header as is, so a non-ASCII display name must be
-        # RFC 2047-encoded here. (Domains are already in their ASCII form.)
-        self.reply_to_header = ", ".join(email.format(use_rfc2047=True) for email in emails)
+        # RFC 2047-encoded here. (Domains are already in their ASCII form.) A long
+        # encoded name comes back folded over several lines: TEM takes the value
+        # as one line, so the encoded-words are joined with spaces instead, which
+        # mail programs ignore between encoded-words.
+        self.reply_to_header = ", ".join(
+            _FOLD_RE.sub(" ", email.format(use_rfc2047=True)) for email in emails
+        )
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
         # Non-ASCII values are sent as they are: TEM encodes them itself.
@@ -214,13 +223,12 @@ def _address(email: EmailAddress) -> dict[str, str]:
 class EmailBackend(AnymailRequestsBackend):
     """Anymail's backend for Scaleway Transactional Email (TEM)."""
 
-    esp_name = "Scaleway TEM"
-    settings_esp_name = "Scaleway"
+    esp_name = "Scaleway"  # as in signals and errors; the settings are SCALEWAY_*
     payload_class = ScalewayPayload
     default_api_url = DEFAULT_API_URL
 
     def __init__(self, **kwargs: Any) -> None:
-        esp = self.settings_esp_name
+        esp = self.esp_name
         self.secret_key = get_credential_setting(
             "secret_key",
             esp,
@@ -248,7 +256,7 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(api_url=self._resolve_api_url(api_url), **kwargs)
 
     def _resolve_api_url(self, api_url: Any) -> str:
-        esp = self.settings_esp_name
+        esp = self.esp_name
         if not isinstance(api_url, str) or not api_url.strip():
             raise invalid_setting("api_url", esp, "expected the base URL of TEM's API.")
         api_url = api_url.strip().replace("{region}", quote(self.region, safe=""))

@@ -21,7 +21,12 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
+from ..conf import (
+    get_anymail_setting,
+    get_bool_setting,
+    get_credential_setting,
+    invalid_setting,
+)
 from ..exceptions import (
     AnymailConfigurationError,
     AnymailError,
@@ -323,8 +328,10 @@ class EmailBackend(AnymailRequestsBackend):
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         self._refuse_v2_credentials(kwargs)
-        self.api_key: str = get_anymail_setting(
-            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        # Checked here (never shown): a stray space or line break would otherwise
+        # fail later, inside requests, as an API error that fail_silently hides.
+        self.api_key: str = get_credential_setting(
+            "api_key", esp_name, kwargs, 'a SendGrid API key with "Mail Send" permission'
         )
         self.generate_message_id = get_bool_setting(
             "generate_message_id", True, esp_name=esp_name, kwargs=kwargs

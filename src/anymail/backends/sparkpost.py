@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, parse_address_list
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
@@ -398,9 +398,12 @@ class EmailBackend(AnymailRequestsBackend):
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         # Required. (The SPARKPOST_API_KEY *environment variable* the old SDK read
-        # is deliberately not consulted: settings are the one source.)
-        self.api_key: str = get_anymail_setting(
-            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        # is deliberately not consulted: settings are the one source.) Checked
+        # here, as it goes in a header: a stray space or line break would
+        # otherwise surface only when sending, as an API error that
+        # fail_silently hides.
+        self.api_key: str = get_credential_setting(
+            "api_key", esp_name, kwargs, "a SparkPost API key (Account > API Keys)"
         )
         self.subaccount: str | None = _subaccount_header(
             get_anymail_setting("subaccount", default=None, esp_name=esp_name, kwargs=kwargs)

@@ -72,7 +72,7 @@ def mock_error(mock_: responses.RequestsMock) -> tuple[int, str]:
 CASE = ContractCase(
     id="scaleway",
     backend="anymail.backends.scaleway.EmailBackend",
-    esp_name="Scaleway TEM",
+    esp_name="Scaleway",
     options={
         "secret_key": "11111111-2222-4333-8444-555555555555",
         "project_id": "00000000-0000-4000-8000-00000000abcd",
