@@ -710,13 +710,20 @@ def test_batch_stays_batch_when_a_merge_feature_is_ignored() -> None:
 
 
 def test_merge_data_keys_are_normalized_like_recipients() -> None:
-    msg = message(to=["Ana <ana@exämple.com>"])
-    msg.merge_data = {"Ana <ana@exämple.com>": {"name": "Ana"}}
-    msg.merge_metadata = {"ana@EXÄMPLE.com": {"id": 1}}
+    msg = message(to=["Ana <ana@exämple.com>", "Bo.Smith@Example.com"])
+    msg.merge_data = {"Ana <ana@exämple.com>": {"name": "Ana"}, "bo.smith@example.com": {}}
+    msg.merge_metadata = {"ana@EXÄMPLE.com": {"id": 1}, "other@example.com": {"id": 2}}
     params = send(msg, Capabilities())
-    assert params["to"] == ["Ana <ana@xn--exmple-cua.com>"]
-    assert params["merge_data"] == {"ana@xn--exmple-cua.com": {"name": "Ana"}}
-    assert params["merge_metadata"] == {"ana@xn--exmple-cua.com": {"id": 1}}
+    assert params["to"] == ["Ana <ana@xn--exmple-cua.com>", "Bo.Smith@Example.com"]
+    assert params["merge_data"] == {
+        "ana@xn--exmple-cua.com": {"name": "Ana"},
+        "Bo.Smith@Example.com": {},  # matched ignoring case, keyed as the recipient
+    }
+    # A key matching no recipient is kept (normalized), not dropped.
+    assert params["merge_metadata"] == {
+        "ana@xn--exmple-cua.com": {"id": 1},
+        "other@example.com": {"id": 2},
+    }
 
 
 # --- refused recipients ---------------------------------------------------------------

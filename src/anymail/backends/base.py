@@ -379,17 +379,22 @@ class BasePayload:
             if name in params and not params[name]:
                 del params[name]
 
-    @staticmethod
-    def _by_recipient(name: str, value: Mapping[str, Any]) -> dict[str, Any]:
-        """Per-recipient data keyed by each address's addr_spec, as recipients are.
+    def _by_recipient(self, name: str, value: Mapping[str, Any]) -> dict[str, Any]:
+        """Per-recipient data keyed exactly as the recipients' addr_spec.
 
-        So a key written with a display name or a Unicode domain still finds its
-        recipient (whose domain is IDNA-encoded).
+        So a key written with a display name, a Unicode domain or other letter
+        case still finds its recipient (addresses are matched ignoring case,
+        as mailbox providers do).
         """
+        recipients = {
+            address.addr_spec.lower(): address.addr_spec
+            for field in ("to", "cc", "bcc")
+            for address in self.send_params.get(field, [])
+        }
         result: dict[str, Any] = {}
         for key, data in force_non_lazy(dict(value)).items():
-            address = parse_single_address(key, f"{name} key")
-            result[address.addr_spec] = data
+            addr_spec = parse_single_address(key, f"{name} key").addr_spec
+            result[recipients.get(addr_spec.lower(), addr_spec)] = data
         return result
 
     # --- capability checks ------------------------------------------------
