@@ -19,7 +19,7 @@ from django.core.mail import EmailMessage
 from ..addresses import EmailAddress
 from ..message import AnymailRecipientStatus
 from ..utils import CaseInsensitiveDict, serialize_json
-from .base import AnymailBaseBackend, BasePayload, Capabilities
+from .base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
 
 # JSON-bound features a real ESP would serialize: checked so that tests catch
 # what would fail in production (e.g. a Decimal in metadata).
@@ -79,27 +79,11 @@ def _recorder(feature: str) -> Any:
     return hook
 
 
-# set_subject, set_tags, set_metadata ...: each records its value under its feature name.
-for _feature in (
-    "subject",
-    "reply_to",
-    "extra_headers",
-    "text_body",
-    "html_body",
-    "envelope_sender",
-    "metadata",
-    "merge_metadata",
-    "merge_headers",
-    "tags",
-    "track_clicks",
-    "track_opens",
-    "send_at",
-    "template_id",
-    "merge_data",
-    "merge_global_data",
-    "esp_extra",
-):
-    setattr(TestPayload, f"set_{_feature}", _recorder(_feature))
+# set_subject, set_tags, set_metadata ...: each records its value under its feature
+# name. (Features with hooks of another shape are defined on the class above.)
+for _feature in FEATURE_ORDER:
+    if _feature not in ("from_email", "to", "cc", "bcc", "alternatives", "attachments"):
+        setattr(TestPayload, f"set_{_feature}", _recorder(_feature))
 
 
 def _readable(value: Any) -> Any:
