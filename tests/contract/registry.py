@@ -41,6 +41,8 @@ class ContractCase:
     # test (e.g. an AWS emulator), and a function counting the API calls made.
     context: Callable[[], AbstractContextManager[Any]] | None = None
     count_calls: Callable[[], int] | None = None
+    # Supported features the mocked ESP can't answer (e.g. an emulator lacking an API).
+    features_not_mocked: frozenset[str] = frozenset()
 
 
 def load_cases() -> list[ContractCase]:

@@ -168,6 +168,27 @@ def test_unsupported_features_raise_and_can_be_ignored(esp: Esp) -> None:
         assert sent == 1, feature
 
 
+def test_every_supported_feature_reaches_the_esp(esp: Esp) -> None:
+    # Each feature the backend declares supported must be implemented (a missing
+    # hook raises AnymailError). ESP quirks about combinations are ignored here.
+    esp.mock_success()
+    capabilities = esp.capabilities
+    supported = [
+        name
+        for name in FEATURE_EXAMPLES
+        if name != "max_tags"
+        and getattr(capabilities, name)
+        and name not in esp.case.features_not_mocked
+    ]
+    for feature in supported:
+        message = make_message()
+        FEATURE_EXAMPLES[feature](message, capabilities)
+        if feature == "template_id":
+            message.template_id = "12345"  # numeric: some ESPs require it
+        sent = esp.connection(ignore_unsupported_features=True).send_messages([message])
+        assert sent == 1, feature
+
+
 def test_api_error_is_anymail_api_error(esp: Esp) -> None:
     if esp.case.mock_error is None:
         pytest.skip("backend has no API errors")
