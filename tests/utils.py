@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import django
@@ -83,3 +84,11 @@ def make_message(**kwargs: Any) -> Any:
     }
     params.update(kwargs)
     return AnymailMessage(**params)
+
+
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_json(esp: str, name: str) -> Any:
+    """A JSON fixture from tests/fixtures/<esp>/ (copied from the ESP fact sheets)."""
+    return json.loads((FIXTURES_DIR / esp / name).read_text(encoding="utf-8"))

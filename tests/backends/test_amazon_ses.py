@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import MIMEPart
 from email.mime.nonmultipart import MIMENonMultipart
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -59,9 +58,8 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import PNG, make_message, requires_mailers
+from tests.utils import PNG, fixture_json, make_message, requires_mailers
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "amazon_ses"
 REGION = "us-east-1"
 SEND_URL = f"https://email.{REGION}.amazonaws.com/v2/email/outbound-emails"
 BULK_URL = f"https://email.{REGION}.amazonaws.com/v2/email/outbound-bulk-emails"
@@ -101,12 +99,8 @@ def _no_network(sock: socket.socket, address: Any) -> None:
     raise AssertionError(f"A test tried to connect to {address!r}")
 
 
-# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
-legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
-
-
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return fixture_json("amazon_ses", name)
 
 
 def boto_response(name: str) -> dict[str, Any]:
@@ -1491,7 +1485,6 @@ def test_client_config_object(mock_session: mock.MagicMock) -> None:
     assert config.user_agent_extra == "my-app/1.0"
 
 
-@legacy_get_connection
 def test_connection_kwargs_override_settings(mock_session: mock.MagicMock, settings: Any) -> None:
     settings.ANYMAIL = {
         "AMAZON_SES_CLIENT_PARAMS": {"region_name": "eu-west-1"},

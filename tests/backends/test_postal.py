@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import MIMEPart
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import (
     PNG,
     add_response,
+    fixture_json,
     only_request,
     only_request_json,
     request_json,
@@ -34,7 +33,6 @@ from tests.utils import (
 )
 from tests.utils import make_message as shared_make_message
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "postal"
 API_URL = "https://postal.example.com/"
 ENDPOINT = API_URL + "api/v1/send/message"
 # The key Postal echoes back in the send_error_invalid_api_key.json fixture.
@@ -42,11 +40,7 @@ API_KEY = "fake-server-api-key-not-real"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
-legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+    return fixture_json("postal", name)
 
 
 @pytest.fixture(autouse=True)
@@ -456,7 +450,6 @@ def test_api_key_settings(
     assert only_request(mocked_responses).headers["X-Server-API-Key"] == expected
 
 
-@legacy_get_connection
 def test_api_key_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
     settings.ANYMAIL = {"POSTAL_API_KEY": "from-anymail-dict", "POSTAL_API_URL": API_URL}
     settings.ANYMAIL_POSTAL_API_KEY = "from-anymail-prefixed"
@@ -503,7 +496,6 @@ def test_api_url_is_required(settings: Any) -> None:
     assert "api_url=" in message
 
 
-@legacy_get_connection
 def test_api_url_settings_and_trailing_slash(
     settings: Any, mocked_responses: responses.RequestsMock
 ) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.mime.image import MIMEImage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import (
     PNG,
     add_response,
+    fixture_json,
     only_request,
     only_request_json,
     request_json,
@@ -35,17 +34,12 @@ from tests.utils import (
 )
 from tests.utils import make_message as shared_make_message
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "postmark"
 API = "https://api.postmarkapp.com/"
 TOKEN = "test-server-token"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
-legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+    return fixture_json("postmark", name)
 
 
 @pytest.fixture(autouse=True)
@@ -638,7 +632,6 @@ def test_server_token_settings(
     assert only_request(mocked_responses).headers["X-Postmark-Server-Token"] == expected
 
 
-@legacy_get_connection
 def test_server_token_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
     settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "from-anymail-dict"}
     settings.ANYMAIL_POSTMARK_SERVER_TOKEN = "from-anymail-prefixed"
@@ -672,7 +665,6 @@ def test_invalid_server_token(settings: Any, token: Any) -> None:
         assert token.strip() not in str(excinfo.value)
 
 
-@legacy_get_connection
 def test_api_url_default_and_settings(
     settings: Any, mocked_responses: responses.RequestsMock
 ) -> None:

@@ -29,6 +29,7 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import (
     PNG,
     add_response,
+    fixture_json,
     only_request,
     only_request_json,
     requires_mailers,
@@ -43,11 +44,7 @@ BATCH_IDS = ["ae2014de-c168-4c61-8267-70d2662a1ce1", "faccb7a5-8a28-4e9a-ac64-8d
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
-legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+    return fixture_json("resend", name)
 
 
 @pytest.fixture(autouse=True)
@@ -799,7 +796,6 @@ def test_esp_extra_headers_must_be_a_dict_for_batch() -> None:
 # --- settings -----------------------------------------------------------------------
 
 
-@legacy_get_connection
 @pytest.mark.parametrize("where", ["ANYMAIL", "ANYMAIL_RESEND", "bare", "kwarg"])
 def test_api_key_settings(
     settings: Any, mocked_responses: responses.RequestsMock, where: str
@@ -849,7 +845,6 @@ def test_invalid_api_key_is_not_quoted(settings: Any, key: Any) -> None:
         assert str(key).strip() not in str(excinfo.value)
 
 
-@legacy_get_connection
 def test_api_url_default_and_settings(
     settings: Any, mocked_responses: responses.RequestsMock
 ) -> None:

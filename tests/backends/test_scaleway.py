@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from email.mime.image import MIMEImage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import (
     PNG,
     add_response,
+    fixture_json,
     make_message,
     only_request,
     only_request_json,
@@ -33,18 +33,13 @@ from tests.utils import (
     requires_mailers,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scaleway"
 API_URL = "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails"
 SECRET_KEY = "11111111-2222-4333-8444-555555555555"
 PROJECT_ID = "00000000-0000-4000-8000-00000000abcd"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-# get_connection() is deprecated on Django 6.1 (in favour of MAILERS), but still supported.
-legacy_get_connection = pytest.mark.filterwarnings("ignore:get_connection\\(\\) is deprecated")
+    return fixture_json("scaleway", name)
 
 
 @pytest.fixture(autouse=True)
@@ -604,7 +599,6 @@ def test_secret_key_settings(
     assert only_request(mocked_responses).headers["X-Auth-Token"] == expected
 
 
-@legacy_get_connection
 def test_secret_key_precedence(settings: Any, mocked_responses: responses.RequestsMock) -> None:
     settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": "from-anymail-dict", "SCALEWAY_PROJECT_ID": "p"}
     settings.ANYMAIL_SCALEWAY_SECRET_KEY = "from-anymail-prefixed"
@@ -641,7 +635,6 @@ def test_project_id_settings(
     assert only_request_json(mocked_responses)["project_id"] == expected
 
 
-@legacy_get_connection
 def test_project_id_kwarg(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses)
     get_connection(

@@ -6,7 +6,6 @@ import base64
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import django
@@ -28,20 +27,20 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import (
     PNG,
     add_response,
+    fixture_json,
     only_request,
     only_request_json,
     request_json,
     requires_mailers,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sparkpost"
 API_KEY = "test-sparkpost-api-key"
 TRANSMISSIONS_URL = "https://api.sparkpost.com/api/v1/transmissions/"
 BACKEND = "anymail.backends.sparkpost.EmailBackend"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return fixture_json("sparkpost", name)
 
 
 def mock_send(
