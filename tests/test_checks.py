@@ -10,9 +10,18 @@ from django.apps import apps
 from django.core import checks
 from django.urls import include, path
 
-from anymail.checks import check_anymail_settings, check_webhook_secrets, routed_webhook_views
+from anymail.backends.base_requests import AnymailRequestsBackend
+from anymail.checks import (
+    check_anymail_settings,
+    check_webhook_secrets,
+    declared_options,
+    routed_webhook_views,
+)
+from anymail.conf import get_anymail_setting
 from anymail.signals import tracking
 from anymail.webhooks.base import AnymailBaseWebhookView
+
+from .utils import requires_mailers
 
 STRONG = "abcdefghijklmnop:qrstuvwxyz012345"
 
@@ -226,3 +235,265 @@ def test_send_defaults_not_a_dict(settings: Any) -> None:
     (error,) = check_anymail_settings()
     assert error.id == "anymail.E002"
     assert error.msg == "Anymail setting SEND_DEFAULTS must be a dict, not list."
+
+
+# --- empty webhook secrets, renamed settings ---------------------------------------------
+
+
+@pytest.mark.parametrize("secret", ["", "  ", [STRONG, ""], []])
+def test_empty_webhook_secret_is_an_error(settings: Any, secret: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": secret}
+    (error,) = check_webhook_secrets()
+    assert error.id == "anymail.E003"
+    assert error.level == checks.ERROR
+    assert "would turn webhook basic auth off" in error.msg
+
+
+@pytest.mark.parametrize("where", ["dict", "prefixed"])
+def test_pre_2_0_webhook_authorization_is_an_error_saying_rename(settings: Any, where: str) -> None:
+    if where == "dict":
+        settings.ANYMAIL = {"WEBHOOK_AUTHORIZATION": STRONG}
+    else:
+        settings.ANYMAIL_WEBHOOK_AUTHORIZATION = STRONG
+    (error,) = check_anymail_settings()
+    assert error.id == "anymail.E004"
+    assert error.level == checks.ERROR
+    assert error.msg == (
+        "The Anymail setting WEBHOOK_AUTHORIZATION is an old name of WEBHOOK_SECRET and is "
+        "no longer read: rename it to WEBHOOK_SECRET."
+    )
+    assert STRONG not in error.msg
+    assert check_webhook_secrets() == []  # reported once, not twice
+
+
+# --- "did you mean" stays within the ESP ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("POSTMARK_API_KEY", "'POSTMARK_SERVER_TOKEN'"),
+        ("postmark_api_key", "'POSTMARK_SERVER_TOKEN'"),
+        ("POSTMARK_TOKEN", "'POSTMARK_SERVER_TOKEN'"),
+        ("POSTMARK_API_URLS", "'POSTMARK_API_URL'"),
+        ("POSTMARK_SEND_DEFAULT", "'POSTMARK_SEND_DEFAULTS'"),
+        ("MAILGUN_TOKEN", "'MAILGUN_API_KEY'"),
+        ("SENDGRID_API_TOKEN", "'SENDGRID_API_KEY'"),
+        ("SCALEWAY_API_KEY", "'SCALEWAY_SECRET_KEY'"),
+        ("MAILJET_TOKEN", "'MAILJET_API_KEY' or 'MAILJET_SECRET_KEY'"),
+        ("POSTMRK_SERVER_TOKEN", "'POSTMARK_SERVER_TOKEN'"),  # no ESP prefix: all settings
+    ],
+)
+def test_did_you_mean_stays_within_the_esp(settings: Any, name: str, suggestion: str) -> None:
+    settings.ANYMAIL = {name: "x"}
+    (warning,) = check_anymail_settings()
+    assert warning.msg == f"Unknown Anymail setting ANYMAIL[{name!r}]. Did you mean {suggestion}?"
+
+
+def test_no_suggestion_from_another_esp(settings: Any) -> None:
+    # SES takes no API key; other ESPs' API_KEY settings are not suggested.
+    settings.ANYMAIL = {"AMAZON_SES_API_KEY": "x"}
+    (warning,) = check_anymail_settings()
+    assert warning.msg == "Unknown Anymail setting ANYMAIL['AMAZON_SES_API_KEY']."
+
+
+def test_did_you_mean_for_prefixed_settings_stays_within_the_esp(settings: Any) -> None:
+    settings.ANYMAIL_POSTMARK_API_KEY = "x"
+    (warning,) = check_anymail_settings()
+    assert warning.msg == (
+        "Unknown Anymail setting ANYMAIL_POSTMARK_API_KEY. "
+        "Did you mean ANYMAIL_POSTMARK_SERVER_TOKEN?"
+    )
+
+
+# --- Django 6.1 MAILERS OPTIONS ---------------------------------------------------------------
+
+
+POSTMARK = "anymail.backends.postmark.EmailBackend"
+
+
+class UndeclaredBackend(AnymailRequestsBackend):
+    """A third-party backend that reads options but doesn't declare them."""
+
+    esp_name = "Undeclared"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.region = kwargs.pop("region", None)
+        super().__init__(**kwargs)
+
+
+class DeclaredBackend(AnymailRequestsBackend):
+    esp_name = "Declared"
+    option_names = frozenset({"token", "region"})
+    required_option_names = frozenset({"token"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.token = get_anymail_setting("token", esp_name=self.esp_name, kwargs=kwargs)
+        self.region = kwargs.pop("region", None)
+        super().__init__(**kwargs)
+
+
+class UndeclaredSubclass(DeclaredBackend):
+    def __init__(self, **kwargs: Any) -> None:
+        self.extra = kwargs.pop("extra", None)
+        super().__init__(**kwargs)
+
+
+def mailers_errors(settings: Any, **mailers: Any) -> list[tuple[str | None, str]]:
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}, **mailers}
+    return [(message.id, message.msg) for message in check_anymail_settings()]
+
+
+@requires_mailers
+def test_mailers_options_valid(settings: Any) -> None:
+    options = {
+        "server_token": "x",
+        "api_url": "https://example.com/",
+        "timeout": 5,
+        "send_defaults": {},
+        "ignore_recipient_status": True,
+        "ignore_unsupported_features": True,
+        "debug_api_requests": False,
+        "fail_silently": True,
+    }
+    assert mailers_errors(settings, tx={"BACKEND": POSTMARK, "OPTIONS": options}) == []
+
+
+@requires_mailers
+def test_mailers_unknown_option_with_a_suggestion_from_that_backend(settings: Any) -> None:
+    errors = mailers_errors(
+        settings,
+        tx={"BACKEND": POSTMARK, "OPTIONS": {"server_token": "x", "sever_token": "y", "zz": 1}},
+    )
+    assert errors == [
+        (
+            "anymail.E005",
+            f"MAILERS['tx']: unknown option 'sever_token' in OPTIONS for {POSTMARK}. "
+            "Did you mean 'server_token'?",
+        ),
+        ("anymail.E005", f"MAILERS['tx']: unknown option 'zz' in OPTIONS for {POSTMARK}."),
+    ]
+
+
+@requires_mailers
+def test_mailers_unknown_option_suggests_only_that_backends_options(settings: Any) -> None:
+    # 'api_key' is an option of other ESPs, not of Postmark.
+    errors = mailers_errors(
+        settings, tx={"BACKEND": POSTMARK, "OPTIONS": {"server_token": "x", "api_key": "y"}}
+    )
+    assert errors == [
+        ("anymail.E005", f"MAILERS['tx']: unknown option 'api_key' in OPTIONS for {POSTMARK}.")
+    ]
+
+
+@requires_mailers
+def test_mailers_missing_required_option(settings: Any) -> None:
+    errors = mailers_errors(
+        settings,
+        transactional={"BACKEND": POSTMARK},
+        mailjet={"BACKEND": "anymail.backends.mailjet.EmailBackend", "OPTIONS": {"api_key": "x"}},
+    )
+    assert errors == [
+        (
+            "anymail.E006",
+            "MAILERS['transactional']: OPTIONS must define 'server_token' (or set "
+            'ANYMAIL["POSTMARK_SERVER_TOKEN"] for all Postmark mailers).',
+        ),
+        (
+            "anymail.E006",
+            "MAILERS['mailjet']: OPTIONS must define 'secret_key' (or set "
+            'ANYMAIL["MAILJET_SECRET_KEY"] for all Mailjet mailers).',
+        ),
+    ]
+
+
+@requires_mailers
+@pytest.mark.parametrize("where", ["ANYMAIL", "ANYMAIL_POSTMARK_SERVER_TOKEN", "bare"])
+def test_mailers_required_option_from_settings(settings: Any, where: str) -> None:
+    if where == "ANYMAIL":
+        settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "x"}
+    elif where == "bare":
+        settings.POSTMARK_SERVER_TOKEN = "x"
+    else:
+        settings.ANYMAIL_POSTMARK_SERVER_TOKEN = "x"
+    assert mailers_errors(settings, tx={"BACKEND": POSTMARK}) == []
+
+
+@requires_mailers
+def test_mailers_check_is_part_of_manage_py_check(settings: Any) -> None:
+    settings.MAILERS = {"default": {"BACKEND": POSTMARK, "OPTIONS": {"sever_token": "x"}}}
+    assert {"anymail.E005", "anymail.E006"} <= set(ids(checks.run_checks()))
+
+
+@requires_mailers
+def test_mailers_other_backends_are_left_to_django(settings: Any) -> None:
+    errors = mailers_errors(
+        settings,
+        smtp={"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"x": 1}},
+        missing={"BACKEND": "myproject.no_such.Backend"},
+    )
+    assert errors == []
+
+
+@requires_mailers
+def test_mailers_unimportable_anymail_backend(settings: Any) -> None:
+    errors = mailers_errors(settings, tx={"BACKEND": "anymail.backends.postmrk.EmailBackend"})
+    assert [error_id for error_id, _ in errors] == ["anymail.E007"]
+    assert errors[0][1].startswith(
+        "MAILERS['tx']: cannot import BACKEND 'anymail.backends.postmrk.EmailBackend': "
+    )
+
+
+@requires_mailers
+def test_mailers_third_party_backends(settings: Any) -> None:
+    undeclared = f"{__name__}.UndeclaredBackend"
+    declared = f"{__name__}.DeclaredBackend"
+    errors = mailers_errors(
+        settings,
+        a={"BACKEND": undeclared, "OPTIONS": {"region": "eu", "anything": 1}},
+        b={"BACKEND": declared, "OPTIONS": {"regoin": "eu", "timeout": 3}},
+    )
+    assert errors == [
+        (
+            "anymail.E005",
+            f"MAILERS['b']: unknown option 'regoin' in OPTIONS for {declared}. "
+            "Did you mean 'region'?",
+        ),
+        (
+            "anymail.E006",
+            "MAILERS['b']: OPTIONS must define 'token' (or set ANYMAIL[\"DECLARED_TOKEN\"] "
+            "for all Declared mailers).",
+        ),
+    ]
+
+
+def test_declared_options_collect_the_whole_hierarchy() -> None:
+    from anymail.backends.console import EmailBackend as ConsoleBackend
+    from anymail.backends.postal import EmailBackend as PostalBackend
+
+    names, required = declared_options(PostalBackend) or (None, None)
+    assert names == {
+        "api_key",
+        "api_url",
+        "timeout",
+        "requests_timeout",
+        "debug_api_requests",
+        "fail_silently",
+        "ignore_unsupported_features",
+        "ignore_recipient_status",
+        "send_defaults",
+    }
+    assert required == {"api_key", "api_url"}
+    assert declared_options(ConsoleBackend) == (
+        {
+            "stream",
+            "fail_silently",
+            "ignore_unsupported_features",
+            "ignore_recipient_status",
+            "send_defaults",
+        },
+        frozenset(),
+    )
+    assert declared_options(DeclaredBackend) is not None
+    assert declared_options(UndeclaredBackend) is None
+    assert declared_options(UndeclaredSubclass) is None  # its own __init__ is undeclared

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import django
 import pytest
 
 from anymail.conf import (
     DEFAULT_REQUESTS_TIMEOUT,
+    UNSET,
     get_anymail_setting,
     get_bool_setting,
     get_requests_timeout,
     get_send_defaults,
+    get_timeout_option,
     get_webhook_secrets,
 )
-from anymail.exceptions import AnymailDeprecationWarning, AnymailImproperlyConfigured
+from anymail.exceptions import (
+    AnymailDeprecationWarning,
+    AnymailImproperlyConfigured,
+    AnymailInvalidMailer,
+)
 
 SECRET = "sk-live-do-not-print-me"
 
@@ -209,6 +216,142 @@ def test_webhook_secret_string_or_list(settings: Any) -> None:
     settings.ANYMAIL = {"WEBHOOK_SECRET": ("abc:def", "ghi:jkl")}
     assert get_webhook_secrets() == ["abc:def", "ghi:jkl"]
     assert get_webhook_secrets({"webhook_secret": "kw:arg"}) == ["kw:arg"]
+
+
+@pytest.mark.parametrize("secret", ["", "   ", ":", " : ", "\t\n"])
+def test_empty_or_blank_webhook_secret_is_an_error_not_auth_off(settings: Any, secret: str) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": secret}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets()
+    assert str(excinfo.value) == (
+        "Invalid Anymail setting WEBHOOK_SECRET: it is empty or blank, which would turn "
+        "webhook basic auth off. Use 'random:random' credentials, or remove the setting."
+    )
+
+
+def test_blank_entry_in_a_rotation_list_is_an_error(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": ["abc:def", " "]}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets()
+    assert str(excinfo.value).startswith(
+        "Invalid Anymail setting WEBHOOK_SECRET: entry 2 is empty or blank"
+    )
+    assert "abc:def" not in str(excinfo.value)
+
+
+def test_empty_rotation_list_is_an_error(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": []}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets()
+    assert str(excinfo.value) == (
+        "Invalid Anymail setting WEBHOOK_SECRET: the list is empty, which would turn webhook "
+        "basic auth off. Add a 'random:random' secret, or remove the setting."
+    )
+
+
+def test_empty_webhook_secret_argument_is_an_error(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "abc:def"}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets({"webhook_secret": ""})
+    assert str(excinfo.value).startswith(
+        "Invalid webhook_secret argument of as_view(): it is empty or blank"
+    )
+
+
+def test_webhook_secret_argument_none_means_the_setting(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "abc:def"}
+    kwargs: dict[str, Any] = {"webhook_secret": None}
+    assert get_webhook_secrets(kwargs) == ["abc:def"]
+    assert kwargs == {}
+
+
+@pytest.mark.parametrize("where", ["dict", "prefixed"])
+def test_pre_2_0_webhook_authorization_says_to_rename_it(settings: Any, where: str) -> None:
+    if where == "dict":
+        settings.ANYMAIL = {"WEBHOOK_AUTHORIZATION": "abc:def"}
+    else:
+        settings.ANYMAIL_WEBHOOK_AUTHORIZATION = "abc:def"
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_webhook_secrets()
+    assert str(excinfo.value) == (
+        "The Anymail setting WEBHOOK_AUTHORIZATION is an old name of WEBHOOK_SECRET and is "
+        "no longer read: rename it to WEBHOOK_SECRET."
+    )
+
+
+# --- the timeout option (Django's name for REQUESTS_TIMEOUT) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(5, 5.0), ((3.05, 27), (3.05, 27)), ([1, None], (1, None))]
+)
+def test_timeout_option_means_requests_timeout_and_wins(
+    settings: Any, value: Any, expected: Any
+) -> None:
+    settings.ANYMAIL = {"REQUESTS_TIMEOUT": 60}
+    kwargs = {"timeout": value, "other": 1}
+    assert get_requests_timeout(kwargs) == expected
+    assert kwargs == {"other": 1}  # consumed: Django must not see it as unknown
+
+
+def test_timeout_option_none_turns_the_timeout_off(settings: Any) -> None:
+    settings.ANYMAIL = {"REQUESTS_TIMEOUT": 60}
+    assert get_requests_timeout({"timeout": None}) is None
+
+
+def test_timeout_and_requests_timeout_options_together_are_an_error() -> None:
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_requests_timeout({"timeout": 5, "requests_timeout": 6})
+    assert str(excinfo.value) == (
+        "Both timeout and requests_timeout options were given to the email backend. "
+        "They mean the same: keep only timeout."
+    )
+
+
+@pytest.mark.parametrize("value", [0, "30", True, (1, 2, 3)])
+def test_timeout_option_rejects_nonsense(value: Any) -> None:
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_timeout_option({"timeout": value})
+    assert str(excinfo.value).startswith(
+        "Invalid timeout option for the email backend: expected seconds as a number, a "
+        "(connect, read) tuple, or None; got "
+    )
+
+
+def test_timeout_option_absent_is_unset() -> None:
+    assert get_timeout_option({}) is UNSET
+
+
+# --- Django 6.1 MAILERS ------------------------------------------------------------
+
+
+def test_missing_required_option_of_a_mailer_names_alias_and_option() -> None:
+    # Django 6.1 passes alias= to a backend made from MAILERS[alias].
+    kwargs = {"alias": "transactional"}
+    with pytest.raises(AnymailInvalidMailer) as excinfo:
+        get_anymail_setting("server_token", esp_name="Postmark", kwargs=kwargs, allow_bare=True)
+    assert str(excinfo.value) == (
+        "MAILERS['transactional']: OPTIONS must define 'server_token' (or set "
+        'ANYMAIL["POSTMARK_SERVER_TOKEN"] for all Postmark mailers).'
+    )
+    assert isinstance(excinfo.value, AnymailImproperlyConfigured)
+
+
+def test_missing_setting_without_an_alias_is_the_settings_error() -> None:
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_anymail_setting("api_key", esp_name="Tiny", kwargs={"alias": None})
+    assert not isinstance(excinfo.value, AnymailInvalidMailer)
+    assert str(excinfo.value).startswith("Missing required Anymail setting TINY_API_KEY.")
+
+
+def test_invalid_mailer_is_djangos_invalid_mailer_where_that_exists() -> None:
+    if django.VERSION >= (6, 1):
+        from django.core.mail import InvalidMailer
+
+        assert issubclass(AnymailInvalidMailer, InvalidMailer)
+    assert issubclass(AnymailInvalidMailer, AnymailImproperlyConfigured)
+    assert str(AnymailInvalidMailer("Bad.", alias="x")) == "MAILERS['x']: Bad."
+    assert str(AnymailInvalidMailer("Bad.")) == "Bad."
 
 
 def test_send_defaults_esp_keys_replace_global_keys(settings: Any) -> None:

@@ -14,7 +14,11 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
-from anymail.exceptions import AnymailInsecureWebhookWarning, AnymailWebhookValidationFailure
+from anymail.exceptions import (
+    AnymailImproperlyConfigured,
+    AnymailInsecureWebhookWarning,
+    AnymailWebhookValidationFailure,
+)
 from anymail.signals import AnymailTrackingEvent, tracking
 from anymail.webhooks import base as webhooks_base
 from anymail.webhooks.base import AnymailBaseWebhookView
@@ -154,6 +158,51 @@ def test_as_view_webhook_secret_overrides_the_setting(client: Client, received: 
     url = "/anymail/tiny/tracking-custom/"
     assert post(client, url=url, **auth(SECRET)).status_code == 400
     assert post(client, url=url, **auth("customcustomcust:omcustomcustomcu")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "secret", ["", "  ", ":", [SECRET, ""], []], ids=["empty", "blank", "colon", "list", "none"]
+)
+def test_empty_secret_is_a_configuration_error_not_auth_off(
+    settings: Any, received: list[Any], secret: Any
+) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": secret}
+    client = Client(raise_request_exception=False)
+    for extra in ({}, auth(SECRET), auth(":"), {"HTTP_AUTHORIZATION": "Basic "}):
+        assert post(client, **extra).status_code == 500
+    assert received == []
+    with pytest.raises(AnymailImproperlyConfigured, match="would turn webhook basic auth off"):
+        post(Client())
+
+
+@pytest.mark.parametrize("secret", ["", " ", [""]])
+def test_as_view_with_an_empty_secret_fails_when_the_urlconf_loads(secret: Any) -> None:
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        TinyTrackingWebhookView.as_view(webhook_secret=secret)
+    assert str(excinfo.value).startswith("Invalid webhook_secret argument of as_view(): ")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"HTTP_AUTHORIZATION": ""},
+        {"HTTP_AUTHORIZATION": "Basic"},
+        {"HTTP_AUTHORIZATION": "Basic "},
+        {"HTTP_AUTHORIZATION": "Bearer "},
+        {"HTTP_AUTHORIZATION": "Basic not-base64!"},
+        {"HTTP_AUTHORIZATION": "Basic Zü=="},
+    ],
+    ids=["absent", "empty", "scheme-only", "basic-empty", "not-basic", "garbage", "non-ascii"],
+)
+def test_absent_other_or_undecodable_auth_matches_no_secret_even_an_empty_one(
+    rf: Any, extra: dict[str, str]
+) -> None:
+    view = TinyTrackingWebhookView()
+    # Defence in depth: even if an empty secret got past the settings checks.
+    view.basic_auth = [b"", SECRET.encode()]
+    with pytest.raises(AnymailWebhookValidationFailure):
+        view.validate_basic_auth(rf.post(URL, **extra))
 
 
 def test_malformed_payload_is_400_with_a_reason(client: Client, received: list[Any]) -> None:

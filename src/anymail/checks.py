@@ -1,15 +1,32 @@
-"""Django system checks for Anymail's settings (run by ``manage.py check``)."""
+"""Django system checks for Anymail's settings (run by ``manage.py check``).
+
+They cover ``ANYMAIL`` and ``ANYMAIL_*`` settings, the webhook secret, and the
+OPTIONS of every Django 6.1 ``MAILERS`` entry that uses an Anymail backend
+(against the options that backend declares), so mistakes surface at start-up
+rather than at the first send.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+import importlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
-from .conf import GLOBAL_SETTINGS, get_webhook_secrets
+from .backends.base import AnymailBaseBackend
+from .conf import (
+    GLOBAL_SETTINGS,
+    RENAMED_SETTINGS,
+    get_webhook_secrets,
+    is_secret_setting,
+    is_setting_set,
+    missing_option_message,
+    renamed_setting_message,
+)
 from .exceptions import AnymailImproperlyConfigured
 from .message import ANYMAIL_MESSAGE_ATTRIBUTES
 
@@ -83,15 +100,78 @@ def known_settings() -> frozenset[str]:
     return frozenset(names)
 
 
-def _did_you_mean(name: str, candidates: frozenset[str], setting_prefix: str = "") -> str:
-    """A hint naming the closest candidate (case-insensitively), or "" if none is close."""
+def _closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``name`` (compared case-insensitively), or None."""
     by_upper = {candidate.upper(): candidate for candidate in candidates}
     matches = difflib.get_close_matches(name.upper(), sorted(by_upper), n=1, cutoff=0.6)
-    if not matches:
+    return by_upper[matches[0]] if matches else None
+
+
+def _did_you_mean(suggestions: list[str]) -> str:
+    if not suggestions:
         return ""
-    match = by_upper[matches[0]]
-    suggestion = f"{setting_prefix}{match}" if setting_prefix else repr(match)
-    return f" Did you mean {suggestion}?"
+    if len(suggestions) == 1:
+        return f" Did you mean {suggestions[0]}?"
+    return f" Did you mean {', '.join(suggestions[:-1])} or {suggestions[-1]}?"
+
+
+def _esp_prefix_of(name: str) -> str | None:
+    """The ESP settings prefix an ANYMAIL name starts with ("POSTMARK_X" -> "POSTMARK")."""
+    prefixes = [prefix for prefix in ESP_SETTINGS if name.startswith(prefix + "_")]
+    return max(prefixes, key=len) if prefixes else None
+
+
+def _suggest_settings(name: str) -> list[str]:
+    """Known settings an unknown ANYMAIL name probably meant.
+
+    A name that starts with an ESP's prefix only gets that ESP's settings, so
+    POSTMARK_API_KEY suggests POSTMARK_SERVER_TOKEN, never another ESP's API_KEY.
+    """
+    upper = name.upper()
+    prefix = _esp_prefix_of(upper)
+    if prefix is None:
+        match = _closest(upper, known_settings())
+        return [match] if match else []
+    suffix = upper[len(prefix) + 1 :]
+    own = ESP_SETTINGS[prefix] | {"SEND_DEFAULTS"}
+    if is_secret_setting(suffix):
+        # A credential under another name: that ESP's credentials, however spelled.
+        match = _closest(suffix, (other for other in own if is_secret_setting(other)))
+        candidates = [match] if match else _required_credentials(prefix)
+    else:
+        match = _closest(suffix, own)
+        candidates = [match] if match else []
+    return [f"{prefix}_{candidate}" for candidate in candidates]
+
+
+def _required_credentials(prefix: str) -> list[str]:
+    """The secret options that ESP's backend requires, as setting suffixes ("SERVER_TOKEN")."""
+    try:
+        backend_class = importlib.import_module(f"anymail.backends.{prefix.lower()}").EmailBackend
+    except (ImportError, AttributeError):  # e.g. boto3 not installed
+        return []
+    declared = declared_options(backend_class)
+    required = declared[1] if declared else frozenset()
+    return sorted(name.upper() for name in required if is_secret_setting(name))
+
+
+def declared_options(backend_class: type) -> tuple[frozenset[str], frozenset[str]] | None:
+    """All the options an Anymail backend class accepts, and those it requires.
+
+    None when a class in its hierarchy has an ``__init__`` but declares no
+    ``option_names`` (e.g. a third-party backend): its options are then unknown.
+    """
+    names: set[str] = set()
+    required: set[str] = set()
+    for klass in backend_class.__mro__:
+        if not issubclass(klass, AnymailBaseBackend):
+            continue  # Django's base: its options are not ours to list
+        own = vars(klass)
+        if "__init__" in own and "option_names" not in own:
+            return None
+        names.update(own.get("option_names", ()))
+        required.update(own.get("required_option_names", ()))
+    return frozenset(names), frozenset(required)
 
 
 def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -105,11 +185,15 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
             )
         ]
     known = known_settings()
+    for old_name in RENAMED_SETTINGS:
+        if is_setting_set(old_name):
+            errors.append(checks.Error(renamed_setting_message(old_name), id="anymail.E004"))
     for name in anymail or {}:
-        if name not in known:
+        if name not in known and name not in RENAMED_SETTINGS:
+            suggestions = [repr(match) for match in _suggest_settings(name)]
             errors.append(
                 checks.Warning(
-                    f"Unknown Anymail setting ANYMAIL[{name!r}].{_did_you_mean(name, known)}",
+                    f"Unknown Anymail setting ANYMAIL[{name!r}].{_did_you_mean(suggestions)}",
                     hint="Check the spelling against the Anymail settings reference.",
                     id="anymail.W002",
                 )
@@ -117,16 +201,17 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
     for attr in dir(settings):
         if attr.startswith("ANYMAIL_"):
             name = attr[len("ANYMAIL_") :]
-            if name not in known:
+            if name not in known and name not in RENAMED_SETTINGS:
+                suggestions = [f"ANYMAIL_{match}" for match in _suggest_settings(name)]
                 errors.append(
                     checks.Warning(
-                        f"Unknown Anymail setting {attr}."
-                        f"{_did_you_mean(name, known, setting_prefix='ANYMAIL_')}",
+                        f"Unknown Anymail setting {attr}.{_did_you_mean(suggestions)}",
                         hint="Check the spelling against the Anymail settings reference.",
                         id="anymail.W002",
                     )
                 )
     errors.extend(_check_send_defaults(anymail or {}))
+    errors.extend(_check_mailers())
     return errors
 
 
@@ -145,15 +230,61 @@ def _check_send_defaults(anymail: Mapping[str, Any]) -> Iterator[checks.CheckMes
             continue
         for key in value:
             if key not in SEND_DEFAULTS_KEYS:
+                match = _closest(str(key), SEND_DEFAULTS_KEYS)
                 yield checks.Warning(
                     f"Unknown key {key!r} in Anymail setting {name}."
-                    f"{_did_you_mean(str(key), SEND_DEFAULTS_KEYS)}",
+                    f"{_did_you_mean([repr(match)] if match else [])}",
                     hint="Send defaults use message attribute names (tags, metadata ...).",
                     id="anymail.W003",
                 )
 
 
+def _check_mailers() -> Iterator[checks.CheckMessage]:
+    """Each Anymail MAILERS entry: unknown OPTIONS keys, missing required options."""
+    mailers = getattr(settings, "MAILERS", None)
+    if not isinstance(mailers, Mapping):
+        return  # Django < 6.1, or a shape Django itself reports
+    for alias, config in mailers.items():
+        if not isinstance(config, Mapping) or not isinstance(config.get("BACKEND"), str):
+            continue
+        backend_path = config["BACKEND"]
+        try:
+            backend_class = import_string(backend_path)
+        except ImportError as err:
+            if backend_path.startswith("anymail."):
+                yield checks.Error(
+                    f"MAILERS[{alias!r}]: cannot import BACKEND {backend_path!r}: {err}",
+                    id="anymail.E007",
+                )
+            continue
+        if not (isinstance(backend_class, type) and issubclass(backend_class, AnymailBaseBackend)):
+            continue
+        declared = declared_options(backend_class)
+        options = config.get("OPTIONS", {})
+        if declared is None or not isinstance(options, Mapping):
+            continue
+        names, required = declared
+        for key in options:
+            if key not in names and key != "alias":  # Django reports 'alias' itself
+                match = _closest(str(key), names)
+                yield checks.Error(
+                    f"MAILERS[{alias!r}]: unknown option {key!r} in OPTIONS for {backend_path}."
+                    f"{_did_you_mean([repr(match)] if match else [])}",
+                    id="anymail.E005",
+                )
+        esp_name = backend_class.settings_esp_name or backend_class.esp_name
+        for name in sorted(required):
+            # A setting stands in for the option (bare ones count: better miss than nag).
+            if name not in options and not is_setting_set(name, esp_name, allow_bare=True):
+                yield checks.Error(
+                    f"MAILERS[{alias!r}]: {missing_option_message(name, backend_class.esp_name)}",
+                    id="anymail.E006",
+                )
+
+
 def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if any(is_setting_set(old_name) for old_name in RENAMED_SETTINGS):
+        return []  # check_anymail_settings reports the old name
     try:
         secrets = get_webhook_secrets()
     except AnymailImproperlyConfigured as err:

@@ -12,8 +12,9 @@ One precedence, for every setting:
 5. the default.
 
 A required setting that is missing raises :exc:`AnymailImproperlyConfigured`
-naming every place that was looked at. Setting *values* never appear in a
-message: many of them are secrets.
+naming every place that was looked at (:exc:`AnymailInvalidMailer`, naming the
+alias and the option, for a backend made from Django 6.1 ``MAILERS``). Setting
+*values* never appear in a message: many of them are secrets.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from typing import Any, Final
 
 from django.conf import settings
 
-from .exceptions import AnymailDeprecationWarning, AnymailImproperlyConfigured
+from .exceptions import (
+    AnymailDeprecationWarning,
+    AnymailImproperlyConfigured,
+    AnymailInvalidMailer,
+)
 
 
 class _Unset:
@@ -47,6 +52,10 @@ GLOBAL_SETTINGS: Final = frozenset(
         "WEBHOOK_SECRET",
     }
 )
+
+#: Settings renamed long ago and no longer read: old name -> new name. Reading the
+#: new name refuses the old one (so a forgotten rename is an error, not a silent no-op).
+RENAMED_SETTINGS: Final = {"WEBHOOK_AUTHORIZATION": "WEBHOOK_SECRET"}
 
 #: Default for REQUESTS_TIMEOUT, in seconds.
 DEFAULT_REQUESTS_TIMEOUT: Final = 30.0
@@ -112,6 +121,10 @@ def get_anymail_setting(
             return value
 
     if default is UNSET:
+        alias = kwargs.get("alias") if kwargs is not None else None
+        if alias is not None:
+            # Made by Django 6.1 from MAILERS[alias]: point at that entry's OPTIONS.
+            raise AnymailInvalidMailer(missing_option_message(name, esp_name), alias=alias)
         raise AnymailImproperlyConfigured(
             missing_setting_message(name, esp_name, allow_bare, kwarg_name)
         )
@@ -147,6 +160,18 @@ def missing_setting_message(
         f"{_or_list(places)}, or pass {kwarg_name}=... to the email backend "
         f"(get_connection() keyword argument or MAILERS OPTIONS)."
     )
+
+
+def missing_option_message(name: str, esp_name: str | None) -> str:
+    """A required backend option missing from a MAILERS entry (Django adds the alias)."""
+    full_name = setting_name(name, esp_name)
+    scope = f"all {esp_name} mailers" if esp_name else "all mailers"
+    return f'OPTIONS must define {name.lower()!r} (or set ANYMAIL["{full_name}"] for {scope}).'
+
+
+def is_setting_set(name: str, esp_name: str | None = None, allow_bare: bool = False) -> bool:
+    """Whether a setting is present in settings.py (for checks; never reads its value)."""
+    return _lookup(setting_name(name, esp_name), allow_bare)[0]
 
 
 def _or_list(items: Sequence[str]) -> str:
@@ -206,8 +231,30 @@ def get_bool_setting(
 
 
 def get_requests_timeout(kwargs: MutableMapping[str, Any] | None = None) -> Any:
-    """REQUESTS_TIMEOUT: a number, a (connect, read) pair, or None (no timeout)."""
+    """REQUESTS_TIMEOUT: a number, a (connect, read) pair, or None (no timeout).
+
+    A ``timeout`` backend option (the name Django's own backends use) means the same
+    and wins over the setting.
+    """
+    if kwargs is not None and "timeout" in kwargs:
+        if "requests_timeout" in kwargs:
+            raise AnymailImproperlyConfigured(
+                "Both timeout and requests_timeout options were given to the email backend. "
+                "They mean the same: keep only timeout."
+            )
+        return get_timeout_option(kwargs)
     value = get_anymail_setting("requests_timeout", default=DEFAULT_REQUESTS_TIMEOUT, kwargs=kwargs)
+    return _timeout_value(value, "Invalid Anymail setting REQUESTS_TIMEOUT")
+
+
+def get_timeout_option(kwargs: MutableMapping[str, Any]) -> Any:
+    """Pop and check the ``timeout`` backend option (UNSET when not given)."""
+    if "timeout" not in kwargs:
+        return UNSET
+    return _timeout_value(kwargs.pop("timeout"), "Invalid timeout option for the email backend")
+
+
+def _timeout_value(value: Any, problem: str) -> Any:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -223,26 +270,64 @@ def get_requests_timeout(kwargs: MutableMapping[str, Any] | None = None) -> Any:
         )
     ):
         return tuple(value)
-    raise invalid_setting(
-        "requests_timeout",
-        None,
-        f"expected seconds as a number, a (connect, read) tuple, or None; got {value!r}.",
+    raise AnymailImproperlyConfigured(
+        f"{problem}: expected seconds as a number, a (connect, read) tuple, or None; got {value!r}."
     )
 
 
 def get_webhook_secrets(kwargs: MutableMapping[str, Any] | None = None) -> list[str]:
-    """WEBHOOK_SECRET as a list of 'user:password' strings (empty when unset)."""
+    """WEBHOOK_SECRET as a list of 'user:password' strings (empty only when unset).
+
+    A ``webhook_secret`` keyword (``as_view(webhook_secret=...)``) replaces the
+    setting; ``None`` there means "use the setting". An empty or blank secret, or an
+    empty list, is an error: it must never quietly turn basic auth off.
+    """
+    _refuse_renamed("WEBHOOK_SECRET")
+    if kwargs is not None and kwargs.get("webhook_secret", "") is None:
+        del kwargs["webhook_secret"]
+    source = (
+        "webhook_secret argument of as_view()"
+        if kwargs is not None and "webhook_secret" in kwargs
+        else "Anymail setting WEBHOOK_SECRET"
+    )
     value = get_anymail_setting("webhook_secret", default=None, kwargs=kwargs)
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-        return list(value)
-    raise invalid_setting(
-        "webhook_secret",
-        None,
-        "expected a 'random:random' string or a list of such strings.",
+        secrets = [value]
+    elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        secrets = list(value)
+    else:
+        raise AnymailImproperlyConfigured(
+            f"Invalid {source}: expected a 'random:random' string or a list of such strings."
+        )
+    if not secrets:
+        raise AnymailImproperlyConfigured(
+            f"Invalid {source}: the list is empty, which would turn webhook basic auth off. "
+            "Add a 'random:random' secret, or remove the setting."
+        )
+    for index, secret in enumerate(secrets):
+        # ":" is as empty as "": no user name and no password.
+        if not secret.replace(":", "").strip():
+            which = f"entry {index + 1} is" if len(secrets) > 1 else "it is"
+            raise AnymailImproperlyConfigured(
+                f"Invalid {source}: {which} empty or blank, which would turn webhook basic "
+                "auth off. Use 'random:random' credentials, or remove the setting."
+            )
+    return secrets
+
+
+def _refuse_renamed(new_name: str) -> None:
+    for old_name in (old for old, new in RENAMED_SETTINGS.items() if new == new_name):
+        if is_setting_set(old_name):
+            raise AnymailImproperlyConfigured(renamed_setting_message(old_name))
+
+
+def renamed_setting_message(old_name: str) -> str:
+    new_name = RENAMED_SETTINGS[old_name]
+    return (
+        f"The Anymail setting {old_name} is an old name of {new_name} and is no longer "
+        f"read: rename it to {new_name}."
     )
 
 

@@ -164,6 +164,26 @@ class AnymailImproperlyConfigured(AnymailConfigurationError):
     """A required Anymail setting is missing or has an invalid value."""
 
 
+try:
+    from django.core.mail import InvalidMailer as _DjangoInvalidMailer
+except ImportError:  # Django < 6.1 has no MAILERS: the class is just ours
+    _DjangoInvalidMailer = ImproperlyConfigured
+
+
+class AnymailInvalidMailer(AnymailImproperlyConfigured, _DjangoInvalidMailer):
+    """A Django 6.1 ``MAILERS`` entry for an Anymail backend is misconfigured.
+
+    Also Django's ``InvalidMailer`` (on Django 6.1+), so code that catches
+    Django's own mailer errors sees Anymail's too.
+    """
+
+    def __init__(self, msg: str, *, alias: str | None = None) -> None:
+        # Django's format, made here so it is the same on every Django version.
+        if alias is not None:
+            msg = f"MAILERS[{alias!r}]: {msg}"
+        super().__init__(msg)
+
+
 class AnymailImproperlyInstalled(AnymailConfigurationError, ImportError):
     """A package needed by an ESP backend is not installed."""
 

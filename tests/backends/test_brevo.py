@@ -1005,6 +1005,21 @@ def test_mailers_unknown_option_is_reported(settings: Any) -> None:
         mailers["default"]
 
 
+@requires_mailers
+def test_mailers_missing_api_key_with_old_setting_is_still_invalid_mailer(settings: Any) -> None:
+    from django.core.mail import InvalidMailer, mailers
+
+    settings.ANYMAIL = {}
+    settings.SENDINBLUE_API_KEY = "old-secret-key"
+    settings.MAILERS = {"default": {"BACKEND": "anymail.backends.brevo.EmailBackend"}}
+    with pytest.raises(InvalidMailer) as excinfo:
+        mailers["default"]
+    message = str(excinfo.value)
+    assert message.startswith("MAILERS['default']: OPTIONS must define 'api_key'")
+    assert "rename it to BREVO_API_KEY" in message
+    assert "old-secret-key" not in message
+
+
 # --- demo ---------------------------------------------------------------------------------
 
 

@@ -43,6 +43,9 @@ class ContractCase:
     count_calls: Callable[[], int] | None = None
     # Supported features the mocked ESP can't answer (e.g. an emulator lacking an API).
     features_not_mocked: frozenset[str] = frozenset()
+    # For HTTP backends that don't use requests: the (connect, read) timeouts the
+    # connection's API client uses (to check the `timeout` option reaches it).
+    client_timeouts: Callable[[Any], tuple[Any, Any]] | None = None
 
 
 def load_cases() -> list[ContractCase]:

@@ -11,16 +11,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import django
 import pytest
 import requests
 import responses
 from django.core.mail import get_connection
+from django.utils.module_loading import import_string
 
 from anymail.backends.base import Capabilities
+from anymail.checks import declared_options
 from anymail.exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
     AnymailInvalidAddress,
+    AnymailInvalidMailer,
     AnymailRecipientsRefused,
     AnymailSerializationError,
     AnymailUnsupportedFeature,
@@ -28,6 +32,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage
 from anymail.signals import post_send, pre_send
 
+from ..utils import requires_mailers
 from .registry import CASES, ContractCase
 
 PNG = bytes.fromhex(
@@ -299,3 +304,57 @@ def test_one_session_for_many_messages(esp: Esp, monkeypatch: pytest.MonkeyPatch
     assert esp.connection().send_messages(messages) == 3
     assert len(sessions) == 1
     assert esp.request_count == 3
+
+
+# --- options: Django's `timeout`, and MAILERS ----------------------------------------------
+
+
+def mailer(case: ContractCase, settings: Any, alias: str, options: dict[str, Any]) -> Any:
+    """The backend Django 6.1 makes from MAILERS[alias] (get_connection() on older Django)."""
+    if django.VERSION < (6, 1):
+        return get_connection(case.backend, **options)
+    from django.core.mail import mailers
+
+    settings.MAILERS = {
+        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
+        alias: {"BACKEND": case.backend, "OPTIONS": options},
+    }
+    return mailers[alias]
+
+
+@pytest.mark.parametrize("timeout", [7, (3.5, 20), None], ids=["seconds", "pair", "none"])
+def test_every_http_backend_accepts_a_timeout_option(esp: Esp, settings: Any, timeout: Any) -> None:
+    if not esp.case.uses_requests and esp.case.client_timeouts is None:
+        pytest.skip("not an HTTP backend")
+    settings.ANYMAIL = {"REQUESTS_TIMEOUT": 60}  # the option wins over the setting
+    connection = mailer(
+        esp.case, settings, "transactional", {**esp.case.options, "timeout": timeout}
+    )
+    expected = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    if esp.case.client_timeouts is not None:
+        assert esp.case.client_timeouts(connection) == expected
+        return
+    esp.mock_success()
+    assert connection.send_messages([make_message()]) == 1
+    assert esp.mock.calls[0].request.req_kwargs["timeout"] == timeout
+
+
+@requires_mailers
+def test_missing_required_mailers_option_names_alias_and_option(esp: Esp, settings: Any) -> None:
+    from django.core.mail import InvalidMailer
+
+    declared = declared_options(import_string(esp.case.backend))
+    assert declared is not None
+    names, required = declared
+    assert set(esp.case.options) <= names  # the declaration covers what the backend reads
+    assert mailer(esp.case, settings, "transactional", esp.case.options) is not None
+    if not required:
+        pytest.skip("backend has no required options")
+    for name in sorted(required):
+        options = {key: value for key, value in esp.case.options.items() if key != name}
+        with pytest.raises(AnymailInvalidMailer) as excinfo:
+            mailer(esp.case, settings, "transactional", options)
+        assert isinstance(excinfo.value, InvalidMailer)
+        assert str(excinfo.value).startswith(
+            f"MAILERS['transactional']: OPTIONS must define {name!r} (or set ANYMAIL["
+        )

@@ -37,7 +37,7 @@ from django.core.mail import EmailMessage
 
 from .. import __version__
 from ..addresses import EmailAddress, idna_encode_domain
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import UNSET, get_anymail_setting, get_timeout_option, invalid_setting
 from ..exceptions import (
     AnymailAPIError,
     AnymailDeprecationWarning,
@@ -516,13 +516,18 @@ class EmailBackend(AnymailBaseBackend):
 
     esp_name: ClassVar[str] = "Amazon SES"
     payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
+    option_names = frozenset(
+        {"session_params", "client_params", "configuration_set_name", "message_tag_name", "timeout"}
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         # Never copy the settings' own dicts in place: they are shared (and hold secrets).
         self.session_params = _params_setting("session_params", kwargs)
         self.client_params = _params_setting("client_params", kwargs)
-        self.client_params["config"] = _client_config(self.client_params.get("config"))
+        self.client_params["config"] = _client_config(
+            self.client_params.get("config"), get_timeout_option(kwargs)
+        )
         self.configuration_set_name = _optional_str_setting("configuration_set_name", kwargs)
         self.message_tag_name = _optional_str_setting("message_tag_name", kwargs)
         if self.message_tag_name is not None and not _MESSAGE_TAG_RE.fullmatch(
@@ -695,8 +700,12 @@ def _optional_str_setting(name: str, kwargs: dict[str, Any]) -> str | None:
     return value
 
 
-def _client_config(config: Any) -> Config:
-    """The user's botocore Config (or dict of Config options), plus Anymail's user agent."""
+def _client_config(config: Any, timeout: Any = UNSET) -> Config:
+    """The user's botocore Config (or dict of Config options), plus Anymail's user agent.
+
+    A ``timeout`` option (seconds, a (connect, read) pair, or None for no timeout)
+    replaces the config's connect and read timeouts.
+    """
     if config is None:
         config = Config()
     elif isinstance(config, Mapping):
@@ -715,7 +724,11 @@ def _client_config(config: Any) -> Config:
     user_agent = f"django-anymail/{__version__}-amazon-ses"
     if config.user_agent_extra:
         user_agent = f"{config.user_agent_extra} {user_agent}"
-    return config.merge(Config(user_agent_extra=user_agent))
+    config = config.merge(Config(user_agent_extra=user_agent))
+    if timeout is not UNSET:
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        config = config.merge(Config(connect_timeout=connect, read_timeout=read))
+    return config
 
 
 def _model_has(client: Any, shape_name: str, member: str) -> bool:

@@ -664,6 +664,13 @@ class AnymailBaseBackend(BaseEmailBackend):
     #: Settings prefix ("POSTMARK" for POSTMARK_API_KEY ...); default from esp_name.
     settings_esp_name: ClassVar[str | None] = None
     payload_class: ClassVar[type[BasePayload]] = BasePayload
+    #: The options (keyword arguments, Django 6.1 MAILERS OPTIONS) this class's own
+    #: __init__ reads, and those that must be set as an option or a setting. Each
+    #: class lists only its own; ``manage.py check`` validates MAILERS against them all.
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"fail_silently", "ignore_unsupported_features", "ignore_recipient_status", "send_defaults"}
+    )
+    required_option_names: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         self.ignore_unsupported_features = get_bool_setting(

@@ -32,6 +32,8 @@ class AnymailRequestsBackend(AnymailBaseBackend):
     """
 
     default_api_url: ClassVar[str | None] = None
+    # timeout is Django's name for requests_timeout (REQUESTS_TIMEOUT).
+    option_names = frozenset({"api_url", "timeout", "requests_timeout", "debug_api_requests"})
 
     def __init__(self, api_url: str | None = None, **kwargs: Any) -> None:
         if api_url is None:

@@ -300,6 +300,10 @@ class EmailBackend(AnymailRequestsBackend):
     default_api_url = "https://api.brevo.com/v3/"
     #: The ESP's former name: a missing API key error points out old settings.
     former_esp_name: ClassVar[str | None] = "SendinBlue"
+    option_names = frozenset(
+        {"api_key", "workaround_display_name_bugs", "prevent_header_encoding_bugs"}
+    )
+    required_option_names = frozenset({"api_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         # Consume every Brevo option before Django sees the rest (Django 6.1
@@ -321,7 +325,8 @@ class EmailBackend(AnymailRequestsBackend):
         except AnymailImproperlyConfigured as err:
             former = self.former_esp_name
             if former and self._has_setting("api_key", former):
-                raise AnymailImproperlyConfigured(
+                # (Same class: under MAILERS it is an AnymailInvalidMailer.)
+                raise type(err)(
                     f"{err} (Found a {former.upper()}_API_KEY setting: {former} is now "
                     f"Brevo, so rename it to {self.esp_name.upper()}_API_KEY.)"
                 ) from None

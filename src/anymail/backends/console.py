@@ -22,6 +22,7 @@ class EmailBackend(TestEmailBackend):
     """``anymail.backends.console.EmailBackend``: print each message's send params."""
 
     esp_name = "Console"
+    option_names = frozenset({"stream"})
 
     def __init__(self, *args: Any, stream: TextIO | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -468,6 +468,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "Mailgun"
     payload_class = MailgunPayload
     default_api_url = "https://api.mailgun.net/v3"
+    option_names = frozenset({"api_key", "sender_domain"})
+    required_option_names = frozenset({"api_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

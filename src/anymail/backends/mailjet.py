@@ -301,6 +301,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "Mailjet"
     payload_class = MailjetPayload
     default_api_url = "https://api.mailjet.com/v3.1/"
+    option_names = frozenset({"api_key", "secret_key"})
+    required_option_names = frozenset({"api_key", "secret_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

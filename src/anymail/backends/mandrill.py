@@ -216,6 +216,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name: ClassVar[str] = "Mandrill"
     payload_class: ClassVar[type[BasePayload]] = MandrillPayload
     default_api_url: ClassVar[str | None] = "https://mandrillapp.com/api/1.0"
+    option_names = frozenset({"api_key"})
+    required_option_names = frozenset({"api_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         api_key = get_anymail_setting(

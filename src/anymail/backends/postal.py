@@ -149,6 +149,8 @@ class EmailBackend(AnymailRequestsBackend):
 
     esp_name = "Postal"
     payload_class = PostalPayload
+    option_names = frozenset({"api_key", "api_url"})
+    required_option_names = frozenset({"api_key", "api_url"})
 
     def __init__(self, **kwargs: Any) -> None:
         self.api_key = get_credential_setting(

@@ -254,6 +254,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "Postmark"
     payload_class = PostmarkPayload
     default_api_url = "https://api.postmarkapp.com/"
+    option_names = frozenset({"server_token"})
+    required_option_names = frozenset({"server_token"})
 
     def __init__(self, **kwargs: Any) -> None:
         self.server_token = get_credential_setting(

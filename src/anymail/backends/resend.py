@@ -317,6 +317,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "Resend"
     payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
+    option_names = frozenset({"api_key", "verify_attachment_extensions"})
+    required_option_names = frozenset({"api_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         self.api_key = get_credential_setting(

@@ -226,6 +226,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "Scaleway"  # as in signals and errors; the settings are SCALEWAY_*
     payload_class = ScalewayPayload
     default_api_url = DEFAULT_API_URL
+    option_names = frozenset({"secret_key", "project_id", "region"})
+    required_option_names = frozenset({"secret_key", "project_id"})
 
     def __init__(self, **kwargs: Any) -> None:
         esp = self.esp_name

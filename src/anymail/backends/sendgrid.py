@@ -324,6 +324,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "SendGrid"
     payload_class = SendGridPayload
     default_api_url = "https://api.sendgrid.com/v3/"
+    option_names = frozenset({"api_key", "generate_message_id", "merge_field_format"})
+    required_option_names = frozenset({"api_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

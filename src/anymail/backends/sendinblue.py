@@ -26,6 +26,7 @@ class EmailBackend(BrevoEmailBackend):
 
     esp_name = "SendinBlue"
     former_esp_name: ClassVar[str | None] = None
+    option_names = frozenset()
 
     def __init__(self, **kwargs: Any) -> None:
         warnings.warn(

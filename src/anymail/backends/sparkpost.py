@@ -394,6 +394,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "SparkPost"
     payload_class = SparkPostPayload
     default_api_url = "https://api.sparkpost.com/api/v1"
+    option_names = frozenset({"api_key", "subaccount"})
+    required_option_names = frozenset({"api_key"})
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

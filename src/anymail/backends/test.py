@@ -101,6 +101,7 @@ class EmailBackend(AnymailBaseBackend):
 
     esp_name = "Test"
     payload_class = TestPayload
+    option_names = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

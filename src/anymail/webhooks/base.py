@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.decorators import login_not_required
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.utils.decorators import method_decorator
+from django.utils.decorators import classonlymethod, method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -42,7 +42,15 @@ class AnymailBaseWebhookView(View):
     warn_if_no_basic_auth: ClassVar[bool] = True
     http_method_names = ["post", "head", "options"]
 
+    @classonlymethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        # Refuse an empty webhook_secret when the URLconf loads, not at the first post.
+        if initkwargs.get("webhook_secret") is not None:
+            get_webhook_secrets({"webhook_secret": initkwargs["webhook_secret"]})
+        return super().as_view(**initkwargs)
+
     def __init__(self, **kwargs: Any) -> None:
+        # Never empty unless no secret is configured at all: conf refuses empty secrets.
         self.basic_auth = [secret.encode("utf-8") for secret in get_webhook_secrets(kwargs)]
         if not self.basic_auth and self.warn_if_no_basic_auth:
             warnings.warn(
@@ -92,10 +100,11 @@ class AnymailBaseWebhookView(View):
         if not self.basic_auth:
             return
         offered = self._offered_basic_auth(request)
-        # Compare against every allowed secret, without stopping early.
         matched = False
-        for secret in self.basic_auth:
-            matched |= hmac.compare_digest(offered, secret)
+        if offered is not None:
+            # Compare against every allowed secret, without stopping early.
+            for secret in self.basic_auth:
+                matched |= hmac.compare_digest(offered, secret)
         if not matched:
             raise AnymailWebhookValidationFailure(
                 f"Missing or invalid basic auth in Anymail {self.esp_name} webhook. Check "
@@ -104,15 +113,18 @@ class AnymailBaseWebhookView(View):
             )
 
     @staticmethod
-    def _offered_basic_auth(request: HttpRequest) -> bytes:
+    def _offered_basic_auth(request: HttpRequest) -> bytes | None:
+        """The Basic credentials sent, or None (absent, another scheme, undecodable, empty):
+        None matches no secret, whatever the secrets are."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "basic":
-            return b""
+            return None
         try:
-            return base64.b64decode(credentials.strip(), validate=True)
+            offered = base64.b64decode(credentials.strip(), validate=True)
         except (binascii.Error, ValueError):
-            return b""
+            return None
+        return offered or None
 
     def validate_request(self, request: HttpRequest) -> None:
         """ESP-specific signature check; raise AnymailWebhookValidationFailure if it fails."""

@@ -69,6 +69,11 @@ def mock_error(mock_requests: Any) -> tuple[int, str]:
     return 400, "Did not have authority to send from email"
 
 
+def client_timeouts(connection: Any) -> tuple[Any, Any]:
+    config = connection.create_client().meta.config
+    return config.connect_timeout, config.read_timeout
+
+
 CASE = ContractCase(
     id="amazon_ses",
     backend="anymail.backends.amazon_ses.EmailBackend",
@@ -82,4 +87,5 @@ CASE = ContractCase(
     # moto doesn't implement send_bulk_email (template sends); the backend's own
     # tests cover those with botocore's Stubber.
     features_not_mocked=frozenset({"template_id"}),
+    client_timeouts=client_timeouts,
 )
