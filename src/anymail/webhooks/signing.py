@@ -482,7 +482,7 @@ class EcdsaVerifier:
                 raise InvalidSignature
             self._key.verify(signature, timestamp.encode("ascii") + body, ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError):
-            # (A malformed DER signature can surface as ValueError in some versions.)
+            # Defensive: a malformed DER signature must never escape as a ValueError.
             raise _fail(
                 self.esp_name,
                 f"missing or incorrect {self.signature_header}. Check that ANYMAIL "
@@ -495,8 +495,14 @@ class EcdsaVerifier:
 # Amazon SNS (and SNS-compatible services)
 
 #: The fields each SNS message type signs, in signing order.
-_SNS_CONFIRMATION_FIELDS: Final = tuple(
-    "Message MessageId SubscribeURL Timestamp Token TopicArn Type".split()
+_SNS_CONFIRMATION_FIELDS: Final = (
+    "Message",
+    "MessageId",
+    "SubscribeURL",
+    "Timestamp",
+    "Token",
+    "TopicArn",
+    "Type",
 )
 SNS_SIGNED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -582,9 +588,12 @@ class SnsVerifier:
         signature = _b64decode(_text(message.get("Signature")) or "")
         if not signature:
             raise _fail(self.esp_name, "the SNS Signature is missing or not base64.")
-        if not _SNS_TIMESTAMP_RE.fullmatch(message["Timestamp"]):
-            raise _fail(self.esp_name, "the SNS Timestamp is malformed.")
-        signed_at = datetime.fromisoformat(message["Timestamp"])
+        try:
+            if not _SNS_TIMESTAMP_RE.fullmatch(message["Timestamp"]):
+                raise ValueError
+            signed_at = datetime.fromisoformat(message["Timestamp"])
+        except ValueError:
+            raise _fail(self.esp_name, "the SNS Timestamp is malformed.") from None
 
         cert_url = message.get("SigningCertURL")
         problem = (
