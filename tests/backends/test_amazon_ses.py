@@ -1736,7 +1736,9 @@ def test_demo(capsys: pytest.CaptureFixture[str], settings: Any) -> None:
 
     send_captured(demo, build_demo_message(), sys.stdout)
     out = capsys.readouterr().out
-    assert out.startswith("===== Amazon SES API call: send_bulk_email (SES v2 SendBulkEmail)\n")
+    note, rest = out.split("\n", 1)
+    assert note == f"----- Demo changes for Amazon SES: {demo.ADAPTED}"
+    assert rest.startswith("===== Amazon SES API call: send_bulk_email (SES v2 SendBulkEmail)\n")
     assert f"POST {BULK_URL}\n" in out
     assert '"TemplateName": "OrderShipped"' in out
     assert "  status: ['queued']\n" in out
