@@ -6,20 +6,25 @@ import io
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import types
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from django.core.mail import EmailMessage
+from django.utils.module_loading import import_string
 
+from anymail._feature_matrix import esp_backends
 from anymail.addresses import EmailAddress
 from anymail.backends.base import BasePayload, Capabilities
 from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
-from anymail.cli import DEMO_PNG, build_demo_message, main
+from anymail.cli import DEMO_PNG, build_demo_message, demo_modules, main
+from anymail.exceptions import AnymailDeprecationWarning
 from anymail.message import AnymailRecipientStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,6 +206,7 @@ def tiny_demo_module() -> types.ModuleType:
     module = types.ModuleType("tiny_demo")
     module.BACKEND = f"{__name__}.TinyBackend"  # type: ignore[attr-defined]
     module.OPTIONS = {"api_key": "demo-key"}  # type: ignore[attr-defined]
+    module.ADAPTED = "none."  # type: ignore[attr-defined]
 
     def respond(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         assert request.url == "https://api.tiny.example/v1/send"
@@ -225,8 +231,9 @@ def test_esp_demo_prints_the_exact_request_and_status(monkeypatch: pytest.Monkey
     text = out.getvalue()
     head, rest = text.split("\n\n", 1)
     lines = head.split("\n")
-    assert lines[0] == "===== Tiny API request"
-    assert lines[1] == "POST https://api.tiny.example/v1/send"
+    assert lines[0] == "----- Demo changes for Tiny: none."
+    assert lines[1] == "===== Tiny API request"
+    assert lines[2] == "POST https://api.tiny.example/v1/send"
     assert "Authorization: Bearer demo-key" in lines
     body, footer = rest.split("\n----- Not sent", 1)
     assert json.loads(body) == {
@@ -253,3 +260,81 @@ def test_demo_message_uses_most_features() -> None:
     assert set(message.merge_data) == {"ana@example.com", "jo.smith@example.net"}
     assert len(message.attachments) == 2
     assert [mimetype for _, mimetype in message.alternatives] == ["text/html"]
+
+
+# --- anymail demo --esp, for every ESP -------------------------------------------------
+
+#: Per ESP: the API requests its demo sends, and a piece of the printed request
+#: that shows the demo's adaptation for that ESP took effect.
+ESP_DEMOS: dict[str, tuple[list[str], str]] = {
+    "amazon_ses": (
+        ["POST https://email.us-east-1.amazonaws.com/v2/email/outbound-bulk-emails"],
+        '"TemplateName": "OrderShipped"',
+    ),
+    "brevo": (["POST https://api.brevo.com/v3/smtp/email"], "Hi {{ params.name }}"),
+    "sendinblue": (["POST https://api.brevo.com/v3/smtp/email"], "Hi {{ params.name }}"),
+    "mailgun": (
+        ["POST https://api.mailgun.net/v3/mg.shop.example.com/messages"],
+        "Hi %recipient.name%",
+    ),
+    "mailjet": (["POST https://api.mailjet.com/v3.1/send"], "Hi [[var:name]]"),
+    "mandrill": (
+        ["POST https://mandrillapp.com/api/1.0/messages/send.json"],
+        '"merge_language": "handlebars"',
+    ),
+    "postal": (
+        ["POST https://postal.example.com/api/v1/send/message"],
+        '"plain_body": "Hi, your order is on its way."',
+    ),
+    "postmark": (
+        ["POST https://api.postmarkapp.com/email/batchWithTemplates"],
+        '"TemplateAlias": "order-shipped"',
+    ),
+    "resend": (["POST https://api.resend.com/emails/batch"], '"template": {'),
+    "scaleway": (
+        ["POST https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails"] * 2,
+        '"text": "Hi Jo, your order A-1002 is on its way."',
+    ),
+    "sendgrid": (["POST https://api.sendgrid.com/v3/mail/send"], '"{{name}}": "Ana"'),
+    "sparkpost": (
+        ["POST https://api.sparkpost.com/api/v1/transmissions/"],
+        '"text": "Hi {{name}}, your order {{order_no}} is on its way."',
+    ),
+}
+
+
+def test_every_esp_has_a_demo() -> None:
+    slugs = {backend.__module__.rsplit(".", 1)[1] for backend in esp_backends()}
+    assert set(demo_modules()) == set(ESP_DEMOS) == slugs | {"sendinblue"}
+
+
+@pytest.mark.parametrize("esp", sorted(ESP_DEMOS))
+def test_esp_demo(
+    esp: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the demo must not reach the network")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse_network)
+    monkeypatch.setattr(socket.socket, "connect", refuse_network)
+    deprecated = esp == "sendinblue"
+    with pytest.warns(AnymailDeprecationWarning) if deprecated else nullcontext():
+        assert main(["demo", "--esp", esp.upper().replace("_", "-")]) == 0
+    out = capsys.readouterr().out
+
+    module = demo_modules()[esp]
+    esp_name = import_string(module.BACKEND).esp_name
+    requests_sent, adapted = ESP_DEMOS[esp]
+    # First, what the demo changed for this ESP; "none" only where there's no adapt().
+    assert out.startswith(f"----- Demo changes for {esp_name}: {module.ADAPTED}\n")
+    assert module.ADAPTED.startswith("none") == (not hasattr(module, "adapt"))
+    assert adapted in out
+    assert re.findall(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+$", out, re.MULTILINE) == requests_sent
+    # Every recipient's status is a success, with an id from the canned ESP answer.
+    statuses = re.findall(r"^  recipients\['([^']+)'\]: (\w+) \((.+)\)$", out, re.MULTILINE)
+    assert sorted(address for address, _status, _id in statuses) == [
+        "ana@example.com",
+        "jo.smith@example.net",
+    ]
+    assert {status for _address, status, _id in statuses} <= {"queued", "sent"}
+    assert all(message_id not in ("", "None") for _address, _status, message_id in statuses)

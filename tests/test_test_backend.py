@@ -3,20 +3,34 @@ as EMAIL_BACKEND, through get_connection(), and in Django 6.1's MAILERS."""
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
+import sys
 import uuid
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.core.mail import EmailMessage, send_mail
+from django.utils.module_loading import import_string
 
+from anymail._feature_matrix import esp_backends
 from anymail.backends.console import EmailBackend as ConsoleBackend
 from anymail.backends.test import EmailBackend as AnymailTestBackend
-from anymail.exceptions import AnymailInvalidAddress
+from anymail.backends.test import _emulating_payload, esp_names
+from anymail.checks import check_anymail_settings
+from anymail.cli import demo_modules
+from anymail.exceptions import (
+    AnymailDeprecationWarning,
+    AnymailImproperlyConfigured,
+    AnymailImproperlyInstalled,
+    AnymailInvalidAddress,
+    AnymailUnsupportedFeature,
+)
 from anymail.message import AnymailMessage
 
 from .utils import PNG, requires_mailers
@@ -268,3 +282,234 @@ def test_mailers_unknown_options_are_reported_by_django(settings: Any) -> None:
     settings.MAILERS = {"default": {"BACKEND": TEST_BACKEND, "OPTIONS": {"bogus_option": 1}}}
     with pytest.raises(InvalidMailer, match="Unknown options 'bogus_option'"):
         AnymailMessage(to=["to@example.com"]).send()
+
+
+# --- emulate_esp: the test backend enforcing an ESP's declared capabilities ---------------
+
+#: One message per feature that some ESPs lack (each on top of a plain message).
+FEATURE_PROBES: dict[str, Callable[[AnymailMessage], None]] = {
+    "send_at": lambda m: setattr(m, "send_at", datetime(2030, 1, 2, tzinfo=UTC)),
+    "two tags": lambda m: setattr(m, "tags", ["one", "two"]),
+    "metadata": lambda m: setattr(m, "metadata", {"user": "42"}),
+    "merge_metadata": lambda m: setattr(m, "merge_metadata", {"to@example.com": {"n": "1"}}),
+    "merge_headers": lambda m: setattr(m, "merge_headers", {"to@example.com": {"X-N": "1"}}),
+    "envelope_sender": lambda m: setattr(m, "envelope_sender", "bounces@example.com"),
+    "track_clicks": lambda m: setattr(m, "track_clicks", True),
+    "track_opens": lambda m: setattr(m, "track_opens", True),
+    "template_id": lambda m: setattr(m, "template_id", "welcome"),
+    "two reply_to": lambda m: setattr(m, "reply_to", ["a@example.com", "b@example.com"]),
+    "inline image": lambda m: m.attach_inline_image(PNG, "logo.png"),
+    "amp part": lambda m: m.attach_alternative("<html ⚡4email></html>", "text/x-amp-html"),
+    "spoofed To": lambda m: m.extra_headers.update({"To": "shown@example.com"}),
+    "EAI from": lambda m: setattr(m, "from_email", "jörg@example.com"),
+}
+
+
+def probe_message(feature: str) -> AnymailMessage:
+    message = AnymailMessage(
+        subject="Subject long enough",
+        body="A body long enough for every ESP",
+        to=["to@example.com"],
+    )
+    FEATURE_PROBES[feature](message)
+    return message
+
+
+def esp_backend_for_demo(esp: str) -> Any:
+    """The real ESP backend, with the demo's dummy credentials."""
+    module = demo_modules()[esp]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnymailDeprecationWarning)  # sendinblue
+        return import_string(module.BACKEND)(**module.OPTIONS)
+
+
+def unsupported_error(send: Callable[[], Any]) -> str | None:
+    try:
+        send()
+    except AnymailUnsupportedFeature as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.parametrize("esp", esp_names())
+def test_emulated_esp_raises_what_the_esp_raises(esp: str) -> None:
+    """For every ESP and feature: the ESP's own error, whenever its declaration refuses it."""
+    emulating = AnymailTestBackend(emulate_esp=esp)
+    real = esp_backend_for_demo(esp)
+    capabilities = real.payload_class.capabilities
+    refused = []
+    for feature in FEATURE_PROBES:
+        message = probe_message(feature)
+        error = unsupported_error(lambda message=message: emulating.send_messages([message]))
+        if error is None:
+            continue
+        refused.append(feature)
+        # The real backend fails in the same capability check, before any hook or request.
+        same = probe_message(feature)
+        assert unsupported_error(lambda same=same: real.build_message_payload(same, {})) == error
+        assert error.startswith(f"{real.esp_name} does not support ")
+    # Each feature the ESP declares unsupported is refused (not just those that happen to be).
+    for feature, declared in (
+        ("send_at", capabilities.send_at),
+        ("metadata", capabilities.metadata),
+        ("merge_metadata", capabilities.merge_metadata),
+        ("merge_headers", capabilities.merge_headers),
+        ("envelope_sender", capabilities.envelope_sender),
+        ("track_clicks", capabilities.track_clicks),
+        ("template_id", capabilities.template_id),
+        ("inline image", capabilities.inline_images),
+        ("spoofed To", capabilities.spoofed_to),
+        ("EAI from", capabilities.eai_from),
+    ):
+        assert (feature in refused) == (not declared), feature
+    assert ("two tags" in refused) == (capabilities.max_tags == 1 or not capabilities.tags)
+    assert refused, f"{esp} accepts every probe: the emulation would check nothing"
+
+
+def test_emulated_esp_error_names_the_esp() -> None:
+    message = AnymailMessage(to=["to@example.com"], tags=["one", "two"])
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        AnymailTestBackend(emulate_esp="postmark").send_messages([message])
+    assert str(excinfo.value) == (
+        "Postmark does not support multiple tags. Remove it from the message, or set "
+        "ANYMAIL IGNORE_UNSUPPORTED_FEATURES to True to send without it."
+    )
+    assert mail.outbox == []
+    # Without emulate_esp, the test backend accepts everything.
+    assert AnymailTestBackend().send_messages([message]) == 1
+
+
+def test_emulated_esp_with_ignore_unsupported_features(settings: Any) -> None:
+    settings.ANYMAIL = {"IGNORE_UNSUPPORTED_FEATURES": True, "TEST_EMULATE_ESP": "postmark"}
+    message = AnymailMessage(
+        to=["to@example.com"],
+        tags=["one", "two"],
+        metadata={"user": "42"},
+        send_at=datetime(2030, 1, 2, tzinfo=UTC),
+    )
+    assert AnymailTestBackend().send_messages([message]) == 1
+    # Recorded as Postmark would send it: one tag, no send_at, the metadata it supports.
+    assert message.anymail_send_params["tags"] == ["one"]
+    assert "send_at" not in message.anymail_send_params
+    assert message.anymail_send_params["metadata"] == {"user": "42"}
+    assert mail.outbox == [message]
+
+
+def test_emulated_esp_batch_privacy() -> None:
+    # An ESP that can't send individual messages refuses a batch to several "to".
+    message = AnymailMessage(
+        to=["a@example.com", "b@example.com"], merge_metadata={"a@example.com": {"n": 1}}
+    )
+    with pytest.raises(AnymailUnsupportedFeature, match=r"^Scaleway cannot send this as a batch"):
+        AnymailTestBackend(emulate_esp="scaleway", ignore_unsupported_features=True).send_messages(
+            [message]
+        )
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["kwarg", "ANYMAIL", "ANYMAIL_TEST_EMULATE_ESP", "display name", "dashes"],
+)
+def test_emulate_esp_option_and_settings(settings: Any, where: str) -> None:
+    kwargs: dict[str, Any] = {}
+    if where == "kwarg":
+        kwargs["emulate_esp"] = "amazon_ses"
+    elif where == "ANYMAIL":
+        settings.ANYMAIL = {"TEST_EMULATE_ESP": "amazon_ses"}
+    elif where == "ANYMAIL_TEST_EMULATE_ESP":
+        settings.ANYMAIL_TEST_EMULATE_ESP = "amazon_ses"
+    elif where == "display name":
+        kwargs["emulate_esp"] = "Amazon SES"
+    else:
+        kwargs["emulate_esp"] = "Amazon-SES"
+    backend = AnymailTestBackend(**kwargs)
+    assert backend.emulated_esp == "amazon_ses"
+    message = AnymailMessage(to=["to@example.com"], send_at=datetime(2030, 1, 2, tzinfo=UTC))
+    with pytest.raises(AnymailUnsupportedFeature, match=r"^Amazon SES does not support send_at"):
+        backend.send_messages([message])
+
+
+def test_emulated_esp_uses_the_esp_send_defaults(settings: Any) -> None:
+    settings.ANYMAIL = {
+        "SEND_DEFAULTS": {"metadata": {"app": "shop"}},
+        "POSTMARK_SEND_DEFAULTS": {"tags": ["postmark-default"]},
+        "TEST_SEND_DEFAULTS": {"track_opens": True},
+    }
+    backend = AnymailTestBackend(emulate_esp="postmark")
+    message = AnymailMessage(to=["to@example.com"])
+    backend.send_messages([message])
+    assert message.anymail_send_params["tags"] == ["postmark-default"]
+    assert message.anymail_send_params["metadata"] == {"app": "shop"}
+    assert "track_opens" not in message.anymail_send_params
+    # So a message tag on top of the default tag fails as in production.
+    with pytest.raises(
+        AnymailUnsupportedFeature, match=r"^Postmark does not support multiple tags"
+    ):
+        backend.send_messages([AnymailMessage(to=["to@example.com"], tags=["welcome"])])
+    # An explicit send_defaults option still wins.
+    explicit = AnymailTestBackend(emulate_esp="postmark", send_defaults={})
+    assert explicit.send_defaults == {}
+
+
+@pytest.mark.parametrize("value", ["postmrak", "test", "console", "base", "", 42])
+def test_emulate_esp_unknown_name(settings: Any, value: Any) -> None:
+    settings.ANYMAIL = {"TEST_EMULATE_ESP": value}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        AnymailTestBackend()
+    assert str(excinfo.value) == (
+        f"Invalid Anymail setting TEST_EMULATE_ESP: {value!r} is not an ESP Anymail has a "
+        "backend for. Use one of: amazon_ses, brevo, mailgun, mailjet, mandrill, postal, "
+        "postmark, resend, scaleway, sendgrid, sendinblue, sparkpost."
+    )
+
+
+def test_emulate_esp_names_match_the_backends() -> None:
+    slugs = {backend.__module__.rsplit(".", 1)[1] for backend in esp_backends()}
+    assert set(esp_names()) == slugs | {"sendinblue"}
+
+
+def test_emulate_esp_imports_only_the_chosen_esp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without boto3, any other ESP can be emulated; amazon_ses says what to install."""
+    real_import = builtins.__import__
+
+    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "boto3" or name.startswith(("boto3.", "botocore")):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "anymail.backends.amazon_ses", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_boto)
+    _emulating_payload.cache_clear()
+    try:
+        backend = AnymailTestBackend(emulate_esp="postmark")
+        assert backend.send_messages([AnymailMessage(to=["to@example.com"])]) == 1
+        assert "anymail.backends.amazon_ses" not in sys.modules
+        with pytest.raises(AnymailImproperlyInstalled, match=r"django-anymail\[amazon-ses\]"):
+            AnymailTestBackend(emulate_esp="amazon_ses")
+    finally:
+        _emulating_payload.cache_clear()
+
+
+def test_console_backend_can_emulate_an_esp(settings: Any) -> None:
+    settings.ANYMAIL = {"CONSOLE_EMULATE_ESP": "postmark"}
+    message = AnymailMessage(to=["to@example.com"], tags=["one", "two"])
+    with pytest.raises(
+        AnymailUnsupportedFeature, match=r"^Postmark does not support multiple tags"
+    ):
+        ConsoleBackend(stream=io.StringIO()).send_messages([message])
+
+
+def test_emulate_esp_is_a_known_setting(settings: Any) -> None:
+    settings.ANYMAIL = {"TEST_EMULATE_ESP": "postmark", "CONSOLE_EMULATE_ESP": "mailgun"}
+    assert check_anymail_settings() == []
+
+
+@requires_mailers
+def test_emulate_esp_in_mailers_options(settings: Any) -> None:
+    settings.MAILERS = {
+        "default": {"BACKEND": TEST_BACKEND, "OPTIONS": {"emulate_esp": "mailjet"}},
+    }
+    message = AnymailMessage(to=["to@example.com"], tags=["one", "two"])
+    with pytest.raises(AnymailUnsupportedFeature, match=r"^Mailjet does not support multiple tags"):
+        message.send()
+    assert mail.mailers.default.emulated_esp == "mailjet"

@@ -72,8 +72,8 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
         }
     ),
     "SPARKPOST": frozenset({"API_KEY", "API_URL", "SUBACCOUNT", "TRACK_INITIAL_OPEN_AS_OPENED"}),
-    "TEST": frozenset(),
-    "CONSOLE": frozenset(),
+    "TEST": frozenset({"EMULATE_ESP"}),
+    "CONSOLE": frozenset({"EMULATE_ESP"}),
 }
 
 #: Keys allowed in SEND_DEFAULTS: Django EmailMessage attributes and Anymail's.

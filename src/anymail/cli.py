@@ -6,9 +6,11 @@ merge data) and sends it through Anymail's console backend, which prints the
 normalized send parameters; then it prints the resulting ``anymail_status``.
 
 ``anymail demo --esp postmark`` sends the same message through that ESP's
-backend with dummy credentials, but intercepts the HTTP call: it prints the
-exact request the ESP would receive, and the status Anymail would report for
-a typical success response. Nothing leaves the machine.
+backend with dummy credentials, but intercepts the HTTP call: it prints what
+the demo changed in the message for that ESP (e.g. a stored template instead
+of the bodies), the exact request the ESP would receive, what the ESP cannot
+send, and the status Anymail would report for a typical success response.
+Nothing leaves the machine.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from anymail.exceptions import (
     AnymailError,
     AnymailImproperlyConfigured,
     AnymailImproperlyInstalled,
+    AnymailInvalidAddress,
     AnymailSerializationError,
     AnymailUnsupportedFeature,
 )
@@ -417,6 +418,63 @@ def test_every_raw_feature(ses_wire: SESWire, settings: Any) -> None:
         "bcc@example.com",
     }
     assert status.status == {"queued"}
+
+
+def test_header_domains_use_the_envelope_idna_encoding(ses_wire: SESWire) -> None:
+    """IDNA 2008 with UTS #46 in the MIME headers, as in Destination ("ß" stays "ß")."""
+    message = make_message(
+        from_email="Jörg <from@faß.example>",
+        to=["to@faß.example", "Two <two@example.com>"],
+        cc=["cc@bücher.example"],
+        reply_to=["reply@faß.example"],
+        headers={
+            "Sender": "sender@faß.example",
+            "Resent-To": "Zoë <resent@faß.example>",
+            "X-Note": "faß.example",  # not an address header: left as text
+        },
+    )
+    assert send(message) == 1
+
+    assert ses_wire.json()["Destination"] == {
+        "ToAddresses": ["to@xn--fa-hia.example", "two@example.com"],
+        "CcAddresses": ["cc@xn--bcher-kva.example"],
+    }
+    lines = ses_wire.raw_data().split(b"\r\n\r\n")[0].split(b"\r\n")
+    headers = {line.split(b":")[0]: line for line in lines if not line.startswith(b" ")}
+    # (Django 5.2 and 6.1 encode display names differently: "b" or "q" encoded-words.)
+    assert re.fullmatch(
+        rb"From: =\?utf-8\?[bq]\?\S+\?= <from@xn--fa-hia\.example>", headers[b"From"]
+    )
+    assert headers[b"To"] == b"To: to@xn--fa-hia.example, Two <two@example.com>"
+    assert headers[b"Cc"] == b"Cc: cc@xn--bcher-kva.example"
+    assert headers[b"Reply-To"] == b"Reply-To: reply@xn--fa-hia.example"
+    assert headers[b"Sender"] == b"Sender: sender@xn--fa-hia.example"
+    assert re.fullmatch(
+        rb"Resent-To: =\?utf-8\?[bq]\?\S+\?= <resent@xn--fa-hia\.example>", headers[b"Resent-To"]
+    )
+    sent = ses_wire.mime()
+    assert (sent["From"], sent["Resent-To"]) == (
+        "Jörg <from@xn--fa-hia.example>",
+        "Zoë <resent@xn--fa-hia.example>",
+    )
+    assert sent["X-Note"] == "faß.example"
+    assert b"fass.example" not in ses_wire.raw_data()
+    # The caller's message is left as it was.
+    assert message.to == ["to@faß.example", "Two <two@example.com>"]
+    assert message.extra_headers["Sender"] == "sender@faß.example"
+
+
+@pytest.mark.parametrize("header", ["Sender", "Resent-Cc"])
+def test_header_domain_that_cannot_be_encoded(ses_wire: SESWire, header: str) -> None:
+    # IDNA 2008 and IDNA 2003 both refuse a label longer than 63 characters.
+    message = make_message(headers={header: "x@" + "ä" * 60 + ".example"})
+    with pytest.raises(
+        AnymailInvalidAddress,
+        match=rf"^Invalid email address domain '(ä){{60}}\.example' .*: Label too long\. "
+        rf"Check the address for typos\. \(in {header} header\)$",
+    ):
+        send(message)
+    assert ses_wire.requests == []
 
 
 def test_8bit_parts_are_reencoded(ses_wire: SESWire) -> None:
@@ -1678,7 +1736,9 @@ def test_demo(capsys: pytest.CaptureFixture[str], settings: Any) -> None:
 
     send_captured(demo, build_demo_message(), sys.stdout)
     out = capsys.readouterr().out
-    assert out.startswith("===== Amazon SES API call: send_bulk_email (SES v2 SendBulkEmail)\n")
+    note, rest = out.split("\n", 1)
+    assert note == f"----- Demo changes for Amazon SES: {demo.ADAPTED}"
+    assert rest.startswith("===== Amazon SES API call: send_bulk_email (SES v2 SendBulkEmail)\n")
     assert f"POST {BULK_URL}\n" in out
     assert '"TemplateName": "OrderShipped"' in out
     assert "  status: ['queued']\n" in out

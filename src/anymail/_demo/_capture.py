@@ -1,4 +1,4 @@
-"""Run a backend with its HTTP traffic captured instead of sent (for ``anymail demo``)."""
+"""Run a backend with its traffic captured instead of sent (``anymail demo``, benchmarks)."""
 
 from __future__ import annotations
 
@@ -58,13 +58,51 @@ def format_request(request: requests.PreparedRequest) -> str:
     return "\n".join(lines)
 
 
+def make_backend(module: ModuleType) -> Any:
+    """The module's backend, with its dummy credentials, dropping what the ESP can't send."""
+    return import_string(module.BACKEND)(ignore_unsupported_features=True, **module.OPTIONS)
+
+
+def open_captured(module: ModuleType, backend: Any) -> list[Any]:
+    """Open ``backend`` with the module's canned ESP as its transport.
+
+    Returns the list each request is appended to (for :func:`describe`).
+    """
+    custom = getattr(module, "open_captured", None)
+    if custom is not None:  # a backend that doesn't use requests
+        captured: list[Any] = custom(backend)
+        return captured
+    adapter = CaptureAdapter(module.respond)
+    backend.open()
+    backend.session.mount("https://", adapter)
+    backend.session.mount("http://", adapter)
+    return adapter.requests
+
+
+def describe(module: ModuleType, backend: Any, request: Any) -> str:
+    """A captured request as the demo prints it."""
+    custom = getattr(module, "describe", None)
+    if custom is not None:
+        text: str = custom(backend, request)
+        return text
+    return f"===== {backend.esp_name} API request\n{format_request(request)}"
+
+
+def adapted_messages(module: ModuleType, message: Any) -> list[Any]:
+    """The demo message as the module adapts it for its ESP (one or several messages)."""
+    adapt = getattr(module, "adapt", None)
+    if adapt is None:
+        return [message]
+    replaced = adapt(message)
+    return [message] if replaced is None else list(replaced)
+
+
 def send_captured(module: ModuleType, message: Any, out: TextIO) -> None:
     from anymail.cli import print_status
 
-    adapt = getattr(module, "adapt", None)
-    if adapt is not None:
-        adapt(message)
-    backend = import_string(module.BACKEND)(ignore_unsupported_features=True, **module.OPTIONS)
+    messages = adapted_messages(module, message)
+    backend = make_backend(module)
+    out.write(f"----- Demo changes for {backend.esp_name}: {module.ADAPTED}\n")
     payloads: list[Any] = []
     build = backend.build_message_payload
 
@@ -74,24 +112,18 @@ def send_captured(module: ModuleType, message: Any, out: TextIO) -> None:
         return payload
 
     backend.build_message_payload = build_and_keep
-    custom_send = getattr(module, "send", None)
-    if custom_send is not None:
-        custom_send(backend, message, out)
-    else:
-        adapter = CaptureAdapter(module.respond)
-        backend.open()
-        backend.session.mount("https://", adapter)
-        backend.session.mount("http://", adapter)
-        try:
-            backend.send_messages([message])
-        finally:
-            backend.close()
-        for request in adapter.requests:
-            out.write(f"===== {backend.esp_name} API request\n{format_request(request)}\n")
-    for payload in payloads:
-        if payload.ignored_features:
-            out.write(
-                f"----- Not sent ({backend.esp_name} does not support): "
-                f"{'; '.join(payload.ignored_features)}\n"
-            )
-    print_status(message, out)
+    captured = open_captured(module, backend)
+    try:
+        backend.send_messages(messages)
+    finally:
+        backend.close()
+    for request in captured:
+        out.write(describe(module, backend, request) + "\n")
+    ignored = [feature for payload in payloads for feature in payload.ignored_features]
+    if ignored:
+        out.write(
+            f"----- Not sent ({backend.esp_name} does not support): "
+            f"{'; '.join(dict.fromkeys(ignored))}\n"
+        )
+    for sent in messages:
+        print_status(sent, out)

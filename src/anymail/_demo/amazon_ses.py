@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, TextIO
+from typing import Any
 
 BACKEND = "anymail.backends.amazon_ses.EmailBackend"
 # Dummy credentials (never used for a real call) and a region, so boto3 needs
@@ -25,12 +25,14 @@ OPTIONS = {
 }
 
 
-def adapt(message: Any) -> None:
-    """Use a stored SES template: SES applies merge_data only to templates.
+ADAPTED = (
+    "a stored SES template (template_id 'OrderShipped') replaces the subject and bodies, "
+    "as SES applies merge_data only to templates; SES can't attach files to a template "
+    "send, so the attachment and inline image are left out."
+)
 
-    SES takes the subject and bodies from the template and can't add
-    attachments to a template send, so the demo's own are left out.
-    """
+
+def adapt(message: Any) -> None:
     message.template_id = "OrderShipped"
     message.subject = ""
     message.body = ""
@@ -63,7 +65,8 @@ def respond(request: Any) -> tuple[int, dict[str, str], bytes]:
     return 200, headers, json.dumps(answer).encode("utf-8")
 
 
-def send(backend: Any, message: Any, out: TextIO) -> None:
+def open_captured(backend: Any) -> list[tuple[str, dict[str, Any], Any]]:
+    """Open the backend's boto3 client with each API call recorded and answered locally."""
     from botocore import xform_name
     from botocore.awsrequest import AWSResponse
 
@@ -80,17 +83,18 @@ def send(backend: Any, message: Any, out: TextIO) -> None:
         return AWSResponse(request.url, status, headers, _Body(body))
 
     backend.open()
-    try:
-        events = backend.client.meta.events
-        events.register("provide-client-params.sesv2", record_call)
-        events.register("before-send.sesv2", answer)
-        backend.send_messages([message])
-    finally:
-        backend.close()
-    for operation, params, request in captured:
-        out.write(f"===== {backend.esp_name} API call: {operation}\n{_dump(params)}\n")
-        out.write(f"===== {backend.esp_name} API request (as botocore sends it)\n")
-        out.write(_format_request(request) + "\n")
+    events = backend.client.meta.events
+    events.register("provide-client-params.sesv2", record_call)
+    events.register("before-send.sesv2", answer)
+    return captured
+
+
+def describe(backend: Any, captured: tuple[str, dict[str, Any], Any]) -> str:
+    operation, params, request = captured
+    return (
+        f"===== {backend.esp_name} API call: {operation}\n{_dump(params)}\n"
+        f"===== {backend.esp_name} API request (as botocore sends it)\n{_format_request(request)}"
+    )
 
 
 def _dump(data: Any) -> str:

@@ -16,12 +16,13 @@ def _brevo_placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(r"{{ params.\1 }}", text)
 
 
-def adapt(message: Any) -> None:
-    """Write the demo's merge fields the way Brevo expects them: ``{{ params.name }}``.
+ADAPTED = (
+    "merge fields rewritten as Brevo's {{ params.name }}, which Brevo fills in from "
+    "merge_data and merge_global_data without a stored template."
+)
 
-    Brevo fills ``params`` (from merge_data and merge_global_data) into the
-    subject and bodies, without needing a stored template.
-    """
+
+def adapt(message: Any) -> None:
     message.subject = _brevo_placeholders(message.subject)
     message.body = _brevo_placeholders(message.body)
     alternatives, message.alternatives = message.alternatives, []

@@ -9,9 +9,10 @@ BACKEND = "anymail.backends.mailgun.EmailBackend"
 OPTIONS = {"api_key": "key-demo-mailgun-NOT-REAL", "sender_domain": "mg.shop.example.com"}
 
 
-def adapt(message: Any) -> None:
-    """Use Mailgun's on-the-fly %recipient.name% syntax for the demo's {{name}} fields."""
+ADAPTED = "merge fields rewritten in Mailgun's on-the-fly %recipient.name% syntax."
 
+
+def adapt(message: Any) -> None:
     def recipient_fields(text: str) -> str:
         for key in ("name", "order_no", "shop"):
             text = text.replace("{{" + key + "}}", "%recipient." + key + "%")

@@ -15,11 +15,13 @@ OPTIONS = {"api_key": "demo-api-key", "secret_key": "demo-secret-key"}
 _FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
-def adapt(message: Any) -> None:
-    """Use Mailjet's on-the-fly merge syntax, [[var:name]], in the bodies.
+ADAPTED = (
+    "merge fields rewritten as Mailjet's [[var:name]] in the bodies, and taken out of "
+    "the subject (Mailjet doesn't merge fields into the subject)."
+)
 
-    (Mailjet doesn't merge on-the-fly fields into the subject.)
-    """
+
+def adapt(message: Any) -> None:
     message.subject = _FIELD.sub("", message.subject).replace("  ", " ")
     message.body = _FIELD.sub(r"[[var:\1]]", message.body)
     message.alternatives = [

@@ -9,9 +9,13 @@ BACKEND = "anymail.backends.mandrill.EmailBackend"
 OPTIONS = {"api_key": "demo-mandrill-key-NOT-REAL"}
 
 
+ADAPTED = (
+    "esp_extra selects Mandrill's handlebars merge language, which the demo's {{name}} "
+    "fields use (Mandrill's default is MailChimp's *|NAME|*)."
+)
+
+
 def adapt(message: Any) -> None:
-    # The demo message uses {{field}} merge fields: Mandrill's handlebars
-    # language (its default is MailChimp's *|FIELD|*).
     extra = dict(getattr(message, "esp_extra", None) or {})
     extra["message"] = {**extra.get("message", {}), "merge_language": "handlebars"}
     message.esp_extra = extra

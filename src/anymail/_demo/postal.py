@@ -21,8 +21,13 @@ OPTIONS = {"api_key": "demo-postal-api-key", "api_url": "https://postal.example.
 _MERGE_FIELD = re.compile(r"\s*(?:<b>)?\{\{\w+\}\}(?:</b>)?")
 
 
+ADAPTED = (
+    "Postal has no templates or merge features: merge_data, merge_global_data, "
+    "merge_metadata and the {{fields}} are taken out, and one message goes to both recipients."
+)
+
+
 def adapt(message: Any) -> None:
-    """Drop the merge features and the {{fields}} Postal would send literally."""
     message.merge_data = None
     message.merge_global_data = None
     message.merge_metadata = None

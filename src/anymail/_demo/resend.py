@@ -9,13 +9,14 @@ BACKEND = "anymail.backends.resend.EmailBackend"
 OPTIONS = {"api_key": "re_demo_key_not_real"}
 
 
-def adapt(message: Any) -> None:
-    """Use a stored template, as Resend needs one for per-recipient merge_data.
+ADAPTED = (
+    "a stored template (template_id 'order-shipped') replaces the subject and bodies: "
+    "Resend needs one for merge_data, and refuses a body beside it. The attachments stay, "
+    "to show that Resend's batch endpoint can't take them."
+)
 
-    Resend refuses html/text alongside a template (the template is the body),
-    and a subject of None uses the template's own. The attachments stay: the
-    demo output then shows that Resend's batch endpoint can't take them.
-    """
+
+def adapt(message: Any) -> None:
     message.template_id = "order-shipped"
     message.subject = None
     message.body = ""

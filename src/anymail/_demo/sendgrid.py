@@ -10,9 +10,13 @@ BACKEND = "anymail.backends.sendgrid.EmailBackend"
 OPTIONS = {"api_key": "SG.demo-key-not-real"}
 
 
+ADAPTED = (
+    "esp_extra sets merge_field_format, so SendGrid's substitutions fill in the demo's "
+    "{{name}} fields."
+)
+
+
 def adapt(message: Any) -> None:
-    # The demo's subject and body are an on-the-fly template with {{field}}
-    # merge fields: tell SendGrid's legacy substitutions about the braces.
     message.esp_extra = {"merge_field_format": "{{{{{}}}}}"}
 
 

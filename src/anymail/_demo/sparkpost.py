@@ -11,6 +11,7 @@ from typing import Any
 
 BACKEND = "anymail.backends.sparkpost.EmailBackend"
 OPTIONS = {"api_key": "demo-sparkpost-api-key"}
+ADAPTED = "none (SparkPost renders the demo's {{name}} merge fields itself)."
 
 
 def respond(request: Any) -> tuple[int, dict[str, str], str]:

@@ -22,6 +22,7 @@ message of a ``send_messages()`` call; ``close()`` releases them.
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 import re
 import warnings
@@ -36,7 +37,7 @@ from typing import Any, ClassVar, Final
 from django.core.mail import EmailMessage
 
 from .. import __version__
-from ..addresses import EmailAddress, idna_encode_domain
+from ..addresses import EmailAddress, idna_encode_domain, parse_address_list
 from ..conf import UNSET, get_anymail_setting, get_timeout_option, invalid_setting
 from ..exceptions import (
     AnymailAPIError,
@@ -81,6 +82,23 @@ _FOLD_RE: Final = re.compile(r"\r?\n[ \t]*")
 _SAFE_TRANSFER_ENCODINGS: Final = frozenset({"quoted-printable", "base64"})
 #: RFC 5322 line-length limit, without the CRLF.
 _MAX_LINE_LENGTH: Final = 998
+
+#: Headers that hold addresses (the email package parses these as address lists).
+_ADDRESS_HEADERS: Final = frozenset(
+    {
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "bcc",
+        "resent-from",
+        "resent-sender",
+        "resent-to",
+        "resent-cc",
+        "resent-bcc",
+    }
+)
 
 #: Standard EmailMessage attributes: the MIME comes from the message itself, so
 #: send defaults for these can't be applied (the spec lists them as unsupported).
@@ -411,7 +429,7 @@ class AmazonSESPayload(BasePayload):
                 payload=self,
                 backend=self.backend,
             )
-        mime = self.message.message()
+        mime = _with_idna_2008_domains(self.message).message()
         # bcc recipients go only in Destination; a Bcc header would reveal them.
         del mime["Bcc"]
         if "subject" not in self.send_params:
@@ -782,6 +800,36 @@ def _format_address(email: EmailAddress) -> str:
     the encoded-words are joined with a space instead, which decoders ignore.
     """
     return _FOLD_RE.sub(" ", email.format(use_rfc2047=True))
+
+
+def _with_idna_2008_domains(message: EmailMessage) -> EmailMessage:
+    """A shallow copy of ``message`` whose addresses have ASCII domains, for ``message()``.
+
+    Django would convert a Unicode domain in a header itself, with IDNA 2003
+    ("faß.example" becomes "fass.example", not the "xn--fa-hia.example" of the
+    envelope), and raise a bare UnicodeError for a domain it can't convert.
+    Only values with non-ASCII text are re-formatted: the rest reach Django as given.
+    """
+    copied = copy.copy(message)
+    copied.from_email = _ascii_domains(message.from_email, "from_email")
+    for field in ("to", "cc", "reply_to"):
+        setattr(
+            copied, field, [_ascii_domains(item, field) for item in getattr(message, field) or []]
+        )
+    copied.extra_headers = {
+        name: _ascii_domains(value, f"{name} header")
+        if str(name).lower() in _ADDRESS_HEADERS
+        else value
+        for name, value in message.extra_headers.items()
+    }
+    return copied
+
+
+def _ascii_domains(addresses: Any, field: str) -> Any:
+    """An address list header value with IDNA 2008 (UTS #46) domains."""
+    if addresses is None or str(addresses).isascii():
+        return addresses
+    return ", ".join(email.format() for email in parse_address_list(addresses, field))
 
 
 def _encode_header_value(value: str) -> str:

@@ -6,17 +6,28 @@ whole send pipeline (signals, send defaults, address parsing, serialization
 checks), ends up with an ``anymail_status`` (status "sent", a unique message
 id), and gets an ``anymail_send_params`` dict: the normalized parameters an
 ESP backend would have sent, send defaults included.
+
+With the ``emulate_esp`` option (or the ``TEST_EMULATE_ESP`` setting) naming an
+ESP, it enforces that ESP's declared capabilities instead of accepting
+everything: a message using a feature the ESP lacks raises the same
+:exc:`AnymailUnsupportedFeature` the ESP's backend would (or, with
+``IGNORE_UNSUPPORTED_FEATURES``, is recorded without it), and the ESP's send
+defaults (``<ESP>_SEND_DEFAULTS``) apply instead of ``TEST_SEND_DEFAULTS``.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import uuid
-from typing import Any
+from functools import cache
+from typing import Any, Final
 
 from django.core import mail
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
+from ..conf import get_anymail_setting, get_send_defaults, invalid_setting
 from ..message import AnymailRecipientStatus
 from ..utils import CaseInsensitiveDict, serialize_json
 from .base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
@@ -96,6 +107,58 @@ def _readable(value: Any) -> Any:
     return value
 
 
+#: Modules in anymail.backends that are not ESP backends.
+_NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console"})
+
+
+def esp_names() -> list[str]:
+    """The ESP names ``emulate_esp`` accepts: the ESP backends' module names."""
+    from .. import backends
+
+    return sorted(
+        info.name for info in pkgutil.iter_modules(backends.__path__) if info.name not in _NOT_ESPS
+    )
+
+
+def _esp_backend(module_name: str) -> type[AnymailBaseBackend]:
+    # Imported only now: an ESP's SDK (boto3 for amazon_ses) is needed only
+    # when that ESP is the one emulated.
+    backend: type[AnymailBaseBackend] = importlib.import_module(
+        f"{__package__}.{module_name}"
+    ).EmailBackend
+    return backend
+
+
+@cache
+def _emulating_payload(module_name: str) -> type[TestPayload]:
+    """TestPayload, limited to the capabilities the ESP's payload class declares."""
+    esp_backend = _esp_backend(module_name)
+
+    class EmulatingPayload(TestPayload):
+        capabilities = esp_backend.payload_class.capabilities
+
+        def init_payload(self) -> None:
+            super().init_payload()
+            self.esp_name = esp_backend.esp_name  # errors name the ESP, as its backend's do
+
+    EmulatingPayload.__name__ = EmulatingPayload.__qualname__ = f"TestPayloadAs{module_name}"
+    return EmulatingPayload
+
+
+def _esp_module_name(value: Any, setting_esp_name: str) -> str:
+    names = esp_names()
+    module_name = (
+        value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else ""
+    )
+    if module_name not in names:
+        raise invalid_setting(
+            "emulate_esp",
+            setting_esp_name,
+            f"{value!r} is not an ESP Anymail has a backend for. Use one of: {', '.join(names)}.",
+        )
+    return module_name
+
+
 class EmailBackend(AnymailBaseBackend):
     """``anymail.backends.test.EmailBackend``: for your app's tests."""
 
@@ -104,9 +167,29 @@ class EmailBackend(AnymailBaseBackend):
     option_names = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        emulate_esp = get_anymail_setting(
+            "emulate_esp", default=None, esp_name=self.esp_name, kwargs=kwargs
+        )
+        #: The ESP whose capabilities are enforced (its backend module name), or None.
+        self.emulated_esp: str | None = None
+        self._emulating_payload: type[TestPayload] | None = None
+        if emulate_esp is not None:
+            self.emulated_esp = _esp_module_name(emulate_esp, self.esp_name)
+            self._emulating_payload = _emulating_payload(self.emulated_esp)
+            # The send defaults production would merge in (and check) for this ESP.
+            esp_backend = _esp_backend(self.emulated_esp)
+            kwargs.setdefault(
+                "send_defaults",
+                get_send_defaults(esp_backend.settings_esp_name or esp_backend.esp_name),
+            )
         super().__init__(*args, **kwargs)
         if not hasattr(mail, "outbox"):
             mail.outbox = []
+
+    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+        if self._emulating_payload is None:
+            return super().build_message_payload(message, defaults)
+        return self._emulating_payload(message, defaults, self)
 
     def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> dict[str, Any]:
         assert isinstance(payload, TestPayload)

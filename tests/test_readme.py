@@ -1,0 +1,111 @@
+"""The README's quick start runs as written.
+
+Its Python blocks are executed: each settings block is loaded the way Django
+loads a settings module (Django 6.1 refuses one that mixes EMAIL_BACKEND and
+MAILERS), then applied to this test's settings, and the usage block sends
+through Postmark with the HTTP call answered by ``responses``. The one liberty
+taken: ``...`` stands for the reader's own apps and URL patterns.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from django.conf import Settings
+
+from .utils import fixture_json, only_request, only_request_json, requires_mailers
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SETTINGS_52 = "# settings.py (Django 5.2)"
+SETTINGS_61 = "# settings.py (Django 6.1)"
+USAGE = "# urls.py (webhooks)"
+
+
+def quick_start_blocks() -> dict[str, str]:
+    """The quick start's python blocks, by their first line."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```python\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    by_title = {block.split("\n", 1)[0]: block for block in blocks}
+    assert len(by_title) == len(blocks) == 3
+    assert set(by_title) == {SETTINGS_52, SETTINGS_61, USAGE}
+    return by_title
+
+
+def load_settings_block(
+    block: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """Load the block as Django loads a settings module, then apply it to the test settings."""
+    module = types.ModuleType("readme_quick_start_settings")
+    exec(compile(block, str(README), "exec"), module.__dict__)  # noqa: S102
+    names = {name: value for name, value in vars(module).items() if name.isupper()}
+    # (Loading sets the process's time zone from TIME_ZONE: keep the tests' own.)
+    module.TIME_ZONE = settings.TIME_ZONE
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    Settings(module.__name__)  # Django's own checks of a settings module
+
+    # "..." is the project's own apps; the tests' settings already install Anymail.
+    assert names.pop("INSTALLED_APPS") == [..., "anymail"]
+    assert "anymail" in settings.INSTALLED_APPS
+    for name, value in names.items():
+        setattr(settings, name, value)
+    return names
+
+
+def run_usage_block(mocked_responses: responses.RequestsMock) -> dict[str, Any]:
+    mocked_responses.add(
+        responses.POST,
+        "https://api.postmarkapp.com/email",
+        json=fixture_json("postmark", "send_success.json"),
+    )
+    block = quick_start_blocks()[USAGE]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+
+    *_project_urls, webhooks = namespace["urlpatterns"]
+    assert str(webhooks.pattern) == "anymail/"
+    assert webhooks.urlconf_module.__name__ == "anymail.urls"
+
+    body = only_request_json(mocked_responses)
+    assert body == {
+        "From": "You <you@example.com>",
+        "To": "user@example.com",
+        "Subject": "Welcome",
+        "TextBody": "Hi!",
+        "Tag": "onboarding",
+        "Metadata": {"app": "myapp", "user_id": "42"},  # SEND_DEFAULTS merged in
+    }
+    # The status the README shows in its last line's comment is the one reported.
+    documented = re.search(r"^message\.anymail_status\.status\s+# (\{[^}]*\})", block, re.M)
+    assert documented is not None
+    assert namespace["message"].anymail_status.status == ast.literal_eval(documented[1])
+    return namespace
+
+
+def test_quick_start_django_52_settings(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, mocked_responses: responses.RequestsMock
+) -> None:
+    # A Django 5.2 project's settings; Django 6.1 still accepts them (deprecated).
+    names = load_settings_block(quick_start_blocks()[SETTINGS_52], settings, monkeypatch)
+    assert "MAILERS" not in names
+    run_usage_block(mocked_responses)
+    request = only_request(mocked_responses)
+    assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"
+
+
+@requires_mailers
+def test_quick_start_django_61_settings(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, mocked_responses: responses.RequestsMock
+) -> None:
+    names = load_settings_block(quick_start_blocks()[SETTINGS_61], settings, monkeypatch)
+    assert "EMAIL_BACKEND" not in names
+    run_usage_block(mocked_responses)
+    request = only_request(mocked_responses)
+    assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"
