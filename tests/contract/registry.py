@@ -43,6 +43,11 @@ class ContractCase:
     count_calls: Callable[[], int] | None = None
     # Supported features the mocked ESP can't answer (e.g. an emulator lacking an API).
     features_not_mocked: frozenset[str] = frozenset()
+    # For backends that don't use requests: everything sent so far, as text (for
+    # requests backends the suite reads the recorded request bodies).
+    sent_text: Callable[[], str] | None = None
+    # The ESP refuses a message without an html body (unless it uses a template).
+    requires_html_body: bool = False
 
 
 def load_cases() -> list[ContractCase]:

@@ -35,6 +35,7 @@ class TestPayload(BasePayload):
         alternatives=frozenset({"*"}),
         multiple_from=True,
         spoofed_to=True,
+        send_at_str=True,
     )
 
     def init_payload(self) -> None:
