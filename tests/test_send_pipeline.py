@@ -1183,7 +1183,7 @@ def test_line_breaks_in_attachment_details() -> None:
     inline = message()
     image = MIMEImage(PNG, "png")
     image["Content-ID"] = "<logo\u2029@example.com>"
-    inline.attach(image)
+    inline.attachments.append(image)  # (attach() warns about email.mime parts on Django 6)
     for msg, error in [
         (named, "The attachment filename 'a\\nb.txt'"),
         (typed, "The attachment mimetype 'text/plain\\r\\nX-Injected: yes'"),

@@ -340,7 +340,7 @@ def _inline_image_with_content_id(message: AnymailMessage, content_id: str) -> N
     image = MIMEImage(PNG, "png")
     image["Content-ID"] = f"<{content_id}>"
     image["Content-Disposition"] = "inline"
-    message.attach(image)
+    message.attachments.append(image)  # (attach() warns about email.mime parts on Django 6)
 
 
 # How to put a value with a line break (``bad``) in each header-bound place.
