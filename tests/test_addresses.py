@@ -76,7 +76,15 @@ def test_malformed_addresses(text: str, message: str) -> None:
     assert str(excinfo.value) == message
 
 
-@pytest.mark.parametrize("text", ["a@example.com\r\nBcc: victim@example.com", "A\n<a@example.com>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a@example.com\r\nBcc: victim@example.com",
+        "A\n<a@example.com>",
+        # The other line ends str.splitlines() knows: VT, FF, FS, GS, RS, NEL, LS, PS.
+        *(f'"A{char}B" <a@example.com>' for char in "\v\f\x1c\x1d\x1e\x85\u2028\u2029"),
+    ],
+)
 def test_line_breaks_are_refused(text: str) -> None:
     with pytest.raises(AnymailInvalidAddress, match="line breaks are not allowed"):
         parse_address_list([text])
@@ -88,10 +96,18 @@ def test_invalid_address_is_a_value_error() -> None:
 
 
 def test_empty_items_are_skipped() -> None:
+    # As Django skips them (EmailMessage.recipients() leaves out "").
     assert parse_address_list(None) == []
-    assert parse_address_list(["", "  ", None, "a@example.com"]) == [
-        EmailAddress("", "a", "example.com")
-    ]
+    assert parse_address_list(["", None, "a@example.com"]) == [EmailAddress("", "a", "example.com")]
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", " \u00a0 "])
+def test_blank_items_are_invalid(blank: str) -> None:
+    # Django counts a blank string as a recipient: skipping it would send to nobody.
+    with pytest.raises(AnymailInvalidAddress, match=r"in to: it is blank"):
+        parse_address_list(["a@example.com", blank], "to")
+    with pytest.raises(AnymailInvalidAddress, match="it is blank"):
+        parse_address_list(blank)
 
 
 def test_email_address_objects_pass_through() -> None:

@@ -191,7 +191,7 @@ def test_send_at_int_and_float_are_posix_timestamps() -> None:
 
 def test_send_at_of_another_type_is_a_clear_error() -> None:
     message = EmailMessage(to=["to@example.com"])
-    message.send_at = "2030-01-01"
+    message.send_at = [2030, 1, 1]
     with pytest.raises(TypeError, match="send_at must be a datetime, date, or int/float"):
         message.send()
 

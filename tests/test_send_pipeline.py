@@ -8,6 +8,7 @@ ESP's hooks is visible in ``message.anymail_send_params``.
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from email.message import MIMEPart
 from email.mime.image import MIMEImage
@@ -29,6 +30,7 @@ from anymail.exceptions import (
     AnymailError,
     AnymailImproperlyConfigured,
     AnymailInvalidAddress,
+    AnymailInvalidHeader,
     AnymailRecipientsRefused,
     AnymailSerializationError,
     AnymailUnsupportedFeature,
@@ -134,6 +136,51 @@ def test_html_only_message() -> None:
     params = send(msg)
     assert params["html_body"] == "<p>Hi</p>"
     assert "text_body" not in params
+
+
+def test_html_body_with_a_text_alternative_is_text_and_html() -> None:
+    # The common Django pattern: html as the main body, plain text as an alternative.
+    msg = message(body="<p>Hi</p>")
+    msg.content_subtype = "html"
+    msg.attach_alternative("Hi", "text/plain")
+    msg.attach_alternative("Hi again", "text/plain")  # a second one is just an alternative
+    params = send(msg)
+    assert (params["text_body"], params["html_body"]) == ("Hi", "<p>Hi</p>")
+    assert params["alternatives"] == [("Hi again", "text/plain")]
+    # On an ESP with plain text and html bodies only, both bodies go out.
+    msg.alternatives = msg.alternatives[:1]
+    params = send(msg, Capabilities())
+    assert (params["text_body"], params["html_body"]) == ("Hi", "<p>Hi</p>")
+    assert "alternatives" not in params
+
+
+ICS = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+
+
+def test_main_body_of_another_subtype_is_not_sent_as_text() -> None:
+    msg = message(body=ICS)
+    msg.content_subtype = "calendar"
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Tiny does not support a main body with content_subtype 'calendar'",
+    ):
+        send(msg, Capabilities())
+    assert mail.outbox == []
+    # Ignoring leaves it out: it is not sent as a text body either.
+    params = send(msg, Capabilities(), ignore_unsupported_features=True)
+    assert "text_body" not in params and "alternatives" not in params
+
+
+def test_main_body_of_another_subtype_goes_as_a_part_where_the_esp_can() -> None:
+    msg = message(body=ICS)
+    msg.content_subtype = "calendar"
+    msg.attach_alternative("<p>Invitation</p>", "text/html")
+    calendar = Capabilities(alternatives=frozenset({"text/calendar"}))
+    for capabilities in (calendar, RecordingPayloadBase.capabilities):  # (the test ESP: "*")
+        params = send(msg, capabilities)
+        assert params["alternatives"] == [(ICS, "text/calendar")]
+        assert params["html_body"] == "<p>Invitation</p>"
+        assert "text_body" not in params
 
 
 def test_empty_values_are_not_sent_but_merge_data_always_counts() -> None:
@@ -255,6 +302,24 @@ def test_attachment_normalization() -> None:
         b"a,b\n1,2\n",
     )
     assert csv.b64content == "YSxiCjEsMgo="
+
+
+@pytest.mark.parametrize(
+    ("name", "mimetype", "filename"),
+    [
+        ("report.pdf", "application/pdf", "report.pdf"),
+        (None, "image/png", "attachment.png"),
+        ("", "IMAGE/PNG", "attachment.png"),
+        (None, "application/octet-stream", "attachment.bin"),
+        (None, "application/x-no-such-type", "attachment"),
+    ],
+)
+def test_attachment_filename_for_esps_that_need_one(
+    name: str | None, mimetype: str, filename: str
+) -> None:
+    attachment = Attachment(b"data", mimetype, name)
+    assert attachment.filename == filename
+    assert attachment.name == name  # (unchanged: what the message gave)
 
 
 def test_attachment_text_uses_the_message_encoding() -> None:
@@ -535,6 +600,15 @@ def test_invalid_address_in_any_field(field: str) -> None:
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize("field", ["to", "cc", "bcc", "reply_to"])
+def test_blank_address_is_invalid_not_dropped(field: str) -> None:
+    # Django counts "  " as a recipient; dropping it would call the ESP without it.
+    msg = message(**{field: ["  "]})
+    with pytest.raises(AnymailInvalidAddress, match=f"in {field}: it is blank"):
+        make_backend().send_messages([msg])
+    assert mail.outbox == []
+
+
 def test_idna_domains_key_the_recipient_status() -> None:
     msg = message(to=["Ünïcode <user@exämple.com>"])
     params = send(msg)
@@ -633,6 +707,33 @@ def test_tag_limits() -> None:
     assert send(message(tags=["a"]), LIMITED)["tags"] == ["a"]
     with pytest.raises(AnymailUnsupportedFeature, match=r"^Tiny does not support more than 2 tags"):
         send(message(tags=["a", "b", "c"]), Capabilities(max_tags=2))
+
+
+def test_tag_limit_error_names_the_tags_from_send_defaults(settings: Any) -> None:
+    settings.ANYMAIL = {"SEND_DEFAULTS": {"tags": ["newsletter"]}}
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        send(message(tags=["welcome"]), LIMITED)
+    assert str(excinfo.value).startswith(
+        "Tiny does not support multiple tags ('newsletter' from the send defaults; "
+        "'welcome' from the message)."
+    )
+    assert mail.outbox == []
+    # Ignoring keeps the message's own tag; the default's gives way.
+    params = send(message(tags=["welcome"]), LIMITED, ignore_unsupported_features=True)
+    assert params["tags"] == ["welcome"]
+    # A tag given as a str is one tag, as without defaults.
+    assert send(message(tags="welcome"), Capabilities())["tags"] == ["newsletter", "welcome"]
+
+
+def test_tag_limit_keeps_defaults_while_there_is_room(settings: Any) -> None:
+    settings.ANYMAIL = {"SEND_DEFAULTS": {"tags": ["d1", "d2"]}}
+    two = Capabilities(max_tags=2)
+    params = send(message(tags=["m"]), two, ignore_unsupported_features=True)
+    assert params["tags"] == ["d1", "m"]
+    # Only default tags, too many of them: the error says so; ignoring keeps the first.
+    with pytest.raises(AnymailUnsupportedFeature, match=r"\('d1', 'd2' from the send defaults\)"):
+        send(message(), LIMITED)
+    assert send(message(), LIMITED, ignore_unsupported_features=True)["tags"] == ["d1"]
 
 
 def test_reply_to_limit() -> None:
@@ -832,6 +933,20 @@ def test_api_error_raises_with_status_reset() -> None:
     assert msg.anymail_status.status is None
     assert msg.anymail_status.message_id is None
     assert msg.anymail_status.recipients == {}
+
+
+def test_esp_response_is_kept_when_the_send_fails_with_one() -> None:
+    answer = {"unreadable": True}
+
+    class Unreadable(AnymailTestBackend):
+        def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> Any:
+            raise AnymailAPIError("Tiny answered something unreadable.", response=answer)
+
+    msg = message()
+    with pytest.raises(AnymailAPIError):
+        Unreadable().send_messages([msg])
+    assert msg.anymail_status.esp_response is answer
+    assert msg.anymail_status.status is None
 
 
 def test_fail_silently_silences_delivery_failures(caplog: pytest.LogCaptureFixture) -> None:
@@ -1034,6 +1149,70 @@ def test_line_breaks_in_headers_are_refused(field: str, headers: dict[str, str])
     with pytest.raises(AnymailInvalidHeader, match=f"in {field} contains a line break"):
         send(msg)
     assert not mail.outbox
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"subject": "Hi\r\nBcc: v@example.com"}, "The subject 'Hi\\r\\nBcc: v@example.com'"),
+        ({"subject": "Hi\u2028there"}, "The subject 'Hi\\u2028there'"),
+        ({"tags": ["ok", "a\x85b"]}, "The tag 'a\\x85b'"),
+        ({"metadata": {"k\x0bey": "v"}}, "The metadata key 'k\\x0bey'"),
+        ({"metadata": {"key": "v\x0c"}}, "The metadata value 'v\\x0c' (key 'key')"),
+        (
+            {"to": ["to@example.com"], "merge_metadata": {"to@example.com": {"k": "\x1cv"}}},
+            "The metadata value '\\x1cv' (key 'k')",
+        ),
+        ({"template_id": "t\x1d1"}, "The template_id 't\\x1d1'"),
+        ({"headers": {"X-Note": "a\x1eb"}}, "Header 'X-Note' in extra_headers"),
+    ],
+)
+def test_line_breaks_in_header_bound_values(kwargs: dict[str, Any], error: str) -> None:
+    # Every line end str.splitlines() knows, checked for every ESP before sending.
+    with pytest.raises(AnymailInvalidHeader) as excinfo:
+        send(message(**kwargs))
+    assert str(excinfo.value).startswith(error + " contains a line break")
+    assert mail.outbox == []
+
+
+def test_line_breaks_in_attachment_details() -> None:
+    named = message()
+    named.attach("a\nb.txt", "text", "text/plain")
+    typed = message()
+    typed.attach("a.txt", "text", "text/plain\r\nX-Injected: yes")
+    inline = message()
+    image = MIMEImage(PNG, "png")
+    image["Content-ID"] = "<logo\u2029@example.com>"
+    inline.attachments.append(image)  # (attach() warns about email.mime parts on Django 6)
+    for msg, error in [
+        (named, "The attachment filename 'a\\nb.txt'"),
+        (typed, "The attachment mimetype 'text/plain\\r\\nX-Injected: yes'"),
+        (inline, "The Content-ID 'logo\\u2029@example.com'"),
+    ]:
+        with pytest.raises(AnymailInvalidHeader, match=re.escape(error)):
+            send(msg, ignore_unsupported_features=True)
+    assert mail.outbox == []
+
+
+def test_send_at_str_where_the_esp_takes_one() -> None:
+    # Passed through unchanged (an ESP's own format, e.g. Resend's "in 1 hour").
+    params = send(message(send_at="in 1 hour"), Capabilities(send_at_str=True))
+    assert params["send_at"] == "in 1 hour"
+    lazy = gettext_lazy("in 1 hour")
+    assert send(message(send_at=lazy), Capabilities(send_at_str=True))["send_at"] == "in 1 hour"
+
+
+def test_send_at_str_elsewhere_is_a_type_error() -> None:
+    with pytest.raises(TypeError) as excinfo:
+        send(message(send_at="2030-01-01T00:00:00Z"), Capabilities())
+    assert str(excinfo.value).startswith(
+        "Tiny takes send_at as a datetime, date, or int/float POSIX timestamp, not a str "
+        "('2030-01-01T00:00:00Z')."
+    )
+    assert mail.outbox == []
+    # An ESP without send_at says that instead.
+    with pytest.raises(AnymailUnsupportedFeature, match="Tiny does not support send_at"):
+        send(message(send_at="2030-01-01T00:00:00Z"), Capabilities(send_at=False))
 
 
 def test_from_header_envelope_sender_error_explains_itself() -> None:

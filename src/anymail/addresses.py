@@ -131,8 +131,18 @@ def _parse(text: str) -> tuple[EmailAddress, ...]:
     return _parse_full(text)
 
 
+def contains_line_break(text: str) -> bool:
+    """Whether ``text`` holds any line end ``str.splitlines()`` knows.
+
+    That is CR and LF, and also VT, FF, FS, GS, RS, NEL, U+2028 and U+2029: some
+    ESPs and mail libraries split header lines on those too, so any of them in a
+    header-bound value could start a header of its own (header injection).
+    """
+    return "".join(text.splitlines()) != text
+
+
 def _parse_full(text: str) -> tuple[EmailAddress, ...]:
-    if "\r" in text or "\n" in text:
+    if contains_line_break(text):
         raise AnymailInvalidAddress(
             f"Invalid email address {text!r}: line breaks are not allowed in addresses."
         )
@@ -167,8 +177,10 @@ def parse_address_list(address_list: Any, field: str | None = None) -> list[Emai
 
     ``address_list`` may be a single string (which may hold several
     comma-separated addresses), a lazy string, an :class:`EmailAddress`,
-    or an iterable of any of those. Empty items are skipped. ``field`` names
-    the message attribute for error messages ("to", "from_email" ...).
+    or an iterable of any of those. Empty items are skipped (as Django skips
+    them); an item of only whitespace is an :exc:`AnymailInvalidAddress`, like
+    any other unparsable one. ``field`` names the message attribute for error
+    messages ("to", "from_email" ...).
     """
     if address_list is None:
         return []
@@ -184,8 +196,17 @@ def parse_address_list(address_list: Any, field: str | None = None) -> list[Emai
             continue
         if item is None:
             continue
-        text = force_str(item).strip()
+        original = force_str(item)
+        text = original.strip()
         if not text:
+            if original:
+                # Django counts it as a recipient: dropping it here would call
+                # the ESP without the recipient the caller meant.
+                where = f" in {field}" if field else ""
+                raise AnymailInvalidAddress(
+                    f"Invalid email address {original!r}{where}: it is blank. "
+                    "Give an address, or remove the empty item."
+                )
             continue
         try:
             results.extend(_parse(text))

@@ -156,7 +156,7 @@ class Attachment:
     """A normalized message attachment (a regular file or an inline image).
 
     - ``content``: the bytes to send;
-    - ``name``: the filename, or None;
+    - ``name``: the filename, or None (``filename``: a name to send even then);
     - ``mimetype``: e.g. "image/png" (no parameters);
     - ``charset``: for text attachments given as str, the charset used to encode them;
     - ``content_type``: ``mimetype`` plus the charset parameter if there is one;
@@ -191,6 +191,17 @@ class Attachment:
         if self.charset and self.mimetype.startswith("text/"):
             return f"{self.mimetype}; charset={self.charset}"
         return self.mimetype
+
+    @property
+    def filename(self) -> str:
+        """``name``, or for an unnamed attachment one made from its type ("attachment.png").
+
+        For ESPs that need a name: some refuse an attachment without one, others
+        drop it or take its type from the name's extension.
+        """
+        if self.name:
+            return self.name
+        return f"attachment{mimetypes.guess_extension(self.mimetype.lower()) or ''}"
 
     @property
     def cid(self) -> str:

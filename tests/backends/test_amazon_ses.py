@@ -508,15 +508,16 @@ def test_forwarded_message_attachment_is_7bit(ses_wire: SESWire) -> None:
     assert attachment.get_content().get_content().strip() == "Ïnner bödy"
 
 
-def test_metadata_header_cannot_inject_headers(ses_wire: SESWire) -> None:
-    metadata = {"evil": "x\r\nBcc: victim@example.com", "ünï": "cödé"}
+def test_metadata_is_one_ascii_header(ses_wire: SESWire) -> None:
+    # (Line breaks in metadata never get this far: the contract suite checks
+    # that every backend refuses them.)
+    metadata = {"quote": 'say "hi"', "ünï": "cödé"}
     message = make_message(metadata=metadata)
     assert send(message) == 1
     sent = ses_wire.mime()
-    assert sent["Bcc"] is None
     assert sent.get_all("X-Metadata") is not None and len(sent.get_all("X-Metadata")) == 1
     assert json.loads(sent["X-Metadata"]) == metadata
-    assert b"victim" not in ses_wire.raw_data().split(b"X-Metadata:")[0]
+    assert ses_wire.raw_data().isascii()
 
 
 def test_tags_as_headers(ses_wire: SESWire) -> None:
@@ -524,15 +525,6 @@ def test_tags_as_headers(ses_wire: SESWire) -> None:
     assert send(message) == 1
     assert ses_wire.mime().get_all("X-Tag") == ["Receipt", "Cöhort 11/2026", "receipt"]
     assert "EmailTags" not in ses_wire.json()  # no message tags without the setting
-
-
-def test_tag_with_line_break(ses_wire: SESWire) -> None:
-    with pytest.raises(AnymailUnsupportedFeature, match="a line break in a tag"):
-        send(make_message(tags=["ok", "bad\nX-Injected: yes"]))
-    assert ses_wire.requests == []
-    assert send(make_message(tags=["ok", "bad\nX-Injected: yes"]), ignore_unsupported_features=True)
-    assert ses_wire.mime().get_all("X-Tag") == ["ok"]
-    assert ses_wire.mime()["X-Injected"] is None
 
 
 def test_message_tag_name_setting(ses_wire: SESWire, settings: Any) -> None:

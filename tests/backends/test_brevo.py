@@ -32,11 +32,11 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import (
     PNG,
     add_response,
-    make_message,
     only_request,
     only_request_json,
     requires_mailers,
 )
+from tests.utils import make_message as make_text_message
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "brevo"
 API_KEY = "xkeysib-test-key-0123456789"
@@ -87,6 +87,17 @@ def mock_send(
     )
 
 
+HTML = "<p>Body html of the message</p>"
+
+
+def make_message(html: str | None = HTML, **kwargs: Any) -> AnymailMessage:
+    """The shared test message, plus an html body (Brevo needs one, unless a template)."""
+    message = make_text_message(**kwargs)
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
 def send(message: EmailMessage, **backend_kwargs: Any) -> int:
     return EmailBackend(**backend_kwargs).send_messages([message])
 
@@ -97,8 +108,9 @@ def send(message: EmailMessage, **backend_kwargs: Any) -> int:
 def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
     message = EmailMessage(
-        "Subject here", "Here is the message.", "from@example.com", ["to@example.com"]
+        "Subject here", "<p>Here is the message.</p>", "from@example.com", ["to@example.com"]
     )
+    message.content_subtype = "html"
     assert send(message) == 1
 
     request = only_request(mocked_responses)
@@ -114,7 +126,7 @@ def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
         "sender": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
         "subject": "Subject here",
-        "textContent": "Here is the message.",
+        "htmlContent": "<p>Here is the message.</p>",
     }
 
     status = message.anymail_status
@@ -175,12 +187,42 @@ def test_html_only_and_multiple_recipients(mocked_responses: responses.RequestsM
     }
 
 
+def test_text_only_message_is_refused_before_sending(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # Brevo answers 400 missing_parameter without htmlContent (or a template).
+    mock_send(mocked_responses)
+    message = make_message(html=None)
+    with pytest.raises(
+        AnymailUnsupportedFeature, match="Brevo does not support messages without an html body"
+    ):
+        send(message)
+    assert len(mocked_responses.calls) == 0
+
+    # Ignoring sends it as it is, for Brevo to judge.
+    send(message, ignore_unsupported_features=True)
+    assert only_request_json(mocked_responses)["textContent"] == "Body text of the message"
+    assert "htmlContent" not in only_request_json(mocked_responses)
+
+
+def test_html_body_with_text_alternative(mocked_responses: responses.RequestsMock) -> None:
+    # The common Django pattern: html as the main body, plain text as an alternative.
+    mock_send(mocked_responses)
+    message = make_message(body="<p>Hi</p>", html=None)
+    message.content_subtype = "html"
+    message.attach_alternative("Hi", "text/plain")
+    send(message)
+    data = only_request_json(mocked_responses)
+    assert (data["textContent"], data["htmlContent"]) == ("Hi", "<p>Hi</p>")
+
+
 def test_empty_subject_and_body_are_omitted(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    send(make_message(subject="", body=""))
+    send(make_message(subject="", body="", html=None, template_id=7))
     assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
         "to": [{"email": "to@example.com"}],
+        "templateId": 7,
     }
 
 
@@ -370,7 +412,8 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     assert only_request_json(mocked_responses)["attachment"] == [
         {"name": "data.csv", "content": b64("a,b\nç,é\n".encode())},
         {"name": "Pïcture.png", "content": b64(PNG)},
-        {"name": "", "content": b64(b"no name")},  # Brevo reports the missing name
+        # Brevo takes the type from the name: an unnamed file gets one from its type.
+        {"name": "attachment.pdf", "content": b64(b"no name")},
     ]
 
 
@@ -414,7 +457,7 @@ def test_undecodable_text_attachment_is_an_error(mocked_responses: responses.Req
 
 def test_inline_images_are_unsupported(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = make_message()
+    message = make_message(html=None)
     cid = message.attach_inline_image(PNG, "logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     with pytest.raises(AnymailUnsupportedFeature, match="Brevo does not support inline images"):
@@ -453,6 +496,7 @@ def test_unsupported_features(
         "to": [{"email": "to@example.com"}],
         "subject": "Subject line",
         "textContent": "Body text of the message",
+        "htmlContent": HTML,
     }
 
 
@@ -491,6 +535,12 @@ def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expecte
     assert only_request_json(mocked_responses)["scheduledAt"] == expected
 
 
+def test_send_at_str_is_passed_through(mocked_responses: responses.RequestsMock) -> None:
+    mock_send(mocked_responses)
+    send(make_message(send_at="2026-03-04T05:06:07.008+01:00"))
+    assert only_request_json(mocked_responses)["scheduledAt"] == "2026-03-04T05:06:07.008+01:00"
+
+
 # --- templates --------------------------------------------------------------------
 
 
@@ -519,6 +569,7 @@ def test_template_send_with_overrides(mocked_responses: responses.RequestsMock) 
         from_email="Shop <shop@example.com>",
         subject="Overridden subject",
         body="",
+        html=None,
         reply_to=["Support <support@example.com>"],
         template_id=7,
     )
@@ -598,8 +649,8 @@ def test_batch_merge_headers_metadata_and_cc(mocked_responses: responses.Request
             "two@example.com": {"X-Number": 2},
         },
         merge_data={"two@example.com": {"name": "Two"}},
+        html="<p>Hi {{ params.name }}</p>",
     )
-    message.attach_alternative("<p>Hi {{ params.name }}</p>", "text/html")
     send(message)
     assert only_request_json(mocked_responses) == {
         "sender": {"email": "from@example.com"},
@@ -653,6 +704,7 @@ def test_empty_merge_attribute_still_makes_a_batch(
         "sender": {"email": "from@example.com"},
         "subject": "Subject line",
         "textContent": "Body text of the message",
+        "htmlContent": HTML,
         "messageVersions": [
             {"to": [{"email": "one@example.com"}]},
             {"to": [{"email": "two@example.com", "name": "Two"}]},
@@ -734,6 +786,7 @@ def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> N
         "sender": {"email": "from@example.com", "name": "Override"},
         "subject": "Subject line",
         "textContent": "Body text of the message",
+        "htmlContent": HTML,
         "headers": {"X-Base": "base", "idempotencyKey": "abc-123"},
         "preheader": "Preview text",
         "messageVersions": [{"to": [{"email": "to@example.com"}], "subject": "Version"}],

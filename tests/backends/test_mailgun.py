@@ -213,7 +213,7 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
         ("o:deliverytime", "Wed, 02 Jan 2030 03:04:05 +0000"),
         ("o:testmode", "yes"),
         ("attachment", "résumé.txt", "text/plain; charset=utf-8", "Olá".encode()),
-        ("attachment", "attachment", "application/octet-stream", b"\x00\x01binary"),
+        ("attachment", "attachment.bin", "application/octet-stream", b"\x00\x01binary"),
         ("inline", cid, "image/png", PNG),
     ]
 

@@ -491,7 +491,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
         },
         {
             "ContentType": "application/pdf",
-            "Filename": "attachment",
+            "Filename": "attachment.pdf",
             "Base64Content": b64(b"%PDF-1.4"),
         },
         {
@@ -518,7 +518,7 @@ def test_inline_image_without_filename(mocked_responses: responses.RequestsMock)
     assert globals_["InlinedAttachments"] == [
         {
             "ContentType": "image/png",
-            "Filename": "attachment",
+            "Filename": "attachment.png",
             "Base64Content": b64(PNG),
             "ContentID": cid,
         }

@@ -293,7 +293,7 @@ def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -
     message.attach(None, b"raw", "application/octet-stream")
     connection().send_messages([message])
     assert only_request_json(mocked_responses)["message"]["attachments"] == [
-        {"type": "application/octet-stream", "name": "", "content": b64(b"raw")}
+        {"type": "application/octet-stream", "name": "attachment.bin", "content": b64(b"raw")}
     ]
 
 

@@ -251,18 +251,26 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
+    # Postal refuses an unnamed attachment (AttachmentMissingName): it gets a
+    # name made from its type.
     mock_postal(mocked_responses)
     message = make_message()
     message.attach(None, b"raw bytes", "application/octet-stream")
+    message.attach(None, PNG, "image/png")
     message.attach("named.txt", "named", "text/plain")
-    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
-        send(message)
-    assert "Postal does not support attachments without a filename" in str(excinfo.value)
-    assert len(mocked_responses.calls) == 0
-
-    send(message, ignore_unsupported_features=True)
+    send(message)
     assert only_request_json(mocked_responses)["attachments"] == [
-        {"name": "named.txt", "content_type": "text/plain; charset=utf-8", "data": "bmFtZWQ="}
+        {
+            "name": "attachment.bin",
+            "content_type": "application/octet-stream",
+            "data": "cmF3IGJ5dGVz",
+        },
+        {
+            "name": "attachment.png",
+            "content_type": "image/png",
+            "data": base64.b64encode(PNG).decode(),
+        },
+        {"name": "named.txt", "content_type": "text/plain; charset=utf-8", "data": "bmFtZWQ="},
     ]
 
 

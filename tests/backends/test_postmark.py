@@ -163,7 +163,11 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     send(message)
     assert only_request_json(mocked_responses)["Attachments"] == [
         {"Name": "Résumé café.pdf", "Content": "JVBERi0xLjQ=", "ContentType": "application/pdf"},
-        {"Name": "", "Content": "cmF3IGJ5dGVz", "ContentType": "application/octet-stream"},
+        {
+            "Name": "attachment.bin",
+            "Content": "cmF3IGJ5dGVz",
+            "ContentType": "application/octet-stream",
+        },
         {
             "Name": "notes.txt",
             "Content": "bGF0aW4tMSB0ZXh0OiDp",

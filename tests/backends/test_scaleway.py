@@ -309,8 +309,8 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     send(message)
     assert only_request_json(mocked_responses)["attachments"] == [
         {"name": "Résumé café.pdf", "type": "application/pdf", "content": "JVBERi0xLjQ="},
-        # No filename: null, which TEM accepts.
-        {"name": None, "type": "application/octet-stream", "content": "cmF3IGJ5dGVz"},
+        # No filename: one made from the type (TEM's schema requires a name).
+        {"name": "attachment.bin", "type": "application/octet-stream", "content": "cmF3IGJ5dGVz"},
         # The charset stays with the content, which stays in that charset.
         {
             "name": "notes.txt",
@@ -349,7 +349,7 @@ def test_ignored_inline_images_become_ordinary_attachments(
     assert only_request_json(mocked_responses)["attachments"] == [
         {"name": "first.txt", "type": "text/plain; charset=utf-8", "content": "Zmlyc3Q="},
         {"name": "logo.png", "type": "image/png", "content": png},
-        {"name": None, "type": "image/png", "content": png},
+        {"name": "attachment.png", "type": "image/png", "content": png},
     ]
 
 

@@ -506,7 +506,11 @@ def test_attachments(sendgrid: responses.RequestsMock) -> None:
             "type": 'text/plain; charset="utf-8"',
             "filename": "notes.txt",
         },
-        {"content": b64(b"\x00\x01"), "type": "application/octet-stream", "filename": ""},
+        {
+            "content": b64(b"\x00\x01"),
+            "type": "application/octet-stream",
+            "filename": "attachment.bin",
+        },
     ]
 
 

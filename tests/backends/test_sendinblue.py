@@ -19,11 +19,11 @@ from anymail.message import AnymailRecipientStatus
 from anymail.signals import post_send, pre_send
 from tests.utils import (
     add_response,
-    make_message,
     only_request,
     only_request_json,
     requires_mailers,
 )
+from tests.utils import make_message as make_text_message
 
 API_KEY = "xkeysib-legacy-key-0123456789"
 SEND_URL = "https://api.brevo.com/v3/smtp/email"
@@ -33,6 +33,13 @@ MESSAGE_ID = "<202603040506.12345678901@smtp-relay.mailin.fr>"
 @pytest.fixture(autouse=True)
 def sendinblue_settings(settings: Any) -> None:
     settings.ANYMAIL = {"SENDINBLUE_API_KEY": API_KEY}
+
+
+def make_message(**kwargs: Any) -> Any:
+    """The shared test message, plus the html body Brevo needs."""
+    message = make_text_message(**kwargs)
+    message.attach_alternative("<p>Body html</p>", "text/html")
+    return message
 
 
 def make_backend(**kwargs: Any) -> sendinblue.EmailBackend:
@@ -80,6 +87,7 @@ def test_sends_to_brevo_with_sendinblue_settings(mocked_responses: responses.Req
         "cc": [{"email": "cc@example.com"}],
         "subject": "Subject line",
         "textContent": "Body text of the message",
+        "htmlContent": "<p>Body html</p>",
         "headers": {"X-Mailin-custom": '{"order": "1"}'},
     }
     assert message.anymail_status.recipients == {

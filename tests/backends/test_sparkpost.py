@@ -504,7 +504,7 @@ def test_attachment_without_filename_and_inline_image(
     send(message)
     content = only_request_json(mocked_responses)["content"]
     assert content["attachments"] == [
-        {"name": "", "type": "application/octet-stream", "data": "AAE="}
+        {"name": "attachment.bin", "type": "application/octet-stream", "data": "AAE="}
     ]
     assert content["inline_images"] == [
         {"name": cid, "type": "image/png", "data": base64.b64encode(PNG).decode()}
@@ -525,7 +525,7 @@ def test_inline_part_without_content_id_is_an_attachment(
     content = only_request_json(mocked_responses)["content"]
     assert "inline_images" not in content
     assert content["attachments"] == [
-        {"name": "", "type": "image/png", "data": base64.b64encode(PNG).decode()}
+        {"name": "attachment.png", "type": "image/png", "data": base64.b64encode(PNG).decode()}
     ]
 
 

@@ -46,6 +46,11 @@ class ContractCase:
     # For HTTP backends that don't use requests: the (connect, read) timeouts the
     # connection's API client uses (to check the `timeout` option reaches it).
     client_timeouts: Callable[[Any], tuple[Any, Any]] | None = None
+    # For backends that don't use requests: everything sent so far, as text (for
+    # requests backends the suite reads the recorded request bodies).
+    sent_text: Callable[[], str] | None = None
+    # The ESP refuses a message without an html body (unless it uses a template).
+    requires_html_body: bool = False
 
 
 def load_cases() -> list[ContractCase]:

@@ -5,10 +5,13 @@ See ``registry.py`` for how a backend joins the suite.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.mime.image import MIMEImage
 from typing import Any
 
 import django
@@ -24,6 +27,7 @@ from anymail.exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
     AnymailInvalidAddress,
+    AnymailInvalidHeader,
     AnymailInvalidMailer,
     AnymailRecipientsRefused,
     AnymailSerializationError,
@@ -112,6 +116,15 @@ class Esp:
             return self.case.count_calls()
         return len(self.mock.calls)
 
+    def sent_text(self) -> str:
+        """Everything sent to the ESP so far, as text."""
+        if self.case.sent_text is not None:
+            return self.case.sent_text()
+        bodies = [call.request.body or b"" for call in self.mock.calls]
+        return "\n".join(
+            body.decode("utf-8", "replace") if isinstance(body, bytes) else body for body in bodies
+        )
+
 
 @pytest.fixture(params=CASES, ids=[case.id for case in CASES])
 def esp(request: pytest.FixtureRequest, settings: Any) -> Iterator[Esp]:
@@ -124,7 +137,14 @@ def esp(request: pytest.FixtureRequest, settings: Any) -> Iterator[Esp]:
         yield Esp(case, mock)
 
 
-def make_message(**kwargs: Any) -> AnymailMessage:
+HTML_BODY = "<p>Body html of the message</p>"
+
+
+def make_message(html: str | None = HTML_BODY, **kwargs: Any) -> AnymailMessage:
+    """A message with a text and (unless ``html=None``) an html body.
+
+    Both, as most real messages have: some ESPs refuse a text-only message.
+    """
     params: dict[str, Any] = {
         # (long enough for ESPs with a minimum content length, e.g. Scaleway TEM)
         "subject": "Subject line",
@@ -133,7 +153,10 @@ def make_message(**kwargs: Any) -> AnymailMessage:
         "to": ["Recipient <to@example.com>"],
     }
     params.update(kwargs)
-    return AnymailMessage(**params)
+    message = AnymailMessage(**params)
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message
 
 
 def test_simple_send(esp: Esp) -> None:
@@ -358,3 +381,137 @@ def test_missing_required_mailers_option_names_alias_and_option(esp: Esp, settin
         assert str(excinfo.value).startswith(
             f"MAILERS['transactional']: OPTIONS must define {name!r} (or set ANYMAIL["
         )
+
+
+def test_blank_recipient_is_an_invalid_address(esp: Esp) -> None:
+    esp.mock_success()
+    message = make_message(to=["to@example.com", "   "])
+    with pytest.raises(AnymailInvalidAddress, match="blank"):
+        esp.connection().send_messages([message])
+    assert esp.request_count == 0
+
+
+#: Every line end str.splitlines() knows (and email libraries may split a header on).
+LINE_BREAKS = ("\r\n", "\r", "\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _inline_image_with_content_id(message: AnymailMessage, content_id: str) -> None:
+    image = MIMEImage(PNG, "png")
+    image["Content-ID"] = f"<{content_id}>"
+    image["Content-Disposition"] = "inline"
+    message.attachments.append(image)  # (attach() warns about email.mime parts on Django 6)
+
+
+# How to put a value with a line break (``bad``) in each header-bound place.
+HEADER_BOUND_VALUES: dict[str, Callable[[AnymailMessage, str], None]] = {
+    "subject": lambda m, bad: setattr(m, "subject", f"Hello{bad}Bcc: victim@example.com"),
+    "tag": lambda m, bad: setattr(m, "tags", [f"tag{bad}X-Injected: yes"]),
+    "metadata key": lambda m, bad: setattr(m, "metadata", {f"key{bad}X-Injected": "1"}),
+    "metadata value": lambda m, bad: setattr(m, "metadata", {"key": f"1{bad}X-Injected: yes"}),
+    "template_id": lambda m, bad: setattr(m, "template_id", f"welcome{bad}X-Injected: yes"),
+    "attachment filename": lambda m, bad: m.attach(f"file{bad}X-Injected.txt", "text"),
+    "attachment mimetype": lambda m, bad: m.attach("file.txt", "text", f"text/plain{bad}X-I: y"),
+    "Content-ID": lambda m, bad: _inline_image_with_content_id(m, f"logo{bad}X-I@example.com"),
+    "extra header": lambda m, bad: m.extra_headers.update({"X-Note": f"a{bad}Bcc: v@example.com"}),
+}
+
+
+@pytest.mark.parametrize("place", HEADER_BOUND_VALUES)
+def test_line_breaks_in_header_bound_values_are_refused(esp: Esp, place: str) -> None:
+    # Refused before anything is sent, whatever the ESP supports (header injection).
+    esp.mock_success()
+    for ignore in (False, True):
+        connection = esp.connection(ignore_unsupported_features=ignore)
+        for line_break in LINE_BREAKS:
+            message = make_message()
+            HEADER_BOUND_VALUES[place](message, line_break)
+            with pytest.raises(AnymailInvalidHeader, match="contains a line break"):
+                connection.send_messages([message])
+    assert esp.request_count == 0
+
+
+def test_text_only_message(esp: Esp) -> None:
+    esp.mock_success()
+    message = make_message(html=None, body="Only a text body here")
+    if esp.case.requires_html_body:
+        with pytest.raises(AnymailUnsupportedFeature, match=esp.case.esp_name):
+            esp.connection().send_messages([message])
+        assert esp.request_count == 0
+        return
+    assert esp.connection().send_messages([message]) == 1
+    assert "Only a text body here" in esp.sent_text()
+
+
+def test_html_body_with_text_alternative_sends_both(esp: Esp) -> None:
+    # The common Django pattern: an html main body, and a plain text alternative.
+    esp.mock_success()
+    message = make_message(html=None, body="<p>The html main body</p>")
+    message.content_subtype = "html"
+    message.attach_alternative("The plain text alternative", "text/plain")
+    assert esp.connection().send_messages([message]) == 1
+    sent = esp.sent_text()
+    assert "<p>The html main body</p>" in sent
+    assert "The plain text alternative" in sent
+
+
+def test_main_body_of_another_subtype_is_never_sent_as_text(esp: Esp) -> None:
+    esp.mock_success()
+    message = make_message(body="BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n")
+    message.content_subtype = "calendar"
+    alternatives = esp.capabilities.alternatives
+    if "text/calendar" in alternatives or "*" in alternatives:
+        assert esp.connection().send_messages([message]) == 1
+        assert "METHOD:REQUEST" in esp.sent_text()
+        return
+    with pytest.raises(AnymailUnsupportedFeature, match="content_subtype 'calendar'"):
+        esp.connection().send_messages([message])
+    assert esp.request_count == 0
+
+
+def test_send_at_str(esp: Esp) -> None:
+    capabilities = esp.capabilities
+    if not capabilities.send_at:
+        pytest.skip("ESP does not support send_at")
+    esp.mock_success()
+    message = make_message(send_at="2030-01-02T03:04:05+00:00")
+    if capabilities.send_at_str:
+        # The ESP's own formats (even "in 1 hour" for some) go through unchanged.
+        assert esp.connection().send_messages([message]) == 1
+        assert "2030-01-02T03:04:05+00:00" in esp.sent_text()
+    else:
+        with pytest.raises(TypeError, match="datetime, date, or int/float POSIX timestamp"):
+            esp.connection().send_messages([message])
+        assert esp.request_count == 0
+
+
+def test_tag_limit_with_send_defaults(esp: Esp) -> None:
+    capabilities = esp.capabilities
+    max_tags = capabilities.max_tags
+    if not capabilities.tags or max_tags is None:
+        pytest.skip("ESP has no tag limit")
+    esp.mock_success()
+    defaults = [f"default-tag-{i}" for i in range(max_tags)]
+    send_defaults = {"tags": defaults}
+    with pytest.raises(AnymailUnsupportedFeature, match="from the send defaults") as excinfo:
+        esp.connection(send_defaults=send_defaults).send_messages([make_message(tags=["own"])])
+    assert all(repr(tag) in str(excinfo.value) for tag in defaults)
+    assert esp.request_count == 0
+
+    # Ignoring: the message's own tag is kept; a default's makes room for it.
+    connection = esp.connection(send_defaults=send_defaults, ignore_unsupported_features=True)
+    assert connection.send_messages([make_message(tags=["own-tag"])]) == 1
+    sent = esp.sent_text()
+    assert "own-tag" in sent
+    assert defaults[-1] not in sent
+
+
+def test_esp_response_is_kept_for_an_unreadable_success(esp: Esp) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    esp.mock.add(responses.POST, re.compile(".*"), body="<html>Not an API answer</html>")
+    message = make_message()
+    # (Most backends can't make sense of it and raise; some need nothing from the body.)
+    with contextlib.suppress(AnymailAPIError):
+        esp.connection().send_messages([message])
+    assert message.anymail_status.esp_response is not None
+    assert message.anymail_status.esp_response.status_code == 200

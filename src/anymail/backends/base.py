@@ -27,8 +27,14 @@ from typing import Any, ClassVar, Final
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.encoding import force_str
+from django.utils.functional import Promise
 
-from ..addresses import EmailAddress, parse_address_list, parse_single_address
+from ..addresses import (
+    EmailAddress,
+    contains_line_break,
+    parse_address_list,
+    parse_single_address,
+)
 from ..conf import UNSET, esp_prefix, get_bool_setting, get_send_defaults
 from ..exceptions import (
     AnymailAPIError,
@@ -74,6 +80,7 @@ class Capabilities:
     track_clicks: Support = True
     track_opens: Support = True
     send_at: Support = True
+    send_at_str: bool = False  # a str send_at goes to the ESP unchanged (else: TypeError)
     template_id: Support = True
     merge_data: Support = True
     merge_global_data: Support = True
@@ -87,7 +94,9 @@ class Capabilities:
     attachments: Support = True
     inline_images: Support = True
     multiple_html: Support = False  # more than one text/html alternative
-    alternatives: frozenset[str] = frozenset()  # other alternative types; "*" for any
+    # Other alternative types ("*" for any). A main body whose content_subtype is
+    # neither plain nor html is sent as such a part too ("calendar": text/calendar).
+    alternatives: frozenset[str] = frozenset()
     multiple_from: Support = False  # more than one From address
     spoofed_to: Support = False  # a To/Cc header that differs from the recipients
     eai_from: Support = True  # non-ASCII local part in from/envelope sender
@@ -152,20 +161,30 @@ BATCH_FEATURES: Final = ("merge_data", "merge_metadata", "merge_headers")
 
 # Django sets these to "" when not given, so "" means "use the default".
 _EMPTY_STR_UNSET: Final = frozenset({"subject", "body"})
-# Send-defaults merge rules (everything else: the message's value wins).
-_LIST_MERGED: Final = frozenset({"tags", "to", "cc", "bcc", "reply_to", "attachments"})
+# Send-defaults merge rules (everything else: the message's value wins; tags: see _tags).
+_LIST_MERGED: Final = frozenset({"to", "cc", "bcc", "reply_to", "attachments"})
 _DICT_MERGED: Final = frozenset({"metadata", "merge_global_data", "merge_data", "merge_metadata"})
 
 
+#: The body parts an ESP gets as text_body and html_body (any others are alternatives).
+_BODY_PARAMS: Final = {"text/plain": "text_body", "text/html": "html_body"}
+
+
 def _check_header_lines(field: str, headers: Mapping[str, Any]) -> None:
-    # Like Django's own backends: a line break in a header would let a value
-    # add headers of its own (header injection).
     for name, value in headers.items():
-        if any(char in str(part) for part in (name, value) for char in "\r\n"):
+        if any(contains_line_break(str(part)) for part in (name, value)):
             raise AnymailInvalidHeader(
                 f"Header {str(name)!r} in {field} contains a line break, which email "
                 "headers can't hold (it could inject other headers). Remove it."
             )
+
+
+def _check_value_lines(noun: str, value: Any, where: str = "") -> None:
+    if isinstance(value, str) and contains_line_break(value):
+        raise AnymailInvalidHeader(
+            f"The {noun} {value!r}{where} contains a line break, which email headers "
+            "can't hold (it could inject other headers). Remove it."
+        )
 
 
 def _as_regular_attachment(attachment: Attachment) -> Attachment:
@@ -198,8 +217,11 @@ class BasePayload:
         #: Unsupported features left out because of IGNORE_UNSUPPORTED_FEATURES.
         self.ignored_features: list[str] = []
         self._envelope_sender_from_header = False
+        self._main_body_part: tuple[str, str] | None = None
+        self._default_tags: list[str] = []
         self.init_payload()
         self._normalize()
+        self._check_line_breaks()
         # Decided before capability checks, so that a batch feature dropped under
         # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
         # falling back to one message would show every recipient to all the others.
@@ -317,15 +339,24 @@ class BasePayload:
         if subject is not None and subject is not UNSET:
             params["subject"] = force_str(subject)
 
+        alternatives = []
         body = self._merged("body")
         if body not in (None, UNSET, ""):
-            kind = "html_body" if message.content_subtype == "html" else "text_body"
-            params[kind] = force_str(body)
-        alternatives = []
+            mimetype = f"text/{(message.content_subtype or 'plain').lower()}"
+            if mimetype in _BODY_PARAMS:
+                params[_BODY_PARAMS[mimetype]] = force_str(body)
+            else:
+                # e.g. text/calendar: sent as a part of its own type where the ESP
+                # can send one (see _check_capabilities), never silently as text.
+                self._main_body_part = (force_str(body), mimetype)
+                alternatives.append(self._main_body_part)
         for content, mimetype in getattr(message, "alternatives", None) or []:
             mimetype = (mimetype or "").split(";", 1)[0].strip().lower()
-            if mimetype == "text/html" and "html_body" not in params:
-                params["html_body"] = force_str(content)
+            kind = _BODY_PARAMS.get(mimetype)
+            if kind is not None and kind not in params:
+                # The first text/plain or text/html part is that body, whichever
+                # came first: an html body with a text alternative sends both.
+                params[kind] = force_str(content)
             else:
                 alternatives.append((force_str(content), mimetype))
         params["alternatives"] = alternatives
@@ -337,7 +368,6 @@ class BasePayload:
         params["extra_headers"] = CaseInsensitiveDict(
             {force_str(k): force_str(v) for k, v in headers.items()}
         )
-        _check_header_lines("extra_headers", params["extra_headers"])
 
         if envelope_sender not in (None, UNSET):
             params["envelope_sender"] = parse_single_address(envelope_sender, "envelope_sender")
@@ -353,20 +383,17 @@ class BasePayload:
             value = self._merged(name)
             if value not in (None, UNSET):
                 params[name] = self._by_recipient(name, value)
-        for recipient_headers in params.get("merge_headers", {}).values():
-            _check_header_lines("merge_headers", recipient_headers)
-        tags = self._merged("tags")
-        if tags not in (None, UNSET):
-            if isinstance(tags, str):
-                tags = [tags]
-            params["tags"] = [force_str(tag) for tag in tags]
+        tags = self._tags()
+        if tags is not None:
+            self._default_tags, own_tags = tags
+            params["tags"] = [*self._default_tags, *own_tags]
         for name in ("track_clicks", "track_opens"):
             value = self._merged(name)
             if value not in (None, UNSET):
                 params[name] = bool(value)
         send_at = self._merged("send_at")
         if send_at not in (None, UNSET):
-            params["send_at"] = to_aware_datetime(send_at)
+            params["send_at"] = self._send_at(send_at)
         template_id = self._merged("template_id")
         if template_id not in (None, UNSET, ""):
             params["template_id"] = force_non_lazy(template_id)
@@ -378,6 +405,63 @@ class BasePayload:
         for name in _EMPTY_IS_ABSENT:
             if name in params and not params[name]:
                 del params[name]
+
+    def _tags(self) -> tuple[list[str], list[str]] | None:
+        """(tags from the send defaults, the message's own tags), or None when unset.
+
+        Kept apart so that an ESP's tag limit can say where the tags came from,
+        and keep the message's own when ignoring the excess.
+        """
+        own = getattr(self.message, "tags", UNSET)
+        default = self.defaults.get("tags", UNSET)
+        if own is None or (own is UNSET and default in (None, UNSET)):
+            return None
+
+        def as_list(value: Any) -> list[str]:
+            if value is None or value is UNSET:
+                return []
+            if isinstance(value, str | Promise):
+                return [force_str(value)]
+            return [force_str(tag) for tag in value]
+
+        return as_list(default), as_list(own)
+
+    def _send_at(self, value: Any) -> datetime | str:
+        if isinstance(value, str | Promise):
+            caps = self.capabilities
+            if caps.send_at_str or not caps.send_at:
+                # Passed through as given (or refused or left out as unsupported).
+                return force_str(value)
+            raise TypeError(
+                f"{self.esp_name} takes send_at as a datetime, date, or int/float POSIX "
+                f"timestamp, not a str ({force_str(value)!r}). Convert it first, e.g. "
+                "with datetime.fromisoformat()."
+            )
+        return to_aware_datetime(value)
+
+    def _check_line_breaks(self) -> None:
+        """Refuse line breaks in every value an ESP may put in an email header.
+
+        Like Django's own backends: a line break there could add headers of its
+        own (header injection), e.g. a subject ending in "\\r\\nBcc: ...".
+        """
+        params = self.send_params
+        _check_header_lines("extra_headers", params.get("extra_headers", {}))
+        for recipient_headers in params.get("merge_headers", {}).values():
+            _check_header_lines("merge_headers", recipient_headers)
+        _check_value_lines("subject", params.get("subject"))
+        _check_value_lines("template_id", params.get("template_id"))
+        for tag in params.get("tags", []):
+            _check_value_lines("tag", tag)
+        metadata = [params.get("metadata", {}), *params.get("merge_metadata", {}).values()]
+        for data in metadata:
+            for key, value in data.items() if isinstance(data, Mapping) else ():
+                _check_value_lines("metadata key", key)
+                _check_value_lines("metadata value", value, f" (key {key!r})")
+        for attachment in params.get("attachments", []):
+            _check_value_lines("attachment filename", attachment.name)
+            _check_value_lines("attachment mimetype", attachment.mimetype)
+            _check_value_lines("Content-ID", attachment.content_id)
 
     def _by_recipient(self, name: str, value: Mapping[str, Any]) -> dict[str, Any]:
         """Per-recipient data keyed exactly as the recipients' addr_spec.
@@ -431,11 +515,20 @@ class BasePayload:
                     )
                 self._drop(feature, described)
 
-        if "tags" in params and caps.max_tags is not None and len(params["tags"]) > caps.max_tags:
-            self.unsupported_feature(
-                "multiple tags" if caps.max_tags == 1 else f"more than {caps.max_tags} tags"
-            )
-            params["tags"] = params["tags"][: caps.max_tags]
+        max_tags = caps.max_tags
+        if "tags" in params and max_tags is not None and len(params["tags"]) > max_tags:
+            defaults = self._default_tags
+            own = params["tags"][len(defaults) :]
+            feature = "multiple tags" if max_tags == 1 else f"more than {max_tags} tags"
+            if defaults:
+                origins = [f"{', '.join(map(repr, defaults))} from the send defaults"]
+                if own:
+                    origins.append(f"{', '.join(map(repr, own))} from the message")
+                feature += f" ({'; '.join(origins)})"
+            self.unsupported_feature(feature)
+            # The message's own tags are the ones it was written for: keep them first.
+            own = own[:max_tags]
+            params["tags"] = [*defaults[: max_tags - len(own)], *own]
         if (
             "reply_to" in params
             and caps.max_reply_to is not None
@@ -455,14 +548,21 @@ class BasePayload:
                 )
 
         kept = []
-        for content, mimetype in params.get("alternatives", []):
+        for part in params.get("alternatives", []):
+            mimetype = part[1]
             if mimetype == "text/html":
                 if caps.multiple_html:
-                    kept.append((content, mimetype))
+                    kept.append(part)
                 else:
                     self.unsupported_feature("multiple html parts")
             elif mimetype in caps.alternatives or "*" in caps.alternatives:
-                kept.append((content, mimetype))
+                kept.append(part)
+            elif part is self._main_body_part:
+                subtype = mimetype.split("/", 1)[1]
+                self.unsupported_feature(
+                    f"a main body with content_subtype '{subtype}' (only 'plain' and "
+                    "'html'; send other content as an attachment)"
+                )
             else:
                 self.unsupported_feature(f"alternative part with type '{mimetype}'")
         if kept:
@@ -635,7 +735,7 @@ class BasePayload:
     def set_track_opens(self, track_opens: bool) -> None:
         raise self._missing_hook("track_opens")
 
-    def set_send_at(self, send_at: datetime) -> None:
+    def set_send_at(self, send_at: datetime | str) -> None:
         raise self._missing_hook("send_at")
 
     def set_template_id(self, template_id: Any) -> None:
@@ -751,8 +851,14 @@ class AnymailBaseBackend(BaseEmailBackend):
             return False
 
         payload = self.build_message_payload(message, self.send_defaults)
-        response = self.post_to_esp(payload, message)
         status: AnymailStatus = message.anymail_status
+        try:
+            response = self.post_to_esp(payload, message)
+        except AnymailAPIError as err:
+            # Whatever the ESP answered (an error, or a 2xx its backend could not
+            # read) stays inspectable, as for a successful send.
+            status.esp_response = err.response
+            raise
         status.esp_response = response
         status.set_recipient_status(self.parse_recipient_status(response, payload, message))
 

@@ -48,6 +48,7 @@ class BrevoPayload(RequestsPayload):
         track_opens=False,
         inline_images=False,  # sent as ordinary attachments when ignoring (see below)
         max_reply_to=1,  # replyTo is a single object
+        send_at_str=True,
     )
 
     backend: EmailBackend
@@ -64,8 +65,19 @@ class BrevoPayload(RequestsPayload):
             "Content-Type": "application/json",
         }
         super().__init__(message, defaults, backend, headers=headers)
+        self._check_html_required()
         # Every hook has run: now assemble what depends on several features.
         self._finish_data()
+
+    def _check_html_required(self) -> None:
+        # Brevo refuses a send with neither htmlContent nor templateId (400
+        # missing_parameter) and documents no text-only send. When ignoring, the
+        # message goes out as it is, for Brevo to answer.
+        if "html_body" not in self.send_params and "template_id" not in self.send_params:
+            self.unsupported_feature(
+                "messages without an html body (it needs htmlContent or a template_id: "
+                "attach an html alternative)"
+            )
 
     def init_payload(self) -> None:
         self.data: dict[str, Any] = {}
@@ -128,8 +140,8 @@ class BrevoPayload(RequestsPayload):
 
     def add_attachment(self, attachment: Attachment) -> None:
         # Brevo has no content-type field: it derives the type from the name's
-        # extension (so a name is required; a missing one is left for Brevo to
-        # report). It labels every text part charset=utf-8, so text must be UTF-8.
+        # extension (so an unnamed attachment gets one made from its type). It
+        # labels every text part charset=utf-8, so text must be UTF-8.
         content = attachment.content
         charset = attachment.charset
         if charset and attachment.mimetype.startswith("text/") and not _is_utf8(charset):
@@ -147,7 +159,7 @@ class BrevoPayload(RequestsPayload):
                 ) from err
             attachment = Attachment(content, attachment.mimetype, attachment.name)
         self.data.setdefault("attachment", []).append(
-            {"name": attachment.name or "", "content": attachment.b64content}
+            {"name": attachment.filename, "content": attachment.b64content}
         )
 
     # --- headers and metadata -----------------------------------------------------
@@ -196,9 +208,11 @@ class BrevoPayload(RequestsPayload):
     def set_tags(self, tags: list[str]) -> None:
         self.data["tags"] = tags
 
-    def set_send_at(self, send_at: datetime) -> None:
+    def set_send_at(self, send_at: datetime | str) -> None:
         # e.g. "2026-03-04T05:06:07.008-08:00" (Brevo wants an offset, and ms precision)
-        self.data["scheduledAt"] = send_at.isoformat(timespec="milliseconds")
+        self.data["scheduledAt"] = (
+            send_at if isinstance(send_at, str) else send_at.isoformat(timespec="milliseconds")
+        )
 
     def set_template_id(self, template_id: Any) -> None:
         self.data["templateId"] = self._numeric_template_id(template_id)

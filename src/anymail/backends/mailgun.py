@@ -52,6 +52,7 @@ class MailgunPayload(RequestsPayload):
         # Mailgun writes a From header that can't be delivered for a non-ASCII
         # local part. (EAI recipients are delivered, though their headers may look odd.)
         eai_from=False,
+        send_at_str=True,
     )
 
     def __init__(
@@ -208,9 +209,8 @@ class MailgunPayload(RequestsPayload):
             )
         else:
             # Mailgun silently drops an attachment without a filename.
-            filename = attachment.name or "attachment"
             self.file_parts.append(
-                ("attachment", (filename, attachment.content, attachment.content_type))
+                ("attachment", (attachment.filename, attachment.content, attachment.content_type))
             )
 
     def set_envelope_sender(self, email: EmailAddress) -> None:
@@ -238,9 +238,11 @@ class MailgunPayload(RequestsPayload):
     def set_track_opens(self, track_opens: bool) -> None:
         self._set("o:tracking-opens", "yes" if track_opens else "no")
 
-    def set_send_at(self, send_at: datetime) -> None:
+    def set_send_at(self, send_at: datetime | str) -> None:
         # RFC 2822 date, e.g. "Fri, 14 Oct 2011 12:00:00 +0000"
-        self._set("o:deliverytime", format_datetime(send_at.astimezone(UTC)))
+        if not isinstance(send_at, str):
+            send_at = format_datetime(send_at.astimezone(UTC))
+        self._set("o:deliverytime", send_at)
 
     def set_template_id(self, template_id: Any) -> None:
         self._set("template", str(template_id))

@@ -182,7 +182,7 @@ class MailjetPayload(RequestsPayload):
             # The type without parameters: Mailjet adds its own charset.
             "ContentType": attachment.mimetype,
             # Mailjet refuses an empty Filename.
-            "Filename": attachment.name or "attachment",
+            "Filename": attachment.filename,
             "Base64Content": Attachment(content, attachment.mimetype).b64content,
         }
         if attachment.inline and attachment.content_id:

@@ -40,6 +40,7 @@ class MandrillPayload(RequestsPayload):
         envelope_sender="Domain only",
         # Mandrill has no per-recipient headers.
         merge_headers=False,
+        send_at_str=True,
     )
 
     def __init__(
@@ -134,7 +135,7 @@ class MandrillPayload(RequestsPayload):
         self.msg.setdefault("attachments", []).append(
             {
                 "type": attachment.content_type,
-                "name": attachment.name or "",
+                "name": attachment.filename,
                 "content": attachment.b64content,
             }
         )
@@ -160,9 +161,11 @@ class MandrillPayload(RequestsPayload):
     def set_track_opens(self, track_opens: bool) -> None:
         self.msg["track_opens"] = track_opens
 
-    def set_send_at(self, send_at: datetime) -> None:
+    def set_send_at(self, send_at: datetime | str) -> None:
         # Mandrill wants UTC, "YYYY-MM-DD HH:MM:SS", no fractional seconds.
-        self.data["send_at"] = send_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if not isinstance(send_at, str):
+            send_at = send_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        self.data["send_at"] = send_at
 
     def set_template_id(self, template_id: Any) -> None:
         # Mandrill identifies a template by its slug ("template_name"), a string

@@ -115,14 +115,10 @@ class PostalPayload(RequestsPayload):
         self.data["html_body"] = body
 
     def add_attachment(self, attachment: Attachment) -> None:
-        if not attachment.name:
-            # Postal refuses the whole message (AttachmentMissingName) for an
-            # unnamed attachment; say so before calling it. Ignoring drops it.
-            self.unsupported_feature("attachments without a filename")
-            return
         self.data.setdefault("attachments", []).append(
             {
-                "name": attachment.name,
+                # Postal refuses an unnamed attachment (AttachmentMissingName).
+                "name": attachment.filename,
                 "content_type": attachment.content_type,  # includes a text charset
                 "data": attachment.b64content,
             }

@@ -175,7 +175,7 @@ class PostmarkPayload(RequestsPayload):
             # Postmark honours the charset of text attachments.
             content_type = f'{attachment.mimetype}; charset="{attachment.charset}"'
         item = {
-            "Name": attachment.name or "",
+            "Name": attachment.filename,
             "Content": attachment.b64content,
             "ContentType": content_type,
         }

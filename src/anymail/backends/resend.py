@@ -62,6 +62,7 @@ class ResendPayload(RequestsPayload):
         # address instead of leaving the user with Resend's generic 422.
         eai_from=False,
         eai_recipients=False,
+        send_at_str=True,  # e.g. Resend's own "in 1 hour"
     )
 
     backend: EmailBackend
@@ -255,13 +256,15 @@ class ResendPayload(RequestsPayload):
         # too narrow for Anymail's tags (they remain available through esp_extra).
         self._headers()["X-Tags"] = self._json_header(tags, "tags")
 
-    def set_send_at(self, send_at: datetime) -> None:
+    def set_send_at(self, send_at: datetime | str) -> None:
         if self.batch:
             # Resend's batch endpoint has no scheduled_at.
             self.unsupported_feature("send_at with batch sending")
             return
-        timespec = "milliseconds" if send_at.microsecond else "seconds"
-        self.data["scheduled_at"] = send_at.isoformat(timespec=timespec)
+        if not isinstance(send_at, str):
+            timespec = "milliseconds" if send_at.microsecond else "seconds"
+            send_at = send_at.isoformat(timespec=timespec)
+        self.data["scheduled_at"] = send_at
 
     def set_template_id(self, template_id: Any) -> None:
         # Resend refuses html/text alongside a template: the template is the body.

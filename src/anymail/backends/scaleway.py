@@ -190,9 +190,7 @@ class ScalewayPayload(RequestsPayload):
     def add_attachment(self, attachment: Attachment) -> None:
         self.data.setdefault("attachments", []).append(
             {
-                # TEM has accepted a null name for an attachment without a filename
-                # (its SDK marks the field required, but nothing better is known).
-                "name": attachment.name,
+                "name": attachment.filename,  # required by TEM's schema (not null)
                 # content_type keeps a text attachment's charset parameter.
                 "type": attachment.content_type,
                 "content": attachment.b64content,

@@ -131,8 +131,7 @@ class SendGridPayload(RequestsPayload):
         entry = {
             "content": content,
             "type": content_type,
-            # Required by SendGrid's schema; an empty name is accepted.
-            "filename": attachment.name or "",
+            "filename": attachment.filename,  # required by SendGrid's schema
         }
         if attachment.inline and attachment.content_id:
             entry["disposition"] = "inline"

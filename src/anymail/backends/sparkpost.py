@@ -105,6 +105,7 @@ class SparkPostPayload(RequestsPayload):
         envelope_sender="Domain only",
         max_tags=1,  # the message's campaign_id
         alternatives=frozenset({_AMP_MIMETYPE}),
+        send_at_str=True,
     )
 
     backend: EmailBackend
@@ -278,7 +279,7 @@ class SparkPostPayload(RequestsPayload):
         else:
             self.content.setdefault("attachments", []).append(
                 {
-                    "name": attachment.name or "",
+                    "name": attachment.filename,
                     "type": attachment.content_type,  # with the charset of text files
                     "data": attachment.b64content,  # no line breaks (SparkPost requires)
                 }
@@ -315,9 +316,9 @@ class SparkPostPayload(RequestsPayload):
 
     def set_send_at(self, send_at: Any) -> None:
         # SparkPost wants YYYY-MM-DDTHH:MM:SS±HH:MM (no fractional seconds).
-        self.data.setdefault("options", {})["start_time"] = send_at.replace(
-            microsecond=0
-        ).isoformat()
+        if not isinstance(send_at, str):
+            send_at = send_at.replace(microsecond=0).isoformat()
+        self.data.setdefault("options", {})["start_time"] = send_at
 
     def set_template_id(self, template_id: Any) -> None:
         content = self.content

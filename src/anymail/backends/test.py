@@ -46,6 +46,7 @@ class TestPayload(BasePayload):
         alternatives=frozenset({"*"}),
         multiple_from=True,
         spoofed_to=True,
+        send_at_str=True,
     )
 
     def init_payload(self) -> None:

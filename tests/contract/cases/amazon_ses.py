@@ -7,6 +7,8 @@ unverified one makes SES (moto) refuse them with ``MessageRejected``.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +61,20 @@ def sent_count() -> int:
     return len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
 
 
+def sent_text() -> str:
+    """The decoded text parts of every raw message SES (moto) accepted."""
+    texts = []
+    for sent in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages:
+        raw = sent.raw_data
+        mime = email.message_from_bytes(
+            raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default
+        )
+        texts.extend(
+            part.get_content() for part in mime.walk() if part.get_content_maintype() == "text"
+        )
+    return "\n".join(texts)
+
+
 def mock_success(mock_requests: Any) -> None:
     # The contract messages come from ...@example.com: verify the whole domain.
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
@@ -84,6 +100,7 @@ CASE = ContractCase(
     mock_error=mock_error,
     context=emulated_aws,
     count_calls=sent_count,
+    sent_text=sent_text,
     # moto doesn't implement send_bulk_email (template sends); the backend's own
     # tests cover those with botocore's Stubber.
     features_not_mocked=frozenset({"template_id"}),

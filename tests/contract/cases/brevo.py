@@ -54,4 +54,5 @@ CASE = ContractCase(
     options={"api_key": "xkeysib-contract-test-key"},
     mock_success=mock_success,
     mock_error=mock_error,
+    requires_html_body=True,
 )
