@@ -598,6 +598,17 @@ class EmailBackend(AnymailBaseBackend):
                         payload=payload,
                         backend=self,
                     ) from err
+                except _UNREADABLE_RESPONSE_ERRORS as err:
+                    # botocore could not parse SES's answer (not UTF-8, not the JSON
+                    # shape of the API model, or nested until RecursionError).
+                    raise AnymailAPIError(
+                        f"{self.esp_name} API call {payload.operation} got a response botocore "
+                        f"could not read ({type(err).__name__}: {err})"
+                        f"{_partial_note(len(responses))}",
+                        email_message=message,
+                        payload=payload,
+                        backend=self,
+                    ) from None
         finally:
             if temporary:
                 client.close()
@@ -651,7 +662,10 @@ class EmailBackend(AnymailBaseBackend):
         errors: list[str] = []
         for group, result in zip(groups, results, strict=True):
             if result["Status"] == "SUCCESS":
-                status = AnymailRecipientStatus(message_id=result["MessageId"], status="queued")
+                message_id = result["MessageId"]
+                if not isinstance(message_id, str) or not message_id:
+                    raise TypeError("a SUCCESS result's MessageId is not a non-empty string")
+                status = AnymailRecipientStatus(message_id=message_id, status="queued")
             else:
                 # Any other Status (the API docs and model spell some differently)
                 # means SES did not send this entry.
@@ -725,6 +739,16 @@ def _model_has(client: Any, shape_name: str, member: str) -> bool:
     except NoShapeFoundError:
         return False
     return member in getattr(shape, "members", {})
+
+
+#: What botocore raises when it can't parse a response (its parsers trust the body).
+_UNREADABLE_RESPONSE_ERRORS: Final = (
+    AttributeError,
+    KeyError,
+    RecursionError,
+    TypeError,
+    ValueError,  # includes UnicodeDecodeError
+)
 
 
 def _partial_note(sent_calls: int) -> str:
