@@ -165,12 +165,13 @@ def requests_api_error_class(error_class: type[Exception]) -> type[AnymailReques
         return AnymailRequestsAPIError
     combined = _combined_classes.get(error_class)
     if combined is None:
-        combined = type(
+        made = type(
             f"AnymailRequestsAPIError[{error_class.__name__}]",
             (AnymailRequestsAPIError, error_class),
             {"__module__": __name__, "requests_error_class": error_class},
         )
-        _combined_classes[error_class] = combined
+        # (setdefault: two threads making the class at once still share one.)
+        combined = _combined_classes.setdefault(error_class, made)
     return combined
 
 

@@ -581,37 +581,43 @@ class EmailBackend(AnymailBaseBackend):
         temporary = client is None  # called outside send_messages()
         if client is None:
             client = self.create_client()
+        error: AnymailAPIError | None = None
+        responses = []
         try:
             payload.check_client_support(client)
-            calls = payload.api_calls()
-            responses = []
-            for params in calls:
+            for params in payload.api_calls():
                 try:
                     responses.append(getattr(client, payload.operation)(**params))
                 except ClientError as err:
-                    raise self._api_error(err, payload, message, sent_calls=len(responses)) from err
+                    error = self._api_error(err, payload, message, sent_calls=len(responses))
                 except BotoCoreError as err:
-                    raise AnymailAPIError(
+                    error = AnymailAPIError(
                         f"{self.esp_name} API call {payload.operation} failed: "
                         f"{type(err).__name__}: {err}{_partial_note(len(responses))}",
                         email_message=message,
                         payload=payload,
                         backend=self,
-                    ) from err
+                    )
                 except _UNREADABLE_RESPONSE_ERRORS as err:
                     # botocore could not parse SES's answer (not UTF-8, not the JSON
                     # shape of the API model, or nested until RecursionError).
-                    raise AnymailAPIError(
+                    error = AnymailAPIError(
                         f"{self.esp_name} API call {payload.operation} got a response botocore "
                         f"could not read ({type(err).__name__}: {err})"
                         f"{_partial_note(len(responses))}",
                         email_message=message,
                         payload=payload,
                         backend=self,
-                    ) from None
+                    )
+                if error is not None:
+                    break
         finally:
             if temporary:
                 client.close()
+        if error is not None:
+            # Raised outside the except blocks, so botocore's exception is not chained:
+            # its text quotes SES's answer and its frames hold the signed request.
+            raise error
         return responses[0] if len(responses) == 1 else responses
 
     def _api_error(

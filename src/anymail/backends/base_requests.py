@@ -93,7 +93,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             # locals, which Django's error reports show.)
             response = session.request(**self._request_params(payload))
         except requests.RequestException as err:
-            error = self.transport_error(err, payload, message)
+            error = self._transport_error(err, payload, message)
         finally:
             if close_after:
                 session.close()
@@ -109,7 +109,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         params.setdefault("timeout", self.timeout)
         return params
 
-    def transport_error(
+    def _transport_error(
         self, err: requests.RequestException, payload: BasePayload, message: EmailMessage
     ) -> AnymailRequestsAPIError:
         """The AnymailRequestsAPIError for a failure inside requests: also an instance of
