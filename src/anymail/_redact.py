@@ -46,9 +46,11 @@ _JSON_MEMBER_RE: Final = re.compile(
 )
 
 
+_SECRET_NAME_RE: Final = re.compile("|".join(SECRET_NAME_WORDS), re.IGNORECASE)
+
+
 def is_secret_name(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_NAME_WORDS)
+    return _SECRET_NAME_RE.search(name) is not None
 
 
 # --- reading JSON -------------------------------------------------------------------------
@@ -178,6 +180,8 @@ def credential_values(*sources: Any) -> frozenset[str]:
         except TypeError:
             continue
         for name, value in list(attributes.items()):
+            if name.startswith("_"):
+                continue  # internals (e.g. a request's cookie jar)
             if isinstance(value, Mapping):
                 _add_from_mapping(found, value)
             elif is_secret_name(name):
