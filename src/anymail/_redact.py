@@ -24,6 +24,7 @@ REDACTED: Final = "[REDACTED]"
 
 #: A header or JSON field whose name contains one of these holds a secret.
 SECRET_NAME_WORDS: Final = ("auth", "key", "token", "secret", "password", "signature")
+_SECRET_NAME_RE: Final = re.compile("|".join(SECRET_NAME_WORDS), re.IGNORECASE)
 
 #: Credential values shorter than this are not replaced by value: they could be
 #: ordinary words (Mailgun's Basic-auth user name is "api"). Fields named like
@@ -44,9 +45,6 @@ _BRACKET_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
 _JSON_MEMBER_RE: Final = re.compile(
     r'("(?P<name>[^"\\]*(?:\\.[^"\\]*)*)"\s*:\s*)"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL
 )
-
-
-_SECRET_NAME_RE: Final = re.compile("|".join(SECRET_NAME_WORDS), re.IGNORECASE)
 
 
 def is_secret_name(name: str) -> bool:
