@@ -5,8 +5,11 @@ Requests are intercepted at the wire by ``responses``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import pickle
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +28,7 @@ from anymail.exceptions import (
     AnymailImproperlyConfigured,
     AnymailRequestsAPIError,
     AnymailSerializationError,
+    requests_api_error_class,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 
@@ -322,25 +326,132 @@ def test_invalid_json_in_success_response(mocked_responses: responses.RequestsMo
     assert str(excinfo.value) == (
         "Invalid JSON in the Tiny Mail API response.\nTiny Mail API response 200: <html>OK</html>"
     )
-    assert isinstance(excinfo.value.__cause__, ValueError)
+    # Not chained: the parser's error would carry the whole body.
+    assert excinfo.value.__cause__ is None
+    assert excinfo.value.__context__ is None
 
 
 @pytest.mark.parametrize(
     "error",
-    [requests.ConnectionError("Connection refused"), requests.Timeout("Read timed out")],
+    [
+        requests.ConnectionError("Connection refused"),
+        requests.exceptions.SSLError("certificate verify failed"),
+        requests.exceptions.ProxyError("Cannot connect to proxy"),
+        requests.exceptions.ChunkedEncodingError("Connection broken"),
+        requests.exceptions.TooManyRedirects("Exceeded 30 redirects"),
+        requests.exceptions.InvalidURL("Invalid URL"),
+    ],
+    ids=lambda error: type(error).__name__,
 )
 def test_transport_errors(mocked_responses: responses.RequestsMock, error: Exception) -> None:
     mocked_responses.add(responses.POST, SEND_URL, body=error)
     msg = message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+    with pytest.raises(type(error)) as excinfo:  # the spec: "except <requests' error>" still works
         TinyBackend().send_messages([msg])
-    assert str(excinfo.value) == (
-        f"Could not reach the Tiny Mail API: {type(error).__name__}: {error}"
-    )
-    assert excinfo.value.status_code is None
-    assert excinfo.value.response is None
-    assert excinfo.value.__cause__ is error
+    err = excinfo.value
+    assert isinstance(err, AnymailRequestsAPIError)
+    assert str(err) == f"Could not reach the Tiny Mail API: {type(error).__name__}: {error}"
+    assert err.status_code is None
+    assert err.response is None
+    assert err.email_message is msg
+    # Not chained: requests' error (its text and frames) can hold the request's credentials.
+    assert err.__cause__ is None and err.__context__ is None
     assert msg.anymail_status.status is None
+    assert TinyBackend(fail_silently=True).send_messages([message()]) == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.Timeout("Read timed out"),
+        requests.exceptions.ReadTimeout("Read timed out. (read timeout=30)"),
+        requests.exceptions.ConnectTimeout("Connection to api.tiny.example timed out"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_timeouts_warn_that_the_request_may_have_arrived(
+    mocked_responses: responses.RequestsMock, error: Exception
+) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body=error)
+    with pytest.raises(requests.exceptions.Timeout) as excinfo:
+        TinyBackend().send_messages([message()])
+    err = excinfo.value
+    assert isinstance(err, AnymailRequestsAPIError) and isinstance(err, type(error))
+    assert str(err) == (
+        f"Timed out calling the Tiny Mail API: {type(error).__name__}: {error}\n"
+        "The request may already have reached Tiny Mail, so a blind retry could send the "
+        "message twice. To wait longer, raise the ANYMAIL REQUESTS_TIMEOUT setting "
+        "(now 30 seconds)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("timeout", "described"),
+    [(4, "now 4 seconds"), ((3.05, 27), "now (3.05, 27): (connect, read) seconds")],
+)
+def test_timeout_message_names_the_timeout_setting(
+    mocked_responses: responses.RequestsMock, timeout: Any, described: str
+) -> None:
+    mocked_responses.add(responses.POST, SEND_URL, body=requests.Timeout("timed out"))
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        TinyBackend(requests_timeout=timeout).send_messages([message()])
+    assert str(excinfo.value).endswith(f"raise the ANYMAIL REQUESTS_TIMEOUT setting ({described}).")
+
+
+def test_transport_error_classes_are_made_once_and_pickle(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    errors = []
+    for _attempt in range(2):
+        mocked_responses.add(
+            responses.POST, SEND_URL, body=requests.exceptions.ReadTimeout("read timed out")
+        )
+        with pytest.raises(AnymailRequestsAPIError) as excinfo:
+            TinyBackend().send_messages([message()])
+        errors.append(excinfo.value)
+    assert type(errors[0]) is type(errors[1])
+    assert type(errors[0]) is requests_api_error_class(requests.exceptions.ReadTimeout)
+
+    copy = pickle.loads(pickle.dumps(errors[0]))  # noqa: S301 (our own data)
+    assert type(copy) is type(errors[0])
+    assert isinstance(copy, requests.exceptions.ReadTimeout)
+    assert str(copy) == str(errors[0])
+    assert copy.args == errors[0].args
+    assert copy.esp_name == "Tiny Mail"
+
+
+def test_requests_errors_with_their_own_init_keep_the_plain_class() -> None:
+    # requests' JSONDecodeError needs (msg, doc, pos): no combined class for it.
+    assert requests_api_error_class(requests.exceptions.JSONDecodeError) is AnymailRequestsAPIError
+    assert requests_api_error_class(requests.RequestException) is AnymailRequestsAPIError
+    assert requests_api_error_class(ValueError) is AnymailRequestsAPIError
+
+
+def test_transport_error_text_hides_credentials(mocked_responses: responses.RequestsMock) -> None:
+    # requests' and urllib3's messages can quote the URL (with a key in its query).
+    def failing(request: Any) -> Any:
+        raise requests.ConnectionError(
+            f"Max retries exceeded with url: {request.url} (headers {dict(request.headers)})"
+        )
+
+    class QueryKeyPayload(TinyPayload):
+        def init_payload(self) -> None:
+            super().init_payload()
+            self.params = {"api_token": "query-token-5678"}
+
+    class QueryKeyBackend(TinyBackend):
+        def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+            return QueryKeyPayload(message, defaults, self)
+
+    mocked_responses.add_callback(responses.POST, SEND_URL, callback=failing)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        QueryKeyBackend().send_messages([message()])
+    err = excinfo.value
+    for shown in (str(err), repr(err), repr(err.args)):
+        assert API_KEY not in shown
+        assert "query-token-5678" not in shown
+    assert "Max retries exceeded with url: https://api.tiny.example/v1/messages/send?" in str(err)
+    assert "[REDACTED]" in str(err)
 
 
 def test_api_error_with_fail_silently(
@@ -410,6 +521,37 @@ def test_debug_api_requests_kwarg(
     ok(mocked_responses)
     TinyBackend(debug_api_requests=True).send_messages([message()])
     assert "===== Anymail API request: POST" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("problem", ["unencodable", "closed"])
+def test_debug_api_requests_output_never_fails_a_send(
+    mocked_responses: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    # The ESP accepted the message: a stdout that can't take the dump must not undo that.
+    mocked_responses.add(responses.POST, SEND_URL, json={"id": "msg-\u00fc-\ud800"})
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="strict")
+    if problem == "closed":
+        stream.close()
+    monkeypatch.setattr(sys, "stdout", stream)
+    msg = message(subject="Gr\u00fc\u00dfe")
+    assert TinyBackend(debug_api_requests=True).send_messages([msg]) == 1
+    assert msg.anymail_status.status == {"queued"}
+
+
+def test_debug_api_requests_output_is_bounded_and_printable(
+    mocked_responses: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mocked_responses.add(
+        responses.POST,
+        SEND_URL,
+        body=b'{"id": "msg-1", "note": "\\ud800", "pad": "' + b"x" * 2_000_000 + b'"}',
+        content_type="application/json",
+    )
+    TinyBackend(debug_api_requests=True).send_messages([message()])
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    assert len(out) < 25_000
+    assert "\\ud800" in out
 
 
 def test_secrets_echoed_in_error_responses_are_hidden(

@@ -2,20 +2,25 @@
 
 Every exception here carries a message that tells the user what went wrong and
 what to change. None of them ever includes a secret (API key, webhook secret):
-messages quote the ESP's *response*, never the request's credentials.
+messages quote the ESP's *response*, never the request's credentials, and any
+credential the ESP echoes back is replaced (by field name and by value).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from requests import RequestException
 
-from ._redact import redact_text
+from ._redact import credential_values, printable, redact_text, redact_values, truncate
 
 #: How much of an ESP's response body to quote in an exception message.
-RESPONSE_QUOTE_LIMIT = 2000
+RESPONSE_QUOTE_LIMIT: Final = 2000
+#: How much of Anymail's own description to keep (it can quote the ESP's error list).
+MESSAGE_LIMIT: Final = 2000
+#: How much of a response body is read to quote it (the rest is never looked at).
+_RESPONSE_READ_LIMIT: Final = 64 * 1024
 
 
 class AnymailError(Exception):
@@ -24,6 +29,10 @@ class AnymailError(Exception):
     Optional keyword arguments give context that is added to the message and
     kept as attributes: ``backend``, ``email_message``, ``payload``,
     ``response`` (an ESP API response) and ``status_code``.
+
+    The message is bounded in size, and any credential of the backend or of the
+    request (API key, token, URL password) is replaced wherever it appears:
+    in ``str()``, in ``repr()`` and in ``args``.
     """
 
     def __init__(
@@ -36,7 +45,8 @@ class AnymailError(Exception):
         status_code: int | None = None,
         esp_name: str | None = None,
     ) -> None:
-        super().__init__(*args)
+        secrets = _credentials(backend, payload, response)
+        super().__init__(*(_clean_arg(arg, secrets) for arg in args))
         self.backend = backend
         self.email_message = email_message
         self.payload = payload
@@ -49,11 +59,16 @@ class AnymailError(Exception):
         self.esp_name = esp_name
 
     def __str__(self) -> str:
-        parts = [" ".join(str(arg) for arg in self.args)] if self.args else []
-        description = self.describe_response()
-        if description:
-            parts.append(description)
-        return "\n".join(part for part in parts if part)
+        # Built once: quoting the response means reading and redacting it.
+        text = self.__dict__.get("_text")
+        if text is None:
+            secrets = _credentials(self.backend, self.payload, self.response)
+            parts = [_clean_arg(" ".join(str(arg) for arg in self.args), secrets)]
+            description = self.describe_response()
+            if description:
+                parts.append(printable(description))
+            text = self.__dict__["_text"] = "\n".join(part for part in parts if part)
+        return text
 
     def describe_response(self) -> str | None:
         """A short quote of the ESP's response, or None when there is none."""
@@ -61,25 +76,46 @@ class AnymailError(Exception):
             return None
         esp = self.esp_name or "ESP"
         status = f" {self.status_code}" if self.status_code is not None else ""
-        text = _response_text(self.response)
+        secrets = _credentials(self.backend, self.payload, self.response)
+        text = _response_text(self.response, secrets)
         if text is None:
             # Nothing to quote (e.g. an SDK's parsed response): the status, if any.
             return f"{esp} API response{status}" if status else None
+        if not text:
+            return f"{esp} API response{status} (empty)"
         return f"{esp} API response{status}: {text}"
 
 
-def _response_text(response: Any) -> str | None:
-    """The ESP's own error text (secrets hidden if JSON), truncated if long."""
-    try:
-        text = response.text
-    except (AttributeError, UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(text, str):
-        return None
-    text = redact_text(text.strip())
-    if len(text) > RESPONSE_QUOTE_LIMIT:
-        text = text[:RESPONSE_QUOTE_LIMIT] + "… (truncated)"
-    return text
+def _credentials(backend: Any, payload: Any, response: Any) -> frozenset[str]:
+    return credential_values(backend, payload, getattr(response, "request", None))
+
+
+def _clean_arg(arg: Any, secrets: frozenset[str]) -> Any:
+    if not isinstance(arg, str):
+        return arg
+    return printable(truncate(redact_values(arg, secrets), MESSAGE_LIMIT))
+
+
+def _response_text(response: Any, secrets: frozenset[str]) -> str | None:
+    """The start of the ESP's response (secrets hidden), or None if it has no text."""
+    content = getattr(response, "content", None)
+    if isinstance(content, bytes):
+        # Only the start is read: the body can be huge, and only a quote is shown.
+        head = content[:_RESPONSE_READ_LIMIT]
+        encoding = getattr(response, "encoding", None) or "utf-8"
+        try:
+            text = head.decode(encoding, errors="replace")
+        except LookupError:
+            text = head.decode("utf-8", errors="replace")
+    else:
+        try:
+            text = response.text
+        except (AttributeError, UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(text, str):
+            return None
+        text = text[:_RESPONSE_READ_LIMIT]
+    return truncate(redact_text(text.strip(), secrets), RESPONSE_QUOTE_LIMIT)
 
 
 class AnymailAPIError(AnymailError):
@@ -90,8 +126,13 @@ class AnymailRequestsAPIError(AnymailAPIError, RequestException):
     """An AnymailAPIError from an HTTP (requests-based) backend.
 
     Also a ``requests.RequestException``, so code that already catches
-    requests' errors keeps working.
+    requests' errors keeps working. One raised for a failure inside requests
+    (a timeout, an SSL error ...) is also an instance of that exception's class
+    (see :func:`requests_api_error_class`): ``except requests.Timeout`` catches it.
     """
+
+    #: The requests exception class this error class also derives from, if any.
+    requests_error_class: type[RequestException] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # RequestException.__init__ pops `response` and `request`; keep ours.
@@ -99,6 +140,58 @@ class AnymailRequestsAPIError(AnymailAPIError, RequestException):
         super().__init__(*args, **kwargs)
         self.response = response
         self.request = getattr(response, "request", None)
+
+    def __reduce__(self) -> Any:
+        if self.requests_error_class is None:
+            return super().__reduce__()
+        # The combined class is made at run time: rebuild it from the requests class.
+        return (_rebuild_requests_api_error, (self.requests_error_class, self.args), self.__dict__)
+
+
+_combined_classes: dict[type[RequestException], type[AnymailRequestsAPIError]] = {}
+
+
+def requests_api_error_class(error_class: type[Exception]) -> type[AnymailRequestsAPIError]:
+    """The AnymailRequestsAPIError class to raise for an exception of ``error_class``.
+
+    For a requests exception class, a subclass of both (made once, then reused),
+    as the spec promises: the error is also "a subclass of the original RequestException".
+    """
+    if (
+        not issubclass(error_class, RequestException)
+        or error_class is RequestException
+        or not _combinable(error_class)
+    ):
+        return AnymailRequestsAPIError
+    combined = _combined_classes.get(error_class)
+    if combined is None:
+        made = type(
+            f"AnymailRequestsAPIError[{error_class.__name__}]",
+            (AnymailRequestsAPIError, error_class),
+            {"__module__": __name__, "requests_error_class": error_class},
+        )
+        # (setdefault: two threads making the class at once still share one.)
+        combined = _combined_classes.setdefault(error_class, made)
+    return combined
+
+
+def _combinable(error_class: type[Exception]) -> bool:
+    # A class with an __init__ of its own (requests' JSONDecodeError) expects
+    # other arguments than Anymail passes: keep the plain class for those.
+    return not any(
+        "__init__" in vars(klass)
+        for klass in error_class.__mro__
+        if klass.__module__ != "builtins" and klass is not RequestException
+    )
+
+
+def _rebuild_requests_api_error(
+    error_class: type[RequestException], args: tuple[Any, ...]
+) -> AnymailRequestsAPIError:
+    cls = requests_api_error_class(error_class)
+    error = cls.__new__(cls)
+    error.args = args  # (OSError.__new__ leaves args to __init__, which isn't called here)
+    return error
 
 
 class AnymailRecipientsRefused(AnymailError):

@@ -41,6 +41,7 @@ from botocore.exceptions import (
 )
 from botocore.stub import Stubber
 from django.core.mail import get_connection
+from django.views.debug import ExceptionReporter
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -858,7 +859,8 @@ def test_error_responses(ses_wire: SESWire, aws_environment: list[float], name: 
     assert response["Error"]["Code"] in str(err)
     assert err.status_code == metadata["HTTPStatusCode"]
     assert err.response == response
-    assert isinstance(err.__cause__, botocore.exceptions.ClientError)
+    # Not chained: botocore's error quotes SES's answer, which can echo a credential.
+    assert err.__cause__ is None and err.__context__ is None
     assert len(ses_wire.requests) == attempts
     assert len(aws_environment) == attempts - 1  # backoff waits between attempts
     assert message.anymail_status.status is None
@@ -927,7 +929,7 @@ def test_connection_failures(ses_wire: SESWire, error: Exception) -> None:
         f"Amazon SES API call send_email failed: {type(error).__name__}: {error}"
     )
     assert err.response is None and err.status_code is None
-    assert err.__cause__ is error
+    assert err.__cause__ is None and err.__context__ is None  # (its frames hold the request)
     assert message.anymail_status.status is None
 
     for _attempt in range(3):
@@ -1734,3 +1736,86 @@ def test_demo(capsys: pytest.CaptureFixture[str], settings: Any) -> None:
     assert f"POST {BULK_URL}\n" in out
     assert '"TemplateName": "OrderShipped"' in out
     assert "  status: ['queued']\n" in out
+
+
+# --- hostile responses and credentials -------------------------------------------------------
+
+#: (status, body, template send?) answers that botocore or Anymail can't read.
+HOSTILE_SES_ANSWERS = {
+    "invalid UTF-8": (200, b'{"MessageId": "\xff\xfe"}', False),
+    "invalid UTF-8 error": (400, b"\xff\xfe", False),
+    "a list": (200, b"[]", False),
+    "a list error": (400, b"[1, 2]", False),
+    "a string": (200, b'"x"', True),
+    "deeply nested array": (200, b"[" * 100_000 + b"]" * 100_000, False),
+    "deeply nested object error": (400, b'{"a":' * 5000 + b"1" + b"}" * 5000, False),
+    "MessageId of the wrong type": (200, b'{"MessageId": ["x"]}', False),
+    "bulk results of the wrong types": (
+        200,
+        b'{"BulkEmailEntryResults": [{"Status": [], "MessageId": 1}]}',
+        True,
+    ),
+    "bulk success with a wrong MessageId": (
+        200,
+        b'{"BulkEmailEntryResults": [{"Status": "SUCCESS", "MessageId": ["x"]}]}',
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", list(HOSTILE_SES_ANSWERS), ids=list(HOSTILE_SES_ANSWERS))
+def test_hostile_responses_are_api_errors(ses_wire: SESWire, answer: str) -> None:
+    # botocore parses SES's answer itself, trusting it (AttributeError, UnicodeDecodeError,
+    # RecursionError): whatever it raises for a bad answer is an AnymailAPIError.
+    status, body, template = HOSTILE_SES_ANSWERS[answer]
+    ses_wire.add(status, body)
+    message = make_message(subject="", body="", template_id="T") if template else make_message()
+    backend = EmailBackend()
+    with pytest.raises(AnymailAPIError) as excinfo:
+        backend.send_messages([message])
+    text = str(excinfo.value)
+    text.encode("utf-8")
+    assert text.startswith(("Amazon SES ", "Error parsing Amazon SES "))
+    assert len(text) < 4500
+    assert message.anymail_status.status is None
+    ses_wire.add(status, body)
+    backend.fail_silently = True
+    assert backend.send_messages([message]) == 0
+
+
+def test_lone_surrogates_in_an_error_stay_printable(ses_wire: SESWire) -> None:
+    ses_wire.add(400, b'{"message": "bad \\ud800 value"}', {"x-amzn-errortype": "BadRequest"})
+    with pytest.raises(AnymailAPIError) as excinfo:
+        send(make_message())
+    assert "bad \\ud800 value" in str(excinfo.value)
+    str(excinfo.value).encode("utf-8")
+
+
+def _send_and_catch(backend: EmailBackend) -> AnymailAPIError:
+    # (A frame of its own: Django's reports show the locals of every frame from here down.)
+    try:
+        backend.send_messages([make_message()])
+    except AnymailAPIError as err:
+        return err
+    raise AssertionError("no AnymailAPIError")
+
+
+def test_credentials_from_settings_are_never_shown(ses_wire: SESWire, settings: Any) -> None:
+    secret = "-".join(("wJalrXUtnFEMI", "K7MDENG", "bPxRfiCYEXAMPLEKEY"))
+    ses_wire.add(
+        400,
+        {"message": f"The security token {secret} included in the request is invalid."},
+        {"x-amzn-errortype": "UnrecognizedClientException"},
+    )
+    backend = EmailBackend(
+        session_params={"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": secret}
+    )
+    err = _send_and_catch(backend)
+    assert "The security token [REDACTED] included" in str(err)
+    shown = [str(err), repr(err), repr(err.args)]
+    for debug in (False, True):  # Django's error mails, and its debug page
+        settings.DEBUG = debug
+        reporter = ExceptionReporter(None, type(err), err, err.__traceback__)
+        shown += [reporter.get_traceback_text(), reporter.get_traceback_html()]
+    for text in shown:
+        assert secret not in text

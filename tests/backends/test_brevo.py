@@ -902,7 +902,7 @@ def test_timeout_and_connection_errors(mocked_responses: responses.RequestsMock)
     mocked_responses.add(responses.POST, SEND_URL, body=requests.Timeout("read timed out"))
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
-    assert "Could not reach the Brevo API: Timeout" in str(excinfo.value)
+    assert "the Brevo API: Timeout: read timed out" in str(excinfo.value)
     assert excinfo.value.status_code is None
     assert API_KEY not in str(excinfo.value)
 
@@ -979,10 +979,18 @@ def test_missing_api_key_mentions_old_sendinblue_setting(settings: Any) -> None:
     assert "old-secret-key" not in message
 
 
-@pytest.mark.parametrize("api_key", [None, "", 12345])
+@pytest.mark.parametrize(
+    "api_key", [None, "", 12345, "xkeysib-n\u00f6n-ascii-0123", "xkeysib key", "xkeysib\r\nX: 1"]
+)
 def test_invalid_api_key(api_key: Any) -> None:
-    with pytest.raises(AnymailImproperlyConfigured, match="Invalid Anymail setting BREVO_API_KEY"):
+    # Checked at construction: a value requests can't put in a header would fail when
+    # sending, with an error (UnicodeEncodeError, InvalidHeader) that quotes it.
+    with pytest.raises(
+        AnymailImproperlyConfigured, match="Invalid Anymail setting BREVO_API_KEY"
+    ) as e:
         EmailBackend(api_key=api_key)
+    if isinstance(api_key, str) and api_key:
+        assert api_key not in str(e.value)
 
 
 def test_api_url_setting(mocked_responses: responses.RequestsMock, settings: Any) -> None:

@@ -1154,7 +1154,7 @@ def test_transport_errors(mocked_responses: responses.RequestsMock, error: Excep
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(simple_message())
     text = str(excinfo.value)
-    assert text.startswith(f"Could not reach the Mailgun API: {type(error).__name__}")
+    assert f"the Mailgun API: {type(error).__name__}: {error}" in text
     assert API_KEY not in text
 
 
@@ -1183,3 +1183,31 @@ def test_timeout_setting(mocked_responses: responses.RequestsMock, settings: Any
     mock_mailgun(mocked_responses)
     assert send(simple_message()) == 1
     assert mocked_responses.calls[0].request.req_kwargs["timeout"] == 5.0
+
+
+USERINFO_API = "https://proxy-user:proxy-pass-0123@api.mailgun.net/v3"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (401, "Forbidden", f"same region as MAILGUN_API_URL ({US_API})"),
+        (404, '{"message": "Domain not found: example.com"}', f"MAILGUN_API_URL ({US_API});"),
+        (200, fixture_text("send_bad_endpoint_200.txt"), f"the request URL {SEND_URL} is not"),
+    ],
+)
+def test_api_url_userinfo_is_never_quoted(
+    mocked_responses: responses.RequestsMock,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    body: str,
+    expected: str,
+) -> None:
+    # An API URL with user:password@ (e.g. for a proxy): the URL is quoted without them.
+    mock_mailgun(mocked_responses, re.compile(r"https://.*"), status=status, body=body)
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(simple_message(), api_url=USERINFO_API, debug_api_requests=True)
+    for shown in (str(excinfo.value), repr(excinfo.value), capsys.readouterr().out):
+        assert "proxy-user" not in shown
+        assert "proxy-pass-0123" not in shown
+    assert expected in str(excinfo.value)

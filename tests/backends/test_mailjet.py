@@ -246,6 +246,20 @@ def test_missing_credentials(settings: Any, missing: str) -> None:
     assert API_KEY not in text and SECRET_KEY not in text
 
 
+@pytest.mark.parametrize("name", ["MAILJET_API_KEY", "MAILJET_SECRET_KEY"])
+@pytest.mark.parametrize(
+    "value", ["k\u00e9y-non-ascii-0123", "key with space", "key\nline", "", 12345, None]
+)
+def test_invalid_credentials_are_configuration_errors(settings: Any, name: str, value: Any) -> None:
+    # Checked at construction: requests would fail later (a UnicodeEncodeError or an
+    # InvalidHeader quoting the value), when sending.
+    settings.ANYMAIL = {"MAILJET_API_KEY": API_KEY, "MAILJET_SECRET_KEY": SECRET_KEY, name: value}
+    with pytest.raises(AnymailImproperlyConfigured, match=f"Invalid Anymail setting {name}") as e:
+        get_connection()
+    if isinstance(value, str) and value:
+        assert value not in str(e.value)
+
+
 def test_api_url_default_and_bare_setting_ignored(settings: Any) -> None:
     settings.MAILJET_API_URL = "https://example.com/not-used/"  # not a bare setting
     assert get_connection().api_url == "https://api.mailjet.com/v3.1/"
@@ -835,6 +849,25 @@ def test_partial_failure_does_not_raise(mocked_responses: responses.RequestsMock
     assert status.esp_response.status_code == 400
 
 
+@pytest.mark.parametrize("status_code", [500, 502, 503])
+def test_server_errors_raise_even_with_a_success_listed(
+    mocked_responses: responses.RequestsMock, status_code: int
+) -> None:
+    # The partial-success rule is for 4xx: a 5xx is a server failure, whatever its body.
+    mock_send(mocked_responses, body=fixture("send_partial_error_400.json"), status=status_code)
+    message = AnymailMessage(
+        "S", "B", "from@example.com", ["alice@example.com", "invalid@123.4"], merge_data={}
+    )
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    err = excinfo.value
+    assert err.status_code == status_code
+    assert str(err).startswith(f"Mailjet API error: HTTP {status_code} ")
+    assert "Messages[0]: success; Messages[1]: mj-0013 " in str(err)
+    assert message.anymail_status.status is None
+    assert send(message, fail_silently=True) == 0
+
+
 @pytest.mark.parametrize(
     ("fixture_name", "status_code", "quoted"),
     [
@@ -972,7 +1005,7 @@ def test_unexpected_success_body(
 )
 def test_transport_failures(mocked_responses: responses.RequestsMock, error: Exception) -> None:
     mocked_responses.add(responses.POST, SEND_URL, body=error)
-    with pytest.raises(AnymailRequestsAPIError, match="Could not reach the Mailjet API") as excinfo:
+    with pytest.raises(AnymailRequestsAPIError, match="the Mailjet API: ") as excinfo:
         send(mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"]))
     assert excinfo.value.status_code is None
     assert SECRET_KEY not in str(excinfo.value)

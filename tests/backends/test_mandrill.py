@@ -880,7 +880,7 @@ def test_transport_failures(mocked_responses: responses.RequestsMock, failure: E
     add_response(mocked_responses, SEND_URL, failure)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         connection().send_messages([make_message()])
-    assert "Could not reach the Mandrill API" in str(excinfo.value)
+    assert "the Mandrill API: " in str(excinfo.value)
     assert excinfo.value.status_code is None
     assert API_KEY not in str(excinfo.value)
 

@@ -777,7 +777,7 @@ def test_timeout_and_connection_failure(
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     text = str(excinfo.value)
-    assert "Could not reach the Postal API" in text
+    assert "the Postal API: " in text
     assert type(error).__name__ in text
     assert API_KEY not in text
 

@@ -1056,7 +1056,7 @@ def test_timeout_and_connection_failure(
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     text = str(excinfo.value)
-    assert "Could not reach the Postmark API" in text
+    assert "the Postmark API: " in text
     assert type(error).__name__ in text
     assert TOKEN not in text
 

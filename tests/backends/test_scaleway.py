@@ -1036,7 +1036,7 @@ def test_timeout_and_connection_failure(
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
     text = str(excinfo.value)
-    assert "Could not reach the Scaleway API" in text
+    assert "the Scaleway API: " in text
     assert type(error).__name__ in text
     assert SECRET_KEY not in text
 

@@ -753,7 +753,7 @@ def test_non_json_error_body_is_quoted(mocked_responses: responses.RequestsMock)
 def test_transport_failures(mocked_responses: responses.RequestsMock, failure: Exception) -> None:
     add_response(mocked_responses, API_URL, failure)
     message = AnymailMessage(body="Body", to=["to@example.com"])
-    with pytest.raises(AnymailRequestsAPIError, match="Could not reach the SendGrid API") as exc:
+    with pytest.raises(AnymailRequestsAPIError, match="the SendGrid API: ") as exc:
         send(message)
     assert str(failure) in str(exc.value)
     assert API_KEY not in str(exc.value)

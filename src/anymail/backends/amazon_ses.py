@@ -600,26 +600,43 @@ class EmailBackend(AnymailBaseBackend):
         temporary = client is None  # called outside send_messages()
         if client is None:
             client = self.create_client()
+        error: AnymailAPIError | None = None
+        responses = []
         try:
             payload.check_client_support(client)
-            calls = payload.api_calls()
-            responses = []
-            for params in calls:
+            for params in payload.api_calls():
                 try:
                     responses.append(getattr(client, payload.operation)(**params))
                 except ClientError as err:
-                    raise self._api_error(err, payload, message, sent_calls=len(responses)) from err
+                    error = self._api_error(err, payload, message, sent_calls=len(responses))
                 except BotoCoreError as err:
-                    raise AnymailAPIError(
+                    error = AnymailAPIError(
                         f"{self.esp_name} API call {payload.operation} failed: "
                         f"{type(err).__name__}: {err}{_partial_note(len(responses))}",
                         email_message=message,
                         payload=payload,
                         backend=self,
-                    ) from err
+                    )
+                except _UNREADABLE_RESPONSE_ERRORS as err:
+                    # botocore could not parse SES's answer (not UTF-8, not the JSON
+                    # shape of the API model, or nested until RecursionError).
+                    error = AnymailAPIError(
+                        f"{self.esp_name} API call {payload.operation} got a response botocore "
+                        f"could not read ({type(err).__name__}: {err})"
+                        f"{_partial_note(len(responses))}",
+                        email_message=message,
+                        payload=payload,
+                        backend=self,
+                    )
+                if error is not None:
+                    break
         finally:
             if temporary:
                 client.close()
+        if error is not None:
+            # Raised outside the except blocks, so botocore's exception is not chained:
+            # its text quotes SES's answer and its frames hold the signed request.
+            raise error
         return responses[0] if len(responses) == 1 else responses
 
     def _api_error(
@@ -670,7 +687,10 @@ class EmailBackend(AnymailBaseBackend):
         errors: list[str] = []
         for group, result in zip(groups, results, strict=True):
             if result["Status"] == "SUCCESS":
-                status = AnymailRecipientStatus(message_id=result["MessageId"], status="queued")
+                message_id = result["MessageId"]
+                if not isinstance(message_id, str) or not message_id:
+                    raise TypeError("a SUCCESS result's MessageId is not a non-empty string")
+                status = AnymailRecipientStatus(message_id=message_id, status="queued")
             else:
                 # Any other Status (the API docs and model spell some differently)
                 # means SES did not send this entry.
@@ -752,6 +772,16 @@ def _model_has(client: Any, shape_name: str, member: str) -> bool:
     except NoShapeFoundError:
         return False
     return member in getattr(shape, "members", {})
+
+
+#: What botocore raises when it can't parse a response (its parsers trust the body).
+_UNREADABLE_RESPONSE_ERRORS: Final = (
+    AttributeError,
+    KeyError,
+    RecursionError,
+    TypeError,
+    ValueError,  # includes UnicodeDecodeError
+)
 
 
 def _partial_note(sent_calls: int) -> str:

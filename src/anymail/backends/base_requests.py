@@ -8,8 +8,9 @@ answer becomes :exc:`AnymailRequestsAPIError`, quoting the ESP's own error text.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TextIO
 from urllib.parse import urljoin
 
@@ -17,9 +18,21 @@ import requests
 from django.core.mail import EmailMessage
 
 from .. import __version__
-from .._redact import REDACTED, is_secret_name, redact_text
+from .._redact import (
+    MAX_PARSED_TEXT,
+    REDACTED,
+    clean_json,
+    credential_values,
+    is_secret_name,
+    loads_json,
+    printable,
+    redact_text,
+    redact_values,
+    truncate,
+    url_without_userinfo,
+)
 from ..conf import get_anymail_setting, get_bool_setting, get_requests_timeout
-from ..exceptions import AnymailRequestsAPIError
+from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
 
@@ -72,36 +85,60 @@ class AnymailRequestsBackend(AnymailBaseBackend):
 
     def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> requests.Response:
         assert isinstance(payload, RequestsPayload)
-        params = payload.get_request_params(self.api_url)
-        params.setdefault("timeout", self.timeout)
         session = self.session
         close_after = session is None  # called outside send_messages()
         if session is None:
             session = self.create_session()
+        error = None
         try:
-            response = session.request(**params)
-        except requests.exceptions.InvalidHeader:
-            # requests' message quotes the header value: often a credential.
-            raise AnymailRequestsAPIError(
-                f"Could not call the {self.esp_name} API: an HTTP header value is invalid. "
-                "Check your Anymail credential settings for stray spaces, quotes or "
-                "line breaks.",
-                email_message=message,
-                payload=payload,
-                backend=self,
-            ) from None
+            # (The request's parameters hold credentials: kept out of this frame's
+            # locals, which Django's error reports show.)
+            response = session.request(**self._request_params(payload))
         except requests.RequestException as err:
-            raise AnymailRequestsAPIError(
-                f"Could not reach the {self.esp_name} API: {type(err).__name__}: {err}",
-                email_message=message,
-                payload=payload,
-                backend=self,
-            ) from err
+            error = self._transport_error(err, payload, message)
         finally:
             if close_after:
                 session.close()
+        if error is not None:
+            # Raised outside the except block: requests' exception (whose text and
+            # frames can hold the request's URL, headers and body) is not chained.
+            raise error
         self.raise_for_status(response, payload, message)
         return response
+
+    def _request_params(self, payload: RequestsPayload) -> dict[str, Any]:
+        params = payload.get_request_params(self.api_url)
+        params.setdefault("timeout", self.timeout)
+        return params
+
+    def _transport_error(
+        self, err: requests.RequestException, payload: BasePayload, message: EmailMessage
+    ) -> AnymailRequestsAPIError:
+        """The AnymailRequestsAPIError for a failure inside requests: also an instance of
+        ``err``'s class, without ``err`` itself (nor any credential in its text)."""
+        esp = self.esp_name
+        if isinstance(err, requests.exceptions.InvalidHeader):
+            # requests' message quotes the header value: often a credential.
+            text = (
+                f"Could not call the {esp} API: an HTTP header value is invalid. "
+                "Check your Anymail credential settings for stray spaces, quotes or "
+                "line breaks."
+            )
+        elif isinstance(err, requests.Timeout):
+            text = (
+                f"Timed out calling the {esp} API: {type(err).__name__}: {err}\n"
+                f"The request may already have reached {esp}, so a blind retry could send "
+                "the message twice. To wait longer, raise the ANYMAIL REQUESTS_TIMEOUT "
+                f"setting (now {_describe_timeout(self.timeout)})."
+            )
+        else:
+            text = f"Could not reach the {esp} API: {type(err).__name__}: {err}"
+        # (The exception replaces any credential of the backend or payload in the text.)
+        error = requests_api_error_class(type(err))(
+            text, email_message=message, payload=payload, backend=self
+        )
+        error.request = err.request
+        return error
 
     def raise_for_status(
         self, response: requests.Response, payload: BasePayload, message: EmailMessage
@@ -120,43 +157,98 @@ class AnymailRequestsBackend(AnymailBaseBackend):
                 backend=self,
             )
 
+    def read_json(self, response: requests.Response) -> Any:
+        """The response's JSON; ValueError if it isn't usable JSON (invalid, not UTF-8,
+        or nested deeper than any ESP answers).
+
+        Never a RecursionError (unlike ``response.json()``). Any credential of this
+        backend the ESP echoes is already replaced, and lone surrogates escaped: the
+        data (and what is made from it) can be shown, e.g. in Django's error reports.
+        """
+        data = loads_json(response.content or b"")
+        return clean_json(data, credential_values(self, response.request))
+
+    def error_json(self, response: requests.Response) -> Any:
+        """:meth:`read_json` for describing an error response: None if it isn't JSON."""
+        try:
+            return self.read_json(response)
+        except ValueError:
+            return None
+
     def deserialize_json_response(
         self, response: requests.Response, payload: BasePayload, message: EmailMessage
     ) -> Any:
-        """``response.json()``, or an AnymailRequestsAPIError if it isn't JSON."""
+        """:meth:`read_json`, or an AnymailRequestsAPIError if the response isn't usable JSON."""
         try:
-            return response.json()
-        except ValueError as err:
-            raise AnymailRequestsAPIError(
-                f"Invalid JSON in the {self.esp_name} API response.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
-            ) from err
+            return self.read_json(response)
+        except ValueError:
+            pass
+        # Raised here, not chained: the parser's error keeps the whole body.
+        raise AnymailRequestsAPIError(
+            f"Invalid JSON in the {self.esp_name} API response.",
+            email_message=message,
+            payload=payload,
+            response=response,
+            backend=self,
+        )
 
     def _dump_api_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """DEBUG_API_REQUESTS: show the request and response, with secrets hidden."""
-        dump_api_request(response, sys.stdout)
+        secrets = credential_values(self, response.request)
+        # Debug output must not turn a message the ESP accepted into an error
+        # (e.g. a closed stdout, or one that can't encode the text).
+        with contextlib.suppress(OSError, ValueError):
+            dump_api_request(response, sys.stdout, secrets)
 
 
-def dump_api_request(response: requests.Response, stream: TextIO) -> None:
+def _describe_timeout(timeout: Any) -> str:
+    if timeout is None:
+        return "None: no timeout"
+    if isinstance(timeout, tuple):
+        return f"{timeout!r}: (connect, read) seconds"
+    return f"{timeout:g} seconds"
+
+
+#: How much of a request or response body DEBUG_API_REQUESTS shows.
+_DUMP_BODY_LIMIT = 10000
+
+
+def dump_api_request(
+    response: requests.Response, stream: TextIO, secrets: Iterable[str] = ()
+) -> None:
+    """Write the request and response to ``stream``: secret headers and fields, and
+    each of ``secrets`` (credential values), replaced."""
+    secrets = frozenset(secrets)
     request = response.request
-    lines = [f"===== Anymail API request: {request.method} {_strip_query(request.url)}"]
+    url = url_without_userinfo(_strip_query(request.url))
+    lines = [f"===== Anymail API request: {request.method} {url}"]
     lines += [f"{name}: {_redact_header(name, value)}" for name, value in request.headers.items()]
-    body = request.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
+    body = _shown_body(request.body, "utf-8", secrets)
     if body:
-        lines += ["", _redact_body(body)]
+        lines += ["", body]
     lines += [
         f"----- Response {response.status_code} {response.reason}",
         *(f"{name}: {value}" for name, value in response.headers.items()),
         "",
-        _redact_body(response.text),
+        _shown_body(response.content, response.encoding or "utf-8", secrets),
         "=====",
     ]
-    stream.write("\n".join(lines) + "\n")
+    stream.write(printable(redact_values("\n".join(lines), secrets)) + "\n")
+
+
+def _shown_body(body: Any, encoding: str, secrets: frozenset[str]) -> str:
+    """The start of a body, secrets hidden (JSON pretty-printed)."""
+    if isinstance(body, bytes | str) and len(body) > MAX_PARSED_TEXT:
+        # Not parsed: only the part that is shown is redacted (by pattern and value).
+        body = body[: _DUMP_BODY_LIMIT * 2]
+    if isinstance(body, bytes):
+        try:
+            body = body.decode(encoding, errors="replace")
+        except LookupError:
+            body = body.decode("utf-8", errors="replace")
+    if not isinstance(body, str):
+        return ""  # e.g. a streamed upload: nothing to show
+    return truncate(redact_text(body, secrets, indent=2), _DUMP_BODY_LIMIT)
 
 
 def _strip_query(url: str | None) -> str:
@@ -165,11 +257,6 @@ def _strip_query(url: str | None) -> str:
 
 def _redact_header(name: str, value: str) -> str:
     return REDACTED if is_secret_name(name) else value
-
-
-def _redact_body(body: str) -> str:
-    body = redact_text(body, indent=2)
-    return body if len(body) < 10000 else body[:10000] + "… (truncated)"
 
 
 class RequestsPayload(BasePayload):

@@ -25,7 +25,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
+from ..conf import get_anymail_setting, get_bool_setting, invalid_setting, is_valid_credential
 from ..exceptions import AnymailError, AnymailImproperlyConfigured, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
@@ -345,11 +345,15 @@ class EmailBackend(AnymailRequestsBackend):
                     f"Brevo, so rename it to {self.esp_name.upper()}_API_KEY.)"
                 ) from None
             raise
-        if not isinstance(api_key, str) or not api_key:
+        # Checked here (never shown): it goes in a header, and requests' error for a
+        # value it can't send would quote it.
+        if not is_valid_credential(api_key):
             raise invalid_setting(
-                "api_key", self.esp_name, "expected your Brevo v3 API key, as a non-empty str."
+                "api_key",
+                self.esp_name,
+                "expected your Brevo v3 API key: a non-empty string without spaces or line breaks.",
             )
-        return api_key
+        return str(api_key)
 
     @staticmethod
     def _has_setting(name: str, esp_name: str) -> bool:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import requests
 from django.core.mail import EmailMessage
 
+from .._redact import url_without_userinfo
 from ..addresses import EmailAddress, idna_encode_domain, parse_single_address
 from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
@@ -30,7 +31,7 @@ from .base import BasePayload, Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: The part of Mailgun's API home page that a request to a mangled URL gets (with a 200).
-_API_HOME_PAGE_TEXT = "Mailgun Magnificent API"
+_API_HOME_PAGE_TEXT = b"Mailgun Magnificent API"
 
 #: The alternative part type Mailgun accepts besides text/html, and its form field.
 _AMP_MIMETYPE = "text/x-amp-html"
@@ -509,11 +510,12 @@ class EmailBackend(AnymailRequestsBackend):
         assert isinstance(payload, MailgunPayload)
         status = response.status_code
         if 200 <= status < 300:
-            if _API_HOME_PAGE_TEXT in response.text:
+            if _API_HOME_PAGE_TEXT in response.content[:4096]:
                 # A mangled URL reaches the API's home page, which answers 200.
                 raise AnymailRequestsAPIError(
                     f"Mailgun answered with its API home page instead of sending the message: "
-                    f"the request URL {response.request.url or ''} is not the Messages API. "
+                    f"the request URL {url_without_userinfo(response.request.url or '')} is not "
+                    "the Messages API. "
                     "Check MAILGUN_API_URL (Mailgun's base URL, e.g. "
                     '"https://api.mailgun.net/v3", without the sender domain) and the '
                     f"sender domain {payload.sender_domain!r} "
@@ -539,15 +541,15 @@ class EmailBackend(AnymailRequestsBackend):
             return (
                 "Check MAILGUN_API_KEY: it must be a Mailgun API key, or a sending key for "
                 f"the sender domain {payload.sender_domain!r}, from the same region as "
-                f"MAILGUN_API_URL ({self.api_url})."
+                f"MAILGUN_API_URL ({url_without_userinfo(self.api_url)})."
             )
         if status == 404:
             return (
                 f"The sender domain {payload.sender_domain!r} (from "
                 f"{payload.sender_domain_source}) must be a domain of your Mailgun account, "
-                f"in the region of MAILGUN_API_URL ({self.api_url}); EU domains need "
-                '"https://api.eu.mailgun.net/v3". Set MAILGUN_SENDER_DOMAIN, or the '
-                "message's envelope_sender, if it differs from the from_email domain."
+                f"in the region of MAILGUN_API_URL ({url_without_userinfo(self.api_url)}); "
+                'EU domains need "https://api.eu.mailgun.net/v3". Set MAILGUN_SENDER_DOMAIN, '
+                "or the message's envelope_sender, if it differs from the from_email domain."
             )
         return ""
 

@@ -18,7 +18,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import get_credential_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -306,11 +306,13 @@ class EmailBackend(AnymailRequestsBackend):
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
-        self.api_key = get_anymail_setting(
-            "api_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        # Checked here (never shown): requests can't encode a non-Latin-1 value for
+        # Basic auth, and would fail later with an error that quotes it.
+        self.api_key = get_credential_setting(
+            "api_key", esp_name, kwargs, "your Mailjet API key (the public key)"
         )
-        self.secret_key = get_anymail_setting(
-            "secret_key", esp_name=esp_name, kwargs=kwargs, allow_bare=True
+        self.secret_key = get_credential_setting(
+            "secret_key", esp_name, kwargs, "your Mailjet secret key (the private key)"
         )
         super().__init__(**kwargs)
         # A 6.0-era setting (".../v3") would reach the older, incompatible Send API.
@@ -328,22 +330,24 @@ class EmailBackend(AnymailRequestsBackend):
     ) -> None:
         """Mailjet answers a *partly* successful batch with a 4xx status: don't raise for that.
 
-        When nothing was sent, raise with Mailjet's own error codes and messages.
+        When nothing was sent, or for any 5xx, raise with Mailjet's own error codes and
+        messages.
         """
-        if 200 <= response.status_code < 300:
+        status_code = response.status_code
+        if 200 <= status_code < 300:
             return
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = self.error_json(response)
         details = ""
         if isinstance(data, dict):
             messages = data.get("Messages")
             if isinstance(messages, list) and messages:
-                if any(_is_success(result) for result in messages):
+                # A 5xx is a server failure, never a partial success, even if its
+                # body lists messages as sent (the error then names them).
+                if status_code < 500 and any(_is_success(result) for result in messages):
                     return  # parse_recipient_status() reports the failed messages
                 details = "; ".join(
-                    f"Messages[{index}]: {_describe_errors(result)}"
+                    f"Messages[{index}]: "
+                    + ("success" if _is_success(result) else _describe_errors(result))
                     for index, result in enumerate(messages)
                 )
             elif data.get("ErrorMessage") or data.get("ErrorCode"):
@@ -352,7 +356,7 @@ class EmailBackend(AnymailRequestsBackend):
                     # Mailjet's support asks for it.
                     details += f" (ErrorIdentifier {data['ErrorIdentifier']})"
         reason = f" {response.reason}" if response.reason else ""
-        summary = f"Mailjet API error: HTTP {response.status_code}{reason}"
+        summary = f"Mailjet API error: HTTP {status_code}{reason}"
         raise AnymailRequestsAPIError(
             f"{summary}: {details}" if details else f"{summary}.",
             email_message=message,

@@ -240,7 +240,7 @@ class EmailBackend(AnymailRequestsBackend):
         # descriptions use 401/402/404/429 too. Treat all of them alike and
         # quote Mandrill's own error name and text.
         reason = f" {response.reason}" if response.reason else ""
-        detail = _error_text(response)
+        detail = _error_text(self.error_json(response))
         raise AnymailRequestsAPIError(
             f"Mandrill API error{': ' + detail if detail else ''} "
             f"(HTTP {response.status_code}{reason}).",
@@ -294,12 +294,8 @@ def _describe_error(error: Mapping[str, Any]) -> str:
     return ": ".join(parts) if parts else "unknown error"
 
 
-def _error_text(response: requests.Response) -> str | None:
+def _error_text(body: Any) -> str | None:
     """Mandrill's "Name: message" for an error body, or None if it isn't one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
     if isinstance(body, Mapping) and (body.get("name") or body.get("message")):
         return _describe_error(body)
     return None

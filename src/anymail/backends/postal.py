@@ -13,9 +13,6 @@ Postal's integer message id, which Postal's webhooks report too.
 
 from __future__ import annotations
 
-import json
-import re
-import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,15 +22,11 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
-from ..exceptions import RESPONSE_QUOTE_LIMIT, AnymailRequestsAPIError
+from ..exceptions import AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload, dump_api_request
-
-#: JSON keys whose values Anymail never quotes from a Postal response. Postal's
-#: InvalidServerAPIKey error echoes the API key it was sent as ``data.token``.
-_SECRET_KEY_RE = re.compile(r"token|key|secret|password", re.IGNORECASE)
+from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: Extra guidance for Postal error codes that usually mean a settings problem.
 _ERROR_HINTS = {
@@ -43,11 +36,6 @@ _ERROR_HINTS = {
     "UnauthenticatedFromAddress": "The from_email's domain must be set up and "
     "authenticated for this mail server in Postal.",
 }
-
-_REDACTED = "[REDACTED]"
-#: A key this long is also blanked wherever it appears literally in a quoted body.
-#: (Shorter strings could be ordinary words; JSON keys above cover Postal's echo.)
-_MIN_LITERAL_REDACTION = 8
 
 
 class PostalPayload(RequestsPayload):
@@ -196,7 +184,7 @@ class EmailBackend(AnymailRequestsBackend):
         details = data.get("data")
         messages = details.get("messages") if isinstance(details, dict) else None
         if not isinstance(messages, dict) or not all(
-            isinstance(item, dict) and "id" in item for item in messages.values()
+            isinstance(item, dict) and _is_message_id(item.get("id")) for item in messages.values()
         ):
             raise self._api_error(
                 "Invalid Postal API response format: expected data.messages with an id "
@@ -215,10 +203,7 @@ class EmailBackend(AnymailRequestsBackend):
     def _response_json(
         self, response: requests.Response, payload: BasePayload, message: EmailMessage
     ) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = self.error_json(response)
         if not isinstance(data, dict):
             raise self._api_error(
                 "Invalid Postal API response: expected a JSON object.", response, payload, message
@@ -231,34 +216,15 @@ class EmailBackend(AnymailRequestsBackend):
         response: requests.Response,
         payload: BasePayload,
         message: EmailMessage,
-    ) -> PostalAPIError:
-        return PostalAPIError(
+    ) -> AnymailRequestsAPIError:
+        return AnymailRequestsAPIError(
             text, email_message=message, payload=payload, response=response, backend=self
         )
 
-    def _dump_api_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        # DEBUG_API_REQUESTS: the shared dump redacts the request's key header, but
-        # prints the response as is, and Postal may echo the key in it.
-        dump_api_request(_redacted_response(response, self.api_key), sys.stdout)
 
-
-class PostalAPIError(AnymailRequestsAPIError):
-    """An AnymailRequestsAPIError whose quote of Postal's response hides credentials.
-
-    Postal's InvalidServerAPIKey error echoes the API key it received.
-    """
-
-    def describe_response(self) -> str | None:
-        if self.response is None:
-            return None
-        api_key = getattr(self.backend, "api_key", None)
-        text = _redacted_text(self.response, api_key)
-        status = f" {self.status_code}" if self.status_code is not None else ""
-        if not text:
-            return f"Postal API response{status} (empty)"
-        if len(text) > RESPONSE_QUOTE_LIMIT:
-            text = text[:RESPONSE_QUOTE_LIMIT] + "… (truncated)"
-        return f"Postal API response{status}: {text}"
+def _is_message_id(value: Any) -> bool:
+    # Postal's ids are integers (its webhooks report the same ones); a str is kept too.
+    return isinstance(value, int | str) and not isinstance(value, bool)
 
 
 def _check_api_url(api_url: Any) -> str:
@@ -277,43 +243,3 @@ def _check_api_url(api_url: Any) -> str:
         raise invalid_setting("api_url", "Postal", problem)
     assert isinstance(api_url, str)
     return api_url if api_url.endswith("/") else api_url + "/"
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: _REDACTED
-            if isinstance(key, str) and _SECRET_KEY_RE.search(key) and isinstance(item, str)
-            else _redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact(item) for item in value]
-    return value
-
-
-def _redacted_text(response: requests.Response, api_key: str | None) -> str:
-    """The response body for quoting: echoed credentials replaced, JSON compacted."""
-    try:
-        text = response.text
-    except (UnicodeDecodeError, ValueError):
-        text = ""
-    try:
-        text = json.dumps(_redact(json.loads(text)), ensure_ascii=False)
-    except ValueError:
-        text = text.strip()
-    if api_key and len(api_key) >= _MIN_LITERAL_REDACTION:
-        text = text.replace(api_key, _REDACTED)
-    return text
-
-
-def _redacted_response(response: requests.Response, api_key: str | None) -> requests.Response:
-    copy = requests.Response()
-    copy.status_code = response.status_code
-    copy.reason = response.reason
-    copy.headers = response.headers
-    copy.url = response.url
-    copy.request = response.request
-    copy.encoding = "utf-8"
-    copy._content = _redacted_text(response, api_key).encode("utf-8")
-    return copy

@@ -278,7 +278,7 @@ class EmailBackend(AnymailRequestsBackend):
             return
         reason = f" {response.reason}" if response.reason else ""
         text = f"{self.esp_name} API error: HTTP {response.status_code}{reason}"
-        described = _describe_error(response)
+        described = _describe_error(self.error_json(response))
         if described:
             text += f": {described}"
         hint = _ERROR_HINTS.get(response.status_code)
@@ -351,12 +351,8 @@ _ERROR_HINTS: Final = {
 }
 
 
-def _describe_error(response: requests.Response) -> str:
+def _describe_error(data: Any) -> str:
     """TEM's error ``message`` and its ``details``, in one line ("" if not JSON)."""
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
     if not isinstance(data, dict) or not isinstance(data.get("message"), str):
         return ""
     text = data["message"]

@@ -69,12 +69,8 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _error_details(response: requests.Response) -> str:
+def _error_details(data: Any) -> str:
     """SparkPost's errors[] as text: "message: description (code N); ..."."""
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
     errors = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(errors, list):
         return ""
@@ -419,7 +415,7 @@ class EmailBackend(AnymailRequestsBackend):
         if 200 <= response.status_code < 300:
             return
         reason = f" {response.reason}" if response.reason else ""
-        details = _error_details(response)
+        details = _error_details(self.error_json(response))
         raise AnymailRequestsAPIError(
             f"{self.esp_name} API error: HTTP {response.status_code}{reason}"
             + (f": {details}" if details else "."),
