@@ -156,6 +156,10 @@ class AnymailWebhookValidationFailure(AnymailError, SuspiciousOperation):
     """A webhook request failed authentication or validation (HTTP 400, nothing dispatched)."""
 
 
+class AnymailInboundParseError(AnymailWebhookValidationFailure, ValueError):
+    """A received message is over the inbound limits (size, parts, nesting): HTTP 400."""
+
+
 class AnymailConfigurationError(ImproperlyConfigured):
     """Anymail is configured incorrectly."""
 
