@@ -48,7 +48,7 @@ MIN_SPOOL_SIZE: Final = 64 * 1024
 
 _BASE64_LINE: Final = re.compile(rb"[A-Za-z0-9+/=]+\r?\n")
 _FEED_BATCH: Final = 64 * 1024
-_COPY_CHUNK: Final = 1024 * 1024  # a multiple of 4 (base64 quanta) and of 57 (base64 lines)
+_COPY_CHUNK: Final = 57 * 4 * 1024  # whole base64 quanta (4) and encoded lines (57 bytes)
 
 
 @dataclass(frozen=True)
@@ -117,10 +117,11 @@ class SpooledBody:
                 data = carry + block.translate(None, b"\r\n")
                 # Keep the last quantum back: only the final one may hold padding.
                 cut = max(len(data) - len(data) % 4 - 4, 0)
-                data, carry = data[:cut], data[cut:]
-                if b"=" in data:
+                if data.find(b"=", 0, cut) >= 0:
                     return None
-                written += out.write(binascii.a2b_base64(data, strict_mode=True))
+                decoded = binascii.a2b_base64(memoryview(data)[:cut], strict_mode=True)
+                written += out.write(decoded)
+                carry = data[cut:]
             if len(carry) % 4:
                 return None
             return written + out.write(binascii.a2b_base64(carry, strict_mode=True))
@@ -410,18 +411,38 @@ def parse_address_values(values: Iterable[str | Header]) -> list[EmailAddress]:
             if not text.strip() or len(text) > _MAX_ADDRESS_LENGTH:
                 continue
             try:
-                parsed = default_policy.header_factory("to", text).addresses
+                header = default_policy.header_factory("to", text)
             except _HEADER_PARSER_ERRORS:
                 continue
-            for address in parsed:
+            if any(_is_invalid(defect) for defect in header.defects):
+                continue
+            for address in header.addresses:
                 if not address.username or not address.domain:
                     continue
                 try:
                     domain = idna_encode_domain(address.domain)
                 except AnymailInvalidAddress:
                     continue
-                addresses.append(EmailAddress(address.display_name, address.username, domain))
+                addresses.append(
+                    EmailAddress(_text(address.display_name), _text(address.username), domain)
+                )
     return addresses
+
+
+def _is_invalid(defect: Exception) -> bool:
+    # Obsolete syntax, unknown charsets and encoded-words where RFC 2047 doesn't
+    # allow them (in quotes, without spaces) are common and still give the
+    # intended address; a missing comma or angle bracket does not.
+    return isinstance(defect, email_errors.InvalidHeaderDefect) and "encoded" not in str(defect)
+
+
+def _text(value: str) -> str:
+    """Parsed header text, with undecodable bytes (surrogate escapes) decoded after all."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return decode_8bit(value.encode("utf-8", "surrogateescape"))
+    return value
 
 
 def parse_date_value(value: str | Header) -> datetime | None:

@@ -20,6 +20,8 @@ Large base64 bodies are kept in temporary files, not in memory (see
 from __future__ import annotations
 
 import io
+import mimetypes
+import os
 import tempfile
 from base64 import encodebytes
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -226,7 +228,10 @@ class AnymailInboundMessage(Message):
         return decode_text(self.get_content_bytes(), charset or self.get_content_charset(), errors)
 
     def as_uploaded_file(self) -> UploadedFile:
-        """The content as a Django UploadedFile (in memory or on disk, like uploads)."""
+        """The content as a Django UploadedFile (in memory or on disk, like uploads).
+
+        Its name is the filename, or "attachment.<extension>" if there is none.
+        """
         limits = Limits.from_settings()
         # Handed to the caller inside the UploadedFile: no context manager here.
         file = tempfile.SpooledTemporaryFile(  # noqa: SIM115
@@ -236,11 +241,18 @@ class AnymailInboundMessage(Message):
         file.seek(0)
         return UploadedFile(
             file=file,
-            name=self.get_filename(),
+            name=self._upload_name(),
             content_type=self.get_content_type(),
             size=size,
             charset=self.get_content_charset(),
         )
+
+    def _upload_name(self) -> str:
+        # Django refuses "", "." and ".." (and keeps only the last path element).
+        name = os.path.basename(self.get_filename() or "")
+        if name in ("", ".", ".."):
+            name = "attachment" + (mimetypes.guess_extension(self.get_content_type()) or "")
+        return name
 
     def _write_content(self, out: IO[bytes]) -> int:
         spool = self._anymail_spool
