@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import (
 )
 
 from anymail.addresses import EmailAddress
+from anymail.checks import check_anymail_settings
 from anymail.exceptions import (
     AnymailImproperlyConfigured,
     AnymailInboundParseError,
@@ -530,6 +531,12 @@ def test_depth_limit(settings) -> None:
     assert msg.get_payload(0).get_payload(0).get_payload(0).subject == "deep"
     with pytest.raises(AnymailInboundParseError, match="more than 3 deep"):
         AnymailInboundMessage.parse_raw_mime("Content-Type: message/rfc822\n\n" + nested)
+
+
+def test_limit_settings_are_known_to_the_system_checks(settings) -> None:
+    settings.ANYMAIL = {"INBOUND_MAX_SIZE": 10**6, "INBOUND_MAX_PARTS": 100}
+    settings.ANYMAIL_INBOUND_MAX_DEPTH = 10
+    assert check_anymail_settings() == []
 
 
 @pytest.mark.parametrize("value", [0, -1, "100", 1.5, True, None])

@@ -24,6 +24,7 @@ import binascii
 import re
 import secrets
 import tempfile
+from base64 import encodebytes
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,8 @@ _COPY_CHUNK: Final = 57 * 4 * 1024  # whole base64 quanta (4) and encoded lines 
 
 @dataclass(frozen=True)
 class Limits:
+    """The inbound limits and spooling settings, read afresh for each message."""
+
     max_size: int
     max_parts: int
     max_depth: int
@@ -176,7 +179,7 @@ class _SpoolingFeeder:
     def __init__(self, parser: _LimitedFeedParser, limits: Limits) -> None:
         self.parser = parser
         self.limits = limits
-        # A NUL-delimited random key cannot collide with anything in the input.
+        # Random, so a sender cannot put a look-alike placeholder in the message.
         self.key_prefix = f"\0anymail-spool-{secrets.token_hex(8)}-"
         self.spools: dict[str, SpooledBody] = {}
         self.batch: list[bytes] = []
@@ -246,7 +249,7 @@ class _SpoolingFeeder:
             if key in self.spools:
                 body = self.spools.pop(key)
                 body.tail = payload[len(key) :].encode("ascii")
-                part._anymail_spool = body  # type: ignore[attr-defined]
+                part._set_spooled_payload(body)  # type: ignore[attr-defined]
             else:
                 part._payload = self._expand(payload)  # type: ignore[attr-defined]
         for name in ("preamble", "epilogue"):
@@ -459,3 +462,35 @@ def clean_filename(name: str) -> str:
     """A sender's filename as text: encoded-words decoded, line breaks and controls removed."""
     text = decode_header_text(name)
     return _CONTROL_CHARS.sub(" ", text).strip()
+
+
+# --- for AnymailInboundMessage's constructors ---------------------------------------------
+
+_ADDRESS_HEADERS: Final = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+
+
+def address_header_value(name: str, value: Any) -> Any:
+    """A header value to store: addresses get RFC 2047 display names where needed."""
+    if name.lower() not in _ADDRESS_HEADERS or isinstance(value, Header):
+        return value
+    items = [value] if isinstance(value, str | EmailAddress) else list(value)
+    return ", ".join(_address_text(item) for item in items)
+
+
+def _address_text(item: str | EmailAddress) -> str:
+    if isinstance(item, EmailAddress):
+        return item.format(use_rfc2047=True)
+    if item.isascii():
+        return item  # as the ESP sent it
+    parsed = parse_address_values([item])
+    return ", ".join(address.format(use_rfc2047=True) for address in parsed) if parsed else item
+
+
+def base64_lines(content: bytes) -> str:
+    return encodebytes(content).decode("ascii")
+
+
+def file_lines(fp: IO[bytes] | IO[str], max_size: int) -> Iterator[bytes]:
+    # readline() with a limit: one endless line can't fill memory before the size check.
+    while line := fp.readline(max_size + 1):
+        yield line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line

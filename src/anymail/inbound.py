@@ -23,10 +23,8 @@ import io
 import mimetypes
 import os
 import tempfile
-from base64 import encodebytes
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from email.header import Header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import Policy, compat32
@@ -38,9 +36,12 @@ from ._inbound_mime import (
     VERBATIM_HEADERS,
     Limits,
     SpooledBody,
+    address_header_value,
+    base64_lines,
     clean_filename,
     decode_header_text,
     decode_text,
+    file_lines,
     parse_address_values,
     parse_date_value,
     parse_lines,
@@ -55,7 +56,6 @@ _M = TypeVar("_M", bound="AnymailInboundMessage")
 
 #: Headers that describe the MIME structure: construct() makes its own.
 _STRUCTURE_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
-_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
 
 
 class AnymailInboundMessage(Message):
@@ -288,7 +288,7 @@ class AnymailInboundMessage(Message):
     @classmethod
     def parse_raw_mime_file(cls: type[_M], fp: IO[bytes] | IO[str]) -> _M:
         """Parse a raw MIME message from a file (binary, or text opened with newline="")."""
-        return parse_lines(_file_lines(fp, Limits.from_settings().max_size), cls)
+        return parse_lines(file_lines(fp, Limits.from_settings().max_size), cls)
 
     @classmethod
     def construct(
@@ -331,7 +331,7 @@ class AnymailInboundMessage(Message):
                 pairs.append((name, value))
         for name, value in pairs:
             if name.lower() not in _STRUCTURE_HEADERS:
-                msg[name] = _header_value(name, value)
+                msg[name] = address_header_value(name, value)
         msg["MIME-Version"] = "1.0"
 
         parts = list(attachments or [])
@@ -352,7 +352,7 @@ class AnymailInboundMessage(Message):
         for name, value in body.raw_items():
             if name.lower() in _STRUCTURE_HEADERS - {"mime-version"}:
                 msg[name] = value
-        msg._payload, msg._anymail_spool = body._anymail_payload, body._anymail_spool
+        msg.set_payload(body.get_payload())
         return msg
 
     @classmethod
@@ -379,7 +379,7 @@ class AnymailInboundMessage(Message):
         else:
             if isinstance(content, str):
                 content = content.encode(charset or "utf-8")
-            part._payload = _base64_lines(content)
+            part._payload = base64_lines(content)
             part["Content-Transfer-Encoding"] = "base64"
         if charset:
             part.set_param("charset", charset)
@@ -401,7 +401,7 @@ class AnymailInboundMessage(Message):
         if file.size is not None and file.size > limits.spool_size:
             part._set_spooled_payload(SpooledBody.encode_base64(file, limits))
         else:
-            part._payload = _base64_lines(file.read())
+            part._payload = base64_lines(file.read())
         cls._finish_attachment(part, file.name, content_id)
         return part
 
@@ -473,30 +473,3 @@ def _container_bytes(part: Message) -> bytes:
     if part.get_content_maintype() == "message":
         return b"".join(sub.as_bytes(policy=VERBATIM_HEADERS) for sub in _subparts(part))
     return part.as_bytes(policy=VERBATIM_HEADERS)
-
-
-def _base64_lines(content: bytes) -> str:
-    return encodebytes(content).decode("ascii")
-
-
-def _header_value(name: str, value: Any) -> Any:
-    """A header value to store: addresses get RFC 2047 display names where needed."""
-    if name.lower() not in _ADDRESS_HEADERS or isinstance(value, Header):
-        return value
-    items = [value] if isinstance(value, str | EmailAddress) else list(value)
-    return ", ".join(_address_text(item) for item in items)
-
-
-def _address_text(item: str | EmailAddress) -> str:
-    if isinstance(item, EmailAddress):
-        return item.format(use_rfc2047=True)
-    if item.isascii():
-        return item  # as the ESP sent it
-    parsed = parse_address_values([item])
-    return ", ".join(address.format(use_rfc2047=True) for address in parsed) if parsed else item
-
-
-def _file_lines(fp: IO[bytes] | IO[str], max_size: int) -> Iterator[bytes]:
-    # readline() with a limit: one endless line can't fill memory before the size check.
-    while line := fp.readline(max_size + 1):
-        yield line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
