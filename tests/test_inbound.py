@@ -265,6 +265,14 @@ def test_subject(header: str, expected: str) -> None:
     assert msg.subject == expected
 
 
+def test_lone_surrogates_in_text_input() -> None:
+    # JSON can carry "\\ud800"; such text is broken, but must not crash anything.
+    msg = AnymailInboundMessage.parse_raw_mime("Subject: a\ud800b\n\nbody \ud800\n")
+    assert (msg.subject, msg.text) == ("a?b", "body ?\n")
+    built = AnymailInboundMessage.construct(raw_headers="Subject: x\ud800\n", text="hi")
+    assert built.subject == "x?"
+
+
 def test_missing_headers() -> None:
     msg = AnymailInboundMessage.parse_raw_mime("\nJust a body\n")
     assert (msg.from_email, msg.to, msg.cc, msg.subject, msg.date) == (None, [], [], None, None)

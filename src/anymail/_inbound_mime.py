@@ -305,6 +305,17 @@ VERBATIM_HEADERS: Final = _VerbatimHeaders()
 # --- lenient decoding -----------------------------------------------------------------
 
 
+def encode_utf8(text: str) -> bytes:
+    """Text as UTF-8, with surrogate escapes turned back into the bytes they stand for.
+
+    (Lone surrogates of any other kind, e.g. "\\ud800" in JSON, become "?".)
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
+
+
 def decode_8bit(data: bytes) -> str:
     """Bytes of unknown charset as text: UTF-8 if valid, else Windows-1252."""
     try:
@@ -346,7 +357,7 @@ def raw_header_text(value: str | Header) -> str:
     text = _LINE_BREAKS.sub(" ", _FOLDING.sub("", str(value)))
     if not text.isascii():
         # compat32 keeps 8-bit header bytes as surrogate escapes.
-        text = decode_8bit(text.encode("utf-8", "surrogateescape"))
+        text = decode_8bit(encode_utf8(text))
     return text
 
 
@@ -444,7 +455,7 @@ def _text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return decode_8bit(value.encode("utf-8", "surrogateescape"))
+        return decode_8bit(encode_utf8(value))
     return value
 
 
@@ -493,4 +504,4 @@ def base64_lines(content: bytes) -> str:
 def file_lines(fp: IO[bytes] | IO[str], max_size: int) -> Iterator[bytes]:
     # readline() with a limit: one endless line can't fill memory before the size check.
     while line := fp.readline(max_size + 1):
-        yield line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+        yield encode_utf8(line) if isinstance(line, str) else line

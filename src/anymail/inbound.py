@@ -41,6 +41,7 @@ from ._inbound_mime import (
     clean_filename,
     decode_header_text,
     decode_text,
+    encode_utf8,
     file_lines,
     parse_address_values,
     parse_date_value,
@@ -275,7 +276,7 @@ class AnymailInboundMessage(Message):
     def parse_raw_mime(cls: type[_M], s: str | bytes) -> _M:
         """Parse a raw MIME message given as text (8-bit text is UTF-8 encoded first)."""
         if isinstance(s, str):
-            s = s.encode("utf-8", "surrogateescape")
+            s = encode_utf8(s)
         return cls.parse_raw_mime_bytes(s)
 
     @classmethod
@@ -318,7 +319,7 @@ class AnymailInboundMessage(Message):
         pairs: list[tuple[str, Any]] = []
         if raw_headers is not None:
             if isinstance(raw_headers, str):
-                raw_headers = raw_headers.encode("utf-8", "surrogateescape")
+                raw_headers = encode_utf8(raw_headers)
             pairs.extend(BytesHeaderParser(policy=compat32).parsebytes(raw_headers).raw_items())
         if headers is not None:
             items = headers.items() if isinstance(headers, Mapping) else headers
