@@ -567,7 +567,7 @@ def test_refusals_are_logged_in_one_bounded_line(
     assert response.status_code == 400
     (record,) = [r for r in caplog.records if r.name == "anymail"]
     assert record.getMessage() == (
-        "Anymail Tiny webhook refused a post (400): Malformed Tiny webhook payload: "
+        "Anymail Tiny webhook refused a request (400): Malformed Tiny webhook payload: "
         "body[0].type is longer than 65536 characters."
     )
 

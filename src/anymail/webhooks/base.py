@@ -367,7 +367,7 @@ class AnymailBaseWebhookView(View):
         if isinstance(err, AnymailWebhookPayloadError):
             reason = f"Malformed {self.esp_name} webhook payload: {reason}"
         reason = one_line(reason)
-        logger.warning("Anymail %s webhook refused a post (400): %s", self.esp_name, reason)
+        logger.warning("Anymail %s webhook refused a request (400): %s", self.esp_name, reason)
         return HttpResponse(reason, status=400, content_type="text/plain")
 
     def retry_later(self, err: AnymailWebhookTransientError) -> HttpResponse:
