@@ -14,17 +14,29 @@ views warn when no secret is set.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
+from email.message import Message
 from typing import Final
 
 from django.http import HttpRequest
 
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
-from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason, tracking
-from ._payload import JsonObject, json_object, json_objects, parse_json
+from ..inbound import AnymailInboundMessage
+from ..signals import (
+    AnymailEvent,
+    AnymailInboundEvent,
+    AnymailTrackingEvent,
+    EventType,
+    RejectReason,
+    inbound,
+    tracking,
+)
+from ._payload import JsonObject, check_header_name, json_object, json_objects, parse_json
 from .base import AnymailBaseWebhookView
 
-__all__ = ["MailjetTrackingWebhookView"]
+__all__ = ["MailjetInboundWebhookView", "MailjetTrackingWebhookView"]
 
 #: Mailjet ``event`` -> event_type (a greylisted soft bounce is refined to deferred).
 EVENT_TYPES: Final[Mapping[str, str]] = {
@@ -60,6 +72,11 @@ REJECT_REASONS: Final[Mapping[str, str]] = {
     # "content" and "system": bad or empty template, error in template language,
     # system issue, protocol issue, connection issue: all "other".
 }
+#: A part's ``ContentRef`` that names an attachment's base64 field in the payload.
+ATTACHMENT_REF_RE: Final = re.compile(r"(Inline)?Attachment\d{1,4}")
+#: Mailjet's Parse API posts messages up to 15 MB; base64 in JSON adds a third.
+INBOUND_MAX_BODY_SIZE: Final = 25 * 1024 * 1024
+
 #: Events whose reject_reason is reported (the spec's "bounced and rejected").
 REJECTING_EVENT_TYPES: Final = frozenset({EventType.BOUNCED, EventType.REJECTED})
 
@@ -128,6 +145,67 @@ def event_payload(data: JsonObject) -> dict[str, object]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+# --- inbound ----------------------------------------------------------------------------
+
+
+def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
+    """A Parse API post -> the received message, rebuilt from Mailjet's parsed fields.
+
+    (The original MIME structure is not in the post: the message is assembled anew.)
+    """
+    if "event" in data and "Parts" not in data:
+        raise misrouted("a tracking event", "inbound")
+    message = AnymailInboundMessage.construct(
+        headers=header_pairs(data.object("Headers", None)),
+        text=data.text("Text-part", None, max_length=None),
+        html=data.text("Html-part", None, max_length=None),
+        attachments=[
+            _attachment(data, part)
+            for part in data.objects("Parts", [])
+            if ATTACHMENT_REF_RE.fullmatch(part.text("ContentRef", ""))
+        ],
+    )
+    message.envelope_sender = data.text("Sender", None)
+    message.envelope_recipient = data.text("Recipient", None)
+    message.spam_score = _spam_score(data.text("SpamAssassinScore", None))
+    return AnymailInboundEvent(event_id=None, esp_event=data.data, message=message)
+
+
+def header_pairs(headers: JsonObject | None) -> list[tuple[str, str]]:
+    """Mailjet's headers object -> (name, value) pairs; a list value is a repeated header."""
+    if headers is None:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for name in headers.data:
+        check_header_name(name, f"{headers.path}.{name}")
+        values = headers.texts(name) if isinstance(headers.data[name], list) else None
+        pairs.extend((name, value) for value in values or [headers.text(name)])
+    return pairs
+
+
+def _attachment(data: JsonObject, part: JsonObject) -> AnymailInboundMessage:
+    # The part's own headers say what it is; its content is a base64 payload field.
+    info = Message()
+    for name, value in header_pairs(part.object("Headers", None)):
+        info[name] = value
+    content_id = info.get("Content-ID")
+    return AnymailInboundMessage.construct_attachment(
+        info.get_content_type(),
+        data.base64_bytes(part.text("ContentRef")),
+        charset=info.get_content_charset(),
+        filename=info.get_filename(),
+        content_id=str(content_id) if content_id else None,
+    )
+
+
+def _spam_score(value: str | None) -> float | None:
+    try:
+        score = float(value or "")
+    except ValueError:
+        return None
+    return score if math.isfinite(score) else None
+
+
 # --- views ------------------------------------------------------------------------------
 
 
@@ -139,3 +217,14 @@ class MailjetTrackingWebhookView(AnymailBaseWebhookView):
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return list(parse_tracking_events(self.json_body(request)))
+
+
+class MailjetInboundWebhookView(AnymailBaseWebhookView):
+    """Mailjet's Parse API webhook: one received message per post."""
+
+    esp_name = "Mailjet"
+    signal = inbound
+    max_body_size = INBOUND_MAX_BODY_SIZE
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+        return [parse_inbound_event(json_object(self.json_body(request)))]

@@ -15,21 +15,32 @@ posts a sample event for every trigger and keeps the webhook only if each gets a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.utils import quote
 from typing import Final
 
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 
 from ..exceptions import AnymailConfigurationError
-from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason, tracking
-from ._payload import JsonObject, json_object
+from ..inbound import AnymailInboundMessage
+from ..signals import (
+    AnymailEvent,
+    AnymailInboundEvent,
+    AnymailTrackingEvent,
+    EventType,
+    RejectReason,
+    inbound,
+    tracking,
+)
+from ._payload import JsonObject, check_header_name, json_object
 from .base import AnymailBaseWebhookView, raw_event_bytes
 from .dedupe import digest_key
 
-__all__ = ["PostmarkTrackingWebhookView"]
+__all__ = ["PostmarkInboundWebhookView", "PostmarkTrackingWebhookView"]
 
 _Mapped = tuple[str, str | None]
 
@@ -83,6 +94,10 @@ TIMESTAMP_FIELDS: Final = ("DeliveredAt", "BouncedAt", "ReceivedAt", "ChangedAt"
 #: Postmark's id of one webhook delivery, the same on its retries.
 TRACE_HEADER: Final = "X-PM-Webhook-Trace-Id"
 _TRACE_ID_RE: Final = re.compile(r"[\x21-\x7e]{1,200}")
+#: SpamAssassin's verdict: "Yes, score=6.2 required=5.0 ..." or "No, ...".
+_SPAM_YES_RE: Final = re.compile(r"\s*Yes\b")
+#: Postmark accepts inbound messages up to 35 MB; base64 in JSON adds a third.
+INBOUND_MAX_BODY_SIZE: Final = 50 * 1024 * 1024
 
 
 def misrouted(what: str, url: str) -> AnymailConfigurationError:
@@ -156,6 +171,95 @@ def webhook_trace_id(request: HttpRequest) -> str | None:
     return value if _TRACE_ID_RE.fullmatch(value) else None
 
 
+# --- inbound ----------------------------------------------------------------------------
+
+
+def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
+    """One Postmark inbound post -> the received message (raw MIME when Postmark sent it)."""
+    if data.text("RecordType", "Inbound") != "Inbound":
+        raise misrouted("a tracking event", "inbound")
+    headers = [
+        (check_header_name(item.raw("Name"), f"{item.path}.Name"), item.text("Value", ""))
+        for item in data.objects("Headers", [])
+    ]
+    # Postmark puts the envelope sender first, as Return-Path. Any other
+    # Return-Path (in RawEmail too) is the sender's own text: not trusted.
+    envelope_sender = None
+    if headers and headers[0][0].lower() == "return-path":
+        envelope_sender = headers.pop(0)[1].strip().strip("<>") or None
+    bcc = _address_list(data, "Bcc")
+    raw_email = data.text("RawEmail", None, max_length=None)
+    if raw_email:
+        # As bytes: a str parse would mangle the 8-bit parts.
+        message = AnymailInboundMessage.parse_raw_mime_bytes(raw_email.encode("utf-8"))
+        if bcc and "Bcc" not in message:
+            message["Bcc"] = bcc  # the delivered-to address, absent from RawEmail
+    else:
+        message = _construct_message(data, headers, bcc)
+    message.envelope_sender = envelope_sender
+    message.envelope_recipient = data.text("OriginalRecipient", None)
+    message.stripped_text = data.text("StrippedTextReply", None, max_length=None)
+    message.spam_detected = bool(_SPAM_YES_RE.match(str(message.get("X-Spam-Status", ""))))
+    message.spam_score = _spam_score(message.get("X-Spam-Score"))
+    return AnymailInboundEvent(
+        event_id=data.text("MessageID", None), esp_event=data.data, message=message
+    )
+
+
+def _construct_message(
+    data: JsonObject, headers: list[tuple[str, str]], bcc: str | None
+) -> AnymailInboundMessage:
+    present = {name.lower() for name, _ in headers}
+    # Postmark moves these out of Headers into fields of their own.
+    for name, field in (("Date", "Date"), ("Reply-To", "ReplyTo"), ("Bcc", None)):
+        value = bcc if field is None else data.text(field, None)
+        if value and name.lower() not in present:
+            headers.append((name, value))
+    attachments = [
+        AnymailInboundMessage.construct_attachment(
+            item.text("ContentType", None),
+            # "Data" instead of "Content" in the dashboard's sample ("Check") posts.
+            item.base64_bytes("Content" if "Content" in item else "Data"),
+            filename=item.text("Name", None),
+            content_id=item.text("ContentID", None),
+        )
+        for item in data.objects("Attachments", [])
+    ]
+    return AnymailInboundMessage.construct(
+        from_email=_address_list(data, "From"),
+        to=_address_list(data, "To"),
+        cc=_address_list(data, "Cc"),
+        subject=data.text("Subject", None),
+        headers=headers,
+        text=data.text("TextBody", None, max_length=None),
+        html=data.text("HtmlBody", None, max_length=None),
+        attachments=attachments,
+    )
+
+
+def _address_list(data: JsonObject, field: str) -> str | None:
+    """``<field>Full`` as a header value; None when empty (no empty header is added)."""
+    if field == "From":
+        full = data.object("FromFull", None)
+        items = [full] if full is not None else []
+    else:
+        items = data.objects(f"{field}Full", [])
+    addresses = []
+    for item in items:
+        email, name = item.text("Email", ""), item.text("Name", "")
+        if email:
+            addresses.append(f'"{quote(name)}" <{email}>' if name else email)
+    return ", ".join(addresses) or data.text(field, None) or None
+
+
+def _spam_score(value: object) -> float | None:
+    try:
+        score = float(str(value))
+    except ValueError:
+        return None
+    return score if math.isfinite(score) else None
+
+
 # --- views ------------------------------------------------------------------------------
 
 
@@ -180,3 +284,14 @@ class PostmarkTrackingWebhookView(AnymailBaseWebhookView):
             return super().dedupe_key(event)
         raw = raw_event_bytes(event.esp_event)
         return digest_key(self._settings_esp_name, raw) if raw is not None else None
+
+
+class PostmarkInboundWebhookView(AnymailBaseWebhookView):
+    """Postmark's inbound webhook: one received message per post."""
+
+    esp_name = "Postmark"
+    signal = inbound
+    max_body_size = INBOUND_MAX_BODY_SIZE
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+        return [parse_inbound_event(json_object(self.json_body(request)))]
