@@ -74,8 +74,6 @@ REJECT_REASONS: Final[Mapping[str, str]] = {
 }
 #: A part's ``ContentRef`` that names an attachment's base64 field in the payload.
 ATTACHMENT_REF_RE: Final = re.compile(r"(Inline)?Attachment\d{1,4}")
-#: Mailjet's Parse API posts messages up to 15 MB; base64 in JSON adds a third.
-INBOUND_MAX_BODY_SIZE: Final = 25 * 1024 * 1024
 
 #: Events whose reject_reason is reported (the spec's "bounced and rejected").
 REJECTING_EVENT_TYPES: Final = frozenset({EventType.BOUNCED, EventType.REJECTED})
@@ -224,7 +222,6 @@ class MailjetInboundWebhookView(AnymailBaseWebhookView):
 
     esp_name = "Mailjet"
     signal = inbound
-    max_body_size = INBOUND_MAX_BODY_SIZE
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

@@ -96,8 +96,6 @@ TRACE_HEADER: Final = "X-PM-Webhook-Trace-Id"
 _TRACE_ID_RE: Final = re.compile(r"[\x21-\x7e]{1,200}")
 #: SpamAssassin's verdict: "Yes, score=6.2 required=5.0 ..." or "No, ...".
 _SPAM_YES_RE: Final = re.compile(r"\s*Yes\b")
-#: Postmark accepts inbound messages up to 35 MB; base64 in JSON adds a third.
-INBOUND_MAX_BODY_SIZE: Final = 50 * 1024 * 1024
 
 
 def misrouted(what: str, url: str) -> AnymailConfigurationError:
@@ -291,7 +289,6 @@ class PostmarkInboundWebhookView(AnymailBaseWebhookView):
 
     esp_name = "Postmark"
     signal = inbound
-    max_body_size = INBOUND_MAX_BODY_SIZE
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]
