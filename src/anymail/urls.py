@@ -13,10 +13,9 @@ Routes arrive with their ESP's views; later issues add, named as the spec names 
 - ``mailgun/tracking/`` ``mailgun_tracking_webhook``, and one pattern
   ``mailgun/inbound(_mime)?/`` ``mailgun_inbound_webhook`` (the ``_mime`` suffix only
   tells Mailgun to post raw MIME);
-- ``mailjet/tracking/`` and ``mailjet/inbound/`` (``mailjet_*_webhook``);
 - ``mandrill/`` ``mandrill_webhook`` (tracking and inbound in one view), and the legacy
   ``mandrill/tracking/`` ``mandrill_tracking_webhook`` to the same view;
-- ``postal/``, ``postmark/``, ``resend/``, ``sendgrid/`` and ``sparkpost/``, each with
+- ``postal/``, ``resend/``, ``sendgrid/`` and ``sparkpost/``, each with
   ``tracking/`` and ``inbound/`` (``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``).
 
 Scaleway has no webhook route: the spec defines none.
@@ -51,6 +50,26 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "amazon_ses/inbound/",
         "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
         "amazon_ses_inbound_webhook",
+    ),
+    WebhookRoute(
+        "mailjet/tracking/",
+        "anymail.webhooks.mailjet.MailjetTrackingWebhookView",
+        "mailjet_tracking_webhook",
+    ),
+    WebhookRoute(
+        "mailjet/inbound/",
+        "anymail.webhooks.mailjet.MailjetInboundWebhookView",
+        "mailjet_inbound_webhook",
+    ),
+    WebhookRoute(
+        "postmark/tracking/",
+        "anymail.webhooks.postmark.PostmarkTrackingWebhookView",
+        "postmark_tracking_webhook",
+    ),
+    WebhookRoute(
+        "postmark/inbound/",
+        "anymail.webhooks.postmark.PostmarkInboundWebhookView",
+        "postmark_inbound_webhook",
     ),
 )
 

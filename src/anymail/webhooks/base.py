@@ -47,6 +47,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import io
 import json
 import logging
 import warnings
@@ -55,6 +56,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Final
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.dispatch import Signal
@@ -269,6 +271,28 @@ class AnymailBaseWebhookView(View):
                 f"the body should be {' or '.join(self.content_types)}, "
                 f"not {one_line(request.content_type or 'untyped', 80)}."
             )
+        self.read_large_body(request, length)
+
+    @staticmethod
+    def read_large_body(request: HttpRequest, length: int) -> None:
+        """Read a body that Django would refuse as over DATA_UPLOAD_MAX_MEMORY_SIZE.
+
+        That limit (2.5 MB by default) is meant for forms; ESPs post inbound mail far
+        bigger, and the limit for a webhook is the view's own, checked before this.
+        Multipart bodies are left to Django, which streams their files to disk.
+        """
+        django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if (
+            django_limit is None
+            or length <= django_limit
+            or request.content_type == "multipart/form-data"
+            or hasattr(request, "_body")
+            or request._read_started
+        ):
+            return
+        # What HttpRequest.body does, without its size check.
+        request._body = request.read()
+        request._stream = io.BytesIO(request._body)
 
     def json_body(self, request: HttpRequest) -> Any:
         """The body parsed as JSON (strict UTF-8, bounded depth); parsed once per request."""

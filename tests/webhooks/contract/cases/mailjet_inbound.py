@@ -1,0 +1,19 @@
+"""Mailjet inbound (Parse API): basic auth only, one parsed message per post."""
+
+from functools import partial
+
+from anymail.signals import inbound
+from anymail.testing import json_webhook_request
+
+from ....utils import fixture_json
+from ..registry import WebhookContractCase
+
+CASE = WebhookContractCase(
+    id="mailjet_inbound",
+    esp_name="Mailjet",
+    url_name="mailjet_inbound_webhook",
+    signal=inbound,
+    payload=partial(fixture_json, "mailjet", "inbound_parse_attachments.json"),
+    event_count=1,
+    request=json_webhook_request,
+)

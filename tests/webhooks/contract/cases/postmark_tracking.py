@@ -1,0 +1,19 @@
+"""Postmark tracking: basic auth only, one event per post (a bounce: deduplicated by its ID)."""
+
+from functools import partial
+
+from anymail.signals import tracking
+from anymail.testing import json_webhook_request
+
+from ....utils import fixture_json
+from ..registry import WebhookContractCase
+
+CASE = WebhookContractCase(
+    id="postmark_tracking",
+    esp_name="Postmark",
+    url_name="postmark_tracking_webhook",
+    signal=tracking,
+    payload=partial(fixture_json, "postmark", "tracking_bounce_hard.json"),
+    event_count=1,
+    request=json_webhook_request,
+)
