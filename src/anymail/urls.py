@@ -52,6 +52,18 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
         "amazon_ses_inbound_webhook",
     ),
+    WebhookRoute(
+        "mailgun/tracking/",
+        "anymail.webhooks.mailgun.MailgunTrackingWebhookView",
+        "mailgun_tracking_webhook",
+    ),
+    WebhookRoute(
+        # One view: the "_mime" suffix only tells Mailgun to post raw MIME.
+        r"^mailgun/inbound(?:_mime)?/$",
+        "anymail.webhooks.mailgun.MailgunInboundWebhookView",
+        "mailgun_inbound_webhook",
+        regex=True,
+    ),
 )
 
 

@@ -16,7 +16,7 @@ from django.http import QueryDict
 
 from ..exceptions import AnymailWebhookPayloadError
 from ..signals import AnymailTrackingEvent, EventType, RejectReason
-from ._payload import JsonObject, check_text, parse_json
+from ._payload import MAX_TEXT_LENGTH, JsonObject, check_text, parse_json
 
 LEGACY_EVENT_TYPES: Final = {
     "delivered": EventType.DELIVERED,
@@ -53,13 +53,14 @@ SIGNATURE_FIELDS: Final = frozenset({"signature", "timestamp", "token"})
 _ENHANCED_STATUS_RE: Final = re.compile(r"([245])\.\d{1,3}\.\d{1,3}", re.ASCII)
 
 
-def form_text(form: QueryDict, key: str, max_length: int | None = 998) -> str | None:
+def form_text(form: QueryDict, key: str, max_length: int | None = MAX_TEXT_LENGTH) -> str | None:
     """A form field's last value (None if absent), checked like any payload text."""
     value = form.get(key)
     return None if value is None else check_text(value, f"form.{key}", max_length)
 
 
-def first_text(form: QueryDict, key: str, max_length: int | None = 998) -> str | None:
+def first_text(form: QueryDict, key: str, max_length: int | None = MAX_TEXT_LENGTH) -> str | None:
+    """A form field's first value (None if absent)."""
     values = form.getlist(key)
     return check_text(values[0], f"form.{key}", max_length) if values else None
 
@@ -130,7 +131,8 @@ def parse_legacy_tracking_event(form: QueryDict) -> AnymailTrackingEvent:
         recipient=first_text(form, "recipient"),
         reject_reason=legacy_reject_reason(first_text(form, "code")),
         description=first_text(form, "description", None) or None,
-        mta_response=first_text(form, "error", None) or first_text(form, "notification", None)
+        mta_response=first_text(form, "error", None)
+        or first_text(form, "notification", None)
         or None,
         tags=_legacy_tags(form, headers),
         metadata=_legacy_metadata(form, headers),

@@ -1,10 +1,10 @@
-"""Mailgun: tracking webhooks (JSON, and legacy forms) and inbound routes.
+"""Mailgun: tracking webhooks and inbound routes.
 
-| post | body | signature fields |
-|---|---|---|
-| tracking webhook | JSON ``{"signature": {...}, "event-data": {...}}`` | ``signature.*`` |
-| legacy tracking webhook | form fields (user variables mixed in) | last ``timestamp``, ``token``, ``signature`` |
-| inbound route ``forward()`` | form: parsed fields + files, or raw MIME in ``body-mime`` | same fields |
+- Tracking webhooks post JSON, ``{"signature": {...}, "event-data": {...}}``, one
+  event each. Legacy tracking webhooks (before 2018) post form fields instead,
+  user variables mixed in (``_mailgun_forms``); the same URL takes both.
+- Inbound routes ``forward()`` a form: Mailgun's parsed fields and attachment files
+  (``.../inbound/``), or the raw message in ``body-mime`` (``.../inbound_mime/``).
 
 Every post is signed: a hex HMAC-SHA256 of ``timestamp + token`` made with the
 webhook signing key (``MAILGUN_WEBHOOK_SIGNING_KEY``, else ``MAILGUN_API_KEY``).
@@ -15,6 +15,7 @@ only good once (dedupe on the token) and only within ``MAILGUN_WEBHOOK_MAX_AGE``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from email.utils import getaddresses
@@ -24,11 +25,7 @@ from urllib.parse import unquote_to_bytes
 from django.http import HttpRequest
 
 from ..conf import get_anymail_setting
-from ..exceptions import (
-    AnymailConfigurationError,
-    AnymailImproperlyConfigured,
-    AnymailWebhookPayloadError,
-)
+from ..exceptions import AnymailConfigurationError, AnymailImproperlyConfigured
 from ..inbound import AnymailInboundMessage
 from ..signals import (
     AnymailInboundEvent,
@@ -79,6 +76,8 @@ REJECT_REASONS: Final = {
 
 #: Largest inbound post: Mailgun takes messages up to 25 MB, which grow when form-encoded.
 INBOUND_MAX_BODY_SIZE: Final = 64 * 1024 * 1024
+
+_ATTACHMENT_FIELD_RE: Final = re.compile(r"attachment-([0-9]{1,6})", re.ASCII)
 
 FORM_CONTENT_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -180,16 +179,19 @@ def _construct_parsed(request: HttpRequest) -> AnymailInboundMessage:
         path = "form.content-id-map"
         cid_map = json_object(parse_json(form_text(form, "content-id-map", None) or "", path), path)
         content_ids = {cid_map.text(cid): cid for cid in cid_map.data}
+    # attachment-1 ... attachment-<count>; Django leaves out files with unsafe names.
     count = form_count(form, "attachment-count") or 0
-    attachments = []
-    for field in (f"attachment-{number}" for number in range(1, count + 1)):
-        file = request.FILES.get(field)
-        if file is not None:  # Django drops files with unsafe names
-            attachments.append(
-                AnymailInboundMessage.construct_attachment_from_uploaded_file(
-                    file, content_id=content_ids.get(field)
-                )
-            )
+    numbered = (
+        (int(match[1]), field)
+        for field in request.FILES
+        if (match := _ATTACHMENT_FIELD_RE.fullmatch(field)) and 0 < int(match[1]) <= count
+    )
+    attachments = [
+        AnymailInboundMessage.construct_attachment_from_uploaded_file(
+            request.FILES[field], content_id=content_ids.get(field)
+        )
+        for _, field in sorted(numbered)
+    ]
     return AnymailInboundMessage.construct(
         headers=headers,
         # The fields only matter if Mailgun sent no headers (it always does).
