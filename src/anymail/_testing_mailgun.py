@@ -16,7 +16,7 @@ form fields, where Mailgun puts them.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -58,7 +58,8 @@ def mailgun_webhook_request(
     - form fields, as (name, value) pairs or a ``QueryDict`` (or a dict with
       ``form=True``): a legacy tracking webhook or an inbound route's post, with new
       last ``timestamp``, ``token`` and ``signature`` fields. It is urlencoded, or
-      multipart when there are ``files`` (field name -> (filename, content, type));
+      multipart when there are ``files`` (field name -> (filename, content, type)).
+      A ``bytes`` value is sent as it is (e.g. raw MIME that isn't UTF-8);
     - ``bytes``: posted as JSON as they are, unsigned (for malformed-body tests).
 
     ``signing_key`` defaults to your MAILGUN_WEBHOOK_SIGNING_KEY (else
@@ -122,11 +123,13 @@ def _token(existing: Any) -> str:
     return existing if isinstance(existing, str) and existing else secrets.token_hex(25)
 
 
-def _pairs(payload: Any) -> list[tuple[str, str]]:
+def _pairs(payload: Any) -> list[tuple[str, str | bytes]]:
     if isinstance(payload, MultiValueDict):
         return [(name, value) for name, values in payload.lists() for value in values]
-    if isinstance(payload, Mapping):
-        return [(str(name), str(value)) for name, value in payload.items()]
-    if isinstance(payload, Sequence):
-        return [(str(name), str(value)) for name, value in payload]
+    items = payload.items() if isinstance(payload, Mapping) else payload
+    if isinstance(items, Iterable):
+        # bytes values are sent as they are (raw MIME in another charset than UTF-8)
+        return [
+            (str(name), value if isinstance(value, bytes) else str(value)) for name, value in items
+        ]
     raise TypeError(f"Can't post {type(payload).__name__} as Mailgun form fields.")
