@@ -60,14 +60,18 @@ def mailgun_webhook_request(
       last ``timestamp``, ``token`` and ``signature`` fields. It is urlencoded, or
       multipart when there are ``files`` (field name -> (filename, content, type)).
       A ``bytes`` value is sent as it is (e.g. raw MIME that isn't UTF-8);
-    - ``bytes``: posted as JSON as they are, unsigned (for malformed-body tests).
+    - ``bytes``: posted as they are, unsigned, as JSON (as a urlencoded form with
+      ``form=True``), for malformed-body tests.
 
     ``signing_key`` defaults to your MAILGUN_WEBHOOK_SIGNING_KEY (else
     MAILGUN_API_KEY). ``timestamp`` defaults to now; ``token`` to the payload's own
     (so posting a payload twice is a duplicate), else a random one.
     """
     if isinstance(payload, bytes):
-        return json_webhook_request(payload, basic_auth=basic_auth, headers=headers)
+        content_type = FORM_CONTENT_TYPE if form else "application/json"
+        return json_webhook_request(
+            payload, basic_auth=basic_auth, headers=headers, content_type=content_type
+        )
     if form is None:
         form = (
             files is not None
