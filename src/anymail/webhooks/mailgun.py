@@ -74,9 +74,6 @@ REJECT_REASONS: Final = {
     "old": RejectReason.TIMED_OUT,
 }
 
-#: Largest inbound post: Mailgun takes messages up to 25 MB, which grow when form-encoded.
-INBOUND_MAX_BODY_SIZE: Final = 64 * 1024 * 1024
-
 _ATTACHMENT_FIELD_RE: Final = re.compile(r"attachment-([0-9]{1,6})", re.ASCII)
 
 FORM_CONTENT_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -299,7 +296,6 @@ class MailgunInboundWebhookView(MailgunBaseWebhookView):
     """Mailgun inbound routes: ``forward()`` to ``.../inbound/`` or ``.../inbound_mime/``."""
 
     signal = inbound
-    max_body_size = INBOUND_MAX_BODY_SIZE
 
     def parse_events(self, request: HttpRequest) -> list[Any]:
         if self.is_json(request):
