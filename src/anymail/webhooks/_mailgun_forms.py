@@ -1,4 +1,5 @@
-"""Mailgun's form posts: typed field access, and legacy (pre-2018) tracking webhooks.
+"""Mailgun's form posts: typed field access, legacy (pre-2018) tracking webhooks, and
+inbound messages from Mailgun's parsed fields.
 
 Legacy webhooks post flat form fields, with the message's user variables mixed
 in among Mailgun's own. Mailgun's fields come first, except ``signature``,
@@ -11,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 
 from ..exceptions import AnymailWebhookPayloadError
+from ..inbound import AnymailInboundMessage
 from ..signals import AnymailTrackingEvent, EventType, RejectReason
-from ._payload import MAX_TEXT_LENGTH, JsonObject, check_text, parse_json
+from ._payload import MAX_TEXT_LENGTH, JsonObject, check_text, json_object, parse_json
 
 LEGACY_EVENT_TYPES: Final = {
     "delivered": EventType.DELIVERED,
@@ -51,6 +54,7 @@ UNRECOVERABLE_FIELDS: Final = frozenset(
 SIGNATURE_FIELDS: Final = frozenset({"signature", "timestamp", "token"})
 
 _ENHANCED_STATUS_RE: Final = re.compile(r"([245])\.\d{1,3}\.\d{1,3}", re.ASCII)
+_ATTACHMENT_FIELD_RE: Final = re.compile(r"attachment-([0-9]{1,6})", re.ASCII)
 
 
 def form_text(form: QueryDict, key: str, max_length: int | None = MAX_TEXT_LENGTH) -> str | None:
@@ -177,3 +181,52 @@ def _legacy_metadata(form: QueryDict, headers: list[tuple[str, Any]] | None) -> 
         elif len(values) > 1:
             metadata[key] = values[0] if key in SIGNATURE_FIELDS else values[-1]
     return {key: check_text(value, f"form.{key}") for key, value in metadata.items()}
+
+
+# --- inbound: parsed fields ------------------------------------------------------
+
+
+def construct_parsed_message(request: HttpRequest) -> AnymailInboundMessage:
+    """An inbound message from Mailgun's parsed fields and attachment files."""
+    form = request.POST
+    headers = [(name, value) for name, value in header_pairs(form) if isinstance(value, str)]
+    content_ids: dict[str, str] = {}
+    if "content-id-map" in form:
+        path = "form.content-id-map"
+        cid_map = json_object(parse_json(form_text(form, "content-id-map", None) or "", path), path)
+        content_ids = {cid_map.text(cid): cid for cid in cid_map.data}
+    # attachment-1 ... attachment-<count>; Django leaves out files with unsafe names.
+    count = form_count(form, "attachment-count") or 0
+    numbered = (
+        (int(match[1]), field)
+        for field in request.FILES
+        if (match := _ATTACHMENT_FIELD_RE.fullmatch(field)) and 0 < int(match[1]) <= count
+    )
+    attachments = [
+        AnymailInboundMessage.construct_attachment_from_uploaded_file(
+            request.FILES[field], content_id=content_ids.get(field)
+        )
+        for _, field in sorted(numbered)
+    ]
+    return AnymailInboundMessage.construct(
+        headers=headers,
+        # The fields only matter if Mailgun sent no headers (it always does).
+        from_email=None if headers else form_text(form, "from"),
+        subject=None if headers else form_text(form, "subject"),
+        text=form_text(form, "body-plain", None),
+        html=form_text(form, "body-html", None),
+        attachments=attachments,
+    )
+
+
+def urlencoded_bytes(request: HttpRequest, name: bytes) -> bytes | None:
+    """The last value of a urlencoded field, as the bytes sent (raw MIME may be 8-bit
+    in any charset; Django's form decoding would replace what isn't UTF-8)."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return None
+    found = None
+    for item in request.body.split(b"&"):
+        key, _, value = item.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
+            found = value
+    return unquote_to_bytes(found.replace(b"+", b" ")) if found is not None else None

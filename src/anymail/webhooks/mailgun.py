@@ -15,12 +15,10 @@ only good once (dedupe on the token) and only within ``MAILGUN_WEBHOOK_MAX_AGE``
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from email.utils import getaddresses
 from typing import Any, ClassVar, Final
-from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest
 
@@ -37,12 +35,12 @@ from ..signals import (
 )
 from ._mailgun_forms import (
     bracketed,
-    form_count,
+    construct_parsed_message,
     form_text,
-    header_pairs,
     parse_legacy_tracking_event,
+    urlencoded_bytes,
 )
-from ._payload import JsonObject, check_text, json_object, parse_json
+from ._payload import JsonObject, check_text, json_object
 from .base import AnymailBaseWebhookView
 from .signing import MailgunVerifier
 
@@ -73,8 +71,6 @@ REJECT_REASONS: Final = {
     "espblock": RejectReason.BLOCKED,
     "old": RejectReason.TIMED_OUT,
 }
-
-_ATTACHMENT_FIELD_RE: Final = re.compile(r"attachment-([0-9]{1,6})", re.ASCII)
 
 FORM_CONTENT_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -149,14 +145,14 @@ def parse_inbound_message(request: HttpRequest) -> AnymailInboundMessage:
     """The message of an inbound route's form post (raw MIME, or Mailgun's parsed fields)."""
     form = request.POST
     if "body-mime" in form:
-        raw = _urlencoded_bytes(request, b"body-mime")
+        raw = urlencoded_bytes(request, b"body-mime")
         if raw is not None:
             message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
         else:
             mime = check_text(form["body-mime"], "form.body-mime", None)
             message = AnymailInboundMessage.parse_raw_mime(mime)
     else:
-        message = _construct_parsed(request)
+        message = construct_parsed_message(request)
     message.envelope_sender = form_text(form, "sender")
     message.envelope_recipient = form_text(form, "recipient")
     message.stripped_text = form_text(form, "stripped-text", None)
@@ -166,51 +162,6 @@ def parse_inbound_message(request: HttpRequest) -> AnymailInboundMessage:
     message.spam_detected = None if spam_flag is None else str(spam_flag).strip().lower() == "yes"
     message.spam_score = _score(message.get("X-Mailgun-Sscore"))
     return message
-
-
-def _construct_parsed(request: HttpRequest) -> AnymailInboundMessage:
-    form = request.POST
-    headers = [(name, value) for name, value in header_pairs(form) if isinstance(value, str)]
-    content_ids: dict[str, str] = {}
-    if "content-id-map" in form:
-        path = "form.content-id-map"
-        cid_map = json_object(parse_json(form_text(form, "content-id-map", None) or "", path), path)
-        content_ids = {cid_map.text(cid): cid for cid in cid_map.data}
-    # attachment-1 ... attachment-<count>; Django leaves out files with unsafe names.
-    count = form_count(form, "attachment-count") or 0
-    numbered = (
-        (int(match[1]), field)
-        for field in request.FILES
-        if (match := _ATTACHMENT_FIELD_RE.fullmatch(field)) and 0 < int(match[1]) <= count
-    )
-    attachments = [
-        AnymailInboundMessage.construct_attachment_from_uploaded_file(
-            request.FILES[field], content_id=content_ids.get(field)
-        )
-        for _, field in sorted(numbered)
-    ]
-    return AnymailInboundMessage.construct(
-        headers=headers,
-        # The fields only matter if Mailgun sent no headers (it always does).
-        from_email=None if headers else form_text(form, "from"),
-        subject=None if headers else form_text(form, "subject"),
-        text=form_text(form, "body-plain", None),
-        html=form_text(form, "body-html", None),
-        attachments=attachments,
-    )
-
-
-def _urlencoded_bytes(request: HttpRequest, name: bytes) -> bytes | None:
-    """The last value of a urlencoded field, as the bytes sent (raw MIME may be 8-bit
-    in any charset; Django's form decoding would replace what isn't UTF-8)."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        return None
-    found = None
-    for item in request.body.split(b"&"):
-        key, _, value = item.partition(b"=")
-        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
-            found = value
-    return unquote_to_bytes(found.replace(b"+", b" ")) if found is not None else None
 
 
 def _score(value: Any) -> float | None:
