@@ -668,3 +668,12 @@ def test_construct_attachment_from_uploaded_files(small_spool: None) -> None:
     assert msg.content_id_map["big"].get_filename() == "large.bin"
     reparsed = AnymailInboundMessage.parse_raw_mime_bytes(msg.as_bytes())
     assert reparsed.inlines[0].get_content_bytes() == large_content
+
+
+def test_construct_attachment_from_an_upload_whose_charset_is_bytes() -> None:
+    # Django's multipart parser gives an uploaded file's charset as bytes.
+    upload = SimpleUploadedFile("latin.txt", "café".encode("iso-8859-1"), content_type="text/plain")
+    upload.charset = b"iso-8859-1"  # type: ignore[assignment]
+    part = AnymailInboundMessage.construct_attachment_from_uploaded_file(upload)
+    assert part.get_content_charset() == "iso-8859-1"
+    assert part.get_content_text() == "café"

@@ -45,7 +45,17 @@ EXPECTED_ROUTES = {
         "/anymail/postmark/inbound/",
         "anymail.webhooks.postmark.PostmarkInboundWebhookView",
     ),
+    "mailgun_tracking_webhook": (
+        "/anymail/mailgun/tracking/",
+        "anymail.webhooks.mailgun.MailgunTrackingWebhookView",
+    ),
+    "mailgun_inbound_webhook": (
+        "/anymail/mailgun/inbound/",
+        "anymail.webhooks.mailgun.MailgunInboundWebhookView",
+    ),
 }
+#: Other URLs of a route (Mailgun's "_mime" suffix only tells Mailgun to post raw MIME).
+EXTRA_URLS = {"/anymail/mailgun/inbound_mime/": "mailgun_inbound_webhook"}
 
 tiny_patterns = webhook_urlpatterns(
     [
@@ -78,14 +88,16 @@ def webhook_secret(settings: Any) -> None:
 
 
 def test_routes_are_named_as_the_spec_names_them() -> None:
-    assert {route.name: (route.route, route.view) for route in WEBHOOK_ROUTES} == {
-        name: (url.removeprefix("/anymail/"), view) for name, (url, view) in EXPECTED_ROUTES.items()
+    assert {route.name: route.view for route in WEBHOOK_ROUTES} == {
+        name: view for name, (url, view) in EXPECTED_ROUTES.items()
     }
     for name, (url, view) in EXPECTED_ROUTES.items():
         assert reverse(name) == url
         match = resolve(url)
         assert match.url_name == name
         assert match.func.view_path == view  # type: ignore[attr-defined]
+    for url, name in EXTRA_URLS.items():
+        assert resolve(url).url_name == name
 
 
 def test_route_names_are_unique() -> None:

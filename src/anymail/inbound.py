@@ -394,8 +394,11 @@ class AnymailInboundMessage(Message):
         """An attachment part from a Django UploadedFile (large ones stay on disk)."""
         part = cls()
         part["Content-Type"] = raw_header_text(file.content_type or "application/octet-stream")
-        if file.charset:
-            part.set_param("charset", file.charset)
+        charset: str | bytes | None = file.charset
+        if isinstance(charset, bytes):  # as Django's multipart parser gives it
+            charset = charset.decode("ascii", "replace")
+        if charset:
+            part.set_param("charset", charset)
         part["Content-Transfer-Encoding"] = "base64"
         file.seek(0)
         limits = Limits.from_settings()

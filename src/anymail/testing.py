@@ -116,6 +116,7 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     # Basic auth only: Postmark's optional X-PM-Webhook-Trace-Id goes in `headers`.
     "mailjet": "anymail.testing:json_webhook_request",
     "postmark": "anymail.testing:json_webhook_request",
+    "mailgun": "anymail._testing_mailgun:mailgun_webhook_request",
 }
 
 

@@ -71,6 +71,18 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "anymail.webhooks.postmark.PostmarkInboundWebhookView",
         "postmark_inbound_webhook",
     ),
+    WebhookRoute(
+        "mailgun/tracking/",
+        "anymail.webhooks.mailgun.MailgunTrackingWebhookView",
+        "mailgun_tracking_webhook",
+    ),
+    WebhookRoute(
+        # One view: the "_mime" suffix only tells Mailgun to post raw MIME.
+        r"^mailgun/inbound(?:_mime)?/$",
+        "anymail.webhooks.mailgun.MailgunInboundWebhookView",
+        "mailgun_inbound_webhook",
+        regex=True,
+    ),
 )
 
 

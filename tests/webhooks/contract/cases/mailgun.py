@@ -1,0 +1,45 @@
+"""Mailgun tracking webhooks (JSON, one event per post, HMAC of timestamp + token)."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from anymail._testing_mailgun import mailgun_webhook_request
+from anymail.signals import tracking
+from anymail.testing import WebhookRequest
+from tests.utils import fixture_json
+
+from ..registry import WebhookContractCase
+
+SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
+
+
+def payload() -> Any:
+    return fixture_json("mailgun", "tracking_delivered.json")
+
+
+def forge(payload: Any) -> WebhookRequest:
+    # Mailgun signs timestamp + token (not the event): change one byte of the token.
+    signed = mailgun_webhook_request(payload)
+    body = json.loads(signed.body)
+    token = body["signature"]["token"]
+    body["signature"]["token"] = ("1" if token[0] == "0" else "0") + token[1:]
+    return signed.with_body(json.dumps(body).encode())
+
+
+def stale(payload: Any) -> WebhookRequest:
+    return mailgun_webhook_request(payload, timestamp=datetime.now(UTC) - timedelta(hours=13))
+
+
+CASE = WebhookContractCase(
+    id="mailgun",
+    esp_name="Mailgun",
+    url_name="mailgun_tracking_webhook",
+    signal=tracking,
+    payload=payload,
+    event_count=1,
+    request=mailgun_webhook_request,
+    settings={"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
+    forge=forge,
+    stale=stale,
+)

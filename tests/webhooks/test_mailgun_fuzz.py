@@ -1,0 +1,110 @@
+"""Hostile variants of every Mailgun fixture: each is refused (400) or accepted (200),
+never an unhandled exception, and a refusal dispatches nothing and echoes nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from django.test import Client
+
+from anymail.signals import inbound, tracking
+from anymail.testing import captured_events, webhook_request
+from tests.utils import FIXTURES_DIR
+
+from .contract.form_fuzz import form_mutations
+from .contract.fuzz import Mutation, mutations
+
+FIXTURES = FIXTURES_DIR / "mailgun"
+SIGNATURE_FIELDS = frozenset({"timestamp", "token", "signature"})
+TRACKING = "/anymail/mailgun/tracking/"
+INBOUND = "/anymail/mailgun/inbound/"
+INBOUND_MIME = "/anymail/mailgun/inbound_mime/"
+
+
+def attachment_files() -> dict[str, tuple[str, Any, str]]:
+    data = json.loads((FIXTURES / "inbound_parsed_attachments.json").read_text("utf-8"))
+    return {
+        item["field"]: (
+            item["filename"],
+            item.get("content_text") or base64.b64decode(item.get("content_base64", "")),
+            item["content_type"],
+        )
+        for item in data["files"]
+    }
+
+
+def file_mutations(files: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Hostile variants of the posted files (same fields, odd names, types and content)."""
+    first = next(iter(files))
+    name, content, content_type = files[first]
+    odd = {
+        "no-files": {},
+        "empty-file": {**files, first: (name, b"", content_type)},
+        "path-filename": {**files, first: ("../../etc/passwd", content, content_type)},
+        "crlf-filename": {**files, first: ("a\r\nContent-Type: x.txt", content, content_type)},
+        "unicode-filename": {**files, first: ("résumé 📎.txt", content, content_type)},
+        "bad-content-type": {**files, first: (name, content, "not a type; charset=\x7f")},
+        "unknown-charset": {**files, first: (name, content, "text/plain; charset=klingon")},
+        "extra-file": {**files, "attachment-99": ("x.bin", b"\0" * 10, "application/x")},
+        "other-field-file": {**files, "body-plain": ("x.txt", b"hi", "text/plain")},
+    }
+    return list(odd.items())
+
+
+def cases() -> list[Any]:
+    params = []
+    seen: set[str] = set()  # the JSON fixtures share most fields: mutate each field once
+    for path in sorted(FIXTURES.glob("tracking_*.json")):
+        if path.name == "tracking_bad_signature.json":
+            continue  # the builder would sign it: it is the same event as tracking_delivered
+        for mutation in mutations(json.loads(path.read_text("utf-8"))):
+            if mutation.id not in seen:
+                seen.add(mutation.id)
+                params.append(
+                    pytest.param(TRACKING, mutation, None, id=f"{path.stem}-{mutation.id}")
+                )
+    forms = [(TRACKING, path) for path in sorted(FIXTURES.glob("legacy_*.form.txt"))]
+    forms += [(INBOUND, FIXTURES / "inbound_parsed.form.txt")]
+    forms += [(INBOUND_MIME, FIXTURES / "inbound_mime.form.txt")]
+    for url, path in forms:
+        fields = parse_qsl(path.read_text("ascii"), keep_blank_values=True)
+        for mutation in form_mutations(fields, skip=SIGNATURE_FIELDS):
+            params.append(pytest.param(url, mutation, None, id=f"{path.stem}-{mutation.id}"))
+    data = json.loads((FIXTURES / "inbound_parsed_attachments.json").read_text("utf-8"))
+    fields = [tuple(pair) for pair in data["fields"]]
+    files = attachment_files()
+    for mutation in form_mutations(fields, skip=SIGNATURE_FIELDS):
+        if not isinstance(mutation.payload, bytes):
+            params.append(pytest.param(INBOUND, mutation, files, id=f"attachments-{mutation.id}"))
+    for label, odd_files in file_mutations(files):
+        mutation = Mutation(label, fields)
+        params.append(pytest.param(INBOUND, mutation, odd_files, id=f"attachments-{label}"))
+    return params
+
+
+@pytest.fixture(autouse=True)
+def mailgun_settings(settings: Any) -> None:
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "mg-test-webhook-signing-key-NOT-REAL"}
+
+
+@pytest.mark.parametrize(("url", "mutation", "files"), cases())
+def test_hostile_variants(url: str, mutation: Mutation, files: Any) -> None:
+    options: dict[str, Any] = {"form": url != TRACKING or not isinstance(mutation.payload, dict)}
+    if files is not None:
+        options["files"] = files
+    request = webhook_request("mailgun", mutation.payload, **options)
+    with captured_events(tracking) as tracked, captured_events(inbound) as received:
+        # Client() raises any exception the view lets out: none may.
+        response = request.post(Client(), url)
+    assert response.status_code in ((400,) if mutation.strict else (200, 400)), response.content
+    if response.status_code == 400:
+        assert tracked == [] and received == []
+        reason = response.content.decode()
+        assert "\n" not in reason and len(reason) <= 300
+        assert "xxxxxxxxxx" not in reason  # nothing the ESP sent is echoed
+    else:
+        assert len(tracked) + len(received) == 1
