@@ -151,6 +151,17 @@ def test_known_settings_pass(settings: Any) -> None:
     assert check_anymail_settings() == []
 
 
+def test_webhook_replay_settings_are_known(settings: Any) -> None:
+    settings.ANYMAIL = {
+        "AMAZON_SES_WEBHOOK_MAX_AGE": 3600,
+        "RESEND_WEBHOOK_DEDUPE_TTL": 7200,
+        "WEBHOOK_DEDUPE_CACHE": "webhooks",
+        "WEBHOOK_DEDUPE_PREFIX": "hooks:",
+    }
+    settings.ANYMAIL_MAILGUN_WEBHOOK_MAX_AGE = None
+    assert check_anymail_settings() == []
+
+
 def test_unknown_key_in_anymail_dict_with_hint(settings: Any) -> None:
     settings.ANYMAIL = {"SEND_DEFAULT": {}, "MAILGUN_APIKEY": "x", "ZZZZ": 1}
     warnings = check_anymail_settings()

@@ -30,7 +30,12 @@ from .conf import (
 from .exceptions import AnymailImproperlyConfigured
 from .message import ANYMAIL_MESSAGE_ATTRIBUTES
 
-#: Each ESP's settings, by prefix. (SEND_DEFAULTS is allowed for every ESP.)
+#: Settings every ESP prefix allows, besides its own.
+COMMON_ESP_SETTINGS: frozenset[str] = frozenset(
+    {"SEND_DEFAULTS", "WEBHOOK_MAX_AGE", "WEBHOOK_DEDUPE_TTL"}
+)
+
+#: Each ESP's settings, by prefix (plus COMMON_ESP_SETTINGS).
 ESP_SETTINGS: dict[str, frozenset[str]] = {
     "AMAZON_SES": frozenset(
         {
@@ -95,8 +100,7 @@ MIN_SECRET_PART_LENGTH = 16
 def known_settings() -> frozenset[str]:
     names = set(GLOBAL_SETTINGS)
     for prefix, esp_names in ESP_SETTINGS.items():
-        names.add(f"{prefix}_SEND_DEFAULTS")
-        names.update(f"{prefix}_{name}" for name in esp_names)
+        names.update(f"{prefix}_{name}" for name in esp_names | COMMON_ESP_SETTINGS)
     return frozenset(names)
 
 

@@ -49,6 +49,8 @@ GLOBAL_SETTINGS: Final = frozenset(
         "IGNORE_UNSUPPORTED_FEATURES",
         "REQUESTS_TIMEOUT",
         "SEND_DEFAULTS",
+        "WEBHOOK_DEDUPE_CACHE",
+        "WEBHOOK_DEDUPE_PREFIX",
         "WEBHOOK_SECRET",
     }
 )

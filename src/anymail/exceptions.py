@@ -156,6 +156,15 @@ class AnymailWebhookValidationFailure(AnymailError, SuspiciousOperation):
     """A webhook request failed authentication or validation (HTTP 400, nothing dispatched)."""
 
 
+class AnymailWebhookTransientError(AnymailError):
+    """A webhook could not be checked because of a temporary local failure.
+
+    For example a signing certificate could not be fetched, or the cache that
+    remembers processed events is down. Answer 5xx, so the ESP retries later;
+    unlike :exc:`AnymailWebhookValidationFailure`, the post may well be genuine.
+    """
+
+
 class AnymailConfigurationError(ImproperlyConfigured):
     """Anymail is configured incorrectly."""
 
