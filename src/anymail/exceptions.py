@@ -156,6 +156,11 @@ class AnymailWebhookValidationFailure(AnymailError, SuspiciousOperation):
     """A webhook request failed authentication or validation (HTTP 400, nothing dispatched)."""
 
 
+class AnymailWebhookPayloadError(AnymailWebhookValidationFailure):
+    """A webhook body is malformed: bad JSON, a missing field, a wrong type, too big or
+    too deep (HTTP 400, nothing dispatched). Raised by the typed payload accessors."""
+
+
 class AnymailWebhookTransientError(AnymailError):
     """A webhook could not be checked because of a temporary local failure.
 
