@@ -1,0 +1,496 @@
+"""Amazon SES webhooks: tracking events and received mail, delivered by Amazon SNS.
+
+- :class:`AmazonSESTrackingWebhookView`: the SNS ``Message`` is an SES notification
+  (``notificationType``) or a configuration set's published event (``eventType``);
+  one ``tracking`` event per affected recipient.
+- :class:`AmazonSESInboundWebhookView`: the ``Message`` is a receipt notification
+  (``notificationType: "Received"``) with the mail inline (SNS action) or stored in
+  S3 (S3 action); one ``inbound`` event.
+
+Both check the SNS envelope the same way (``_amazon_sns``): basic auth (SNS only
+sends it after a 401 challenge), the optional topic allow-list, the SNS signature
+and its age. They confirm subscriptions through the SNS API when the post is
+authenticated, and ignore unsubscribe confirmations.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import IO, Any, Final, TypedDict, cast
+
+from django.http import HttpRequest
+
+from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
+from ..exceptions import (
+    AnymailConfigurationError,
+    AnymailInsecureWebhookWarning,
+    AnymailWebhookPayloadError,
+    AnymailWebhookValidationFailure,
+)
+from ..signals import (
+    AnymailEvent,
+    AnymailInboundEvent,
+    AnymailTrackingEvent,
+    EventType,
+    RejectReason,
+    inbound,
+    tracking,
+)
+from ._amazon_sns import AwsClients, SnsEnvelope, raw_delivery_envelope, read_envelope
+from ._payload import JsonObject, json_object, parse_json
+from ._sns_certs import AwsSnsTrust
+from .base import AnymailBaseWebhookView
+from .dedupe import event_key
+
+__all__ = ["AmazonSESInboundWebhookView", "AmazonSESTrackingWebhookView"]
+
+logger = logging.getLogger("anymail")
+
+ESP_NAME: Final = "Amazon SES"
+
+#: SES event (``eventType`` or ``notificationType``) -> Anymail event_type.
+EVENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "Send": EventType.SENT,
+        "Reject": EventType.REJECTED,
+        "Bounce": EventType.BOUNCED,
+        "Complaint": EventType.COMPLAINED,
+        "Delivery": EventType.DELIVERED,
+        "Open": EventType.OPENED,
+        "Click": EventType.CLICKED,
+        "Rendering Failure": EventType.FAILED,
+        "DeliveryDelay": EventType.DEFERRED,
+        "Subscription": EventType.UNSUBSCRIBED,  # or subscribed: see _subscription()
+    }
+)
+#: SES event -> Anymail reject_reason.
+REJECT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {"Reject": RejectReason.BLOCKED, "Bounce": RejectReason.BOUNCED, "Complaint": RejectReason.SPAM}
+)
+#: The key of an event's detail object, where it isn't the type in camelCase.
+DETAIL_KEYS: Final[Mapping[str, str]] = MappingProxyType({"Rendering Failure": "failure"})
+#: receipt.spamVerdict.status -> spam_detected (GRAY, PROCESSING_FAILED, DISABLED: unknown).
+SPAM_VERDICTS: Final[Mapping[str, bool]] = MappingProxyType({"PASS": False, "FAIL": True})
+#: The plain-text Notification SES sends when an event destination is (re)created.
+TOPIC_VALIDATED_MESSAGE: Final = "Successfully validated SNS topic for Amazon SES event publishing."
+
+_FOLD_RE: Final = re.compile(r"\r?\n(?=[ \t])")
+
+
+# --- tracking ---------------------------------------------------------------------------
+
+
+class _Recipient(TypedDict, total=False):
+    """The per-recipient fields of one tracking event."""
+
+    recipient: str
+    event_type: str
+    description: str | None
+    mta_response: str | None
+    user_agent: str | None
+    click_url: str | None
+
+
+def _destinations(mail: JsonObject, **fields: Any) -> list[_Recipient]:
+    # SES can't tell which recipient opened, clicked...: every original recipient.
+    return [
+        cast(_Recipient, {"recipient": address, **fields})
+        for address in mail.texts("destination", [])
+    ]
+
+
+def _bounce(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
+    description = f"{detail.text('bounceType')}: {detail.text('bounceSubType')}"
+    return [
+        _Recipient(
+            recipient=bounced.text("emailAddress"),
+            description=description,
+            mta_response=bounced.text("diagnosticCode", None),
+        )
+        for bounced in detail.objects("bouncedRecipients")
+    ]
+
+
+def _complaint(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
+    description = detail.text("complaintFeedbackType", None)
+    user_agent = detail.text("userAgent", None)
+    return [
+        _Recipient(
+            recipient=complained.text("emailAddress"),
+            description=description,
+            user_agent=user_agent,
+        )
+        for complained in detail.objects("complainedRecipients")
+    ]
+
+
+def _delivery(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
+    response = detail.text("smtpResponse", None)
+    return [_Recipient(recipient=r, mta_response=response) for r in detail.texts("recipients")]
+
+
+def _delivery_delay(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
+    description = detail.text("delayType", None)
+    return [
+        _Recipient(
+            recipient=delayed.text("emailAddress"),
+            description=description,
+            mta_response=delayed.text("diagnosticCode", None),
+        )
+        for delayed in detail.objects("delayedRecipients")
+    ]
+
+
+def _subscription(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
+    """unsubscribed when the recipient left the list or a topic; subscribed when they
+    joined a topic; unknown when the preferences didn't change that way."""
+    new = detail.object("newTopicPreferences", None)
+    old = detail.object("oldTopicPreferences", None)
+    before = _topic_statuses(old)
+    after = _topic_statuses(new)
+    changed = {status for name, status in after.items() if before.get(name) != status}
+    if (new is not None and new.boolean("unsubscribeAll", False)) or "OptOut" in changed:
+        event_type = EventType.UNSUBSCRIBED
+    elif "OptIn" in changed:
+        event_type = EventType.SUBSCRIBED
+    else:
+        event_type = EventType.UNKNOWN
+    return _destinations(mail, event_type=event_type, description=detail.text("source", None))
+
+
+def _topic_statuses(preferences: JsonObject | None) -> dict[str, str]:
+    if preferences is None:
+        return {}
+    return {
+        topic.text("topicName"): topic.text("subscriptionStatus")
+        for topic in preferences.objects("topicSubscriptionStatus", [])
+    }
+
+
+#: SES event -> its recipients and their fields (detail object, mail object).
+RECIPIENTS: Final[Mapping[str, Callable[[JsonObject, JsonObject], list[_Recipient]]]] = (
+    MappingProxyType(
+        {
+            "Send": lambda detail, mail: _destinations(mail),
+            "Reject": lambda detail, mail: _destinations(
+                mail, description=detail.text("reason", None)
+            ),
+            "Bounce": _bounce,
+            "Complaint": _complaint,
+            "Delivery": _delivery,
+            "Open": lambda detail, mail: _destinations(
+                mail, user_agent=detail.text("userAgent", None)
+            ),
+            "Click": lambda detail, mail: _destinations(
+                mail,
+                user_agent=detail.text("userAgent", None),
+                click_url=detail.text("link", None),
+            ),
+            "Rendering Failure": lambda detail, mail: _destinations(
+                mail, description=detail.text("errorMessage", None)
+            ),
+            "DeliveryDelay": _delivery_delay,
+            "Subscription": _subscription,
+        }
+    )
+)
+
+
+def ses_event_type(ses: JsonObject) -> tuple[str, str]:
+    """(the key that names the SES event, its value): event publishing or notification."""
+    key = "eventType" if "eventType" in ses else "notificationType"
+    return key, ses.text(key)
+
+
+def parse_tracking_message(
+    ses: JsonObject, *, event_id: str, timestamp: datetime | None, topic_arn: str
+) -> list[AnymailTrackingEvent]:
+    """The tracking events of one SES notification or published event (the SNS Message)."""
+    key, ses_type = ses_event_type(ses)
+    if ses_type == "Received":
+        raise AnymailConfigurationError(
+            "You seem to have set an Amazon SES *inbound* receipt rule to publish to an SNS "
+            f"Topic that posts to Anymail's *tracking* webhook URL. (SNS TopicArn {topic_arn})"
+        )
+    mail = ses.object("mail")
+    tags, metadata = tags_and_metadata(mail)
+    recipients_of = RECIPIENTS.get(ses_type)
+    if recipients_of is None:
+        recipients = _destinations(mail, description=f"Unknown SES {key} {ses_type[:100]!r}")
+    else:
+        detail_key = DETAIL_KEYS.get(ses_type, ses_type[:1].lower() + ses_type[1:])
+        detail = ses.object(detail_key, None) or JsonObject({}, f"{ses.path}.{detail_key}")
+        recipients = recipients_of(detail, mail)
+    default_type = EVENT_TYPES.get(ses_type, EventType.UNKNOWN)
+    events = []
+    for recipient in recipients:
+        fields: dict[str, Any] = dict(recipient)
+        events.append(
+            AnymailTrackingEvent(
+                fields.pop("event_type", default_type),
+                timestamp=timestamp,
+                event_id=event_id,
+                esp_event=ses.data,
+                message_id=mail.text("messageId", None),
+                reject_reason=REJECT_REASONS.get(ses_type),
+                tags=list(tags),
+                metadata=dict(metadata),
+                **fields,
+            )
+        )
+    return events
+
+
+def tags_and_metadata(mail: JsonObject) -> tuple[list[str], dict[str, Any]]:
+    """Anymail's tags (``X-Tag`` headers) and metadata (``X-Metadata``) of the sent message.
+
+    Only there when SES includes the original headers; SES message tags
+    (``mail.tags``) are not Anymail tags. Bad metadata JSON gives ``{}``.
+    """
+    tags: list[str] = []
+    metadata: dict[str, Any] | None = None
+    for header in mail.objects("headers", []):
+        name = header.text("name", "").lower()
+        value = _FOLD_RE.sub("", header.text("value", ""))
+        if name == "x-tag":
+            tags.append(_decode_rfc2047(value))
+        elif name == "x-metadata" and metadata is None:
+            try:
+                parsed = parse_json(value, "X-Metadata")
+            except AnymailWebhookPayloadError:
+                parsed = None
+            metadata = parsed if isinstance(parsed, dict) else {}
+    return tags, metadata or {}
+
+
+def _decode_rfc2047(value: str) -> str:
+    """A header value with its RFC 2047 encoded-words decoded (as sent if they are broken)."""
+    if "=?" not in value:
+        return value
+    from email.policy import default
+
+    try:
+        return str(default.header_factory("X-Tag", value))
+    except (ValueError, LookupError, IndexError):
+        # The email package's parser trips on some malformed encoded-words.
+        return value
+
+
+# --- inbound ----------------------------------------------------------------------------
+
+#: Downloads a received message stored by an S3 receipt action: (bucket, key) -> file.
+S3Download = Callable[[str, str], IO[bytes]]
+
+
+def parse_inbound_message(
+    ses: JsonObject, *, topic_arn: str, download: S3Download
+) -> AnymailInboundEvent:
+    """The inbound event of one SES receipt notification (the SNS Message)."""
+    from ..inbound import AnymailInboundMessage
+
+    _key, ses_type = ses_event_type(ses)
+    if ses_type != "Received":
+        raise AnymailConfigurationError(
+            "You seem to have set an Amazon SES *sending* event or notification to publish to "
+            "an SNS Topic that posts to Anymail's *inbound* webhook URL. "
+            f"(SNS TopicArn {topic_arn})"
+        )
+    mail = ses.object("mail")
+    receipt = ses.object("receipt")
+    action = receipt.object("action")
+    action_type = action.text("type")
+    if action_type == "SNS":
+        raw = _sns_content(ses.text("content", max_length=None), action.text("encoding", "UTF8"))
+        message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
+    elif action_type == "S3":
+        with download(action.text("bucketName"), action.text("objectKey")) as file:
+            message = AnymailInboundMessage.parse_raw_mime_file(file)
+    else:
+        raise AnymailConfigurationError(
+            "Anymail's Amazon SES inbound webhook works only with 'SNS' or 'S3' receipt rule "
+            f"actions, not {action_type[:40]!r}. (SNS TopicArn {topic_arn})"
+        )
+    message.envelope_sender = mail.text("source", None)
+    message.envelope_recipient = next(iter(receipt.texts("recipients", [])), None)
+    spam_verdict = receipt.object("spamVerdict", None)
+    status = spam_verdict.text("status", None) if spam_verdict is not None else None
+    message.spam_detected = SPAM_VERDICTS.get(status) if status is not None else None
+    message.spam_score = None  # SES gives no score
+    return AnymailInboundEvent(
+        EventType.INBOUND,
+        timestamp=mail.iso_datetime("timestamp", None),
+        event_id=mail.text("messageId", None),
+        esp_event=ses.data,
+        message=message,
+    )
+
+
+def _sns_content(content: str, encoding: str) -> bytes:
+    """The raw message of an SNS receipt action: base64 (8-bit safe) or text."""
+    if encoding == "BASE64":
+        try:
+            return base64.b64decode("".join(content.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise AnymailWebhookPayloadError("body.Message.content is not valid base64.") from None
+    if encoding == "UTF8":
+        return content.encode("utf-8")
+    raise AnymailWebhookPayloadError(
+        f"body.Message.receipt.action.encoding {encoding[:40]!r} is not BASE64 or UTF8."
+    )
+
+
+# --- views ------------------------------------------------------------------------------
+
+
+class AmazonSESBaseWebhookView(AnymailBaseWebhookView):
+    """What both Amazon SES views share: the SNS envelope, its checks, subscriptions."""
+
+    esp_name = ESP_NAME
+    signature_scheme = "Amazon SNS certificate"
+    basic_auth_challenge = True
+    # SNS signs every post, but a signature only proves *some* topic sent it: the
+    # warning comes below, unless a topic allow-list ties posts to the user's topics.
+    warn_if_no_basic_auth = False
+    #: The post's SNS envelope (set by validate_request()).
+    envelope: SnsEnvelope
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.aws = AwsClients()
+        self.auto_confirm = get_bool_setting("auto_confirm_sns_subscriptions", True, ESP_NAME)
+        self.topic_arns = _topic_arns_setting()
+        self.trust = AwsSnsTrust()
+        self.verifier = None
+        if get_bool_setting("verify_sns_signatures", True, ESP_NAME):
+            from .signing import SnsVerifier
+
+            self.verifier = SnsVerifier(esp_name=ESP_NAME, trust=self.trust, clock=self.now)
+        if not self.basic_auth and self.topic_arns is None:
+            warnings.warn(
+                f"Your Anymail {ESP_NAME} webhook accepts posts from any SNS topic: set "
+                "ANYMAIL WEBHOOK_SECRET (and use it in the subscription URL), or "
+                "AMAZON_SES_SNS_TOPIC_ARNS.",
+                AnymailInsecureWebhookWarning,
+                stacklevel=2,
+            )
+
+    def validate_request(self, request: HttpRequest) -> datetime | None:
+        if request.headers.get("x-amz-sns-rawdelivery", "").lower() == "true":
+            if self.verifier is not None:
+                raise AnymailWebhookValidationFailure(
+                    f"{ESP_NAME} webhook: raw message delivery posts are not signed. Turn off "
+                    "raw message delivery in the SNS subscription."
+                )
+            self.envelope = raw_delivery_envelope(request.body, request.headers)
+        else:
+            self.envelope = read_envelope(self.json_body(request), request.headers)
+        topic_arn = self.envelope.topic_arn
+        if self.topic_arns is not None and topic_arn not in self.topic_arns:
+            raise AnymailWebhookValidationFailure(
+                f"{ESP_NAME} webhook: SNS topic {topic_arn[:300]!r} is not in ANYMAIL "
+                "AMAZON_SES_SNS_TOPIC_ARNS."
+            )
+        if self.verifier is None:
+            return self.envelope.timestamp  # not signed, but still limits naive replays
+        return self.verifier.verify(self.envelope.fields.data)
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+        envelope = self.envelope
+        if envelope.type == "SubscriptionConfirmation":
+            self.confirm_subscription(envelope)
+            return []
+        if envelope.type == "UnsubscribeConfirmation":
+            return []  # never re-subscribe with its token
+        message = envelope.fields.text("Message", max_length=None)
+        if message.strip() == TOPIC_VALIDATED_MESSAGE:
+            return []
+        ses = json_object(parse_json(message, "body.Message"), "body.Message")
+        return self.parse_ses(ses, envelope)
+
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+        raise NotImplementedError
+
+    def confirm_subscription(self, envelope: SnsEnvelope) -> None:
+        """Confirm through the SNS API, only for an authenticated post (secret or allow-list)."""
+        topic_arn, token = envelope.topic_arn, envelope.fields.text("Token")
+        if not self.auto_confirm:
+            problem = (
+                f"Anymail received a SubscriptionConfirmation request for Amazon SNS topic "
+                f"'{topic_arn}', and AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS is False. If you "
+                f"expect it, confirm it in the SNS dashboard with token '{token}'."
+            )
+        elif not (self.basic_auth or self.topic_arns):
+            problem = (
+                "Anymail received an unexpected SubscriptionConfirmation request for Amazon SNS "
+                f"topic '{topic_arn}'. (Anymail can automatically confirm SNS subscriptions if "
+                "you set a WEBHOOK_SECRET and use that in your SNS notification url. Or you can "
+                "manually confirm this subscription in the SNS dashboard with token "
+                f"'{token}'.)"
+            )
+        else:
+            region = self.trust.topic_region(topic_arn)
+            if region is None:
+                raise AnymailWebhookPayloadError("body.TopicArn is not an SNS topic ARN.")
+            self.aws.confirm_subscription(topic_arn, token, region)
+            return
+        # The 400 answer's reason is cut short: log the whole text, token included.
+        logger.warning(problem)
+        raise AnymailWebhookValidationFailure(problem, esp_name=ESP_NAME)
+
+
+class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView):
+    """SES notifications and event publishing -> ``tracking`` signal."""
+
+    signal = tracking
+
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+        return list(
+            parse_tracking_message(
+                ses,
+                event_id=envelope.message_id,
+                timestamp=envelope.timestamp,
+                topic_arn=envelope.topic_arn,
+            )
+        )
+
+    def dedupe_key(self, event: AnymailEvent) -> str | None:
+        # One SNS message (one event_id) carries an event per recipient.
+        assert isinstance(event, AnymailTrackingEvent)
+        return event_key(ESP_NAME, f"{event.event_id}\n{event.recipient}")
+
+
+class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView):
+    """SES receipt notifications (SNS or S3 action) -> ``inbound`` signal."""
+
+    signal = inbound
+
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+        download = self.aws.download
+        return [parse_inbound_message(ses, topic_arn=envelope.topic_arn, download=download)]
+
+
+def _topic_arns_setting() -> frozenset[str] | None:
+    """AMAZON_SES_SNS_TOPIC_ARNS: the topics allowed to post (None: any topic)."""
+    value = get_anymail_setting("sns_topic_arns", default=None, esp_name=ESP_NAME)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        isinstance(arn, str) and arn for arn in value
+    ):
+        raise invalid_setting("sns_topic_arns", ESP_NAME, "expected a list of SNS topic ARNs.")
+    if not value:
+        raise invalid_setting(
+            "sns_topic_arns",
+            ESP_NAME,
+            "the list is empty, which refuses every post. List your topics' ARNs, or remove it.",
+        )
+    return frozenset(value)
