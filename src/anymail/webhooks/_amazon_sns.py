@@ -66,6 +66,9 @@ def read_envelope(body: Any, headers: Mapping[str, str]) -> SnsEnvelope:
         topic_arn=fields.text("TopicArn"),
         timestamp=fields.iso_datetime("Timestamp"),
     )
+    for name in ("Message", "Subject", "Token", "SubscribeURL"):
+        # Signed text: checked here (lone surrogates...) before the verifier encodes it.
+        fields.text(name, None, max_length=None)
     if envelope.type not in SNS_MESSAGE_TYPES:
         raise AnymailWebhookValidationFailure(
             f"Amazon SES webhook: unknown SNS message Type {envelope.type[:40]!r}."
