@@ -21,6 +21,7 @@ from .backends.base import AnymailBaseBackend
 from .conf import (
     GLOBAL_SETTINGS,
     RENAMED_SETTINGS,
+    get_anymail_setting,
     get_webhook_secrets,
     is_secret_setting,
     is_setting_set,
@@ -44,6 +45,8 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
             "CONFIGURATION_SET_NAME",
             "MESSAGE_TAG_NAME",
             "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
+            "VERIFY_SNS_SIGNATURES",
+            "SNS_TOPIC_ARNS",
         }
     ),
     "BREVO": frozenset(
@@ -329,6 +332,21 @@ def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks
                 )
             )
     return problems
+
+
+def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if get_anymail_setting("verify_sns_signatures", default=True, esp_name="Amazon SES") is False:
+        return [
+            checks.Warning(
+                "ANYMAIL AMAZON_SES_VERIFY_SNS_SIGNATURES is False: Anymail's Amazon SES "
+                "webhooks don't check Amazon SNS signatures, so anyone who can reach them "
+                "can forge tracking events and received mail.",
+                hint="Remove the setting unless something in front of Django re-signs SNS "
+                "posts; keep WEBHOOK_SECRET in the subscription URLs either way.",
+                id="anymail.W005",
+            )
+        ]
+    return []
 
 
 def routed_webhook_views() -> list[Any]:

@@ -34,6 +34,7 @@ from ..exceptions import (
     AnymailWebhookPayloadError,
     AnymailWebhookValidationFailure,
 )
+from ..inbound import AnymailInboundMessage
 from ..signals import (
     AnymailEvent,
     AnymailInboundEvent,
@@ -293,8 +294,6 @@ def parse_inbound_message(
     ses: JsonObject, *, topic_arn: str, download: S3Download
 ) -> AnymailInboundEvent:
     """The inbound event of one SES receipt notification (the SNS Message)."""
-    from ..inbound import AnymailInboundMessage
-
     _key, ses_type = ses_event_type(ses)
     if ses_type != "Received":
         raise AnymailConfigurationError(
@@ -472,6 +471,11 @@ class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView):
     signal = inbound
 
     def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+        # A duplicate is known by the mail's id before its (maybe large) download.
+        mail_id = ses.object("mail").text("messageId", None) if "mail" in ses else None
+        store = self.dedupe_store
+        if mail_id is not None and store is not None and store.seen(event_key(ESP_NAME, mail_id)):
+            return []
         download = self.aws.download
         return [parse_inbound_message(ses, topic_arn=envelope.topic_arn, download=download)]
 
