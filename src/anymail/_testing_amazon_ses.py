@@ -31,8 +31,9 @@ __all__ = ["DEFAULT_TOPIC_ARN", "default_signer", "sns_webhook_request", "trust_
 
 #: The topic of wrapped SES messages unless ``topic_arn`` says otherwise.
 DEFAULT_TOPIC_ARN: Final = "arn:aws:sns:us-east-1:123456789012:anymail-test-events"
-#: What SNS sends (its Content-Type can be changed to application/json).
-SNS_CONTENT_TYPE: Final = "text/plain; charset=UTF-8"
+#: What SNS sends (it writes "UTF-8": Django's test client would re-encode a body
+#: whose charset isn't spelled "utf-8", mangling deliberately broken ones).
+SNS_CONTENT_TYPE: Final = "text/plain; charset=utf-8"
 SNS_USER_AGENT: Final = "Amazon Simple Notification Service Agent"
 
 
@@ -78,8 +79,9 @@ def sns_webhook_request(
       with ``signer``, every other field kept as it is;
     - an SES message (any other JSON value: a notification, a published event, a
       receipt notification), or a ``str`` used verbatim as ``Message``: wrapped in
-      a ``Notification`` from ``topic_arn`` with a new ``MessageId`` (or
-      ``message_id``), ``timestamp`` (default now) and ``subject``;
+      a ``Notification`` from ``topic_arn``, sent at ``timestamp`` (default now),
+      with ``subject``, and the ``MessageId`` ``message_id`` (by default one made
+      from the message: posting the same message again is an SNS retry);
     - ``bytes``: posted as they are, unsigned (for malformed-body tests).
 
     ``signature_version`` is ``"1"`` (SHA-1, SNS's default) or ``"2"`` (SHA-256);
@@ -93,12 +95,14 @@ def sns_webhook_request(
     if isinstance(payload, Mapping) and "Type" in payload:
         envelope = dict(payload)
     else:
+        message = payload if isinstance(payload, str) else json.dumps(payload)
         envelope = {
             "Type": "Notification",
-            "MessageId": message_id or str(uuid.uuid4()),
+            # The same message posted again is a retry, as SNS would send it.
+            "MessageId": message_id or str(uuid.uuid5(uuid.NAMESPACE_URL, topic_arn + message)),
             "TopicArn": topic_arn,
             **({"Subject": subject} if subject is not None else {}),
-            "Message": payload if isinstance(payload, str) else json.dumps(payload),
+            "Message": message,
             "Timestamp": sns_timestamp(timestamp or utc_now()),
         }
     signer = signer or default_signer()

@@ -8,6 +8,7 @@ pin the views' clock to just after the envelope's ``Timestamp``.
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,14 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from django.test import Client
 
+from anymail._testing_amazon_ses import sns_webhook_request
 from anymail.backends import amazon_ses as ses_backend
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
 from anymail.webhooks.amazon_ses import AmazonSESBaseWebhookView
 from tests.backends.test_amazon_ses import AWS_ENVIRONMENT_TO_CLEAR, AWS_TEST_ENVIRONMENT
-from tests.utils import fixture_json
+from tests.utils import FIXTURES_DIR, fixture_json
 
 SECRET: Final = "sns-webhook-user:sns-webhook-password-123"
 #: Around the fixtures' SNS Timestamps (2026-11-21).
@@ -30,6 +34,9 @@ FIXTURE_TIME: Final = datetime.fromisoformat("2026-11-21T09:00:00Z")
 EXPECTATIONS: Final[dict[str, Any]] = fixture_json("amazon_ses", "webhook_expectations.json")[
     "fixtures"
 ]
+RAW_MESSAGE = (FIXTURES_DIR / "amazon_ses" / "inbound_raw_message.eml").read_bytes()
+S3_BUCKET = "example-inbound-mail"
+S3_KEY = "inbound/7qe3kq0ab5n2v1c8d4u6mrd2u9o3f1t7hjg4ks01"
 #: The URL paths of the two views.
 TRACKING_URL: Final = "/anymail/amazon_ses/tracking/"
 INBOUND_URL: Final = "/anymail/amazon_ses/inbound/"
@@ -76,6 +83,34 @@ def pinned_clock(now: datetime) -> Iterator[None]:
 
 def just_after(envelope: dict[str, Any], delay: timedelta = timedelta(seconds=30)) -> datetime:
     return datetime.fromisoformat(envelope["Timestamp"]) + delay
+
+
+def post(request: Any, url: str, at: datetime) -> Any:
+    with pinned_clock(at):
+        return request.post(Client(), url)
+
+
+def post_fixture(
+    name: str, signer: SnsTestSigner, *, envelope: dict[str, Any] | None = None, **options: Any
+) -> Any:
+    """Post fixture ``name`` re-signed by ``signer``, at its own time, as SNS sent it."""
+    envelope = envelope if envelope is not None else fixture(name)
+    headers = {**sns_headers(name), **options.pop("headers", {})}
+    request = sns_webhook_request(envelope, signer=signer, headers=headers, **options)
+    return post(request, EXPECTATIONS[name]["url"], just_after(envelope))
+
+
+def add_s3_object(aws: AwsStub, content: bytes = RAW_MESSAGE, metadata: Any = None) -> None:
+    aws.add(
+        "s3",
+        "get_object",
+        {
+            "Body": StreamingBody(io.BytesIO(content), len(content)),
+            "ContentLength": len(content),
+            "Metadata": metadata or {},
+        },
+        {"Bucket": S3_BUCKET, "Key": S3_KEY},
+    )
 
 
 class AwsStub:

@@ -7,7 +7,6 @@ verified with the fixtures' own certificate, served locally.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import warnings
@@ -17,7 +16,6 @@ from unittest import mock
 
 import pytest
 import responses
-from botocore.response import StreamingBody
 from django.core import checks
 from django.test import Client
 
@@ -39,16 +37,17 @@ from .amazon_ses_support import (
     SECRET,
     TRACKING_URL,
     AwsStub,
+    add_s3_object,
     fixture,
     just_after,
     make_signer,
-    pinned_clock,
+    post,
+    post_fixture,
     sns_headers,
 )
 
 pytestmark = pytest.mark.usefixtures("ses_webhook_environment")
 
-RAW_MESSAGE = (FIXTURES_DIR / "amazon_ses" / "inbound_raw_message.eml").read_bytes()
 FIXTURE_CERT = (
     FIXTURES_DIR / "amazon_ses" / "SimpleNotificationService-77a6c7533e50bed7fac7e9df571e806b.pem"
 )
@@ -57,8 +56,6 @@ SNS_FIXTURES = sorted(
     for name in EXPECTATIONS
     if name not in {"tracking_bad_signature.json", "tracking_untrusted_cert_url.json"}
 )
-S3_BUCKET = "example-inbound-mail"
-S3_KEY = "inbound/7qe3kq0ab5n2v1c8d4u6mrd2u9o3f1t7hjg4ks01"
 TRACKING_FIELDS = (
     "event_type",
     "recipient",
@@ -74,21 +71,6 @@ TRACKING_FIELDS = (
     "click_url",
 )
 TRACKING_DEFAULTS: dict[str, Any] = {"tags": [], "metadata": {}}
-
-
-def post(request: Any, url: str, at: datetime) -> Any:
-    with pinned_clock(at):
-        return request.post(Client(), url)
-
-
-def post_fixture(
-    name: str, signer: SnsTestSigner, *, envelope: dict[str, Any] | None = None, **options: Any
-) -> Any:
-    """Post fixture ``name`` re-signed by ``signer``, at its own time, as SNS sent it."""
-    envelope = envelope if envelope is not None else fixture(name)
-    headers = {**sns_headers(name), **options.pop("headers", {})}
-    request = sns_webhook_request(envelope, signer=signer, headers=headers, **options)
-    return post(request, EXPECTATIONS[name]["url"], just_after(envelope))
 
 
 def tracking_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
@@ -132,19 +114,6 @@ def assert_events_as_expected(name: str, events: list[Any]) -> None:
             expected_tracking_fields(item) for item in expected
         ]
     assert all(event.esp_event == esp_event for event in events)
-
-
-def add_s3_object(aws: AwsStub, content: bytes = RAW_MESSAGE, metadata: Any = None) -> None:
-    aws.add(
-        "s3",
-        "get_object",
-        {
-            "Body": StreamingBody(io.BytesIO(content), len(content)),
-            "ContentLength": len(content),
-            "Metadata": metadata or {},
-        },
-        {"Bucket": S3_BUCKET, "Key": S3_KEY},
-    )
 
 
 # --- every fixture, as SNS posts it -----------------------------------------------------

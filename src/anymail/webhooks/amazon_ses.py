@@ -272,16 +272,12 @@ def tags_and_metadata(mail: JsonObject) -> tuple[list[str], dict[str, Any]]:
 
 
 def _decode_rfc2047(value: str) -> str:
-    """A header value with its RFC 2047 encoded-words decoded (as sent if they are broken)."""
+    """A header value with its RFC 2047 encoded-words decoded (leniently, like mail clients)."""
     if "=?" not in value:
         return value
     from email.policy import default
 
-    try:
-        return str(default.header_factory("X-Tag", value))
-    except (ValueError, LookupError, IndexError):
-        # The email package's parser trips on some malformed encoded-words.
-        return value
+    return str(default.header_factory("X-Tag", value))
 
 
 # --- inbound ----------------------------------------------------------------------------
