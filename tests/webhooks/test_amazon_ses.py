@@ -19,16 +19,17 @@ import responses
 from django.core import checks
 from django.test import Client
 
-from anymail._testing_amazon_ses import sns_webhook_request, trust_signer
+from anymail._testing_amazon_ses import sns_timestamp, sns_webhook_request, trust_signer
 from anymail.checks import check_amazon_ses_webhooks
 from anymail.exceptions import (
     AnymailImproperlyConfigured,
     AnymailInsecureWebhookWarning,
 )
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
-from anymail.testing import captured_events, json_webhook_request
+from anymail.testing import captured_events, json_webhook_request, webhook_request
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView, AmazonSESTrackingWebhookView
+from anymail.webhooks.signing import utc_now
 from tests.utils import FIXTURES_DIR
 
 from .amazon_ses_support import (
@@ -628,3 +629,46 @@ def test_duplicate_inbound_message_is_not_downloaded_again(
         assert post_fixture("inbound_s3_action.json", signer).status_code == 200
     assert len(events) == 1
     assert [service for service, _params in aws.created] == ["s3"]
+
+
+# --- the test kit (anymail.testing) ---------------------------------------------------
+
+
+def test_testing_kit_posts_ses_events(client: Client) -> None:
+    # As the SES docs page shows it: no fixtures, no pinned clock.
+    ses_event = {
+        "eventType": "Bounce",
+        "mail": {"messageId": "0100019a8c3e5f21-0001", "destination": ["bob@example.org"]},
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": "bob@example.org"}],
+        },
+    }
+    for version in ("1", "2"):
+        request = webhook_request("amazon_ses", ses_event, signature_version=version)
+        with captured_events() as events:
+            response = request.post(client, "amazon_ses_tracking_webhook")
+        assert response.status_code == 200
+        envelope = json.loads(request.body)
+        assert envelope["SignatureVersion"] == version
+        if version == "1":
+            assert [(e.event_type, e.recipient, e.event_id) for e in events] == [
+                ("bounced", "bob@example.org", envelope["MessageId"])
+            ]
+        else:
+            assert events == []  # the same message again: an SNS retry
+    assert request.content_type == "text/plain; charset=utf-8"
+    assert request.headers["x-amz-sns-message-type"] == "Notification"
+    assert request.headers["Authorization"].startswith("Basic ")
+
+
+def test_testing_kit_signs_envelopes_and_raw_bodies(client: Client, aws: AwsStub) -> None:
+    aws.add("sns", "confirm_subscription", {})
+    confirmation = fixture(CONFIRMATION)
+    request = webhook_request("amazon_ses", {**confirmation, "Timestamp": sns_timestamp(utc_now())})
+    assert "x-amz-sns-subscription-arn" not in request.headers
+    assert request.post(client, "amazon_ses_tracking_webhook").status_code == 200
+    assert [service for service, _params in aws.created] == ["sns"]
+    unsigned = webhook_request("amazon_ses", b"{}", basic_auth=None)
+    assert unsigned.body == b"{}" and "Authorization" not in unsigned.headers

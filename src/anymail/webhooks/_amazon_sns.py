@@ -1,29 +1,49 @@
-"""Amazon SNS's part of the Amazon SES webhooks: the envelope, and the AWS calls.
+"""Amazon SNS's part of the Amazon SES webhooks: the envelope, its checks, the AWS calls.
 
 SNS posts each message as a JSON envelope (``Type``: ``Notification``,
 ``SubscriptionConfirmation`` or ``UnsubscribeConfirmation``; see the SNS docs'
 "HTTP/HTTPS notification JSON format"), plus ``x-amz-sns-*`` headers that are
 not signed. The SES payload is the ``Message`` string of a ``Notification``.
 
-The AWS calls use boto3 clients made like the sending backend's (the
-``AMAZON_SES_SESSION_PARAMS`` and ``_CLIENT_PARAMS`` settings): ``sns`` to confirm
-a subscription, ``s3`` to fetch a received message stored by an S3 receipt action.
+:class:`AmazonSESBaseWebhookView` checks a post (basic auth, which SNS only sends
+after a 401 challenge; the optional topic allow-list; the signature and its age),
+confirms subscriptions and ignores unsubscribe confirmations; the views of
+``amazon_ses`` turn the SES message into events. The AWS calls use boto3 clients
+made like the sending backend's (``AMAZON_SES_SESSION_PARAMS`` and
+``_CLIENT_PARAMS``): ``sns`` to confirm a subscription, ``s3`` to fetch a received
+message stored by an S3 receipt action.
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Final
 
+from django.http import HttpRequest
+
+from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
 from ..exceptions import (
     AnymailConfigurationError,
+    AnymailInsecureWebhookWarning,
+    AnymailWebhookPayloadError,
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ._payload import JsonObject, json_object
+from ..signals import AnymailEvent
+from ._payload import JsonObject, json_object, parse_json
+from ._sns_certs import AwsSnsTrust
+from .base import AnymailBaseWebhookView
+
+logger = logging.getLogger("anymail")
+
+ESP_NAME: Final = "Amazon SES"
+#: The plain-text Notification SES sends when an event destination is (re)created.
+TOPIC_VALIDATED_MESSAGE: Final = "Successfully validated SNS topic for Amazon SES event publishing."
 
 #: Envelope types SNS posts to an HTTPS subscriber.
 SNS_MESSAGE_TYPES: Final = frozenset(
@@ -140,9 +160,9 @@ class AwsClients:
         except self.errors as err:
             raise AnymailWebhookTransientError(
                 f"Anymail couldn't confirm the SNS subscription to topic {topic_arn!r} "
-                f"({type(err).__name__}: {err}). Check the sns:ConfirmSubscription permission, "
-                f"or confirm it in the SNS console with token {token!r}.",
-                esp_name="Amazon SES",
+                f"({type(err).__name__}: {err}). Check the sns:ConfirmSubscription permission; "
+                "SNS will retry.",
+                esp_name=ESP_NAME,
             ) from err
 
     def download(self, bucket: str, key: str) -> IO[bytes]:
@@ -172,7 +192,124 @@ class AwsClients:
             raise AnymailWebhookTransientError(
                 f"Anymail AmazonSESInboundWebhookView couldn't download S3 object {where}: "
                 f"{err}. Check the s3:GetObject permission; SNS will retry.",
-                esp_name="Amazon SES",
+                esp_name=ESP_NAME,
             ) from err
         spool.seek(0)
         return spool
+
+
+class AmazonSESBaseWebhookView(AnymailBaseWebhookView):
+    """What both Amazon SES views share: the SNS envelope, its checks, subscriptions."""
+
+    esp_name = ESP_NAME
+    signature_scheme = "Amazon SNS certificate"
+    basic_auth_challenge = True
+    # SNS signs every post, but a signature only proves *some* topic sent it: the
+    # warning comes below, unless a topic allow-list ties posts to the user's topics.
+    warn_if_no_basic_auth = False
+    #: The post's SNS envelope (set by validate_request()).
+    envelope: SnsEnvelope
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.aws = AwsClients()
+        self.auto_confirm = get_bool_setting("auto_confirm_sns_subscriptions", True, ESP_NAME)
+        self.topic_arns = _topic_arns_setting()
+        self.trust = AwsSnsTrust()
+        self.verifier = None
+        if get_bool_setting("verify_sns_signatures", True, ESP_NAME):
+            from .signing import SnsVerifier
+
+            self.verifier = SnsVerifier(esp_name=ESP_NAME, trust=self.trust, clock=self.now)
+        if not self.basic_auth and self.topic_arns is None:
+            warnings.warn(
+                f"Your Anymail {ESP_NAME} webhook accepts posts from any SNS topic: set "
+                "ANYMAIL WEBHOOK_SECRET (and use it in the subscription URL), or "
+                "AMAZON_SES_SNS_TOPIC_ARNS.",
+                AnymailInsecureWebhookWarning,
+                stacklevel=2,
+            )
+
+    def validate_request(self, request: HttpRequest) -> datetime | None:
+        if request.headers.get("x-amz-sns-rawdelivery", "").lower() == "true":
+            if self.verifier is not None:
+                raise AnymailWebhookValidationFailure(
+                    f"{ESP_NAME} webhook: raw message delivery posts are not signed. Turn off "
+                    "raw message delivery in the SNS subscription."
+                )
+            self.envelope = raw_delivery_envelope(request.body, request.headers)
+        else:
+            self.envelope = read_envelope(self.json_body(request), request.headers)
+        topic_arn = self.envelope.topic_arn
+        if self.topic_arns is not None and topic_arn not in self.topic_arns:
+            raise AnymailWebhookValidationFailure(
+                f"{ESP_NAME} webhook: SNS topic {topic_arn[:300]!r} is not in ANYMAIL "
+                "AMAZON_SES_SNS_TOPIC_ARNS."
+            )
+        if self.verifier is None:
+            return self.envelope.timestamp  # not signed, but still limits naive replays
+        return self.verifier.verify(self.envelope.fields.data)
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+        envelope = self.envelope
+        if envelope.type == "SubscriptionConfirmation":
+            self.confirm_subscription(envelope)
+            return []
+        if envelope.type == "UnsubscribeConfirmation":
+            return []  # never re-subscribe with its token
+        message = envelope.fields.text("Message", max_length=None)
+        if message.strip() == TOPIC_VALIDATED_MESSAGE:
+            return []
+        ses = json_object(parse_json(message, "body.Message"), "body.Message")
+        return self.parse_ses(ses, envelope)
+
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+        """The events of the SES message ``ses`` (the Notification's parsed Message)."""
+        raise NotImplementedError
+
+    def confirm_subscription(self, envelope: SnsEnvelope) -> None:
+        """Confirm through the SNS API, only for an authenticated post (secret or allow-list)."""
+        topic_arn, token = envelope.topic_arn, envelope.fields.text("Token")
+        if not self.auto_confirm:
+            problem = (
+                f"Anymail received a SubscriptionConfirmation request for Amazon SNS topic "
+                f"'{topic_arn}', and AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS is False. If you "
+                f"expect it, confirm it in the SNS dashboard with token '{token}'."
+            )
+        elif not (self.basic_auth or self.topic_arns):
+            problem = (
+                "Anymail received an unexpected SubscriptionConfirmation request for Amazon SNS "
+                f"topic '{topic_arn}'. (Anymail can automatically confirm SNS subscriptions if "
+                "you set a WEBHOOK_SECRET and use that in your SNS notification url. Or you can "
+                "manually confirm this subscription in the SNS dashboard with token "
+                f"'{token}'.)"
+            )
+        else:
+            region = self.trust.topic_region(topic_arn)
+            if region is None:
+                raise AnymailWebhookPayloadError("body.TopicArn is not an SNS topic ARN.")
+            self.aws.confirm_subscription(topic_arn, token, region)
+            return
+        # The 400 answer's reason is cut short: log the whole text, token included.
+        logger.warning(problem)
+        raise AnymailWebhookValidationFailure(problem, esp_name=ESP_NAME)
+
+
+def _topic_arns_setting() -> frozenset[str] | None:
+    """AMAZON_SES_SNS_TOPIC_ARNS: the topics allowed to post (None: any topic)."""
+    value = get_anymail_setting("sns_topic_arns", default=None, esp_name=ESP_NAME)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        isinstance(arn, str) and arn for arn in value
+    ):
+        raise invalid_setting("sns_topic_arns", ESP_NAME, "expected a list of SNS topic ARNs.")
+    if not value:
+        raise invalid_setting(
+            "sns_topic_arns",
+            ESP_NAME,
+            "the list is empty, which refuses every post. List your topics' ARNs, or remove it.",
+        )
+    return frozenset(value)

@@ -7,33 +7,22 @@
   (``notificationType: "Received"``) with the mail inline (SNS action) or stored in
   S3 (S3 action); one ``inbound`` event.
 
-Both check the SNS envelope the same way (``_amazon_sns``): basic auth (SNS only
-sends it after a 401 challenge), the optional topic allow-list, the SNS signature
-and its age. They confirm subscriptions through the SNS API when the post is
-authenticated, and ignore unsubscribe confirmations.
+Both take the SNS side (authentication, signatures, subscriptions) from
+:class:`AmazonSESBaseWebhookView` (``_amazon_sns``). Mapping tables first, then
+pure parse functions (SES message in, events out), then the views.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import re
-import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import IO, Any, Final, TypedDict, cast
 
-from django.http import HttpRequest
-
-from ..conf import get_anymail_setting, get_bool_setting, invalid_setting
-from ..exceptions import (
-    AnymailConfigurationError,
-    AnymailInsecureWebhookWarning,
-    AnymailWebhookPayloadError,
-    AnymailWebhookValidationFailure,
-)
+from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
 from ..signals import (
     AnymailEvent,
@@ -44,17 +33,17 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._amazon_sns import AwsClients, SnsEnvelope, raw_delivery_envelope, read_envelope
-from ._payload import JsonObject, json_object, parse_json
-from ._sns_certs import AwsSnsTrust
-from .base import AnymailBaseWebhookView
+from ._amazon_sns import ESP_NAME, AmazonSESBaseWebhookView, SnsEnvelope
+from ._payload import JsonObject, parse_json
 from .dedupe import event_key
 
-__all__ = ["AmazonSESInboundWebhookView", "AmazonSESTrackingWebhookView"]
-
-logger = logging.getLogger("anymail")
-
-ESP_NAME: Final = "Amazon SES"
+__all__ = [
+    "AmazonSESBaseWebhookView",
+    "AmazonSESInboundWebhookView",
+    "AmazonSESTrackingWebhookView",
+    "parse_inbound_message",
+    "parse_tracking_message",
+]
 
 #: SES event (``eventType`` or ``notificationType``) -> Anymail event_type.
 EVENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
@@ -79,8 +68,6 @@ REJECT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
 DETAIL_KEYS: Final[Mapping[str, str]] = MappingProxyType({"Rendering Failure": "failure"})
 #: receipt.spamVerdict.status -> spam_detected (GRAY, PROCESSING_FAILED, DISABLED: unknown).
 SPAM_VERDICTS: Final[Mapping[str, bool]] = MappingProxyType({"PASS": False, "FAIL": True})
-#: The plain-text Notification SES sends when an event destination is (re)created.
-TOPIC_VALIDATED_MESSAGE: Final = "Successfully validated SNS topic for Amazon SES event publishing."
 
 _FOLD_RE: Final = re.compile(r"\r?\n(?=[ \t])")
 
@@ -344,102 +331,6 @@ def _sns_content(content: str, encoding: str) -> bytes:
 # --- views ------------------------------------------------------------------------------
 
 
-class AmazonSESBaseWebhookView(AnymailBaseWebhookView):
-    """What both Amazon SES views share: the SNS envelope, its checks, subscriptions."""
-
-    esp_name = ESP_NAME
-    signature_scheme = "Amazon SNS certificate"
-    basic_auth_challenge = True
-    # SNS signs every post, but a signature only proves *some* topic sent it: the
-    # warning comes below, unless a topic allow-list ties posts to the user's topics.
-    warn_if_no_basic_auth = False
-    #: The post's SNS envelope (set by validate_request()).
-    envelope: SnsEnvelope
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.aws = AwsClients()
-        self.auto_confirm = get_bool_setting("auto_confirm_sns_subscriptions", True, ESP_NAME)
-        self.topic_arns = _topic_arns_setting()
-        self.trust = AwsSnsTrust()
-        self.verifier = None
-        if get_bool_setting("verify_sns_signatures", True, ESP_NAME):
-            from .signing import SnsVerifier
-
-            self.verifier = SnsVerifier(esp_name=ESP_NAME, trust=self.trust, clock=self.now)
-        if not self.basic_auth and self.topic_arns is None:
-            warnings.warn(
-                f"Your Anymail {ESP_NAME} webhook accepts posts from any SNS topic: set "
-                "ANYMAIL WEBHOOK_SECRET (and use it in the subscription URL), or "
-                "AMAZON_SES_SNS_TOPIC_ARNS.",
-                AnymailInsecureWebhookWarning,
-                stacklevel=2,
-            )
-
-    def validate_request(self, request: HttpRequest) -> datetime | None:
-        if request.headers.get("x-amz-sns-rawdelivery", "").lower() == "true":
-            if self.verifier is not None:
-                raise AnymailWebhookValidationFailure(
-                    f"{ESP_NAME} webhook: raw message delivery posts are not signed. Turn off "
-                    "raw message delivery in the SNS subscription."
-                )
-            self.envelope = raw_delivery_envelope(request.body, request.headers)
-        else:
-            self.envelope = read_envelope(self.json_body(request), request.headers)
-        topic_arn = self.envelope.topic_arn
-        if self.topic_arns is not None and topic_arn not in self.topic_arns:
-            raise AnymailWebhookValidationFailure(
-                f"{ESP_NAME} webhook: SNS topic {topic_arn[:300]!r} is not in ANYMAIL "
-                "AMAZON_SES_SNS_TOPIC_ARNS."
-            )
-        if self.verifier is None:
-            return self.envelope.timestamp  # not signed, but still limits naive replays
-        return self.verifier.verify(self.envelope.fields.data)
-
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
-        envelope = self.envelope
-        if envelope.type == "SubscriptionConfirmation":
-            self.confirm_subscription(envelope)
-            return []
-        if envelope.type == "UnsubscribeConfirmation":
-            return []  # never re-subscribe with its token
-        message = envelope.fields.text("Message", max_length=None)
-        if message.strip() == TOPIC_VALIDATED_MESSAGE:
-            return []
-        ses = json_object(parse_json(message, "body.Message"), "body.Message")
-        return self.parse_ses(ses, envelope)
-
-    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
-        raise NotImplementedError
-
-    def confirm_subscription(self, envelope: SnsEnvelope) -> None:
-        """Confirm through the SNS API, only for an authenticated post (secret or allow-list)."""
-        topic_arn, token = envelope.topic_arn, envelope.fields.text("Token")
-        if not self.auto_confirm:
-            problem = (
-                f"Anymail received a SubscriptionConfirmation request for Amazon SNS topic "
-                f"'{topic_arn}', and AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS is False. If you "
-                f"expect it, confirm it in the SNS dashboard with token '{token}'."
-            )
-        elif not (self.basic_auth or self.topic_arns):
-            problem = (
-                "Anymail received an unexpected SubscriptionConfirmation request for Amazon SNS "
-                f"topic '{topic_arn}'. (Anymail can automatically confirm SNS subscriptions if "
-                "you set a WEBHOOK_SECRET and use that in your SNS notification url. Or you can "
-                "manually confirm this subscription in the SNS dashboard with token "
-                f"'{token}'.)"
-            )
-        else:
-            region = self.trust.topic_region(topic_arn)
-            if region is None:
-                raise AnymailWebhookPayloadError("body.TopicArn is not an SNS topic ARN.")
-            self.aws.confirm_subscription(topic_arn, token, region)
-            return
-        # The 400 answer's reason is cut short: log the whole text, token included.
-        logger.warning(problem)
-        raise AnymailWebhookValidationFailure(problem, esp_name=ESP_NAME)
-
-
 class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView):
     """SES notifications and event publishing -> ``tracking`` signal."""
 
@@ -474,23 +365,3 @@ class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView):
             return []
         download = self.aws.download
         return [parse_inbound_message(ses, topic_arn=envelope.topic_arn, download=download)]
-
-
-def _topic_arns_setting() -> frozenset[str] | None:
-    """AMAZON_SES_SNS_TOPIC_ARNS: the topics allowed to post (None: any topic)."""
-    value = get_anymail_setting("sns_topic_arns", default=None, esp_name=ESP_NAME)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple | set | frozenset) or not all(
-        isinstance(arn, str) and arn for arn in value
-    ):
-        raise invalid_setting("sns_topic_arns", ESP_NAME, "expected a list of SNS topic ARNs.")
-    if not value:
-        raise invalid_setting(
-            "sns_topic_arns",
-            ESP_NAME,
-            "the list is empty, which refuses every post. List your topics' ARNs, or remove it.",
-        )
-    return frozenset(value)
