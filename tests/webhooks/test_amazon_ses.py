@@ -672,3 +672,14 @@ def test_testing_kit_signs_envelopes_and_raw_bodies(client: Client, aws: AwsStub
     assert [service for service, _params in aws.created] == ["sns"]
     unsigned = webhook_request("amazon_ses", b"{}", basic_auth=None)
     assert unsigned.body == b"{}" and "Authorization" not in unsigned.headers
+
+
+def test_testing_kit_pytest_fixtures(
+    anymail_webhook_secret: str, anymail_webhook: Any, anymail_inbound_events: list[Any]
+) -> None:
+    # The docs' pytest form, with a fresh secret and an inbound receipt notification.
+    receipt = json.loads(fixture("inbound_sns_base64.json")["Message"])
+    response = anymail_webhook.post("amazon_ses", "amazon_ses_inbound_webhook", receipt)
+    assert response.status_code == 200
+    [event] = anymail_inbound_events
+    assert event.message.subject == "Order 12345 — question"

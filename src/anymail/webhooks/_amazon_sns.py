@@ -202,7 +202,7 @@ class AmazonSESBaseWebhookView(AnymailBaseWebhookView):
     """What both Amazon SES views share: the SNS envelope, its checks, subscriptions."""
 
     esp_name = ESP_NAME
-    signature_scheme = "Amazon SNS certificate"
+    signature_scheme = "Amazon SNS certificate (RSA)"
     basic_auth_challenge = True
     # SNS signs every post, but a signature only proves *some* topic sent it: the
     # warning comes below, unless a topic allow-list ties posts to the user's topics.
