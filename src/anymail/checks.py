@@ -335,8 +335,10 @@ def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks
 
 
 def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    if get_anymail_setting("verify_sns_signatures", default=True, esp_name="Amazon SES") is False:
-        return [
+    esp_name = "Amazon SES"
+    problems = []
+    if get_anymail_setting("verify_sns_signatures", default=True, esp_name=esp_name) is False:
+        problems.append(
             checks.Warning(
                 "ANYMAIL AMAZON_SES_VERIFY_SNS_SIGNATURES is False: Anymail's Amazon SES "
                 "webhooks don't check Amazon SNS signatures, so anyone who can reach them "
@@ -345,8 +347,27 @@ def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[ch
                 "posts; keep WEBHOOK_SECRET in the subscription URLs either way.",
                 id="anymail.W005",
             )
-        ]
-    return []
+        )
+    try:
+        secrets = get_webhook_secrets()
+    except AnymailImproperlyConfigured:
+        return problems  # check_webhook_secrets reports it
+    if (
+        not secrets
+        and get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name) is None
+        and any(view.esp_name == esp_name for view in routed_webhook_views())
+    ):
+        problems.append(
+            checks.Warning(
+                "Anymail's Amazon SES webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET "
+                "nor AMAZON_SES_SNS_TOPIC_ARNS is set: any AWS account's SNS topic can post "
+                "to them.",
+                hint="Set WEBHOOK_SECRET and use it in the SNS subscription URLs, or list "
+                "your topics' ARNs in AMAZON_SES_SNS_TOPIC_ARNS.",
+                id="anymail.W006",
+            )
+        )
+    return problems
 
 
 def routed_webhook_views() -> list[Any]:

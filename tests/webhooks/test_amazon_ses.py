@@ -550,7 +550,7 @@ def test_verification_off_accepts_unsigned_posts_and_raw_delivery(settings: Any)
 
 def test_verification_off_is_a_loud_system_check_warning(settings: Any) -> None:
     assert check_amazon_ses_webhooks() == []
-    settings.ANYMAIL = {"AMAZON_SES_VERIFY_SNS_SIGNATURES": False}
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "AMAZON_SES_VERIFY_SNS_SIGNATURES": False}
     [warning] = check_amazon_ses_webhooks()
     assert warning.level == checks.WARNING
     assert warning.id == "anymail.W005"
@@ -558,6 +558,18 @@ def test_verification_off_is_a_loud_system_check_warning(settings: Any) -> None:
     assert "forge" in warning.msg
     registered = checks.registry.registry.get_checks(include_deployment_checks=True)
     assert check_amazon_ses_webhooks in registered
+
+
+def test_system_check_warns_when_any_topic_can_post(settings: Any) -> None:
+    settings.ANYMAIL = {}
+    [warning] = check_amazon_ses_webhooks()
+    assert warning.id == "anymail.W006"
+    assert "any AWS account's SNS topic" in warning.msg
+    settings.ANYMAIL = {"AMAZON_SES_SNS_TOPIC_ARNS": ["arn:aws:sns:us-east-1:123456789012:t"]}
+    assert check_amazon_ses_webhooks() == []
+    settings.ROOT_URLCONF = "tests.webhooks.amazon_ses_unrouted_urls"
+    settings.ANYMAIL = {}
+    assert check_amazon_ses_webhooks() == []  # SES webhooks not routed: nothing to say
 
 
 @pytest.mark.parametrize(
