@@ -548,6 +548,35 @@ def test_verification_off_accepts_unsigned_posts_and_raw_delivery(settings: Any)
     assert events[-1].timestamp is None  # raw delivery has no SNS Timestamp
 
 
+@pytest.mark.parametrize(
+    ("body", "missing_header", "reason"),
+    [
+        (b'{"eventType": "Send"}', "x-amz-sns-topic-arn", b"x-amz-sns-topic-arn"),
+        (b'{"eventType": "Send"}', "x-amz-sns-message-id", b"x-amz-sns-message-id"),
+        (b'{"eventType": "caf\xe9"}', None, b"not valid UTF-8"),
+    ],
+)
+def test_malformed_raw_delivery_is_refused(
+    body: bytes, missing_header: str | None, reason: bytes, settings: Any
+) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "AMAZON_SES_VERIFY_SNS_SIGNATURES": False}
+    headers = {
+        "x-amz-sns-rawdelivery": "true",
+        "x-amz-sns-message-id": "raw-1",
+        "x-amz-sns-topic-arn": "arn:aws:sns:us-east-1:123456789012:SES_Tracking_Events",
+    }
+    if missing_header:
+        del headers[missing_header]
+    request = json_webhook_request(
+        body, basic_auth=SECRET, content_type="text/plain; charset=utf-8", headers=headers
+    )
+    with captured_events() as events:
+        response = request.post(Client(), TRACKING_URL)
+    assert response.status_code == 400
+    assert reason in response.content
+    assert events == []
+
+
 def test_verification_off_is_a_loud_system_check_warning(settings: Any) -> None:
     assert check_amazon_ses_webhooks() == []
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "AMAZON_SES_VERIFY_SNS_SIGNATURES": False}

@@ -104,22 +104,20 @@ def read_envelope(body: Any, headers: Mapping[str, str]) -> SnsEnvelope:
 
 def raw_delivery_envelope(body: bytes, headers: Mapping[str, str]) -> SnsEnvelope:
     """A raw-delivery post (the bare SES JSON, no envelope) as an unsigned Notification."""
-    fields = json_object(
-        {
-            "Type": "Notification",
-            "MessageId": headers.get("x-amz-sns-message-id"),
-            "TopicArn": headers.get("x-amz-sns-topic-arn"),
-            "Message": body.decode("utf-8", "replace"),
-        },
-        "raw delivery",
+    message_id = headers.get("x-amz-sns-message-id")
+    topic_arn = headers.get("x-amz-sns-topic-arn")
+    if not message_id or not topic_arn:
+        raise AnymailWebhookPayloadError(
+            "a raw delivery post needs the x-amz-sns-message-id and x-amz-sns-topic-arn headers."
+        )
+    try:
+        message = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AnymailWebhookPayloadError("the raw delivery body is not valid UTF-8.") from None
+    fields = JsonObject(
+        {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn, "Message": message}
     )
-    return SnsEnvelope(
-        fields=fields,
-        type="Notification",
-        message_id=fields.text("MessageId"),
-        topic_arn=fields.text("TopicArn"),
-        timestamp=None,
-    )
+    return SnsEnvelope(fields, "Notification", message_id, topic_arn, timestamp=None)
 
 
 class AwsClients:
@@ -172,6 +170,7 @@ class AwsClients:
         message: permissions or a bucket policy can be fixed within SNS's retries.
         """
         where = f"'{bucket}:{key}'"
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_SIZE)  # noqa: SIM115 (returned)
         try:
             client = self.client("s3")
             try:
@@ -183,17 +182,20 @@ class AwsClients:
                         "Anymail can't decrypt. Turn off \"Encrypt message\" in the rule's "
                         "S3 action."
                     )
-                spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_SIZE)  # noqa: SIM115
                 for chunk in response["Body"].iter_chunks(_CHUNK_SIZE):
                     spool.write(chunk)
             finally:
                 client.close()
         except self.errors as err:
+            spool.close()
             raise AnymailWebhookTransientError(
                 f"Anymail AmazonSESInboundWebhookView couldn't download S3 object {where}: "
                 f"{err}. Check the s3:GetObject permission; SNS will retry.",
                 esp_name=ESP_NAME,
             ) from err
+        except BaseException:
+            spool.close()
+            raise
         spool.seek(0)
         return spool
 
