@@ -117,6 +117,7 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     "mailjet": "anymail.testing:json_webhook_request",
     "postmark": "anymail.testing:json_webhook_request",
     "mailgun": "anymail._testing_mailgun:mailgun_webhook_request",
+    "amazon_ses": "anymail._testing_amazon_ses:sns_webhook_request",
 }
 
 
