@@ -3,6 +3,10 @@ from collections.abc import Iterator
 import pytest
 import responses
 from django.core import mail
+from django.core.cache import caches
+
+# Anymail's public fixtures (anymail_tracking_events ...), as users load them.
+pytest_plugins = ["anymail.testing"]
 
 
 @pytest.fixture
@@ -15,3 +19,12 @@ def mocked_responses() -> Iterator[responses.RequestsMock]:
 @pytest.fixture(autouse=True)
 def empty_outbox() -> None:
     mail.outbox = []
+
+
+@pytest.fixture(autouse=True)
+def empty_caches() -> Iterator[None]:
+    """Webhook views remember events in the default cache: no test sees another's."""
+    caches["default"].clear()
+    yield
+    for cache in caches.all(initialized_only=True):
+        cache.clear()

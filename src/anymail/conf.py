@@ -51,6 +51,7 @@ GLOBAL_SETTINGS: Final = frozenset(
         "SEND_DEFAULTS",
         "WEBHOOK_DEDUPE_CACHE",
         "WEBHOOK_DEDUPE_PREFIX",
+        "WEBHOOK_MAX_BODY_SIZE",
         "WEBHOOK_SECRET",
     }
 )

@@ -1,0 +1,174 @@
+"""anymail.urls: every route named as the spec names it, importable without any extra."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import resolve, reverse
+
+from anymail.checks import routed_webhook_views
+from anymail.urls import WEBHOOK_ROUTES, LazyWebhookView, WebhookRoute, webhook_urlpatterns
+
+from .test_webhooks_base import SECRET, TinyTrackingWebhookView, auth
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The routes this issue adds (the later issues extend it with their ESPs' routes).
+EXPECTED_ROUTES = {
+    "amazon_ses_tracking_webhook": (
+        "/anymail/amazon_ses/tracking/",
+        "anymail.webhooks.amazon_ses.AmazonSESTrackingWebhookView",
+    ),
+    "amazon_ses_inbound_webhook": (
+        "/anymail/amazon_ses/inbound/",
+        "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
+    ),
+}
+
+tiny_patterns = webhook_urlpatterns(
+    [
+        WebhookRoute(
+            "anymail/tiny/tracking/",
+            "tests.test_webhooks_base.TinyTrackingWebhookView",
+            "tiny_tracking_webhook",
+        ),
+        WebhookRoute(
+            r"^anymail/tiny/inbound(_mime)?/$",
+            "tests.test_webhooks_base.TinyTrackingWebhookView",
+            "tiny_inbound_webhook",
+            regex=True,
+        ),
+        WebhookRoute(
+            "anymail/missing/tracking/",
+            "tests.no_such_module.MissingTrackingWebhookView",
+            "missing_tracking_webhook",
+        ),
+    ]
+)
+
+urlpatterns = tiny_patterns
+lazy_urls = pytest.mark.urls(__name__)
+
+
+@pytest.fixture(autouse=True)
+def webhook_secret(settings: Any) -> None:
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+
+
+def test_routes_are_named_as_the_spec_names_them() -> None:
+    assert {route.name: (route.route, route.view) for route in WEBHOOK_ROUTES} == {
+        name: (url.removeprefix("/anymail/"), view) for name, (url, view) in EXPECTED_ROUTES.items()
+    }
+    for name, (url, view) in EXPECTED_ROUTES.items():
+        assert reverse(name) == url
+        match = resolve(url)
+        assert match.url_name == name
+        assert match.func.view_path == view  # type: ignore[attr-defined]
+
+
+def test_route_names_are_unique() -> None:
+    names = [route.name for route in WEBHOOK_ROUTES]
+    assert len(names) == len(set(names))
+
+
+def test_including_the_urls_needs_no_extra_and_imports_no_esp_module() -> None:
+    # A fresh interpreter in which boto3 and cryptography cannot be imported.
+    script = textwrap.dedent(
+        """
+        import importlib.abc, sys
+
+        BLOCKED = ("boto3", "botocore", "cryptography")
+
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in BLOCKED:
+                    raise ImportError(f"{name} is blocked")
+                return None
+
+        sys.meta_path.insert(0, Block())
+        import django
+        django.setup()
+        from django.core.management import call_command
+        from django.urls import resolve, reverse
+        call_command("check", fail_level="WARNING")
+        for name in ("amazon_ses_tracking_webhook", "amazon_ses_inbound_webhook"):
+            resolve(reverse(name))
+        loaded = sorted(
+            name for name in sys.modules
+            if name.split(".")[0] in BLOCKED or name.startswith("anymail.webhooks.amazon")
+        )
+        print("loaded:", loaded)
+        """
+    )
+    result = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("loaded: []")
+
+
+@lazy_urls
+def test_a_lazily_routed_view_is_imported_at_its_first_request(received: list[Any]) -> None:
+    callback = resolve("/anymail/tiny/tracking/").func
+    assert isinstance(callback, LazyWebhookView)
+    assert repr(callback) == "LazyWebhookView('tests.test_webhooks_base.TinyTrackingWebhookView')"
+    assert callback.view_class is TinyTrackingWebhookView
+    # CSRF- and login-exempt like the view itself: the middleware looks at the callback.
+    client = Client(enforce_csrf_checks=True)
+    body = '[{"type": "delivered", "id": "m1"}]'
+    response = client.post(
+        "/anymail/tiny/tracking/", body, content_type="application/json", **auth(SECRET)
+    )
+    assert response.status_code == 200
+    assert reverse("tiny_inbound_webhook") == "/anymail/tiny/inbound/"
+    assert resolve("/anymail/tiny/inbound_mime/").url_name == "tiny_inbound_webhook"
+
+
+@lazy_urls
+def test_login_required_middleware_leaves_lazy_routes_alone(
+    settings: Any, received: list[Any]
+) -> None:
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    body = '[{"type": "delivered", "id": "m1"}]'
+    response = Client().post(
+        "/anymail/tiny/tracking/", body, content_type="application/json", **auth(SECRET)
+    )
+    assert response.status_code == 200
+
+
+@lazy_urls
+def test_an_unimportable_view_fails_at_its_request_not_at_url_loading() -> None:
+    assert reverse("missing_tracking_webhook") == "/anymail/missing/tracking/"
+    callback = resolve("/anymail/missing/tracking/").func
+    assert not hasattr(callback, "view_class")
+    with pytest.raises(ImportError):
+        Client().post("/anymail/missing/tracking/", b"{}", content_type="application/json")
+
+
+@lazy_urls
+def test_checks_see_lazily_routed_views() -> None:
+    assert routed_webhook_views() == [TinyTrackingWebhookView, TinyTrackingWebhookView]
+
+
+@pytest.fixture
+def received() -> Any:
+    from anymail.testing import captured_events
+
+    with captured_events() as events:
+        yield events

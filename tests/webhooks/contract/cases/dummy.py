@@ -1,0 +1,56 @@
+"""The test-only Dummy ESP (see ../dummy_esp.py): the framework on its own."""
+
+import time
+from typing import Any
+
+from anymail.signals import tracking
+from anymail.testing import WebhookRequest
+
+from ..dummy_esp import SIGNING_SECRET, dummy_webhook_request
+from ..registry import WebhookContractCase
+
+
+def payload() -> dict[str, Any]:
+    return {
+        "events": [
+            {
+                "id": "evt_1",
+                "type": "delivered",
+                "at": 1764979200,
+                "message_id": "m-1",
+                "recipient": "to@example.com",
+                "tags": ["welcome"],
+                "metadata": {"user_id": "42"},
+            },
+            {
+                # No id: deduplicated by a digest of the event.
+                "type": "opened",
+                "at": "1764979260",
+                "message_id": "m-1",
+                "recipient": "to@example.com",
+            },
+        ]
+    }
+
+
+def forge(payload: Any) -> WebhookRequest:
+    return dummy_webhook_request(payload, signing_secret="whsec_" + "QUJD" * 8)
+
+
+def stale(payload: Any) -> WebhookRequest:
+    return dummy_webhook_request(payload, timestamp=int(time.time()) - 600)
+
+
+CASE = WebhookContractCase(
+    id="dummy",
+    esp_name="Dummy",
+    url_name="dummy_tracking_webhook",
+    signal=tracking,
+    payload=payload,
+    event_count=2,
+    request=dummy_webhook_request,
+    # An ESP the framework has no window for: the setting gives it one.
+    settings={"DUMMY_SIGNING_SECRET": SIGNING_SECRET, "DUMMY_WEBHOOK_MAX_AGE": 300},
+    forge=forge,
+    stale=stale,
+)

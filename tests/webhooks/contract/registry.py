@@ -1,0 +1,64 @@
+"""The webhook views the webhook contract suite runs against.
+
+Every module in ``cases/`` defines ``CASE``, a :class:`WebhookContractCase` that
+says where the ESP's view is routed and how to post to it as the ESP would.
+Adding an ESP's webhook to the suite means adding one such module.
+
+``request(payload, **options)`` builds a correctly signed and authenticated post
+(an ``anymail.testing`` builder). ``payload`` is a valid payload from
+``payload()`` or a mutation of it (the fuzz changes its JSON tree), or ``bytes``:
+the ESP's JSON document as raw bytes (truncated, badly encoded...), which the
+builder must send unchanged inside whatever envelope the ESP uses. Every builder
+takes ``basic_auth`` (see ``anymail.testing.basic_auth_header``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.dispatch import Signal
+
+from anymail.testing import WebhookRequest
+
+from . import cases
+from .fuzz import Mutation, mutations
+
+
+@dataclass(frozen=True)
+class WebhookContractCase:
+    id: str  # the ESP's URL prefix, e.g. "amazon_ses"
+    esp_name: str  # the view's esp_name (the signal's esp_name argument)
+    url_name: str  # the route's URL name, e.g. "amazon_ses_tracking_webhook"
+    signal: Signal
+    payload: Callable[[], Any]  # a valid payload (a fresh copy each call)
+    event_count: int  # the events the valid payload holds
+    request: Callable[..., WebhookRequest]
+    # ANYMAIL settings the view needs besides WEBHOOK_SECRET (signing keys...).
+    settings: dict[str, Any] = field(default_factory=dict)
+    # A request for `payload` whose signature is wrong (None: the ESP doesn't sign).
+    forge: Callable[[Any], WebhookRequest] | None = None
+    # A request for `payload` signed longer ago than the ESP's window (None: no
+    # signed time).
+    stale: Callable[[Any], WebhookRequest] | None = None
+    # Whether a post without credentials is challenged (401) rather than refused (400).
+    basic_auth_challenge: bool = False
+    # Entered around each test (a pinned clock, a certificate stub, an AWS emulator).
+    context: Callable[[], AbstractContextManager[Any]] = nullcontext
+    # The hostile variants of a payload (the default suits JSON payloads).
+    fuzz: Callable[[Any], list[Mutation]] = mutations
+
+
+def load_cases() -> list[WebhookContractCase]:
+    found = []
+    for info in pkgutil.iter_modules(cases.__path__):
+        module = importlib.import_module(f"{cases.__name__}.{info.name}")
+        found.append(module.CASE)
+    return sorted(found, key=lambda case: case.id)
+
+
+CASES = load_cases()

@@ -1,0 +1,267 @@
+"""The behaviour every Anymail webhook view shares, run against every registered view.
+
+See ``registry.py`` for how an ESP's webhook joins the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from anymail.exceptions import AnymailImproperlyConfigured
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
+from anymail.testing import captured_events, random_webhook_secret
+
+from .registry import CASES, WebhookContractCase
+
+pytestmark = pytest.mark.urls("tests.webhooks.contract.urls")
+
+SECRET = "contractcontract:contractcontract"
+OLD_SECRET = "oldoldoldoldoldo:ldoldoldoldoldol"
+
+
+@pytest.fixture
+def case(request: pytest.FixtureRequest, settings: Any) -> Iterator[WebhookContractCase]:
+    case: WebhookContractCase = request.param
+    settings.ANYMAIL = {**case.settings, "WEBHOOK_SECRET": SECRET}
+    with ExitStack() as stack:
+        stack.enter_context(case.context())
+        yield case
+
+
+def parametrize_cases(fixture: Any) -> Any:
+    return pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES], indirect=True)(
+        fixture
+    )
+
+
+@pytest.fixture
+def events(case: WebhookContractCase) -> Iterator[list[Any]]:
+    with captured_events(case.signal) as received:
+        yield received
+
+
+def post(case: WebhookContractCase, client: Client | None = None, **options: Any) -> Any:
+    return case.request(case.payload(), **options).post(client or Client(), case.url_name)
+
+
+def quiet_client() -> Client:
+    """A client that answers 500 like a server would, instead of raising the error."""
+    return Client(raise_request_exception=False)
+
+
+@parametrize_cases
+def test_valid_post_dispatches_each_event(case: WebhookContractCase, events: list[Any]) -> None:
+    response = post(case)
+    assert response.status_code == 200, response.content
+    assert len(events) == case.event_count
+    expected = AnymailTrackingEvent if case.signal is tracking else AnymailInboundEvent
+    assert all(isinstance(event, expected) for event in events)
+
+
+@parametrize_cases
+def test_missing_basic_auth(case: WebhookContractCase, events: list[Any]) -> None:
+    response = post(case, basic_auth=None)
+    if case.basic_auth_challenge:
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == 'Basic realm="Anymail WEBHOOK_SECRET"'
+    else:
+        assert response.status_code == 400
+    assert events == []
+
+
+@parametrize_cases
+def test_wrong_basic_auth(case: WebhookContractCase, events: list[Any]) -> None:
+    for secret in ("contractcontract:wrong", SECRET + "x", random_webhook_secret()):
+        response = post(case, basic_auth=secret)
+        assert response.status_code == 400
+        assert response.content.startswith(b"Missing or invalid basic auth")
+    assert events == []
+
+
+@parametrize_cases
+def test_secret_rotation(case: WebhookContractCase, settings: Any, events: list[Any]) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": [OLD_SECRET, SECRET]}
+    assert post(case, basic_auth=OLD_SECRET).status_code == 200
+    caches["default"].clear()  # else the second post is a duplicate
+    assert post(case, basic_auth=SECRET).status_code == 200
+    assert len(events) == 2 * case.event_count
+
+
+@pytest.mark.parametrize("secret", ["", " ", ":", [SECRET, ""]])
+@parametrize_cases
+def test_empty_secret_is_a_configuration_error(
+    case: WebhookContractCase, settings: Any, events: list[Any], secret: Any
+) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": secret}
+    for basic_auth in (None, SECRET, ":"):
+        assert post(case, quiet_client(), basic_auth=basic_auth).status_code == 500
+    with pytest.raises(AnymailImproperlyConfigured):
+        post(case, basic_auth=SECRET)
+    assert events == []
+
+
+@parametrize_cases
+def test_bad_signature(case: WebhookContractCase, events: list[Any]) -> None:
+    if case.forge is None:
+        pytest.skip(f"{case.esp_name} does not sign its posts")
+    response = case.forge(case.payload()).post(Client(), case.url_name)
+    assert response.status_code == 400
+    # Whatever signed body: a body changed after signing fails too.
+    valid = case.request(case.payload())
+    response = valid.with_body(valid.body.replace(b"to@", b"TO@", 1) + b" ").post(
+        Client(), case.url_name
+    )
+    assert response.status_code == 400
+    assert events == []
+
+
+@parametrize_cases
+def test_stale_post(case: WebhookContractCase, events: list[Any]) -> None:
+    if case.stale is None:
+        pytest.skip(f"{case.esp_name} signs no timestamp")
+    response = case.stale(case.payload()).post(Client(), case.url_name)
+    assert response.status_code == 400
+    assert b"window" in response.content
+    assert events == []
+
+
+@parametrize_cases
+def test_receiver_error_is_5xx_and_the_retry_dispatches_again(case: WebhookContractCase) -> None:
+    calls: list[Any] = []
+
+    def failing(sender: Any, event: Any, **kwargs: Any) -> None:
+        calls.append(event)
+        raise RuntimeError("database unavailable")
+
+    case.signal.connect(failing, weak=False)
+    try:
+        response = post(case)
+    finally:
+        case.signal.disconnect(failing)
+    # 5xx so that the ESP retries: Amazon SNS and Postmark drop what got a 4xx.
+    assert 500 <= response.status_code < 600
+    assert len(calls) == 1  # the rest of the batch waits for the retry
+    with captured_events(case.signal) as events:
+        assert post(case).status_code == 200
+    # Not marked as handled: its receivers failed.
+    assert len(events) == case.event_count
+
+
+@parametrize_cases
+def test_retry_after_a_partial_batch_skips_the_events_done(case: WebhookContractCase) -> None:
+    if case.event_count < 2:
+        pytest.skip(f"the {case.id} payload holds one event")
+    calls: list[Any] = []
+
+    def failing_second(sender: Any, event: Any, **kwargs: Any) -> None:
+        calls.append(event)
+        if len(calls) == 2:
+            raise RuntimeError("database unavailable")
+
+    case.signal.connect(failing_second, weak=False)
+    try:
+        assert post(case).status_code == 500
+        assert post(case).status_code == 200
+    finally:
+        case.signal.disconnect(failing_second)
+    # First post: events 1 and 2 (failed). Retry: 2 again, then the rest, not 1.
+    assert len(calls) == 2 + case.event_count - 1
+    assert calls[2].event_type == calls[1].event_type
+
+
+@parametrize_cases
+def test_duplicate_is_acknowledged_and_not_dispatched(
+    case: WebhookContractCase, events: list[Any]
+) -> None:
+    request = case.request(case.payload())
+    assert request.post(Client(), case.url_name).status_code == 200
+    assert request.post(Client(), case.url_name).status_code == 200
+    assert len(events) == case.event_count
+
+
+@parametrize_cases
+def test_without_dedupe_cache_duplicates_are_dispatched(
+    case: WebhookContractCase, settings: Any, events: list[Any]
+) -> None:
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_DEDUPE_CACHE": None}
+    request = case.request(case.payload())
+    assert request.post(Client(), case.url_name).status_code == 200
+    assert request.post(Client(), case.url_name).status_code == 200
+    assert len(events) == 2 * case.event_count
+
+
+@parametrize_cases
+def test_dedupe_cache_down_is_503_and_nothing_dispatched(
+    case: WebhookContractCase, settings: Any, events: list[Any]
+) -> None:
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "down": {"BACKEND": "tests.webhooks.contract.test_contract.DownCache"},
+    }
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_DEDUPE_CACHE": "down"}
+    response = post(case)
+    assert response.status_code == 503
+    assert events == []
+
+
+@parametrize_cases
+def test_body_over_the_size_limit(
+    case: WebhookContractCase, settings: Any, events: list[Any]
+) -> None:
+    request = case.request(case.payload())
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_MAX_BODY_SIZE": len(request.body) - 1}
+    response = request.post(Client(), case.url_name)
+    assert response.status_code == 400
+    assert b"WEBHOOK_MAX_BODY_SIZE" in response.content
+    assert events == []
+
+
+@parametrize_cases
+def test_head(case: WebhookContractCase, events: list[Any]) -> None:
+    assert case.request(b"").head(Client(), case.url_name).status_code == 200
+    unauthenticated = case.request(b"", basic_auth=None).head(Client(), case.url_name)
+    assert unauthenticated.status_code == (401 if case.basic_auth_challenge else 400)
+    assert events == []
+
+
+def _fuzz_params() -> list[Any]:
+    return [
+        pytest.param(case, mutation, id=f"{case.id}-{mutation.id}")
+        for case in CASES
+        for mutation in case.fuzz(case.payload())
+    ]
+
+
+@pytest.mark.parametrize(("case", "mutation"), _fuzz_params(), indirect=["case"])
+def test_hostile_body_is_refused_or_accepted_never_an_error(
+    case: WebhookContractCase, mutation: Any, events: list[Any]
+) -> None:
+    # Client() raises any exception the view lets out: none may.
+    response = case.request(mutation.payload).post(Client(), case.url_name)
+    assert response.status_code in ((400,) if mutation.strict else (200, 400)), response.content
+    if response.status_code == 400:
+        assert events == []
+        reason = response.content.decode()
+        assert "\n" not in reason and len(reason) <= 300
+        assert "xxxxxxxxxx" not in reason  # nothing the ESP sent is echoed
+
+
+class DownCache:
+    """A cache backend whose server is unreachable."""
+
+    def __init__(self, location: str, params: dict[str, Any]) -> None:
+        pass
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("cache server refused the connection")
+
+    set = get
+
+    def close(self, **kwargs: Any) -> None:
+        pass
