@@ -47,6 +47,9 @@ GLOBAL_SETTINGS: Final = frozenset(
         "DEBUG_API_REQUESTS",
         "IGNORE_RECIPIENT_STATUS",
         "IGNORE_UNSUPPORTED_FEATURES",
+        "INBOUND_MAX_DEPTH",
+        "INBOUND_MAX_PARTS",
+        "INBOUND_MAX_SIZE",
         "REQUESTS_TIMEOUT",
         "SEND_DEFAULTS",
         "WEBHOOK_DEDUPE_CACHE",
@@ -231,6 +234,23 @@ def get_bool_setting(
     if not isinstance(value, bool):
         raise invalid_setting(name, esp_name, f"expected True or False, got {value!r}.")
     return value
+
+
+def get_positive_int_setting(
+    name: str,
+    default: int,
+    esp_name: str | None = None,
+    kwargs: MutableMapping[str, Any] | None = None,
+) -> int:
+    value = get_anymail_setting(name, default=default, esp_name=esp_name, kwargs=kwargs)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise invalid_setting(name, esp_name, f"expected a positive whole number, got {value!r}.")
+    return value
+
+
+def get_django_setting(name: str, default: Any = None) -> Any:
+    """A Django setting that Anymail follows, e.g. FILE_UPLOAD_TEMP_DIR."""
+    return getattr(settings, name, default)
 
 
 def get_requests_timeout(kwargs: MutableMapping[str, Any] | None = None) -> Any:

@@ -170,6 +170,10 @@ class AnymailWebhookTransientError(AnymailError):
     """
 
 
+class AnymailInboundParseError(AnymailWebhookValidationFailure, ValueError):
+    """A received message is over the inbound limits (size, parts, nesting): HTTP 400."""
+
+
 class AnymailConfigurationError(ImproperlyConfigured):
     """Anymail is configured incorrectly."""
 
