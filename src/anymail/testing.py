@@ -112,7 +112,11 @@ class WebhookBuilder(Protocol):
 
 
 #: Builders by ESP URL prefix: a callable, or a "module:function" path imported on use.
-WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {}
+WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
+    "mandrill": "anymail._testing_mandrill:mandrill_webhook_request",
+    "sendgrid": "anymail._testing_sendgrid:sendgrid_webhook_request",
+    "sendgrid_inbound": "anymail._testing_sendgrid:sendgrid_inbound_webhook_request",
+}
 
 
 def register_webhook_builder(esp: str, builder: WebhookBuilder | str) -> None:

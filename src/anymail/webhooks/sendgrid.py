@@ -1,0 +1,261 @@
+"""SendGrid: the Event Webhook (tracking) and Inbound Parse (inbound).
+
+- Tracking: ``POST`` JSON, an array of events, one signal each. Optionally signed
+  (Signed Event Webhook: ECDSA P-256 over ``timestamp + body``), checked when
+  ``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY`` is set; the signed timestamp is
+  held to ``SENDGRID_WEBHOOK_MAX_AGE`` (SendGrid retries for up to 24 hours).
+  Dedupe by ``sg_event_id``. Our sends' custom args come back as top-level fields
+  of each event: ``anymail_id`` is the message id, the others are the metadata.
+- Inbound: ``POST multipart/form-data``, either the raw message (``email`` field,
+  "POST the raw, full MIME message") or parsed fields (``headers``, ``text``,
+  ``html`` in the charsets the ``charsets`` field names, ``attachmentN`` files).
+  SendGrid signs nothing we can check here: basic auth protects it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Final
+
+from django.http import HttpRequest
+
+from .._inbound_mime import decode_text
+from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
+from ..conf import get_anymail_setting
+from ..exceptions import AnymailWebhookPayloadError
+from ..inbound import AnymailInboundMessage
+from ..signals import (
+    AnymailInboundEvent,
+    AnymailTrackingEvent,
+    EventType,
+    RejectReason,
+    inbound,
+    tracking,
+)
+from ._forms import FormPart, parse_form_data, read_body
+from ._payload import JsonObject, json_object, json_objects, parse_json
+from .base import AnymailBaseWebhookView
+from .signing import EcdsaVerifier
+
+EVENT_TYPES: Final = {
+    "processed": EventType.QUEUED,
+    "deferred": EventType.DEFERRED,
+    "delivered": EventType.DELIVERED,
+    "bounce": EventType.BOUNCED,
+    "dropped": EventType.REJECTED,
+    "open": EventType.OPENED,  # also Apple MPP prefetches (sg_machine_open)
+    "click": EventType.CLICKED,
+    "spamreport": EventType.COMPLAINED,
+    "unsubscribe": EventType.UNSUBSCRIBED,
+    "group_unsubscribe": EventType.UNSUBSCRIBED,
+    "group_resubscribe": EventType.SUBSCRIBED,
+}
+#: A bounce's ``type``.
+BOUNCE_REASONS: Final = {"bounce": RejectReason.BOUNCED, "blocked": RejectReason.BLOCKED}
+#: A drop's ``type`` or ``reason``, lowercased; anything else is "other".
+DROP_REASONS: Final = {
+    "invalid": RejectReason.INVALID,
+    "bounced address": RejectReason.BOUNCED,
+    "unsubscribed address": RejectReason.UNSUBSCRIBED,
+    "spam reporting address": RejectReason.SPAM,
+    "bounce": RejectReason.BOUNCED,
+    "blocked": RejectReason.BLOCKED,
+    "expired": RejectReason.TIMED_OUT,
+}
+#: Events whose kind is itself the reason.
+EVENT_REASONS: Final = {
+    "spamreport": RejectReason.SPAM,
+    "unsubscribe": RejectReason.UNSUBSCRIBED,
+    "group_unsubscribe": RejectReason.UNSUBSCRIBED,
+}
+#: SendGrid's own event fields: every other top-level field is a custom arg (metadata).
+KNOWN_EVENT_FIELDS: Final = frozenset(
+    {
+        *"anymail_id asm_group_id attempt bounce_classification category cert_err".split(),
+        *"email event ip marketing_campaign_id marketing_campaign_name".split(),
+        *"marketing_campaign_split_id marketing_campaign_version mc_auto_id".split(),
+        *"mc_auto_name mc_stats newsletter nlvx_campaign_id nlvx_campaign_split_id".split(),
+        *"nlvx_user_id phase_id pool post_type reason response send_at".split(),
+        *"sg_content_type sg_event_id sg_machine_open sg_message_id sg_template_id".split(),
+        *"sg_template_name sg_user_id singlesend_id singlesend_name smtp-id status".split(),
+        *"template_hash template_id template_version_id timestamp tls type".split(),
+        *"unique_args url url_offset useragent".split(),
+    }
+)
+#: Epoch values above this are milliseconds (seen in a Marketing Campaigns sample).
+_MILLISECONDS_FROM: Final = 10**11
+_ATTACHMENT_FIELD: Final = re.compile(r"attachment([0-9]{1,6})")
+
+
+def parse_tracking_events(data: Any) -> list[AnymailTrackingEvent]:
+    return [parse_tracking_event(item) for item in json_objects(data)]
+
+
+def parse_tracking_event(item: JsonObject) -> AnymailTrackingEvent:
+    kind = item.text("event")
+    reason = item.text("reason", None)
+    reject_reason = EVENT_REASONS.get(kind)
+    if kind == "bounce":
+        reject_reason = BOUNCE_REASONS.get(item.text("type", "").lower(), RejectReason.BOUNCED)
+    elif kind == "dropped":
+        reject_reason = DROP_REASONS.get(
+            item.text("type", "").lower(), DROP_REASONS.get((reason or "").lower())
+        )
+        reject_reason = reject_reason or RejectReason.OTHER
+    category = item.raw("category", [])
+    return AnymailTrackingEvent(
+        EVENT_TYPES.get(kind, EventType.UNKNOWN),
+        timestamp=_timestamp(item),
+        event_id=item.text("sg_event_id", None),
+        esp_event=item.data,
+        message_id=item.text(MESSAGE_ID_CUSTOM_ARG, None) or item.text("smtp-id", None),
+        recipient=item.text("email", None),
+        reject_reason=reject_reason,
+        # A drop's reason is SendGrid's explanation; other reasons are SMTP replies.
+        description=reason if kind == "dropped" else None,
+        mta_response=None if kind == "dropped" else item.text("response", None) or reason,
+        tags=[category] if isinstance(category, str) else item.texts("category", []),
+        metadata={key: value for key, value in item.data.items() if key not in KNOWN_EVENT_FIELDS},
+        click_url=item.text("url", None),
+        user_agent=item.text("useragent", None),
+    )
+
+
+def _timestamp(item: JsonObject) -> datetime | None:
+    # A missing or unusable time is no reason to lose the event: None, as documented.
+    value = item.data.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000 if value > _MILLISECONDS_FROM else value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_inbound_message(parts: list[FormPart]) -> AnymailInboundMessage:
+    fields = {part.name: part for part in parts if part.filename is None}
+    charsets = _json_field(fields, "charsets")
+
+    def text(name: str) -> str | None:
+        part = fields.get(name)
+        if part is None:
+            return None
+        # Unknown or missing charsets fall back to UTF-8, then Windows-1252.
+        return decode_text(part.content, charsets.text(name, None) if charsets else None)
+
+    if "headers" in fields:
+        message = AnymailInboundMessage.construct(
+            raw_headers=fields["headers"].content,
+            text=text("text"),
+            html=text("html"),
+            attachments=_attachments(parts, fields),
+        )
+    elif "email" in fields:
+        message = AnymailInboundMessage.parse_raw_mime_bytes(fields["email"].content)
+    else:
+        raise AnymailWebhookPayloadError(
+            "invalid SendGrid inbound payload: it has neither 'email' (raw MIME) nor "
+            "'headers' (parsed) fields. Is this the Inbound Parse destination URL?"
+        )
+    envelope = _json_field(fields, "envelope")
+    if envelope is not None:
+        message.envelope_sender = envelope.text("from", None)
+        message.envelope_recipient = next(iter(envelope.texts("to", [])), None)
+    message.spam_score = _float(text("spam_score"))
+    return message
+
+
+def _attachments(
+    parts: list[FormPart], fields: dict[str, FormPart]
+) -> list[AnymailInboundMessage]:
+    files = {part.name: part for part in parts if part.filename is not None}
+    info = _json_field(fields, "attachment-info")
+    content_ids = _json_field(fields, "content-ids")  # {cid: "attachmentN"}
+    cid_of = {
+        content_ids.text(cid): cid for cid in (content_ids.data if content_ids else {})
+    }
+    names = list(info.data) if info is not None else list(files)
+    numbered = sorted(
+        (int(match[1]), name) for name in names if (match := _ATTACHMENT_FIELD.fullmatch(name))
+    )
+    attachments = []
+    for _, name in numbered:
+        file = files.get(name)
+        if file is None:
+            continue  # listed, but not posted
+        details = info.object(name, None) if info is not None else None
+        details = details or JsonObject({}, name)
+        attachments.append(
+            AnymailInboundMessage.construct_attachment(
+                content_type=details.text("type", None) or file.content_type,
+                content=file.content,
+                charset=details.text("charset", None) or file.charset,
+                filename=details.text("filename", None) or file.filename,
+                content_id=details.text("content-id", None) or cid_of.get(name),
+            )
+        )
+    return attachments
+
+
+def _json_field(fields: dict[str, FormPart], name: str) -> JsonObject | None:
+    part = fields.get(name)
+    if part is None:
+        return None
+    return json_object(parse_json(part.content, name), name)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and abs(number) < float("inf") else None
+
+
+class SendGridTrackingWebhookView(AnymailBaseWebhookView):
+    """The Event Webhook: ``https://[user:pass@]host/anymail/sendgrid/tracking/``."""
+
+    esp_name = "SendGrid"
+    signal = tracking
+    signature_scheme = "ECDSA P-256"
+    content_types = ("application/json",)
+    #: ``as_view(tracking_webhook_verification_key=...)`` overrides the setting.
+    tracking_webhook_verification_key: ClassVar[str | None] = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        if kwargs.get("tracking_webhook_verification_key", "") is None:
+            del kwargs["tracking_webhook_verification_key"]  # None: use the setting
+        key = get_anymail_setting(
+            "tracking_webhook_verification_key",
+            default=None,
+            esp_name=self.esp_name,
+            kwargs=kwargs,
+            allow_bare=True,
+        )
+        self.verifier = EcdsaVerifier(key) if key is not None else None
+        # Basic auth is optional once posts are signed.
+        self.warn_if_no_basic_auth = self.verifier is None
+        super().__init__(**kwargs)
+
+    def validate_request(self, request: HttpRequest) -> Any:
+        if self.verifier is None:
+            return None
+        return self.verifier.verify(request.body, request.headers)
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
+        return parse_tracking_events(self.json_body(request))
+
+
+class SendGridInboundWebhookView(AnymailBaseWebhookView):
+    """Inbound Parse: ``https://user:pass@host/anymail/sendgrid/inbound/`` (trailing slash)."""
+
+    esp_name = "SendGrid"
+    signal = inbound
+    content_types = ("multipart/form-data",)
+    max_body_size = 32 * 1024 * 1024  # SendGrid posts at most 30 MB
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
+        parts = parse_form_data(read_body(request), request.META.get("CONTENT_TYPE", ""))
+        # SendGrid gives no time or id: esp_event is the request (dedupe digests its body).
+        return [AnymailInboundEvent(esp_event=request, message=parse_inbound_message(parts))]
