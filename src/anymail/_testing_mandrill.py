@@ -44,10 +44,7 @@ def mandrill_webhook_request(
     if a list) for ``url`` (an absolute URL, a path or a URL name; default above),
     unless ``signed`` is False.
     """
-    if isinstance(payload, bytes | str):
-        value = payload
-    else:
-        value = json.dumps(payload)
+    value = payload if isinstance(payload, bytes | str) else json.dumps(payload)
     request = WebhookRequest(
         body=urlencode([(EVENTS_FIELD, value)]).encode("ascii"),
         content_type="application/x-www-form-urlencoded",

@@ -16,6 +16,7 @@ parse it with strict, bounded rules: anything malformed is an
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -139,3 +140,12 @@ def _param(headers: Message, param: str, header: str) -> str | None:
     text = collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
     # Header bytes outside ASCII arrive as surrogate escapes: take them as UTF-8.
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def form_digest(parts: list[FormPart]) -> bytes:
+    """A digest of the form's fields and files (names, file names, contents), in order."""
+    digest = hashlib.sha256()
+    for part in parts:
+        for value in (part.name.encode(), (part.filename or "").encode(), part.content):
+            digest.update(len(value).to_bytes(8, "big") + value)
+    return digest.digest()

@@ -115,7 +115,9 @@ def parse_inbound_event(item: JsonObject) -> AnymailInboundEvent:
     message.envelope_recipient = msg.text("email", None)
     spam_report = msg.object("spam_report", None)
     message.spam_score = spam_report.number("score", None) if spam_report else None
-    return AnymailInboundEvent(timestamp=item.epoch("ts", None), esp_event=item.data, message=message)
+    return AnymailInboundEvent(
+        timestamp=item.epoch("ts", None), esp_event=item.data, message=message
+    )
 
 
 class MandrillCombinedWebhookView(AnymailBaseWebhookView):

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
 from .._inbound_mime import decode_text
 from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
-from ..conf import get_anymail_setting
+from ..conf import get_anymail_setting, is_setting_set
 from ..exceptions import AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
 from ..signals import (
+    AnymailEvent,
     AnymailInboundEvent,
     AnymailTrackingEvent,
     EventType,
@@ -33,9 +35,10 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._forms import FormPart, parse_form_data, read_body
+from ._forms import FormPart, form_digest, parse_form_data, read_body
 from ._payload import JsonObject, json_object, json_objects, parse_json
 from .base import AnymailBaseWebhookView
+from .dedupe import digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
 
 EVENT_TYPES: Final = {
@@ -71,24 +74,26 @@ EVENT_REASONS: Final = {
 }
 #: SendGrid's own event fields: every other top-level field is a custom arg (metadata).
 KNOWN_EVENT_FIELDS: Final = frozenset(
-    {
-        *"anymail_id asm_group_id attempt bounce_classification category cert_err".split(),
-        *"email event ip marketing_campaign_id marketing_campaign_name".split(),
-        *"marketing_campaign_split_id marketing_campaign_version mc_auto_id".split(),
-        *"mc_auto_name mc_stats newsletter nlvx_campaign_id nlvx_campaign_split_id".split(),
-        *"nlvx_user_id phase_id pool post_type reason response send_at".split(),
-        *"sg_content_type sg_event_id sg_machine_open sg_message_id sg_template_id".split(),
-        *"sg_template_name sg_user_id singlesend_id singlesend_name smtp-id status".split(),
-        *"template_hash template_id template_version_id timestamp tls type".split(),
-        *"unique_args url url_offset useragent".split(),
-    }
+    [
+        *["anymail_id", "asm_group_id", "attempt", "bounce_classification", "category"],
+        *["cert_err", "email", "event", "ip", "marketing_campaign_id", "marketing_campaign_name"],
+        *["marketing_campaign_split_id", "marketing_campaign_version", "mc_auto_id"],
+        *["mc_auto_name", "mc_stats", "newsletter", "nlvx_campaign_id", "nlvx_campaign_split_id"],
+        *["nlvx_user_id", "phase_id", "pool", "post_type", "reason", "response", "send_at"],
+        *["sg_content_type", "sg_event_id", "sg_machine_open", "sg_message_id", "sg_template_id"],
+        *["sg_template_name", "sg_user_id", "singlesend_id", "singlesend_name", "smtp-id"],
+        *["status", "template_hash", "template_id", "template_version_id", "timestamp", "tls"],
+        *["type", "unique_args", "url", "url_offset", "useragent"],
+    ]
 )
 #: Epoch values above this are milliseconds (seen in a Marketing Campaigns sample).
 _MILLISECONDS_FROM: Final = 10**11
+#: How long an inbound post is remembered: Inbound Parse retries for up to 3 days.
+INBOUND_DEDUPE_TTL: Final = 73 * 3600
 _ATTACHMENT_FIELD: Final = re.compile(r"attachment([0-9]{1,6})")
 
 
-def parse_tracking_events(data: Any) -> list[AnymailTrackingEvent]:
+def parse_tracking_events(data: Any) -> list[AnymailEvent]:
     return [parse_tracking_event(item) for item in json_objects(data)]
 
 
@@ -160,21 +165,17 @@ def parse_inbound_message(parts: list[FormPart]) -> AnymailInboundMessage:
         )
     envelope = _json_field(fields, "envelope")
     if envelope is not None:
-        message.envelope_sender = envelope.text("from", None)
+        message.envelope_sender = envelope.text("from", None) or None
         message.envelope_recipient = next(iter(envelope.texts("to", [])), None)
     message.spam_score = _float(text("spam_score"))
     return message
 
 
-def _attachments(
-    parts: list[FormPart], fields: dict[str, FormPart]
-) -> list[AnymailInboundMessage]:
+def _attachments(parts: list[FormPart], fields: dict[str, FormPart]) -> list[AnymailInboundMessage]:
     files = {part.name: part for part in parts if part.filename is not None}
     info = _json_field(fields, "attachment-info")
     content_ids = _json_field(fields, "content-ids")  # {cid: "attachmentN"}
-    cid_of = {
-        content_ids.text(cid): cid for cid in (content_ids.data if content_ids else {})
-    }
+    cid_of = {content_ids.text(cid): cid for cid in content_ids.data} if content_ids else {}
     names = list(info.data) if info is not None else list(files)
     numbered = sorted(
         (int(match[1]), name) for name in names if (match := _ATTACHMENT_FIELD.fullmatch(name))
@@ -184,8 +185,7 @@ def _attachments(
         file = files.get(name)
         if file is None:
             continue  # listed, but not posted
-        details = info.object(name, None) if info is not None else None
-        details = details or JsonObject({}, name)
+        details = (info.object(name, None) if info is not None else None) or JsonObject({}, name)
         attachments.append(
             AnymailInboundMessage.construct_attachment(
                 content_type=details.text("type", None) or file.content_type,
@@ -243,7 +243,7 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
             return None
         return self.verifier.verify(request.body, request.headers)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return parse_tracking_events(self.json_body(request))
 
 
@@ -255,7 +255,21 @@ class SendGridInboundWebhookView(AnymailBaseWebhookView):
     content_types = ("multipart/form-data",)
     max_body_size = 32 * 1024 * 1024  # SendGrid posts at most 30 MB
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
+    _form_digest: bytes = b""
+
+    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         parts = parse_form_data(read_body(request), request.META.get("CONTENT_TYPE", ""))
-        # SendGrid gives no time or id: esp_event is the request (dedupe digests its body).
+        self._form_digest = form_digest(parts)
+        # SendGrid gives no time or id; esp_event is the request.
         return [AnymailInboundEvent(esp_event=request, message=parse_inbound_message(parts))]
+
+    def dedupe_key(self, event: AnymailEvent) -> str | None:
+        # The fields, not the body: a retry's multipart boundary may differ.
+        return digest_key(f"{self.esp_name} inbound", self._form_digest)
+
+    @cached_property
+    def dedupe_ttl(self) -> float:
+        # Inbound Parse retries for 3 days, the Event Webhook for one.
+        if is_setting_set("webhook_dedupe_ttl", self.esp_name):
+            return get_dedupe_ttl(self.esp_name)
+        return INBOUND_DEDUPE_TTL
