@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from email.message import Message
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import collapse_rfc2231_value
 from typing import Final
@@ -111,7 +111,8 @@ def _form_part(chunk: bytes) -> FormPart:
         head, separator, content = rest.partition(b"\r\n\r\n")
     if not newline or not separator:
         raise AnymailWebhookPayloadError("a part of the multipart form has no headers.")
-    headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n")
+    # Browsers and ESPs send non-ASCII file names as raw UTF-8 in these headers.
+    headers = HeaderParser(policy=compat32).parsestr(head.decode("utf-8", "replace") + "\r\n\r\n")
     name = _param(headers, "name", "content-disposition")
     if name is None:
         raise AnymailWebhookPayloadError("a part of the multipart form has no field name.")
@@ -137,9 +138,7 @@ def _param(headers: Message, param: str, header: str) -> str | None:
     if value is None:
         return None
     # An RFC 2231 value (name*=utf-8''...) comes as a tuple: decode it.
-    text = collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
-    # Header bytes outside ASCII arrive as surrogate escapes: take them as UTF-8.
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
 
 
 def form_digest(parts: list[FormPart]) -> bytes:
