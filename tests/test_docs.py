@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from anymail._feature_matrix import render
 
@@ -19,3 +20,63 @@ def test_every_esp_backend_has_a_docs_page() -> None:
     for backend in esp_backends():
         slug = backend.__module__.rsplit(".", 1)[1]
         assert (DOCS / "esps" / f"{slug}.md").exists(), f"missing docs/esps/{slug}.md"
+
+
+def test_feature_matrix_webhook_rows_come_from_the_routed_views(monkeypatch: Any) -> None:
+    from anymail import _feature_matrix
+    from anymail.signals import tracking
+    from anymail.urls import WebhookRoute
+    from anymail.webhooks.base import AnymailBaseWebhookView
+
+    class PostmarkTracking(AnymailBaseWebhookView):
+        esp_name = "Postmark"
+        signal = tracking
+
+    class MailgunTracking(AnymailBaseWebhookView):
+        esp_name = "Mailgun"
+        signal = tracking
+        signature_scheme = "HMAC-SHA256"
+
+    class MandrillCombined(AnymailBaseWebhookView):
+        esp_name = "Mandrill"
+        signature_scheme = "HMAC-SHA1"
+
+    views = {"p": PostmarkTracking, "m": MailgunTracking, "d": MandrillCombined}
+    monkeypatch.setattr(
+        _feature_matrix,
+        "WEBHOOK_ROUTES",
+        [WebhookRoute(f"{key}/", f"views.{key}", f"{key}_webhook") for key in views],
+    )
+    monkeypatch.setattr(_feature_matrix, "import_string", lambda path: views[path[-1]])
+    rows = {
+        line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ")[1:]
+        for line in render().splitlines()
+        if line.startswith("| ")
+    }
+    header = rows["Feature"]
+
+    def row(label: str) -> dict[str, str]:
+        return dict(zip(header, rows[label], strict=True))
+
+    assert {
+        esp: row("tracking webhook")[esp] for esp in ("Mailgun", "Mandrill", "Postmark", "Postal")
+    } == {"Mailgun": "Yes", "Mandrill": "Yes", "Postmark": "Yes", "Postal": "No"}
+    assert {esp: row("inbound webhook")[esp] for esp in ("Mailgun", "Mandrill", "Postmark")} == {
+        "Mailgun": "No",
+        "Mandrill": "Yes",
+        "Postmark": "No",
+    }
+    assert {
+        esp: row("signature check")[esp] for esp in ("Mailgun", "Mandrill", "Postmark", "Postal")
+    } == {
+        "Mailgun": "HMAC-SHA256",
+        "Mandrill": "HMAC-SHA1",
+        "Postmark": "Basic auth only",
+        "Postal": "—",
+    }
+    # The freshness window is the ESP's default (anymail.webhooks.freshness).
+    assert {esp: row("signed-time window")[esp] for esp in ("Mailgun", "Mandrill", "Postal")} == {
+        "Mailgun": "12 h",
+        "Mandrill": "—",
+        "Postal": "—",
+    }

@@ -27,6 +27,7 @@ from anymail.exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
+from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events
 from anymail.webhooks import base as webhooks_base
@@ -566,7 +567,7 @@ def test_refusals_are_logged_in_one_bounded_line(
     assert response.status_code == 400
     (record,) = [r for r in caplog.records if r.name == "anymail"]
     assert record.getMessage() == (
-        "Anymail Tiny webhook refused a post (400): Malformed Tiny webhook payload: "
+        "Anymail Tiny webhook refused a request (400): Malformed Tiny webhook payload: "
         "body[0].type is longer than 65536 characters."
     )
 
@@ -631,3 +632,43 @@ def test_event_ids_dedupe_across_posts(client: Client, received: list[Any]) -> N
     )
     assert (first.status_code, second.status_code) == (200, 200)
     assert [event.event_type for _, event, _ in received] == ["delivered"]
+
+
+# --- inbound -----------------------------------------------------------------------------
+
+
+class TinyInboundWebhookView(AnymailBaseWebhookView):
+    esp_name = "Tiny"
+    signal = inbound
+
+    def parse_events(self, request: HttpRequest) -> list[Any]:
+        message = AnymailInboundMessage.parse_raw_mime_bytes(request.body)
+        return [AnymailInboundEvent(message=message, esp_event=request)]
+
+
+RAW_MESSAGE = (
+    b"From: Sender <from@example.com>\r\nTo: to@example.com\r\nSubject: Hi\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain\r\n\r\nHello\r\n"
+    b"--b\r\nContent-Type: text/plain\r\n\r\nAgain\r\n--b--\r\n"
+)
+
+urlpatterns += [path("anymail/tiny/inbound/", TinyInboundWebhookView.as_view())]
+
+
+def test_inbound_over_the_limits_is_400(settings: Any, client: Client) -> None:
+    url = "/anymail/tiny/inbound/"
+    with captured_events(inbound) as received_mail:
+        response = client.post(url, RAW_MESSAGE, content_type="message/rfc822", **auth(SECRET))
+        assert response.status_code == 200
+        settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "INBOUND_MAX_PARTS": 2}
+        caches["default"].clear()
+        response = client.post(url, RAW_MESSAGE, content_type="message/rfc822", **auth(SECRET))
+    assert response.status_code == 400
+    assert b"INBOUND_MAX_PARTS" in response.content
+    assert [event.message.subject for event in received_mail] == ["Hi"]
+
+
+def test_inbound_views_take_bigger_bodies_by_default(rf: Any) -> None:
+    assert TinyInboundWebhookView().body_size_limit == 100 * 1024 * 1024
+    assert TinyTrackingWebhookView().body_size_limit == 10 * 1024 * 1024

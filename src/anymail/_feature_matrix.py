@@ -1,5 +1,8 @@
-"""Generate the ESP feature-support matrix from the backends' declared capabilities.
+"""Generate the ESP feature-support matrix from what the code declares.
 
+Sending rows come from each backend's declared capabilities; webhook rows from
+the routed webhook views (``anymail.urls.WEBHOOK_ROUTES``): their ``signal``,
+``signature_scheme`` and the ESP's freshness window.
 ``python -m anymail._feature_matrix > docs/esps/feature-matrix.md``; a test
 checks the committed file is current, so the matrix is never edited by hand.
 """
@@ -8,10 +11,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
+
+from django.utils.module_loading import import_string
 
 from anymail import backends
 from anymail.backends.base import AnymailBaseBackend, Capabilities
+from anymail.signals import inbound, tracking
+from anymail.urls import WEBHOOK_ROUTES
+from anymail.webhooks.freshness import DEFAULT_MAX_AGE
 
 #: Modules in anymail.backends that are not ESPs (or are aliases of another ESP).
 NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "sendinblue"})
@@ -43,6 +53,55 @@ ROWS: tuple[tuple[str, str | None], ...] = (
 )
 
 
+def _webhook_views() -> dict[str, list[Any]]:
+    """The routed webhook view classes, by esp_name (legacy aliases have their own name)."""
+    views: dict[str, list[Any]] = defaultdict(list)
+    for route in WEBHOOK_ROUTES:
+        module = route.view.rpartition(".")[0]
+        try:
+            view = import_string(route.view)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+            continue  # the ESP's webhook module is not in this tree (yet): nothing to show
+        if view not in views[view.esp_name]:
+            views[view.esp_name].append(view)
+    return views
+
+
+def _directions(views: list[Any]) -> set[str]:
+    # A view with no signal (e.g. Mandrill's) sends both kinds of event.
+    return {
+        direction
+        for view in views
+        for direction, signal in (("tracking", tracking), ("inbound", inbound))
+        if view.signal in (signal, None)
+    }
+
+
+def _signature(views: list[Any]) -> str:
+    if not views:
+        return "—"
+    schemes = sorted({view.signature_scheme for view in views if view.signature_scheme})
+    return " / ".join(schemes) if schemes else "Basic auth only"
+
+
+def _window(esp_name: str, views: list[Any]) -> str:
+    seconds = DEFAULT_MAX_AGE.get(esp_name)
+    if not views or seconds is None:
+        return "—"
+    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds // 60} min"
+
+
+#: (row label, cell for an ESP's routed webhook views) in display order.
+WEBHOOK_ROWS: tuple[tuple[str, Callable[[str, list[Any]], str]], ...] = (
+    ("tracking webhook", lambda esp, views: "Yes" if "tracking" in _directions(views) else "No"),
+    ("inbound webhook", lambda esp, views: "Yes" if "inbound" in _directions(views) else "No"),
+    ("signature check", lambda esp, views: _signature(views)),
+    ("signed-time window", _window),
+)
+
+
 def esp_backends() -> list[type[AnymailBaseBackend]]:
     found = []
     for info in pkgutil.iter_modules(backends.__path__):
@@ -71,11 +130,12 @@ def cell(capabilities: Capabilities, name: str) -> str:
 def render() -> str:
     esps = esp_backends()
     header = ["Feature", *(backend.esp_name for backend in esps)]
+    webhook_views = _webhook_views()
     lines = [
         "# Feature support by ESP",
         "",
-        "Generated from each backend's declared capabilities by "
-        "`python -m anymail._feature_matrix`; do not edit by hand.",
+        "Generated from each backend's declared capabilities and the webhook views' "
+        "declarations by `python -m anymail._feature_matrix`; do not edit by hand.",
         "A feature marked No raises `AnymailUnsupportedFeature` (or is left out with "
         "`IGNORE_UNSUPPORTED_FEATURES`). See each ESP's page for details and quirks.",
         "",
@@ -87,6 +147,10 @@ def render() -> str:
             lines.append("| **" + label + "** |" + " |" * len(esps))
             continue
         cells = [cell(backend.payload_class.capabilities, name) for backend in esps]
+        lines.append("| " + " | ".join([label, *cells]) + " |")
+    lines.append("| **Webhooks** (see [Receiving](../receiving.md)) |" + " |" * len(esps))
+    for label, webhook_cell in WEBHOOK_ROWS:
+        cells = [webhook_cell(b.esp_name, webhook_views.get(b.esp_name, [])) for b in esps]
         lines.append("| " + " | ".join([label, *cells]) + " |")
     return "\n".join(lines) + "\n"
 

@@ -81,8 +81,10 @@ __all__ = ["AnymailBaseWebhookView"]
 
 logger = logging.getLogger("anymail")
 
-#: Default body size limit (bytes) of a webhook post; inbound views set more.
+#: Default body size limits (bytes): tracking posts, and posts that carry received mail
+#: (room for an INBOUND_MAX_SIZE message of 50 MB, base64-encoded in JSON).
 DEFAULT_MAX_BODY_SIZE: Final = 10 * 1024 * 1024
+DEFAULT_INBOUND_MAX_BODY_SIZE: Final = 100 * 1024 * 1024
 #: Longest reason put in a 400 answer or a log line (it may quote ESP input).
 MAX_REASON_LENGTH: Final = 300
 #: The realm of the basic auth challenge (pinned by Amazon SES's fact sheet).
@@ -129,7 +131,8 @@ class AnymailBaseWebhookView(View):
     #: missing credentials are a 400, like wrong ones.
     basic_auth_challenge: ClassVar[bool] = False
     #: Largest body accepted, in bytes, unless ANYMAIL WEBHOOK_MAX_BODY_SIZE says otherwise.
-    max_body_size: ClassVar[int] = DEFAULT_MAX_BODY_SIZE
+    #: None: DEFAULT_MAX_BODY_SIZE for tracking, DEFAULT_INBOUND_MAX_BODY_SIZE otherwise.
+    max_body_size: ClassVar[int | None] = None
     #: Media types the ESP posts (lowercase, no parameters); empty: any.
     content_types: ClassVar[Sequence[str]] = ()
 
@@ -243,7 +246,10 @@ class AnymailBaseWebhookView(View):
 
     @cached_property
     def body_size_limit(self) -> int:
-        value = get_anymail_setting("webhook_max_body_size", default=self.max_body_size)
+        default = self.max_body_size or (
+            DEFAULT_MAX_BODY_SIZE if self.signal is tracking else DEFAULT_INBOUND_MAX_BODY_SIZE
+        )
+        value = get_anymail_setting("webhook_max_body_size", default=default)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise invalid_setting("webhook_max_body_size", None, "expected a number of bytes.")
         return value
@@ -362,7 +368,7 @@ class AnymailBaseWebhookView(View):
         if isinstance(err, AnymailWebhookPayloadError):
             reason = f"Malformed {self.esp_name} webhook payload: {reason}"
         reason = one_line(reason)
-        logger.warning("Anymail %s webhook refused a post (400): %s", self.esp_name, reason)
+        logger.warning("Anymail %s webhook refused a request (400): %s", self.esp_name, reason)
         return HttpResponse(reason, status=400, content_type="text/plain")
 
     def retry_later(self, err: AnymailWebhookTransientError) -> HttpResponse:

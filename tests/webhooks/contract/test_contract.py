@@ -110,13 +110,8 @@ def test_empty_secret_is_a_configuration_error(
 def test_bad_signature(case: WebhookContractCase, events: list[Any]) -> None:
     if case.forge is None:
         pytest.skip(f"{case.esp_name} does not sign its posts")
+    # A wrong key, or a body changed after signing: what "forged" means is the ESP's.
     response = case.forge(case.payload()).post(Client(), case.url_name)
-    assert response.status_code == 400
-    # Whatever signed body: a body changed after signing fails too.
-    valid = case.request(case.payload())
-    response = valid.with_body(valid.body.replace(b"to@", b"TO@", 1) + b" ").post(
-        Client(), case.url_name
-    )
     assert response.status_code == 400
     assert events == []
 
