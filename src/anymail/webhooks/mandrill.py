@@ -128,7 +128,6 @@ class MandrillCombinedWebhookView(AnymailBaseWebhookView):
     signature_scheme = "HMAC-SHA1"
     warn_if_no_basic_auth = False  # every post is signed
     content_types = ("application/x-www-form-urlencoded",)
-    max_body_size = 64 * 1024 * 1024  # batches may hold several inbound messages
     #: ``as_view(webhook_key=..., webhook_url=...)`` override the settings.
     webhook_key: ClassVar[str | list[str] | None] = None
     webhook_url: ClassVar[str | None] = None

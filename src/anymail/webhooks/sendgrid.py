@@ -218,7 +218,7 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
 
     esp_name = "SendGrid"
     signal = tracking
-    signature_scheme = "ECDSA P-256"
+    signature_scheme = "ECDSA P-256 (tracking, optional)"
     content_types = ("application/json",)
     #: ``as_view(tracking_webhook_verification_key=...)`` overrides the setting.
     tracking_webhook_verification_key: ClassVar[str | None] = None
@@ -253,7 +253,6 @@ class SendGridInboundWebhookView(AnymailBaseWebhookView):
     esp_name = "SendGrid"
     signal = inbound
     content_types = ("multipart/form-data",)
-    max_body_size = 32 * 1024 * 1024  # SendGrid posts at most 30 MB
 
     _form_digest: bytes = b""
 
