@@ -27,6 +27,7 @@ from anymail._testing_sendgrid import (
     verification_key,
 )
 from anymail.exceptions import (
+    AnymailConfigurationError,
     AnymailImproperlyConfigured,
     AnymailImproperlyInstalled,
     AnymailInsecureWebhookWarning,
@@ -586,12 +587,26 @@ def test_inbound_malformed_payloads_are_400(
     assert messages == []
 
 
-def test_inbound_event_webhook_json_at_inbound_url_is_400(messages: list[Any]) -> None:
-    batch = fixture_json("sendgrid", "tracking_batch.json")
-    response = webhook_request("sendgrid", batch).post(Client(), INBOUND)
-    assert response.status_code == 400
-    assert b"multipart/form-data" in response.content
-    assert messages == []
+@pytest.mark.parametrize(
+    ("request_", "url", "message"),
+    [
+        (lambda: webhook_request("sendgrid", [{"event": "processed"}]), INBOUND,
+         "A SendGrid Event Webhook post came to /anymail/sendgrid/inbound/. Set its URL at "
+         "SendGrid to Anymail's sendgrid/tracking/ route"),
+        (lambda: webhook_request("sendgrid_inbound", inbound_form_fields("inbound_raw.form.json")),
+         TRACKING,
+         "A SendGrid Inbound Parse post came to /anymail/sendgrid/tracking/. Set its URL at "
+         "SendGrid to Anymail's sendgrid/inbound/ route"),
+    ],
+)  # fmt: skip
+def test_misrouted_post_is_a_configuration_error_so_sendgrid_retries(
+    events: list[Any], messages: list[Any], request_: Any, url: str, message: str
+) -> None:
+    with pytest.raises(AnymailConfigurationError) as info:
+        request_().post(Client(), url)
+    assert str(info.value).startswith(message)
+    assert request_().post(Client(raise_request_exception=False), url).status_code == 500
+    assert events == [] and messages == []
 
 
 def test_inbound_retry_with_another_boundary_is_not_dispatched_again(messages: list[Any]) -> None:

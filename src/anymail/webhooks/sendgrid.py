@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from .._inbound_mime import decode_text
 from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
 from ..conf import get_anymail_setting, is_setting_set
-from ..exceptions import AnymailWebhookPayloadError
+from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
 from ..signals import (
     AnymailEvent,
@@ -238,6 +238,10 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
         self.warn_if_no_basic_auth = self.verifier is None
         super().__init__(**kwargs)
 
+    def check_body(self, request: HttpRequest) -> None:
+        _refuse_misrouted(request, "multipart/form-data", "Inbound Parse", "inbound")
+        super().check_body(request)
+
     def validate_request(self, request: HttpRequest) -> Any:
         if self.verifier is None:
             return None
@@ -256,6 +260,10 @@ class SendGridInboundWebhookView(AnymailBaseWebhookView):
 
     _form_digest: bytes = b""
 
+    def check_body(self, request: HttpRequest) -> None:
+        _refuse_misrouted(request, "application/json", "Event Webhook", "tracking")
+        super().check_body(request)
+
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         parts = parse_form_data(read_body(request), request.META.get("CONTENT_TYPE", ""))
         self._form_digest = form_digest(parts)
@@ -272,3 +280,12 @@ class SendGridInboundWebhookView(AnymailBaseWebhookView):
         if is_setting_set("webhook_dedupe_ttl", self.esp_name):
             return get_dedupe_ttl(self.esp_name)
         return INBOUND_DEDUPE_TTL
+
+
+def _refuse_misrouted(request: HttpRequest, content_type: str, product: str, route: str) -> None:
+    # A configuration error answers 500: SendGrid keeps retrying while the URL is fixed.
+    if (request.content_type or "").lower() == content_type:
+        raise AnymailConfigurationError(
+            f"A SendGrid {product} post came to {request.path}. Set its URL at SendGrid "
+            f"to Anymail's sendgrid/{route}/ route (the post is retried meanwhile)."
+        )
