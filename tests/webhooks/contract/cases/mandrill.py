@@ -1,4 +1,4 @@
-"""Mandrill's combined webhook, with a batch of tracking events."""
+"""Mandrill's combined webhook, with a batch of every tracking event fixture."""
 
 from typing import Any
 
@@ -10,7 +10,10 @@ from tests.utils import fixture_json
 from ..registry import WebhookContractCase
 
 WEBHOOK_KEY = "TEST-mandrill-webhook-key-NOT-REAL"
-EVENTS = ("send", "deferral", "hard_bounce", "open", "click", "blacklist")
+EVENTS = (
+    *("send", "deferral", "hard_bounce", "soft_bounce", "delivered", "open", "click"),
+    *("spam", "unsub", "reject", "blacklist", "whitelist"),
+)
 
 
 def payload() -> list[Any]:
