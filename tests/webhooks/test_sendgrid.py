@@ -436,6 +436,21 @@ def test_insecure_warning_only_without_basic_auth_and_without_a_key(settings: An
         SendGridTrackingWebhookView()
 
 
+def test_system_check_lists_the_unprotected_sendgrid_views(settings: Any) -> None:
+    from anymail.checks import check_webhook_secrets
+
+    settings.ANYMAIL = {}
+    (warning,) = check_webhook_secrets()
+    assert warning.id == "anymail.W001"
+    assert "SendGridInboundWebhookView" in warning.msg
+    assert "SendGridTrackingWebhookView" in warning.msg
+    # Signed tracking posts need no basic auth; Inbound Parse posts are not signed.
+    settings.ANYMAIL = {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": verification_key()}
+    (warning,) = check_webhook_secrets()
+    assert "SendGridInboundWebhookView" in warning.msg
+    assert "SendGridTrackingWebhookView" not in warning.msg
+
+
 def test_inbound_insecure_warning_without_basic_auth(settings: Any) -> None:
     from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 

@@ -88,6 +88,7 @@ KNOWN_EVENT_FIELDS: Final = frozenset(
 )
 #: Epoch values above this are milliseconds (seen in a Marketing Campaigns sample).
 _MILLISECONDS_FROM: Final = 10**11
+KEY_SETTING: Final = "tracking_webhook_verification_key"
 #: How long an inbound post is remembered: Inbound Parse retries for up to 3 days.
 INBOUND_DEDUPE_TTL: Final = 73 * 3600
 _ATTACHMENT_FIELD: Final = re.compile(r"attachment([0-9]{1,6})")
@@ -213,6 +214,14 @@ def _float(value: str | None) -> float | None:
     return number if number is not None and abs(number) < float("inf") else None
 
 
+class _UnlessVerificationKeySet:
+    """``warn_if_no_basic_auth`` as the class says it (``manage.py check``): True unless
+    a verification key is set. A view sets its own, from its kwargs or the setting."""
+
+    def __get__(self, instance: object, owner: type) -> bool:
+        return not is_setting_set(KEY_SETTING, "SendGrid", allow_bare=True)
+
+
 class SendGridTrackingWebhookView(AnymailBaseWebhookView):
     """The Event Webhook: ``https://[user:pass@]host/anymail/sendgrid/tracking/``."""
 
@@ -220,6 +229,7 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
     signal = tracking
     signature_scheme = "ECDSA P-256 (tracking, optional)"
     content_types = ("application/json",)
+    warn_if_no_basic_auth = _UnlessVerificationKeySet()
     #: ``as_view(tracking_webhook_verification_key=...)`` overrides the setting.
     tracking_webhook_verification_key: ClassVar[str | None] = None
 
@@ -227,7 +237,7 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
         if kwargs.get("tracking_webhook_verification_key", "") is None:
             del kwargs["tracking_webhook_verification_key"]  # None: use the setting
         key = get_anymail_setting(
-            "tracking_webhook_verification_key",
+            KEY_SETTING,
             default=None,
             esp_name=self.esp_name,
             kwargs=kwargs,
