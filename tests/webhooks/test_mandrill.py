@@ -215,8 +215,7 @@ def test_message_id_tags_and_metadata_match_what_the_backend_sent(
     )
     message.tags = ["welcome"]
     message.metadata = {"user_id": "42"}
-    message.connection = get_connection("anymail.backends.mandrill.EmailBackend", api_key="k")
-    message.send()
+    get_connection("anymail.backends.mandrill.EmailBackend", api_key="k").send_messages([message])
     sent = request_json(mocked_responses.calls[0])["message"]
     for recipient, status in message.anymail_status.recipients.items():
         # What Mandrill reports for that recipient's copy.

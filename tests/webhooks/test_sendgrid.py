@@ -221,8 +221,7 @@ def test_message_id_tags_and_metadata_match_what_the_backend_sent(
     message.tags = ["welcome", "onboarding"]
     message.metadata = {"user_id": 42, "plan": "pro"}
     message.merge_metadata = {"to@example.com": {"cohort": "a"}}
-    message.connection = get_connection("anymail.backends.sendgrid.EmailBackend", api_key="k")
-    message.send()
+    get_connection("anymail.backends.sendgrid.EmailBackend", api_key="k").send_messages([message])
     sent = request_json(mocked_responses.calls[0])
     # SendGrid puts the message's and the personalization's custom args, and the
     # categories, into every event of that personalization.
