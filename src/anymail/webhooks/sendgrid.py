@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from functools import cached_property
@@ -208,10 +209,10 @@ def _json_field(fields: dict[str, FormPart], name: str) -> JsonObject | None:
 
 def _float(value: str | None) -> float | None:
     try:
-        number = float(value) if value is not None else None
+        number = float(value or "nan")
     except ValueError:
         return None
-    return number if number is not None and abs(number) < float("inf") else None
+    return number if math.isfinite(number) else None
 
 
 class _UnlessVerificationKeySet:
