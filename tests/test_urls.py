@@ -53,6 +53,22 @@ EXPECTED_ROUTES = {
         "/anymail/mailgun/inbound/",
         "anymail.webhooks.mailgun.MailgunInboundWebhookView",
     ),
+    "mandrill_webhook": (
+        "/anymail/mandrill/",
+        "anymail.webhooks.mandrill.MandrillCombinedWebhookView",
+    ),
+    "mandrill_tracking_webhook": (
+        "/anymail/mandrill/tracking/",
+        "anymail.webhooks.mandrill.MandrillCombinedWebhookView",
+    ),
+    "sendgrid_tracking_webhook": (
+        "/anymail/sendgrid/tracking/",
+        "anymail.webhooks.sendgrid.SendGridTrackingWebhookView",
+    ),
+    "sendgrid_inbound_webhook": (
+        "/anymail/sendgrid/inbound/",
+        "anymail.webhooks.sendgrid.SendGridInboundWebhookView",
+    ),
 }
 #: Other URLs of a route (Mailgun's "_mime" suffix only tells Mailgun to post raw MIME).
 EXTRA_URLS = {"/anymail/mailgun/inbound_mime/": "mailgun_inbound_webhook"}

@@ -118,6 +118,9 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     "postmark": "anymail.testing:json_webhook_request",
     "mailgun": "anymail._testing_mailgun:mailgun_webhook_request",
     "amazon_ses": "anymail._testing_amazon_ses:sns_webhook_request",
+    "mandrill": "anymail._testing_mandrill:mandrill_webhook_request",
+    "sendgrid": "anymail._testing_sendgrid:sendgrid_webhook_request",
+    "sendgrid_inbound": "anymail._testing_sendgrid:sendgrid_inbound_webhook_request",
 }
 
 

@@ -83,6 +83,24 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "mailgun_inbound_webhook",
         regex=True,
     ),
+    WebhookRoute(
+        "mandrill/", "anymail.webhooks.mandrill.MandrillCombinedWebhookView", "mandrill_webhook"
+    ),
+    WebhookRoute(
+        "mandrill/tracking/",
+        "anymail.webhooks.mandrill.MandrillCombinedWebhookView",
+        "mandrill_tracking_webhook",
+    ),
+    WebhookRoute(
+        "sendgrid/tracking/",
+        "anymail.webhooks.sendgrid.SendGridTrackingWebhookView",
+        "sendgrid_tracking_webhook",
+    ),
+    WebhookRoute(
+        "sendgrid/inbound/",
+        "anymail.webhooks.sendgrid.SendGridInboundWebhookView",
+        "sendgrid_inbound_webhook",
+    ),
 )
 
 

@@ -126,7 +126,8 @@ class AnymailBaseWebhookView(View):
     #: route (Django's as_view() only accepts keywords that are class attributes).
     webhook_secret: ClassVar[str | list[str] | None] = None
     #: Warn when no WEBHOOK_SECRET protects this view (False for ESPs that sign).
-    warn_if_no_basic_auth: ClassVar[bool] = True
+    #: (An instance may set it, before ``__init__``, when signing is optional.)
+    warn_if_no_basic_auth: bool = True
     #: Answer a post without credentials with 401 and a Basic challenge, for ESPs
     #: (Amazon SNS) that only send the URL's credentials when challenged. Otherwise
     #: missing credentials are a 400, like wrong ones.

@@ -1,0 +1,37 @@
+"""Mandrill's combined webhook, with a batch of every tracking event fixture."""
+
+from typing import Any
+
+from anymail._testing_mandrill import mandrill_webhook_request
+from anymail.signals import tracking
+from anymail.testing import WebhookRequest
+from tests.utils import fixture_json
+
+from ..registry import WebhookContractCase
+
+WEBHOOK_KEY = "TEST-mandrill-webhook-key-NOT-REAL"
+EVENTS = (
+    *("send", "deferral", "hard_bounce", "soft_bounce", "delivered", "open", "click"),
+    *("spam", "unsub", "reject", "blacklist", "whitelist"),
+)
+
+
+def payload() -> list[Any]:
+    return [fixture_json("mandrill", f"tracking_{name}.json") for name in EVENTS]
+
+
+def forge(payload: Any) -> WebhookRequest:
+    return mandrill_webhook_request(payload, webhook_key="some-other-webhook-key")
+
+
+CASE = WebhookContractCase(
+    id="mandrill",
+    esp_name="Mandrill",
+    url_name="mandrill_webhook",
+    signal=tracking,
+    payload=payload,
+    event_count=len(EVENTS),
+    request=mandrill_webhook_request,
+    settings={"MANDRILL_WEBHOOK_KEY": WEBHOOK_KEY},
+    forge=forge,
+)
