@@ -112,7 +112,11 @@ class WebhookBuilder(Protocol):
 
 
 #: Builders by ESP URL prefix: a callable, or a "module:function" path imported on use.
-WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {}
+WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
+    # ESPs that sign nothing: basic auth is all.
+    "brevo": "anymail.testing:json_webhook_request",
+    "sendinblue": "anymail.testing:json_webhook_request",
+}
 
 
 def register_webhook_builder(esp: str, builder: WebhookBuilder | str) -> None:
