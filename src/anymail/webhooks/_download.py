@@ -172,6 +172,8 @@ class _Download(UploadedFile):
     def _set_name(self, name: str | None) -> None:
         self._name = name
 
+    name = property(UploadedFile._get_name, _set_name)
+
 
 def split_content_type(value: str) -> tuple[str, str | None]:
     """("text/plain", "utf-8") from "text/plain; charset=UTF-8" (defaults for junk)."""

@@ -173,8 +173,8 @@ def event_tags(item: JsonObject) -> list[str]:
             parsed = parse_json(tag, path)
         except AnymailWebhookPayloadError:
             parsed = None  # a tag that merely starts with "["
-        if isinstance(parsed, list):
-            return [check_text(value, f"{path}[{i}]") for i, value in enumerate(parsed)]
+        if isinstance(parsed, list) and all(isinstance(value, str) for value in parsed):
+            return [check_text(value, path) for value in parsed]
     return [tag] if tag else []
 
 
