@@ -198,6 +198,16 @@ def test_download_token_is_url_quoted(events: list[Any], api: responses.Requests
     assert len(api.calls) == 1
 
 
+@pytest.mark.parametrize("token", ["", ".", ".."])
+def test_a_token_that_would_be_a_path_segment_is_refused(
+    token: str, events: list[Any], api: responses.RequestsMock
+) -> None:
+    response = post(with_attachment(DownloadToken=token))
+    assert response.status_code == 400
+    assert b"DownloadToken is not a token" in response.content
+    assert len(api.calls) == 0
+
+
 def test_api_url_setting(settings: Any, events: list[Any], api: responses.RequestsMock) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "BREVO_API_URL": "https://proxy.example.com/brevo/v3"}
     api.get("https://proxy.example.com/brevo/v3/inbound/attachments/token-1", body=b"x")
@@ -507,3 +517,18 @@ def test_sendinblue_falls_back_to_brevo_api_settings(
 def test_sendinblue_misrouting_names_the_legacy_url(legacy: None) -> None:
     with pytest.raises(AnymailConfigurationError, match=r"Anymail's SendinBlue \*inbound\*"):
         post(fixture("tracking_delivered.json"), url=LEGACY_URL)
+
+
+def test_non_ascii_headers(events: list[Any]) -> None:
+    payload = fixture("inbound_basic.json")
+    headers = payload["items"][0]["Headers"]
+    headers["From"] = "Jörg Müller <jorg@example.de>"
+    headers["Subject"] = "Grüße, order №1234"
+    headers["To"] = "=?utf-8?q?Support_=C3=A9quipe?= <support@inbound.example.com>"
+    assert post(payload).status_code == 200
+    message = events[0].message
+    assert message.from_email.display_name == "Jörg Müller"
+    assert message.from_email.addr_spec == "jorg@example.de"
+    assert message.subject == "Grüße, order №1234"
+    assert message.to[0].display_name == "Support équipe"
+    assert message.as_bytes()  # serializable

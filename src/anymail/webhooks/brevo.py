@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import unquote
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
@@ -244,8 +244,11 @@ def parse_inbound_item(
         declared = attachment.number("ContentLength", None)
         if budget < 0 or (declared is not None and declared > budget):
             raise limits.too_large()
+        token = attachment.text("DownloadToken")
+        if not token.strip("."):  # "", "." or "..": would not name an attachment in the URL
+            raise AnymailWebhookPayloadError(f"{attachment.path}.DownloadToken is not a token.")
         with download(
-            attachment.text("DownloadToken"),
+            token,
             what=f"attachment {number} of {what}",
             max_size=budget,
             too_large=limits.too_large,
@@ -317,7 +320,7 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
             nonlocal downloader
             if downloader is None:  # only posts with attachments need the API key
                 downloader = self.api_downloader()
-            url = urljoin(self.api_url(), "inbound/attachments/" + quote(token, safe=""))
+            url = self.api_url() + "inbound/attachments/" + quote(token, safe="")
             return downloader.download(url, **options)
 
         try:
