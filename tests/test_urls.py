@@ -69,6 +69,22 @@ EXPECTED_ROUTES = {
         "/anymail/sendgrid/inbound/",
         "anymail.webhooks.sendgrid.SendGridInboundWebhookView",
     ),
+    "brevo_tracking_webhook": (
+        "/anymail/brevo/tracking/",
+        "anymail.webhooks.brevo.BrevoTrackingWebhookView",
+    ),
+    "brevo_inbound_webhook": (
+        "/anymail/brevo/inbound/",
+        "anymail.webhooks.brevo.BrevoInboundWebhookView",
+    ),
+    "sendinblue_tracking_webhook": (
+        "/anymail/sendinblue/tracking/",
+        "anymail.webhooks.sendinblue.SendinBlueTrackingWebhookView",
+    ),
+    "sendinblue_inbound_webhook": (
+        "/anymail/sendinblue/inbound/",
+        "anymail.webhooks.sendinblue.SendinBlueInboundWebhookView",
+    ),
 }
 #: Other URLs of a route (Mailgun's "_mime" suffix only tells Mailgun to post raw MIME).
 EXTRA_URLS = {"/anymail/mailgun/inbound_mime/": "mailgun_inbound_webhook"}
@@ -137,6 +153,9 @@ def test_including_the_urls_needs_no_extra_and_imports_no_esp_module() -> None:
 
         sys.meta_path.insert(0, Block())
         import django
+        from django.conf import settings
+        # (Webhooks of ESPs that sign nothing warn without a secret.)
+        settings.ANYMAIL = {"WEBHOOK_SECRET": "checkcheckcheckc:heckcheckcheckch"}
         django.setup()
         from django.conf import settings
         from django.core.management import call_command

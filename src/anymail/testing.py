@@ -121,6 +121,9 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     "mandrill": "anymail._testing_mandrill:mandrill_webhook_request",
     "sendgrid": "anymail._testing_sendgrid:sendgrid_webhook_request",
     "sendgrid_inbound": "anymail._testing_sendgrid:sendgrid_inbound_webhook_request",
+    # ESPs that sign nothing: basic auth is all.
+    "brevo": "anymail.testing:json_webhook_request",
+    "sendinblue": "anymail.testing:json_webhook_request",
 }
 
 

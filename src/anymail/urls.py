@@ -7,9 +7,6 @@ the ESP extras (boto3, cryptography).
 
 Routes arrive with their ESP's views; later issues add, named as the spec names them:
 
-- ``brevo/tracking/`` ``brevo_tracking_webhook``, ``brevo/inbound/`` ``brevo_inbound_webhook``,
-  and the legacy ``sendinblue/tracking/`` ``sendinblue_tracking_webhook``,
-  ``sendinblue/inbound/`` ``sendinblue_inbound_webhook``;
 - ``mailgun/tracking/`` ``mailgun_tracking_webhook``, and one pattern
   ``mailgun/inbound(_mime)?/`` ``mailgun_inbound_webhook`` (the ``_mime`` suffix only
   tells Mailgun to post raw MIME);
@@ -100,6 +97,27 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "sendgrid/inbound/",
         "anymail.webhooks.sendgrid.SendGridInboundWebhookView",
         "sendgrid_inbound_webhook",
+    ),
+    WebhookRoute(
+        "brevo/tracking/",
+        "anymail.webhooks.brevo.BrevoTrackingWebhookView",
+        "brevo_tracking_webhook",
+    ),
+    WebhookRoute(
+        "brevo/inbound/",
+        "anymail.webhooks.brevo.BrevoInboundWebhookView",
+        "brevo_inbound_webhook",
+    ),
+    # Deprecated: SendinBlue is now Brevo (the views warn when used).
+    WebhookRoute(
+        "sendinblue/tracking/",
+        "anymail.webhooks.sendinblue.SendinBlueTrackingWebhookView",
+        "sendinblue_tracking_webhook",
+    ),
+    WebhookRoute(
+        "sendinblue/inbound/",
+        "anymail.webhooks.sendinblue.SendinBlueInboundWebhookView",
+        "sendinblue_inbound_webhook",
     ),
 )
 
