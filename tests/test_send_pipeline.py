@@ -22,7 +22,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from anymail.addresses import EmailAddress
-from anymail.backends.base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
+from anymail.backends.base import (
+    FEATURE_ORDER,
+    AnymailBaseBackend,
+    BasePayload,
+    Capabilities,
+    RecipientStatuses,
+)
 from anymail.backends.test import EmailBackend as AnymailTestBackend
 from anymail.backends.test import TestPayload as RecordingPayloadBase
 from anymail.exceptions import (
@@ -825,6 +831,59 @@ def test_merge_data_keys_are_normalized_like_recipients() -> None:
         "ana@xn--exmple-cua.com": {"id": 1},
         "other@example.com": {"id": 2},
     }
+
+
+def test_for_recipient_finds_each_recipients_entry() -> None:
+    msg = message(to=["Ana <ana@exämple.com>", "bo@example.com"])
+    msg.merge_data = {"ANA@Exämple.com": {"name": "Ana"}}
+    payload = payload_for(msg)
+    ana, bo = payload.send_params["to"]
+    merge_data = payload.send_params["merge_data"]
+    assert payload.for_recipient(merge_data, ana) == {"name": "Ana"}
+    assert payload.for_recipient(merge_data, bo) == {}
+    assert payload.for_recipient(merge_data, None) == {}
+    assert payload.for_recipient(None, ana) == {}
+
+
+def test_recipient_groups() -> None:
+    msg = message(to=["a@example.com", "b@example.com"], cc=["c@example.com"])
+    msg.bcc = ["d@example.com"]
+
+    def groups(payload: BasePayload, split: bool | None = None) -> list[list[str]]:
+        return [[a.addr_spec for a in group] for group in payload.recipient_groups(split)]
+
+    everyone = [["a@example.com", "b@example.com", "c@example.com", "d@example.com"]]
+    per_to = [
+        ["a@example.com", "c@example.com", "d@example.com"],
+        ["b@example.com", "c@example.com", "d@example.com"],
+    ]
+    assert groups(payload_for(msg)) == everyone
+    assert groups(payload_for(msg), split=True) == per_to
+    msg.merge_metadata = {}
+    assert groups(payload_for(msg)) == per_to
+    assert groups(payload_for(msg), split=False) == everyone
+    msg.to = []  # no "to": one message to the cc and bcc
+    assert groups(payload_for(msg), split=True) == [["c@example.com", "d@example.com"]]
+
+
+def test_recipient_statuses_match_addresses_ignoring_case() -> None:
+    statuses = RecipientStatuses([EmailAddress("", "Ana", "example.com")], "unknown")
+    assert statuses == {"Ana@example.com": AnymailRecipientStatus(None, "unknown")}
+    statuses.set("ana@EXAMPLE.com", "id-1", "sent")  # as the ESP echoes it
+    statuses.set("ANA@example.com", "id-2", "queued", replace=False)
+    statuses.set("bo@example.com", None, "rejected", replace=False)
+    assert statuses == {
+        "Ana@example.com": AnymailRecipientStatus("id-1", "sent"),
+        "bo@example.com": AnymailRecipientStatus(None, "rejected"),
+    }
+
+
+def test_unsupported_feature_is_reported_once() -> None:
+    payload = payload_for(message(), ignore_unsupported_features=True)
+    payload.unsupported_feature("thing")
+    payload.unsupported_feature("other thing")
+    payload.unsupported_feature("thing")
+    assert payload.ignored_features == ["thing", "other thing"]
 
 
 # --- refused recipients ---------------------------------------------------------------

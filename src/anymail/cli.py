@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -147,10 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.esp:
         return run_esp_demo(args.esp.lower().replace("-", "_"), out)
     return run_console_demo(out)
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ here only add constructor arguments, type declarations and convenience methods.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from email.mime.image import MIMEImage
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import django
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-
-from .conf import UNSET
 
 #: The normalized per-recipient send statuses.
 ANYMAIL_STATUSES: Final = frozenset({"sent", "queued", "invalid", "rejected", "failed", "unknown"})
@@ -246,11 +244,3 @@ def attach_inline_image(
         image.add_header("Content-ID", content_id)
         message.attach(image)
     return content_id[1:-1]
-
-
-def iter_anymail_attributes(message: Any) -> Iterable[tuple[str, Any]]:
-    """(name, value) for each Anymail attribute *set* on ``message`` (None included)."""
-    for name in ANYMAIL_MESSAGE_ATTRIBUTES:
-        value = getattr(message, name, UNSET)
-        if value is not UNSET:
-            yield name, value

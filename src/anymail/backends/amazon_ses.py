@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Final
 from django.core.mail import EmailMessage
 
 from .. import __version__
-from ..addresses import EmailAddress, idna_encode_domain, parse_address_list
+from ..addresses import EmailAddress, parse_address_list
 from ..conf import UNSET, get_anymail_setting, get_timeout_option, invalid_setting
 from ..exceptions import (
     AnymailAPIError,
@@ -205,7 +205,6 @@ class AmazonSESPayload(BasePayload):
         self.merge_data: dict[str, Any] = {}
         self.tags: list[str] = []
         self.esp_extra: dict[str, Any] = {}
-        self.reported_features: set[str] = set()
         for name in _STANDARD_ATTRIBUTES:
             if name in self.defaults:
                 self.unsupported_feature(
@@ -214,10 +213,6 @@ class AmazonSESPayload(BasePayload):
                 )
         # When ignoring, send as if those defaults were not there.
         self.defaults = {k: v for k, v in self.defaults.items() if k not in _STANDARD_ATTRIBUTES}
-
-    @property
-    def uses_template(self) -> bool:
-        return "template_id" in self.send_params
 
     # --- hooks ----------------------------------------------------------------
 
@@ -243,7 +238,7 @@ class AmazonSESPayload(BasePayload):
     def set_subject(self, subject: str) -> None:
         # Django's default subject is "": only a real subject conflicts with a template.
         if self.uses_template and subject:
-            self._unsupported_once("overriding template subject")
+            self.unsupported_feature("overriding template subject")
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
         if self.uses_template:
@@ -254,19 +249,19 @@ class AmazonSESPayload(BasePayload):
 
     def set_text_body(self, body: str) -> None:
         if self.uses_template:
-            self._unsupported_once("overriding template body content")
+            self.unsupported_feature("overriding template body content")
 
     def set_html_body(self, body: str) -> None:
         if self.uses_template:
-            self._unsupported_once("overriding template body content")
+            self.unsupported_feature("overriding template body content")
 
     def add_alternative(self, content: str, mimetype: str) -> None:
         if self.uses_template:
-            self._unsupported_once("overriding template body content")
+            self.unsupported_feature("overriding template body content")
 
     def add_attachment(self, attachment: Attachment) -> None:
         if self.uses_template:
-            self._unsupported_once(
+            self.unsupported_feature(
                 "inline images with template" if attachment.inline else "attachments with template"
             )
 
@@ -342,12 +337,6 @@ class AmazonSESPayload(BasePayload):
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         self.esp_extra = extra
 
-    def _unsupported_once(self, feature: str) -> None:
-        # (Several parts, or every bulk entry, can run into the same limitation.)
-        if feature not in self.reported_features:
-            self.reported_features.add(feature)
-            self.unsupported_feature(feature)
-
     # --- the API calls ----------------------------------------------------------
 
     @property
@@ -388,12 +377,6 @@ class AmazonSESPayload(BasePayload):
         for call in calls:
             call.update(extra)
         return calls
-
-    def recipient_groups(self) -> list[list[str]]:
-        """For template sends: the recipients whose status each bulk entry reports."""
-        if self.recipients["to"]:
-            return [[to.addr_spec] for to in self.recipients["to"]]
-        return [[email.addr_spec for email in self.recipients["cc"] + self.recipients["bcc"]]]
 
     def check_client_support(self, client: Any) -> None:
         """Leave out (or refuse) request members the installed botocore doesn't know."""
@@ -461,7 +444,7 @@ class AmazonSESPayload(BasePayload):
                 destination["CcAddresses"] = cc
             if bcc:
                 destination["BccAddresses"] = bcc
-            data = _for_recipient(self.merge_data, to) or {}
+            data = self.for_recipient(self.merge_data, to)
             entry: dict[str, Any] = {
                 "Destination": destination,
                 "ReplacementEmailContent": {
@@ -483,12 +466,12 @@ class AmazonSESPayload(BasePayload):
 
     def _entry_headers(self, to: EmailAddress | None) -> list[dict[str, str]]:
         headers = CaseInsensitiveDict(self.headers)
-        for name, value in (_for_recipient(self.merge_headers, to) or {}).items():
+        for name, value in self.for_recipient(self.merge_headers, to).items():
             # Replace the value of a same-named extra header, keeping its spelling.
             spelling = next((key for key in headers if key.lower() == name.lower()), name)
             headers[spelling] = value
         pairs = [(str(name), str(value)) for name, value in headers.items()]
-        metadata = {**self.metadata, **(_for_recipient(self.merge_metadata, to) or {})}
+        metadata = {**self.metadata, **self.for_recipient(self.merge_metadata, to)}
         if metadata:
             pairs.append(("X-Metadata", serialize_json(metadata, "metadata")))
         pairs += [("X-Tag", tag) for tag in self.tags]
@@ -500,9 +483,9 @@ class AmazonSESPayload(BasePayload):
             value = _encode_header_value(value)
             problem = _template_header_problem(name, value)
             if problem:
-                self._unsupported_once(f"{problem} with template_id (header {name!r})")
+                self.unsupported_feature(f"{problem} with template_id (header {name!r})")
             elif len(result) >= MAX_TEMPLATE_HEADERS:
-                self._unsupported_once(
+                self.unsupported_feature(
                     f"more than {MAX_TEMPLATE_HEADERS} headers (including X-Metadata and X-Tag) "
                     f"per message with template_id (header {name!r})"
                 )
@@ -669,7 +652,9 @@ class EmailBackend(AnymailBaseBackend):
     ) -> dict[str, AnymailRecipientStatus]:
         responses = response if isinstance(response, list) else [response]
         results = [result for item in responses for result in item["BulkEmailEntryResults"]]
-        groups = payload.recipient_groups()
+        # One bulk entry per "to" (each with the cc/bcc as copies, which get no
+        # status of their own), or one entry to the cc/bcc when there is no "to".
+        groups = payload.recipient_groups(split=True)
         if len(results) != len(groups):
             raise ValueError(f"{len(results)} results for {len(groups)} bulk email entries")
         statuses: dict[str, AnymailRecipientStatus] = {}
@@ -685,8 +670,8 @@ class EmailBackend(AnymailBaseBackend):
                 # means SES did not send this entry.
                 status = AnymailRecipientStatus(message_id=None, status="failed")
                 errors.append(f"{result['Status']}: {result.get('Error') or result['Status']}")
-            for addr_spec in group:
-                statuses[addr_spec] = status
+            for address in group[:1] if payload.send_params.get("to") else group:
+                statuses[address.addr_spec] = status
         if len(errors) == len(results):
             distinct = list(dict.fromkeys(errors))
             raise AnymailAPIError(
@@ -816,26 +801,6 @@ def _partial_note(sent_calls: int) -> str:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _for_recipient(per_recipient: dict[str, Any], to: EmailAddress | None) -> Any:
-    """``per_recipient[to]``, matching keys case-insensitively and with IDNA domains."""
-    if to is None or not per_recipient:
-        return None
-    if to.addr_spec in per_recipient:
-        return per_recipient[to.addr_spec]
-    wanted = to.addr_spec.lower()
-    for key, value in per_recipient.items():
-        local, at, domain = str(key).strip().rpartition("@")
-        if not at:
-            continue
-        try:
-            normalized = f"{local}@{idna_encode_domain(domain)}"
-        except AnymailError:
-            continue
-        if normalized.lower() == wanted:
-            return value
-    return None
 
 
 def _format_address(email: EmailAddress) -> str:

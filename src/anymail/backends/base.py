@@ -35,7 +35,7 @@ from ..addresses import (
     parse_address_list,
     parse_single_address,
 )
-from ..conf import UNSET, esp_prefix, get_bool_setting, get_send_defaults
+from ..conf import UNSET, get_bool_setting, get_send_defaults
 from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
@@ -104,6 +104,29 @@ class Capabilities:
 
     def replace(self, **changes: Any) -> Capabilities:
         return dataclasses.replace(self, **changes)
+
+
+class RecipientStatuses(dict[str, AnymailRecipientStatus]):
+    """What ``parse_recipient_status()`` returns, built up address by address.
+
+    Keyed by each address as first given (normally the addr_spec sent), and
+    matched ignoring case: ESPs often echo addresses in another case.
+    """
+
+    def __init__(self, recipients: Iterable[EmailAddress] = (), status: str | None = None) -> None:
+        super().__init__()
+        self._keys: dict[str, str] = {}
+        for address in recipients:
+            self.set(address.addr_spec, None, status)
+
+    def set(
+        self, address: str, message_id: str | None, status: str | None, *, replace: bool = True
+    ) -> None:
+        """Record ``address``'s status (unless it has one already and not ``replace``)."""
+        if not replace and address.lower() in self._keys:
+            return
+        key = self._keys.setdefault(address.lower(), address)
+        self[key] = AnymailRecipientStatus(message_id, status)
 
 
 #: Normalized features, in the order their hooks are called. (esp_extra is last,
@@ -252,12 +275,44 @@ class BasePayload:
             *self.send_params.get("bcc", []),
         ]
 
+    @property
+    def uses_template(self) -> bool:
+        """Whether the message is sent with the ESP's stored template (template_id)."""
+        return "template_id" in self.send_params
+
+    def for_recipient(
+        self, per_recipient: Mapping[str, Any] | None, recipient: EmailAddress | None
+    ) -> Any:
+        """``recipient``'s entry in merge_data, merge_metadata or merge_headers ({} if none).
+
+        Their keys are already the recipients' addr_spec, however the caller wrote them.
+        """
+        if recipient is None or not per_recipient:
+            return {}
+        return per_recipient.get(recipient.addr_spec) or {}
+
+    def recipient_groups(self, split: bool | None = None) -> list[list[EmailAddress]]:
+        """The recipients of each message the ESP sends, in request order.
+
+        When ``split`` (default: ``is_batch``) and there are "to" recipients, each
+        "to" gets a message of their own, with every cc and bcc as copies;
+        otherwise there is one message to everyone.
+        """
+        to = self.send_params.get("to", [])
+        if not to or not (self.is_batch if split is None else split):
+            return [self.all_recipients]
+        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
+        return [[address, *copies] for address in to]
+
     def unsupported_feature(self, feature: str) -> None:
         """Report a feature the ESP can't send: raise, unless IGNORE_UNSUPPORTED_FEATURES.
 
         When ignoring, this records the feature in ``ignored_features`` (and logs
-        it) and returns; the caller then leaves the feature out.
+        it) and returns; the caller then leaves the feature out. A feature is
+        reported once, however many parts of the message run into it.
         """
+        if feature in self.ignored_features:
+            return
         if self.backend.ignore_unsupported_features:
             self.ignored_features.append(feature)
             logger.debug("%s: sending without unsupported %s", self.esp_name, feature)
@@ -789,10 +844,6 @@ class AnymailBaseBackend(BaseEmailBackend):
         # remaining options (alias, unknown keys) go to Django, which reports them.
         super().__init__(**kwargs)
         self.fail_silently = fail_silently
-
-    @classmethod
-    def settings_prefix(cls) -> str:
-        return esp_prefix(cls.settings_esp_name or cls.esp_name)
 
     def open(self) -> bool:
         """Open any connection the backend needs; True if this call opened it."""

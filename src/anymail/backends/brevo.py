@@ -88,7 +88,6 @@ class BrevoPayload(RequestsPayload):
         self.merge_headers: dict[str, dict[str, Any]] | None = None
         self.merge_data: dict[str, dict[str, Any]] | None = None
         self.esp_extra: dict[str, Any] | None = None
-        self._non_ascii_reported: set[str] = set()
 
     def get_api_endpoint(self) -> str:
         return "smtp/email"
@@ -176,9 +175,7 @@ class BrevoPayload(RequestsPayload):
             or value.isascii()
         ):
             return True
-        if feature not in self._non_ascii_reported:
-            self._non_ascii_reported.add(feature)
-            self.unsupported_feature(f"non-ASCII characters in {feature}")
+        self.unsupported_feature(f"non-ASCII characters in {feature}")
         return False
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:

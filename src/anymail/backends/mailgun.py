@@ -22,7 +22,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from .._redact import url_without_userinfo
-from ..addresses import EmailAddress, idna_encode_domain, parse_single_address
+from ..addresses import EmailAddress, idna_encode_domain
 from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
@@ -288,12 +288,11 @@ class MailgunPayload(RequestsPayload):
         to = params.get("to", [])
         merge_data: dict[str, dict[str, Any]] | None = params.get("merge_data")
         merge_global_data: dict[str, Any] = params.get("merge_global_data") or {}
-        has_template = "template_id" in params
 
-        if has_template and merge_data is None and merge_global_data:
+        if self.uses_template and merge_data is None and merge_global_data:
             fields["t:variables"] = [_json(merge_global_data, "merge_global_data")]
         merge_in_recipient_variables = merge_data is not None or (
-            bool(merge_global_data) and not has_template
+            bool(merge_global_data) and not self.uses_template
         )
         if not (self.is_batch or merge_in_recipient_variables):
             return
@@ -301,7 +300,7 @@ class MailgunPayload(RequestsPayload):
         recipient_variables: dict[str, dict[str, Any]] = {email.addr_spec: {} for email in to}
         if merge_in_recipient_variables:
             self._add_merge_data(
-                fields, recipient_variables, to, merge_data or {}, merge_global_data, has_template
+                fields, recipient_variables, to, merge_data or {}, merge_global_data
             )
         if "merge_metadata" in params:
             self._add_merge_metadata(fields, recipient_variables, to, params["merge_metadata"])
@@ -316,18 +315,16 @@ class MailgunPayload(RequestsPayload):
         to: list[EmailAddress],
         merge_data: dict[str, dict[str, Any]],
         merge_global_data: dict[str, Any],
-        has_template: bool,
     ) -> None:
         keys = dict.fromkeys(merge_global_data)
         for values in merge_data.values():
             keys.update(dict.fromkeys(values or {}))
-        by_recipient = _by_recipient(merge_data, to)
         for email in to:
             entry = recipient_variables[email.addr_spec]
             entry.update(dict.fromkeys(keys, ""))
             entry.update(merge_global_data)
-            entry.update(by_recipient.get(email.addr_spec) or {})
-        if not has_template:
+            entry.update(self.for_recipient(merge_data, email))
+        if not self.uses_template:
             return
 
         # Mailgun's template engine only gets per-recipient values through
@@ -374,13 +371,12 @@ class MailgunPayload(RequestsPayload):
         for values in merge_metadata.values():
             keys.update(dict.fromkeys(values or {}))
         metadata = self.send_params.get("metadata", {})
-        by_recipient = _by_recipient(merge_metadata, to)
         for key in keys:
             # The custom data field is plain K (webhooks see it unprefixed); the
             # "v:" in the recipient variable only keeps it apart from merge_data keys.
             fields[f"v:{key}"] = [f"%recipient.v:{key}%"]
             for email in to:
-                own = by_recipient.get(email.addr_spec) or {}
+                own = self.for_recipient(merge_metadata, email)
                 value = own[key] if key in own else metadata.get(key, "")
                 recipient_variables[email.addr_spec][f"v:{key}"] = self._custom_data_value(
                     value, f"merge_metadata[{email.addr_spec!r}][{key!r}]"
@@ -397,14 +393,13 @@ class MailgunPayload(RequestsPayload):
         for headers in merge_headers.values():
             for name in headers or {}:
                 names.setdefault(name, name)
-        by_recipient = _by_recipient(merge_headers, to)
         for name in names.values():
             default = ""
             for field in [f for f in fields if f.lower() == f"h:{name}".lower()]:
                 default = fields.pop(field)[-1]
             fields[f"h:{name}"] = [f"%recipient.h:{name}%"]
             for email in to:
-                own = CaseInsensitiveDict(by_recipient.get(email.addr_spec) or {})
+                own = CaseInsensitiveDict(self.for_recipient(merge_headers, email))
                 value = own.get(name, default)
                 recipient_variables[email.addr_spec][f"h:{name}"] = str(value)
 
@@ -432,37 +427,9 @@ class MailgunPayload(RequestsPayload):
         return _json(value, f"esp_extra[{name!r}]")
 
 
-def _by_recipient(data: Mapping[str, Any], to: list[EmailAddress]) -> dict[str, Any]:
-    """Per-recipient data re-keyed by each ``to`` address's addr_spec.
-
-    A key matches its recipient exactly, or after normalizing it like the
-    recipient list is (IDNA domain, domain case, a display name ignored).
-    """
-    wanted = {email.addr_spec for email in to}
-    result: dict[str, Any] = {}
-    normalized: dict[str, str] = {_normalized(email.addr_spec): email.addr_spec for email in to}
-    for key, value in data.items():
-        if key in wanted:
-            result[key] = value
-            continue
-        try:
-            addr_spec = parse_single_address(key).addr_spec
-        except AnymailInvalidAddress:
-            continue
-        match = normalized.get(_normalized(addr_spec))
-        if match is not None:
-            result.setdefault(match, value)
-    return result
-
-
 def _json(value: Any, field: str) -> str:
     # Mailgun's form fields are UTF-8: no need for \u escapes.
     return serialize_json(value, field, ensure_ascii=False)
-
-
-def _normalized(addr_spec: str) -> str:
-    local, _, domain = addr_spec.rpartition("@")
-    return f"{local}@{domain.lower()}"
 
 
 class EmailBackend(AnymailRequestsBackend):

@@ -29,12 +29,12 @@ from typing import Any
 import requests
 from django.core.mail import EmailMessage
 
-from ..addresses import EmailAddress, idna_encode_domain
+from ..addresses import EmailAddress
 from ..conf import get_credential_setting, is_valid_credential
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
-from .base import BasePayload, Capabilities
+from .base import BasePayload, Capabilities, RecipientStatuses
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
@@ -95,10 +95,6 @@ class PostmarkPayload(RequestsPayload):
 
     # --- request ------------------------------------------------------------
 
-    @property
-    def uses_template(self) -> bool:
-        return "template_id" in self.send_params
-
     def get_api_endpoint(self) -> str:
         if self.uses_template:
             return "email/batchWithTemplates" if self.batch else "email/withTemplate"
@@ -125,24 +121,17 @@ class PostmarkPayload(RequestsPayload):
         message = dict(base)
         message["To"] = to.address
         if self.uses_template:
-            model = _lookup(self.merge_data, to)
-            message["TemplateModel"] = {**(base.get("TemplateModel") or {}), **(model or {})}
-        metadata = _lookup(self.merge_metadata, to)
+            model = self.for_recipient(self.merge_data, to)
+            message["TemplateModel"] = {**(base.get("TemplateModel") or {}), **model}
+        metadata = self.for_recipient(self.merge_metadata, to)
         if metadata:
             message["Metadata"] = {**(base.get("Metadata") or {}), **metadata}
-        headers = _lookup(self.merge_headers, to)
+        headers = self.for_recipient(self.merge_headers, to)
         if headers:
             merged = CaseInsensitiveDict(_headers_from_postmark(base.get("Headers")))
             merged.update(headers)
             message["Headers"] = _headers_to_postmark(merged)
         return message
-
-    def recipient_groups(self) -> list[list[EmailAddress]]:
-        """The recipients of each message sent, in request order."""
-        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
-        if self.batch:
-            return [[to, *copies] for to in self.to_recipients]
-        return [self.all_recipients]
 
     # --- hooks ---------------------------------------------------------------
 
@@ -290,7 +279,7 @@ class EmailBackend(AnymailRequestsBackend):
     ) -> dict[str, AnymailRecipientStatus]:
         assert isinstance(payload, PostmarkPayload)
         data = self.deserialize_json_response(response, payload, message)
-        messages = payload.recipient_groups()
+        messages = payload.recipient_groups(payload.batch)
         if payload.batch and response.status_code != 422:
             if not isinstance(data, list) or len(data) != len(messages):
                 raise self._format_error(
@@ -307,7 +296,8 @@ class EmailBackend(AnymailRequestsBackend):
             everyone = [address for group in messages for address in group]
             results = [(data, everyone)]
 
-        statuses = _RecipientStatuses(payload.all_recipients)
+        # (Postmark lowercases addresses in its messages.)
+        statuses = RecipientStatuses(payload.all_recipients, "unknown")
         accepted: list[str] = []
         errors: list[tuple[int, str]] = []
         for item, recipients in results:
@@ -359,7 +349,7 @@ class EmailBackend(AnymailRequestsBackend):
                 response=response,
                 backend=self,
             )
-        return statuses.result()
+        return statuses
 
     def _format_error(
         self,
@@ -393,30 +383,6 @@ def _headers_from_postmark(headers: Any) -> list[tuple[str, str]]:
         ) from None
 
 
-def _lookup(per_recipient: dict[str, Any], to: EmailAddress) -> Any:
-    """``per_recipient[to]``, matching keys case-insensitively and with IDNA domains.
-
-    (Keys are written by the user: "Ana@Exämple.com" should find the recipient
-    whose normalized address is "Ana@xn--exmple-cua.com".)
-    """
-    if not per_recipient:
-        return None
-    if to.addr_spec in per_recipient:
-        return per_recipient[to.addr_spec]
-    wanted = to.addr_spec.lower()
-    for key, value in per_recipient.items():
-        local, at, domain = str(key).rpartition("@")
-        if not at:
-            continue
-        try:
-            normalized = f"{local}@{idna_encode_domain(domain.strip())}"
-        except AnymailError:
-            continue
-        if normalized.strip().lower() == wanted:
-            return value
-    return None
-
-
 def _error_code(value: Any) -> int | None:
     """Postmark's ErrorCode: an int, or a numeric string; None if it is neither."""
     if isinstance(value, bool):
@@ -433,23 +399,3 @@ def _inactive_addresses(text: str) -> list[str]:
     if not match:
         return []
     return [address.strip() for address in match.group(1).split(",") if address.strip()]
-
-
-class _RecipientStatuses:
-    """Per-recipient statuses keyed by the address as sent, matched case-insensitively.
-
-    (Postmark lowercases addresses in its messages.)
-    """
-
-    def __init__(self, recipients: list[EmailAddress]) -> None:
-        self.statuses: dict[str, AnymailRecipientStatus] = {}
-        self.keys: dict[str, str] = {}
-        for address in recipients:
-            self.set(address.addr_spec, None, "unknown")
-
-    def set(self, address: str, message_id: str | None, status: str) -> None:
-        key = self.keys.setdefault(address.lower(), address)
-        self.statuses[key] = AnymailRecipientStatus(message_id, status)
-
-    def result(self) -> dict[str, AnymailRecipientStatus]:
-        return self.statuses

@@ -30,7 +30,7 @@ import requests
 from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
-from ..addresses import EmailAddress, parse_address_list
+from ..addresses import EmailAddress
 from ..conf import (
     get_bool_setting,
     get_credential_setting,
@@ -38,7 +38,7 @@ from ..conf import (
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
-from .base import BasePayload, Capabilities
+from .base import BasePayload, Capabilities, RecipientStatuses
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
@@ -90,7 +90,6 @@ class ResendPayload(RequestsPayload):
         self.merge_metadata: dict[str, Any] = {}
         self.merge_headers: dict[str, Any] = {}
         self.merge_data: dict[str, Any] = {}
-        self._batch_attachments_reported = False
 
     # --- request ------------------------------------------------------------
 
@@ -101,10 +100,6 @@ class ResendPayload(RequestsPayload):
         (With no "to" recipients there would be no email object at all.)
         """
         return self.is_batch and "to" in self.send_params
-
-    @property
-    def uses_template(self) -> bool:
-        return "template_id" in self.send_params
 
     def get_api_endpoint(self) -> str:
         return "emails/batch" if self.batch else "emails"
@@ -119,12 +114,12 @@ class ResendPayload(RequestsPayload):
         item["to"] = [to.address]
 
         headers = _headers(item.get("headers"))
-        per_recipient_headers = _for_recipient(self.merge_headers, to)
+        per_recipient_headers = self.for_recipient(self.merge_headers, to)
         if per_recipient_headers:
             headers.update(
                 {force_str(name): force_str(value) for name, value in per_recipient_headers.items()}
             )
-        per_recipient_metadata = _for_recipient(self.merge_metadata, to)
+        per_recipient_metadata = self.for_recipient(self.merge_metadata, to)
         if per_recipient_metadata:
             headers["X-Metadata"] = self._json_header(
                 {**self.metadata, **per_recipient_metadata}, "merge_metadata"
@@ -135,18 +130,11 @@ class ResendPayload(RequestsPayload):
         if self.uses_template:
             template = dict(item.get("template") or {})
             variables = {**(template.get("variables") or {})}
-            variables.update(_for_recipient(self.merge_data, to) or {})
+            variables.update(self.for_recipient(self.merge_data, to))
             if variables:
                 template["variables"] = variables
             item["template"] = template
         return item
-
-    def recipient_groups(self) -> list[list[EmailAddress]]:
-        """The recipients of each email object sent, in request order."""
-        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
-        if self.batch:
-            return [[to, *copies] for to in self.to_recipients]
-        return [self.all_recipients]
 
     def _json_header(self, value: dict[str, Any] | list[str], field: str) -> str:
         # ASCII-only JSON (non-ASCII as \u escapes): a header value that survives
@@ -187,11 +175,9 @@ class ResendPayload(RequestsPayload):
         self.data["html"] = body
 
     def add_attachment(self, attachment: Attachment) -> None:
-        if self.batch and not self._batch_attachments_reported:
-            self._batch_attachments_reported = True
+        if self.batch:
             # Resend's batch endpoint refuses attachments (inline images included).
             self.unsupported_feature("attachments with batch sending")
-        if self.batch:
             return
         filename = self._attachment_filename(attachment)
         if filename is None:
@@ -362,15 +348,16 @@ class EmailBackend(AnymailRequestsBackend):
     ) -> dict[str, AnymailRecipientStatus]:
         assert isinstance(payload, ResendPayload)
         data = self.deserialize_json_response(response, payload, message)
-        groups = payload.recipient_groups()
-        statuses = _RecipientStatuses()
+        groups = payload.recipient_groups(payload.batch)
+        # (Resend treats addresses case-insensitively.)
+        statuses = RecipientStatuses()
         if not payload.batch:
             message_id = data.get("id") if isinstance(data, dict) else None
             if not isinstance(message_id, str) or not message_id:
                 raise self._format_error("expected an 'id'", response, payload, message)
             for recipient in groups[0]:
                 statuses.set(recipient.addr_spec, message_id, "queued")
-            return statuses.result()
+            return statuses
 
         results = data.get("data") if isinstance(data, dict) else None
         # Anymail uses Resend's default ("strict") batch validation: the batch is
@@ -391,8 +378,8 @@ class EmailBackend(AnymailRequestsBackend):
             statuses.set(to.addr_spec, message_id, "queued")
             # cc/bcc get a copy of every batch email: no single id to report.
             for copy in copies:
-                statuses.set_default(copy.addr_spec, None, "queued")
-        return statuses.result()
+                statuses.set(copy.addr_spec, None, "queued", replace=False)
+        return statuses
 
     def _format_error(
         self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
@@ -453,44 +440,3 @@ def _plain(email: dict[str, Any]) -> dict[str, Any]:
     elif headers is not None:
         result["headers"] = headers
     return result
-
-
-def _for_recipient(per_recipient: dict[str, Any], to: EmailAddress) -> Any:
-    """``per_recipient[to]``, with keys matched like addresses.
-
-    Keys are written by the user: "Ana@Exämple.com" finds the recipient whose
-    normalized address is "ana@xn--exmple-cua.com".
-    """
-    if not per_recipient:
-        return None
-    if to.addr_spec in per_recipient:
-        return per_recipient[to.addr_spec]
-    wanted = to.addr_spec.lower()
-    for key, value in per_recipient.items():
-        try:
-            parsed = parse_address_list(key)
-        except AnymailError:
-            continue
-        if len(parsed) == 1 and parsed[0].addr_spec.lower() == wanted:
-            return value
-    return None
-
-
-class _RecipientStatuses:
-    """Statuses keyed by each address as the caller wrote it, matched case-insensitively
-    (Resend treats addresses case-insensitively)."""
-
-    def __init__(self) -> None:
-        self.statuses: dict[str, AnymailRecipientStatus] = {}
-        self.keys: dict[str, str] = {}
-
-    def set(self, address: str, message_id: str | None, status: str) -> None:
-        key = self.keys.setdefault(address.lower(), address)
-        self.statuses[key] = AnymailRecipientStatus(message_id, status)
-
-    def set_default(self, address: str, message_id: str | None, status: str) -> None:
-        if address.lower() not in self.keys:
-            self.set(address, message_id, status)
-
-    def result(self) -> dict[str, AnymailRecipientStatus]:
-        return self.statuses

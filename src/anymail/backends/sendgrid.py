@@ -250,15 +250,15 @@ class SendGridPayload(RequestsPayload):
         for to in to_list:
             personalization = self._recipients([to] if to else [])
             addr_spec = to.addr_spec if to else ""
-            recipient_data = (self.merge_data or {}).get(addr_spec) or {}
+            recipient_data = self.for_recipient(self.merge_data, to)
             personalization.update(self._merge_fields(is_dynamic, recipient_data, addr_spec))
-            if self.merge_metadata.get(addr_spec):
+            if metadata := self.for_recipient(self.merge_metadata, to):
                 personalization["custom_args"] = _string_values(
-                    self.merge_metadata[addr_spec], f"merge_metadata[{addr_spec!r}]"
+                    metadata, f"merge_metadata[{addr_spec!r}]"
                 )
-            if self.merge_headers.get(addr_spec):
+            if headers := self.for_recipient(self.merge_headers, to):
                 personalization["headers"] = _string_values(
-                    self.merge_headers[addr_spec], f"merge_headers[{addr_spec!r}]"
+                    headers, f"merge_headers[{addr_spec!r}]"
                 )
             personalizations.append(personalization)
         return personalizations

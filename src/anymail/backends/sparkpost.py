@@ -186,8 +186,8 @@ class SparkPostPayload(RequestsPayload):
         return defaults
 
     def _recipient_substitution_data(self, address: EmailAddress) -> dict[str, Any]:
-        data = dict(self.merge_data.get(address.addr_spec) or {})
-        for name, value in (self.merge_headers.get(address.addr_spec) or {}).items():
+        data = dict(self.for_recipient(self.merge_data, address))
+        for name, value in self.for_recipient(self.merge_headers, address).items():
             if value is not None:
                 data[_substitution_key(name)] = str(value)
         return data
@@ -211,8 +211,7 @@ class SparkPostPayload(RequestsPayload):
             substitution_data = self._recipient_substitution_data(address)
             if substitution_data:
                 entry["substitution_data"] = substitution_data
-            metadata = self.merge_metadata.get(address.addr_spec)
-            if metadata:
+            if metadata := self.for_recipient(self.merge_metadata, address):
                 entry["metadata"] = metadata
             entries.append(entry)
         # Each cc/bcc gets a copy of every "to" recipient's message, personalized alike.
