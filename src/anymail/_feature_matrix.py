@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from anymail import backends
+from anymail._features import FEATURES, Group
 from anymail.backends.base import AnymailBaseBackend, Capabilities
 from anymail.signals import inbound, tracking
 from anymail.urls import WEBHOOK_ROUTES
@@ -26,30 +27,22 @@ from anymail.webhooks.freshness import DEFAULT_MAX_AGE
 #: Modules in anymail.backends that are not ESPs (or are aliases of another ESP).
 NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "sendinblue"})
 
-#: (row label, capability) in display order; a None capability starts a section.
-ROWS: tuple[tuple[str, str | None], ...] = (
-    ("Anymail send options", None),
-    ("envelope_sender", "envelope_sender"),
-    ("metadata", "metadata"),
-    ("merge_metadata", "merge_metadata"),
-    ("merge_headers", "merge_headers"),
-    ("send_at", "send_at"),
-    ("tags", "tags"),
-    ("track_clicks", "track_clicks"),
-    ("track_opens", "track_opens"),
-    ("Batch sending/merge and ESP templates", None),
-    ("template_id", "template_id"),
-    ("merge_data", "merge_data"),
-    ("merge_global_data", "merge_global_data"),
-    ("Django message features", None),
-    ("cc / bcc", "cc"),
-    ("reply_to", "reply_to"),
-    ("extra headers", "extra_headers"),
-    ("attachments", "attachments"),
-    ("inline images", "inline_images"),
-    ("AMP or other alternative parts", "alternatives"),
-    ("non-ASCII mailbox (EAI) in from", "eai_from"),
-    ("non-ASCII mailbox (EAI) in recipients", "eai_recipients"),
+#: The feature matrix's sections, by feature group.
+SECTIONS: dict[Group, str] = {
+    "anymail": "Anymail send options",
+    "template": "Batch sending/merge and ESP templates",
+    "django": "Django message features",
+}
+
+#: (row label, capability) in display order, from the feature table; a None
+#: capability starts a section.
+ROWS: tuple[tuple[str, str | None], ...] = tuple(
+    row
+    for group, title in SECTIONS.items()
+    for row in [
+        (title, None),
+        *(row for feature in FEATURES if feature.group == group for row in feature.matrix),
+    ]
 )
 
 
@@ -105,7 +98,7 @@ WEBHOOK_ROWS: tuple[tuple[str, Callable[[str, list[Any]], str]], ...] = (
 def esp_backends() -> list[type[AnymailBaseBackend]]:
     found = []
     for info in pkgutil.iter_modules(backends.__path__):
-        if info.name in NOT_ESPS:
+        if info.name in NOT_ESPS or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{backends.__name__}.{info.name}")
         found.append(module.EmailBackend)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from ._features import SEND_DEFAULTS_KEYS
 from .backends.base import AnymailBaseBackend
 from .conf import (
     GLOBAL_SETTINGS,
@@ -29,7 +30,6 @@ from .conf import (
     renamed_setting_message,
 )
 from .exceptions import AnymailImproperlyConfigured
-from .message import ANYMAIL_MESSAGE_ATTRIBUTES
 
 #: Settings every ESP prefix allows, besides its own.
 COMMON_ESP_SETTINGS: frozenset[str] = frozenset(
@@ -78,23 +78,6 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
     "TEST": frozenset({"EMULATE_ESP"}),
     "CONSOLE": frozenset({"EMULATE_ESP"}),
 }
-
-#: Keys allowed in SEND_DEFAULTS: Django EmailMessage attributes and Anymail's.
-SEND_DEFAULTS_KEYS = frozenset(
-    {
-        "from_email",
-        "to",
-        "cc",
-        "bcc",
-        "reply_to",
-        "subject",
-        "body",
-        "attachments",
-        "headers",
-        "extra_headers",
-        *ANYMAIL_MESSAGE_ATTRIBUTES,
-    }
-)
 
 #: Recommended minimum length of each half of a "random:random" webhook secret.
 MIN_SECRET_PART_LENGTH = 16

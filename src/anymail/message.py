@@ -17,24 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import django
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
+from ._features import ANYMAIL_MESSAGE_ATTRIBUTES
+
 #: The normalized per-recipient send statuses.
 ANYMAIL_STATUSES: Final = frozenset({"sent", "queued", "invalid", "rejected", "failed", "unknown"})
-
-#: The Anymail attributes a message may carry, in the order backends apply them.
-ANYMAIL_MESSAGE_ATTRIBUTES: Final = (
-    "envelope_sender",
-    "metadata",
-    "merge_metadata",
-    "merge_headers",
-    "tags",
-    "track_clicks",
-    "track_opens",
-    "send_at",
-    "template_id",
-    "merge_data",
-    "merge_global_data",
-    "esp_extra",
-)
 
 
 class AnymailRecipientStatus:

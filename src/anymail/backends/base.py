@@ -26,16 +26,10 @@ from typing import Any, ClassVar, Final
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
-from django.utils.encoding import force_str
-from django.utils.functional import Promise
 
-from ..addresses import (
-    EmailAddress,
-    contains_line_break,
-    parse_address_list,
-    parse_single_address,
-)
-from ..conf import UNSET, get_bool_setting, get_send_defaults
+from .._features import BATCH_FEATURES, FEATURES
+from ..addresses import EmailAddress, contains_line_break
+from ..conf import get_bool_setting, get_send_defaults
 from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
@@ -46,13 +40,8 @@ from ..exceptions import (
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
 from ..signals import post_send, pre_send
-from ..utils import (
-    Attachment,
-    CaseInsensitiveDict,
-    force_non_lazy,
-    merge_dicts_deep,
-    to_aware_datetime,
-)
+from ..utils import Attachment, CaseInsensitiveDict
+from ._normalize import normalize
 
 logger = logging.getLogger("anymail")
 
@@ -129,68 +118,18 @@ class RecipientStatuses(dict[str, AnymailRecipientStatus]):
         self[key] = AnymailRecipientStatus(message_id, status)
 
 
-#: Normalized features, in the order their hooks are called. (esp_extra is last,
-#: so it can override anything the other hooks wrote.)
-FEATURE_ORDER: Final = (
-    "from_email",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "reply_to",
-    "extra_headers",
-    "text_body",
-    "html_body",
-    "alternatives",
-    "attachments",
-    "envelope_sender",
-    "metadata",
-    "merge_metadata",
-    "merge_headers",
-    "tags",
-    "track_clicks",
-    "track_opens",
-    "send_at",
-    "template_id",
-    "merge_data",
-    "merge_global_data",
-    "esp_extra",
-)
-
-#: Features where an empty value means the same as "not set".
-_EMPTY_IS_ABSENT: Final = frozenset(
-    {
-        "to",
-        "cc",
-        "bcc",
-        "reply_to",
-        "extra_headers",
-        "text_body",
-        "html_body",
-        "alternatives",
-        "attachments",
-        "metadata",
-        "tags",
-        "merge_global_data",
-        "esp_extra",
-    }
-)
+#: Normalized features, in the order their hooks are called.
+FEATURE_ORDER: Final = tuple(feature.name for feature in FEATURES)
 
 #: The errors fail_silently suppresses: failures to deliver, not mistakes in the message.
 FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
 
-#: Features whose presence makes a send a batch: one message per "to" recipient.
-BATCH_FEATURES: Final = ("merge_data", "merge_metadata", "merge_headers")
-
-# Django sets these to "" when not given, so "" means "use the default".
-_EMPTY_STR_UNSET: Final = frozenset({"subject", "body"})
-# Send-defaults merge rules (everything else: the message's value wins; tags: see _tags).
-_LIST_MERGED: Final = frozenset({"to", "cc", "bcc", "reply_to", "attachments"})
-_DICT_MERGED: Final = frozenset({"metadata", "merge_global_data", "merge_data", "merge_metadata"})
-
-
-#: The body parts an ESP gets as text_body and html_body (any others are alternatives).
-_BODY_PARAMS: Final = {"text/plain": "text_body", "text/html": "html_body"}
+#: The features capabilities refuse as a whole (attachments, alternatives and the
+#: rest are checked their own ways). Anymail's own features are checked first.
+_GATED_FEATURES: Final = sorted(
+    (feature for feature in FEATURES if feature.capability is not None),
+    key=lambda feature: not feature.is_anymail_attribute,
+)
 
 
 def _check_header_lines(field: str, headers: Mapping[str, Any]) -> None:
@@ -236,14 +175,17 @@ class BasePayload:
         self.defaults = defaults
         self.backend = backend
         self.esp_name = backend.esp_name
-        self.send_params: dict[str, Any] = {}
         #: Unsupported features left out because of IGNORE_UNSUPPORTED_FEATURES.
         self.ignored_features: list[str] = []
-        self._envelope_sender_from_header = False
-        self._main_body_part: tuple[str, str] | None = None
-        self._default_tags: list[str] = []
         self.init_payload()
-        self._normalize()
+        caps = self.capabilities
+        self._normalized = normalize(
+            message,
+            self.defaults,  # (init_payload may have changed them)
+            send_at_str=bool(caps.send_at_str or not caps.send_at),
+            esp_name=self.esp_name,
+        )
+        self.send_params = self._normalized.params
         self._check_line_breaks()
         # Decided before capability checks, so that a batch feature dropped under
         # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
@@ -326,173 +268,7 @@ class BasePayload:
                 backend=self.backend,
             )
 
-    # --- normalization ----------------------------------------------------
-
-    def _merged(self, name: str, attr: str | None = None) -> Any:
-        """The message's value for ``name`` merged with the send defaults.
-
-        Lists are concatenated (defaults first), dicts are merged (message keys
-        win), anything else comes from the message when it has a value. A
-        message value of None turns the default off.
-        """
-        value = getattr(self.message, attr or name, UNSET)
-        default = self.defaults.get(name, UNSET)
-        if value is None or default is UNSET or default is None:
-            return value
-        if value is UNSET or (name in _EMPTY_STR_UNSET and value == ""):
-            return default
-        if name in _LIST_MERGED:
-            return [*default, *value]  # type: ignore[misc]
-        if name in _DICT_MERGED:
-            return {**default, **value}  # type: ignore[dict-item]
-        if name == "esp_extra":
-            return merge_dicts_deep(default, value)  # type: ignore[arg-type]
-        return value
-
-    def _normalize(self) -> None:
-        message = self.message
-        params = self.send_params
-
-        headers: CaseInsensitiveDict = CaseInsensitiveDict()
-        for source in (self.defaults.get("headers"), self.defaults.get("extra_headers")):
-            headers.update(source or {})
-        if message.extra_headers:
-            headers.update(message.extra_headers)
-        # Django's SMTP backend semantics for address headers:
-        header_from = headers.pop("From", None)
-        header_to = headers.pop("To", None)
-        header_cc = headers.pop("Cc", None)
-        header_reply_to = headers.pop("Reply-To", None)
-
-        from_email = self._merged("from_email")
-        envelope_sender = self._merged("envelope_sender")
-        if header_from is not None:
-            # The From header is what recipients see; from_email becomes the
-            # envelope sender (unless one was given explicitly).
-            if envelope_sender in (UNSET, None) and from_email:
-                envelope_sender = from_email
-                self._envelope_sender_from_header = True
-            from_email = header_from
-        if from_email not in (None, UNSET, ""):
-            params["from_email"] = parse_address_list(from_email, "from_email")
-
-        for field in ("to", "cc", "bcc"):
-            value = self._merged(field)
-            if value not in (None, UNSET):
-                params[field] = parse_address_list(value, field)
-        for field, header in (("to", header_to), ("cc", header_cc)):
-            if header is not None:
-                shown = parse_address_list(header, f"{field.title()} header")
-                if [a.addr_spec for a in shown] != [a.addr_spec for a in params.get(field, [])]:
-                    params[f"{field}_header"] = shown
-
-        reply_to = header_reply_to if header_reply_to is not None else self._merged("reply_to")
-        if reply_to not in (None, UNSET):
-            params["reply_to"] = parse_address_list(reply_to, "reply_to")
-
-        subject = self._merged("subject")
-        if subject is not None and subject is not UNSET:
-            params["subject"] = force_str(subject)
-
-        alternatives = []
-        body = self._merged("body")
-        if body not in (None, UNSET, ""):
-            mimetype = f"text/{(message.content_subtype or 'plain').lower()}"
-            if mimetype in _BODY_PARAMS:
-                params[_BODY_PARAMS[mimetype]] = force_str(body)
-            else:
-                # e.g. text/calendar: sent as a part of its own type where the ESP
-                # can send one (see _check_capabilities), never silently as text.
-                self._main_body_part = (force_str(body), mimetype)
-                alternatives.append(self._main_body_part)
-        for content, mimetype in getattr(message, "alternatives", None) or []:
-            mimetype = (mimetype or "").split(";", 1)[0].strip().lower()
-            kind = _BODY_PARAMS.get(mimetype)
-            if kind is not None and kind not in params:
-                # The first text/plain or text/html part is that body, whichever
-                # came first: an html body with a text alternative sends both.
-                params[kind] = force_str(content)
-            else:
-                alternatives.append((force_str(content), mimetype))
-        params["alternatives"] = alternatives
-
-        params["attachments"] = [
-            Attachment.from_django(attachment, message.encoding)
-            for attachment in self._merged("attachments") or []
-        ]
-        params["extra_headers"] = CaseInsensitiveDict(
-            {force_str(k): force_str(v) for k, v in headers.items()}
-        )
-
-        if envelope_sender not in (None, UNSET):
-            params["envelope_sender"] = parse_single_address(envelope_sender, "envelope_sender")
-            if self._envelope_sender_from_header and [params["envelope_sender"].addr_spec] == [
-                address.addr_spec for address in params.get("from_email", [])
-            ]:
-                # The From header just repeats from_email: no envelope sender to set.
-                del params["envelope_sender"]
-        metadata = self._merged("metadata")
-        if metadata not in (None, UNSET):
-            params["metadata"] = force_non_lazy(dict(metadata))
-        for name in BATCH_FEATURES:
-            value = self._merged(name)
-            if value not in (None, UNSET):
-                params[name] = self._by_recipient(name, value)
-        tags = self._tags()
-        if tags is not None:
-            self._default_tags, own_tags = tags
-            params["tags"] = [*self._default_tags, *own_tags]
-        for name in ("track_clicks", "track_opens"):
-            value = self._merged(name)
-            if value not in (None, UNSET):
-                params[name] = bool(value)
-        send_at = self._merged("send_at")
-        if send_at not in (None, UNSET):
-            params["send_at"] = self._send_at(send_at)
-        template_id = self._merged("template_id")
-        if template_id not in (None, UNSET, ""):
-            params["template_id"] = force_non_lazy(template_id)
-        for name in ("merge_global_data", "esp_extra"):
-            value = self._merged(name)
-            if value not in (None, UNSET):
-                params[name] = force_non_lazy(dict(value))
-
-        for name in _EMPTY_IS_ABSENT:
-            if name in params and not params[name]:
-                del params[name]
-
-    def _tags(self) -> tuple[list[str], list[str]] | None:
-        """(tags from the send defaults, the message's own tags), or None when unset.
-
-        Kept apart so that an ESP's tag limit can say where the tags came from,
-        and keep the message's own when ignoring the excess.
-        """
-        own = getattr(self.message, "tags", UNSET)
-        default = self.defaults.get("tags", UNSET)
-        if own is None or (own is UNSET and default in (None, UNSET)):
-            return None
-
-        def as_list(value: Any) -> list[str]:
-            if value is None or value is UNSET:
-                return []
-            if isinstance(value, str | Promise):
-                return [force_str(value)]
-            return [force_str(tag) for tag in value]
-
-        return as_list(default), as_list(own)
-
-    def _send_at(self, value: Any) -> datetime | str:
-        if isinstance(value, str | Promise):
-            caps = self.capabilities
-            if caps.send_at_str or not caps.send_at:
-                # Passed through as given (or refused or left out as unsupported).
-                return force_str(value)
-            raise TypeError(
-                f"{self.esp_name} takes send_at as a datetime, date, or int/float POSIX "
-                f"timestamp, not a str ({force_str(value)!r}). Convert it first, e.g. "
-                "with datetime.fromisoformat()."
-            )
-        return to_aware_datetime(value)
+    # --- checks ----------------------------------------------------------------
 
     def _check_line_breaks(self) -> None:
         """Refuse line breaks in every value an ESP may put in an email header.
@@ -518,51 +294,16 @@ class BasePayload:
             _check_value_lines("attachment mimetype", attachment.mimetype)
             _check_value_lines("Content-ID", attachment.content_id)
 
-    def _by_recipient(self, name: str, value: Mapping[str, Any]) -> dict[str, Any]:
-        """Per-recipient data keyed exactly as the recipients' addr_spec.
-
-        So a key written with a display name, a Unicode domain or other letter
-        case still finds its recipient (addresses are matched ignoring case,
-        as mailbox providers do).
-        """
-        recipients = {
-            address.addr_spec.lower(): address.addr_spec
-            for field in ("to", "cc", "bcc")
-            for address in self.send_params.get(field, [])
-        }
-        result: dict[str, Any] = {}
-        for key, data in force_non_lazy(dict(value)).items():
-            addr_spec = parse_single_address(key, f"{name} key").addr_spec
-            result[recipients.get(addr_spec.lower(), addr_spec)] = data
-        return result
-
     # --- capability checks ------------------------------------------------
 
     def _check_capabilities(self) -> None:
         caps = self.capabilities
         params = self.send_params
-        simple = (
-            "envelope_sender",
-            "metadata",
-            "merge_metadata",
-            "merge_headers",
-            "tags",
-            "track_clicks",
-            "track_opens",
-            "send_at",
-            "template_id",
-            "merge_data",
-            "merge_global_data",
-            "esp_extra",
-            "cc",
-            "bcc",
-            "reply_to",
-            "extra_headers",
-        )
-        for feature in simple:
-            if feature in params and not getattr(caps, feature):
+        for gated in _GATED_FEATURES:
+            feature = gated.name
+            if feature in params and not getattr(caps, gated.capability or feature):
                 described = feature
-                if feature == "envelope_sender" and self._envelope_sender_from_header:
+                if feature == "envelope_sender" and self._normalized.envelope_sender_from_header:
                     described = (
                         "envelope_sender (with a From header, Django's convention makes "
                         "from_email the envelope sender; give from_email the same address "
@@ -572,7 +313,7 @@ class BasePayload:
 
         max_tags = caps.max_tags
         if "tags" in params and max_tags is not None and len(params["tags"]) > max_tags:
-            defaults = self._default_tags
+            defaults = self._normalized.default_tags
             own = params["tags"][len(defaults) :]
             feature = "multiple tags" if max_tags == 1 else f"more than {max_tags} tags"
             if defaults:
@@ -612,7 +353,7 @@ class BasePayload:
                     self.unsupported_feature("multiple html parts")
             elif mimetype in caps.alternatives or "*" in caps.alternatives:
                 kept.append(part)
-            elif part is self._main_body_part:
+            elif part is self._normalized.main_body_part:
                 subtype = mimetype.split("/", 1)[1]
                 self.unsupported_feature(
                     f"a main body with content_subtype '{subtype}' (only 'plain' and "
@@ -695,26 +436,27 @@ class BasePayload:
 
     def _apply_hooks(self) -> None:
         params = self.send_params
-        for feature in FEATURE_ORDER:
-            if feature not in params:
+        for feature in FEATURES:
+            if feature.name not in params:
                 continue
-            value = params[feature]
-            if feature == "from_email":
+            value = params[feature.name]
+            hook = getattr(self, feature.hook)
+            if feature.name == "from_email":
                 if len(value) == 1:
                     self.set_from_email(value[0])
                 else:
                     self.set_from_email_list(value)
-            elif feature == "alternatives":
+            elif feature.name == "alternatives":
                 for content, mimetype in value:
-                    self.add_alternative(content, mimetype)
-            elif feature == "attachments":
+                    hook(content, mimetype)
+            elif feature.name == "attachments":
                 for attachment in value:
-                    self.add_attachment(attachment)
+                    hook(attachment)
             else:
-                getattr(self, f"set_{feature}")(value)
-            if feature == "to" and "to_header" in params:
+                hook(value)
+            if feature.name == "to" and "to_header" in params:
                 self.set_spoofed_to_header(params["to_header"])
-            if feature == "cc" and "cc_header" in params:
+            if feature.name == "cc" and "cc_header" in params:
                 self.set_spoofed_cc_header(params["cc_header"])
 
     def _missing_hook(self, feature: str) -> AnymailError:

@@ -26,11 +26,12 @@ from typing import Any, Final
 from django.core import mail
 from django.core.mail import EmailMessage
 
+from .._features import FEATURES
 from ..addresses import EmailAddress
 from ..conf import get_anymail_setting, get_send_defaults, invalid_setting
 from ..message import AnymailRecipientStatus
 from ..utils import CaseInsensitiveDict, serialize_json
-from .base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
+from .base import AnymailBaseBackend, BasePayload, Capabilities
 
 # JSON-bound features a real ESP would serialize: checked so that tests catch
 # what would fail in production (e.g. a Decimal in metadata).
@@ -67,9 +68,6 @@ class TestPayload(BasePayload):
     def set_from_email_list(self, emails: list[EmailAddress]) -> None:
         self._record("from_email", emails)
 
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self._record(recipient_type, emails)
-
     def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
         self._record("to_header", emails)
 
@@ -91,11 +89,11 @@ def _recorder(feature: str) -> Any:
     return hook
 
 
-# set_subject, set_tags, set_metadata ...: each records its value under its feature
-# name. (Features with hooks of another shape are defined on the class above.)
-for _feature in FEATURE_ORDER:
-    if _feature not in ("from_email", "to", "cc", "bcc", "alternatives", "attachments"):
-        setattr(TestPayload, f"set_{_feature}", _recorder(_feature))
+# set_to, set_subject, set_tags ...: each records its value under its feature name.
+# (The hooks of another shape are defined on the class above.)
+for _feature in FEATURES:
+    if _feature.hook == f"set_{_feature.name}" and _feature.hook not in vars(TestPayload):
+        setattr(TestPayload, _feature.hook, _recorder(_feature.name))
 
 
 def _readable(value: Any) -> Any:
@@ -108,7 +106,7 @@ def _readable(value: Any) -> Any:
     return value
 
 
-#: Modules in anymail.backends that are not ESP backends.
+#: Modules in anymail.backends that are not ESP backends (besides the _private ones).
 _NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console"})
 
 
@@ -117,7 +115,9 @@ def esp_names() -> list[str]:
     from .. import backends
 
     return sorted(
-        info.name for info in pkgutil.iter_modules(backends.__path__) if info.name not in _NOT_ESPS
+        info.name
+        for info in pkgutil.iter_modules(backends.__path__)
+        if info.name not in _NOT_ESPS and not info.name.startswith("_")
     )
 
 
