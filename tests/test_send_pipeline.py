@@ -886,6 +886,84 @@ def test_unsupported_feature_is_reported_once() -> None:
     assert payload.ignored_features == ["thing", "other thing"]
 
 
+# --- template mode ---------------------------------------------------------------------
+
+#: An ESP that merges only into stored templates, and whose templates take no attachments.
+PLAIN = Capabilities(merge_data=False, merge_global_data=False)
+WITH_TEMPLATE = PLAIN.replace(
+    merge_data=True,
+    merge_global_data=True,
+    attachments=False,
+    inline_images=False,
+    refusals={"inline_images": "inline images beside a stored template"},
+)
+
+
+def template_backend(**kwargs: Any) -> AnymailTestBackend:
+    backend = make_backend(PLAIN, **kwargs)
+    backend.payload_class.template_capabilities = WITH_TEMPLATE
+    return backend
+
+
+def test_template_capabilities_apply_with_a_template_id() -> None:
+    msg = message(template_id="welcome", merge_data={"to@example.com": {"name": "A"}})
+    msg.merge_global_data = {"site": "Example"}
+    assert template_backend().send_messages([msg]) == 1
+    assert msg.anymail_send_params["merge_data"] == {"to@example.com": {"name": "A"}}
+
+    msg.attach("a.txt", "text", "text/plain")
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        template_backend().send_messages([msg])
+    assert str(excinfo.value).startswith("Tiny does not support attachments with template_id.")
+    msg.attachments = []
+    msg.attach_inline_image(PNG, "logo.png")
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Tiny does not support inline images beside a stored template\.",
+    ):
+        template_backend().send_messages([msg])
+
+
+def test_capabilities_without_a_template_id() -> None:
+    msg = message(merge_data={"to@example.com": {"name": "A"}})
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        template_backend().send_messages([msg])
+    assert str(excinfo.value).startswith("Tiny does not support merge_data without template_id.")
+    # Empty per-recipient data only asks for a batch, which this ESP can send.
+    batch = message(merge_data={"to@example.com": {}})
+    assert template_backend().send_messages([batch]) == 1
+    assert batch.anymail_send_params["merge_data"] == {"to@example.com": {}}
+    # Attachments are fine without a template.
+    msg = message()
+    msg.attach("a.txt", "text", "text/plain")
+    assert template_backend().send_messages([msg]) == 1
+
+
+def test_template_mode_refusals_come_as_each_hook_is_due() -> None:
+    msg = message(
+        merge_data={"to@example.com": {"name": "A"}},
+        merge_global_data={"site": "Example"},
+        envelope_sender="bounces@example.com",
+        track_opens=True,
+    )
+    capabilities = PLAIN.replace(envelope_sender=False, track_opens=False)
+    backend = make_backend(capabilities, ignore_unsupported_features=True)
+    backend.payload_class.template_capabilities = capabilities.replace(
+        merge_data=True, merge_global_data=True
+    )
+    payload = backend.build_message_payload(msg, {})
+    assert payload.ignored_features == [
+        "envelope_sender",
+        "track_opens",
+        "merge_data without template_id",
+        "merge_global_data without template_id",
+    ]
+    assert "merge_data" not in payload.send_params
+    assert payload.is_batch is True  # still asked for: one message per "to"
+    assert backend.send_messages([msg]) == 1
+    assert "merge_global_data" not in msg.anymail_send_params
+
+
 # --- refused recipients ---------------------------------------------------------------
 
 

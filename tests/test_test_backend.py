@@ -379,6 +379,20 @@ def test_emulated_esp_error_names_the_esp() -> None:
     assert AnymailTestBackend().send_messages([message]) == 1
 
 
+def test_emulated_esp_applies_its_template_declaration() -> None:
+    # Postmark merges data only into stored templates.
+    merge_data = {"to@example.com": {"name": "A"}}
+    without = AnymailMessage(to=["to@example.com"], merge_data=merge_data)
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Postmark does not support merge_data without template_id",
+    ):
+        AnymailTestBackend(emulate_esp="postmark").send_messages([without])
+    with_template = AnymailMessage(to=["to@example.com"], template_id="7", merge_data=merge_data)
+    assert AnymailTestBackend(emulate_esp="postmark").send_messages([with_template]) == 1
+    assert with_template.anymail_send_params["merge_data"] == merge_data
+
+
 def test_emulated_esp_with_ignore_unsupported_features(settings: Any) -> None:
     settings.ANYMAIL = {"IGNORE_UNSUPPORTED_FEATURES": True, "TEST_EMULATE_ESP": "postmark"}
     message = AnymailMessage(

@@ -1,6 +1,7 @@
 """Generate the ESP feature-support matrix from what the code declares.
 
-Sending rows come from each backend's declared capabilities; webhook rows from
+Sending rows come from the feature table (``anymail._features``) and each
+backend's declared capabilities, with and without a template; webhook rows from
 the routed webhook views (``anymail.urls.WEBHOOK_ROUTES``): their ``signal``,
 ``signature_scheme`` and the ESP's freshness window.
 ``python -m anymail._feature_matrix > docs/esps/feature-matrix.md``; a test
@@ -19,7 +20,7 @@ from django.utils.module_loading import import_string
 
 from anymail import backends
 from anymail._features import FEATURES, Group
-from anymail.backends.base import AnymailBaseBackend, Capabilities
+from anymail.backends.base import AnymailBaseBackend, BasePayload, Capabilities
 from anymail.signals import inbound, tracking
 from anymail.urls import WEBHOOK_ROUTES
 from anymail.webhooks.freshness import DEFAULT_MAX_AGE
@@ -120,6 +121,21 @@ def cell(capabilities: Capabilities, name: str) -> str:
     return "Yes" if value else "No"
 
 
+def esp_cell(payload_class: type[BasePayload], name: str) -> str:
+    """An ESP's cell: its declaration's answer, and what a template_id changes."""
+    plain = cell(payload_class.capabilities, name)
+    if payload_class.template_capabilities is None:
+        return plain
+    with_template = cell(payload_class.template_capabilities, name)
+    if with_template == plain:
+        return plain
+    if plain == "No":
+        return "With template_id" if with_template == "Yes" else f"{with_template} with template_id"
+    if with_template == "No":
+        return "Not with template_id" if plain == "Yes" else f"{plain}; not with template_id"
+    return f"{plain}; {with_template} with template_id"
+
+
 def render() -> str:
     esps = esp_backends()
     header = ["Feature", *(backend.esp_name for backend in esps)]
@@ -139,7 +155,7 @@ def render() -> str:
         if name is None:
             lines.append("| **" + label + "** |" + " |" * len(esps))
             continue
-        cells = [cell(backend.payload_class.capabilities, name) for backend in esps]
+        cells = [esp_cell(backend.payload_class, name) for backend in esps]
         lines.append("| " + " | ".join([label, *cells]) + " |")
     lines.append("| **Webhooks** (see [Receiving](../receiving.md)) |" + " |" * len(esps))
     for label, webhook_cell in WEBHOOK_ROWS:

@@ -168,12 +168,11 @@ class AmazonSESPayload(BasePayload):
         envelope_sender="Bounce forwarding address",
         track_opens="Yes (boto3 1.43.76+)",
         track_clicks="Yes (boto3 1.43.76+)",
-        merge_data="With template_id",
-        merge_global_data="With template_id",
-        merge_metadata="With template_id",
-        merge_headers="With template_id",
-        attachments="Not with template_id",
-        inline_images="Not with template_id",
+        # A raw send is one message to everyone: per-recipient data needs a template.
+        merge_data=False,
+        merge_global_data=False,
+        merge_metadata=False,
+        merge_headers=False,
         multiple_html=True,  # raw MIME: any parts Django can build
         alternatives=frozenset({"*"}),
         spoofed_to=True,
@@ -186,13 +185,25 @@ class AmazonSESPayload(BasePayload):
         eai_from=False,
         eai_recipients=False,
     )
+    #: Template sends (send_bulk_email): an entry per "to", with its own data,
+    #: and no MIME of Django's (so no attachments, and To is the recipient).
+    template_capabilities = capabilities.replace(
+        merge_data=True,
+        merge_global_data=True,
+        merge_metadata=True,
+        merge_headers=True,
+        attachments=False,
+        inline_images=False,
+        spoofed_to=False,
+        refusals={
+            "attachments": "attachments with template",
+            "inline_images": "inline images with template",
+            "to_header": "a To header that differs from the recipients with template_id",
+            "cc_header": "a Cc header that differs from the recipients with template_id",
+        },
+    )
 
     backend: EmailBackend
-
-    def sends_individual_messages(self) -> bool:
-        # Only template sends (send_bulk_email) go to each recipient separately;
-        # a raw send is one message to everyone.
-        return "template_id" in self.send_params
 
     def init_payload(self) -> None:
         self.from_email: EmailAddress | None = None
@@ -223,17 +234,10 @@ class AmazonSESPayload(BasePayload):
         self.recipients[recipient_type] = emails
 
     def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
-        # Raw sends: Django's MIME already carries the To header as given.
-        if self.uses_template:
-            self.unsupported_feature(
-                "a To header that differs from the recipients with template_id"
-            )
+        pass  # (raw sends only: Django's MIME carries the To header as given)
 
     def set_spoofed_cc_header(self, emails: list[EmailAddress]) -> None:
-        if self.uses_template:
-            self.unsupported_feature(
-                "a Cc header that differs from the recipients with template_id"
-            )
+        pass
 
     def set_subject(self, subject: str) -> None:
         # Django's default subject is "": only a real subject conflicts with a template.
@@ -260,10 +264,7 @@ class AmazonSESPayload(BasePayload):
             self.unsupported_feature("overriding template body content")
 
     def add_attachment(self, attachment: Attachment) -> None:
-        if self.uses_template:
-            self.unsupported_feature(
-                "inline images with template" if attachment.inline else "attachments with template"
-            )
+        pass  # (raw sends only: Django's MIME carries the attachments)
 
     def set_envelope_sender(self, email: EmailAddress) -> None:
         # SES always uses its own MAIL FROM (or the identity's custom MAIL FROM
@@ -274,16 +275,10 @@ class AmazonSESPayload(BasePayload):
         self.metadata = metadata
 
     def set_merge_metadata(self, merge_metadata: dict[str, Any]) -> None:
-        if self.uses_template:
-            self.merge_metadata = merge_metadata
-        else:
-            self.unsupported_feature("merge_metadata without template_id")
+        self.merge_metadata = merge_metadata
 
     def set_merge_headers(self, merge_headers: dict[str, Any]) -> None:
-        if self.uses_template:
-            self.merge_headers = merge_headers
-        else:
-            self.unsupported_feature("merge_headers without template_id")
+        self.merge_headers = merge_headers
 
     def set_tags(self, tags: list[str]) -> None:
         self.tags.extend(tags)  # (line breaks were refused by the base)
@@ -321,18 +316,12 @@ class AmazonSESPayload(BasePayload):
         self.params["DefaultContent"] = {"Template": {key: template_id}}
 
     def set_merge_data(self, merge_data: dict[str, Any]) -> None:
-        if self.uses_template:
-            self.merge_data = merge_data
-        else:
-            self.unsupported_feature("merge_data without template_id")
+        self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        if self.uses_template:
-            self.params["DefaultContent"]["Template"]["TemplateData"] = serialize_json(
-                merge_global_data, "merge_global_data"
-            )
-        else:
-            self.unsupported_feature("merge_global_data without template_id")
+        self.params["DefaultContent"]["Template"]["TemplateData"] = serialize_json(
+            merge_global_data, "merge_global_data"
+        )
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         self.esp_extra = extra

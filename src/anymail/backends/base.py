@@ -17,10 +17,9 @@ ESP, the payload only translates normalized values into the ESP's format.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
@@ -28,71 +27,29 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
 from .._features import BATCH_FEATURES, FEATURES
-from ..addresses import EmailAddress, contains_line_break
+from ..addresses import EmailAddress
 from ..conf import get_bool_setting, get_send_defaults
 from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
     AnymailError,
-    AnymailInvalidHeader,
     AnymailRecipientsRefused,
     AnymailUnsupportedFeature,
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
 from ..signals import post_send, pre_send
 from ..utils import Attachment, CaseInsensitiveDict
+from ._capabilities import (
+    Capabilities,
+    allowed_in_mode,
+    check_line_breaks,
+    enforce,
+    mode_fields,
+    mode_refusal,
+)
 from ._normalize import normalize
 
 logger = logging.getLogger("anymail")
-
-#: A capability: False (unsupported), True (supported), or a str: supported,
-#: with a short qualification shown in the docs' feature matrix ("domain only").
-Support = bool | str
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a payload class can send. The base enforces it; the docs' matrix reads it.
-
-    A feature marked False makes a message that uses it raise
-    :exc:`AnymailUnsupportedFeature` (or be sent without it, when
-    ``IGNORE_UNSUPPORTED_FEATURES`` is on), without the ESP's hook being called.
-    """
-
-    # Anymail additions
-    envelope_sender: Support = True
-    metadata: Support = True
-    merge_metadata: Support = True
-    merge_headers: Support = True
-    tags: Support = True
-    max_tags: int | None = None  # None: no limit
-    track_clicks: Support = True
-    track_opens: Support = True
-    send_at: Support = True
-    send_at_str: bool = False  # a str send_at goes to the ESP unchanged (else: TypeError)
-    template_id: Support = True
-    merge_data: Support = True
-    merge_global_data: Support = True
-    esp_extra: Support = True
-    # Django EmailMessage features
-    cc: Support = True
-    bcc: Support = True
-    reply_to: Support = True
-    max_reply_to: int | None = None
-    extra_headers: Support = True
-    attachments: Support = True
-    inline_images: Support = True
-    multiple_html: Support = False  # more than one text/html alternative
-    # Other alternative types ("*" for any). A main body whose content_subtype is
-    # neither plain nor html is sent as such a part too ("calendar": text/calendar).
-    alternatives: frozenset[str] = frozenset()
-    multiple_from: Support = False  # more than one From address
-    spoofed_to: Support = False  # a To/Cc header that differs from the recipients
-    eai_from: Support = True  # non-ASCII local part in from/envelope sender
-    eai_recipients: Support = True  # ... in to/cc/bcc/reply_to
-
-    def replace(self, **changes: Any) -> Capabilities:
-        return dataclasses.replace(self, **changes)
 
 
 class RecipientStatuses(dict[str, AnymailRecipientStatus]):
@@ -124,37 +81,16 @@ FEATURE_ORDER: Final = tuple(feature.name for feature in FEATURES)
 #: The errors fail_silently suppresses: failures to deliver, not mistakes in the message.
 FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
 
-#: The features capabilities refuse as a whole (attachments, alternatives and the
-#: rest are checked their own ways). Anymail's own features are checked first.
-_GATED_FEATURES: Final = sorted(
-    (feature for feature in FEATURES if feature.capability is not None),
-    key=lambda feature: not feature.is_anymail_attribute,
-)
 
-
-def _check_header_lines(field: str, headers: Mapping[str, Any]) -> None:
-    for name, value in headers.items():
-        if any(contains_line_break(str(part)) for part in (name, value)):
-            raise AnymailInvalidHeader(
-                f"Header {str(name)!r} in {field} contains a line break, which email "
-                "headers can't hold (it could inject other headers). Remove it."
-            )
-
-
-def _check_value_lines(noun: str, value: Any, where: str = "") -> None:
-    if isinstance(value, str) and contains_line_break(value):
-        raise AnymailInvalidHeader(
-            f"The {noun} {value!r}{where} contains a line break, which email headers "
-            "can't hold (it could inject other headers). Remove it."
-        )
-
-
-def _as_regular_attachment(attachment: Attachment) -> Attachment:
-    if not attachment.inline:
-        return attachment
-    return Attachment(
-        attachment.content, attachment.mimetype, attachment.name, charset=attachment.charset
-    )
+@functools.cache
+def _mode_declarations(
+    plain: Capabilities, template: Capabilities
+) -> tuple[frozenset[str], Capabilities, Capabilities]:
+    """The fields the two declarations differ in, and each declaration with those
+    fields allowed: the checks before the hooks leave them to the hooks' turn."""
+    deferred = mode_fields(plain, template)
+    allowed = dict.fromkeys(deferred, True)
+    return deferred, plain.replace(**allowed), template.replace(**allowed)
 
 
 class BasePayload:
@@ -167,6 +103,9 @@ class BasePayload:
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The declaration for messages with a template_id, where the ESP's limits
+    #: differ then: a clone of ``capabilities`` (``capabilities.replace(...)``).
+    template_capabilities: ClassVar[Capabilities | None] = None
 
     def __init__(
         self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend
@@ -186,12 +125,23 @@ class BasePayload:
             esp_name=self.esp_name,
         )
         self.send_params = self._normalized.params
-        self._check_line_breaks()
+        check_line_breaks(self.send_params)
         # Decided before capability checks, so that a batch feature dropped under
         # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
         # falling back to one message would show every recipient to all the others.
         self._batch_requested = any(feature in self.send_params for feature in BATCH_FEATURES)
-        self._check_capabilities()
+        #: The declaration in force: template_capabilities with a template_id.
+        self.active_capabilities = caps
+        self._deferred: frozenset[str] = frozenset()
+        if self.template_capabilities is not None:
+            template = "template_id" in self.send_params and bool(caps.template_id)
+            self._deferred, plain, with_template = _mode_declarations(
+                caps, self.template_capabilities
+            )
+            self.active_capabilities = self.template_capabilities if template else caps
+            caps = with_template if template else plain
+        # (The features this mode alone refuses are refused as their hooks come due.)
+        enforce(self.send_params, caps, self._normalized, self.unsupported_feature)
         self._apply_hooks()
         self._check_batch_privacy()
 
@@ -268,126 +218,6 @@ class BasePayload:
                 backend=self.backend,
             )
 
-    # --- checks ----------------------------------------------------------------
-
-    def _check_line_breaks(self) -> None:
-        """Refuse line breaks in every value an ESP may put in an email header.
-
-        Like Django's own backends: a line break there could add headers of its
-        own (header injection), e.g. a subject ending in "\\r\\nBcc: ...".
-        """
-        params = self.send_params
-        _check_header_lines("extra_headers", params.get("extra_headers", {}))
-        for recipient_headers in params.get("merge_headers", {}).values():
-            _check_header_lines("merge_headers", recipient_headers)
-        _check_value_lines("subject", params.get("subject"))
-        _check_value_lines("template_id", params.get("template_id"))
-        for tag in params.get("tags", []):
-            _check_value_lines("tag", tag)
-        metadata = [params.get("metadata", {}), *params.get("merge_metadata", {}).values()]
-        for data in metadata:
-            for key, value in data.items() if isinstance(data, Mapping) else ():
-                _check_value_lines("metadata key", key)
-                _check_value_lines("metadata value", value, f" (key {key!r})")
-        for attachment in params.get("attachments", []):
-            _check_value_lines("attachment filename", attachment.name)
-            _check_value_lines("attachment mimetype", attachment.mimetype)
-            _check_value_lines("Content-ID", attachment.content_id)
-
-    # --- capability checks ------------------------------------------------
-
-    def _check_capabilities(self) -> None:
-        caps = self.capabilities
-        params = self.send_params
-        for gated in _GATED_FEATURES:
-            feature = gated.name
-            if feature in params and not getattr(caps, gated.capability or feature):
-                described = feature
-                if feature == "envelope_sender" and self._normalized.envelope_sender_from_header:
-                    described = (
-                        "envelope_sender (with a From header, Django's convention makes "
-                        "from_email the envelope sender; give from_email the same address "
-                        "as the From header to avoid this)"
-                    )
-                self._drop(feature, described)
-
-        max_tags = caps.max_tags
-        if "tags" in params and max_tags is not None and len(params["tags"]) > max_tags:
-            defaults = self._normalized.default_tags
-            own = params["tags"][len(defaults) :]
-            feature = "multiple tags" if max_tags == 1 else f"more than {max_tags} tags"
-            if defaults:
-                origins = [f"{', '.join(map(repr, defaults))} from the send defaults"]
-                if own:
-                    origins.append(f"{', '.join(map(repr, own))} from the message")
-                feature += f" ({'; '.join(origins)})"
-            self.unsupported_feature(feature)
-            # The message's own tags are the ones it was written for: keep them first.
-            own = own[:max_tags]
-            params["tags"] = [*defaults[: max_tags - len(own)], *own]
-        if (
-            "reply_to" in params
-            and caps.max_reply_to is not None
-            and len(params["reply_to"]) > caps.max_reply_to
-        ):
-            self.unsupported_feature("multiple reply_to addresses")
-            params["reply_to"] = params["reply_to"][: caps.max_reply_to]
-        if len(params.get("from_email", [])) > 1 and not caps.multiple_from:
-            self.unsupported_feature("multiple from addresses")
-            params["from_email"] = params["from_email"][:1]
-        for field in ("to_header", "cc_header"):
-            if field in params and not caps.spoofed_to:
-                header = field.split("_")[0].title()
-                self._drop(
-                    field,
-                    f"a {header} header that differs from the message's {header.lower()} list",
-                )
-
-        kept = []
-        for part in params.get("alternatives", []):
-            mimetype = part[1]
-            if mimetype == "text/html":
-                if caps.multiple_html:
-                    kept.append(part)
-                else:
-                    self.unsupported_feature("multiple html parts")
-            elif mimetype in caps.alternatives or "*" in caps.alternatives:
-                kept.append(part)
-            elif part is self._normalized.main_body_part:
-                subtype = mimetype.split("/", 1)[1]
-                self.unsupported_feature(
-                    f"a main body with content_subtype '{subtype}' (only 'plain' and "
-                    "'html'; send other content as an attachment)"
-                )
-            else:
-                self.unsupported_feature(f"alternative part with type '{mimetype}'")
-        if kept:
-            params["alternatives"] = kept
-        else:
-            params.pop("alternatives", None)
-
-        attachments = params.get("attachments", [])
-        if attachments:
-            if not caps.inline_images and any(a.inline for a in attachments):
-                self.unsupported_feature("inline images")
-                if caps.attachments:
-                    # Nothing lost: the image still reaches the recipient, attached.
-                    attachments = [_as_regular_attachment(a) for a in attachments]
-                else:
-                    attachments = [a for a in attachments if not a.inline]
-            if not caps.attachments and any(not a.inline for a in attachments):
-                self.unsupported_feature("attachments")
-                attachments = [a for a in attachments if a.inline]
-            if attachments:
-                params["attachments"] = attachments
-            else:
-                del params["attachments"]
-
-        if not caps.eai_from:
-            self._check_eai(("from_email", "envelope_sender"))
-        if not caps.eai_recipients:
-            self._check_eai(("to", "cc", "bcc", "reply_to"))
-
     def sends_individual_messages(self) -> bool:
         """Whether this payload, as built, gives each "to" recipient its own message.
 
@@ -395,7 +225,7 @@ class BasePayload:
         (it supports one of merge_data, merge_metadata, merge_headers); an ESP
         that batches only in some cases (e.g. only with a template) overrides this.
         """
-        caps = self.capabilities
+        caps = self.active_capabilities
         return any(getattr(caps, feature) for feature in BATCH_FEATURES)
 
     def _check_batch_privacy(self) -> None:
@@ -418,26 +248,23 @@ class BasePayload:
                 backend=self.backend,
             )
 
-    def _drop(self, param: str, feature: str) -> None:
-        self.unsupported_feature(feature)
-        self.send_params.pop(param, None)
-
-    def _check_eai(self, fields: Sequence[str]) -> None:
-        for field in fields:
-            value = self.send_params.get(field)
-            addresses = [value] if isinstance(value, EmailAddress) else value or []
-            for address in addresses:
-                if address.is_eai:
-                    self.unsupported_feature(
-                        f"non-ASCII mailbox {address.addr_spec!r} in {field} (EAI)"
-                    )
-
     # --- hooks ---------------------------------------------------------------
 
     def _apply_hooks(self) -> None:
         params = self.send_params
+        can_batch = bool(self._deferred) and self.sends_individual_messages()
         for feature in FEATURES:
             if feature.name not in params:
+                continue
+            if self._deferred and not allowed_in_mode(
+                feature,
+                params,
+                self.active_capabilities,
+                self._deferred,
+                self.unsupported_feature,
+                self._mode_refusal,
+                can_batch,
+            ):
                 continue
             value = params[feature.name]
             hook = getattr(self, feature.hook)
@@ -454,10 +281,21 @@ class BasePayload:
                     hook(attachment)
             else:
                 hook(value)
-            if feature.name == "to" and "to_header" in params:
-                self.set_spoofed_to_header(params["to_header"])
-            if feature.name == "cc" and "cc_header" in params:
-                self.set_spoofed_cc_header(params["cc_header"])
+            if feature.name in ("to", "cc") and f"{feature.name}_header" in params:
+                self._apply_shown_header(feature.name)
+
+    def _apply_shown_header(self, field: str) -> None:
+        key = f"{field}_header"
+        if "spoofed_to" in self._deferred and not self.active_capabilities.spoofed_to:
+            self.unsupported_feature(self._mode_refusal(key))
+            del self.send_params[key]
+        elif field == "to":
+            self.set_spoofed_to_header(self.send_params[key])
+        else:
+            self.set_spoofed_cc_header(self.send_params[key])
+
+    def _mode_refusal(self, key: str) -> str:
+        return mode_refusal(key, self.active_capabilities, self.uses_template)
 
     def _missing_hook(self, feature: str) -> AnymailError:
         # An ESP payload declared a capability but didn't implement its hook.

@@ -63,7 +63,12 @@ class PostmarkPayload(RequestsPayload):
         # Refusing EAI here gives a clearer error than Postmark's.
         eai_from=False,
         eai_recipients=False,
+        # Postmark silently ignores a TemplateModel on its non-template endpoints.
+        # (An empty merge_data still asks for a batch send.)
+        merge_data=False,
+        merge_global_data=False,
     )
+    template_capabilities = capabilities.replace(merge_data=True, merge_global_data=True)
 
     backend: EmailBackend
 
@@ -205,17 +210,9 @@ class PostmarkPayload(RequestsPayload):
             self.data["TemplateAlias"] = str(template_id)
 
     def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        if merge_data and not self.uses_template:
-            # Postmark silently ignores a TemplateModel on its non-template
-            # endpoints. (An empty merge_data still asks for a batch send.)
-            self.unsupported_feature("merge_data without template_id")
-            return
         self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        if not self.uses_template:
-            self.unsupported_feature("merge_global_data without template_id")
-            return
         self.data["TemplateModel"] = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:

@@ -63,7 +63,12 @@ class ResendPayload(RequestsPayload):
         eai_from=False,
         eai_recipients=False,
         send_at_str=True,  # e.g. Resend's own "in 1 hour"
+        # Without a template there is nothing to merge into. (An empty merge_data
+        # still asks for a batch send.)
+        merge_data=False,
+        merge_global_data=False,
     )
+    template_capabilities = capabilities.replace(merge_data=True, merge_global_data=True)
 
     backend: EmailBackend
 
@@ -263,17 +268,9 @@ class ResendPayload(RequestsPayload):
         self.data["template"] = {"id": force_str(template_id)}
 
     def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        if not self.uses_template and any(merge_data.values()):
-            # Without a template there is nothing to merge into. (An empty
-            # merge_data still asks for a batch send.)
-            self.unsupported_feature("merge_data without template_id")
-            return
         self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        if not self.uses_template:
-            self.unsupported_feature("merge_global_data without template_id")
-            return
         self.data["template"]["variables"] = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:

@@ -103,6 +103,22 @@ class SparkPostPayload(RequestsPayload):
         alternatives=frozenset({_AMP_MIMETYPE}),
         send_at_str=True,
     )
+    #: A stored template brings its own headers, reply-to and attachments: SparkPost
+    #: silently ignores these beside it, so they are refused rather than lost.
+    #: (The newer top-level "override" object could carry some of them, but its
+    #: behaviour with stored templates is not verified: esp_extra can set it.)
+    template_capabilities = capabilities.replace(
+        reply_to=False,
+        extra_headers=False,
+        merge_headers=False,
+        attachments=False,
+        inline_images=False,
+        refusals={
+            "extra_headers": "extra headers with template_id",
+            "attachments": "attachments or inline images with template_id",
+            "inline_images": "attachments or inline images with template_id",
+        },
+    )
 
     backend: EmailBackend
     content: dict[str, Any]
@@ -323,10 +339,8 @@ class SparkPostPayload(RequestsPayload):
         # non-empty subject, text or html is left in: SparkPost's error says why.
         if content.get("subject") == "":
             del content["subject"]
-        # SparkPost silently ignores these next to a stored template, so refuse
-        # them rather than send something other than what the message says.
-        # (The newer top-level "override" object could carry from/reply_to, but
-        # its behaviour with stored templates is not verified: esp_extra can set it.)
+        # SparkPost silently ignores these next to a stored template, too (see
+        # template_capabilities for the rest).
         if "from" in content:
             if not self._from_is_default():
                 self.unsupported_feature(
@@ -334,23 +348,10 @@ class SparkPostPayload(RequestsPayload):
                     "to use the template's From)"
                 )
             del content["from"]
-        if "reply_to" in content:
-            self.unsupported_feature("reply_to with template_id")
-            del content["reply_to"]
-        if self.content_headers:
-            self.unsupported_feature("extra headers with template_id")
-            self.content_headers = CaseInsensitiveDict()
-        if self.merge_headers:
-            self.unsupported_feature("merge_headers with template_id")
-            self.merge_headers = {}
         if self.recipients.get("cc"):
             # The recipients still get the message, but not the Cc header.
             self.unsupported_feature("cc recipients (a visible Cc header) with template_id")
             self.show_cc_header = False
-        if "attachments" in content or "inline_images" in content:
-            self.unsupported_feature("attachments or inline images with template_id")
-            content.pop("attachments", None)
-            content.pop("inline_images", None)
 
     def _from_is_default(self) -> bool:
         """Whether from_email is just Django's DEFAULT_FROM_EMAIL (EmailMessage's fallback)."""

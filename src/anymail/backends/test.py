@@ -132,11 +132,13 @@ def _esp_backend(module_name: str) -> type[AnymailBaseBackend]:
 
 @cache
 def _emulating_payload(module_name: str) -> type[TestPayload]:
-    """TestPayload, limited to the capabilities the ESP's payload class declares."""
+    """TestPayload, limited to the capabilities the ESP's payload class declares
+    (with and without a template)."""
     esp_backend = _esp_backend(module_name)
 
     class EmulatingPayload(TestPayload):
         capabilities = esp_backend.payload_class.capabilities
+        template_capabilities = esp_backend.payload_class.template_capabilities
 
         def init_payload(self) -> None:
             super().init_payload()
