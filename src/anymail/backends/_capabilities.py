@@ -12,6 +12,7 @@ raises, or returns when ignoring: the feature is then left out here).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -94,13 +95,6 @@ MODE_FIELDS: Final = frozenset(
 )
 
 
-def mode_fields(plain: Capabilities, template: Capabilities) -> frozenset[str]:
-    """The MODE_FIELDS that the two declarations answer differently."""
-    return frozenset(
-        name for name in MODE_FIELDS if bool(getattr(plain, name)) != bool(getattr(template, name))
-    )
-
-
 def describe(key: str) -> str:
     """How an error names a refused feature ("inline_images" -> "inline images")."""
     if key == "inline_images":
@@ -109,13 +103,6 @@ def describe(key: str) -> str:
         header = key[:2].title()
         return f"a {header} header that differs from the message's {header.lower()} list"
     return key
-
-
-def mode_refusal(key: str, capabilities: Capabilities, uses_template: bool) -> str:
-    """How an error names a feature this mode's declaration alone refuses."""
-    if key in capabilities.refusals:
-        return capabilities.refusals[key]
-    return f"{describe(key)} {'with' if uses_template else 'without'} template_id"
 
 
 # --- line breaks -----------------------------------------------------------------------
@@ -297,33 +284,70 @@ def _enforce_ascii_mailboxes(
                 refuse(f"non-ASCII mailbox {address.addr_spec!r} in {field_name} (EAI)")
 
 
-def allowed_in_mode(
-    feature: Feature,
-    params: dict[str, Any],
-    caps: Capabilities,
-    deferred: frozenset[str],
-    refuse: Refuse,
-    name: Callable[[str], str],
-    can_batch: bool,
-) -> bool:
-    """Whether the feature still goes to its hook, after this mode's own refusals.
+# --- template mode -------------------------------------------------------------------
 
-    ``deferred``: the mode_fields() the pre-hook checks left to this one.
-    ``can_batch``: whether this mode can send each "to" its own message.
-    """
-    if feature.name == "attachments" and deferred & {"attachments", "inline_images"}:
-        attachments = filter_attachments(params["attachments"], caps, refuse, name)
-        if attachments:
-            params["attachments"] = attachments
+
+@dataclass(frozen=True)
+class Mode:
+    """The declaration a payload enforces for one message, and how."""
+
+    #: The declaration in force (template_capabilities with a template_id).
+    active: Capabilities
+    #: What enforce() checks before the hooks: ``active``, the deferred fields allowed.
+    before_hooks: Capabilities
+    uses_template: bool
+    #: The fields the two declarations differ in: refused as each hook comes due.
+    deferred: frozenset[str] = frozenset()
+
+    def allows(
+        self, feature: Feature, params: dict[str, Any], refuse: Refuse, can_batch: bool
+    ) -> bool:
+        """Whether ``feature`` still goes to its hook, after this mode's own refusals.
+
+        ``can_batch``: whether this mode can send each "to" its own message.
+        """
+        deferred = self.deferred
+        if not deferred:
             return True
-        del params["attachments"]
+        if feature.name == "attachments" and deferred & {"attachments", "inline_images"}:
+            attachments = filter_attachments(params["attachments"], self.active, refuse, self.name)
+            if attachments:
+                params["attachments"] = attachments
+                return True
+            del params["attachments"]
+            return False
+        capability = feature.capability
+        if capability not in deferred or getattr(self.active, capability):
+            return True
+        value = params[feature.name]
+        if feature.name in BATCH_FEATURES and can_batch and not any(value.values()):
+            return True  # no per-recipient data: it only asks for a batch, which this can send
+        refuse(self.name(feature.name))
+        del params[feature.name]
         return False
-    capability = feature.capability
-    if capability not in deferred or getattr(caps, capability):
-        return True
-    value = params[feature.name]
-    if feature.name in BATCH_FEATURES and can_batch and not any(value.values()):
-        return True  # no per-recipient data: it only asks for a batch, which this can send
-    refuse(name(feature.name))
-    del params[feature.name]
-    return False
+
+    def allows_shown(self, key: str, params: dict[str, Any], refuse: Refuse) -> bool:
+        """Whether a spoofed To or Cc header (``key``: "to_header") goes to its hook."""
+        if "spoofed_to" not in self.deferred or self.active.spoofed_to:
+            return True
+        refuse(self.name(key))
+        del params[key]
+        return False
+
+    def name(self, key: str) -> str:
+        """How an error names a feature only this mode's declaration refuses."""
+        if key in self.active.refusals:
+            return self.active.refusals[key]
+        return f"{describe(key)} {'with' if self.uses_template else 'without'} template_id"
+
+
+@functools.cache
+def select_mode(plain: Capabilities, template: Capabilities | None, uses_template: bool) -> Mode:
+    """The Mode for a message with (``uses_template``) or without a template_id."""
+    if template is None:
+        return Mode(plain, plain, uses_template)
+    deferred = frozenset(
+        name for name in MODE_FIELDS if bool(getattr(plain, name)) != bool(getattr(template, name))
+    )
+    active = template if uses_template else plain
+    return Mode(active, active.replace(**dict.fromkeys(deferred, True)), uses_template, deferred)

@@ -18,7 +18,7 @@ from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 
-from .._features import FEATURES, Convert, Merge
+from .._features import FEATURES, FEATURES_BY_NAME, Convert, Merge
 from ..addresses import parse_address_list, parse_single_address
 from ..conf import UNSET
 from ..utils import (
@@ -75,6 +75,15 @@ def merged(message: Any, defaults: Mapping[str, Any], key: str, merge: Merge) ->
     if merge == "deep":
         return merge_dicts_deep(default, value)
     return value
+
+
+def is_set(message: Any, defaults: Mapping[str, Any], name: str) -> bool:
+    """Whether normalizing would give feature ``name`` a value (e.g. to pick a payload)."""
+    feature = FEATURES_BY_NAME[name]
+    value = merged(message, defaults, feature.attribute or name, feature.merge)
+    if value is None or value is UNSET:
+        return False
+    return not (feature.empty_is_absent and _is_empty(force_non_lazy(value)))
 
 
 def _is_empty(value: Any) -> bool:

@@ -17,10 +17,8 @@ ESP, the payload only translates normalized values into the ESP's format.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any, ClassVar, Final
 
 from django.core.mail import EmailMessage
@@ -38,15 +36,8 @@ from ..exceptions import (
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
 from ..signals import post_send, pre_send
-from ..utils import Attachment, CaseInsensitiveDict
-from ._capabilities import (
-    Capabilities,
-    allowed_in_mode,
-    check_line_breaks,
-    enforce,
-    mode_fields,
-    mode_refusal,
-)
+from ._capabilities import Capabilities, check_line_breaks, enforce, select_mode
+from ._hooks import PayloadHooks
 from ._normalize import normalize
 
 logger = logging.getLogger("anymail")
@@ -82,24 +73,14 @@ FEATURE_ORDER: Final = tuple(feature.name for feature in FEATURES)
 FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
 
 
-@functools.cache
-def _mode_declarations(
-    plain: Capabilities, template: Capabilities
-) -> tuple[frozenset[str], Capabilities, Capabilities]:
-    """The fields the two declarations differ in, and each declaration with those
-    fields allowed: the checks before the hooks leave them to the hooks' turn."""
-    deferred = mode_fields(plain, template)
-    allowed = dict.fromkeys(deferred, True)
-    return deferred, plain.replace(**allowed), template.replace(**allowed)
-
-
-class BasePayload:
+class BasePayload(PayloadHooks):
     """Normalizes one message and feeds it, feature by feature, to ESP hooks.
 
-    Subclasses set ``capabilities``, implement ``init_payload()`` and the
-    ``set_<feature>()`` hooks for the features they support. The normalized
-    values stay available in ``self.send_params`` (only features present), and as
-    ``self.is_batch`` and ``self.all_recipients``.
+    Subclasses set ``capabilities``, implement ``init_payload()``, the
+    ``set_<feature>()`` hooks for the features they support and, if they need it,
+    ``finish_payload()``. The normalized values stay available in
+    ``self.send_params`` (only features present), and as ``self.is_batch`` and
+    ``self.all_recipients``.
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
@@ -130,25 +111,28 @@ class BasePayload:
         # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
         # falling back to one message would show every recipient to all the others.
         self._batch_requested = any(feature in self.send_params for feature in BATCH_FEATURES)
+        uses_template = "template_id" in self.send_params and bool(caps.template_id)
+        self._mode = select_mode(caps, self.template_capabilities, uses_template)
         #: The declaration in force: template_capabilities with a template_id.
-        self.active_capabilities = caps
-        self._deferred: frozenset[str] = frozenset()
-        if self.template_capabilities is not None:
-            template = "template_id" in self.send_params and bool(caps.template_id)
-            self._deferred, plain, with_template = _mode_declarations(
-                caps, self.template_capabilities
-            )
-            self.active_capabilities = self.template_capabilities if template else caps
-            caps = with_template if template else plain
-        # (The features this mode alone refuses are refused as their hooks come due.)
-        enforce(self.send_params, caps, self._normalized, self.unsupported_feature)
+        self.active_capabilities = self._mode.active
+        # (What only this mode refuses is refused as each hook comes due.)
+        enforce(
+            self.send_params,
+            self._mode.before_hooks or caps,
+            self._normalized,
+            self.unsupported_feature,
+        )
         self._apply_hooks()
         self._check_batch_privacy()
+        self.finish_payload()
 
     # --- for subclasses -------------------------------------------------
 
     def init_payload(self) -> None:
         """Set up the ESP-specific request data (called before any hook)."""
+
+    def finish_payload(self) -> None:
+        """Build what depends on several features at once (called after every hook)."""
 
     @property
     def is_batch(self) -> bool:
@@ -252,19 +236,10 @@ class BasePayload:
 
     def _apply_hooks(self) -> None:
         params = self.send_params
-        can_batch = bool(self._deferred) and self.sends_individual_messages()
+        mode, refuse = self._mode, self.unsupported_feature
+        can_batch = bool(mode.deferred) and self.sends_individual_messages()
         for feature in FEATURES:
-            if feature.name not in params:
-                continue
-            if self._deferred and not allowed_in_mode(
-                feature,
-                params,
-                self.active_capabilities,
-                self._deferred,
-                self.unsupported_feature,
-                self._mode_refusal,
-                can_batch,
-            ):
+            if feature.name not in params or not mode.allows(feature, params, refuse, can_batch):
                 continue
             value = params[feature.name]
             hook = getattr(self, feature.hook)
@@ -281,109 +256,10 @@ class BasePayload:
                     hook(attachment)
             else:
                 hook(value)
-            if feature.name in ("to", "cc") and f"{feature.name}_header" in params:
-                self._apply_shown_header(feature.name)
-
-    def _apply_shown_header(self, field: str) -> None:
-        key = f"{field}_header"
-        if "spoofed_to" in self._deferred and not self.active_capabilities.spoofed_to:
-            self.unsupported_feature(self._mode_refusal(key))
-            del self.send_params[key]
-        elif field == "to":
-            self.set_spoofed_to_header(self.send_params[key])
-        else:
-            self.set_spoofed_cc_header(self.send_params[key])
-
-    def _mode_refusal(self, key: str) -> str:
-        return mode_refusal(key, self.active_capabilities, self.uses_template)
-
-    def _missing_hook(self, feature: str) -> AnymailError:
-        # An ESP payload declared a capability but didn't implement its hook.
-        return AnymailError(
-            f"{type(self).__name__} declares support for {feature} "
-            f"but does not implement it (an Anymail bug: please report it)."
-        )
-
-    def set_from_email(self, email: EmailAddress) -> None:
-        raise self._missing_hook("from_email")
-
-    def set_from_email_list(self, emails: list[EmailAddress]) -> None:
-        raise self._missing_hook("multiple from addresses")
-
-    def set_to(self, emails: list[EmailAddress]) -> None:
-        self.set_recipients("to", emails)
-
-    def set_cc(self, emails: list[EmailAddress]) -> None:
-        self.set_recipients("cc", emails)
-
-    def set_bcc(self, emails: list[EmailAddress]) -> None:
-        self.set_recipients("bcc", emails)
-
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        raise self._missing_hook(recipient_type)
-
-    def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
-        raise self._missing_hook("spoofed To header")
-
-    def set_spoofed_cc_header(self, emails: list[EmailAddress]) -> None:
-        raise self._missing_hook("spoofed Cc header")
-
-    def set_subject(self, subject: str) -> None:
-        raise self._missing_hook("subject")
-
-    def set_reply_to(self, emails: list[EmailAddress]) -> None:
-        raise self._missing_hook("reply_to")
-
-    def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
-        raise self._missing_hook("extra_headers")
-
-    def set_text_body(self, body: str) -> None:
-        raise self._missing_hook("text body")
-
-    def set_html_body(self, body: str) -> None:
-        raise self._missing_hook("html body")
-
-    def add_alternative(self, content: str, mimetype: str) -> None:
-        raise self._missing_hook(f"alternative part with type '{mimetype}'")
-
-    def add_attachment(self, attachment: Attachment) -> None:
-        raise self._missing_hook("attachments")
-
-    def set_envelope_sender(self, email: EmailAddress) -> None:
-        raise self._missing_hook("envelope_sender")
-
-    def set_metadata(self, metadata: dict[str, Any]) -> None:
-        raise self._missing_hook("metadata")
-
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        raise self._missing_hook("merge_metadata")
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        raise self._missing_hook("merge_headers")
-
-    def set_tags(self, tags: list[str]) -> None:
-        raise self._missing_hook("tags")
-
-    def set_track_clicks(self, track_clicks: bool) -> None:
-        raise self._missing_hook("track_clicks")
-
-    def set_track_opens(self, track_opens: bool) -> None:
-        raise self._missing_hook("track_opens")
-
-    def set_send_at(self, send_at: datetime | str) -> None:
-        raise self._missing_hook("send_at")
-
-    def set_template_id(self, template_id: Any) -> None:
-        raise self._missing_hook("template_id")
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        raise self._missing_hook("merge_data")
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        raise self._missing_hook("merge_global_data")
-
-    def set_esp_extra(self, extra: dict[str, Any]) -> None:
-        raise self._missing_hook("esp_extra")
+            # A To or Cc header that differs from the recipients comes right after them.
+            shown = f"{feature.name}_header"
+            if shown in params and mode.allows_shown(shown, params, refuse):
+                getattr(self, f"set_spoofed_{shown}")(params[shown])
 
 
 class AnymailBaseBackend(BaseEmailBackend):

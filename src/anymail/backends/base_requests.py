@@ -192,6 +192,18 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             backend=self,
         )
 
+    def invalid_response(
+        self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> AnymailRequestsAPIError:
+        """The error for an answer of the wrong shape ("... format: <problem>.")."""
+        return AnymailRequestsAPIError(
+            f"Invalid {self.esp_name} API response format: {problem}.",
+            email_message=message,
+            payload=payload,
+            response=response,
+            backend=self,
+        )
+
     def _dump_api_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """DEBUG_API_REQUESTS: show the request and response, with secrets hidden."""
         secrets = credential_values(self, response.request)

@@ -14,7 +14,6 @@ controlled by the ``PREVENT_HEADER_ENCODING_BUGS`` and
 
 from __future__ import annotations
 
-import codecs
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -26,7 +25,7 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import get_anymail_setting, get_bool_setting, invalid_setting, is_valid_credential
-from ..exceptions import AnymailError, AnymailImproperlyConfigured, AnymailRequestsAPIError
+from ..exceptions import AnymailError, AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from .base import BasePayload, Capabilities
@@ -36,6 +35,9 @@ logger = logging.getLogger("anymail")
 
 #: The header Brevo reports back in tracking webhooks: Anymail's metadata, as JSON.
 METADATA_HEADER: Final = "X-Mailin-custom"
+
+#: What a send's answer holds (for the error when it doesn't).
+_EXPECTED_ID: Final = "expected a messageId (or, for a batch send, messageIds)"
 
 #: RFC 5322 "specials": with any of these, a non-ASCII display name trips Brevo's bug.
 _SPECIALS: Final = frozenset('()<>[]:;@\\,."')
@@ -53,33 +55,14 @@ class BrevoPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self,
-        message: EmailMessage,
-        defaults: Mapping[str, Any],
-        backend: EmailBackend,
-    ) -> None:
-        headers = {
-            "api-key": backend.api_key,
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-        self._check_html_required()
-        # Every hook has run: now assemble what depends on several features.
-        self._finish_data()
-
-    def _check_html_required(self) -> None:
-        # Brevo refuses a send with neither htmlContent nor templateId (400
-        # missing_parameter) and documents no text-only send. When ignoring, the
-        # message goes out as it is, for Brevo to answer.
-        if "html_body" not in self.send_params and "template_id" not in self.send_params:
-            self.unsupported_feature(
-                "messages without an html body (it needs htmlContent or a template_id: "
-                "attach an html alternative)"
-            )
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "api-key": self.backend.api_key,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            }
+        )
         self.data: dict[str, Any] = {}
         # Brevo Title-Cases header names anyway: one header per name, whatever its case.
         self.message_headers: CaseInsensitiveDict = CaseInsensitiveDict()
@@ -141,22 +124,18 @@ class BrevoPayload(RequestsPayload):
         # Brevo has no content-type field: it derives the type from the name's
         # extension (so an unnamed attachment gets one made from its type). It
         # labels every text part charset=utf-8, so text must be UTF-8.
-        content = attachment.content
-        charset = attachment.charset
-        if charset and attachment.mimetype.startswith("text/") and not _is_utf8(charset):
-            try:
-                content = content.decode(charset).encode("utf-8")
-            except (LookupError, UnicodeDecodeError) as err:
-                raise AnymailError(
-                    f"Can't convert text attachment {attachment.name!r} from its declared "
-                    f"charset {charset!r} to UTF-8 ({err}). Brevo sends every text "
-                    "attachment as UTF-8: fix the attachment's charset, or attach it as "
-                    "bytes with a non-text mimetype.",
-                    email_message=self.message,
-                    payload=self,
-                    backend=self.backend,
-                ) from err
-            attachment = Attachment(content, attachment.mimetype, attachment.name)
+        try:
+            attachment = attachment.as_utf8()
+        except (LookupError, UnicodeDecodeError) as err:
+            raise AnymailError(
+                f"Can't convert text attachment {attachment.name!r} from its declared "
+                f"charset {attachment.charset!r} to UTF-8 ({err}). Brevo sends every text "
+                "attachment as UTF-8: fix the attachment's charset, or attach it as "
+                "bytes with a non-text mimetype.",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            ) from err
         self.data.setdefault("attachment", []).append(
             {"name": attachment.filename, "content": attachment.b64content}
         )
@@ -236,13 +215,21 @@ class BrevoPayload(RequestsPayload):
         self.data["params"] = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
-        # Applied by _finish_data(), after messageVersions exist, so that
+        # Applied by finish_payload(), after messageVersions exist, so that
         # esp_extra can adjust those too.
         self.esp_extra = extra
 
     # --- assembly -----------------------------------------------------------------
 
-    def _finish_data(self) -> None:
+    def finish_payload(self) -> None:
+        # Brevo refuses a send with neither htmlContent nor templateId (400
+        # missing_parameter) and documents no text-only send. When ignoring, the
+        # message goes out as it is, for Brevo to answer.
+        if "html_body" not in self.send_params and "template_id" not in self.send_params:
+            self.unsupported_feature(
+                "messages without an html body (it needs htmlContent or a template_id: "
+                "attach an html alternative)"
+            )
         if self.message_headers:
             self.data["headers"] = dict(self.message_headers)
         if self.is_batch:
@@ -294,13 +281,6 @@ def _header_str(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value
-
-
-def _is_utf8(charset: str) -> bool:
-    try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
 
 
 class EmailBackend(AnymailRequestsBackend):
@@ -374,7 +354,7 @@ class EmailBackend(AnymailRequestsBackend):
             return self._batch_status(data, response, payload, message)
         message_id = data.get("messageId") if isinstance(data, dict) else None
         if not isinstance(message_id, str):
-            raise self._invalid_response(response, payload, message)
+            raise self.invalid_response(_EXPECTED_ID, response, payload, message)
         return {
             email.addr_spec: AnymailRecipientStatus(message_id, "queued")
             for email in payload.all_recipients
@@ -390,11 +370,11 @@ class EmailBackend(AnymailRequestsBackend):
         if isinstance(data, dict) and isinstance(data.get("messageIds"), list):
             message_ids = data["messageIds"]
             if not all(isinstance(message_id, str) for message_id in message_ids):
-                raise self._invalid_response(response, payload, message)
+                raise self.invalid_response(_EXPECTED_ID, response, payload, message)
         elif isinstance(data, dict) and isinstance(data.get("messageId"), str):
             message_ids = [data["messageId"]]
         else:
-            raise self._invalid_response(response, payload, message)
+            raise self.invalid_response(_EXPECTED_ID, response, payload, message)
         to = payload.send_params.get("to", [])
         # cc and bcc get a copy of every version: no id of their own.
         statuses = {
@@ -414,15 +394,3 @@ class EmailBackend(AnymailRequestsBackend):
         for email, message_id in zip(to, message_ids, strict=True):
             statuses[email.addr_spec] = AnymailRecipientStatus(message_id, "queued")
         return statuses
-
-    def _invalid_response(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid {self.esp_name} API response format: expected a messageId "
-            "(or, for a batch send, messageIds).",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )

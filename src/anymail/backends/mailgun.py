@@ -8,11 +8,12 @@ Mailgun has no per-recipient message structure: batch sends use its
 "recipient-variables" JSON (one message per ``to`` address), and custom data
 (``v:`` fields), headers (``h:``) and stored-template variables are routed
 through it with ``%recipient.<key>%`` placeholders. See ``MailgunPayload``.
+That machinery (``_add_recipient_variables()`` and its helpers), which no other
+ESP needs, is why this module is longer than the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -56,14 +57,16 @@ class MailgunPayload(RequestsPayload):
         send_at_str=True,
     )
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
+    backend: EmailBackend
+
+    def init_payload(self) -> None:
         self.fields: dict[str, list[str]] = {}
         self.file_parts: list[tuple[str, tuple[str, bytes, str]]] = []
         self.esp_extra_fields: dict[str, Any] = {}
         self.esp_extra_sender_domain: Any = None
-        super().__init__(message, defaults, backend, auth=("api", backend.api_key))
+        self.auth = ("api", self.backend.api_key)
+
+    def finish_payload(self) -> None:
         self.sender_domain, self.sender_domain_source = self._find_sender_domain()
         self.form = self._build_form()
 
@@ -76,7 +79,6 @@ class MailgunPayload(RequestsPayload):
         MAILGUN_SENDER_DOMAIN setting, the (first) from_email's domain.
         """
         backend = self.backend
-        assert isinstance(backend, EmailBackend)
         if self.esp_extra_sender_domain is not None:
             source = "esp_extra['sender_domain']"
             return self._checked_domain(self.esp_extra_sender_domain, source), source

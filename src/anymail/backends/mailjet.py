@@ -41,25 +41,23 @@ class MailjetPayload(RequestsPayload):
         max_reply_to=1,  # ReplyTo is a single address
     )
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailRequestsBackend
-    ) -> None:
-        assert isinstance(backend, EmailBackend)
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        auth = (backend.api_key, backend.secret_key)
-        super().__init__(message, defaults, backend, headers=headers, auth=auth)
-        if "to" not in self.send_params:
-            # Mailjet requires To in every message (Cc or Bcc alone are refused).
-            self.unsupported_feature("messages without any to recipients")
+    backend: EmailBackend
 
     # --- request ----------------------------------------------------------
 
     def init_payload(self) -> None:
+        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.auth = (self.backend.api_key, self.backend.secret_key)
         self.globals: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []
         #: For a batch send: the "to" address of each entry of ``messages``.
         self.batch_to: list[EmailAddress] = []
         self.data = {"Globals": self.globals, "Messages": self.messages}
+
+    def finish_payload(self) -> None:
+        if "to" not in self.send_params:
+            # Mailjet requires To in every message (Cc or Bcc alone are refused).
+            self.unsupported_feature("messages without any to recipients")
 
     def get_api_endpoint(self) -> str:
         return "send"
@@ -171,19 +169,16 @@ class MailjetPayload(RequestsPayload):
         self.globals["HTMLPart"] = body
 
     def add_attachment(self, attachment: Attachment) -> None:
-        content = attachment.content
-        charset = attachment.charset
-        if attachment.mimetype.startswith("text/") and charset:
-            # Mailjet labels every text attachment charset=utf-8: make that true.
-            # (Content that doesn't decode is sent as is rather than corrupted.)
-            with contextlib.suppress(LookupError, UnicodeDecodeError):
-                content = content.decode(charset).encode("utf-8")
+        # Mailjet labels every text attachment charset=utf-8: make that true.
+        # (Content that doesn't decode is sent as is rather than corrupted.)
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            attachment = attachment.as_utf8()
         item = {
             # The type without parameters: Mailjet adds its own charset.
             "ContentType": attachment.mimetype,
             # Mailjet refuses an empty Filename.
             "Filename": attachment.filename,
-            "Base64Content": Attachment(content, attachment.mimetype).b64content,
+            "Base64Content": attachment.b64content,
         }
         if attachment.inline and attachment.content_id:
             item["ContentID"] = attachment.content_id

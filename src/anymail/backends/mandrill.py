@@ -43,17 +43,9 @@ class MandrillPayload(RequestsPayload):
         send_at_str=True,
     )
 
-    def __init__(
-        self,
-        message: EmailMessage,
-        defaults: Mapping[str, Any],
-        backend: EmailBackend,
-    ) -> None:
-        self.api_key = backend.api_key
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.api_key = self.backend.api_key
+        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
         self.data: dict[str, Any] = {"key": self.api_key, "message": {}}
 
     @property

@@ -13,7 +13,6 @@ Postal's integer message id, which Postal's webhooks report too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,17 +58,14 @@ class PostalPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Server-API-Key": backend.api_key,
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-Server-API-Key": self.backend.api_key,
+            }
+        )
         self.data: dict[str, Any] = {}
 
     def get_api_endpoint(self) -> str:
@@ -186,12 +182,8 @@ class EmailBackend(AnymailRequestsBackend):
         if not isinstance(messages, dict) or not all(
             isinstance(item, dict) and _is_message_id(item.get("id")) for item in messages.values()
         ):
-            raise self._api_error(
-                "Invalid Postal API response format: expected data.messages with an id "
-                "for each recipient.",
-                response,
-                payload,
-                message,
+            raise self.invalid_response(
+                "expected data.messages with an id for each recipient", response, payload, message
             )
         # Postal keys data.messages by each recipient's address (no display name):
         # one message, with its own id, per to/cc/bcc recipient.

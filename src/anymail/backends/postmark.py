@@ -23,7 +23,6 @@ per-recipient statuses; anything else is an :exc:`AnymailRequestsAPIError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -72,15 +71,21 @@ class PostmarkPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Postmark-Server-Token": backend.server_token,
-        }
-        super().__init__(message, defaults, backend, headers=headers)
+    def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-Postmark-Server-Token": self.backend.server_token,
+            }
+        )
+        self.data: dict[str, Any] = {}
+        self.to_recipients: list[EmailAddress] = []
+        self.merge_data: dict[str, Any] = {}
+        self.merge_metadata: dict[str, Any] = {}
+        self.merge_headers: dict[str, Any] = {}
+
+    def finish_payload(self) -> None:
         self.batch = self.is_batch
         if self.batch and not self.to_recipients:
             # Postmark's batch endpoints send one message per entry; with no "to"
@@ -90,13 +95,6 @@ class PostmarkPayload(RequestsPayload):
                 "without any 'to' recipients"
             )
             self.batch = False
-
-    def init_payload(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.to_recipients: list[EmailAddress] = []
-        self.merge_data: dict[str, Any] = {}
-        self.merge_metadata: dict[str, Any] = {}
-        self.merge_headers: dict[str, Any] = {}
 
     # --- request ------------------------------------------------------------
 
@@ -279,7 +277,7 @@ class EmailBackend(AnymailRequestsBackend):
         messages = payload.recipient_groups(payload.batch)
         if payload.batch and response.status_code != 422:
             if not isinstance(data, list) or len(data) != len(messages):
-                raise self._format_error(
+                raise self.invalid_response(
                     f"expected a list of {len(messages)} results, one per batch message",
                     response,
                     payload,
@@ -288,7 +286,7 @@ class EmailBackend(AnymailRequestsBackend):
             results = list(zip(data, messages, strict=True))
         else:
             if not isinstance(data, dict):
-                raise self._format_error("expected a JSON object", response, payload, message)
+                raise self.invalid_response("expected a JSON object", response, payload, message)
             # A 422 for a batch request refuses the whole request: every message.
             everyone = [address for group in messages for address in group]
             results = [(data, everyone)]
@@ -299,7 +297,7 @@ class EmailBackend(AnymailRequestsBackend):
         errors: list[tuple[int, str]] = []
         for item, recipients in results:
             if not isinstance(item, dict) or not isinstance(item.get("Message"), str):
-                raise self._format_error(
+                raise self.invalid_response(
                     "each result needs a 'Message'", response, payload, message
                 )
             error_code = _error_code(item.get("ErrorCode", 0))
@@ -307,7 +305,7 @@ class EmailBackend(AnymailRequestsBackend):
             if error_code == 0:
                 message_id = item.get("MessageID")
                 if not isinstance(message_id, str) or not message_id:
-                    raise self._format_error(
+                    raise self.invalid_response(
                         "a successful result needs a 'MessageID'", response, payload, message
                     )
                 status = "queued" if "delivery may be delayed" in text.lower() else "sent"
@@ -347,21 +345,6 @@ class EmailBackend(AnymailRequestsBackend):
                 backend=self,
             )
         return statuses
-
-    def _format_error(
-        self,
-        problem: str,
-        response: requests.Response,
-        payload: BasePayload,
-        message: EmailMessage,
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid Postmark API response format: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
 
 
 def _headers_to_postmark(headers: CaseInsensitiveDict) -> list[dict[str, str]]:

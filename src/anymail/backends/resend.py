@@ -72,29 +72,28 @@ class ResendPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {backend.api_key}",
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-        if self.is_batch and not self.batch:
-            # Ignoring this sends one ordinary email to the cc/bcc recipients.
-            self.unsupported_feature(
-                "batch sending (merge_data, merge_metadata or merge_headers) "
-                "without any 'to' recipients"
-            )
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.backend.api_key}",
+            }
+        )
         self.data: dict[str, Any] = {}
         self.to_recipients: list[EmailAddress] = []
         self.metadata: dict[str, Any] = {}
         self.merge_metadata: dict[str, Any] = {}
         self.merge_headers: dict[str, Any] = {}
         self.merge_data: dict[str, Any] = {}
+
+    def finish_payload(self) -> None:
+        if self.is_batch and not self.batch:
+            # Ignoring this sends one ordinary email to the cc/bcc recipients.
+            self.unsupported_feature(
+                "batch sending (merge_data, merge_metadata or merge_headers) "
+                "without any 'to' recipients"
+            )
 
     # --- request ------------------------------------------------------------
 
@@ -351,7 +350,7 @@ class EmailBackend(AnymailRequestsBackend):
         if not payload.batch:
             message_id = data.get("id") if isinstance(data, dict) else None
             if not isinstance(message_id, str) or not message_id:
-                raise self._format_error("expected an 'id'", response, payload, message)
+                raise self.invalid_response("expected an 'id'", response, payload, message)
             for recipient in groups[0]:
                 statuses.set(recipient.addr_spec, message_id, "queued")
             return statuses
@@ -360,7 +359,7 @@ class EmailBackend(AnymailRequestsBackend):
         # Anymail uses Resend's default ("strict") batch validation: the batch is
         # accepted or refused as a whole, and "data" has one result per item, in order.
         if not isinstance(results, list) or len(results) != len(groups):
-            raise self._format_error(
+            raise self.invalid_response(
                 f"expected 'data' with one result per batch email ({len(groups)})",
                 response,
                 payload,
@@ -369,7 +368,7 @@ class EmailBackend(AnymailRequestsBackend):
         for result, (to, *copies) in zip(results, groups, strict=True):
             message_id = result.get("id") if isinstance(result, dict) else None
             if not isinstance(message_id, str) or not message_id:
-                raise self._format_error(
+                raise self.invalid_response(
                     "each batch result needs an 'id'", response, payload, message
                 )
             statuses.set(to.addr_spec, message_id, "queued")
@@ -377,17 +376,6 @@ class EmailBackend(AnymailRequestsBackend):
             for copy in copies:
                 statuses.set(copy.addr_spec, None, "queued", replace=False)
         return statuses
-
-    def _format_error(
-        self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid Resend API response format: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
 
 
 def _error_details(data: Any) -> tuple[str | None, str | None]:

@@ -16,14 +16,13 @@ no recipient at send time (problems are reported later), so a send is never
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 import requests
 from django.core.mail import EmailMessage
 
+from .._mime import one_line_address
 from ..addresses import EmailAddress
 from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
@@ -49,9 +48,6 @@ _STATUS_MAP: Final = {
 
 #: TEM refuses a subject, text body or HTML body shorter than this.
 MIN_CONTENT_LENGTH: Final = 10
-
-#: A line break and the indent after it, as the email package folds long encoded names.
-_FOLD_RE: Final = re.compile(r"\r?\n[ \t]*")
 
 
 class ScalewayPayload(RequestsPayload):
@@ -80,17 +76,14 @@ class ScalewayPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Auth-Token": backend.secret_key,
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-Auth-Token": self.backend.secret_key,
+            }
+        )
         self.data: dict[str, Any] = {"project_id": self.backend.project_id}
         # The four sources of additional_headers, kept apart so none overwrites
         # another; serialize_data() combines them.
@@ -166,14 +159,9 @@ class ScalewayPayload(RequestsPayload):
             self.data["subject"] = subject
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
-        # TEM sends our header as is, so a non-ASCII display name must be
-        # RFC 2047-encoded here. (Domains are already in their ASCII form.) A long
-        # encoded name comes back folded over several lines: TEM takes the value
-        # as one line, so the encoded-words are joined with spaces instead, which
-        # mail programs ignore between encoded-words.
-        self.reply_to_header = ", ".join(
-            _FOLD_RE.sub(" ", email.format(use_rfc2047=True)) for email in emails
-        )
+        # TEM sends our header as is (and takes it as one line), so a non-ASCII
+        # display name must be RFC 2047-encoded here.
+        self.reply_to_header = ", ".join(one_line_address(email) for email in emails)
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
         # Non-ASCII values are sent as they are: TEM encodes them itself.

@@ -62,18 +62,14 @@ class SendGridPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Authorization": f"Bearer {backend.api_key}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-        self._build_personalizations()
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Authorization": f"Bearer {self.backend.api_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
         self.data: dict[str, Any] = {"personalizations": []}  # (filled in last; shown first)
         self.to: list[EmailAddress] = []
         self.cc: list[EmailAddress] = []
@@ -206,7 +202,7 @@ class SendGridPayload(RequestsPayload):
 
     # --- personalizations ---------------------------------------------------
 
-    def _build_personalizations(self) -> None:
+    def finish_payload(self) -> None:
         """Assemble the body parts that need every feature known (after all hooks)."""
         if self.content and "content" not in self.data:  # (esp_extra's content wins)
             self.data["content"] = sorted(
@@ -409,18 +405,13 @@ def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:
     SendGrid drops or replaces a text attachment's charset parameter, so UTF-8
     (the most likely guess of any client) is the only safe encoding to send.
     """
-    charset = attachment.charset
-    if not charset or not attachment.mimetype.startswith("text/"):
+    if not attachment.charset or not attachment.mimetype.startswith("text/"):
         return attachment.b64content, attachment.mimetype
-    if charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        try:
-            text = attachment.content.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            # Not decodable as declared: send it untouched rather than garbled.
-            return attachment.b64content, f'{attachment.mimetype}; charset="{charset}"'
-        attachment = Attachment(
-            text.encode("utf-8"), attachment.mimetype, attachment.name, charset="utf-8"
-        )
+    try:
+        attachment = attachment.as_utf8()
+    except (LookupError, UnicodeDecodeError):
+        # Not decodable as declared: send it untouched rather than garbled.
+        return attachment.b64content, f'{attachment.mimetype}; charset="{attachment.charset}"'
     return attachment.b64content, f'{attachment.mimetype}; charset="utf-8"'
 
 

@@ -124,17 +124,16 @@ class SparkPostPayload(RequestsPayload):
     content: dict[str, Any]
     content_headers: CaseInsensitiveDict
 
-    def __init__(self, message: EmailMessage, defaults: Any, backend: Any) -> None:
-        headers = {
-            "Authorization": backend.api_key,  # the bare key: SparkPost wants no scheme
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        if backend.subaccount is not None:
-            headers["X-MSYS-SUBACCOUNT"] = backend.subaccount
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Authorization": self.backend.api_key,  # the bare key: no scheme
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
+        if self.backend.subaccount is not None:
+            self.headers["X-MSYS-SUBACCOUNT"] = self.backend.subaccount
         self.content = {}
         self.data = {"content": self.content}
         self.content_headers = CaseInsensitiveDict()
@@ -440,13 +439,11 @@ class EmailBackend(AnymailRequestsBackend):
         if not (
             isinstance(transmission_id, str | int) and _is_count(accepted) and _is_count(rejected)
         ):
-            raise AnymailRequestsAPIError(
-                f"Invalid {self.esp_name} API response format: expected results with id, "
-                "total_accepted_recipients and total_rejected_recipients.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+            raise self.invalid_response(
+                "expected results with id, total_accepted_recipients and total_rejected_recipients",
+                response,
+                payload,
+                message,
             )
         # SparkPost only counts: statuses are certain when every entry we sent
         # went the same way. (Counts cover recipients[] entries, so batch cc/bcc
