@@ -32,6 +32,22 @@ from .exceptions import (
     AnymailInvalidMailer,
 )
 
+#: What backend and webhook authors use. (checks.py and Anymail's own modules
+#: also use the helpers below that name and describe settings.)
+__all__ = [
+    "UNSET",
+    "get_anymail_setting",
+    "get_bool_setting",
+    "get_credential_setting",
+    "get_positive_int_setting",
+    "get_requests_timeout",
+    "get_send_defaults",
+    "get_timeout_option",
+    "get_webhook_secrets",
+    "invalid_setting",
+    "is_valid_credential",
+]
+
 
 class _Unset:
     def __repr__(self) -> str:

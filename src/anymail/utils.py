@@ -41,7 +41,7 @@ __all__ = [
     "update_deep",
 ]
 
-DEFAULT_ATTACHMENT_MIME_TYPE: Final = "application/octet-stream"
+_DEFAULT_ATTACHMENT_MIME_TYPE: Final = "application/octet-stream"
 
 
 def force_non_lazy(value: Any) -> Any:
@@ -249,7 +249,7 @@ class Attachment:
             filename = force_str(filename)
         if not mimetype:
             mimetype = (filename and mimetypes.guess_type(filename)[0]) or (
-                DEFAULT_ATTACHMENT_MIME_TYPE
+                _DEFAULT_ATTACHMENT_MIME_TYPE
             )
         mimetype = mimetype.split(";", 1)[0].strip()
         if isinstance(content, Message):  # message/rfc822

@@ -15,12 +15,15 @@ from ..exceptions import AnymailError
 from ..utils import Attachment, CaseInsensitiveDict
 
 
+class MissingHookError(AnymailError, NotImplementedError):
+    """A payload declared a capability but does not implement its hook (an Anymail bug)."""
+
+
 class PayloadHooks:
     """The ``set_<feature>()`` hooks (``add_<part>()`` for each part), for ESPs to implement."""
 
-    def _missing_hook(self, feature: str) -> AnymailError:
-        # An ESP payload declared a capability but didn't implement its hook.
-        return AnymailError(
+    def _missing_hook(self, feature: str) -> MissingHookError:
+        return MissingHookError(
             f"{type(self).__name__} declares support for {feature} "
             f"but does not implement it (an Anymail bug: please report it)."
         )

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 
 from .._features import FEATURES, FEATURES_BY_NAME, Convert, Merge
-from ..addresses import parse_address_list, parse_single_address
+from ..addresses import EmailAddress, parse_address_list, parse_single_address
 from ..conf import UNSET
 from ..utils import (
     Attachment,
@@ -33,10 +33,45 @@ from ..utils import (
 _BODY_PARAMS: Final = {"text/plain": "text_body", "text/html": "html_body"}
 
 
+class SendParams(TypedDict, total=False):
+    """The normalized send parameters (``BasePayload.send_params``): only features present.
+
+    The keys are the features of ``anymail._features.FEATURES``, plus ``to_header``
+    and ``cc_header`` (a To or Cc header that lists other addresses than the recipients).
+    """
+
+    from_email: list[EmailAddress]
+    to: list[EmailAddress]
+    to_header: list[EmailAddress]
+    cc: list[EmailAddress]
+    cc_header: list[EmailAddress]
+    bcc: list[EmailAddress]
+    subject: str
+    reply_to: list[EmailAddress]
+    extra_headers: CaseInsensitiveDict
+    text_body: str
+    html_body: str
+    alternatives: list[tuple[str, str]]  # (content, mimetype)
+    attachments: list[Attachment]
+    envelope_sender: EmailAddress
+    metadata: dict[str, Any]
+    merge_metadata: dict[str, dict[str, Any]]  # keyed by the recipients' addr_spec
+    merge_headers: dict[str, dict[str, str]]
+    tags: list[str]
+    track_clicks: bool
+    track_opens: bool
+    send_at: datetime | str
+    template_id: Any
+    merge_data: dict[str, dict[str, Any]]
+    merge_global_data: dict[str, Any]
+    esp_extra: dict[str, Any]
+
+
 @dataclass
 class Normalized:
     """The send params (only features present), and what enforcing them needs to know."""
 
+    #: The SendParams, as the pipeline handles them (by feature name).
     params: dict[str, Any] = field(default_factory=dict)
     #: The envelope sender is from_email, because a From header took its place.
     envelope_sender_from_header: bool = False

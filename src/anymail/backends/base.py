@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar, cast
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -36,11 +36,24 @@ from ..exceptions import (
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
 from ..signals import post_send, pre_send
-from ._capabilities import Capabilities, check_line_breaks, enforce, select_mode
+from ._capabilities import Capabilities, Support, check_line_breaks, enforce, select_mode
 from ._hooks import PayloadHooks
-from ._normalize import normalize
+from ._normalize import SendParams, normalize
+
+__all__ = [
+    "FEATURE_ORDER",
+    "AnymailBaseBackend",
+    "BasePayload",
+    "Capabilities",
+    "RecipientStatuses",
+    "SendParams",
+    "Support",
+]
 
 logger = logging.getLogger("anymail")
+
+#: The payload class a backend builds (and its post_to_esp() etc. are given).
+PayloadT = TypeVar("PayloadT", bound="BasePayload")
 
 
 class RecipientStatuses(dict[str, AnymailRecipientStatus]):
@@ -70,7 +83,7 @@ class RecipientStatuses(dict[str, AnymailRecipientStatus]):
 FEATURE_ORDER: Final = tuple(feature.name for feature in FEATURES)
 
 #: The errors fail_silently suppresses: failures to deliver, not mistakes in the message.
-FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
+_FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
 
 
 class BasePayload(PayloadHooks):
@@ -89,7 +102,7 @@ class BasePayload(PayloadHooks):
     template_capabilities: ClassVar[Capabilities | None] = None
 
     def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend
+        self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend[Any]
     ) -> None:
         self.message = message
         self.defaults = defaults
@@ -105,23 +118,19 @@ class BasePayload(PayloadHooks):
             send_at_str=bool(caps.send_at_str or not caps.send_at),
             esp_name=self.esp_name,
         )
-        self.send_params = self._normalized.params
-        check_line_breaks(self.send_params)
+        params = self._normalized.params
+        self.send_params = cast(SendParams, params)
+        check_line_breaks(params)
         # Decided before capability checks, so that a batch feature dropped under
         # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
         # falling back to one message would show every recipient to all the others.
-        self._batch_requested = any(feature in self.send_params for feature in BATCH_FEATURES)
-        uses_template = "template_id" in self.send_params and bool(caps.template_id)
+        self._batch_requested = any(feature in params for feature in BATCH_FEATURES)
+        uses_template = "template_id" in params and bool(caps.template_id)
         self._mode = select_mode(caps, self.template_capabilities, uses_template)
         #: The declaration in force: template_capabilities with a template_id.
         self.active_capabilities = self._mode.active
         # (What only this mode refuses is refused as each hook comes due.)
-        enforce(
-            self.send_params,
-            self._mode.before_hooks or caps,
-            self._normalized,
-            self.unsupported_feature,
-        )
+        enforce(params, self._mode.before_hooks, self._normalized, self.unsupported_feature)
         self._apply_hooks()
         self._check_batch_privacy()
         self.finish_payload()
@@ -235,7 +244,7 @@ class BasePayload(PayloadHooks):
     # --- hooks ---------------------------------------------------------------
 
     def _apply_hooks(self) -> None:
-        params = self.send_params
+        params = self._normalized.params
         mode, refuse = self._mode, self.unsupported_feature
         can_batch = bool(mode.deferred) and self.sends_individual_messages()
         for feature in FEATURES:
@@ -262,9 +271,11 @@ class BasePayload(PayloadHooks):
                 getattr(self, f"set_spoofed_{shown}")(params[shown])
 
 
-class AnymailBaseBackend(BaseEmailBackend):
+class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
     """Base for Anymail's email backends. Subclasses set ``esp_name`` and ``payload_class``
-    and implement ``post_to_esp()`` and ``parse_recipient_status()``.
+    and implement ``post_to_esp()`` and ``parse_recipient_status()``; they are generic
+    in their payload class (``AnymailBaseBackend[PostmarkPayload]``), which is what
+    those methods are given.
 
     Accepts the global Anymail settings as keyword arguments too
     (``ignore_unsupported_features``, ``ignore_recipient_status``, ``send_defaults``),
@@ -324,7 +335,7 @@ class AnymailBaseBackend(BaseEmailBackend):
             created_connection = self.open()
         except AnymailError as err:
             # e.g. an SDK client that can't be created: nothing can be sent.
-            if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
+            if not (self.fail_silently and isinstance(err, _FAIL_SILENTLY_ERRORS)):
                 raise
             logger.warning("%s connection failed (fail_silently): %s", self.esp_name, err)
             return 0
@@ -339,7 +350,7 @@ class AnymailBaseBackend(BaseEmailBackend):
                         err.email_message = message
                     if err.backend is None:
                         err.backend = self
-                    if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
+                    if not (self.fail_silently and isinstance(err, _FAIL_SILENTLY_ERRORS)):
                         raise
                     # Silenced, not lost: leave a trace for the operator.
                     logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
@@ -373,20 +384,18 @@ class AnymailBaseBackend(BaseEmailBackend):
         self.raise_for_recipient_status(status, response, payload, message)
         return True
 
-    def build_message_payload(
-        self, message: EmailMessage, defaults: Mapping[str, Any]
-    ) -> BasePayload:
-        return self.payload_class(message, defaults, self)
+    def build_message_payload(self, message: EmailMessage, defaults: Mapping[str, Any]) -> PayloadT:
+        return cast(PayloadT, self.payload_class(message, defaults, self))
 
-    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> Any:
+    def post_to_esp(self, payload: PayloadT, message: EmailMessage) -> Any:
         """Send the payload to the ESP; return its raw response."""
-        raise AnymailError(f"{type(self).__name__} must implement post_to_esp()")
+        raise NotImplementedError(f"{type(self).__name__} must implement post_to_esp()")
 
     def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
+        self, response: Any, payload: PayloadT, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         """Map each recipient's addr_spec to its AnymailRecipientStatus."""
-        raise AnymailError(f"{type(self).__name__} must implement parse_recipient_status()")
+        raise NotImplementedError(f"{type(self).__name__} must implement parse_recipient_status()")
 
     def run_post_send(self, message: EmailMessage) -> None:
         """Send post_send to every receiver; afterwards re-raise the first error, if any."""
@@ -401,7 +410,7 @@ class AnymailBaseBackend(BaseEmailBackend):
                 raise result
 
     def raise_for_recipient_status(
-        self, status: AnymailStatus, response: Any, payload: BasePayload, message: EmailMessage
+        self, status: AnymailStatus, response: Any, payload: PayloadT, message: EmailMessage
     ) -> None:
         if self.ignore_recipient_status or not status.status:
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, TextIO, TypeVar
 from urllib.parse import urljoin
 
 import requests
@@ -36,8 +36,13 @@ from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
 
+__all__ = ["AnymailRequestsBackend", "RequestsPayload"]
 
-class AnymailRequestsBackend(AnymailBaseBackend):
+#: The payload class an HTTP backend builds.
+RequestsPayloadT = TypeVar("RequestsPayloadT", bound="RequestsPayload")
+
+
+class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
     """Base for HTTP API backends.
 
     Subclasses pass the resolved ``api_url`` to ``__init__`` (or set
@@ -83,8 +88,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             session.hooks["response"].append(self._dump_api_request)
         return session
 
-    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> requests.Response:
-        assert isinstance(payload, RequestsPayload)
+    def post_to_esp(self, payload: RequestsPayloadT, message: EmailMessage) -> requests.Response:
         session = self.session
         close_after = session is None  # called outside send_messages()
         if session is None:
@@ -106,7 +110,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         self.raise_for_status(response, payload, message)
         return response
 
-    def _request_params(self, payload: RequestsPayload) -> dict[str, Any]:
+    def _request_params(self, payload: RequestsPayloadT) -> dict[str, Any]:
         params = payload.get_request_params(self.api_url)
         params.setdefault("timeout", self.timeout)
         return params
@@ -141,7 +145,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         return error
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: RequestsPayloadT, message: EmailMessage
     ) -> None:
         """Raise AnymailRequestsAPIError for a non-2xx response.
 
@@ -210,7 +214,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         # Debug output must not turn a message the ESP accepted into an error
         # (e.g. a closed stdout, or one that can't encode the text).
         with contextlib.suppress(OSError, ValueError):
-            dump_api_request(response, sys.stdout, secrets)
+            _write_api_request(response, sys.stdout, secrets)
 
 
 def _describe_timeout(timeout: Any) -> str:
@@ -225,7 +229,7 @@ def _describe_timeout(timeout: Any) -> str:
 _DUMP_BODY_LIMIT = 10000
 
 
-def dump_api_request(
+def _write_api_request(
     response: requests.Response, stream: TextIO, secrets: Iterable[str] = ()
 ) -> None:
     """Write the request and response to ``stream``: secret headers and fields, and
@@ -283,7 +287,7 @@ class RequestsPayload(BasePayload):
         self,
         message: EmailMessage,
         defaults: Mapping[str, Any],
-        backend: AnymailRequestsBackend,
+        backend: AnymailRequestsBackend[Any],
         method: str = "POST",
         params: dict[str, Any] | None = None,
         data: Any = None,

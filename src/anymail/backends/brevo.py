@@ -28,7 +28,7 @@ from ..conf import get_anymail_setting, get_bool_setting, invalid_setting, is_va
 from ..exceptions import AnymailError, AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 logger = logging.getLogger("anymail")
@@ -283,7 +283,7 @@ def _header_str(value: Any) -> Any:
     return value
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[BrevoPayload]):
     """Sends through Brevo's transactional email API (``POST /v3/smtp/email``)."""
 
     esp_name = "Brevo"
@@ -338,9 +338,8 @@ class EmailBackend(AnymailRequestsBackend):
         return value is not None
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: BrevoPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, BrevoPayload)
         if not response.content.strip():
             # Brevo has been seen to answer 2xx with an empty body: accepted, no id.
             return {

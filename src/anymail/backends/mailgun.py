@@ -28,7 +28,7 @@ from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: The part of Mailgun's API home page that a request to a mangled URL gets (with a 200).
@@ -434,7 +434,7 @@ def _json(value: Any, field: str) -> str:
     return serialize_json(value, field, ensure_ascii=False)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
     """``anymail.backends.mailgun.EmailBackend``: sends through Mailgun's Messages API."""
 
     esp_name = "Mailgun"
@@ -474,9 +474,8 @@ class EmailBackend(AnymailRequestsBackend):
         self.api_url = api_url
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailgunPayload, message: EmailMessage
     ) -> None:
-        assert isinstance(payload, MailgunPayload)
         status = response.status_code
         if 200 <= status < 300:
             if _API_HOME_PAGE_TEXT in response.content[:4096]:
@@ -523,7 +522,7 @@ class EmailBackend(AnymailRequestsBackend):
         return ""
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailgunPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         message_id = data.get("id") if isinstance(data, dict) else None

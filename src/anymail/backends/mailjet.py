@@ -22,7 +22,7 @@ from ..conf import get_credential_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: Header names Mailjet refuses in ``Headers`` (error send-0011): they have a
@@ -290,7 +290,7 @@ def _message_id(entry: Mapping[str, Any]) -> str | None:
     return str(message_id)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[MailjetPayload]):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"
@@ -321,7 +321,7 @@ class EmailBackend(AnymailRequestsBackend):
             )
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailjetPayload, message: EmailMessage
     ) -> None:
         """Mailjet answers a *partly* successful batch with a 4xx status: don't raise for that.
 
@@ -361,9 +361,8 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailjetPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, MailjetPayload)
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("Messages") if isinstance(data, dict) else None
         if not isinstance(results, list):

@@ -205,7 +205,7 @@ class MandrillPayload(RequestsPayload):
         self.msg.update(message_extra)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[MandrillPayload]):
     """Sends through Mandrill's messages/send and messages/send-template API."""
 
     esp_name: ClassVar[str] = "Mandrill"
@@ -224,7 +224,7 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MandrillPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
@@ -243,7 +243,7 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MandrillPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         results = self.deserialize_json_response(response, payload, message)
         if isinstance(results, Mapping) and results.get("status") == "error":

@@ -124,7 +124,7 @@ class PostalPayload(RequestsPayload):
         self.data.update(extra)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[PostalPayload]):
     """Anymail's backend for Postal's send/message API."""
 
     esp_name = "Postal"
@@ -144,7 +144,7 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(api_url=_check_api_url(api_url), **kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostalPayload, message: EmailMessage
     ) -> None:
         if not 200 <= response.status_code < 300:
             reason = f" {response.reason}" if response.reason else ""
@@ -174,7 +174,7 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostalPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self._response_json(response, payload, message)
         details = data.get("data")

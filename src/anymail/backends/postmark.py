@@ -33,7 +33,7 @@ from ..conf import get_credential_setting, is_valid_credential
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
-from .base import BasePayload, Capabilities, RecipientStatuses
+from .base import Capabilities, RecipientStatuses
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
@@ -232,7 +232,7 @@ class PostmarkPayload(RequestsPayload):
         self.data.update(extra)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[PostmarkPayload]):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
@@ -251,7 +251,7 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostmarkPayload, message: EmailMessage
     ) -> None:
         # Postmark answers 422 for refused requests, including refused recipients
         # (ErrorCode 300/406), which parse_recipient_status turns into statuses.
@@ -270,9 +270,8 @@ class EmailBackend(AnymailRequestsBackend):
         super().raise_for_status(response, payload, message)
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostmarkPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, PostmarkPayload)
         data = self.deserialize_json_response(response, payload, message)
         messages = payload.recipient_groups(payload.batch)
         if payload.batch and response.status_code != 422:

@@ -38,7 +38,7 @@ from ..conf import (
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
-from .base import BasePayload, Capabilities, RecipientStatuses
+from .base import Capabilities, RecipientStatuses
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
@@ -296,7 +296,7 @@ class ResendPayload(RequestsPayload):
         update_deep(self.data, extra)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[ResendPayload]):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
@@ -315,7 +315,7 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ResendPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
@@ -340,9 +340,8 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ResendPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, ResendPayload)
         data = self.deserialize_json_response(response, payload, message)
         groups = payload.recipient_groups(payload.batch)
         # (Resend treats addresses case-insensitively.)

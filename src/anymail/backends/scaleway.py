@@ -206,7 +206,7 @@ def _address(email: EmailAddress) -> dict[str, str]:
     return {"email": email.addr_spec}
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
     """Anymail's backend for Scaleway Transactional Email (TEM)."""
 
     esp_name = "Scaleway"  # as in signals and errors; the settings are SCALEWAY_*
@@ -260,7 +260,7 @@ class EmailBackend(AnymailRequestsBackend):
         return api_url
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
@@ -279,7 +279,7 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         emails = data.get("emails") if isinstance(data, dict) else None

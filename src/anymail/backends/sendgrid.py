@@ -35,7 +35,7 @@ from ..exceptions import (
 )
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, update_deep
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: The custom arg that carries Anymail's generated message id.
@@ -313,7 +313,7 @@ class SendGridPayload(RequestsPayload):
                     self.recipient_message_ids[str(recipient["email"])] = message_id
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[SendGridPayload]):
     """Sends with SendGrid's v3 Mail Send API."""
 
     esp_name = "SendGrid"
@@ -359,13 +359,12 @@ class EmailBackend(AnymailRequestsBackend):
                 )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: SendGridPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         # A 202 has an empty body: SendGrid accepted (queued) every recipient.
         # It never refuses recipients at send time; they show up later as
         # "dropped" tracking events. (Its X-Message-Id header, one per request,
         # stays reachable in anymail_status.esp_response.headers.)
-        assert isinstance(payload, SendGridPayload)
         return {
             email: AnymailRecipientStatus(message_id, "queued")
             for email, message_id in payload.recipient_message_ids.items()

@@ -23,7 +23,7 @@ from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
 from ..exceptions import AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: Headers that have their own Transmissions fields (or that SparkPost builds
@@ -384,7 +384,7 @@ class SparkPostPayload(RequestsPayload):
         self.esp_extra = merge_dicts_deep(moved, rest)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
     """``anymail.backends.sparkpost.EmailBackend``: SparkPost's Transmissions API."""
 
     esp_name = "SparkPost"
@@ -409,7 +409,7 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: SparkPostPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
@@ -425,9 +425,8 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
+        self, response: Any, payload: SparkPostPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, SparkPostPayload)
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("results") if isinstance(data, dict) else None
         try:

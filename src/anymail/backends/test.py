@@ -162,7 +162,7 @@ def _esp_module_name(value: Any, setting_esp_name: str) -> str:
     return module_name
 
 
-class EmailBackend(AnymailBaseBackend):
+class EmailBackend(AnymailBaseBackend[TestPayload]):
     """``anymail.backends.test.EmailBackend``: for your app's tests."""
 
     esp_name = "Test"
@@ -189,13 +189,12 @@ class EmailBackend(AnymailBaseBackend):
         if not hasattr(mail, "outbox"):
             mail.outbox = []
 
-    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+    def build_message_payload(self, message: EmailMessage, defaults: Any) -> TestPayload:
         if self._emulating_payload is None:
             return super().build_message_payload(message, defaults)
         return self._emulating_payload(message, defaults, self)
 
-    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> dict[str, Any]:
-        assert isinstance(payload, TestPayload)
+    def post_to_esp(self, payload: TestPayload, message: EmailMessage) -> dict[str, Any]:
         message.anymail_send_params = payload.get_params()
         self.deliver(message)
         return {"message_id": str(uuid.uuid4()), "status": "sent"}
@@ -204,7 +203,7 @@ class EmailBackend(AnymailBaseBackend):
         mail.outbox.append(message)
 
     def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
+        self, response: Any, payload: TestPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         return {
             recipient.addr_spec: AnymailRecipientStatus(response["message_id"], response["status"])

@@ -81,7 +81,7 @@ _UNREADABLE_RESPONSE_ERRORS: Final = (
 )
 
 
-class EmailBackend(AnymailBaseBackend):
+class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
     """Amazon SES Email Backend (SES v2 API, through boto3)."""
 
     esp_name: ClassVar[str] = "Amazon SES"
@@ -108,7 +108,7 @@ class EmailBackend(AnymailBaseBackend):
 
     def build_message_payload(
         self, message: EmailMessage, defaults: Mapping[str, Any]
-    ) -> BasePayload:
+    ) -> AmazonSESPayload:
         with_template = is_set(message, defaults, "template_id")
         return (TemplateSendPayload if with_template else RawSendPayload)(message, defaults, self)
 
@@ -145,8 +145,7 @@ class EmailBackend(AnymailBaseBackend):
 
     # --- sending ------------------------------------------------------------------
 
-    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> Any:
-        assert isinstance(payload, AmazonSESPayload)
+    def post_to_esp(self, payload: AmazonSESPayload, message: EmailMessage) -> Any:
         client = self.client
         temporary = client is None  # called outside send_messages()
         if client is None:
@@ -208,9 +207,8 @@ class EmailBackend(AnymailBaseBackend):
         )
 
     def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
+        self, response: Any, payload: AmazonSESPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, AmazonSESPayload)
         try:
             return payload.recipient_statuses(response)
         except (KeyError, TypeError, ValueError) as err:
