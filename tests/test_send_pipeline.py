@@ -247,6 +247,18 @@ def test_hooks_are_called_once_per_feature_in_order() -> None:
     assert calls == list(FEATURE_ORDER)
 
 
+def test_features_read_from_send_params_get_no_hook() -> None:
+    class ReadsTagsLater(BasePayload):
+        read_from_send_params = frozenset({"from_email", "to", "subject", "text_body", "tags"})
+
+    class Backend(AnymailBaseBackend[ReadsTagsLater]):
+        esp_name = "Later"
+        payload_class = ReadsTagsLater
+
+    payload = Backend().build_message_payload(message(tags=["t"]), {})
+    assert payload.send_params["tags"] == ["t"]  # (no set_tags: no missing-hook error)
+
+
 def test_declared_but_unimplemented_hook_is_reported_as_a_bug() -> None:
     class ForgetfulPayload(BasePayload):
         def set_from_email(self, email: EmailAddress) -> None:

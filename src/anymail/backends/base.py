@@ -100,6 +100,9 @@ class BasePayload(PayloadHooks):
     #: The declaration for messages with a template_id, where the ESP's limits
     #: differ then: a clone of ``capabilities`` (``capabilities.replace(...)``).
     template_capabilities: ClassVar[Capabilities | None] = None
+    #: Features the payload takes from ``send_params`` when it builds the request
+    #: (in finish_payload() or serialize_data()), so they need no hook.
+    read_from_send_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend[Any]
@@ -252,7 +255,9 @@ class BasePayload(PayloadHooks):
                 continue
             value = params[feature.name]
             hook = getattr(self, feature.hook)
-            if feature.name == "from_email":
+            if feature.name in self.read_from_send_params:
+                pass
+            elif feature.name == "from_email":
                 if len(value) == 1:
                     self.set_from_email(value[0])
                 else:

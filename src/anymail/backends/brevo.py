@@ -53,6 +53,9 @@ class BrevoPayload(RequestsPayload):
         send_at_str=True,
     )
 
+    # (Placed in messageVersions once every hook has run.)
+    read_from_send_params = frozenset({"merge_metadata", "merge_headers", "merge_data"})
+
     backend: EmailBackend
 
     def init_payload(self) -> None:
@@ -67,9 +70,6 @@ class BrevoPayload(RequestsPayload):
         # Brevo Title-Cases header names anyway: one header per name, whatever its case.
         self.message_headers: CaseInsensitiveDict = CaseInsensitiveDict()
         self.metadata: dict[str, Any] = {}
-        self.merge_metadata: dict[str, dict[str, Any]] | None = None
-        self.merge_headers: dict[str, dict[str, Any]] | None = None
-        self.merge_data: dict[str, dict[str, Any]] | None = None
         self.esp_extra: dict[str, Any] | None = None
 
     def get_api_endpoint(self) -> str:
@@ -173,12 +173,6 @@ class BrevoPayload(RequestsPayload):
         if self._check_header_value(value, "metadata"):
             self.message_headers[METADATA_HEADER] = value
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
-        self.merge_headers = merge_headers
-
     # --- other features -----------------------------------------------------------
 
     def set_tags(self, tags: list[str]) -> None:
@@ -207,9 +201,6 @@ class BrevoPayload(RequestsPayload):
             payload=self,
             backend=self.backend,
         )
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
         self.data["params"] = merge_global_data
@@ -245,9 +236,9 @@ class BrevoPayload(RequestsPayload):
         if not to:
             return  # Brevo reports the missing "to" itself
         self.data.pop("to", None)
-        merge_data = self.merge_data or {}
-        merge_metadata = self.merge_metadata or {}
-        merge_headers = self.merge_headers or {}
+        merge_data = self.send_params.get("merge_data", {})
+        merge_metadata = self.send_params.get("merge_metadata", {})
+        merge_headers = self.send_params.get("merge_headers", {})
         versions = []
         for email in to:
             recipient = email.addr_spec

@@ -14,6 +14,7 @@ ESP needs, is why this module is longer than the others.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -33,6 +34,12 @@ from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: The part of Mailgun's API home page that a request to a mangled URL gets (with a 200).
 _API_HOME_PAGE_TEXT = b"Mailgun Magnificent API"
+
+#: Form fields (name -> values), recipient-variables (addr_spec -> variables),
+#: and per-recipient send params (merge_data ...).
+_Fields = dict[str, list[str]]
+_Variables = dict[str, dict[str, Any]]
+_PerRecipient = Mapping[str, Mapping[str, Any]]
 
 #: The alternative part type Mailgun accepts besides text/html, and its form field.
 _AMP_MIMETYPE = "text/x-amp-html"
@@ -55,6 +62,12 @@ class MailgunPayload(RequestsPayload):
         # local part. (EAI recipients are delivered, though their headers may look odd.)
         eai_from=False,
         send_at_str=True,
+    )
+
+    # The merge features go in recipient-variables once every hook has run. (Mailgun
+    # builds its own return path: envelope_sender only selects the sender domain.)
+    read_from_send_params = frozenset(
+        {"envelope_sender", "merge_metadata", "merge_headers", "merge_data", "merge_global_data"}
     )
 
     backend: EmailBackend
@@ -216,20 +229,9 @@ class MailgunPayload(RequestsPayload):
                 ("attachment", (attachment.filename, attachment.content, attachment.content_type))
             )
 
-    def set_envelope_sender(self, email: EmailAddress) -> None:
-        # Mailgun builds its own return path; the envelope sender only selects
-        # the sender domain (see _find_sender_domain).
-        pass
-
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         for key, value in metadata.items():
             self._set(f"v:{key}", self._custom_data_value(value, f"metadata[{key!r}]"))
-
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        pass  # in recipient-variables, at serialize time
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        pass  # in recipient-variables, at serialize time
 
     def set_tags(self, tags: list[str]) -> None:
         for tag in tags:
@@ -249,12 +251,6 @@ class MailgunPayload(RequestsPayload):
 
     def set_template_id(self, template_id: Any) -> None:
         self._set("template", str(template_id))
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        pass  # in recipient-variables, at serialize time
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        pass  # in recipient-variables or t:variables, at serialize time
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         # Mailgun's rule: a shallow update of the form fields, applied after
@@ -299,30 +295,25 @@ class MailgunPayload(RequestsPayload):
         if not (self.is_batch or merge_in_recipient_variables):
             return
 
-        recipient_variables: dict[str, dict[str, Any]] = {email.addr_spec: {} for email in to}
+        variables: dict[str, dict[str, Any]] = {email.addr_spec: {} for email in to}
         if merge_in_recipient_variables:
-            self._add_merge_data(
-                fields, recipient_variables, to, merge_data or {}, merge_global_data
-            )
+            self._add_merge_data(fields, variables, merge_data or {}, merge_global_data)
         if "merge_metadata" in params:
-            self._add_merge_metadata(fields, recipient_variables, to, params["merge_metadata"])
+            self._add_merge_metadata(fields, variables, params["merge_metadata"])
         if "merge_headers" in params:
-            self._add_merge_headers(fields, recipient_variables, to, params["merge_headers"])
-        fields["recipient-variables"] = [_json(recipient_variables, "merge_data")]
+            self._add_merge_headers(fields, variables, params["merge_headers"])
+        fields["recipient-variables"] = [_json(variables, "merge_data")]
 
     def _add_merge_data(
         self,
-        fields: dict[str, list[str]],
-        recipient_variables: dict[str, dict[str, Any]],
-        to: list[EmailAddress],
-        merge_data: dict[str, dict[str, Any]],
-        merge_global_data: dict[str, Any],
+        fields: _Fields,
+        variables: _Variables,
+        merge_data: _PerRecipient,
+        merge_global_data: Mapping[str, Any],
     ) -> None:
-        keys = dict.fromkeys(merge_global_data)
-        for values in merge_data.values():
-            keys.update(dict.fromkeys(values or {}))
-        for email in to:
-            entry = recipient_variables[email.addr_spec]
+        keys = {**dict.fromkeys(merge_global_data), **_keys(merge_data)}
+        for email in self.send_params.get("to", []):
+            entry = variables[email.addr_spec]
             entry.update(dict.fromkeys(keys, ""))
             entry.update(merge_global_data)
             entry.update(self.for_recipient(merge_data, email))
@@ -334,7 +325,7 @@ class MailgunPayload(RequestsPayload):
         nested = sorted(
             {
                 key
-                for entry in recipient_variables.values()
+                for entry in variables.values()
                 for key, value in entry.items()
                 if isinstance(value, dict | list | tuple)
             }
@@ -344,13 +335,14 @@ class MailgunPayload(RequestsPayload):
                 f"nested (dict or list) merge_data values with template_id "
                 f"(keys {', '.join(map(repr, nested))})"
             )
-            for entry in recipient_variables.values():
+            for entry in variables.values():
                 for key in nested:
                     if isinstance(entry.get(key), dict | list | tuple):
                         entry[key] = ""
-        metadata_keys = set(self.send_params.get("metadata", {}))
-        for values in self.send_params.get("merge_metadata", {}).values():
-            metadata_keys.update(values or {})
+        metadata_keys = {
+            *self.send_params.get("metadata", {}),
+            *_keys(self.send_params.get("merge_metadata", {})),
+        }
         conflicts = [key for key in keys if key in metadata_keys]
         if conflicts:
             # Both would be the same Mailgun custom data field v:K.
@@ -363,47 +355,35 @@ class MailgunPayload(RequestsPayload):
                 fields[f"v:{key}"] = [f"%recipient.{key}%"]
 
     def _add_merge_metadata(
-        self,
-        fields: dict[str, list[str]],
-        recipient_variables: dict[str, dict[str, Any]],
-        to: list[EmailAddress],
-        merge_metadata: dict[str, dict[str, Any]],
+        self, fields: _Fields, variables: _Variables, merge_metadata: _PerRecipient
     ) -> None:
-        keys: dict[str, None] = {}
-        for values in merge_metadata.values():
-            keys.update(dict.fromkeys(values or {}))
         metadata = self.send_params.get("metadata", {})
-        for key in keys:
+        for key in _keys(merge_metadata):
             # The custom data field is plain K (webhooks see it unprefixed); the
             # "v:" in the recipient variable only keeps it apart from merge_data keys.
             fields[f"v:{key}"] = [f"%recipient.v:{key}%"]
-            for email in to:
+            for email in self.send_params.get("to", []):
                 own = self.for_recipient(merge_metadata, email)
                 value = own[key] if key in own else metadata.get(key, "")
-                recipient_variables[email.addr_spec][f"v:{key}"] = self._custom_data_value(
+                variables[email.addr_spec][f"v:{key}"] = self._custom_data_value(
                     value, f"merge_metadata[{email.addr_spec!r}][{key!r}]"
                 )
 
     def _add_merge_headers(
-        self,
-        fields: dict[str, list[str]],
-        recipient_variables: dict[str, dict[str, Any]],
-        to: list[EmailAddress],
-        merge_headers: dict[str, dict[str, str]],
+        self, fields: _Fields, variables: _Variables, merge_headers: _PerRecipient
     ) -> None:
         names: CaseInsensitiveDict = CaseInsensitiveDict()
-        for headers in merge_headers.values():
-            for name in headers or {}:
-                names.setdefault(name, name)
+        for name in _keys(merge_headers):
+            names.setdefault(name, name)
         for name in names.values():
             default = ""
             for field in [f for f in fields if f.lower() == f"h:{name}".lower()]:
                 default = fields.pop(field)[-1]
             fields[f"h:{name}"] = [f"%recipient.h:{name}%"]
-            for email in to:
+            for email in self.send_params.get("to", []):
                 own = CaseInsensitiveDict(self.for_recipient(merge_headers, email))
                 value = own.get(name, default)
-                recipient_variables[email.addr_spec][f"h:{name}"] = str(value)
+                variables[email.addr_spec][f"h:{name}"] = str(value)
 
     def _apply_esp_extra(self, fields: dict[str, list[str]]) -> None:
         """Shallow update: each esp_extra key replaces that form field (None removes it).
@@ -427,6 +407,11 @@ class MailgunPayload(RequestsPayload):
         if isinstance(value, int | float):
             return str(value)
         return _json(value, f"esp_extra[{name!r}]")
+
+
+def _keys(per_recipient: _PerRecipient) -> dict[str, None]:
+    """Every key of any recipient's data, in order."""
+    return {key: None for values in per_recipient.values() for key in values or {}}
 
 
 def _json(value: Any, field: str) -> str:

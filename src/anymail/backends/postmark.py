@@ -68,6 +68,7 @@ class PostmarkPayload(RequestsPayload):
         merge_global_data=False,
     )
     template_capabilities = capabilities.replace(merge_data=True, merge_global_data=True)
+    read_from_send_params = frozenset({"merge_data", "merge_metadata", "merge_headers"})
 
     backend: EmailBackend
 
@@ -80,14 +81,10 @@ class PostmarkPayload(RequestsPayload):
             }
         )
         self.data: dict[str, Any] = {}
-        self.to_recipients: list[EmailAddress] = []
-        self.merge_data: dict[str, Any] = {}
-        self.merge_metadata: dict[str, Any] = {}
-        self.merge_headers: dict[str, Any] = {}
 
     def finish_payload(self) -> None:
         self.batch = self.is_batch
-        if self.batch and not self.to_recipients:
+        if self.batch and not self.send_params.get("to"):
             # Postmark's batch endpoints send one message per entry; with no "to"
             # there would be none. Ignoring this sends one message to the cc/bcc.
             self.unsupported_feature(
@@ -115,7 +112,7 @@ class PostmarkPayload(RequestsPayload):
             base.setdefault("TemplateModel", {})
         if not self.batch:
             return self.serialize_json(base)
-        messages = [self._batch_message(base, to) for to in self.to_recipients]
+        messages = [self._batch_message(base, to) for to in self.send_params.get("to", [])]
         if self.uses_template:
             return self.serialize_json({"Messages": messages})
         return self.serialize_json(messages)
@@ -124,12 +121,12 @@ class PostmarkPayload(RequestsPayload):
         message = dict(base)
         message["To"] = to.address
         if self.uses_template:
-            model = self.for_recipient(self.merge_data, to)
+            model = self.for_recipient(self.send_params.get("merge_data"), to)
             message["TemplateModel"] = {**(base.get("TemplateModel") or {}), **model}
-        metadata = self.for_recipient(self.merge_metadata, to)
+        metadata = self.for_recipient(self.send_params.get("merge_metadata"), to)
         if metadata:
             message["Metadata"] = {**(base.get("Metadata") or {}), **metadata}
-        headers = self.for_recipient(self.merge_headers, to)
+        headers = self.for_recipient(self.send_params.get("merge_headers"), to)
         if headers:
             merged = CaseInsensitiveDict(_headers_from_postmark(base.get("Headers")))
             merged.update(headers)
@@ -142,8 +139,6 @@ class PostmarkPayload(RequestsPayload):
         self.data["From"] = email.address
 
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        if recipient_type == "to":
-            self.to_recipients = emails
         self.data[recipient_type.title()] = ", ".join(email.address for email in emails)
 
     def set_subject(self, subject: str) -> None:
@@ -180,12 +175,6 @@ class PostmarkPayload(RequestsPayload):
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["Metadata"] = metadata
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        self.merge_headers = merge_headers
-
     def set_tags(self, tags: list[str]) -> None:
         # The base already refused (or trimmed) more than one tag.
         self.data["Tag"] = tags[0]
@@ -206,9 +195,6 @@ class PostmarkPayload(RequestsPayload):
             self.data["TemplateId"] = int(template_id)
         else:
             self.data["TemplateAlias"] = str(template_id)
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
         self.data["TemplateModel"] = merge_global_data

@@ -69,6 +69,7 @@ class ResendPayload(RequestsPayload):
         merge_global_data=False,
     )
     template_capabilities = capabilities.replace(merge_data=True, merge_global_data=True)
+    read_from_send_params = frozenset({"merge_metadata", "merge_headers", "merge_data"})
 
     backend: EmailBackend
 
@@ -81,11 +82,7 @@ class ResendPayload(RequestsPayload):
             }
         )
         self.data: dict[str, Any] = {}
-        self.to_recipients: list[EmailAddress] = []
         self.metadata: dict[str, Any] = {}
-        self.merge_metadata: dict[str, Any] = {}
-        self.merge_headers: dict[str, Any] = {}
-        self.merge_data: dict[str, Any] = {}
 
     def finish_payload(self) -> None:
         if self.is_batch and not self.batch:
@@ -111,21 +108,22 @@ class ResendPayload(RequestsPayload):
     def serialize_data(self) -> bytes:
         if not self.batch:
             return self.serialize_json(_plain(self.data))
-        return self.serialize_json([_plain(self._batch_item(to)) for to in self.to_recipients])
+        items = [_plain(self._batch_item(to)) for to in self.send_params.get("to", [])]
+        return self.serialize_json(items)
 
     def _batch_item(self, to: EmailAddress) -> dict[str, Any]:
         item = dict(self.data)
         item["to"] = [to.address]
 
         headers = _headers(item.get("headers"))
-        per_recipient_headers = self.for_recipient(self.merge_headers, to)
+        per_recipient_headers = self.for_recipient(self.send_params.get("merge_headers"), to)
         if per_recipient_headers:
             headers.update(
                 {force_str(name): force_str(value) for name, value in per_recipient_headers.items()}
             )
-        per_recipient_metadata = self.for_recipient(self.merge_metadata, to)
+        per_recipient_metadata = self.for_recipient(self.send_params.get("merge_metadata"), to)
         if per_recipient_metadata:
-            headers["X-Metadata"] = self._json_header(
+            headers["X-Metadata"] = serialize_json(
                 {**self.metadata, **per_recipient_metadata}, "merge_metadata"
             )
         if headers:
@@ -134,16 +132,11 @@ class ResendPayload(RequestsPayload):
         if self.uses_template:
             template = dict(item.get("template") or {})
             variables = {**(template.get("variables") or {})}
-            variables.update(self.for_recipient(self.merge_data, to))
+            variables.update(self.for_recipient(self.send_params.get("merge_data"), to))
             if variables:
                 template["variables"] = variables
             item["template"] = template
         return item
-
-    def _json_header(self, value: dict[str, Any] | list[str], field: str) -> str:
-        # ASCII-only JSON (non-ASCII as \u escapes): a header value that survives
-        # any mail system unchanged, and that json.loads() reads back as it was.
-        return serialize_json(value, field)
 
     def _headers(self) -> CaseInsensitiveDict:
         headers = self.data.get("headers")
@@ -157,8 +150,6 @@ class ResendPayload(RequestsPayload):
         self.data["from"] = email.address
 
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        if recipient_type == "to":
-            self.to_recipients = emails
         self.data[recipient_type] = [email.address for email in emails]
 
     def set_subject(self, subject: str) -> None:
@@ -233,18 +224,14 @@ class ResendPayload(RequestsPayload):
 
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.metadata = metadata
-        self._headers()["X-Metadata"] = self._json_header(metadata, "metadata")
-
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        self.merge_headers = merge_headers
+        # ASCII-only JSON (non-ASCII as \u escapes), as in X-Tags: a header value that
+        # survives any mail system unchanged, and that json.loads() reads back as it was.
+        self._headers()["X-Metadata"] = serialize_json(metadata, "metadata")
 
     def set_tags(self, tags: list[str]) -> None:
         # Resend's native "tags" allow only ASCII letters, digits, "_" and "-":
         # too narrow for Anymail's tags (they remain available through esp_extra).
-        self._headers()["X-Tags"] = self._json_header(tags, "tags")
+        self._headers()["X-Tags"] = serialize_json(tags, "tags")
 
     def set_send_at(self, send_at: datetime | str) -> None:
         if self.batch:
@@ -265,9 +252,6 @@ class ResendPayload(RequestsPayload):
         if self.data.get("subject") == "":
             del self.data["subject"]
         self.data["template"] = {"id": force_str(template_id)}
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
         self.data["template"]["variables"] = merge_global_data

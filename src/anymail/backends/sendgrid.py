@@ -60,6 +60,11 @@ class SendGridPayload(RequestsPayload):
         eai_recipients=False,
     )
 
+    # (Placed in personalizations once every feature is known.)
+    read_from_send_params = frozenset(
+        {"to", "cc", "bcc", "merge_data", "merge_global_data", "merge_metadata", "merge_headers"}
+    )
+
     backend: EmailBackend
 
     def init_payload(self) -> None:
@@ -71,14 +76,7 @@ class SendGridPayload(RequestsPayload):
             }
         )
         self.data: dict[str, Any] = {"personalizations": []}  # (filled in last; shown first)
-        self.to: list[EmailAddress] = []
-        self.cc: list[EmailAddress] = []
-        self.bcc: list[EmailAddress] = []
         self.content: list[dict[str, str]] = []
-        self.merge_data: dict[str, dict[str, Any]] | None = None
-        self.merge_global_data: dict[str, Any] = {}
-        self.merge_metadata: dict[str, dict[str, Any]] = {}
-        self.merge_headers: dict[str, dict[str, Any]] = {}
         self.merge_field_format: str | None = self.backend.merge_field_format
         self.use_dynamic_template: bool | None = None  # None: decide from template_id
         self.extra_personalizations: dict[str, Any] | list[Any] | None = None
@@ -95,10 +93,6 @@ class SendGridPayload(RequestsPayload):
 
     def set_from_email(self, email: EmailAddress) -> None:
         self.data["from"] = _address(email)
-
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        # Placed in personalizations once every feature is known.
-        getattr(self, recipient_type).extend(emails)
 
     def set_subject(self, subject: str) -> None:
         # An empty subject is refused (minLength 1), and omitting it lets a
@@ -137,14 +131,6 @@ class SendGridPayload(RequestsPayload):
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["custom_args"] = _string_values(metadata, "metadata")
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        # SendGrid itself layers a personalization's custom_args over the
-        # message-level ones, so no merging with metadata here.
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
-        self.merge_headers = merge_headers
-
     def set_tags(self, tags: list[str]) -> None:
         self.data["categories"] = tags
 
@@ -160,12 +146,6 @@ class SendGridPayload(RequestsPayload):
 
     def set_template_id(self, template_id: Any) -> None:
         self.data["template_id"] = template_id
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        self.merge_data = merge_data
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        self.merge_global_data = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         extra = dict(extra)
@@ -229,6 +209,7 @@ class SendGridPayload(RequestsPayload):
         self.data["personalizations"] = personalizations
 
     def _message_personalizations(self) -> list[dict[str, Any]]:
+        params = self.send_params
         is_dynamic = self.use_dynamic_template
         if is_dynamic is None:
             is_dynamic = str(self.data.get("template_id", "")).startswith("d-")
@@ -236,23 +217,24 @@ class SendGridPayload(RequestsPayload):
             self._warn_if_undelimited()
 
         if not self.is_batch:
-            personalization = self._recipients(self.to)
+            personalization = self._recipients(params.get("to", []))
             personalization.update(self._merge_fields(is_dynamic, {}, ""))
             return [personalization]
 
         # Batch: each "to" gets its own message (and its own copy of cc and bcc).
         personalizations = []
-        to_list: list[EmailAddress | None] = list(self.to) or [None]  # no "to": let SendGrid say
+        to_list: list[EmailAddress | None] = [*params.get("to", [])] or [None]  # let SendGrid say
         for to in to_list:
             personalization = self._recipients([to] if to else [])
             addr_spec = to.addr_spec if to else ""
-            recipient_data = self.for_recipient(self.merge_data, to)
+            recipient_data = self.for_recipient(params.get("merge_data"), to)
             personalization.update(self._merge_fields(is_dynamic, recipient_data, addr_spec))
-            if metadata := self.for_recipient(self.merge_metadata, to):
+            # (SendGrid itself lays a personalization's custom_args over the message's.)
+            if metadata := self.for_recipient(params.get("merge_metadata"), to):
                 personalization["custom_args"] = _string_values(
                     metadata, f"merge_metadata[{addr_spec!r}]"
                 )
-            if headers := self.for_recipient(self.merge_headers, to):
+            if headers := self.for_recipient(params.get("merge_headers"), to):
                 personalization["headers"] = _string_values(
                     headers, f"merge_headers[{addr_spec!r}]"
                 )
@@ -261,7 +243,8 @@ class SendGridPayload(RequestsPayload):
 
     def _recipients(self, to: list[EmailAddress]) -> dict[str, Any]:
         personalization: dict[str, Any] = {}
-        for field, emails in (("to", to), ("cc", self.cc), ("bcc", self.bcc)):
+        cc, bcc = self.send_params.get("cc", []), self.send_params.get("bcc", [])
+        for field, emails in (("to", to), ("cc", cc), ("bcc", bcc)):
             if emails:
                 personalization[field] = [_address(email) for email in emails]
         return personalization
@@ -270,7 +253,7 @@ class SendGridPayload(RequestsPayload):
         self, is_dynamic: bool, recipient_data: dict[str, Any], addr_spec: str
     ) -> dict[str, Any]:
         """merge_global_data overlaid with one recipient's merge_data, in SendGrid's form."""
-        merged = {**self.merge_global_data, **recipient_data}
+        merged = {**self.send_params.get("merge_global_data", {}), **recipient_data}
         if not merged:
             return {}
         if is_dynamic:
@@ -289,8 +272,8 @@ class SendGridPayload(RequestsPayload):
         return {"substitutions": substitutions}
 
     def _warn_if_undelimited(self) -> None:
-        keys = set(self.merge_global_data)
-        for values in (self.merge_data or {}).values():
+        keys = set(self.send_params.get("merge_global_data", {}))
+        for values in self.send_params.get("merge_data", {}).values():
             keys.update(values)
         if keys and all(re.fullmatch(r"\w+", str(key)) for key in keys):
             warnings.warn(

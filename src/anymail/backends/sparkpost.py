@@ -120,6 +120,11 @@ class SparkPostPayload(RequestsPayload):
         },
     )
 
+    # (Placed in recipients[] and substitution_data as the body is built.)
+    read_from_send_params = frozenset(
+        {"to", "cc", "bcc", "merge_data", "merge_metadata", "merge_global_data"}
+    )
+
     backend: EmailBackend
     content: dict[str, Any]
     content_headers: CaseInsensitiveDict
@@ -137,12 +142,8 @@ class SparkPostPayload(RequestsPayload):
         self.content = {}
         self.data = {"content": self.content}
         self.content_headers = CaseInsensitiveDict()
-        self.recipients: dict[str, list[EmailAddress]] = {}
         self.show_cc_header = True
-        self.merge_data: dict[str, dict[str, Any]] = {}
-        self.merge_metadata: dict[str, dict[str, Any]] = {}
         self.merge_headers: dict[str, dict[str, Any]] = {}
-        self.merge_global_data: dict[str, Any] = {}
         self.esp_extra: dict[str, Any] = {}
         #: Entries in the recipients[] actually sent (None: not a list, e.g. a
         #: stored recipient list from esp_extra). Set by serialize_data().
@@ -165,9 +166,9 @@ class SparkPostPayload(RequestsPayload):
         content = body["content"]
 
         headers: dict[str, str] = dict(self.content_headers.items())
-        substitution_data = dict(self.merge_global_data)
+        substitution_data = dict(self.send_params.get("merge_global_data", {}))
         substitution_data.update(self._merge_header_placeholders(headers))
-        cc = self.recipients.get("cc", [])
+        cc = self.send_params.get("cc", [])
         if cc and self.show_cc_header:
             headers["Cc"] = ", ".join(address.address for address in cc)
         if headers:
@@ -201,15 +202,15 @@ class SparkPostPayload(RequestsPayload):
         return defaults
 
     def _recipient_substitution_data(self, address: EmailAddress) -> dict[str, Any]:
-        data = dict(self.for_recipient(self.merge_data, address))
+        data = dict(self.for_recipient(self.send_params.get("merge_data"), address))
         for name, value in self.for_recipient(self.merge_headers, address).items():
             if value is not None:
                 data[_substitution_key(name)] = str(value)
         return data
 
     def _build_recipients(self) -> list[dict[str, Any]]:
-        to = self.recipients.get("to", [])
-        copies = [*self.recipients.get("cc", []), *self.recipients.get("bcc", [])]
+        to = self.send_params.get("to", [])
+        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
         if not (self.is_batch and to):
             # One message: everybody sees the same To header (empty if there is no "to").
             header_to = ", ".join(address.address for address in to)
@@ -226,7 +227,9 @@ class SparkPostPayload(RequestsPayload):
             substitution_data = self._recipient_substitution_data(address)
             if substitution_data:
                 entry["substitution_data"] = substitution_data
-            if metadata := self.for_recipient(self.merge_metadata, address):
+            # (SparkPost itself lays a recipient's metadata and substitution_data
+            # over the transmission's.)
+            if metadata := self.for_recipient(self.send_params.get("merge_metadata"), address):
                 entry["metadata"] = metadata
             entries.append(entry)
         # Each cc/bcc gets a copy of every "to" recipient's message, personalized alike.
@@ -239,9 +242,6 @@ class SparkPostPayload(RequestsPayload):
 
     def set_from_email(self, email: EmailAddress) -> None:
         self.content["from"] = email.address
-
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self.recipients[recipient_type] = emails
 
     def set_subject(self, subject: str) -> None:
         self.content["subject"] = subject
@@ -301,10 +301,6 @@ class SparkPostPayload(RequestsPayload):
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["metadata"] = metadata
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        # SparkPost merges recipient metadata over the transmission's itself.
-        self.merge_metadata = merge_metadata
-
     def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
         self.merge_headers = {
             recipient: {
@@ -347,7 +343,7 @@ class SparkPostPayload(RequestsPayload):
                     "to use the template's From)"
                 )
             del content["from"]
-        if self.recipients.get("cc"):
+        if self.send_params.get("cc"):
             # The recipients still get the message, but not the Cc header.
             self.unsupported_feature("cc recipients (a visible Cc header) with template_id")
             self.show_cc_header = False
@@ -359,13 +355,6 @@ class SparkPostPayload(RequestsPayload):
         except AnymailInvalidAddress:
             return False
         return self.send_params.get("from_email") == default
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        # SparkPost lets recipient substitution_data override the global data itself.
-        self.merge_data = merge_data
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        self.merge_global_data = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         """Deep-merged into the request body last (so it can replace recipients[]).

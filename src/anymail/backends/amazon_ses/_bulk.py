@@ -63,9 +63,6 @@ class TemplateSendPayload(AmazonSESPayload):
         key = "TemplateArn" if template_id.startswith("arn:") else "TemplateName"
         self.params["DefaultContent"] = {"Template": {key: template_id}}
 
-    def set_merge_data(self, merge_data: dict[str, Any]) -> None:
-        self.merge_data = merge_data
-
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
         self.params["DefaultContent"]["Template"]["TemplateData"] = serialize_json(
             merge_global_data, "merge_global_data"
@@ -95,7 +92,7 @@ class TemplateSendPayload(AmazonSESPayload):
                 destination["CcAddresses"] = cc
             if bcc:
                 destination["BccAddresses"] = bcc
-            data = self.for_recipient(self.merge_data, to)
+            data = self.for_recipient(self.send_params.get("merge_data"), to)
             entry: dict[str, Any] = {
                 "Destination": destination,
                 "ReplacementEmailContent": {
@@ -112,12 +109,15 @@ class TemplateSendPayload(AmazonSESPayload):
 
     def _entry_headers(self, to: EmailAddress | None) -> list[dict[str, str]]:
         headers = CaseInsensitiveDict(self.headers)
-        for name, value in self.for_recipient(self.merge_headers, to).items():
+        for name, value in self.for_recipient(self.send_params.get("merge_headers"), to).items():
             # Replace the value of a same-named extra header, keeping its spelling.
             spelling = next((key for key in headers if key.lower() == name.lower()), name)
             headers[spelling] = value
         pairs = [(str(name), str(value)) for name, value in headers.items()]
-        metadata = {**self.metadata, **self.for_recipient(self.merge_metadata, to)}
+        metadata = {
+            **self.metadata,
+            **self.for_recipient(self.send_params.get("merge_metadata"), to),
+        }
         if metadata:
             pairs.append(("X-Metadata", serialize_json(metadata, "metadata")))
         pairs += [("X-Tag", tag) for tag in self.tags]

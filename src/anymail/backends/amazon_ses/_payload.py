@@ -97,6 +97,9 @@ class AmazonSESPayload(BasePayload):
         },
     )
 
+    # (Template sends put them in each bulk entry.)
+    read_from_send_params = frozenset({"merge_metadata", "merge_headers", "merge_data"})
+
     #: The boto3 sesv2 client method this payload calls, and its message tags parameter.
     operation: ClassVar[str]
     tags_param: ClassVar[str]
@@ -108,9 +111,6 @@ class AmazonSESPayload(BasePayload):
         self.params: dict[str, Any] = {}  # API parameters shared by every call
         self.headers: CaseInsensitiveDict = CaseInsensitiveDict()
         self.metadata: dict[str, Any] = {}
-        self.merge_metadata: dict[str, Any] = {}
-        self.merge_headers: dict[str, Any] = {}
-        self.merge_data: dict[str, Any] = {}
         self.tags: list[str] = []
         self.esp_extra: dict[str, Any] = {}
         for name in _STANDARD_ATTRIBUTES:
@@ -145,8 +145,13 @@ class AmazonSESPayload(BasePayload):
 
     def any_headers(self) -> bool:
         """Whether the message has headers of its own (metadata and tags are headers too)."""
+        params = self.send_params
         return bool(
-            self.headers or self.metadata or self.merge_metadata or self.merge_headers or self.tags
+            self.headers
+            or self.metadata
+            or params.get("merge_metadata")
+            or params.get("merge_headers")
+            or self.tags
         )
 
     def leave_out_member(self, member: str, shape: str, feature: str, version: str) -> None:
@@ -160,9 +165,9 @@ class AmazonSESPayload(BasePayload):
         if member in self.params:
             del self.params[member]
         else:
-            self.headers = CaseInsensitiveDict()
-            self.metadata, self.merge_metadata, self.merge_headers = {}, {}, {}
-            self.tags = []
+            self.headers, self.metadata, self.tags = CaseInsensitiveDict(), {}, []
+            self.send_params.pop("merge_metadata", None)
+            self.send_params.pop("merge_headers", None)
 
     def _esp_extra(self) -> dict[str, Any]:
         extra = dict(self.esp_extra)
@@ -196,12 +201,6 @@ class AmazonSESPayload(BasePayload):
 
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.metadata = metadata
-
-    def set_merge_metadata(self, merge_metadata: dict[str, Any]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, Any]) -> None:
-        self.merge_headers = merge_headers
 
     def set_tags(self, tags: list[str]) -> None:
         self.tags.extend(tags)  # (line breaks were refused by the base)
