@@ -341,11 +341,15 @@ class Mode:
         return f"{describe(key)} {'with' if self.uses_template else 'without'} template_id"
 
 
-@functools.cache
 def select_mode(plain: Capabilities, template: Capabilities | None, uses_template: bool) -> Mode:
     """The Mode for a message with (``uses_template``) or without a template_id."""
     if template is None:
         return Mode(plain, plain, uses_template)
+    return _template_mode(plain, template, uses_template)
+
+
+@functools.cache
+def _template_mode(plain: Capabilities, template: Capabilities, uses_template: bool) -> Mode:
     deferred = frozenset(
         name for name in MODE_FIELDS if bool(getattr(plain, name)) != bool(getattr(template, name))
     )

@@ -137,18 +137,6 @@ class _Normalizer:
         self.params = self.result.params
         #: Values that replace a feature's merged value (from the address headers).
         self.overrides: dict[str, Any] = {}
-        self.converters: dict[Convert, Callable[[Any, str], Any]] = {
-            "addresses": parse_address_list,
-            "address": parse_single_address,
-            "str": lambda value, name: force_str(value),
-            "bool": lambda value, name: bool(value),
-            "dict": lambda value, name: force_non_lazy(dict(value)),
-            "per_recipient": self._per_recipient,
-            "tags": lambda value, name: value,  # (made a list of str by _tags)
-            "send_at": lambda value, name: self._send_at(value),
-            "attachments": self._attachments,
-            "value": lambda value, name: force_non_lazy(value),
-        }
 
     def run(self) -> Normalized:
         headers = self._headers()
@@ -165,9 +153,8 @@ class _Normalizer:
                 if value is UNSET:
                     value = self._merged(feature.attribute or feature.name, feature.merge)
                 if value is not None and value is not UNSET:
-                    self.params[feature.name] = self.converters[feature.convert](
-                        value, feature.name
-                    )
+                    convert = _CONVERTERS[feature.convert]
+                    self.params[feature.name] = convert(self, value, feature.name)
             if feature.name == "bcc":
                 self._shown_recipients(shown)
             elif feature.name == "text_body":
@@ -308,3 +295,18 @@ class _Normalizer:
                 "with datetime.fromisoformat()."
             )
         return to_aware_datetime(value)
+
+
+#: Each converter of the feature table: (normalizer, merged value, feature name) -> value.
+_CONVERTERS: Final[dict[Convert, Callable[[_Normalizer, Any, str], Any]]] = {
+    "addresses": lambda _, value, name: parse_address_list(value, name),
+    "address": lambda _, value, name: parse_single_address(value, name),
+    "str": lambda _, value, name: force_str(value),
+    "bool": lambda _, value, name: bool(value),
+    "dict": lambda _, value, name: force_non_lazy(dict(value)),
+    "per_recipient": _Normalizer._per_recipient,
+    "tags": lambda _, value, name: value,  # (made a list of str by _tags)
+    "send_at": lambda normalizer, value, name: normalizer._send_at(value),
+    "attachments": _Normalizer._attachments,
+    "value": lambda _, value, name: force_non_lazy(value),
+}

@@ -4,9 +4,11 @@
 
 1. the ``pre_send`` signal (``AnymailCancelSend`` skips the message silently);
 2. ``build_message_payload()``: a :class:`BasePayload` normalizes the Django
-   message plus Anymail attributes, merged with the send defaults, checks them
-   against the payload's declared :class:`Capabilities`, and calls one
-   ``set_<feature>()`` hook per feature present;
+   message plus Anymail attributes, merged with the send defaults
+   (``_normalize.py``, driven by the feature table ``anymail._features``),
+   checks them against the payload's declared :class:`Capabilities` (with or
+   without a template: ``_capabilities.py``), and calls one ``set_<feature>()``
+   hook per feature present (``_hooks.py``);
 3. ``post_to_esp()`` and ``parse_recipient_status()`` (ESP specific);
 4. ``message.anymail_status`` and the ``post_send`` signal;
 5. ``AnymailRecipientsRefused`` when every recipient was refused.
