@@ -12,7 +12,6 @@ raises, or returns when ignoring: the feature is then left out here).
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -174,7 +173,8 @@ def enforce(
         if field_name in params and not caps.spoofed_to:
             refuse(describe(field_name))
             del params[field_name]
-    _enforce_alternatives(params, caps, normalized.main_body_part, refuse)
+    if "alternatives" in params:
+        _enforce_alternatives(params, caps, normalized.main_body_part, refuse)
     if params.get("attachments"):
         attachments = filter_attachments(params["attachments"], caps, refuse, describe)
         if attachments:
@@ -287,17 +287,32 @@ def _enforce_ascii_mailboxes(
 # --- template mode -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Mode:
     """The declaration a payload enforces for one message, and how."""
 
-    #: The declaration in force (template_capabilities with a template_id).
-    active: Capabilities
-    #: What enforce() checks before the hooks: ``active``, the deferred fields allowed.
-    before_hooks: Capabilities
-    uses_template: bool
-    #: The fields the two declarations differ in: refused as each hook comes due.
-    deferred: frozenset[str] = frozenset()
+    __slots__ = ("active", "before_hooks", "checked", "deferred", "uses_template")
+
+    def __init__(
+        self,
+        active: Capabilities,
+        before_hooks: Capabilities,
+        uses_template: bool,
+        deferred: frozenset[str] = frozenset(),
+    ) -> None:
+        #: The declaration in force (template_capabilities with a template_id).
+        self.active = active
+        #: What enforce() checks before the hooks: ``active``, the deferred fields allowed.
+        self.before_hooks = before_hooks
+        self.uses_template = uses_template
+        #: The fields the two declarations differ in: refused as each hook comes due.
+        self.deferred = deferred
+        #: The features allows() has something to check for.
+        self.checked = frozenset(
+            feature.name
+            for feature in FEATURES
+            if feature.capability in deferred
+            or (feature.name == "attachments" and deferred & {"attachments", "inline_images"})
+        )
 
     def allows(
         self, feature: Feature, params: dict[str, Any], refuse: Refuse, can_batch: bool
@@ -307,8 +322,6 @@ class Mode:
         ``can_batch``: whether this mode can send each "to" its own message.
         """
         deferred = self.deferred
-        if not deferred:
-            return True
         if feature.name == "attachments" and deferred & {"attachments", "inline_images"}:
             attachments = filter_attachments(params["attachments"], self.active, refuse, self.name)
             if attachments:
@@ -343,15 +356,18 @@ class Mode:
 
 def select_mode(plain: Capabilities, template: Capabilities | None, uses_template: bool) -> Mode:
     """The Mode for a message with (``uses_template``) or without a template_id."""
-    if template is None:
-        return Mode(plain, plain, uses_template)
-    return _template_mode(plain, template, uses_template)
+    # Cached by the declarations' identity: hashing one (every field) costs more than
+    # all the rest. (The cache holds them, so their ids can't be reused meanwhile.)
+    key = (id(plain), id(template), uses_template)
+    if key not in _MODES:
+        other = plain if template is None else template
+        deferred = frozenset(
+            name for name in MODE_FIELDS if bool(getattr(plain, name)) != bool(getattr(other, name))
+        )
+        active = other if uses_template else plain
+        before_hooks = active.replace(**dict.fromkeys(deferred, True))
+        _MODES[key] = (plain, template, Mode(active, before_hooks, uses_template, deferred))
+    return _MODES[key][2]
 
 
-@functools.cache
-def _template_mode(plain: Capabilities, template: Capabilities, uses_template: bool) -> Mode:
-    deferred = frozenset(
-        name for name in MODE_FIELDS if bool(getattr(plain, name)) != bool(getattr(template, name))
-    )
-    active = template if uses_template else plain
-    return Mode(active, active.replace(**dict.fromkeys(deferred, True)), uses_template, deferred)
+_MODES: dict[tuple[int, int, bool], tuple[Capabilities, Capabilities | None, Mode]] = {}

@@ -9,8 +9,7 @@ own, with the semantics of Django's SMTP backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sized
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, TypedDict
 
@@ -67,18 +66,20 @@ class SendParams(TypedDict, total=False):
     esp_extra: dict[str, Any]
 
 
-@dataclass
 class Normalized:
     """The send params (only features present), and what enforcing them needs to know."""
 
-    #: The SendParams, as the pipeline handles them (by feature name).
-    params: dict[str, Any] = field(default_factory=dict)
-    #: The envelope sender is from_email, because a From header took its place.
-    envelope_sender_from_header: bool = False
-    #: A main body of another type (text/calendar), among the alternatives.
-    main_body_part: tuple[str, str] | None = None
-    #: The tags from the send defaults (they come first in params["tags"]).
-    default_tags: list[str] = field(default_factory=list)
+    __slots__ = ("default_tags", "envelope_sender_from_header", "main_body_part", "params")
+
+    def __init__(self) -> None:
+        #: The SendParams, as the pipeline handles them (by feature name).
+        self.params: dict[str, Any] = {}
+        #: The envelope sender is from_email, because a From header took its place.
+        self.envelope_sender_from_header = False
+        #: A main body of another type (text/calendar), among the alternatives.
+        self.main_body_part: tuple[str, str] | None = None
+        #: The tags from the send defaults (they come first in params["tags"]).
+        self.default_tags: list[str] = []
 
 
 def normalize(
@@ -122,54 +123,73 @@ def is_set(message: Any, defaults: Mapping[str, Any], name: str) -> bool:
 
 
 def _is_empty(value: Any) -> bool:
-    return isinstance(value, Sized) and len(value) == 0
+    # ("", [], {} ...: a number or a bool is a value, even 0 or False.)
+    return value is not None and not value and not isinstance(value, int | float)
 
 
-class _Normalizer:
+#: The features an empty value leaves out, and those normalized by their converters.
+_EMPTY_IS_ABSENT: Final = tuple(feature.name for feature in FEATURES if feature.empty_is_absent)
+
+
+class _Normalizer(Normalized):
+    """Normalized, with what it takes to build it (it is its own result)."""
+
+    __slots__ = ("defaults", "esp_name", "message", "overrides", "send_at_str", "shown")
+
     def __init__(
         self, message: EmailMessage, defaults: Mapping[str, Any], send_at_str: bool, esp_name: str
     ) -> None:
+        super().__init__()
         self.message = message
         self.defaults = defaults
         self.send_at_str = send_at_str
         self.esp_name = esp_name
-        self.result = Normalized()
-        self.params = self.result.params
         #: Values that replace a feature's merged value (from the address headers).
         self.overrides: dict[str, Any] = {}
+        #: The To and Cc headers, if the message has them.
+        self.shown: tuple[Any, Any] = (None, None)
 
     def run(self) -> Normalized:
         headers = self._headers()
-        shown = {field: headers.pop(field.title(), None) for field in ("to", "cc")}
+        self.shown = (headers.pop("To", None), headers.pop("Cc", None))
         header_reply_to = headers.pop("Reply-To", None)
         if header_reply_to is not None:
             self.overrides["reply_to"] = header_reply_to
         self.params["extra_headers"] = CaseInsensitiveDict(
             {force_str(k): force_str(v) for k, v in headers.items()}
         )
-        for feature in FEATURES:
-            if feature.convert is not None:
-                value = self.overrides.get(feature.name, UNSET)
-                if value is UNSET:
-                    value = self._merged(feature.attribute or feature.name, feature.merge)
-                if value is not None and value is not UNSET:
-                    convert = _CONVERTERS[feature.convert]
-                    self.params[feature.name] = convert(self, value, feature.name)
-            if feature.name == "bcc":
-                self._shown_recipients(shown)
-            elif feature.name == "text_body":
-                self._bodies()
-        self._drop_repeated_envelope_sender()
-        for feature in FEATURES:
-            if feature.empty_is_absent and _is_empty(self.params.get(feature.name)):
-                del self.params[feature.name]
-        return self.result
-
-    def _merged(self, name: str, merge: Merge) -> Any:
-        if merge == "tags":
-            tags = self._tags()
-            return None if tags is None else [*tags[0], *tags[1]]
-        return merged(self.message, self.defaults, name, merge)
+        params, overrides, message, defaults = (
+            self.params,
+            self.overrides,
+            self.message,
+            self.defaults,
+        )
+        for name, key, merge, convert in _STEPS:
+            if convert is None:  # a step of its own
+                if name == "text_body":
+                    self._bodies()
+                elif self.shown != (None, None):
+                    self._shown_recipients()
+                continue
+            # (The common case spelled out: this runs for every feature of every message.)
+            if overrides and name in overrides:
+                value = overrides[name]
+            elif merge == "tags":
+                tags = self._tags()
+                value = None if tags is None else [*tags[0], *tags[1]]
+            elif defaults and key in defaults:
+                value = merged(message, defaults, key, merge)
+            else:
+                value = getattr(message, key, UNSET)
+            if value is not None and value is not UNSET:
+                params[name] = convert(self, value, name)
+        if self.envelope_sender_from_header:
+            self._drop_repeated_envelope_sender()
+        for name in _EMPTY_IS_ABSENT:
+            # ("", [], {} ...: a number or a bool is a value, even 0 or False.)
+            if name in params and not params[name] and not isinstance(params[name], int | float):
+                del params[name]
+        return self
 
     # --- addresses ----------------------------------------------------------------
 
@@ -189,15 +209,15 @@ class _Normalizer:
             # envelope sender (unless one was given explicitly).
             if envelope_sender in (UNSET, None) and from_email:
                 self.overrides["envelope_sender"] = from_email
-                self.result.envelope_sender_from_header = True
+                self.envelope_sender_from_header = True
             from_email = header_from
         if from_email not in (None, UNSET, ""):
             self.params["from_email"] = parse_address_list(from_email, "from_email")
         return headers
 
-    def _shown_recipients(self, shown: dict[str, Any]) -> None:
+    def _shown_recipients(self) -> None:
         """A To or Cc header that lists other addresses than the recipients."""
-        for name, header in shown.items():
+        for name, header in zip(("to", "cc"), self.shown, strict=True):
             if header is not None:
                 addresses = parse_address_list(header, f"{name.title()} header")
                 sent = self.params.get(name, [])
@@ -206,12 +226,9 @@ class _Normalizer:
 
     def _drop_repeated_envelope_sender(self) -> None:
         envelope_sender = self.params.get("envelope_sender")
-        if (
-            self.result.envelope_sender_from_header
-            and envelope_sender is not None
-            and [envelope_sender.addr_spec]
-            == [address.addr_spec for address in self.params.get("from_email", [])]
-        ):
+        if envelope_sender is not None and [envelope_sender.addr_spec] == [
+            address.addr_spec for address in self.params.get("from_email", [])
+        ]:
             # The From header just repeats from_email: no envelope sender to set.
             del self.params["envelope_sender"]
 
@@ -247,8 +264,8 @@ class _Normalizer:
             else:
                 # e.g. text/calendar: sent as a part of its own type where the ESP
                 # can send one (see the capability checks), never silently as text.
-                self.result.main_body_part = (force_str(body), mimetype)
-                alternatives.append(self.result.main_body_part)
+                self.main_body_part = (force_str(body), mimetype)
+                alternatives.append(self.main_body_part)
         for content, mimetype in getattr(self.message, "alternatives", None) or []:
             mimetype = (mimetype or "").split(";", 1)[0].strip().lower()
             kind = _BODY_PARAMS.get(mimetype)
@@ -281,8 +298,8 @@ class _Normalizer:
                 return [force_str(value)]
             return [force_str(tag) for tag in value]
 
-        self.result.default_tags = as_list(default)
-        return self.result.default_tags, as_list(own)
+        self.default_tags = as_list(default)
+        return self.default_tags, as_list(own)
 
     def _send_at(self, value: Any) -> datetime | str:
         if isinstance(value, str | Promise):
@@ -298,7 +315,8 @@ class _Normalizer:
 
 
 #: Each converter of the feature table: (normalizer, merged value, feature name) -> value.
-_CONVERTERS: Final[dict[Convert, Callable[[_Normalizer, Any, str], Any]]] = {
+_Converter = Callable[[_Normalizer, Any, str], Any]
+_CONVERTERS: Final[dict[Convert, _Converter]] = {
     "addresses": lambda _, value, name: parse_address_list(value, name),
     "address": lambda _, value, name: parse_single_address(value, name),
     "str": lambda _, value, name: force_str(value),
@@ -310,3 +328,20 @@ _CONVERTERS: Final[dict[Convert, Callable[[_Normalizer, Any, str], Any]]] = {
     "attachments": _Normalizer._attachments,
     "value": lambda _, value, name: force_non_lazy(value),
 }
+
+
+def _steps() -> tuple[tuple[str, str, Merge, _Converter | None], ...]:
+    """What run() does for each feature, in the table's order: (name, the attribute
+    it is read from, merge rule, converter), and the steps of their own (converter
+    None): the shown To/Cc headers after the recipients, and the bodies."""
+    steps: list[tuple[str, str, Merge, _Converter | None]] = []
+    for feature in FEATURES:
+        if feature.convert is not None:
+            key = feature.attribute or feature.name
+            steps.append((feature.name, key, feature.merge, _CONVERTERS[feature.convert]))
+        if feature.name in ("bcc", "text_body"):
+            steps.append((feature.name, "", "replace", None))
+    return tuple(steps)
+
+
+_STEPS: Final = _steps()

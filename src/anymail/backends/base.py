@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Final, Generic, TypeVar, cast
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
-from .._features import BATCH_FEATURES, FEATURES
+from .._features import BATCH_FEATURES, FEATURES, FEATURES_BY_NAME
 from ..addresses import EmailAddress
 from ..conf import get_bool_setting, get_send_defaults
 from ..exceptions import (
@@ -83,6 +83,7 @@ class RecipientStatuses(dict[str, AnymailRecipientStatus]):
 
 #: Normalized features, in the order their hooks are called.
 FEATURE_ORDER: Final = tuple(feature.name for feature in FEATURES)
+_HOOKS: Final = tuple((feature.name, feature.hook) for feature in FEATURES)
 
 #: The errors fail_silently suppresses: failures to deliver, not mistakes in the message.
 _FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
@@ -251,31 +252,35 @@ class BasePayload(PayloadHooks):
     def _apply_hooks(self) -> None:
         params = self._normalized.params
         mode, refuse = self._mode, self.unsupported_feature
-        can_batch = bool(mode.deferred) and self.sends_individual_messages()
-        for feature in FEATURES:
-            if feature.name not in params or not mode.allows(feature, params, refuse, can_batch):
+        checked, later = mode.checked, self.read_from_send_params
+        can_batch = bool(checked) and self.sends_individual_messages()
+        for name, hook in _HOOKS:
+            if name not in params or (
+                checked
+                and name in checked
+                and not mode.allows(FEATURES_BY_NAME[name], params, refuse, can_batch)
+            ):
                 continue
-            value = params[feature.name]
-            hook = getattr(self, feature.hook)
-            if feature.name in self.read_from_send_params:
+            if later and name in later:
                 pass
-            elif feature.name == "from_email":
-                if len(value) == 1:
-                    self.set_from_email(value[0])
+            elif name == "from_email":
+                if len(params[name]) == 1:
+                    self.set_from_email(params[name][0])
                 else:
-                    self.set_from_email_list(value)
-            elif feature.name == "alternatives":
-                for content, mimetype in value:
-                    hook(content, mimetype)
-            elif feature.name == "attachments":
-                for attachment in value:
-                    hook(attachment)
+                    self.set_from_email_list(params[name])
+            elif name == "alternatives":
+                for content, mimetype in params[name]:
+                    self.add_alternative(content, mimetype)
+            elif name == "attachments":
+                for attachment in params[name]:
+                    self.add_attachment(attachment)
             else:
-                hook(value)
+                getattr(self, hook)(params[name])
             # A To or Cc header that differs from the recipients comes right after them.
-            shown = f"{feature.name}_header"
-            if shown in params and mode.allows_shown(shown, params, refuse):
-                getattr(self, f"set_spoofed_{shown}")(params[shown])
+            if (name == "to" or name == "cc") and f"{name}_header" in params:
+                shown = f"{name}_header"
+                if mode.allows_shown(shown, params, refuse):
+                    getattr(self, f"set_spoofed_{shown}")(params[shown])
 
 
 class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
