@@ -112,7 +112,10 @@ class WebhookBuilder(Protocol):
 
 
 #: Builders by ESP URL prefix: a callable, or a "module:function" path imported on use.
-WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {}
+WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
+    "postal": "anymail._testing_postal:postal_webhook_request",
+    "sparkpost": "anymail.testing:json_webhook_request",  # basic auth only
+}
 
 
 def register_webhook_builder(esp: str, builder: WebhookBuilder | str) -> None:

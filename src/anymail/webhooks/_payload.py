@@ -21,10 +21,13 @@ its value: nothing the ESP sent is echoed.
         to = mail.texts("destination")              # list[str]
         when = item.epoch("timestamp")              # aware UTC datetime
         inner = item.json("Message")                # a string field that holds JSON
+        content = item.base64_bytes("Content")      # base64 text, decoded
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -37,6 +40,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_TEXT_LENGTH",
     "JsonObject",
+    "check_header_name",
     "json_object",
     "json_objects",
     "parse_json",
@@ -58,6 +62,9 @@ _ISO_DATETIME_RE: Final = re.compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)?", re.ASCII
 )
 _EPOCH_TEXT_RE: Final = re.compile(r"\d{1,12}(\.\d{1,9})?", re.ASCII)
+#: A header field name (RFC 5322 ftext): printable ASCII but the colon.
+_HEADER_NAME_RE: Final = re.compile(r"[\x21-\x39\x3b-\x7e]{1,200}")
+_WHITESPACE_RE: Final = re.compile(r"\s+")
 
 
 def _fail(path: str, problem: str) -> AnymailWebhookPayloadError:
@@ -135,6 +142,13 @@ def json_objects(value: Any, path: str = "body") -> list[JsonObject]:
     if not isinstance(value, list):
         raise _fail(path, f"should be a list, not {type_name(value)}.")
     return [json_object(item, f"{path}[{index}]") for index, item in enumerate(value)]
+
+
+def check_header_name(value: Any, path: str) -> str:
+    """``value`` if it is a valid email header name, else a payload error."""
+    if not (isinstance(value, str) and _HEADER_NAME_RE.fullmatch(value)):
+        raise _fail(path, "is not a valid header name.")
+    return value
 
 
 def check_text(value: Any, path: str, max_length: int | None = MAX_TEXT_LENGTH) -> str:
@@ -247,6 +261,10 @@ class JsonObject:
             key, default, lambda value, path: parse_json(check_text(value, path, None), path)
         )
 
+    def base64_bytes(self, key: str, default: Any = _MISSING) -> bytes:
+        """A base64 text field (e.g. attachment content) decoded; line breaks allowed."""
+        return self._get(key, default, _check_base64)
+
     @overload
     def epoch(self, key: str) -> datetime: ...
     @overload
@@ -289,6 +307,14 @@ def _check_list(value: Any, path: str) -> list[Any]:
     if not isinstance(value, list):
         raise _fail(path, f"should be a list, not {type_name(value)}.")
     return value
+
+
+def _check_base64(value: Any, path: str) -> bytes:
+    text = _WHITESPACE_RE.sub("", check_text(value, path, None))
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _fail(path, "is not valid base64.") from None
 
 
 def _check_epoch(value: Any, path: str) -> datetime:
