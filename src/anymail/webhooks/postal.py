@@ -178,7 +178,7 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     """Checks Postal's RSA signature with ``POSTAL_WEBHOOK_KEY`` (needs ``cryptography``)."""
 
     esp_name = "Postal"
-    signature_scheme = "RSA (SHA-256; SHA-1 before Postal 3.2)"
+    signature_scheme = "RSA (SHA-256 or SHA-1)"
     # Every post is signed; basic auth (URL credentials) is still checked when set.
     warn_if_no_basic_auth = False
     content_types: ClassVar[Sequence[str]] = ("application/json",)
