@@ -558,6 +558,18 @@ def test_inbound_retry_is_dispatched_once(messages: list[AnymailInboundEvent]) -
     assert len(messages) == 1
 
 
+def test_messages_of_two_mail_servers_with_the_same_id_are_both_dispatched(
+    messages: list[AnymailInboundEvent],
+) -> None:
+    """Postal numbers messages per mail server: an id alone doesn't identify a message."""
+    first = with_raw_message(b"From: a@example.net\r\nSubject: one\r\n\r\nOne\r\n")
+    second = with_raw_message(b"From: b@example.net\r\nSubject: two\r\n\r\nTwo\r\n")
+    assert first["id"] == second["id"]
+    for payload in (first, second, first):
+        assert post(payload, "inbound").status_code == 200
+    assert [event.message.subject for event in messages] == ["one", "two"]
+
+
 def test_tracking_post_at_the_inbound_url_is_a_configuration_error() -> None:
     with pytest.raises(AnymailConfigurationError, match=r"\*tracking\* webhook .* \*inbound\*"):
         post(fixture("tracking_message_sent.json"), "inbound")

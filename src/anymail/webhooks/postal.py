@@ -37,7 +37,8 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, json_object
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, raw_event_bytes
+from .dedupe import digest_key
 from .signing import RsaVerifier
 
 __all__ = [
@@ -223,3 +224,9 @@ class PostalInboundWebhookView(PostalBaseWebhookView):
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]
+
+    def dedupe_key(self, event: AnymailEvent) -> str | None:
+        # Each Postal mail server numbers its messages itself: two servers routing to
+        # this URL can both send an id 1702. A retry repeats the whole post: its digest.
+        raw = raw_event_bytes(event.esp_event)
+        return digest_key(self._settings_esp_name, raw) if raw is not None else None
