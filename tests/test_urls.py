@@ -85,6 +85,22 @@ EXPECTED_ROUTES = {
         "/anymail/sendinblue/inbound/",
         "anymail.webhooks.sendinblue.SendinBlueInboundWebhookView",
     ),
+    "postal_tracking_webhook": (
+        "/anymail/postal/tracking/",
+        "anymail.webhooks.postal.PostalTrackingWebhookView",
+    ),
+    "postal_inbound_webhook": (
+        "/anymail/postal/inbound/",
+        "anymail.webhooks.postal.PostalInboundWebhookView",
+    ),
+    "sparkpost_tracking_webhook": (
+        "/anymail/sparkpost/tracking/",
+        "anymail.webhooks.sparkpost.SparkPostTrackingWebhookView",
+    ),
+    "sparkpost_inbound_webhook": (
+        "/anymail/sparkpost/inbound/",
+        "anymail.webhooks.sparkpost.SparkPostInboundWebhookView",
+    ),
 }
 #: Other URLs of a route (Mailgun's "_mime" suffix only tells Mailgun to post raw MIME).
 EXTRA_URLS = {"/anymail/mailgun/inbound_mime/": "mailgun_inbound_webhook"}

@@ -124,6 +124,8 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     # ESPs that sign nothing: basic auth is all.
     "brevo": "anymail.testing:json_webhook_request",
     "sendinblue": "anymail.testing:json_webhook_request",
+    "postal": "anymail._testing_postal:postal_webhook_request",
+    "sparkpost": "anymail.testing:json_webhook_request",  # basic auth only
 }
 
 

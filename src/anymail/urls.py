@@ -5,17 +5,10 @@ name the spec gives it. A view is imported at its first request, not when the
 URLconf loads, so including these URLs imports no ESP module and needs none of
 the ESP extras (boto3, cryptography).
 
-Routes arrive with their ESP's views; later issues add, named as the spec names them:
-
-- ``mailgun/tracking/`` ``mailgun_tracking_webhook``, and one pattern
-  ``mailgun/inbound(_mime)?/`` ``mailgun_inbound_webhook`` (the ``_mime`` suffix only
-  tells Mailgun to post raw MIME);
-- ``mandrill/`` ``mandrill_webhook`` (tracking and inbound in one view), and the legacy
-  ``mandrill/tracking/`` ``mandrill_tracking_webhook`` to the same view;
-- ``postal/``, ``resend/``, ``sendgrid/`` and ``sparkpost/``, each with
-  ``tracking/`` and ``inbound/`` (``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``).
-
-Scaleway has no webhook route: the spec defines none.
+Each ESP's routes arrive with its views, named as the spec names them
+(``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``; Mandrill's combined
+``mandrill_webhook``; Mailgun's ``inbound_mime`` URL reaches ``mailgun_inbound_webhook``).
+Still to come: ``resend/`` (tracking and inbound) and ``scaleway/tracking/``.
 """
 
 from __future__ import annotations
@@ -118,6 +111,26 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "sendinblue/inbound/",
         "anymail.webhooks.sendinblue.SendinBlueInboundWebhookView",
         "sendinblue_inbound_webhook",
+    ),
+    WebhookRoute(
+        "postal/tracking/",
+        "anymail.webhooks.postal.PostalTrackingWebhookView",
+        "postal_tracking_webhook",
+    ),
+    WebhookRoute(
+        "postal/inbound/",
+        "anymail.webhooks.postal.PostalInboundWebhookView",
+        "postal_inbound_webhook",
+    ),
+    WebhookRoute(
+        "sparkpost/tracking/",
+        "anymail.webhooks.sparkpost.SparkPostTrackingWebhookView",
+        "sparkpost_tracking_webhook",
+    ),
+    WebhookRoute(
+        "sparkpost/inbound/",
+        "anymail.webhooks.sparkpost.SparkPostInboundWebhookView",
+        "sparkpost_inbound_webhook",
     ),
 )
 
