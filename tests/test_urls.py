@@ -29,6 +29,10 @@ EXPECTED_ROUTES = {
         "/anymail/amazon_ses/inbound/",
         "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
     ),
+    "scaleway_tracking_webhook": (
+        "/anymail/scaleway/tracking/",
+        "anymail.webhooks.scaleway.ScalewayTrackingWebhookView",
+    ),
 }
 
 tiny_patterns = webhook_urlpatterns(
@@ -97,8 +101,9 @@ def test_including_the_urls_needs_no_extra_and_imports_no_esp_module() -> None:
         from django.core.management import call_command
         from django.urls import resolve, reverse
         call_command("check", fail_level="WARNING")
-        for name in ("amazon_ses_tracking_webhook", "amazon_ses_inbound_webhook"):
-            resolve(reverse(name))
+        from anymail.urls import WEBHOOK_ROUTES
+        for route in WEBHOOK_ROUTES:
+            resolve(reverse(route.name))
         loaded = sorted(
             name for name in sys.modules
             if name.split(".")[0] in BLOCKED or name.startswith("anymail.webhooks.amazon")

@@ -61,7 +61,17 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
     "RESEND": frozenset(
         {"API_KEY", "API_URL", "SIGNING_SECRET", "INBOUND_SECRET", "VERIFY_ATTACHMENT_EXTENSIONS"}
     ),
-    "SCALEWAY": frozenset({"SECRET_KEY", "PROJECT_ID", "REGION", "API_URL"}),
+    "SCALEWAY": frozenset(
+        {
+            "SECRET_KEY",
+            "PROJECT_ID",
+            "REGION",
+            "API_URL",
+            "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
+            "SNS_TOPIC_ARNS",
+            "SNS_TRUST_CHAIN",
+        }
+    ),
     "SENDGRID": frozenset(
         {
             "API_KEY",

@@ -19,7 +19,7 @@ Routes arrive with their ESP's views; later issues add, named as the spec names 
 - ``postal/``, ``postmark/``, ``resend/``, ``sendgrid/`` and ``sparkpost/``, each with
   ``tracking/`` and ``inbound/`` (``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``).
 
-Scaleway has no webhook route: the spec defines none.
+Scaleway has a tracking route only (TEM receives no mail).
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "amazon_ses/inbound/",
         "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
         "amazon_ses_inbound_webhook",
+    ),
+    WebhookRoute(
+        "scaleway/tracking/",
+        "anymail.webhooks.scaleway.ScalewayTrackingWebhookView",
+        "scaleway_tracking_webhook",
     ),
 )
 
