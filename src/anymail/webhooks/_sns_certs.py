@@ -210,8 +210,8 @@ class ScalewaySnsTrust:
             anchors = parse_certificates(self.fetcher(url, what="Scaleway SNS trust chain"))
             if not anchors:
                 raise AnymailWebhookTransientError(
-                    f"Scaleway webhook: {url} did not return PEM certificates. The ESP will "
-                    "retry; or set ANYMAIL SCALEWAY_SNS_TRUST_CHAIN.",
+                    f"Scaleway webhook: the trust chain at {url} holds no PEM certificate. "
+                    "The ESP will retry; or set ANYMAIL SCALEWAY_SNS_TRUST_CHAIN.",
                     esp_name="Scaleway",
                 )
             self.chain_cache.put(url, anchors)
