@@ -8,7 +8,12 @@ class AnymailBaseConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from .checks import check_anymail_settings, check_webhook_secrets
+        from .checks import (
+            check_amazon_ses_webhooks,
+            check_anymail_settings,
+            check_webhook_secrets,
+        )
 
         checks.register(check_anymail_settings)
         checks.register(check_webhook_secrets, checks.Tags.security)
+        checks.register(check_amazon_ses_webhooks, checks.Tags.security)

@@ -21,6 +21,7 @@ from .backends.base import AnymailBaseBackend
 from .conf import (
     GLOBAL_SETTINGS,
     RENAMED_SETTINGS,
+    get_anymail_setting,
     get_webhook_secrets,
     is_secret_setting,
     is_setting_set,
@@ -44,6 +45,8 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
             "CONFIGURATION_SET_NAME",
             "MESSAGE_TAG_NAME",
             "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
+            "VERIFY_SNS_SIGNATURES",
+            "SNS_TOPIC_ARNS",
         }
     ),
     "BREVO": frozenset(
@@ -338,6 +341,42 @@ def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks
                     id="anymail.W004",
                 )
             )
+    return problems
+
+
+def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    esp_name = "Amazon SES"
+    problems = []
+    if get_anymail_setting("verify_sns_signatures", default=True, esp_name=esp_name) is False:
+        problems.append(
+            checks.Warning(
+                "ANYMAIL AMAZON_SES_VERIFY_SNS_SIGNATURES is False: Anymail's Amazon SES "
+                "webhooks don't check Amazon SNS signatures, so anyone who can reach them "
+                "can forge tracking events and received mail.",
+                hint="Remove the setting unless something in front of Django re-signs SNS "
+                "posts; keep WEBHOOK_SECRET in the subscription URLs either way.",
+                id="anymail.W005",
+            )
+        )
+    try:
+        secrets = get_webhook_secrets()
+    except AnymailImproperlyConfigured:
+        return problems  # check_webhook_secrets reports it
+    if (
+        not secrets
+        and get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name) is None
+        and any(view.esp_name == esp_name for view in routed_webhook_views())
+    ):
+        problems.append(
+            checks.Warning(
+                "Anymail's Amazon SES webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET "
+                "nor AMAZON_SES_SNS_TOPIC_ARNS is set: any AWS account's SNS topic can post "
+                "to them.",
+                hint="Set WEBHOOK_SECRET and use it in the SNS subscription URLs, or list "
+                "your topics' ARNs in AMAZON_SES_SNS_TOPIC_ARNS.",
+                id="anymail.W006",
+            )
+        )
     return problems
 
 

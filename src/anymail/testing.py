@@ -113,6 +113,7 @@ class WebhookBuilder(Protocol):
 
 #: Builders by ESP URL prefix: a callable, or a "module:function" path imported on use.
 WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
+    "amazon_ses": "anymail._testing_amazon_ses:sns_webhook_request",
     "scaleway": "anymail._testing_scaleway:scaleway_webhook_request",
 }
 

@@ -536,12 +536,7 @@ class EmailBackend(AnymailBaseBackend):
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
-        # Never copy the settings' own dicts in place: they are shared (and hold secrets).
-        self.session_params = _params_setting("session_params", kwargs)
-        self.client_params = _params_setting("client_params", kwargs)
-        self.client_params["config"] = _client_config(
-            self.client_params.get("config"), get_timeout_option(kwargs)
-        )
+        self.session_params, self.client_params = boto3_params(kwargs, get_timeout_option(kwargs))
         self.configuration_set_name = _optional_str_setting("configuration_set_name", kwargs)
         self.message_tag_name = _optional_str_setting("message_tag_name", kwargs)
         if self.message_tag_name is not None and not _MESSAGE_TAG_RE.fullmatch(
@@ -578,18 +573,12 @@ class EmailBackend(AnymailBaseBackend):
     def create_client(self) -> Any:
         """A new boto3 sesv2 client, from AMAZON_SES_SESSION_PARAMS and _CLIENT_PARAMS."""
         try:
-            session = boto3.session.Session(**self.session_params)
-            return session.client("sesv2", **self.client_params)
+            return create_boto3_client("sesv2", self.session_params, self.client_params)
         except BotoCoreError as err:  # NoRegionError, ProfileNotFound, ...
             raise AnymailAPIError(
                 f"Could not create the {self.esp_name} (boto3 sesv2) client: "
                 f"{type(err).__name__}: {err}",
                 backend=self,
-            ) from err
-        except TypeError as err:  # an unknown keyword; the message names it, not its value
-            raise AnymailImproperlyConfigured(
-                "Invalid Anymail setting AMAZON_SES_SESSION_PARAMS or AMAZON_SES_CLIENT_PARAMS "
-                f"(boto3 said: {err})."
             ) from err
 
     # --- sending ------------------------------------------------------------------
@@ -708,6 +697,37 @@ class EmailBackend(AnymailBaseBackend):
                 backend=self,
             )
         return statuses
+
+
+# --- boto3 clients (also used by the Amazon SES webhooks) ------------------------------
+
+
+def boto3_params(
+    kwargs: dict[str, Any], timeout: Any = UNSET
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(session params, client params) from AMAZON_SES_SESSION_PARAMS and _CLIENT_PARAMS.
+
+    Copies: the settings' own dicts are shared (and hold secrets), never changed.
+    The client params' ``config`` is a botocore Config with Anymail's user agent.
+    """
+    session_params = _params_setting("session_params", kwargs)
+    client_params = _params_setting("client_params", kwargs)
+    client_params["config"] = _client_config(client_params.get("config"), timeout)
+    return session_params, client_params
+
+
+def create_boto3_client(
+    service_name: str, session_params: Mapping[str, Any], client_params: Mapping[str, Any]
+) -> Any:
+    """A new boto3 client. Raises BotoCoreError (e.g. NoRegionError) as boto3 does."""
+    try:
+        session = boto3.session.Session(**session_params)
+        return session.client(service_name, **client_params)
+    except TypeError as err:  # an unknown keyword; the message names it, not its value
+        raise AnymailImproperlyConfigured(
+            "Invalid Anymail setting AMAZON_SES_SESSION_PARAMS or AMAZON_SES_CLIENT_PARAMS "
+            f"(boto3 said: {err})."
+        ) from err
 
 
 # --- helpers ------------------------------------------------------------------------

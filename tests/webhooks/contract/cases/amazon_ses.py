@@ -1,0 +1,87 @@
+"""Amazon SES: SES messages inside SNS envelopes, signed with a test certificate.
+
+The payload is the SES message (the SNS ``Message``); the builder wraps it in a
+``Notification`` signed now, so the fuzz mutates what SES sends. Raw bytes are
+posted as the whole body (a JSON string can't carry them unchanged).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+import pytest
+
+from anymail._testing_amazon_ses import sns_webhook_request
+from anymail.signals import tracking
+from anymail.testing import WebhookRequest
+from anymail.webhooks._signers import SnsTestSigner
+from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
+from anymail.webhooks.signing import utc_now
+
+from ...amazon_ses_support import fixture, use_aws_test_environment
+from ..registry import WebhookContractCase
+
+
+def ses_message(name: str) -> dict[str, Any]:
+    return json.loads(fixture(name)["Message"])
+
+
+def tracking_payload() -> dict[str, Any]:
+    # A bounce for two recipients, one of them to@example.com (the suite alters it).
+    message = ses_message("tracking_event_bounce_permanent.json")
+    message["bounce"]["bouncedRecipients"].append(
+        {"emailAddress": "to@example.com", "action": "failed", "status": "5.1.1"}
+    )
+    return message
+
+
+def inbound_payload() -> dict[str, Any]:
+    message = ses_message("inbound_sns_base64.json")
+    message["mail"]["destination"] = ["to@example.com"]
+    return message
+
+
+@cache
+def _forger() -> SnsTestSigner:
+    return SnsTestSigner()
+
+
+def forge(payload: Any) -> WebhookRequest:
+    """Signed by another key, naming the trusted test certificate's URL."""
+    request = sns_webhook_request(payload)
+    envelope = json.loads(request.body)
+    forged = _forger().sign(envelope, cert_url=envelope["SigningCertURL"])
+    return request.with_body(json.dumps(forged).encode())
+
+
+def stale(payload: Any) -> WebhookRequest:
+    return sns_webhook_request(payload, timestamp=utc_now() - timedelta(hours=2, minutes=1))
+
+
+@contextmanager
+def aws_test_context() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        use_aws_test_environment(patch)
+        DEFAULT_CERT_CACHE.clear()
+        yield
+    DEFAULT_CERT_CACHE.clear()
+
+
+CASE = WebhookContractCase(
+    id="amazon_ses",
+    esp_name="Amazon SES",
+    url_name="amazon_ses_tracking_webhook",
+    signal=tracking,
+    payload=tracking_payload,
+    event_count=2,
+    request=sns_webhook_request,
+    forge=forge,
+    stale=stale,
+    basic_auth_challenge=True,
+    context=aws_test_context,
+)
