@@ -134,6 +134,7 @@ def scaleway_webhook_request(
         trust=trust_signer,
         basic_auth=basic_auth,
         topic_arn=topic_arn,
+        default_region="fr-par",
         message_id=message_id,
         timestamp=timestamp,
     )

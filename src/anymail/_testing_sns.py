@@ -38,6 +38,7 @@ def sns_envelope_request(
     signer: SnsTestSigner,
     trust: Callable[[SnsTestSigner, str], str],
     topic_arn: str,
+    default_region: str,
     basic_auth: str | None = FROM_SETTINGS,
     signature_version: str | None = None,
     message_id: str | None = None,
@@ -50,7 +51,8 @@ def sns_envelope_request(
 
     See the ESP builders for what ``payload`` may be. ``sns_headers(envelope)``
     gives the headers the service sends with an envelope; ``headers`` are added
-    to (or replace) them.
+    to (or replace) them. The certificate's region is the envelope's topic's
+    (``default_region`` if it names none).
     """
     if isinstance(payload, bytes):
         return json_webhook_request(
@@ -69,7 +71,7 @@ def sns_envelope_request(
             "Message": message,
             "Timestamp": sns_timestamp(timestamp or utc_now()),
         }
-    region = topic_region(envelope.get("TopicArn"), topic_region(topic_arn, "us-east-1"))
+    region = topic_region(envelope.get("TopicArn"), default_region)
     version = signature_version or str(envelope.get("SignatureVersion") or "1")
     signed = signer.sign(envelope, version=version, cert_url=trust(signer, region))
     return json_webhook_request(

@@ -558,6 +558,29 @@ def test_insecure_warning_without_secret_or_allow_list(settings: Any) -> None:
         ScalewayTrackingWebhookView()
 
 
+def test_system_check_warns_when_any_topic_can_post(settings: Any) -> None:
+    from django.core import checks
+
+    from anymail.checks import check_scaleway_webhooks
+
+    assert check_scaleway_webhooks() == []  # WEBHOOK_SECRET is set
+    settings.ANYMAIL = {}
+    [warning] = check_scaleway_webhooks()
+    assert (warning.level, warning.id) == (checks.WARNING, "anymail.W006")
+    assert warning.msg == (
+        "Anymail's Scaleway webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET nor "
+        "SCALEWAY_SNS_TOPIC_ARNS is set: any Scaleway account's Topics and Events topic can "
+        "post to them."
+    )
+    settings.ANYMAIL = {"SCALEWAY_SNS_TOPIC_ARNS": [DEFAULT_TOPIC_ARN]}
+    assert check_scaleway_webhooks() == []
+    settings.ANYMAIL = {}
+    settings.ROOT_URLCONF = "tests.webhooks.amazon_ses_unrouted_urls"
+    assert check_scaleway_webhooks() == []  # not routed: nothing to say
+    registered = checks.registry.registry.get_checks(include_deployment_checks=True)
+    assert check_scaleway_webhooks in registered
+
+
 def test_cryptography_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cryptography", None)
     with pytest.raises(AnymailImproperlyInstalled, match=r"django-anymail\[scaleway\]"):
