@@ -277,6 +277,29 @@ def test_tags_and_metadata_headers(
     assert (events[0].tags, events[0].metadata) == (tags, metadata)
 
 
+@pytest.mark.parametrize(
+    ("fields", "mta_response"),
+    [
+        (
+            {"email_response_code": 421, "email_response_message": "4.4.2 Timeout"},
+            "421 4.4.2 Timeout",
+        ),
+        ({"email_response_message": "connection refused"}, "connection refused"),
+        ({"email_response_code": 554}, "554"),
+        # Older events: only the deprecated email_error.
+        ({"email_error": "554 5.7.1 Relay denied"}, "554 5.7.1 Relay denied"),
+        ({}, None),
+    ],
+)
+def test_mta_response_shapes(
+    fields: dict[str, Any], mta_response: str | None, events: list[AnymailTrackingEvent]
+) -> None:
+    tem_event = {"id": "evt-1", "type": "email_deferred", "email_to": "bob@example.com", **fields}
+    assert post(scaleway_webhook_request(tem_event)).status_code == 200
+    assert events[0].mta_response == mta_response
+    assert events[0].description == fields.get("email_error")
+
+
 def test_events_join_what_the_backend_sent(
     settings: Any, mocked_responses: responses.RequestsMock, events: list[AnymailTrackingEvent]
 ) -> None:
