@@ -27,6 +27,7 @@ from .conf import (
     is_setting_set,
     missing_option_message,
     renamed_setting_message,
+    setting_name,
 )
 from .exceptions import AnymailImproperlyConfigured
 from .message import ANYMAIL_MESSAGE_ATTRIBUTES
@@ -64,7 +65,17 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
     "RESEND": frozenset(
         {"API_KEY", "API_URL", "SIGNING_SECRET", "INBOUND_SECRET", "VERIFY_ATTACHMENT_EXTENSIONS"}
     ),
-    "SCALEWAY": frozenset({"SECRET_KEY", "PROJECT_ID", "REGION", "API_URL"}),
+    "SCALEWAY": frozenset(
+        {
+            "SECRET_KEY",
+            "PROJECT_ID",
+            "REGION",
+            "API_URL",
+            "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
+            "SNS_TOPIC_ARNS",
+            "SNS_TRUST_CHAIN",
+        }
+    ),
     "SENDGRID": frozenset(
         {
             "API_KEY",
@@ -348,26 +359,38 @@ def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[ch
                 id="anymail.W005",
             )
         )
+    return problems + _any_topic_can_post(esp_name, "AWS account's SNS topic", "SNS")
+
+
+def check_scaleway_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return _any_topic_can_post(
+        "Scaleway", "Scaleway account's Topics and Events topic", "Topics and Events"
+    )
+
+
+def _any_topic_can_post(esp_name: str, who: str, service: str) -> list[checks.CheckMessage]:
+    """anymail.W006: an SNS-delivered ESP's webhooks are routed, and nothing ties the
+    posts to the user's topics (a signature only proves the service sent them)."""
     try:
         secrets = get_webhook_secrets()
     except AnymailImproperlyConfigured:
-        return problems  # check_webhook_secrets reports it
+        return []  # check_webhook_secrets reports it
+    topics = setting_name("sns_topic_arns", esp_name)
     if (
-        not secrets
-        and get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name) is None
-        and any(view.esp_name == esp_name for view in routed_webhook_views())
+        secrets
+        or get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name) is not None
+        or not any(view.esp_name == esp_name for view in routed_webhook_views())
     ):
-        problems.append(
-            checks.Warning(
-                "Anymail's Amazon SES webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET "
-                "nor AMAZON_SES_SNS_TOPIC_ARNS is set: any AWS account's SNS topic can post "
-                "to them.",
-                hint="Set WEBHOOK_SECRET and use it in the SNS subscription URLs, or list "
-                "your topics' ARNs in AMAZON_SES_SNS_TOPIC_ARNS.",
-                id="anymail.W006",
-            )
+        return []
+    return [
+        checks.Warning(
+            f"Anymail's {esp_name} webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET "
+            f"nor {topics} is set: any {who} can post to them.",
+            hint=f"Set WEBHOOK_SECRET and use it in the {service} subscription URLs, or list "
+            f"your topics' ARNs in {topics}.",
+            id="anymail.W006",
         )
-    return problems
+    ]
 
 
 def routed_webhook_views() -> list[Any]:

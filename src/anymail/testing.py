@@ -126,6 +126,7 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     "sendinblue": "anymail.testing:json_webhook_request",
     "postal": "anymail._testing_postal:postal_webhook_request",
     "sparkpost": "anymail.testing:json_webhook_request",  # basic auth only
+    "scaleway": "anymail._testing_scaleway:scaleway_webhook_request",
 }
 
 

@@ -8,7 +8,8 @@ the ESP extras (boto3, cryptography).
 Each ESP's routes arrive with its views, named as the spec names them
 (``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``; Mandrill's combined
 ``mandrill_webhook``; Mailgun's ``inbound_mime`` URL reaches ``mailgun_inbound_webhook``).
-Still to come: ``resend/`` (tracking and inbound) and ``scaleway/tracking/``.
+Still to come: ``resend/`` (tracking and inbound). Scaleway has a tracking route only
+(TEM receives no mail).
 """
 
 from __future__ import annotations
@@ -131,6 +132,11 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "sparkpost/inbound/",
         "anymail.webhooks.sparkpost.SparkPostInboundWebhookView",
         "sparkpost_inbound_webhook",
+    ),
+    WebhookRoute(
+        "scaleway/tracking/",
+        "anymail.webhooks.scaleway.ScalewayTrackingWebhookView",
+        "scaleway_tracking_webhook",
     ),
 )
 
