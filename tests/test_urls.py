@@ -29,6 +29,14 @@ EXPECTED_ROUTES = {
         "/anymail/amazon_ses/inbound/",
         "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
     ),
+    "resend_tracking_webhook": (
+        "/anymail/resend/tracking/",
+        "anymail.webhooks.resend.ResendTrackingWebhookView",
+    ),
+    "resend_inbound_webhook": (
+        "/anymail/resend/inbound/",
+        "anymail.webhooks.resend.ResendInboundWebhookView",
+    ),
 }
 
 tiny_patterns = webhook_urlpatterns(

@@ -112,7 +112,9 @@ class WebhookBuilder(Protocol):
 
 
 #: Builders by ESP URL prefix: a callable, or a "module:function" path imported on use.
-WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {}
+WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
+    "resend": "anymail._testing_resend:resend_webhook_request",
+}
 
 
 def register_webhook_builder(esp: str, builder: WebhookBuilder | str) -> None:

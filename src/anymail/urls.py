@@ -16,7 +16,7 @@ Routes arrive with their ESP's views; later issues add, named as the spec names 
 - ``mailjet/tracking/`` and ``mailjet/inbound/`` (``mailjet_*_webhook``);
 - ``mandrill/`` ``mandrill_webhook`` (tracking and inbound in one view), and the legacy
   ``mandrill/tracking/`` ``mandrill_tracking_webhook`` to the same view;
-- ``postal/``, ``postmark/``, ``resend/``, ``sendgrid/`` and ``sparkpost/``, each with
+- ``postal/``, ``postmark/``, ``sendgrid/`` and ``sparkpost/``, each with
   ``tracking/`` and ``inbound/`` (``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``).
 
 Scaleway has no webhook route: the spec defines none.
@@ -51,6 +51,16 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "amazon_ses/inbound/",
         "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
         "amazon_ses_inbound_webhook",
+    ),
+    WebhookRoute(
+        "resend/tracking/",
+        "anymail.webhooks.resend.ResendTrackingWebhookView",
+        "resend_tracking_webhook",
+    ),
+    WebhookRoute(
+        "resend/inbound/",
+        "anymail.webhooks.resend.ResendInboundWebhookView",
+        "resend_inbound_webhook",
     ),
 )
 
