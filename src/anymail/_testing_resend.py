@@ -61,4 +61,3 @@ def resend_webhook_request(
 
 def _throwaway_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
-
