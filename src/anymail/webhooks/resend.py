@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Final
 from django.http import HttpRequest
 
 from ..addresses import parse_address_list
+from ..backends.resend import EmailBackend
 from ..conf import (
     get_anymail_setting,
     get_credential_setting,
@@ -52,7 +53,6 @@ from .signing import SvixVerifier
 __all__ = ["ResendInboundWebhookView", "ResendTrackingWebhookView"]
 
 ESP_NAME: Final = "Resend"
-DEFAULT_API_URL: Final = "https://api.resend.com/"
 
 #: Resend event ``type`` -> Anymail event_type (anything else: unknown).
 EVENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
@@ -308,7 +308,10 @@ class ResendInboundWebhookView(ResendBaseWebhookView):
                 "api_key", self.esp_name, kwargs, "a full-access Resend API key ('re_...')"
             ),
             get_anymail_setting(
-                "api_url", default=DEFAULT_API_URL, esp_name=self.esp_name, kwargs=kwargs
+                "api_url",
+                default=EmailBackend.default_api_url,
+                esp_name=self.esp_name,
+                kwargs=kwargs,
             ),
             get_requests_timeout(),
         )
