@@ -30,6 +30,7 @@ outside the ``except`` blocks, so they chain nothing.
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -168,18 +169,13 @@ class ReceivedEmailFetcher:
             # Built here, never kept in a local variable (Django's error pages show them).
             headers={"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"},
         )
+        body = io.BytesIO()
         with response:
             if not 200 <= response.status_code < 300:
                 raise self._api_error(response, email_id)
-            with tempfile.SpooledTemporaryFile(max_size=limits.spool_size) as file:
-                # The answer holds the text and HTML bodies: allow the message size twice.
-                _copy(response, file, 2 * limits.max_size, limits, email_id)
-                file.seek(0)
-                body = file.read()
-        try:
-            return json_object(parse_json(body, "answer"), "answer")
-        except AnymailWebhookPayloadError as err:
-            raise _unusable_answer(err, email_id) from None
+            # The answer holds the text and HTML bodies: allow the message size twice.
+            _copy(response, body, 2 * limits.max_size, limits, email_id)
+        return _read(lambda: json_object(parse_json(body.getvalue(), "answer"), "answer"), email_id)
 
     def _api_error(
         self, response: requests.Response, email_id: str
