@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import responses
 from django.core import checks
-from django.core.mail import get_connection
 from django.test import Client, RequestFactory
 from svix.webhooks import Webhook
 
 from anymail._testing_resend import resend_webhook_request
+from anymail.backends.resend import EmailBackend
 from anymail.exceptions import (
     AnymailConfigurationError,
     AnymailImproperlyConfigured,
@@ -234,8 +234,7 @@ def sent_email(message: AnymailMessage, answer: dict[str, Any], endpoint: str) -
     """Send ``message`` through the Resend backend; the email object(s) Resend received."""
     with responses.RequestsMock() as mock:
         mock.post(f"https://api.resend.com/{endpoint}", json=answer)
-        message.connection = get_connection("anymail.backends.resend.EmailBackend")
-        message.send()
+        EmailBackend().send_messages([message])
         return request_json(mock.calls[0])
 
 

@@ -553,3 +553,12 @@ def test_hostile_input_is_refused_or_accepted_never_an_error(
         assert events == []
         reason = response.content.decode()
         assert "\n" not in reason and len(reason) <= 300 and "xxxxxxxxxx" not in reason
+
+
+def test_inbound_posts_have_the_tracking_size_limit(api: Any, events: list[Any]) -> None:
+    # The post only announces the mail (which is fetched): 10 MB is plenty.
+    body = b'{"type": "email.received", "pad": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    response = resend_webhook_request(body, inbound=True).post(Client(), URL)
+    assert response.status_code == 400
+    assert b"WEBHOOK_MAX_BODY_SIZE" in response.content
+    assert len(api.calls) == 0

@@ -46,7 +46,7 @@ from ..signals import (
 )
 from ._payload import JsonObject, json_object, parse_json
 from ._resend_api import ReceivedEmailFetcher
-from .base import AnymailBaseWebhookView
+from .base import DEFAULT_MAX_BODY_SIZE, AnymailBaseWebhookView
 from .dedupe import event_key
 from .signing import SvixVerifier
 
@@ -295,6 +295,8 @@ class ResendInboundWebhookView(ResendBaseWebhookView):
 
     signal = inbound
     signature_option = "inbound_secret"
+    # The post only says that mail arrived (the mail is fetched): a tracking-sized limit.
+    max_body_size = DEFAULT_MAX_BODY_SIZE
     #: ``as_view(...)`` overrides of RESEND_INBOUND_SECRET, RESEND_API_KEY, RESEND_API_URL.
     inbound_secret: ClassVar[str | list[str] | None] = None
     api_key: ClassVar[str | None] = None
