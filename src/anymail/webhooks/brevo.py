@@ -129,6 +129,8 @@ def parse_tracking_body(data: Any, *, esp_name: str = "Brevo") -> list[AnymailTr
 
 def parse_tracking_event(item: JsonObject) -> AnymailTrackingEvent:
     event = item.text("event")
+    recipient: str | None
+    message_id: str | None
     if event in MESSAGE_EVENTS:  # without them, not Brevo's; an event added later may differ
         recipient, message_id = item.text("email"), item.text("message-id")
     else:
