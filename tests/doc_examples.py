@@ -91,9 +91,9 @@ class Block:
         return True
 
 
-def code_blocks(page: str) -> list[Block]:
+def code_blocks(page: str, docs: Path = DOCS) -> list[Block]:
     """The page's python and pycon blocks, in order."""
-    text = (DOCS / page).read_text(encoding="utf-8")
+    text = (docs / page).read_text(encoding="utf-8")
     blocks = []
     for match in _FENCE.finditer(text):
         if match["lang"] not in _RUN_LANGUAGES:
@@ -240,17 +240,18 @@ class PageRunner:
         request: pytest.FixtureRequest,
         settings: Any,
         monkeypatch: pytest.MonkeyPatch,
+        docs: Path = DOCS,
     ) -> None:
         self.page = page
+        self.docs = docs
         self.request = request
         self.settings = settings
         self.monkeypatch = monkeypatch
         self.namespace: dict[str, Any] = {"__name__": f"docs_{Path(page).stem}"}
 
-    def run(self) -> int:
-        """Run every block of the page; return how many ran."""
-        ran = 0
-        for block in code_blocks(self.page):
+    def run(self) -> None:
+        """Run every block of the page (for this Django line), in order."""
+        for block in code_blocks(self.page, self.docs):
             if not block.runs_on_this_django():
                 continue
             if block.language == "pycon":
@@ -259,12 +260,10 @@ class PageRunner:
                 self.load_settings(block)
             else:
                 self.run_python(block)
-            ran += 1
-        return ran
 
     def compiled(self, block: Block) -> Any:
         # Padded, so that tracebacks point at the line in the page.
-        return compile("\n" * (block.line - 1) + block.code, str(DOCS / block.page), "exec")
+        return compile("\n" * (block.line - 1) + block.code, str(self.docs / block.page), "exec")
 
     def load_settings(self, block: Block) -> None:
         module = types.ModuleType(f"docs_settings_{block.line}")
@@ -321,7 +320,7 @@ class PageRunner:
     def run_doctest(self, block: Block) -> None:
         parser = doctest.DocTestParser()
         test = parser.get_doctest(
-            block.code, self.namespace, block.where, str(DOCS / block.page), block.line - 1
+            block.code, self.namespace, block.where, str(self.docs / block.page), block.line - 1
         )
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         output = io.StringIO()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import responses
 
 from anymail import exceptions, signals
@@ -70,6 +71,55 @@ def test_guide_examples_run(
     monkeypatch.chdir(tmp_path)
     assert code_blocks(page), f"docs/{page} has no examples to run"
     PageRunner(page, request, settings, monkeypatch).run()
+
+
+BROKEN_EXAMPLES = {
+    "doctest": """
+```pycon
+>>> from anymail.message import AnymailMessage
+>>> AnymailMessage(subject="Hi", body="...", to=["ana@example.com"]).send()
+0
+```
+""",
+    "test case": """
+```python
+from django.test import SimpleTestCase
+
+class Broken(SimpleTestCase):
+    def test_it(self):
+        self.assertEqual(1, 2)
+```
+""",
+    "test function": """
+```python
+def test_it(settings):
+    assert settings.DEFAULT_FROM_EMAIL == "nobody@example.com"
+```
+""",
+    "unreachable host": """
+```python
+import requests
+requests.get("https://example.com/")
+```
+""",
+}
+
+
+@pytest.mark.parametrize("example", sorted(BROKEN_EXAMPLES))
+def test_a_broken_example_fails_the_page(
+    example: str,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    esps: responses.RequestsMock,
+) -> None:
+    for name, value in base_settings().items():
+        setattr(settings, name, value)
+    (tmp_path / "page.md").write_text(f"# A page\n{BROKEN_EXAMPLES[example]}", encoding="utf-8")
+    runner = PageRunner("page.md", request, settings, monkeypatch, docs=tmp_path)
+    with pytest.raises((AssertionError, requests.ConnectionError)):
+        runner.run()
 
 
 # --- the reference parts of the guide cover what the code defines ---------------------
