@@ -106,5 +106,7 @@ def handle_api(store: Store, emulator: Emulator, request: ApiRequest) -> ApiResp
     except EspError as exc:
         store.reject(emulator.esp, request, exc.response)
         return exc.response
+    if not messages and response.status >= 400:  # e.g. Mailjet's per-message errors
+        store.reject(emulator.esp, request, response)
     store.add(emulator.esp, messages, request, response)
     return response
