@@ -66,12 +66,16 @@ def test_send_through_every_backend(sandbox: Sandbox, esp: str) -> None:
 def test_wrong_key_gets_the_esps_refusal(sandbox: Sandbox, esp: str) -> None:
     wrong = Sandbox(api_key="not-the-sandbox-key")
     wrong.port = sandbox.port
-    settings = {**wrong.settings(esp), **{k: v for k, v in sandbox.settings(esp).items()
-                                          if k.endswith("_API_URL")},
-                "IGNORE_UNSUPPORTED_FEATURES": True}
-    with pytest.raises(AnymailAPIError) as info:
-        with override_settings(EMAIL_BACKEND=sandbox.backend(esp), ANYMAIL=settings):
-            order_message().send()
+    settings = {
+        **wrong.settings(esp),
+        **{k: v for k, v in sandbox.settings(esp).items() if k.endswith("_API_URL")},
+        "IGNORE_UNSUPPORTED_FEATURES": True,
+    }
+    with (
+        pytest.raises(AnymailAPIError) as info,
+        override_settings(EMAIL_BACKEND=sandbox.backend(esp), ANYMAIL=settings),
+    ):
+        order_message().send()
     assert sandbox.messages() == []
     [refused] = sandbox.store.rejected
     assert refused.response.status == info.value.status_code

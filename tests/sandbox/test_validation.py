@@ -30,11 +30,19 @@ AUTH_CASES: list[tuple[str, str, dict[str, str], Any, int, str]] = [
     ("postmark", "email", {}, {}, 401, "send_error_10_bad_token.json"),
     ("resend", "emails", {}, {}, 401, "send_error_401_missing_api_key.json"),
     (
-        "resend", "emails", {"Authorization": "Bearer wrong"}, {}, 403,
+        "resend",
+        "emails",
+        {"Authorization": "Bearer wrong"},
+        {},
+        403,
         "send_error_403_invalid_api_key.json",
     ),
     (
-        "scaleway", "emails", {"X-Auth-Token": "wrong"}, {}, 401,
+        "scaleway",
+        "emails",
+        {"X-Auth-Token": "wrong"},
+        {},
+        401,
         "send_error_401_denied_authentication.json",
     ),
     ("sendgrid", "mail/send", {}, {}, 401, "send_error_401.json"),
@@ -44,49 +52,80 @@ AUTH_CASES: list[tuple[str, str, dict[str, str], Any, int, str]] = [
 #: Requests with the right key that the ESP refuses: the same columns.
 INVALID_CASES: list[tuple[str, str, dict[str, str], Any, int, str]] = [
     (
-        "brevo", "smtp/email", {"api-key": KEY}, {"sender": FROM, "to": TO, "subject": "Hi"},
-        400, "send_error_400_missing_parameter.json",
+        "brevo",
+        "smtp/email",
+        {"api-key": KEY},
+        {"sender": FROM, "to": TO, "subject": "Hi"},
+        400,
+        "send_error_400_missing_parameter.json",
     ),
     (
-        "mailjet", "send", {"Authorization": basic("sandbox", KEY)},
+        "mailjet",
+        "send",
+        {"Authorization": basic("sandbox", KEY)},
         {"Messages": [{"From": {"Email": "shop@example.com"}, "To": [{"Email": "a@example.com"}]}]},
-        400, "send_error_message_400.json",
+        400,
+        "send_error_message_400.json",
     ),
     (
-        "mandrill", "/messages/send.json", {},
+        "mandrill",
+        "/messages/send.json",
+        {},
         {"key": KEY, "message": {"to": [{"email": "not an address"}], "text": "Hi"}},
-        500, "error_validation.json",
+        500,
+        "error_validation.json",
     ),
     (
-        "postal", "api/v1/send/message", {"X-Server-API-Key": KEY},
+        "postal",
+        "api/v1/send/message",
+        {"X-Server-API-Key": KEY},
         {"from": "shop@example.com", "to": ["ana@example.com"], "subject": "Hi"},
-        200, "send_error_no_content.json",
+        200,
+        "send_error_no_content.json",
     ),
     (
-        "postmark", "email", {"X-Postmark-Server-Token": KEY},
+        "postmark",
+        "email",
+        {"X-Postmark-Server-Token": KEY},
         {"From": "shop@example.com", "To": "invalid@localhost", "TextBody": "Hi"},
-        422, "send_error_300_invalid_to.json",
+        422,
+        "send_error_300_invalid_to.json",
     ),
     (
-        "resend", "emails", {"Authorization": f"Bearer {KEY}"},
+        "resend",
+        "emails",
+        {"Authorization": f"Bearer {KEY}"},
         {"from": "shop@example.com", "subject": "Hi", "text": "Hi"},
-        422, "send_error_422_missing_field.json",
+        422,
+        "send_error_422_missing_field.json",
     ),
     (
-        "scaleway", "emails", {"X-Auth-Token": KEY},
+        "scaleway",
+        "emails",
+        {"X-Auth-Token": KEY},
         {"from": {"email": "not-an-address"}, "to": TO, "subject": "Your order", "text": "Hi"},
-        400, "send_error_400_invalid_arguments.json",
+        400,
+        "send_error_400_invalid_arguments.json",
     ),
     (
-        "sendgrid", "mail/send", {"Authorization": f"Bearer {KEY}"},
-        {"personalizations": [{"cc": TO}], "from": FROM, "content": [
-            {"type": "text/plain", "value": "Hi"}]},
-        400, "send_error_400_personalizations_to.json",
+        "sendgrid",
+        "mail/send",
+        {"Authorization": f"Bearer {KEY}"},
+        {
+            "personalizations": [{"cc": TO}],
+            "from": FROM,
+            "content": [{"type": "text/plain", "value": "Hi"}],
+        },
+        400,
+        "send_error_400_personalizations_to.json",
     ),
     (
-        "sparkpost", "/transmissions/", {"Authorization": KEY},
+        "sparkpost",
+        "/transmissions/",
+        {"Authorization": KEY},
         {"recipients": [{"address": {"email": "ana@example.com"}}]},
-        422, "send_error_422_required_field.json",
+        422,
+        "send_error_422_required_field.json",
     ),
 ]
 
@@ -105,8 +144,12 @@ def without_volatile(data: Any) -> Any:
 def call(sandbox: Sandbox, esp: str, path: str, headers: dict[str, str], body: Any) -> Any:
     url = sandbox.emulator(esp).api_url(sandbox.url).replace("{region}", "fr-par")
     url = url.rstrip("/") + "/" + path.lstrip("/") if path.startswith("/") else url + path
-    return requests.post(url, data=json.dumps(body), headers={
-        "Content-Type": "application/json", **headers}, timeout=10)
+    return requests.post(
+        url,
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json", **headers},
+        timeout=10,
+    )
 
 
 @pytest.fixture
@@ -115,11 +158,17 @@ def offline_sandbox() -> Any:
         yield running
 
 
-@pytest.mark.parametrize(("esp", "path", "headers", "body", "status", "fixture"),
-                         AUTH_CASES + INVALID_CASES)
+@pytest.mark.parametrize(
+    ("esp", "path", "headers", "body", "status", "fixture"), AUTH_CASES + INVALID_CASES
+)
 def test_refusals_match_the_esp(
-    offline_sandbox: Sandbox, esp: str, path: str, headers: dict[str, str], body: Any,
-    status: int, fixture: str,
+    offline_sandbox: Sandbox,
+    esp: str,
+    path: str,
+    headers: dict[str, str],
+    body: Any,
+    status: int,
+    fixture: str,
 ) -> None:
     response = call(offline_sandbox, esp, path, headers, body)
     assert response.status_code == status
@@ -129,7 +178,10 @@ def test_refusals_match_the_esp(
 
 
 def test_mailgun_refusals(offline_sandbox: Sandbox) -> None:
-    url = offline_sandbox.emulator("mailgun").api_url(offline_sandbox.url) + "/mg.example.com/messages"
+    url = (
+        offline_sandbox.emulator("mailgun").api_url(offline_sandbox.url)
+        + "/mg.example.com/messages"
+    )
     fields = {"from": "shop@example.com", "to": "ana@example.com", "subject": "Hi"}
     refused = requests.post(url, data=fields, timeout=10)
     assert (refused.status_code, refused.text) == (401, "Forbidden")
@@ -140,8 +192,13 @@ def test_mailgun_refusals(offline_sandbox: Sandbox) -> None:
 
 def test_postmark_recipient_limit(offline_sandbox: Sandbox) -> None:
     too_many = ", ".join(f"r{n}@example.com" for n in range(51))
-    response = call(offline_sandbox, "postmark", "email", {"X-Postmark-Server-Token": KEY},
-                    {"From": "shop@example.com", "To": too_many, "TextBody": "Hi"})
+    response = call(
+        offline_sandbox,
+        "postmark",
+        "email",
+        {"X-Postmark-Server-Token": KEY},
+        {"From": "shop@example.com", "To": too_many, "TextBody": "Hi"},
+    )
     assert response.status_code == 422
     assert response.json()["ErrorCode"] == 300
 

@@ -33,7 +33,7 @@ __all__ = ["EMULATORS", "EventRecord", "Message", "Received", "Sandbox"]
 #: The key every emulator accepts unless you choose another.
 DEFAULT_API_KEY = "sandbox-api-key"
 #: Long and random-looking enough for Anymail's WEBHOOK_SECRET check; not a secret.
-DEFAULT_WEBHOOK_SECRET = "sandbox-webhooks:3c1f0b9e7a5d4c2e8f6a1b0d9c7e5f3a"
+DEFAULT_WEBHOOK_SECRET = "sandbox-webhooks:3c1f0b9e7a5d4c2e8f6a1b0d9c7e5f3a"  # noqa: S105
 
 
 class Sandbox:
@@ -148,7 +148,9 @@ class Sandbox:
                 "Set the sandbox's webhook_url (your app's Anymail URL) to fire events."
             )
         recipient = recipient or received.message.recipients[0]
-        record = post_event(emulator, self.webhook_url, received.message, recipient, event)
+        record = post_event(
+            emulator, self.webhook_url, self.webhook_secret, received.message, recipient, event
+        )
         received.events.append(record)
         return record
 
@@ -158,16 +160,20 @@ class Sandbox:
 
         if self.webhook_url is None:
             raise ValueError("Set the sandbox's webhook_url (your app's Anymail URL) to post.")
-        record = post_inbound(self.emulator(form.get("esp", "")), self.webhook_url, form)
+        record = post_inbound(
+            self.emulator(form.get("esp", "")), self.webhook_url, self.webhook_secret, form
+        )
         self.inbound_posts.append(record)
         return record
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
     """POST and return (status, body text); (None, reason) when nothing answered."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"The webhook URL must be http(s): {url!r}.")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http only)
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")

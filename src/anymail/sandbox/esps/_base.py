@@ -85,7 +85,8 @@ class ApiRequest:
         files: list[tuple[str, Attachment]] = []
         for part in mime.iter_parts() if isinstance(mime, MimeMessage) else []:
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             filename = part.get_filename()
             if filename is None:
                 fields.append((str(name), payload.decode("utf-8")))

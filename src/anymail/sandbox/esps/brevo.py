@@ -49,7 +49,7 @@ class Brevo(Emulator):
         if not (data.get("htmlContent") or data.get("textContent") or data.get("templateId")):
             raise error(400, "missing_parameter", "htmlContent is missing")
         versions = data.get("messageVersions") or [{}]
-        messages = []
+        messages: list[Message] = []
         for version in versions:
             to = [named(r) for r in version.get("to") or data.get("to") or []]
             cc = [named(r) for r in version.get("cc") or data.get("cc") or []]

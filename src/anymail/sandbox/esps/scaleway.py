@@ -74,6 +74,8 @@ class Scaleway(Emulator):
             raise invalid("subject", "constraint", "subject is too short (6 characters min)")
         if not (data.get("text") or data.get("html")):
             raise invalid("text", "required", "text or html is required")
+        if data.get("text") is not None and len(str(data["text"])) < 10:
+            raise invalid("text", "constraint", "text is too short (10 characters min)")
         kinds = {kind: [named(r) for r in data.get(kind) or []] for kind in ("to", "cc", "bcc")}
         if not any(kinds.values()):
             raise invalid("to", "required", "at least one recipient is required")
