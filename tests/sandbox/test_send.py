@@ -63,6 +63,7 @@ def test_send_through_every_backend(sandbox: Sandbox, esp: str) -> None:
 
 
 @pytest.mark.parametrize("esp", ESPS)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the Sendinblue backend
 def test_wrong_key_gets_the_esps_refusal(sandbox: Sandbox, esp: str) -> None:
     wrong = Sandbox(api_key="not-the-sandbox-key")
     wrong.port = sandbox.port
