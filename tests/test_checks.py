@@ -498,6 +498,7 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
     assert declared_options(ConsoleBackend) == (
         {
             "stream",
+            "emulate_esp",  # the test backend's option (it reads it; MAILERS may set it)
             "fail_silently",
             "ignore_unsupported_features",
             "ignore_recipient_status",

@@ -7,11 +7,14 @@ from typing import Any
 import django
 import pytest
 
+from anymail.backends.base import IGNORE_RECIPIENT_STATUS, IGNORE_UNSUPPORTED_FEATURES
+from anymail.backends.base_requests import DEBUG_API_REQUESTS
 from anymail.conf import (
     DEFAULT_REQUESTS_TIMEOUT,
     UNSET,
+    Setting,
     get_anymail_setting,
-    get_bool_setting,
+    get_bool,
     get_requests_timeout,
     get_send_defaults,
     get_timeout_option,
@@ -162,18 +165,19 @@ def test_invalid_webhook_secret_list_item_never_echoes_the_value(settings: Any) 
 # --- the global settings ------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["ignore_recipient_status", "ignore_unsupported_features"])
-def test_bool_settings(settings: Any, name: str) -> None:
-    assert get_bool_setting(name, False) is False
+@pytest.mark.parametrize("setting", [IGNORE_RECIPIENT_STATUS, IGNORE_UNSUPPORTED_FEATURES])
+def test_bool_settings(settings: Any, setting: Setting) -> None:
+    name = setting.name
+    assert get_bool(setting) is False
     settings.ANYMAIL = {name.upper(): True}
-    assert get_bool_setting(name, False) is True
-    assert get_bool_setting(name, False, kwargs={name: False}) is False
+    assert get_bool(setting) is True
+    assert get_bool(setting, kwargs={name: False}) is False
 
 
 def test_bool_setting_rejects_non_bool(settings: Any) -> None:
     settings.ANYMAIL = {"DEBUG_API_REQUESTS": "yes"}
     with pytest.raises(AnymailImproperlyConfigured) as excinfo:
-        get_bool_setting("debug_api_requests", False)
+        get_bool(DEBUG_API_REQUESTS)
     assert str(excinfo.value) == (
         "Invalid Anymail setting DEBUG_API_REQUESTS: expected True or False, got 'yes'."
     )
