@@ -31,7 +31,6 @@ SESSION_PARAMS: Final = Setting(
     BOTO3_PARAMS,
     "Keyword arguments for boto3.session.Session(), such as profile_name or region_name.",
     default=None,
-    default_doc="{}",
     secret=True,
 )
 CLIENT_PARAMS: Final = Setting(
@@ -40,7 +39,6 @@ CLIENT_PARAMS: Final = Setting(
     "Keyword arguments for boto3's session.client() (region_name, endpoint_url, "
     "credentials, config as a botocore Config or a dict).",
     default=None,
-    default_doc="{}",
     secret=True,
 )
 CONFIGURATION_SET_NAME: Final = Setting(
@@ -59,7 +57,7 @@ MESSAGE_TAG_NAME: Final = Setting(
 TIMEOUT_OPTION: Final = Setting(
     "timeout",
     TIMEOUT,
-    "boto3's connect and read timeouts, in seconds (replaces those of the client config).",
+    "Connect and read timeouts of the boto3 client, in seconds (they replace the config's).",
     default=None,
     per_esp=False,
     in_settings=False,

@@ -36,6 +36,8 @@ DECLARED_WITHOUT_EXTRAS: Final = {"amazon_ses": "anymail._amazon_ses_settings"}
 #: Readers that are neither a backend nor a webhook view.
 OTHER_READERS: Final = ("anymail._inbound_mime.Limits",)
 
+_MISSING: Final[Any] = object()
+
 
 @dataclass(frozen=True)
 class Reader:
@@ -59,8 +61,9 @@ class Reader:
         """Whether the setting can be given as a keyword argument to this reader."""
         if not setting.option:
             return False
-        if self.kind == "webhook":  # as_view() only takes the view's attributes
-            return self.owner is not None and hasattr(self.owner, setting.name)
+        if self.kind == "webhook":  # as_view() only takes the view's (data) attributes
+            value = getattr(self.owner, setting.name, _MISSING)
+            return value is not _MISSING and not callable(value)
         return self.kind == "backend"
 
 

@@ -89,7 +89,7 @@ def _suggest_settings(name: str) -> list[str]:
 
     A name that starts with an ESP's prefix only gets that ESP's settings, so
     POSTMARK_API_KEY suggests POSTMARK_SERVER_TOKEN, never another ESP's API_KEY;
-    a name that looks like a credential only gets that ESP's secrets.
+    a name that looks like a credential only gets that ESP's keys and secrets.
     """
     upper = name.upper()
     prefix = _esp_prefix_of(upper)
@@ -99,8 +99,12 @@ def _suggest_settings(name: str) -> list[str]:
     suffix = upper[len(prefix) + 1 :]
     own = registry.esp_entries(prefix)
     if _CREDENTIAL_WORDS.search(suffix):
-        # A credential under another name: that ESP's credentials, however spelled.
-        match = _closest(suffix, (entry.suffix for entry in own if entry.setting.secret))
+        # A credential under another name: that ESP's keys (secret or public), else the
+        # secrets it requires, however spelled.
+        keys = [
+            entry for entry in own if entry.setting.secret or _CREDENTIAL_WORDS.search(entry.suffix)
+        ]
+        match = _closest(suffix, (entry.suffix for entry in keys))
         candidates = (
             [match]
             if match
