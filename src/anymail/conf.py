@@ -7,8 +7,8 @@ One precedence, for every setting:
    setting without "ANYMAIL" and the ESP prefix, lowercased;
 2. ``settings.ANYMAIL["<ESP>_<NAME>"]``;
 3. ``settings.ANYMAIL_<ESP>_<NAME>``;
-4. ``settings.<ESP>_<NAME>``, only for settings documented as allowed "bare"
-   (mostly API keys that other Django apps share);
+4. ``settings.<ESP>_<NAME>``, only for settings declared "bare" (mostly API keys
+   that other Django apps share);
 5. the default.
 
 A required setting that is missing raises :exc:`AnymailImproperlyConfigured`
@@ -22,7 +22,8 @@ that reads it, and read through :func:`get_setting` or a typed getter
 (:func:`get_bool`, :func:`get_credential` ...). The system checks and the
 settings reference in the docs are made from the same declarations
 (``anymail._settings_registry``). Django's own settings that Anymail follows are
-read through :func:`get_django_setting`.
+read through :func:`get_django_setting`. (Only ``anymail demo`` touches
+``django.conf.settings`` elsewhere: it configures Django for its standalone run.)
 """
 
 from __future__ import annotations
@@ -228,7 +229,7 @@ class Setting:
     default_for: Callable[[Any], Any] | None = None
     #: How the docs show a default that is not a single value.
     default_doc: str | None = None
-    #: Never shown (errors, logs and the docs' examples leave it out).
+    #: Its value is never shown (in errors, logs or the checks' messages).
     secret: bool = False
     #: Named after the ESP ("POSTMARK_..."); False for a setting of all ESPs.
     per_esp: bool = True

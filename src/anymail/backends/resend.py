@@ -312,7 +312,11 @@ class ResendPayload(RequestsPayload):
 
 
 API_KEY: Final = Setting(
-    "api_key", CREDENTIAL, "a Resend API key (it starts with 're_')", secret=True, bare=True
+    "api_key",
+    CREDENTIAL,
+    "a Resend API key ('re_...'; the inbound webhook needs a full-access one)",
+    secret=True,
+    bare=True,
 )
 VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
     "verify_attachment_extensions",
