@@ -145,3 +145,15 @@ def test_only_conf_reads_django_settings() -> None:
         if pattern.search(path.read_text(encoding="utf-8"))
     )
     assert readers == ["cli.py", "conf.py"]
+
+
+def test_settings_are_read_through_their_declarations() -> None:
+    # get_anymail_setting() (kept for extenders) takes a bare name: a setting read that
+    # way would be missing from the checks and the settings reference.
+    callers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "get_anymail_setting(" in path.read_text(encoding="utf-8")
+    )
+    # SendGrid's backend looks for the v2 USERNAME/PASSWORD only to refuse them.
+    assert callers == ["backends/sendgrid.py", "conf.py"]

@@ -59,10 +59,6 @@ SETTINGS_REFERENCE: Final = "the settings reference (docs/settings.md)"
 _CREDENTIAL_WORDS: Final = re.compile(r"KEY|TOKEN|SECRET|PASSWORD")
 
 
-def known_settings() -> frozenset[str]:
-    return registry.known_names()
-
-
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to ``name`` (compared case-insensitively), or None."""
     by_upper = {candidate.upper(): candidate for candidate in candidates}
@@ -94,7 +90,7 @@ def _suggest_settings(name: str) -> list[str]:
     upper = name.upper()
     prefix = _esp_prefix_of(upper)
     if prefix is None:
-        match = _closest(upper, known_settings())
+        match = _closest(upper, registry.known_names())
         return [match] if match else []
     suffix = upper[len(prefix) + 1 :]
     own = registry.esp_entries(prefix)
@@ -153,7 +149,7 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
                 id="anymail.E001",
             )
         ]
-    known = known_settings()
+    known = registry.known_names()
     for old_name in RENAMED_SETTINGS:
         if is_setting_set(old_name):
             errors.append(checks.Error(renamed_setting_message(old_name), id="anymail.E004"))
@@ -184,7 +180,7 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
 
 
 def _check_send_defaults(anymail: Mapping[str, Any]) -> Iterator[checks.CheckMessage]:
-    for name in sorted(known_settings()):
+    for name in sorted(registry.known_names()):
         if not name.endswith("SEND_DEFAULTS"):
             continue
         value = anymail.get(name, get_django_setting(f"ANYMAIL_{name}"))
