@@ -38,20 +38,17 @@ DEMO_PNG = bytes.fromhex(
 
 
 def configure_django(**overrides: Any) -> None:
-    import django
-    from django.conf import settings
+    from anymail.conf import configure_standalone
 
-    if not settings.configured:
-        settings.configure(
-            INSTALLED_APPS=["anymail"],
-            USE_TZ=True,
-            TIME_ZONE="UTC",
-            DEFAULT_FROM_EMAIL="Example Shop <orders@shop.example.com>",
-            EMAIL_BACKEND="anymail.backends.console.EmailBackend",
-            ANYMAIL={"SEND_DEFAULTS": {"tags": ["demo"]}},
-            **overrides,
-        )
-        django.setup()
+    configure_standalone(
+        INSTALLED_APPS=["anymail"],
+        USE_TZ=True,
+        TIME_ZONE="UTC",
+        DEFAULT_FROM_EMAIL="Example Shop <orders@shop.example.com>",
+        EMAIL_BACKEND="anymail.backends.console.EmailBackend",
+        ANYMAIL={"SEND_DEFAULTS": {"tags": ["demo"]}},
+        **overrides,
+    )
 
 
 def build_demo_message() -> Any:

@@ -22,8 +22,9 @@ that reads it, and read through :func:`get_setting` or a typed getter
 (:func:`get_bool`, :func:`get_credential` ...). The system checks and the
 settings reference in the docs are made from the same declarations
 (``anymail._settings_registry``). Django's own settings that Anymail follows are
-read through :func:`get_django_setting`. (Only ``anymail demo`` touches
-``django.conf.settings`` elsewhere: it configures Django for its standalone run.)
+read through :func:`get_django_setting`, and the commands that run without a
+project (``anymail demo``, ``anymail sandbox``) configure Django through
+:func:`configure_standalone`.
 """
 
 from __future__ import annotations
@@ -389,6 +390,18 @@ def get_dict(
 def get_django_setting(name: str, default: Any = None) -> Any:
     """A Django setting that Anymail follows, e.g. FILE_UPLOAD_TEMP_DIR."""
     return getattr(settings, name, default)
+
+
+def configure_standalone(**values: Any) -> bool:
+    """Configure and set up Django for a command run without a project (``anymail demo``,
+    ``anymail sandbox``); False, doing nothing, when Django is already configured."""
+    import django
+
+    if settings.configured:
+        return False
+    settings.configure(**values)
+    django.setup()
+    return True
 
 
 def prefixed_setting_names() -> list[str]:

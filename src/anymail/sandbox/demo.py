@@ -19,12 +19,9 @@ DEFAULT_ESP = "postmark"
 
 
 def configure(sandbox: Sandbox, esp: str) -> None:
-    import django
-    from django.conf import settings
+    from ..conf import configure_standalone
 
-    if settings.configured:
-        raise RuntimeError("anymail demo --e2e configures Django itself: run it on its own.")
-    settings.configure(
+    configured = configure_standalone(
         SECRET_KEY="anymail-demo-not-secret",  # noqa: S106 (an in-memory demo)
         INSTALLED_APPS=["django.contrib.contenttypes", "anymail"],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
@@ -36,7 +33,8 @@ def configure(sandbox: Sandbox, esp: str) -> None:
         # The demo message uses features some ESPs lack: send it without them there.
         ANYMAIL={**sandbox.settings(esp), "IGNORE_UNSUPPORTED_FEATURES": True},
     )
-    django.setup()
+    if not configured:
+        raise RuntimeError("anymail demo --e2e configures Django itself: run it on its own.")
 
 
 def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
@@ -112,8 +110,7 @@ def send_demo(build: Any, out: TextIO) -> list[Any]:
 
 def serve(args: Any, out: TextIO) -> int:
     """``anymail sandbox``: serve until interrupted."""
-    import django
-    from django.conf import settings
+    from ..conf import configure_standalone
 
     sandbox = Sandbox(
         port=args.port,
@@ -122,13 +119,12 @@ def serve(args: Any, out: TextIO) -> int:
         webhook_secret=args.webhook_secret,
         verbose=True,
     )
-    if not settings.configured:
-        # The webhook builders read their signing keys from settings: the sandbox's own.
-        keys: dict[str, Any] = {}
-        for emulator in sandbox.emulators.values():
-            keys.update(emulator.webhook_settings())
-        settings.configure(ANYMAIL=keys, INSTALLED_APPS=["anymail"], USE_TZ=True)
-        django.setup()
+    # The webhook builders read their signing keys from settings: the sandbox's own
+    # (unless Django is configured already).
+    keys: dict[str, Any] = {}
+    for emulator in sandbox.emulators.values():
+        keys.update(emulator.webhook_settings())
+    configure_standalone(ANYMAIL=keys, INSTALLED_APPS=["anymail"], USE_TZ=True)
     sandbox.start()
     out.write(f"Anymail sandbox on {sandbox.url} (web UI there); events go to {args.app_url}\n")
     out.write("Point a backend at it with these ANYMAIL settings, e.g. for Postmark:\n")
