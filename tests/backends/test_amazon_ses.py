@@ -1723,21 +1723,6 @@ def test_missing_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(e.value, ImportError)
 
 
-def test_demo(capsys: pytest.CaptureFixture[str], settings: Any) -> None:
-    from anymail._demo import amazon_ses as demo
-    from anymail._demo._capture import send_captured
-    from anymail.cli import build_demo_message
-
-    send_captured(demo, build_demo_message(), sys.stdout)
-    out = capsys.readouterr().out
-    note, rest = out.split("\n", 1)
-    assert note == f"----- Demo changes for Amazon SES: {demo.ADAPTED}"
-    assert rest.startswith("===== Amazon SES API call: send_bulk_email (SES v2 SendBulkEmail)\n")
-    assert f"POST {BULK_URL}\n" in out
-    assert '"TemplateName": "OrderShipped"' in out
-    assert "  status: ['queued']\n" in out
-
-
 # --- hostile responses and credentials -------------------------------------------------------
 
 #: (status, body, template send?) answers that botocore or Anymail can't read.

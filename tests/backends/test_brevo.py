@@ -1079,20 +1079,3 @@ def test_mailers_missing_api_key_with_old_setting_is_still_invalid_mailer(settin
     assert message.startswith("MAILERS['default']: OPTIONS must define 'api_key'")
     assert "rename it to BREVO_API_KEY" in message
     assert "old-secret-key" not in message
-
-
-# --- demo ---------------------------------------------------------------------------------
-
-
-def test_demo_prints_the_request() -> None:
-    import io
-
-    from anymail.cli import run_esp_demo
-
-    out = io.StringIO()
-    assert run_esp_demo("brevo", out) == 0
-    output = out.getvalue()
-    assert "POST https://api.brevo.com/v3/smtp/email" in output
-    assert '"messageVersions"' in output
-    assert "{{ params.order_no }}" in output
-    assert "recipients['ana@example.com']: queued (<202603021405.50123456789.1@" in output

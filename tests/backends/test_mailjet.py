@@ -1030,19 +1030,3 @@ def test_debug_api_requests_hides_credentials(
     assert "POST https://api.mailjet.com/v3.1/send" in out
     assert "Authorization: [REDACTED]" in out
     assert AUTHORIZATION.split()[1] not in out
-
-
-def test_demo_adapter() -> None:
-    import io
-
-    from anymail._demo import mailjet as demo
-    from anymail._demo._capture import send_captured
-    from anymail.cli import build_demo_message
-
-    out = io.StringIO()
-    send_captured(demo, build_demo_message(), out)
-    text = out.getvalue()
-    assert "POST https://api.mailjet.com/v3.1/send" in text
-    assert '"TextPart": "Hi [[var:name]], your order [[var:order_no]] is on its way."' in text
-    assert "recipients['ana@example.com']: sent (576460752303423489)" in text
-    assert "recipients['jo.smith@example.net']: sent (576460752303423490)" in text
