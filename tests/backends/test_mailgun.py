@@ -799,15 +799,6 @@ def test_multiple_amp_parts_are_unsupported(mocked_responses: responses.Requests
         send(message)
 
 
-def test_other_alternative_types_are_unsupported(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
-    message.attach_alternative("BEGIN:VCALENDAR", "text/calendar")
-    with pytest.raises(AnymailUnsupportedFeature, match="text/calendar"):
-        send(message)
-
-
 @pytest.mark.parametrize(
     ("send_at", "expected"),
     [

@@ -105,11 +105,7 @@ def test_minimal_message(sendgrid: responses.RequestsMock, message_ids: Any) -> 
     assert send(message) == 1
 
     request = only_request(sendgrid)
-    assert request.method == "POST"
     assert request.url == API_URL
-    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
-    assert request.headers["Content-Type"] == "application/json"
-    assert request.headers["User-Agent"].startswith("django-anymail/")
     assert only_request_json(sendgrid) == {
         "personalizations": [
             {"to": [{"email": "to@example.com"}], "custom_args": {"anymail_id": fixture_id(1)}}

@@ -105,6 +105,8 @@ class ContractCase:
     # The tags of the last message, as the ESP received them.
     sent_tags: Reader | None = None
     options_example: OptionsExample | None = None
+    # Headers every request carries (besides the credentials').
+    request_headers: dict[str, str] = field(default_factory=dict)
 
 
 # --- readers -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.mime.image import MIMEImage
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -477,3 +478,78 @@ def test_esp_response_is_kept_for_an_unreadable_success(esp: Esp) -> None:
         esp.connection().send_messages([message])
     assert message.anymail_status.esp_response is not None
     assert message.anymail_status.esp_response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (502, "<html><body>502 Bad Gateway</body></html>", {}),
+        (503, "<html>Service Unavailable</html>", {}),
+        (404, "Not Found", {}),
+        # (A proxy in front of the ESP may rate-limit too: its headers stay reachable.)
+        (429, "Too many requests", {"Retry-After": "30", "X-RateLimit-Remaining": "0"}),
+    ],
+)
+def test_http_error_with_a_body_that_is_not_json(
+    esp: Esp, status: int, body: str, headers: dict[str, str]
+) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    content_type = "text/html" if body.startswith("<") else "text/plain"
+    esp.mock.add(
+        responses.POST,
+        re.compile(".*"),
+        status=status,
+        body=body,
+        content_type=content_type,
+        headers=headers,
+    )
+    message = make_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        esp.connection().send_messages([message])
+    err, name = excinfo.value, esp.case.esp_name
+    text = str(err)
+    assert err.status_code == status
+    assert text.startswith(f"{name} API error")
+    assert f"HTTP {status} {HTTPStatus(status).phrase}" in text
+    assert f"\n{name} API response {status}: {body}" in text
+    assert err.response is not None
+    assert {header: err.response.headers[header] for header in headers} == headers
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+    for credential in esp.case.credentials:
+        assert str(esp.case.options[credential.option]) not in text
+
+
+@pytest.mark.parametrize("mimetype", ["text/x-amp-html", "text/calendar"])
+def test_other_alternative_types_unless_supported(esp: Esp, mimetype: str) -> None:
+    alternatives = esp.capabilities.alternatives
+    if mimetype in alternatives or "*" in alternatives:
+        pytest.skip(f"ESP supports {mimetype} alternatives")
+    esp.mock_success()
+    message = make_message()
+    message.attach_alternative("<html ⚡4email>AMP</html>", mimetype)
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        esp.connection().send_messages([message])
+    assert str(excinfo.value).startswith(
+        f"{esp.case.esp_name} does not support alternative part with type '{mimetype}'"
+    )
+    assert esp.request_count == 0
+    assert esp.connection(ignore_unsupported_features=True).send_messages([message]) == 1
+
+
+def test_every_request_is_a_post_that_names_anymail_and_the_esp(esp: Esp) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    esp.mock_success()
+    assert esp.connection().send_messages([make_message(), make_message(cc=["cc@example.com"])])
+    for call in esp.mock.calls:
+        request = call.request
+        assert request.method == "POST"
+        slug = esp.case.id.replace("_", "-")
+        assert re.match(
+            rf"django-anymail/\S+-{slug} python-requests/", request.headers["User-Agent"]
+        )
+        assert {name: request.headers[name] for name in esp.case.request_headers} == (
+            esp.case.request_headers
+        )

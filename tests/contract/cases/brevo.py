@@ -43,4 +43,5 @@ CASE = ContractCase(
         "https://proxy.example.com/brevo/v3/smtp/email",
         check=_without_bug_workarounds,
     ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

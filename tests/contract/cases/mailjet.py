@@ -33,4 +33,5 @@ CASE = ContractCase(
     options_example=OptionsExample(
         {"api_url": "https://api.us.mailjet.com/v3.1"}, "https://api.us.mailjet.com/v3.1/send"
     ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

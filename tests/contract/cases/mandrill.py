@@ -43,4 +43,5 @@ CASE = ContractCase(
         {"api_url": "https://mailers.example.com/api/1.0"},
         "https://mailers.example.com/api/1.0/messages/send.json",
     ),
+    request_headers={"Content-Type": "application/json"},
 )

@@ -35,4 +35,5 @@ CASE = ContractCase(
         {"api_url": "https://mailers.example.com"},
         "https://mailers.example.com/api/v1/send/message",
     ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

@@ -46,4 +46,5 @@ CASE = ContractCase(
         {"api_url": "https://proxy.example.com/postmark"},
         "https://proxy.example.com/postmark/email",
     ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

@@ -38,4 +38,5 @@ CASE = ContractCase(
         "https://mailers.example.com/emails",
         check=_attachment_extensions_unchecked,
     ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

@@ -54,4 +54,5 @@ CASE = ContractCase(
         {"region": "nl-ams", "api_url": "https://mailers.example.com/{region}/"},
         "https://mailers.example.com/nl-ams/emails",
     ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

@@ -41,4 +41,5 @@ CASE = ContractCase(
         "https://api.eu.sendgrid.com/v3/mail/send",
         check=_no_message_id,
     ),
+    request_headers={"Content-Type": "application/json"},
 )

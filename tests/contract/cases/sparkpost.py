@@ -49,4 +49,5 @@ CASE = ContractCase(
         "https://api.eu.sparkpost.com/api/v1/transmissions/",
         check=_subaccount,
     ),
+    request_headers={"Content-Type": "application/json"},
 )
