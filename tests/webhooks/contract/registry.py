@@ -15,8 +15,9 @@ takes ``basic_auth`` (see ``anymail.testing.basic_auth_header``).
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from django.dispatch import Signal
 
 from anymail.testing import WebhookRequest
 
+from ...utils import FIXTURES_DIR
 from . import cases
 from .fuzz import Mutation, mutations
 
@@ -51,6 +53,25 @@ class WebhookContractCase:
     context: Callable[[], AbstractContextManager[Any]] = nullcontext
     # The hostile variants of a payload (the default suits JSON payloads).
     fuzz: Callable[[Any], list[Mutation]] = mutations
+    # Every payload whose variants the fuzz posts, by name (default: ``payload()``).
+    fuzz_payloads: Callable[[], Mapping[str, Any]] | None = None
+    # Mutate each field once, in the first payload that has it (for payloads that share
+    # their fields, which the view reads the same way whatever the event).
+    fuzz_each_field_once: bool = False
+    # The events an accepted variant dispatches, where that is always the same.
+    fuzz_accepted_events: int | None = None
+
+
+def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
+    """The ESP's JSON fixtures (tests/fixtures/<esp>/) matching ``patterns``, by name."""
+
+    def load() -> dict[str, Any]:
+        paths = sorted(
+            {path for pattern in patterns for path in (FIXTURES_DIR / esp).glob(pattern)}
+        )
+        return {path.name: json.loads(path.read_text("utf-8")) for path in paths}
+
+    return load
 
 
 def load_cases() -> list[WebhookContractCase]:
