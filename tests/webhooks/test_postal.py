@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from anymail.webhooks._signers import EcdsaTestSigner, RsaTestSigner
 from anymail.webhooks.postal import PostalTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json
 
+from .support import poster, tracked_event
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "postalpostalpost:alpostalpostalp"
 FIXTURES = sorted(
@@ -47,18 +49,6 @@ def postal_settings(settings: Any) -> None:
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "POSTAL_WEBHOOK_KEY": webhook_key()}
 
 
-@pytest.fixture
-def events() -> Iterator[list[AnymailTrackingEvent]]:
-    with captured_events(tracking) as received:
-        yield received
-
-
-@pytest.fixture
-def messages() -> Iterator[list[AnymailInboundEvent]]:
-    with captured_events(inbound) as received:
-        yield received
-
-
 def fixture(name: str) -> Any:
     return fixture_json("postal", name)
 
@@ -67,17 +57,10 @@ def fixture_bytes(name: str) -> bytes:
     return (FIXTURES_DIR / "postal" / name).read_bytes()
 
 
-def post(payload: Any, kind: str = "tracking", client: Client | None = None, **options: Any) -> Any:
-    request = webhook_request("postal", payload, **options)
-    return request.post(client or Client(), f"postal_{kind}_webhook")
+post = poster("postal")
 
 
-def post_event(payload: Any, **options: Any) -> AnymailTrackingEvent:
-    with captured_events(tracking) as received:
-        response = post(payload, **options)
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_event = functools.partial(tracked_event, post)
 
 
 # --- tracking: every fixture --------------------------------------------------------------
@@ -390,19 +373,6 @@ def test_webhook_key_tolerates_pem_and_whitespace(settings: Any) -> None:
         caches["default"].clear()
         settings.ANYMAIL = {"POSTAL_WEBHOOK_KEY": value}
         assert post(fixture("tracking_message_sent.json")).status_code == 200
-
-
-def test_basic_auth_is_checked_when_set_and_optional_otherwise(
-    settings: Any, events: list[AnymailTrackingEvent], recwarn: Any
-) -> None:
-    payload = fixture("tracking_message_sent.json")
-    assert post(payload, basic_auth=None).status_code == 400
-    assert post(payload, basic_auth="postalpostalpost:wrong").status_code == 400
-    settings.ANYMAIL = {"POSTAL_WEBHOOK_KEY": webhook_key()}
-    assert post(payload, basic_auth=None).status_code == 200
-    assert len(events) == 1
-    # Signed posts: no "webhook is not secured" warning without a WEBHOOK_SECRET.
-    assert not [w for w in recwarn if "not secured" in str(w.message)]
 
 
 @pytest.mark.parametrize("value", [None, "", "   ", "not a key", "c2hvcnQ="])

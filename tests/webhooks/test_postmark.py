@@ -7,7 +7,7 @@ auth through anymail.testing, as Postmark posts them.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import functools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -15,12 +15,14 @@ import pytest
 from django.core.mail import get_connection
 from django.test import Client
 
-from anymail.exceptions import AnymailConfigurationError, AnymailInsecureWebhookWarning
+from anymail.exceptions import AnymailConfigurationError
 from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, webhook_request
 from tests.utils import FIXTURES_DIR, PNG, add_response, fixture_json, only_request_json
+
+from .support import poster, tracked_event
 
 SECRET = "postmarkpostmark:postmarkpostmark"
 EST = timezone(timedelta(hours=-5))
@@ -33,33 +35,14 @@ def webhook_secret(settings: Any) -> None:
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "POSTMARK_SERVER_TOKEN": "server-token"}
 
 
-@pytest.fixture
-def events() -> Iterator[list[AnymailTrackingEvent]]:
-    with captured_events(tracking) as received:
-        yield received
-
-
-@pytest.fixture
-def messages() -> Iterator[list[AnymailInboundEvent]]:
-    with captured_events(inbound) as received:
-        yield received
-
-
 def fixture(name: str) -> Any:
     return fixture_json("postmark", name)
 
 
-def post(payload: Any, kind: str = "tracking", client: Client | None = None, **options: Any) -> Any:
-    request = webhook_request("postmark", payload, **options)
-    return request.post(client or Client(), f"postmark_{kind}_webhook")
+post = poster("postmark")
 
 
-def post_event(payload: Any, **options: Any) -> AnymailTrackingEvent:
-    with captured_events(tracking) as received:
-        response = post(payload, **options)
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_event = functools.partial(tracked_event, post)
 
 
 # --- tracking: every fixture --------------------------------------------------------------
@@ -441,23 +424,6 @@ def test_post_without_record_type_is_refused(events: list[AnymailTrackingEvent])
     assert response.status_code == 400
     assert response.content == b"Malformed Postmark webhook payload: body.RecordType is missing."
     assert events == []
-
-
-@pytest.mark.parametrize("kind", ["tracking", "inbound"])
-def test_without_webhook_secret_the_views_warn(settings: Any, kind: str) -> None:
-    settings.ANYMAIL = {}
-    name = "tracking_delivery.json" if kind == "tracking" else "inbound_parsed.json"
-    with pytest.warns(AnymailInsecureWebhookWarning, match="Postmark webhook is not secured"):
-        response = post(fixture(name), kind, basic_auth=None)
-    assert response.status_code == 200
-
-
-@pytest.mark.parametrize("kind", ["tracking", "inbound"])
-def test_forged_basic_auth_is_refused(kind: str, events: list[Any], messages: list[Any]) -> None:
-    name = "tracking_delivery.json" if kind == "tracking" else "inbound_parsed.json"
-    for basic_auth in (None, "postmarkpostmark:forged", "attacker:" + SECRET):
-        assert post(fixture(name), kind, basic_auth=basic_auth).status_code == 400
-    assert events == messages == []
 
 
 # --- joining events to sends ----------------------------------------------------------------

@@ -68,12 +68,6 @@ def scaleway_webhook_settings(settings: Any) -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def events() -> Iterator[list[AnymailTrackingEvent]]:
-    with captured_events() as received:
-        yield received
-
-
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 

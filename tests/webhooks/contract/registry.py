@@ -47,6 +47,8 @@ class WebhookContractCase:
     # A request for `payload` signed longer ago than the ESP's window (None: no
     # signed time).
     stale: Callable[[Any], WebhookRequest] | None = None
+    # The warning (its start) when no WEBHOOK_SECRET protects the view; None: no warning.
+    warning_without_secret: str | None = None
     # Whether a post without credentials is challenged (401) rather than refused (400).
     basic_auth_challenge: bool = False
     # Entered around each test (a pinned clock, a certificate stub, an AWS emulator).
@@ -60,6 +62,13 @@ class WebhookContractCase:
     fuzz_each_field_once: bool = False
     # The events an accepted variant dispatches, where that is always the same.
     fuzz_accepted_events: int | None = None
+
+
+#: The warning of a view that only basic auth can protect.
+NOT_SECURED = (
+    "Your Anymail {esp_name} webhook is not secured: set ANYMAIL WEBHOOK_SECRET and add it "
+    "to the webhook URL at your ESP."
+)
 
 
 def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:

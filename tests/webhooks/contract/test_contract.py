@@ -6,6 +6,7 @@ See ``registry.py`` for how an ESP's webhook joins the suite.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from anymail.exceptions import AnymailImproperlyConfigured
+from anymail.exceptions import AnymailImproperlyConfigured, AnymailInsecureWebhookWarning
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, random_webhook_secret
 
@@ -79,11 +80,36 @@ def test_missing_basic_auth(case: WebhookContractCase, events: list[Any]) -> Non
 
 @parametrize_cases
 def test_wrong_basic_auth(case: WebhookContractCase, events: list[Any]) -> None:
-    for secret in ("contractcontract:wrong", SECRET + "x", random_webhook_secret()):
+    for secret in (
+        "contractcontract:wrong",
+        SECRET + "x",
+        "attacker:" + SECRET,
+        random_webhook_secret(),
+    ):
         response = post(case, basic_auth=secret)
         assert response.status_code == 400
         assert response.content.startswith(b"Missing or invalid basic auth")
     assert events == []
+
+
+@parametrize_cases
+def test_without_webhook_secret(
+    case: WebhookContractCase, settings: Any, events: list[Any]
+) -> None:
+    # A view that checks a signature needs no WEBHOOK_SECRET; the others warn (once per
+    # view made) that anyone can post to them.
+    settings.ANYMAIL = dict(case.settings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = post(case, basic_auth=None)
+    assert response.status_code == 200, response.content
+    assert len(events) == case.event_count
+    insecure = [str(w.message) for w in caught if w.category is AnymailInsecureWebhookWarning]
+    if case.warning_without_secret is None:
+        assert insecure == []
+    else:
+        expected = case.warning_without_secret.format(esp_name=case.esp_name)
+        assert len(insecure) == 1 and insecure[0].startswith(expected), insecure
 
 
 @parametrize_cases

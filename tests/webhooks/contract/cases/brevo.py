@@ -6,7 +6,7 @@ from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 
 from ...brevo_support import fixture
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase
 
 
 def payload() -> Any:
@@ -21,4 +21,5 @@ CASE = WebhookContractCase(
     payload=payload,
     event_count=2,
     request=json_webhook_request,
+    warning_without_secret=NOT_SECURED,
 )

@@ -6,7 +6,7 @@ from anymail.signals import inbound
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
-from ..registry import WebhookContractCase, fixture_payloads
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 from .mailjet_tracking import mailjet_mutations
 
 CASE = WebhookContractCase(
@@ -19,4 +19,5 @@ CASE = WebhookContractCase(
     request=json_webhook_request,
     fuzz=mailjet_mutations,
     fuzz_payloads=fixture_payloads("mailjet", "inbound_*"),
+    warning_without_secret=NOT_SECURED,
 )

@@ -10,7 +10,7 @@ from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
 from ..fuzz import Mutation, mutations
-from ..registry import WebhookContractCase, fixture_payloads
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 
 
 def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
@@ -36,4 +36,5 @@ CASE = WebhookContractCase(
     request=json_webhook_request,
     fuzz=partial(mailjet_mutations, grouped=True),
     fuzz_payloads=fixture_payloads("mailjet", "tracking_*"),
+    warning_without_secret=NOT_SECURED,
 )
