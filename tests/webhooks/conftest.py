@@ -1,11 +1,8 @@
 """Fixtures of the webhook tests (each module of fixtures says what they do)."""
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
-
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
-from anymail.testing import captured_events
 
 from .amazon_ses_support import aws, ses_webhook_environment, signer
 
@@ -13,14 +10,12 @@ __all__ = ["aws", "events", "messages", "ses_webhook_environment", "signer"]
 
 
 @pytest.fixture
-def events() -> Iterator[list[AnymailTrackingEvent]]:
-    """The tracking events dispatched while the test runs."""
-    with captured_events(tracking) as received:
-        yield received
+def events(anymail_tracking_events: list[Any]) -> list[Any]:
+    """The tracking events dispatched during the test (anymail.testing's fixture)."""
+    return anymail_tracking_events
 
 
 @pytest.fixture
-def messages() -> Iterator[list[AnymailInboundEvent]]:
-    """The inbound events dispatched while the test runs."""
-    with captured_events(inbound) as received:
-        yield received
+def messages(anymail_inbound_events: list[Any]) -> list[Any]:
+    """The inbound events dispatched during the test (anymail.testing's fixture)."""
+    return anymail_inbound_events
