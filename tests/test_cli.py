@@ -127,7 +127,7 @@ def test_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
         main([])
     assert excinfo.value.code == 2
-    assert "required: command" in capsys.readouterr().err
+    assert "required: COMMAND" in capsys.readouterr().err
 
 
 # --- anymail demo --esp: the captured request ------------------------------------------

@@ -105,6 +105,14 @@ EXPECTED_ROUTES = {
         "/anymail/scaleway/tracking/",
         "anymail.webhooks.scaleway.ScalewayTrackingWebhookView",
     ),
+    "resend_tracking_webhook": (
+        "/anymail/resend/tracking/",
+        "anymail.webhooks.resend.ResendTrackingWebhookView",
+    ),
+    "resend_inbound_webhook": (
+        "/anymail/resend/inbound/",
+        "anymail.webhooks.resend.ResendInboundWebhookView",
+    ),
 }
 #: Other URLs of a route (Mailgun's "_mime" suffix only tells Mailgun to post raw MIME).
 EXTRA_URLS = {"/anymail/mailgun/inbound_mime/": "mailgun_inbound_webhook"}

@@ -1,4 +1,4 @@
-"""The ``anymail`` command line: ``anymail demo [--esp NAME]``.
+"""The ``anymail`` command line: ``anymail demo [--esp NAME]``, ``anymail --version``.
 
 ``anymail demo`` configures Django in-process, builds a realistic message
 (text and HTML, an attachment, an inline image, tags, metadata, per-recipient
@@ -20,6 +20,11 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
+
+from django.core.exceptions import ImproperlyConfigured
+
+from anymail import __version__
+from anymail.exceptions import AnymailError
 
 #: A 1x1 transparent PNG, for the inline image.
 DEMO_PNG = bytes.fromhex(
@@ -122,24 +127,56 @@ def run_esp_demo(esp: str, out: TextIO) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="anymail", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def demo_esp_names() -> list[str]:
+    """The ESP names ``anymail demo --esp`` accepts (listed without importing their SDKs)."""
+    from anymail import _demo
+
+    return sorted(
+        info.name for info in pkgutil.iter_modules(_demo.__path__) if not info.name.startswith("_")
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Plain text here: argparse prints it as written (the module docstring is reST).
+    parser = argparse.ArgumentParser(
+        prog="anymail",
+        description="Anymail: Django email backends and webhooks for transactional "
+        "email service providers (ESPs).",
+        epilog="Run 'anymail demo --help' for the demo's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"django-anymail {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
         help="send a realistic demo message through the console backend (or show an "
         "ESP's exact API request with --esp)",
+        description="Send a realistic message (text and HTML, an attachment, an inline "
+        "image, tags, metadata, per-recipient merge data) through Anymail's console "
+        "backend, which prints the normalized send parameters, then print its "
+        "anymail_status. With --esp, print the exact HTTP request that ESP's backend "
+        "would send instead. Nothing leaves the machine.",
     )
     demo.add_argument(
         "--esp",
         metavar="NAME",
-        help="show the exact HTTP request this ESP's backend would send (no network)",
+        help="show the exact HTTP request this ESP's backend would send (no network). "
+        f"NAME is one of: {', '.join(demo_esp_names())}.",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     out = sys.stdout
-    if args.esp:
-        return run_esp_demo(args.esp.lower().replace("-", "_"), out)
-    return run_console_demo(out)
+    try:
+        if args.esp:
+            return run_esp_demo(args.esp.lower().replace("-", "_"), out)
+        return run_console_demo(out)
+    except (AnymailError, ImproperlyConfigured) as err:
+        # A missing extra or a setting to fix: the message says what to do, a traceback
+        # would only hide it. (Anything else is a bug, and keeps its traceback.)
+        sys.stderr.write(f"anymail {args.command}: {' '.join(str(err).split())}\n")
+        return 1
 
 
 def dump_json(data: Any) -> str:

@@ -127,6 +127,7 @@ WEBHOOK_BUILDERS: dict[str, WebhookBuilder | str] = {
     "postal": "anymail._testing_postal:postal_webhook_request",
     "sparkpost": "anymail.testing:json_webhook_request",  # basic auth only
     "scaleway": "anymail._testing_scaleway:scaleway_webhook_request",
+    "resend": "anymail._testing_resend:resend_webhook_request",
 }
 
 

@@ -1,15 +1,13 @@
 """Anymail's webhook routes: ``path("anymail/", include("anymail.urls"))``.
 
 The routes are data (:data:`WEBHOOK_ROUTES`): a path, the view class and the URL
-name the spec gives it. A view is imported at its first request, not when the
-URLconf loads, so including these URLs imports no ESP module and needs none of
-the ESP extras (boto3, cryptography).
-
-Each ESP's routes arrive with its views, named as the spec names them
-(``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``; Mandrill's combined
-``mandrill_webhook``; Mailgun's ``inbound_mime`` URL reaches ``mailgun_inbound_webhook``).
-Still to come: ``resend/`` (tracking and inbound). Scaleway has a tracking route only
-(TEM receives no mail).
+name the spec gives it, for every ESP that posts webhooks (``<esp>_tracking_webhook``,
+``<esp>_inbound_webhook``; Mandrill's combined ``mandrill_webhook``; Mailgun's
+``inbound_mime`` URL reaches ``mailgun_inbound_webhook``; the deprecated
+``sendinblue_*`` routes; Scaleway has a tracking route only, as TEM receives no mail).
+A view module is imported when first needed (a request, ``reverse()``, the checks),
+never when the URLconf loads, and no view module needs an ESP extra (boto3,
+cryptography) until it verifies or fetches something.
 """
 
 from __future__ import annotations
@@ -137,6 +135,16 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "scaleway/tracking/",
         "anymail.webhooks.scaleway.ScalewayTrackingWebhookView",
         "scaleway_tracking_webhook",
+    ),
+    WebhookRoute(
+        "resend/tracking/",
+        "anymail.webhooks.resend.ResendTrackingWebhookView",
+        "resend_tracking_webhook",
+    ),
+    WebhookRoute(
+        "resend/inbound/",
+        "anymail.webhooks.resend.ResendInboundWebhookView",
+        "resend_inbound_webhook",
     ),
 )
 

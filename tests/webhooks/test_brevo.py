@@ -183,6 +183,10 @@ def test_unknown_event_is_dispatched_as_unknown(events: list[Any]) -> None:
     assert events[0].esp_event["event"] == "some_new_event"
 
 
+#: What every event about a message names: its recipient and Message-ID.
+DELIVERED = {"event": "delivered", "email": "a@example.com", "message-id": "<m@example.com>"}
+
+
 @pytest.mark.parametrize(
     ("event", "event_type"),
     [
@@ -192,7 +196,7 @@ def test_unknown_event_is_dispatched_as_unknown(events: list[Any]) -> None:
     ],
 )
 def test_event_name_variants(event: str, event_type: str) -> None:
-    (parsed,) = parse_tracking_body({"event": event, "email": "a@example.com"})
+    (parsed,) = parse_tracking_body({**DELIVERED, "event": event})
     assert parsed.event_type == event_type
 
 
@@ -209,13 +213,13 @@ def test_event_name_variants(event: str, event_type: str) -> None:
     ],
 )
 def test_timestamp(times: dict[str, Any], expected: datetime | None) -> None:
-    (event,) = parse_tracking_body({"event": "delivered", **times})
+    (event,) = parse_tracking_body({**DELIVERED, **times})
     assert event.timestamp == expected
 
 
 @pytest.mark.parametrize("ts_epoch", ["1772600768123", 10**30, True])
 def test_unusable_timestamp_is_refused(ts_epoch: Any, events: list[Any]) -> None:
-    response = post({"event": "delivered", "ts_epoch": ts_epoch})
+    response = post({**DELIVERED, "ts_epoch": ts_epoch})
     assert response.status_code == 400
     assert b"ts_epoch" in response.content
     assert events == []
@@ -237,7 +241,7 @@ def test_unusable_timestamp_is_refused(ts_epoch: Any, events: list[Any]) -> None
     ],
 )
 def test_tags_from_every_shape(fields_: dict[str, Any], tags: list[str]) -> None:
-    (event,) = parse_tracking_body({"event": "delivered", **fields_})
+    (event,) = parse_tracking_body({**DELIVERED, **fields_})
     assert event.tags == tags
 
 
@@ -253,7 +257,7 @@ def test_tags_from_every_shape(fields_: dict[str, Any], tags: list[str]) -> None
     ],
 )
 def test_metadata_from_custom_header(value: str | None, metadata: dict[str, Any]) -> None:
-    (event,) = parse_tracking_body({"event": "delivered", "X-Mailin-custom": value})
+    (event,) = parse_tracking_body({**DELIVERED, "X-Mailin-custom": value})
     assert event.metadata == metadata
 
 

@@ -302,7 +302,10 @@ def test_inbound_post_at_the_tracking_url_is_a_configuration_error(events: list[
     [
         ([{"time": 1768469431}], b"body[0].event is missing."),
         ([fixture_json("mailjet", "tracking_sent.json"), 7], b"body[1] should be an object"),
-        ({"event": "sent", "MessageID": "576460752303423489"}, b"MessageID should be a whole"),
+        (
+            {"event": "sent", "time": 1768469431, "MessageID": "576460752303423489"},
+            b"MessageID should be a whole",
+        ),
         ({"event": "sent", "time": "yesterday"}, b"body.time should be a Unix time"),
     ],
 )

@@ -322,13 +322,27 @@ def test_timestamp_of_the_wrong_type_is_refused(events: list[AnymailTrackingEven
 
 # Postmark posts a sample event for each trigger when a webhook is created or edited,
 # and keeps the webhook only if each is answered 200.
+# Like Postmark's samples, they name a message and a recipient, but little else.
+TEST_MESSAGE = {"MessageID": "00000000-0000-0000-0000-000000000000"}
+TEST_EMAIL, TEST_RECIPIENT = {"Email": "john@example.com"}, {"Recipient": "john@example.com"}
 WEBHOOK_TEST_POSTS = [
-    {"RecordType": "Delivery", "MessageID": "00000000-0000-0000-0000-000000000000"},
-    {"RecordType": "Bounce", "ID": 42, "Type": "HardBounce", "Email": "john@example.com"},
-    {"RecordType": "SpamComplaint", "ID": 43, "Type": "SpamComplaint"},
-    {"RecordType": "Open", "FirstOpen": True, "Recipient": "john@example.com"},
-    {"RecordType": "Click", "OriginalLink": "https://example.com", "Metadata": {}},
-    {"RecordType": "SubscriptionChange", "SuppressSending": True, "Tag": None},
+    {"RecordType": "Delivery", **TEST_MESSAGE, **TEST_RECIPIENT},
+    {"RecordType": "Bounce", "ID": 42, "Type": "HardBounce", **TEST_MESSAGE, **TEST_EMAIL},
+    {
+        "RecordType": "SpamComplaint",
+        "ID": 43,
+        "Type": "SpamComplaint",
+        **TEST_MESSAGE,
+        **TEST_EMAIL,
+    },
+    {"RecordType": "Open", "FirstOpen": True, **TEST_MESSAGE, **TEST_RECIPIENT},
+    {
+        "RecordType": "Click",
+        "OriginalLink": "https://example.com",
+        **TEST_MESSAGE,
+        **TEST_RECIPIENT,
+    },
+    {"RecordType": "SubscriptionChange", "SuppressSending": True, **TEST_MESSAGE, **TEST_RECIPIENT},
 ]
 
 

@@ -339,7 +339,7 @@ class EmailBackend(AnymailRequestsBackend):
             return
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
-        name, text = _error_details(self.error_json(response))
+        name, text = error_details(self.error_json(response))
         reason = f" {response.reason}" if response.reason else ""
         description = f"HTTP {response.status_code}{reason}"
         if text:
@@ -406,7 +406,7 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
 
-def _error_details(data: Any) -> tuple[str | None, str | None]:
+def error_details(data: Any) -> tuple[str | None, str | None]:
     """Resend's error ``name`` (older docs: ``type``) and ``message``, if the body has them."""
     if not isinstance(data, dict):
         return None, None

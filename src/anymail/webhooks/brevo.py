@@ -85,6 +85,8 @@ EVENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "list_addition": EventType.SUBSCRIBED,
     }
 )
+#: Events about a sent message: they always name it and its recipient.
+MESSAGE_EVENTS: Final = frozenset(EVENT_TYPES) - {"list_addition"}
 #: Brevo ``event`` -> Anymail reject_reason.
 REJECT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -127,13 +129,19 @@ def parse_tracking_body(data: Any, *, esp_name: str = "Brevo") -> list[AnymailTr
 
 def parse_tracking_event(item: JsonObject) -> AnymailTrackingEvent:
     event = item.text("event")
+    recipient: str | None
+    message_id: str | None
+    if event in MESSAGE_EVENTS:  # without them, not Brevo's; an event added later may differ
+        recipient, message_id = item.text("email"), item.text("message-id")
+    else:
+        recipient, message_id = item.text("email", None), item.text("message-id", None)
     return AnymailTrackingEvent(
         EVENT_TYPES.get(event, EventType.UNKNOWN),
         timestamp=event_timestamp(item),
         event_id=None,  # Brevo's "id" is the webhook's id, the same for every event
         esp_event=item.data,
-        message_id=item.text("message-id", None),  # as the send's messageId, <...> included
-        recipient=item.text("email", None),
+        message_id=message_id,  # as the send's messageId, <...> included
+        recipient=recipient,
         reject_reason=REJECT_REASONS.get(event),
         mta_response=item.text("reason", None),
         tags=event_tags(item),
@@ -205,7 +213,7 @@ def parse_inbound_body(
         raise _misrouted("tracking", "inbound", esp_name)
     events = []
     for number, item in enumerate(json_object(data).objects("items"), 1):
-        uuids = item.texts("Uuid", [])
+        uuids = item.texts("Uuid")  # (and Headers, below): in every received message
         event_id = uuids[0] if uuids else None
         if event_id is not None and seen(event_id):
             continue
@@ -228,7 +236,7 @@ def _is_tracking_body(data: Any) -> bool:
 def parse_inbound_item(
     item: JsonObject, download: AttachmentDownload, what: str
 ) -> AnymailInboundMessage:
-    headers = header_pairs(item.object("Headers", None))
+    headers = header_pairs(item.object("Headers"))
     text = item.text("RawTextBody", None, max_length=None)
     html = item.text("RawHtmlBody", None, max_length=None)
     limits = Limits.from_settings()

@@ -111,13 +111,15 @@ def parse_tracking_event(item: JsonObject) -> AnymailTrackingEvent:
         )
         reject_reason = reject_reason or RejectReason.OTHER
     category = item.raw("category", [])
+    # Every message event names its recipient; account events (and new kinds) may not.
+    recipient = item.text("email") if kind in EVENT_TYPES else item.text("email", None)
     return AnymailTrackingEvent(
         EVENT_TYPES.get(kind, EventType.UNKNOWN),
         timestamp=_timestamp(item),
         event_id=item.text("sg_event_id", None),
         esp_event=item.data,
         message_id=item.text(MESSAGE_ID_CUSTOM_ARG, None) or item.text("smtp-id", None),
-        recipient=item.text("email", None),
+        recipient=recipient,
         reject_reason=reject_reason,
         # A drop's reason is SendGrid's explanation; other reasons are SMTP replies.
         description=reason if kind == "dropped" else None,
