@@ -129,11 +129,7 @@ def run_esp_demo(esp: str, out: TextIO) -> int:
 
 def demo_esp_names() -> list[str]:
     """The ESP names ``anymail demo --esp`` accepts (listed without importing their SDKs)."""
-    from anymail import _demo
-
-    return sorted(
-        info.name for info in pkgutil.iter_modules(_demo.__path__) if not info.name.startswith("_")
-    )
+    return sorted(demo_esps())
 
 
 def build_parser() -> argparse.ArgumentParser:

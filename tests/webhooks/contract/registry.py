@@ -55,11 +55,13 @@ class WebhookContractCase:
     context: Callable[[], AbstractContextManager[Any]] = nullcontext
     # The hostile variants of a payload (the default suits JSON payloads).
     fuzz: Callable[[Any], list[Mutation]] = mutations
-    # Every payload whose variants the fuzz posts, by name (default: ``payload()``).
+    # More payloads whose variants the fuzz posts, by name (besides ``payload()``'s).
     fuzz_payloads: Callable[[], Mapping[str, Any]] | None = None
     # Mutate each field once, in the first payload that has it (for payloads that share
     # their fields, which the view reads the same way whatever the event).
     fuzz_each_field_once: bool = False
+    # At most this many variants of each of those payloads (see fuzz.sample); None: all.
+    fuzz_sample: int | None = None
     # The events an accepted variant dispatches, where that is always the same.
     fuzz_accepted_events: int | None = None
 
