@@ -69,9 +69,13 @@ def test_credential_precedence(esp: Esp, settings: Any) -> None:
         setattr(settings, f"ANYMAIL_{credential.setting}", "from-prefixed")
         setattr(settings, credential.setting, "from-bare")
         esp.mock_success()
-        for extra, expected in [({}, "from-dict"), ({credential.option: "from-kwarg"}, None)]:
-            get_connection(esp.case.backend, **kwargs, **extra).send_messages([make_message()])
-            assert credential.sent(esp.last_request) == (expected or "from-kwarg")
+        for extra_kwargs, expected in [
+            ({}, "from-dict"),
+            ({credential.option: "from-kwarg"}, "from-kwarg"),
+        ]:
+            connection = get_connection(esp.case.backend, **kwargs, **extra_kwargs)
+            connection.send_messages([make_message()])
+            assert credential.sent(esp.last_request) == expected
         settings.ANYMAIL = {}
         get_connection(esp.case.backend, **kwargs).send_messages([make_message()])
         assert credential.sent(esp.last_request) == "from-prefixed"
