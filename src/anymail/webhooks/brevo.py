@@ -29,10 +29,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
 from .._inbound_mime import Limits
-from ..backends.brevo import METADATA_HEADER
+from ..backends.base_requests import API_URL
+from ..backends.brevo import API_KEY, METADATA_HEADER
 from ..backends.brevo import EmailBackend as BrevoBackend
-from ..conf import get_anymail_setting, get_requests_timeout, is_valid_credential
-from ..conf import setting_name as full_setting_name
+from ..conf import (
+    REQUESTS_TIMEOUT,
+    Setting,
+    get_requests_timeout,
+    get_setting,
+    is_valid_credential,
+)
 from ..exceptions import (
     AnymailConfigurationError,
     AnymailImproperlyConfigured,
@@ -320,6 +326,8 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
     signal = inbound
     #: Prefixes under which the API key and URL are looked for, in order.
     api_settings_esp_names: ClassVar[tuple[str, ...]] = ("Brevo",)
+    default_api_url: ClassVar[str | None] = BrevoBackend.default_api_url
+    declared_settings = (API_KEY, API_URL, REQUESTS_TIMEOUT)
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         downloader: ApiDownloader | None = None
@@ -348,20 +356,18 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
         store = self.dedupe_store  # the key is the one the base view's dedupe_key() gives
         return store is not None and store.seen(event_key(self._settings_esp_name, event_id))
 
-    def api_setting(self, name: str) -> tuple[str, Any]:
+    def api_setting(self, setting: Setting) -> tuple[str, Any]:
         """(full name, value or None) of an API setting, from the first prefix that has it."""
         for esp_name in self.api_settings_esp_names:
-            value = get_anymail_setting(
-                name, default=None, esp_name=esp_name, allow_bare=name == "api_key"
-            )
+            value = get_setting(setting, esp_name, default=None, check=False)
             if value is not None:
-                return full_setting_name(name, esp_name), value
-        return full_setting_name(name, self.api_settings_esp_names[-1]), None
+                return setting.full_name(esp_name), value
+        return setting.full_name(self.api_settings_esp_names[-1]), None
 
     def api_url(self) -> str:
-        name, url = self.api_setting("api_url")
+        name, url = self.api_setting(API_URL)
         if url is None:
-            return BrevoBackend.default_api_url
+            return str(self.default_api_url)
         if not isinstance(url, str) or not url:
             raise AnymailImproperlyConfigured(
                 f"Invalid Anymail setting {name}: expected the URL of Brevo's v3 API."
@@ -369,7 +375,7 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
         return url if url.endswith("/") else url + "/"
 
     def api_downloader(self) -> ApiDownloader:
-        name, api_key = self.api_setting("api_key")
+        name, api_key = self.api_setting(API_KEY)
         if api_key is None:
             raise AnymailImproperlyConfigured(
                 f"Missing Anymail setting {name}: Brevo's inbound webhook needs your Brevo v3 "

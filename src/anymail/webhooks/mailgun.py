@@ -21,7 +21,8 @@ from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from ..conf import get_anymail_setting
+from ..backends.mailgun import API_KEY
+from ..conf import STRINGS, Setting, get_setting
 from ..exceptions import AnymailConfigurationError, AnymailImproperlyConfigured
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -166,6 +167,16 @@ def parse_inbound_message(request: HttpRequest) -> AnymailInboundMessage:
 # --- views --------------------------------------------------------------------------
 
 
+WEBHOOK_SIGNING_KEY: Final = Setting(
+    "webhook_signing_key",
+    STRINGS,
+    "The HTTP webhook signing key from your Mailgun dashboard (a list during rotation); "
+    "MAILGUN_API_KEY when unset.",
+    default=None,
+    secret=True,
+)
+
+
 def signing_keys(kwargs: MutableMapping[str, Any]) -> Any:
     """MAILGUN_WEBHOOK_SIGNING_KEY (one key or a list), else MAILGUN_API_KEY.
 
@@ -177,9 +188,9 @@ def signing_keys(kwargs: MutableMapping[str, Any]) -> Any:
     if "api_key" in kwargs:
         kwargs.setdefault("webhook_signing_key", kwargs["api_key"])
         del kwargs["api_key"]
-    keys = get_anymail_setting("webhook_signing_key", None, "Mailgun", kwargs)
+    keys = get_setting(WEBHOOK_SIGNING_KEY, "Mailgun", kwargs)
     if keys is None:
-        keys = get_anymail_setting("api_key", None, "Mailgun", allow_bare=True)
+        keys = get_setting(API_KEY, "Mailgun", default=None, check=False)
     if keys is None:
         raise AnymailImproperlyConfigured(
             "Mailgun webhooks need ANYMAIL MAILGUN_WEBHOOK_SIGNING_KEY, the HTTP webhook "
@@ -195,6 +206,7 @@ class MailgunBaseWebhookView(AnymailBaseWebhookView):
     content_types = ("application/json", *FORM_CONTENT_TYPES)
     webhook_signing_key: ClassVar[Any] = None
     api_key: ClassVar[Any] = None  # the older name of webhook_signing_key
+    declared_settings = (WEBHOOK_SIGNING_KEY, API_KEY)
 
     def __init__(self, **kwargs: Any) -> None:
         self.verifier = MailgunVerifier(signing_keys(kwargs))

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Final
 from django.http import HttpRequest
 
 from ..addresses import parse_single_address
-from ..conf import get_anymail_setting
+from ..conf import Setting, SettingType, get_setting
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -167,6 +167,12 @@ def spam_verdict(message: AnymailInboundMessage) -> tuple[bool | None, float | N
 
 # --- views ------------------------------------------------------------------------------
 
+WEBHOOK_KEY: Final = Setting(
+    "webhook_key",
+    SettingType("public key (base64 or PEM)"),
+    "Your Postal server's signing public key, which verifies every webhook post.",
+)
+
 
 class PostalBaseWebhookView(AnymailBaseWebhookView):
     """Checks Postal's RSA signature with ``POSTAL_WEBHOOK_KEY`` (needs ``cryptography``)."""
@@ -178,11 +184,12 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     content_types: ClassVar[Sequence[str]] = ("application/json",)
     #: ``as_view(webhook_key=...)`` overrides ANYMAIL POSTAL_WEBHOOK_KEY.
     webhook_key: ClassVar[str | None] = None
+    declared_settings = (WEBHOOK_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
         if kwargs.get("webhook_key", "") is None:
             del kwargs["webhook_key"]  # None: use the setting
-        key = get_anymail_setting("webhook_key", esp_name=self.esp_name, kwargs=kwargs)
+        key = get_setting(WEBHOOK_KEY, self.esp_name, kwargs)
         self.verifier = RsaVerifier(key)
         super().__init__(**kwargs)
 
