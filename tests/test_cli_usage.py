@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from anymail import __version__
-from anymail.cli import demo_modules, main
+from anymail.cli import demo_esps, main
 
 #: reST markup that must not reach a terminal.
 RST_MARKUP = ("``", ":class:", ":exc:", ":func:", ":data:", ":meth:")
@@ -36,7 +36,7 @@ def test_demo_help_lists_the_esp_names(capsys: pytest.CaptureFixture[str]) -> No
     text = help_text(["demo", "--help"], capsys)
     assert not [markup for markup in RST_MARKUP if markup in text]
     flat = " ".join(text.split())  # argparse wraps lines
-    names = sorted(demo_modules())
+    names = sorted(demo_esps())
     assert "amazon_ses" in names and "postmark" in names
     assert f"NAME is one of: {', '.join(names)}." in flat
 

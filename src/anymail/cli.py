@@ -16,12 +16,9 @@ Nothing leaves the machine.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import pkgutil
 import sys
-from collections.abc import Sequence
-from types import ModuleType
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from django.core.exceptions import ImproperlyConfigured
@@ -84,15 +81,11 @@ def build_demo_message() -> Any:
     return message
 
 
-def demo_modules() -> dict[str, ModuleType]:
-    """The per-ESP demo adapters in anymail._demo, by ESP slug."""
-    from anymail import _demo
+def demo_esps() -> Mapping[str, Any]:
+    """The ESPs ``anymail demo --esp`` knows (anymail._demo.esps), by slug."""
+    from anymail._demo.esps import DEMO_ESPS
 
-    return {
-        info.name: importlib.import_module(f"anymail._demo.{info.name}")
-        for info in pkgutil.iter_modules(_demo.__path__)
-        if not info.name.startswith("_")
-    }
+    return DEMO_ESPS
 
 
 def print_status(message: Any, out: TextIO) -> None:
@@ -119,25 +112,21 @@ def run_console_demo(out: TextIO) -> int:
 
 
 def run_esp_demo(esp: str, out: TextIO) -> int:
-    modules = demo_modules()
-    if esp not in modules:
-        choices = ", ".join(sorted(modules)) or "(none yet)"
+    esps = demo_esps()
+    if esp not in esps:
+        choices = ", ".join(sorted(esps)) or "(none yet)"
         sys.stderr.write(f"anymail demo: unknown ESP {esp!r}; choose one of: {choices}\n")
         return 2
     configure_django()
     from anymail._demo._capture import send_captured
 
-    send_captured(modules[esp], build_demo_message(), out)
+    send_captured(esps[esp], build_demo_message(), out)
     return 0
 
 
 def demo_esp_names() -> list[str]:
     """The ESP names ``anymail demo --esp`` accepts (listed without importing their SDKs)."""
-    from anymail import _demo
-
-    return sorted(
-        info.name for info in pkgutil.iter_modules(_demo.__path__) if not info.name.startswith("_")
-    )
+    return sorted(demo_esps())
 
 
 def build_parser() -> argparse.ArgumentParser:

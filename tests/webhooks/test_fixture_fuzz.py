@@ -1,4 +1,4 @@
-"""Hostile variants of each Mandrill form fixture and each Brevo tracking fixture.
+"""Hostile variants of each Mandrill form fixture (the JSON events, and the signed form).
 
 Each variant is refused (400, nothing dispatched, nothing echoed) or accepted (200),
 never an unhandled exception. A sample of each fixture's mutations keeps this quick:
@@ -21,27 +21,10 @@ from anymail.webhooks.signing import MandrillVerifier
 from tests.utils import FIXTURES_DIR
 
 from .contract.form_fuzz import form_mutations
-from .contract.fuzz import Mutation, mutations
+from .contract.fuzz import Mutation, mutations, sample
 
-#: At most this many mutations of each fixture (spread evenly over its list).
-PER_FIXTURE = 16
 MANDRILL_KEY = "TEST-mandrill-fuzz-key-NOT-REAL"
 MANDRILL_URL = "/anymail/mandrill/"
-BREVO_URL = "/anymail/brevo/tracking/"
-SECRET = "fuzzfuzzfuzzfuzz:fuzzfuzzfuzzfuzz"
-
-
-def sample(found: list[Mutation], original: Any = None) -> list[Mutation]:
-    """Every strict (body) mutation, and an even spread of the field mutations.
-
-    (A byte mutation that left ``original`` as it was, e.g. Mandrill's ``[]``
-    with no quote to break, is no mutation: left out.)
-    """
-    unchanged = json.dumps(original).encode("utf-8")
-    strict = [mutation for mutation in found if mutation.strict and mutation.payload != unchanged]
-    fields = [mutation for mutation in found if not mutation.strict]
-    step = max(1, len(fields) // max(1, PER_FIXTURE - len(strict)))
-    return fields[::step] + strict
 
 
 def mandrill_cases() -> list[Any]:
@@ -55,16 +38,6 @@ def mandrill_cases() -> list[Any]:
         # ... and the form itself, re-signed around each mutation.
         for mutation in sample(form_mutations(fields)):
             params.append(pytest.param("form", mutation, id=f"{path.stem}-form-{mutation.id}"))
-    return params
-
-
-def brevo_cases() -> list[Any]:
-    params = []
-    for path in sorted((FIXTURES_DIR / "brevo").glob("tracking_*.json")):
-        for mutation in sample(mutations(json.loads(path.read_text("utf-8")))):
-            if mutation.id == "top-level-list":
-                mutation = Mutation(mutation.id, mutation.payload)  # a batch: may be accepted
-            params.append(pytest.param(mutation, id=f"{path.stem}-{mutation.id}"))
     return params
 
 
@@ -104,9 +77,3 @@ def test_mandrill_form_fixture_variants(shape: str, mutation: Mutation, settings
     else:
         request = signed_form(mutation.payload)
     check(request, MANDRILL_URL, mutation)
-
-
-@pytest.mark.parametrize("mutation", brevo_cases())
-def test_brevo_tracking_fixture_variants(mutation: Mutation, settings: Any) -> None:
-    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
-    check(webhook_request("brevo", mutation.payload), BREVO_URL, mutation)

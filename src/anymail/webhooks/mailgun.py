@@ -14,7 +14,6 @@ only good once (dedupe on the token) and only within ``MAILGUN_WEBHOOK_MAX_AGE``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from email.utils import getaddresses
@@ -41,7 +40,7 @@ from ._mailgun_forms import (
     parse_legacy_tracking_event,
     urlencoded_bytes,
 )
-from ._payload import JsonObject, check_text, json_object
+from ._payload import JsonObject, check_text, finite_number, json_object
 from .base import AnymailBaseWebhookView
 from .signing import MailgunVerifier
 
@@ -161,16 +160,8 @@ def parse_inbound_message(request: HttpRequest) -> AnymailInboundMessage:
     # Present only when the domain's spam filter is set to add these headers.
     spam_flag = message.get("X-Mailgun-Sflag")
     message.spam_detected = None if spam_flag is None else str(spam_flag).strip().lower() == "yes"
-    message.spam_score = _score(message.get("X-Mailgun-Sscore"))
+    message.spam_score = finite_number(message.get("X-Mailgun-Sscore"))
     return message
-
-
-def _score(value: Any) -> float | None:
-    try:
-        score = float(str(value))
-    except ValueError:
-        return None
-    return score if math.isfinite(score) else None
 
 
 # --- views --------------------------------------------------------------------------

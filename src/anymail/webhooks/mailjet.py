@@ -14,7 +14,6 @@ views warn when no secret is set.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from email.message import Message
@@ -33,7 +32,14 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._payload import JsonObject, check_header_name, json_object, json_objects, parse_json
+from ._payload import (
+    JsonObject,
+    check_header_name,
+    finite_number,
+    json_object,
+    json_objects,
+    parse_json,
+)
 from .base import AnymailBaseWebhookView
 
 __all__ = ["MailjetInboundWebhookView", "MailjetTrackingWebhookView"]
@@ -171,7 +177,7 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
     )
     message.envelope_sender = envelope_sender
     message.envelope_recipient = envelope_recipient
-    message.spam_score = _spam_score(data.text("SpamAssassinScore", None))
+    message.spam_score = finite_number(data.text("SpamAssassinScore", None))
     return AnymailInboundEvent(event_id=None, esp_event=data.data, message=message)
 
 
@@ -200,14 +206,6 @@ def _attachment(data: JsonObject, part: JsonObject) -> AnymailInboundMessage:
         filename=info.get_filename(),
         content_id=str(content_id) if content_id else None,
     )
-
-
-def _spam_score(value: str | None) -> float | None:
-    try:
-        score = float(value or "")
-    except ValueError:
-        return None
-    return score if math.isfinite(score) else None
 
 
 # --- views ------------------------------------------------------------------------------

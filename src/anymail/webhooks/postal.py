@@ -16,7 +16,6 @@ encoding, the processed "hash" format) are configuration errors (5xx), not 400s.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -36,7 +35,7 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._payload import JsonObject, json_object
+from ._payload import JsonObject, finite_number, json_object
 from .base import AnymailBaseWebhookView, raw_event_bytes
 from .dedupe import digest_key
 from .signing import RsaVerifier
@@ -163,13 +162,7 @@ def spam_verdict(message: AnymailInboundMessage) -> tuple[bool | None, float | N
     """
     verdict = str(message.get("X-Postal-Spam", "")).strip().lower()
     detected = {"yes": True, "no": False}.get(verdict)
-    try:
-        score: float | None = float(str(message.get("X-Postal-Spam-Score", "")).strip())
-    except ValueError:
-        score = None
-    if score is not None and not math.isfinite(score):
-        score = None
-    return detected, score
+    return detected, finite_number(message.get("X-Postal-Spam-Score", ""))
 
 
 # --- views ------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ posts a sample event for every trigger and keeps the webhook only if each gets a
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._payload import JsonObject, check_header_name, json_object
+from ._payload import JsonObject, check_header_name, finite_number, json_object
 from .base import AnymailBaseWebhookView, raw_event_bytes
 from .dedupe import digest_key
 
@@ -209,7 +208,7 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
     message.envelope_recipient = envelope_recipient
     message.stripped_text = data.text("StrippedTextReply", None, max_length=None)
     message.spam_detected = bool(_SPAM_YES_RE.match(str(message.get("X-Spam-Status", ""))))
-    message.spam_score = _spam_score(message.get("X-Spam-Score"))
+    message.spam_score = finite_number(message.get("X-Spam-Score"))
     return AnymailInboundEvent(event_id=event_id, esp_event=data.data, message=message)
 
 
@@ -257,14 +256,6 @@ def _address_list(data: JsonObject, field: str) -> str | None:
         if email:
             addresses.append(f'"{quote(name)}" <{email}>' if name else email)
     return ", ".join(addresses) or data.text(field, None) or None
-
-
-def _spam_score(value: object) -> float | None:
-    try:
-        score = float(str(value))
-    except ValueError:
-        return None
-    return score if math.isfinite(score) else None
 
 
 # --- views ------------------------------------------------------------------------------

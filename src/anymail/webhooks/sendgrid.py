@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime
 from functools import cached_property
@@ -37,7 +36,7 @@ from ..signals import (
     tracking,
 )
 from ._forms import FormPart, form_digest, parse_form_data, read_body
-from ._payload import JsonObject, json_object, json_objects, parse_json
+from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
 from .base import AnymailBaseWebhookView
 from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
@@ -177,7 +176,7 @@ def parse_inbound_message(parts: list[FormPart]) -> AnymailInboundMessage:
     if envelope is not None:
         message.envelope_sender = envelope.text("from", None) or None
         message.envelope_recipient = next(iter(envelope.texts("to", [])), None)
-    message.spam_score = _float(text("spam_score"))
+    message.spam_score = finite_number(text("spam_score"))
     return message
 
 
@@ -213,14 +212,6 @@ def _json_field(fields: dict[str, FormPart], name: str) -> JsonObject | None:
     if part is None:
         return None
     return json_object(parse_json(part.content, name), name)
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        number = float(value or "nan")
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 class _UnlessVerificationKeySet:
