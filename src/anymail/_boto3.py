@@ -9,10 +9,11 @@ too).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from . import __version__
-from .conf import UNSET, get_anymail_setting, invalid_setting
+from ._amazon_ses_settings import CLIENT_PARAMS, ESP_NAME, SESSION_PARAMS
+from .conf import UNSET, Setting, get_setting, invalid_setting
 from .exceptions import AnymailImproperlyConfigured, AnymailImproperlyInstalled
 
 try:
@@ -20,9 +21,6 @@ try:
     from botocore.client import Config
 except ImportError as err:
     raise AnymailImproperlyInstalled(missing_package="boto3", install_extra="amazon-ses") from err
-
-#: The ESP whose settings (AMAZON_SES_SESSION_PARAMS ...) configure boto3.
-ESP_NAME: Final = "Amazon SES"
 
 
 def boto3_params(
@@ -33,8 +31,8 @@ def boto3_params(
     Copies: the settings' own dicts are shared (and hold secrets), never changed.
     The client params' ``config`` is a botocore Config with Anymail's user agent.
     """
-    session_params = _params_setting("session_params", kwargs)
-    client_params = _params_setting("client_params", kwargs)
+    session_params = _params_setting(SESSION_PARAMS, kwargs)
+    client_params = _params_setting(CLIENT_PARAMS, kwargs)
     client_params["config"] = _client_config(client_params.get("config"), timeout)
     return session_params, client_params
 
@@ -53,18 +51,9 @@ def create_boto3_client(
         ) from err
 
 
-def _params_setting(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    value = get_anymail_setting(name, default=None, esp_name=ESP_NAME, kwargs=kwargs)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        # Don't quote the value: client params can hold credentials.
-        raise invalid_setting(
-            name,
-            ESP_NAME,
-            f"expected a dict of boto3 keyword arguments, got {type(value).__name__}.",
-        )
-    return dict(value)
+def _params_setting(setting: Setting, kwargs: dict[str, Any]) -> dict[str, Any]:
+    value = get_setting(setting, ESP_NAME, kwargs)
+    return dict(value) if value is not None else {}
 
 
 def _client_config(config: Any, timeout: Any = UNSET) -> Config:

@@ -24,7 +24,7 @@ import mimetypes
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import requests
 from django.core.mail import EmailMessage
@@ -32,8 +32,11 @@ from django.utils.encoding import force_str
 
 from ..addresses import EmailAddress
 from ..conf import (
-    get_bool_setting,
-    get_credential_setting,
+    BOOL,
+    CREDENTIAL,
+    Setting,
+    get_bool,
+    get_credential,
 )
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
@@ -280,21 +283,33 @@ class ResendPayload(RequestsPayload):
         update_deep(self.data, extra)
 
 
+API_KEY: Final = Setting(
+    "api_key",
+    CREDENTIAL,
+    "a Resend API key ('re_...'; the inbound webhook needs a full-access one)",
+    secret=True,
+    bare=True,
+)
+VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
+    "verify_attachment_extensions",
+    BOOL,
+    "Check that attachment filenames match their content types (False: send as they are).",
+    default=True,
+)
+
+
 class EmailBackend(AnymailRequestsBackend[ResendPayload]):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
     payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
-    option_names = frozenset({"api_key", "verify_attachment_extensions"})
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY, VERIFY_ATTACHMENT_EXTENSIONS)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.api_key = get_credential_setting(
-            "api_key", self.esp_name, kwargs, "a Resend API key (it starts with 're_')"
-        )
-        self.verify_attachment_extensions = get_bool_setting(
-            "verify_attachment_extensions", True, esp_name=self.esp_name, kwargs=kwargs
+        self.api_key = get_credential(API_KEY, self.esp_name, kwargs)
+        self.verify_attachment_extensions = get_bool(
+            VERIFY_ATTACHMENT_EXTENSIONS, self.esp_name, kwargs
         )
         super().__init__(**kwargs)
 
@@ -305,7 +320,7 @@ class EmailBackend(AnymailRequestsBackend[ResendPayload]):
             return
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
-        name, text = _error_details(self.error_json(response))
+        name, text = error_details(self.error_json(response))
         reason = f" {response.reason}" if response.reason else ""
         description = f"HTTP {response.status_code}{reason}"
         if text:
@@ -361,7 +376,7 @@ class EmailBackend(AnymailRequestsBackend[ResendPayload]):
         return statuses
 
 
-def _error_details(data: Any) -> tuple[str | None, str | None]:
+def error_details(data: Any) -> tuple[str | None, str | None]:
     """Resend's error ``name`` (older docs: ``type``) and ``message``, if the body has them."""
     if not isinstance(data, dict):
         return None, None

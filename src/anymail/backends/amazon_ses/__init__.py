@@ -22,7 +22,13 @@ from typing import Any, ClassVar, Final
 
 from django.core.mail import EmailMessage
 
-from ...conf import get_anymail_setting, get_timeout_option, invalid_setting
+from ..._amazon_ses_settings import (
+    BACKEND_SETTINGS,
+    CONFIGURATION_SET_NAME,
+    ESP_NAME,
+    MESSAGE_TAG_NAME,
+)
+from ...conf import get_text, get_timeout_option, invalid_setting
 from ...exceptions import AnymailAPIError, AnymailImproperlyInstalled
 from ...message import AnymailRecipientStatus
 from .._normalize import is_set
@@ -84,17 +90,15 @@ _UNREADABLE_RESPONSE_ERRORS: Final = (
 class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
     """Amazon SES Email Backend (SES v2 API, through boto3)."""
 
-    esp_name: ClassVar[str] = "Amazon SES"
+    esp_name: ClassVar[str] = ESP_NAME
     payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
-    option_names = frozenset(
-        {"session_params", "client_params", "configuration_set_name", "message_tag_name", "timeout"}
-    )
+    declared_settings = BACKEND_SETTINGS
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         self.session_params, self.client_params = boto3_params(kwargs, get_timeout_option(kwargs))
-        self.configuration_set_name = _optional_str_setting("configuration_set_name", kwargs)
-        self.message_tag_name = _optional_str_setting("message_tag_name", kwargs)
+        self.configuration_set_name = get_text(CONFIGURATION_SET_NAME, esp_name, kwargs)
+        self.message_tag_name = get_text(MESSAGE_TAG_NAME, esp_name, kwargs)
         if self.message_tag_name is not None and not MESSAGE_TAG_RE.fullmatch(
             self.message_tag_name
         ):
@@ -219,13 +223,6 @@ class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
                 response=response,
                 backend=self,
             ) from None
-
-
-def _optional_str_setting(name: str, kwargs: dict[str, Any]) -> str | None:
-    value = get_anymail_setting(name, default=None, esp_name=EmailBackend.esp_name, kwargs=kwargs)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise invalid_setting(name, EmailBackend.esp_name, "expected a non-empty string or None.")
-    return value
 
 
 def _model_has(client: Any, shape_name: str, member: str) -> bool:
