@@ -976,6 +976,24 @@ def test_template_mode_refusals_come_as_each_hook_is_due() -> None:
     assert "merge_global_data" not in msg.anymail_send_params
 
 
+def test_a_template_declaration_can_refuse_the_subject_and_body() -> None:
+    # As Amazon SES's templates: their own subject and body, nothing beside them.
+    backend = make_backend(PLAIN, ignore_unsupported_features=True)
+    backend.payload_class.template_capabilities = PLAIN.replace(
+        subject=False, body=False, refusals={"body": "a body beside a template"}
+    )
+    msg = message(template_id="welcome")
+    msg.attach_alternative("<p>Body</p>", "text/html")
+    payload = backend.build_message_payload(msg, {})
+    assert payload.ignored_features == ["subject with template_id", "a body beside a template"]
+    assert not {"subject", "text_body", "html_body"} & set(payload.send_params)
+    # Django's default subject is no subject: nothing to refuse.
+    quiet = backend.build_message_payload(message(template_id="welcome", subject="", body=""), {})
+    assert quiet.ignored_features == []
+    # Without a template_id, the first declaration applies.
+    assert backend.build_message_payload(message(), {}).ignored_features == []
+
+
 # --- refused recipients ---------------------------------------------------------------
 
 

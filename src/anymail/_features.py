@@ -64,7 +64,8 @@ class Feature:
     #: Whether an empty value ("", [], {}) means the same as not set.
     empty_is_absent: bool
     #: The Capabilities field that, when false, refuses it (None: nothing does, or
-    #: the pipeline checks it its own way: attachments, alternatives).
+    #: the pipeline checks it its own way: attachments). Several features may share
+    #: one ("body": the text and html bodies and the alternatives).
     capability: str | None
     #: The payload hook that receives it.
     hook: str
@@ -131,7 +132,7 @@ FEATURES: Final = (
         "cc", "list", "addresses", "django", empty_is_absent=True, matrix=(("cc / bcc", "cc"),)
     ),
     _feature("bcc", "list", "addresses", "django", empty_is_absent=True, matrix=()),
-    _feature("subject", "text", "str", "django", capability=None, matrix=()),
+    _feature("subject", "text", "str", "django"),
     _feature("reply_to", "list", "addresses", "django", empty_is_absent=True),
     _feature(
         "extra_headers",
@@ -149,8 +150,8 @@ FEATURES: Final = (
         "django",
         attribute="body",
         empty_is_absent=True,
-        capability=None,
-        matrix=(),
+        capability="body",
+        matrix=(("text / html body", "body"),),
     ),
     _feature(
         "html_body",
@@ -159,7 +160,7 @@ FEATURES: Final = (
         "django",
         attribute="body",
         empty_is_absent=True,
-        capability=None,
+        capability="body",
         matrix=(),
     ),
     _feature(
@@ -169,7 +170,7 @@ FEATURES: Final = (
         "django",
         default_keys=(),
         empty_is_absent=True,
-        capability=None,
+        capability="body",  # (which types: checked its own way, see Capabilities)
         hook="add_alternative",
         matrix=(("AMP or other alternative parts", "alternatives"),),
     ),

@@ -55,6 +55,8 @@ class Capabilities:
     merge_global_data: Support = True
     esp_extra: Support = True
     # Django EmailMessage features
+    subject: Support = True  # (an empty one, Django's default, is never refused)
+    body: Support = True  # the text and html bodies and any alternatives
     cc: Support = True
     bcc: Support = True
     reply_to: Support = True
@@ -72,7 +74,7 @@ class Capabilities:
     eai_recipients: Support = True  # ... in to/cc/bcc/reply_to
     #: How a refusal that only one declaration makes (with or without a template)
     #: names the feature, where "<feature> with template_id" (or "without") won't
-    #: do. Keys: feature names, "inline_images", "to_header", "cc_header".
+    #: do. Keys: the fields above, "to_header", "cc_header".
     refusals: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def replace(self, **changes: Any) -> Capabilities:
@@ -90,7 +92,12 @@ GATED_FEATURES: Final = sorted(
 #: The fields a template declaration may change: checked as each feature's hook
 #: comes due, where ESPs used to check them by hand (so errors keep their order).
 MODE_FIELDS: Final = frozenset(
-    [*(feature.name for feature in GATED_FEATURES), "attachments", "inline_images", "spoofed_to"]
+    [
+        *(feature.capability for feature in GATED_FEATURES if feature.capability),
+        "attachments",
+        "inline_images",
+        "spoofed_to",
+    ]
 )
 
 
@@ -157,8 +164,9 @@ def enforce(
     """Leave out (after refusing) whatever ``caps`` does not allow."""
     for gated in GATED_FEATURES:
         feature = gated.name
-        if feature in params and not getattr(caps, gated.capability or feature):
-            described = feature
+        capability = gated.capability or feature
+        if feature in params and not getattr(caps, capability):
+            described = capability
             if feature == "envelope_sender" and normalized.envelope_sender_from_header:
                 described = (
                     "envelope_sender (with a From header, Django's convention makes "
@@ -333,9 +341,11 @@ class Mode:
         if capability not in deferred or getattr(self.active, capability):
             return True
         value = params[feature.name]
+        if value == "":
+            return False  # Django's default subject: nothing asked for, nothing to send
         if feature.name in BATCH_FEATURES and can_batch and not any(value.values()):
             return True  # no per-recipient data: it only asks for a batch, which this can send
-        refuse(self.name(feature.name))
+        refuse(self.name(capability))
         del params[feature.name]
         return False
 

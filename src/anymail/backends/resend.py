@@ -71,7 +71,13 @@ class ResendPayload(RequestsPayload):
         merge_data=False,
         merge_global_data=False,
     )
-    template_capabilities = capabilities.replace(merge_data=True, merge_global_data=True)
+    # Resend refuses html/text beside a template: the template is the body.
+    template_capabilities = capabilities.replace(
+        merge_data=True,
+        merge_global_data=True,
+        body=False,
+        refusals={"body": "a text or html body with template_id"},
+    )
     read_from_send_params = frozenset({"merge_metadata", "merge_headers", "merge_data"})
 
     backend: EmailBackend
@@ -247,11 +253,6 @@ class ResendPayload(RequestsPayload):
         self.data["scheduled_at"] = send_at
 
     def set_template_id(self, template_id: Any) -> None:
-        # Resend refuses html/text alongside a template: the template is the body.
-        if "text" in self.data or "html" in self.data:
-            self.unsupported_feature("a text or html body with template_id")
-            self.data.pop("text", None)
-            self.data.pop("html", None)
         if self.data.get("subject") == "":
             del self.data["subject"]
         self.data["template"] = {"id": force_str(template_id)}

@@ -38,21 +38,6 @@ class TemplateSendPayload(AmazonSESPayload):
     operation = "send_bulk_email"
     tags_param = "DefaultEmailTags"
 
-    # The template has its own subject and body.
-
-    def set_subject(self, subject: str) -> None:
-        if subject:  # (Django's default subject is "")
-            self.unsupported_feature("overriding template subject")
-
-    def set_text_body(self, body: str) -> None:
-        self.unsupported_feature("overriding template body content")
-
-    def set_html_body(self, body: str) -> None:
-        self.unsupported_feature("overriding template body content")
-
-    def add_alternative(self, content: str, mimetype: str) -> None:
-        self.unsupported_feature("overriding template body content")
-
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
         self.params["ReplyToAddresses"] = [one_line_address(email) for email in emails]
 

@@ -80,16 +80,21 @@ class AmazonSESPayload(BasePayload):
         eai_recipients=False,
     )
     #: Template sends (send_bulk_email): an entry per "to", with its own data,
-    #: and no MIME of Django's (so no attachments, and To is the recipient).
+    #: and no MIME of Django's (so no attachments, and To is the recipient); the
+    #: template has its own subject and body.
     template_capabilities = capabilities.replace(
         merge_data=True,
         merge_global_data=True,
         merge_metadata=True,
         merge_headers=True,
+        subject=False,
+        body=False,
         attachments=False,
         inline_images=False,
         spoofed_to=False,
         refusals={
+            "subject": "overriding template subject",
+            "body": "overriding template body content",
             "attachments": "attachments with template",
             "inline_images": "inline images with template",
             "to_header": "a To header that differs from the recipients with template_id",
