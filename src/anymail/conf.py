@@ -50,6 +50,9 @@ __all__ = [
     "CREDENTIAL",
     "DICT",
     "ESP_SEND_DEFAULTS",
+    "FAIL_SILENTLY",
+    "IGNORE_RECIPIENT_STATUS",
+    "IGNORE_UNSUPPORTED_FEATURES",
     "OBJECT",
     "POSITIVE_INT",
     "REQUESTS_TIMEOUT",
@@ -486,6 +489,29 @@ ESP_SEND_DEFAULTS: Final = Setting(
     "Send defaults for this ESP's messages: they replace SEND_DEFAULTS key by key.",
     default=None,
     option=False,  # the send_defaults option replaces both
+)
+
+FAIL_SILENTLY: Final = Setting(
+    "fail_silently",
+    BOOL,
+    "Log delivery failures instead of raising them (Django's option).",
+    default=False,
+    per_esp=False,
+    in_settings=False,
+)
+IGNORE_UNSUPPORTED_FEATURES: Final = Setting(
+    "ignore_unsupported_features",
+    BOOL,
+    "Leave out features the ESP can't send instead of raising AnymailUnsupportedFeature.",
+    default=False,
+    per_esp=False,
+)
+IGNORE_RECIPIENT_STATUS: Final = Setting(
+    "ignore_recipient_status",
+    BOOL,
+    "Don't raise AnymailRecipientsRefused when the ESP refuses every recipient.",
+    default=False,
+    per_esp=False,
 )
 
 

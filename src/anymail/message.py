@@ -8,7 +8,7 @@ here only add constructor arguments, type declarations and convenience methods.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.mime.image import MIMEImage
 from email.utils import make_msgid
 from pathlib import Path
@@ -18,6 +18,9 @@ import django
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 from ._features import ANYMAIL_MESSAGE_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from .addresses import EmailAddress
 
 #: The normalized per-recipient send statuses.
 ANYMAIL_STATUSES: Final = frozenset({"sent", "queued", "invalid", "rejected", "failed", "unknown"})
@@ -83,6 +86,29 @@ class AnymailStatus:
             f"AnymailStatus(status={self.status!r}, message_id={self.message_id!r}, "
             f"{len(self.recipients)} recipients)"
         )
+
+
+class RecipientStatuses(dict[str, AnymailRecipientStatus]):
+    """What ``parse_recipient_status()`` returns, built up address by address.
+
+    Keyed by each address as first given (normally the addr_spec sent), and
+    matched ignoring case: ESPs often echo addresses in another case.
+    """
+
+    def __init__(self, recipients: Iterable[EmailAddress] = (), status: str | None = None) -> None:
+        super().__init__()
+        self._keys: dict[str, str] = {}
+        for address in recipients:
+            self.set(address.addr_spec, None, status)
+
+    def set(
+        self, address: str, message_id: str | None, status: str | None, *, replace: bool = True
+    ) -> None:
+        """Record ``address``'s status (unless it has one already and not ``replace``)."""
+        if not replace and address.lower() in self._keys:
+            return
+        key = self._keys.setdefault(address.lower(), address)
+        self[key] = AnymailRecipientStatus(message_id, status)
 
 
 class AnymailMessageMixin:

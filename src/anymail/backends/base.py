@@ -28,7 +28,16 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from .._features import BATCH_FEATURES, FEATURES, FEATURES_BY_NAME
 from ..addresses import EmailAddress
-from ..conf import BOOL, ESP_SEND_DEFAULTS, SEND_DEFAULTS, Setting, get_bool, get_send_defaults
+from ..conf import (
+    ESP_SEND_DEFAULTS,
+    FAIL_SILENTLY,
+    IGNORE_RECIPIENT_STATUS,
+    IGNORE_UNSUPPORTED_FEATURES,
+    SEND_DEFAULTS,
+    Setting,
+    get_bool,
+    get_send_defaults,
+)
 from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
@@ -36,7 +45,7 @@ from ..exceptions import (
     AnymailRecipientsRefused,
     AnymailUnsupportedFeature,
 )
-from ..message import AnymailRecipientStatus, AnymailStatus
+from ..message import AnymailRecipientStatus, AnymailStatus, RecipientStatuses
 from ..signals import post_send, pre_send
 from ._capabilities import Capabilities, Support, check_line_breaks, enforce, select_mode
 from ._hooks import PayloadHooks
@@ -56,29 +65,6 @@ logger = logging.getLogger("anymail")
 
 #: The payload class a backend builds (and its post_to_esp() etc. are given).
 PayloadT = TypeVar("PayloadT", bound="BasePayload")
-
-
-class RecipientStatuses(dict[str, AnymailRecipientStatus]):
-    """What ``parse_recipient_status()`` returns, built up address by address.
-
-    Keyed by each address as first given (normally the addr_spec sent), and
-    matched ignoring case: ESPs often echo addresses in another case.
-    """
-
-    def __init__(self, recipients: Iterable[EmailAddress] = (), status: str | None = None) -> None:
-        super().__init__()
-        self._keys: dict[str, str] = {}
-        for address in recipients:
-            self.set(address.addr_spec, None, status)
-
-    def set(
-        self, address: str, message_id: str | None, status: str | None, *, replace: bool = True
-    ) -> None:
-        """Record ``address``'s status (unless it has one already and not ``replace``)."""
-        if not replace and address.lower() in self._keys:
-            return
-        key = self._keys.setdefault(address.lower(), address)
-        self[key] = AnymailRecipientStatus(message_id, status)
 
 
 #: Normalized features, in the order their hooks are called.
@@ -195,6 +181,10 @@ class BasePayload(PayloadHooks):
         copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
         return [[address, *copies] for address in to]
 
+    def error(self, text: str) -> AnymailError:
+        """An AnymailError about this message (raise it): bad input the ESP can't take."""
+        return AnymailError(text, email_message=self.message, payload=self, backend=self.backend)
+
     def unsupported_feature(self, feature: str) -> None:
         """Report a feature the ESP can't send: raise, unless IGNORE_UNSUPPORTED_FEATURES.
 
@@ -281,30 +271,6 @@ class BasePayload(PayloadHooks):
                 shown = f"{name}_header"
                 if mode.allows_shown(shown, params, refuse):
                     getattr(self, f"set_spoofed_{shown}")(params[shown])
-
-
-FAIL_SILENTLY: Final = Setting(
-    "fail_silently",
-    BOOL,
-    "Log delivery failures instead of raising them (Django's option).",
-    default=False,
-    per_esp=False,
-    in_settings=False,
-)
-IGNORE_UNSUPPORTED_FEATURES: Final = Setting(
-    "ignore_unsupported_features",
-    BOOL,
-    "Leave out features the ESP can't send instead of raising AnymailUnsupportedFeature.",
-    default=False,
-    per_esp=False,
-)
-IGNORE_RECIPIENT_STATUS: Final = Setting(
-    "ignore_recipient_status",
-    BOOL,
-    "Don't raise AnymailRecipientsRefused when the ESP refuses every recipient.",
-    default=False,
-    per_esp=False,
-)
 
 
 class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):

@@ -45,7 +45,13 @@ from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
 
-__all__ = ["API_URL", "DEBUG_API_REQUESTS", "AnymailRequestsBackend", "RequestsPayload"]
+__all__ = [
+    "API_URL",
+    "DEBUG_API_REQUESTS",
+    "AnymailRequestsBackend",
+    "RequestsPayload",
+    "http_status",
+]
 
 API_URL: Final = Setting(
     "api_url",
@@ -180,13 +186,8 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
         ESPs that report per-recipient errors with another status override this.
         """
         if not 200 <= response.status_code < 300:
-            reason = f" {response.reason}" if response.reason else ""
-            raise AnymailRequestsAPIError(
-                f"{self.esp_name} API error: HTTP {response.status_code}{reason}.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+            raise self.api_error(
+                f"{self.esp_name} API error: {http_status(response)}.", response, payload, message
             )
 
     def read_json(self, response: requests.Response) -> Any:
@@ -228,12 +229,16 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
         self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
     ) -> AnymailRequestsAPIError:
         """The error for an answer of the wrong shape ("... format: <problem>.")."""
+        return self.api_error(
+            f"Invalid {self.esp_name} API response format: {problem}.", response, payload, message
+        )
+
+    def api_error(
+        self, text: str, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> AnymailRequestsAPIError:
+        """The error to raise for ``response`` (its str() quotes the ESP's answer)."""
         return AnymailRequestsAPIError(
-            f"Invalid {self.esp_name} API response format: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+            text, email_message=message, payload=payload, response=response, backend=self
         )
 
     def _dump_api_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -243,6 +248,12 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
         # (e.g. a closed stdout, or one that can't encode the text).
         with contextlib.suppress(OSError, ValueError):
             _write_api_request(response, sys.stdout, secrets)
+
+
+def http_status(response: requests.Response) -> str:
+    """ "HTTP 400 Bad Request": the status, and its reason when the ESP sent one."""
+    reason = f" {response.reason}" if response.reason else ""
+    return f"HTTP {response.status_code}{reason}"
 
 
 def _describe_timeout(timeout: Any) -> str:

@@ -25,7 +25,7 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import BOOL, CREDENTIAL, Setting, check_setting_value, get_bool, get_setting
-from ..exceptions import AnymailError, AnymailImproperlyConfigured
+from ..exceptions import AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from .base import Capabilities
@@ -127,14 +127,11 @@ class BrevoPayload(RequestsPayload):
         try:
             attachment = attachment.as_utf8()
         except (LookupError, UnicodeDecodeError) as err:
-            raise AnymailError(
+            raise self.error(
                 f"Can't convert text attachment {attachment.name!r} from its declared "
                 f"charset {attachment.charset!r} to UTF-8 ({err}). Brevo sends every text "
                 "attachment as UTF-8: fix the attachment's charset, or attach it as "
-                "bytes with a non-text mimetype.",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                "bytes with a non-text mimetype."
             ) from err
         self.data.setdefault("attachment", []).append(
             {"name": attachment.filename, "content": attachment.b64content}
@@ -194,12 +191,9 @@ class BrevoPayload(RequestsPayload):
         # (str.isdigit() alone also accepts characters like "²" that int() refuses.)
         if digits.isascii() and digits.isdigit():
             return int(digits)
-        raise AnymailError(
+        raise self.error(
             f"Brevo template_id must be the template's numeric ID (like 12 or '12'), "
-            f"not {template_id!r}. Find it in Brevo's list of transactional templates.",
-            email_message=self.message,
-            payload=self,
-            backend=self.backend,
+            f"not {template_id!r}. Find it in Brevo's list of transactional templates."
         )
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:

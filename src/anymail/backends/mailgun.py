@@ -33,11 +33,11 @@ from ..conf import (
     get_setting,
     invalid_setting,
 )
-from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
+from ..exceptions import AnymailInvalidAddress
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: The part of Mailgun's API home page that a request to a mangled URL gets (with a 200).
 _API_HOME_PAGE_TEXT = b"Mailgun Magnificent API"
@@ -113,45 +113,31 @@ class MailgunPayload(RequestsPayload):
         from_email = self.send_params.get("from_email")
         if from_email:
             return self._checked_domain(from_email[0].domain, "from_email"), "from_email"
-        raise AnymailError(
+        raise self.error(
             "Mailgun needs a sender domain for its API URL, but the message has no "
             "from_email or envelope_sender to take it from. Set MAILGUN_SENDER_DOMAIN, "
-            "or give the message an envelope_sender (only its domain is used).",
-            email_message=self.message,
-            payload=self,
-            backend=self.backend,
+            "or give the message an envelope_sender (only its domain is used)."
         )
 
     def _checked_domain(self, domain: Any, source: str) -> str:
         if not isinstance(domain, str) or not domain.strip():
-            raise AnymailError(
+            raise self.error(
                 f"Invalid Mailgun sender domain {domain!r} in {source}: expected a domain "
-                'name like "mg.example.com".',
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                'name like "mg.example.com".'
             )
         domain = domain.strip()
         # A slash (even percent-encoded) would change the API path: Mailgun then
         # answers 200 with its home page, and nothing is sent.
         if "/" in domain or "%2f" in domain.lower() or "@" in domain or "\\" in domain:
-            raise AnymailError(
+            raise self.error(
                 f"Invalid Mailgun sender domain {domain!r} in {source}: use just the domain "
-                'name, like "mg.example.com" (no "/", "@" or URL parts).',
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                'name, like "mg.example.com" (no "/", "@" or URL parts).'
             )
         try:
             # Mailgun lists domains by their ASCII form.
             return idna_encode_domain(domain)
         except AnymailInvalidAddress as err:
-            raise AnymailError(
-                f"Invalid Mailgun sender domain in {source}: {err}",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
-            ) from None
+            raise self.error(f"Invalid Mailgun sender domain in {source}: {err}") from None
 
     def get_api_url(self, api_url: str) -> str:
         return f"{api_url.rstrip('/')}/{quote(self.sender_domain, safe='')}/messages"
@@ -483,7 +469,7 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
         if 200 <= status < 300:
             if _API_HOME_PAGE_TEXT in response.content[:4096]:
                 # A mangled URL reaches the API's home page, which answers 200.
-                raise AnymailRequestsAPIError(
+                raise self.api_error(
                     f"Mailgun answered with its API home page instead of sending the message: "
                     f"the request URL {url_without_userinfo(response.request.url or '')} is not "
                     "the Messages API. "
@@ -491,21 +477,17 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
                     '"https://api.mailgun.net/v3", without the sender domain) and the '
                     f"sender domain {payload.sender_domain!r} "
                     f"(from {payload.sender_domain_source}).",
-                    email_message=message,
-                    payload=payload,
-                    response=response,
-                    backend=self,
+                    response,
+                    payload,
+                    message,
                 )
             return
-        reason = f" {response.reason}" if response.reason else ""
         # (AnymailError adds Mailgun's own error text from the response.)
-        text = f"Mailgun API error: HTTP {status}{reason}."
+        text = f"Mailgun API error: {http_status(response)}."
         hint = self._error_hint(status, payload)
         if hint:
             text = f"{text}\n{hint}"
-        raise AnymailRequestsAPIError(
-            text, email_message=message, payload=payload, response=response, backend=self
-        )
+        raise self.api_error(text, response, payload, message)
 
     def _error_hint(self, status: int, payload: MailgunPayload) -> str:
         if status in (401, 403):
@@ -535,12 +517,11 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
             or not isinstance(queued, str)
             or not queued.startswith("Queued")
         ):
-            raise AnymailRequestsAPIError(
+            raise self.api_error(
                 'Invalid/unrecognized Mailgun API response: expected an id and a "Queued" message.',
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+                response,
+                payload,
+                message,
             )
         # Mailgun queues the whole call (one id, even for a batch send) and
         # reports per-recipient problems only later, through webhooks.

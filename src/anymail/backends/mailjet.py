@@ -19,11 +19,11 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import CREDENTIAL, Setting, get_credential, invalid_setting
-from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
+from ..exceptions import AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Header names Mailjet refuses in ``Headers`` (error send-0011): they have a
 #: dedicated Send API property, or (Message-ID) can't be customized at all.
@@ -353,14 +353,9 @@ class EmailBackend(AnymailRequestsBackend[MailjetPayload]):
                 if data.get("ErrorIdentifier"):
                     # Mailjet's support asks for it.
                     details += f" (ErrorIdentifier {data['ErrorIdentifier']})"
-        reason = f" {response.reason}" if response.reason else ""
-        summary = f"Mailjet API error: HTTP {status_code}{reason}"
-        raise AnymailRequestsAPIError(
-            f"{summary}: {details}" if details else f"{summary}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+        summary = f"Mailjet API error: {http_status(response)}"
+        raise self.api_error(
+            f"{summary}: {details}" if details else f"{summary}.", response, payload, message
         )
 
     def parse_recipient_status(
@@ -369,12 +364,8 @@ class EmailBackend(AnymailRequestsBackend[MailjetPayload]):
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("Messages") if isinstance(data, dict) else None
         if not isinstance(results, list):
-            raise AnymailRequestsAPIError(
-                "Unexpected Mailjet API response: no 'Messages' list.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+            raise self.api_error(
+                "Unexpected Mailjet API response: no 'Messages' list.", response, payload, message
             )
 
         sent_messages = payload.sent_messages()

@@ -21,11 +21,10 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import CREDENTIAL, URL, Setting, get_credential, get_setting, invalid_setting
-from ..exceptions import AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Extra guidance for Postal error codes that usually mean a settings problem.
 _ERROR_HINTS = {
@@ -153,9 +152,8 @@ class EmailBackend(AnymailRequestsBackend[PostalPayload]):
         self, response: requests.Response, payload: PostalPayload, message: EmailMessage
     ) -> None:
         if not 200 <= response.status_code < 300:
-            reason = f" {response.reason}" if response.reason else ""
-            raise self._api_error(
-                f"Postal API error: HTTP {response.status_code}{reason}.",
+            raise self.api_error(
+                f"Postal API error: {http_status(response)}.",
                 response,
                 payload,
                 message,
@@ -172,7 +170,7 @@ class EmailBackend(AnymailRequestsBackend[PostalPayload]):
         if text:
             described += f": {text}"
         hint = _ERROR_HINTS.get(str(code))
-        raise self._api_error(
+        raise self.api_error(
             f"Postal API error: {described}" + (f" {hint}" if hint else ""),
             response,
             payload,
@@ -203,21 +201,10 @@ class EmailBackend(AnymailRequestsBackend[PostalPayload]):
     ) -> dict[str, Any]:
         data = self.error_json(response)
         if not isinstance(data, dict):
-            raise self._api_error(
+            raise self.api_error(
                 "Invalid Postal API response: expected a JSON object.", response, payload, message
             )
         return data
-
-    def _api_error(
-        self,
-        text: str,
-        response: requests.Response,
-        payload: BasePayload,
-        message: EmailMessage,
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            text, email_message=message, payload=payload, response=response, backend=self
-        )
 
 
 def _is_message_id(value: Any) -> bool:

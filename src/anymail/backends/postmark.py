@@ -30,7 +30,7 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import CREDENTIAL, Setting, get_credential, is_valid_credential
-from ..exceptions import AnymailError, AnymailRequestsAPIError
+from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import Capabilities, RecipientStatuses
@@ -207,12 +207,9 @@ class PostmarkPayload(RequestsPayload):
         if "server_token" in extra:
             token = extra.pop("server_token")
             if not is_valid_credential(token):
-                raise AnymailError(
+                raise self.error(
                     "Invalid Postmark esp_extra['server_token']: expected a server token, "
-                    "a non-empty string without spaces or line breaks.",
-                    email_message=self.message,
-                    payload=self,
-                    backend=self.backend,
+                    "a non-empty string without spaces or line breaks."
                 )
             self.headers["X-Postmark-Server-Token"] = token
         self.data.update(extra)
@@ -247,14 +244,13 @@ class EmailBackend(AnymailRequestsBackend[PostmarkPayload]):
         if response.status_code == 422:
             return
         if response.status_code == 401:
-            raise AnymailRequestsAPIError(
+            raise self.api_error(
                 f"Postmark API error: HTTP 401 {response.reason or 'Unauthorized'}. "
                 "Check your POSTMARK_SERVER_TOKEN setting (or the message's "
                 "esp_extra['server_token']): it must be a server token, not an account token.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+                response,
+                payload,
+                message,
             )
         super().raise_for_status(response, payload, message)
 
@@ -325,12 +321,11 @@ class EmailBackend(AnymailRequestsBackend[PostmarkPayload]):
                 # would send them twice.
                 sent_to = ", ".join(dict.fromkeys(accepted))
                 partial = f" (Postmark did accept the messages to {sent_to}.)"
-            raise AnymailRequestsAPIError(
+            raise self.api_error(
                 f"Postmark API error: HTTP {response.status_code}: {described}{partial}",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+                response,
+                payload,
+                message,
             )
         return statuses
 

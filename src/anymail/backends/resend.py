@@ -38,11 +38,11 @@ from ..conf import (
     get_bool,
     get_credential,
 )
-from ..exceptions import AnymailError, AnymailRequestsAPIError
+from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from .base import Capabilities, RecipientStatuses
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
@@ -270,12 +270,9 @@ class ResendPayload(RequestsPayload):
         if IDEMPOTENCY_KEY in extra:
             key = extra.pop(IDEMPOTENCY_KEY)
             if not isinstance(key, str) or not _IDEMPOTENCY_KEY_RE.fullmatch(key):
-                raise AnymailError(
+                raise self.error(
                     f"Invalid Resend esp_extra[{IDEMPOTENCY_KEY!r}]: expected a string of "
-                    "1 to 256 printable ASCII characters (no line breaks).",
-                    email_message=self.message,
-                    payload=self,
-                    backend=self.backend,
+                    "1 to 256 printable ASCII characters (no line breaks)."
                 )
             self.headers["Idempotency-Key"] = key
         if isinstance(extra.get("headers"), Mapping):
@@ -322,8 +319,7 @@ class EmailBackend(AnymailRequestsBackend[ResendPayload]):
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
         name, text = error_details(self.error_json(response))
-        reason = f" {response.reason}" if response.reason else ""
-        description = f"HTTP {response.status_code}{reason}"
+        description = http_status(response)
         if text:
             description += f": {text}"
         if name:
@@ -331,13 +327,7 @@ class EmailBackend(AnymailRequestsBackend[ResendPayload]):
         hint = ""
         if name in _KEY_ERRORS:
             hint = " Check your RESEND_API_KEY setting: it needs at least sending access."
-        raise AnymailRequestsAPIError(
-            f"Resend API error: {description}.{hint}",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
+        raise self.api_error(f"Resend API error: {description}.{hint}", response, payload, message)
 
     def parse_recipient_status(
         self, response: requests.Response, payload: ResendPayload, message: EmailMessage

@@ -29,7 +29,7 @@ from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import BasePayload, Capabilities
-from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload
+from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload, http_status
 
 #: The API URL's default; ``{region}`` is replaced with the SCALEWAY_REGION setting.
 DEFAULT_API_URL: Final = "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/"
@@ -271,19 +271,12 @@ class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
     ) -> None:
         if 200 <= response.status_code < 300:
             return
-        reason = f" {response.reason}" if response.reason else ""
-        text = f"{self.esp_name} API error: HTTP {response.status_code}{reason}"
+        text = f"{self.esp_name} API error: {http_status(response)}"
         described = _describe_error(self.error_json(response))
         if described:
             text += f": {described}"
         hint = _ERROR_HINTS.get(response.status_code)
-        raise AnymailRequestsAPIError(
-            f"{text}.{f' {hint}' if hint else ''}",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
+        raise self.api_error(f"{text}.{f' {hint}' if hint else ''}", response, payload, message)
 
     def parse_recipient_status(
         self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
@@ -327,12 +320,8 @@ class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
         payload: BasePayload,
         message: EmailMessage,
     ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid response from {self.esp_name} API: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+        return self.api_error(
+            f"Invalid response from {self.esp_name} API: {problem}.", response, payload, message
         )
 
 

@@ -27,11 +27,11 @@ from ..conf import (
     get_setting,
     invalid_setting,
 )
-from ..exceptions import AnymailInvalidAddress, AnymailRequestsAPIError
+from ..exceptions import AnymailInvalidAddress
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Headers that have their own Transmissions fields (or that SparkPost builds
 #: itself): SparkPost refuses them in ``content.headers``.
@@ -415,15 +415,13 @@ class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
     ) -> None:
         if 200 <= response.status_code < 300:
             return
-        reason = f" {response.reason}" if response.reason else ""
         details = _error_details(self.error_json(response))
-        raise AnymailRequestsAPIError(
-            f"{self.esp_name} API error: HTTP {response.status_code}{reason}"
+        raise self.api_error(
+            f"{self.esp_name} API error: {http_status(response)}"
             + (f": {details}" if details else "."),
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+            response,
+            payload,
+            message,
         )
 
     def parse_recipient_status(

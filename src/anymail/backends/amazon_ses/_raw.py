@@ -22,7 +22,6 @@ from ..._mime import (
     with_idna_2008_domains,
 )
 from ...addresses import EmailAddress
-from ...exceptions import AnymailError
 from ...message import AnymailRecipientStatus
 from ...utils import Attachment, serialize_json
 from ._payload import AmazonSESPayload
@@ -77,12 +76,9 @@ class RawSendPayload(AmazonSESPayload):
     def _raw_mime(self) -> bytes:
         """The whole message as 7-bit clean MIME bytes, built by Django."""
         if self.from_email is None:
-            raise AnymailError(
+            raise self.error(
                 "Amazon SES needs a from_email for messages without a template_id "
-                "(from_email is None).",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                "(from_email is None)."
             )
         mime = with_idna_2008_domains(self.message).message()
         # bcc recipients go only in Destination; a Bcc header would reveal them.
