@@ -68,6 +68,7 @@ __all__ = [
     "WEBHOOK_SECRET",
     "Setting",
     "SettingType",
+    "credential_setting",
     "get_anymail_setting",
     "get_bool",
     "get_credential",
@@ -290,6 +291,15 @@ class Setting:
     def full_name(self, esp_name: str | None = None) -> str:
         """The setting's name for that ESP: "POSTMARK_SERVER_TOKEN", "REQUESTS_TIMEOUT"."""
         return setting_name(self.name, esp_name if self.per_esp else None)
+
+
+def credential_setting(name: str, help: str) -> Setting:
+    """An ESP's credential: secret, and also read as a bare setting ("POSTMARK_SERVER_TOKEN").
+
+    ``help`` says what it is ("a Postmark server token (...)"): the docs' line and
+    the words of the missing or invalid credential errors.
+    """
+    return Setting(name, CREDENTIAL, help, secret=True, bare=True)
 
 
 def _is_positive_int(value: Any) -> bool:

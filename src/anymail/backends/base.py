@@ -157,6 +157,15 @@ class BasePayload(PayloadHooks):
         """Whether the message is sent with the ESP's stored template (template_id)."""
         return "template_id" in self.send_params
 
+    def statuses_for_all(
+        self, message_id: str | None, status: str
+    ) -> dict[str, AnymailRecipientStatus]:
+        """The same status for every recipient: for an ESP that answers once for all."""
+        return {
+            email.addr_spec: AnymailRecipientStatus(message_id, status)
+            for email in self.all_recipients
+        }
+
     def for_recipient(
         self, per_recipient: Mapping[str, Any] | None, recipient: EmailAddress | None
     ) -> Any:
@@ -181,9 +190,9 @@ class BasePayload(PayloadHooks):
         copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
         return [[address, *copies] for address in to]
 
-    def error(self, text: str) -> AnymailError:
-        """An AnymailError about this message (raise it): bad input the ESP can't take."""
-        return AnymailError(text, email_message=self.message, payload=self, backend=self.backend)
+    def error(self, text: str, error_class: type[AnymailError] = AnymailError) -> AnymailError:
+        """An error about this message, to raise: bad input the ESP can't take."""
+        return error_class(text, email_message=self.message, payload=self, backend=self.backend)
 
     def unsupported_feature(self, feature: str) -> None:
         """Report a feature the ESP can't send: raise, unless IGNORE_UNSUPPORTED_FEATURES.
@@ -198,13 +207,11 @@ class BasePayload(PayloadHooks):
             self.ignored_features.append(feature)
             logger.debug("%s: sending without unsupported %s", self.esp_name, feature)
         else:
-            raise AnymailUnsupportedFeature(
+            raise self.error(
                 f"{self.esp_name} does not support {feature}. "
                 "Remove it from the message, or set ANYMAIL IGNORE_UNSUPPORTED_FEATURES "
                 "to True to send without it.",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                AnymailUnsupportedFeature,
             )
 
     def sends_individual_messages(self) -> bool:
@@ -227,14 +234,12 @@ class BasePayload(PayloadHooks):
             and len(self.send_params.get("to", [])) > 1
             and not self.sends_individual_messages()
         ):
-            raise AnymailUnsupportedFeature(
+            raise self.error(
                 f"{self.esp_name} cannot send this as a batch (merge_data, merge_metadata "
                 "or merge_headers ask for an individual message to each 'to' recipient). "
                 "Sending one message would show every recipient to the others, so it was "
                 "not sent: send a separate message to each recipient instead.",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                AnymailUnsupportedFeature,
             )
 
     # --- hooks ---------------------------------------------------------------

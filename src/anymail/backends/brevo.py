@@ -24,7 +24,14 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import BOOL, CREDENTIAL, Setting, check_setting_value, get_bool, get_setting
+from ..conf import (
+    BOOL,
+    Setting,
+    check_setting_value,
+    credential_setting,
+    get_bool,
+    get_setting,
+)
 from ..exceptions import AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
@@ -268,7 +275,7 @@ def _header_str(value: Any) -> Any:
     return value
 
 
-API_KEY: Final = Setting("api_key", CREDENTIAL, "your Brevo v3 API key", secret=True, bare=True)
+API_KEY: Final = credential_setting("api_key", "your Brevo v3 API key")
 WORKAROUND_DISPLAY_NAME_BUGS: Final = Setting(
     "workaround_display_name_bugs",
     BOOL,
@@ -331,10 +338,7 @@ class EmailBackend(AnymailRequestsBackend[BrevoPayload]):
     ) -> dict[str, AnymailRecipientStatus]:
         if not response.content.strip():
             # Brevo has been seen to answer 2xx with an empty body: accepted, no id.
-            return {
-                email.addr_spec: AnymailRecipientStatus(None, "queued")
-                for email in payload.all_recipients
-            }
+            return payload.statuses_for_all(None, "queued")
         data = self.deserialize_json_response(response, payload, message)
         # Brevo refuses nobody at send time (blocked or invalid recipients show up
         # later as tracking events), so every recipient is "queued".
@@ -343,10 +347,7 @@ class EmailBackend(AnymailRequestsBackend[BrevoPayload]):
         message_id = data.get("messageId") if isinstance(data, dict) else None
         if not isinstance(message_id, str):
             raise self.invalid_response(_EXPECTED_ID, response, payload, message)
-        return {
-            email.addr_spec: AnymailRecipientStatus(message_id, "queued")
-            for email in payload.all_recipients
-        }
+        return payload.statuses_for_all(message_id, "queued")
 
     def _batch_status(
         self,

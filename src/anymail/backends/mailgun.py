@@ -26,9 +26,9 @@ from django.core.mail import EmailMessage
 from .._redact import url_without_userinfo
 from ..addresses import EmailAddress, idna_encode_domain
 from ..conf import (
-    CREDENTIAL,
     STRING,
     Setting,
+    credential_setting,
     get_credential,
     get_setting,
     invalid_setting,
@@ -412,13 +412,7 @@ def _json(value: Any, field: str) -> str:
     return serialize_json(value, field, ensure_ascii=False)
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    "a Mailgun API key or domain sending key",
-    secret=True,
-    bare=True,
-)
+API_KEY: Final = credential_setting("api_key", "a Mailgun API key or domain sending key")
 # Bare MAILGUN_SENDER_DOMAIN is accepted too, as the public release does.
 SENDER_DOMAIN: Final = Setting(
     "sender_domain",
@@ -525,7 +519,4 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
             )
         # Mailgun queues the whole call (one id, even for a batch send) and
         # reports per-recipient problems only later, through webhooks.
-        return {
-            recipient.addr_spec: AnymailRecipientStatus(message_id, "queued")
-            for recipient in payload.all_recipients
-        }
+        return payload.statuses_for_all(message_id, "queued")

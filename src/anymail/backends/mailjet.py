@@ -18,7 +18,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, Setting, get_credential, invalid_setting
+from ..conf import credential_setting, get_credential, invalid_setting
 from ..exceptions import AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -98,10 +98,7 @@ class MailjetPayload(RequestsPayload):
     @staticmethod
     def mailjet_address(email: EmailAddress) -> dict[str, str]:
         # v3.1 takes the display name as plain text: no quoting, no RFC 2047.
-        address = {"Email": email.addr_spec}
-        if email.display_name:
-            address["Name"] = email.display_name
-        return address
+        return email.as_dict("Email", "Name")
 
     def batch_data(self, values: Mapping[str, Any]) -> list[tuple[dict[str, Any], Any]]:
         """(message, value) for each batch message whose "to" address has a value."""
@@ -233,13 +230,11 @@ class MailjetPayload(RequestsPayload):
             numeric_id = int(digits)
         except ValueError:
             # Not via unsupported_feature(): sending without the template is never right.
-            raise AnymailUnsupportedFeature(
+            raise self.error(
                 f"Mailjet does not support template_id {template_id!r}: it must be the "
                 "template's numeric ID (such as '176375'), not its name. Find the ID on "
                 "the template's page in Mailjet's app.",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                AnymailUnsupportedFeature,
             ) from None
         self.globals["TemplateID"] = numeric_id
         self.globals["TemplateLanguage"] = True
@@ -290,12 +285,8 @@ def _message_id(entry: Mapping[str, Any]) -> str | None:
     return str(message_id)
 
 
-API_KEY: Final = Setting(
-    "api_key", CREDENTIAL, "your Mailjet API key (the public key)", secret=True, bare=True
-)
-SECRET_KEY: Final = Setting(
-    "secret_key", CREDENTIAL, "your Mailjet secret key (the private key)", secret=True, bare=True
-)
+API_KEY: Final = credential_setting("api_key", "your Mailjet API key (the public key)")
+SECRET_KEY: Final = credential_setting("secret_key", "your Mailjet secret key (the private key)")
 
 
 class EmailBackend(AnymailRequestsBackend[MailjetPayload]):

@@ -80,10 +80,7 @@ class MandrillPayload(RequestsPayload):
         # "bcc_address" option, which is a logging copy rather than a bcc.
         to = self.msg.setdefault("to", [])
         for email in emails:
-            recipient = {"email": email.addr_spec}
-            if email.display_name:
-                recipient["name"] = email.display_name
-            recipient["type"] = recipient_type
+            recipient = {**email.as_dict(), "type": recipient_type}
             to.append(recipient)
 
     def set_subject(self, subject: str) -> None:

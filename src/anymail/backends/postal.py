@@ -20,7 +20,14 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, URL, Setting, get_credential, get_setting, invalid_setting
+from ..conf import (
+    URL,
+    Setting,
+    credential_setting,
+    get_credential,
+    get_setting,
+    invalid_setting,
+)
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
@@ -123,12 +130,8 @@ class PostalPayload(RequestsPayload):
         self.data.update(extra)
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    "a Postal API credential (Postal: your mail server > Credentials, type API)",
-    secret=True,
-    bare=True,
+API_KEY: Final = credential_setting(
+    "api_key", "a Postal API credential (Postal: your mail server > Credentials, type API)"
 )
 # Postal is self-hosted, so there is no default API URL.
 API_URL: Final = Setting(

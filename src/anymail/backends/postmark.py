@@ -29,7 +29,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, Setting, get_credential, is_valid_credential
+from ..conf import credential_setting, get_credential, is_valid_credential
 from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
@@ -215,12 +215,8 @@ class PostmarkPayload(RequestsPayload):
         self.data.update(extra)
 
 
-SERVER_TOKEN: Final = Setting(
-    "server_token",
-    CREDENTIAL,
-    "a Postmark server token (copy it from your server's API Tokens tab)",
-    secret=True,
-    bare=True,
+SERVER_TOKEN: Final = credential_setting(
+    "server_token", "a Postmark server token (copy it from your server's API Tokens tab)"
 )
 
 

@@ -33,8 +33,8 @@ from django.utils.encoding import force_str
 from ..addresses import EmailAddress
 from ..conf import (
     BOOL,
-    CREDENTIAL,
     Setting,
+    credential_setting,
     get_bool,
     get_credential,
 )
@@ -281,12 +281,8 @@ class ResendPayload(RequestsPayload):
         update_deep(self.data, extra)
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    "a Resend API key ('re_...'; the inbound webhook needs a full-access one)",
-    secret=True,
-    bare=True,
+API_KEY: Final = credential_setting(
+    "api_key", "a Resend API key ('re_...'; the inbound webhook needs a full-access one)"
 )
 VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
     "verify_attachment_extensions",

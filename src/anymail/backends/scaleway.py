@@ -24,7 +24,14 @@ from django.core.mail import EmailMessage
 
 from .._mime import one_line_address
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, STRING, Setting, get_credential, get_setting, invalid_setting
+from ..conf import (
+    STRING,
+    Setting,
+    credential_setting,
+    get_credential,
+    get_setting,
+    invalid_setting,
+)
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -136,22 +143,20 @@ class ScalewayPayload(RequestsPayload):
         if self.backend.ignore_unsupported_features:
             self.unsupported_feature(feature)  # only records it
             return
-        raise AnymailUnsupportedFeature(
+        raise self.error(
             f"{self.esp_name} does not support {feature}: its API refuses the message "
             f"(the {field} has {len(value)}). Make it longer, or set ANYMAIL "
             "IGNORE_UNSUPPORTED_FEATURES to True to send it anyway and let TEM decide.",
-            email_message=self.message,
-            payload=self,
-            backend=self.backend,
+            AnymailUnsupportedFeature,
         )
 
     # --- hooks ---------------------------------------------------------------
 
     def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = _address(email)
+        self.data["from"] = email.as_dict()
 
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self.data[recipient_type] = [_address(email) for email in emails]
+        self.data[recipient_type] = [email.as_dict() for email in emails]
 
     def set_subject(self, subject: str) -> None:
         if subject:
@@ -199,19 +204,8 @@ class ScalewayPayload(RequestsPayload):
         self.esp_extra = extra
 
 
-def _address(email: EmailAddress) -> dict[str, str]:
-    """TEM's address object; the display name is sent raw (TEM encodes it)."""
-    if email.display_name:
-        return {"email": email.addr_spec, "name": email.display_name}
-    return {"email": email.addr_spec}
-
-
-SECRET_KEY: Final = Setting(
-    "secret_key",
-    CREDENTIAL,
-    "a Scaleway IAM API secret key (the secret key, not the SCW... access key)",
-    secret=True,
-    bare=True,
+SECRET_KEY: Final = credential_setting(
+    "secret_key", "a Scaleway IAM API secret key (the secret key, not the SCW... access key)"
 )
 # Never a bare setting: SCALEWAY_PROJECT_ID at the settings root is ignored.
 PROJECT_ID: Final = Setting(
@@ -289,10 +283,7 @@ class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
         sent = {
             recipient.addr_spec.lower(): recipient.addr_spec for recipient in payload.all_recipients
         }
-        statuses = {
-            recipient.addr_spec: AnymailRecipientStatus(None, "unknown")
-            for recipient in payload.all_recipients
-        }
+        statuses = payload.statuses_for_all(None, "unknown")
         for email in emails:
             if not isinstance(email, dict):
                 raise self._invalid_response(

@@ -23,9 +23,9 @@ from django.core.mail import EmailMessage
 from ..addresses import EmailAddress
 from ..conf import (
     BOOL,
-    CREDENTIAL,
     Setting,
     SettingType,
+    credential_setting,
     get_anymail_setting,
     get_bool,
     get_credential,
@@ -96,7 +96,7 @@ class SendGridPayload(RequestsPayload):
     # --- hooks ----------------------------------------------------------------
 
     def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = _address(email)
+        self.data["from"] = email.as_dict()
 
     def set_subject(self, subject: str) -> None:
         # An empty subject is refused (minLength 1), and omitting it lets a
@@ -106,7 +106,7 @@ class SendGridPayload(RequestsPayload):
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
         # reply_to_list takes one or many; never combined with reply_to.
-        self.data["reply_to_list"] = [_address(email) for email in emails]
+        self.data["reply_to_list"] = [email.as_dict() for email in emails]
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
         self.data["headers"] = dict(headers.items())
@@ -250,7 +250,7 @@ class SendGridPayload(RequestsPayload):
         cc, bcc = self.send_params.get("cc", []), self.send_params.get("bcc", [])
         for field, emails in (("to", to), ("cc", cc), ("bcc", bcc)):
             if emails:
-                personalization[field] = [_address(email) for email in emails]
+                personalization[field] = [email.as_dict() for email in emails]
         return personalization
 
     def _merge_fields(
@@ -300,13 +300,7 @@ class SendGridPayload(RequestsPayload):
                     self.recipient_message_ids[str(recipient["email"])] = message_id
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    'a SendGrid API key with "Mail Send" permission',
-    secret=True,
-    bare=True,
-)
+API_KEY: Final = credential_setting("api_key", 'a SendGrid API key with "Mail Send" permission')
 GENERATE_MESSAGE_ID: Final = Setting(
     "generate_message_id",
     BOOL,
@@ -386,13 +380,6 @@ def merge_field_format_problem(merge_field_format: Any) -> str | None:
     if "\x00" not in formatted:
         return f"the pattern has no {{}} placeholder for the field name ({example})."
     return None
-
-
-def _address(email: EmailAddress) -> dict[str, str]:
-    result = {"email": email.addr_spec}
-    if email.display_name:
-        result["name"] = email.display_name
-    return result
 
 
 def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:

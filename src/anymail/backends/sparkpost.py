@@ -19,9 +19,9 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, parse_address_list
 from ..conf import (
-    CREDENTIAL,
     Setting,
     SettingType,
+    credential_setting,
     get_credential,
     get_django_setting,
     get_setting,
@@ -380,9 +380,7 @@ class SparkPostPayload(RequestsPayload):
         self.esp_extra = merge_dicts_deep(moved, rest)
 
 
-API_KEY: Final = Setting(
-    "api_key", CREDENTIAL, "a SparkPost API key (Account > API Keys)", secret=True, bare=True
-)
+API_KEY: Final = credential_setting("api_key", "a SparkPost API key (Account > API Keys)")
 SUBACCOUNT: Final = Setting(
     "subaccount",
     SettingType("number"),
@@ -455,7 +453,4 @@ class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
         else:
             status = "unknown"
         message_id = str(transmission_id)
-        return {
-            address.addr_spec: AnymailRecipientStatus(message_id, status)
-            for address in payload.all_recipients
-        }
+        return payload.statuses_for_all(message_id, status)

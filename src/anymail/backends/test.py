@@ -212,7 +212,4 @@ class EmailBackend(AnymailBaseBackend[TestPayload]):
     def parse_recipient_status(
         self, response: Any, payload: TestPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        return {
-            recipient.addr_spec: AnymailRecipientStatus(response["message_id"], response["status"])
-            for recipient in payload.all_recipients
-        }
+        return payload.statuses_for_all(response["message_id"], response["status"])

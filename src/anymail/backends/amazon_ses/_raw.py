@@ -99,5 +99,4 @@ class RawSendPayload(AmazonSESPayload):
         message_id = response["MessageId"]
         if not isinstance(message_id, str) or not message_id:
             raise TypeError("MessageId is not a non-empty string")
-        queued = AnymailRecipientStatus(message_id=message_id, status="queued")
-        return {email.addr_spec: queued for email in self.all_recipients}
+        return self.statuses_for_all(message_id, "queued")
