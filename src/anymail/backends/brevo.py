@@ -24,14 +24,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import (
-    BOOL,
-    Setting,
-    check_setting_value,
-    credential_setting,
-    get_bool,
-    get_setting,
-)
+from ..conf import BOOL, Setting, check_setting_value, credential_setting, get_bool, get_setting
 from ..exceptions import AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep

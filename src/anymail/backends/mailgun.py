@@ -25,14 +25,7 @@ from django.core.mail import EmailMessage
 
 from .._redact import url_without_userinfo
 from ..addresses import EmailAddress, idna_encode_domain
-from ..conf import (
-    STRING,
-    Setting,
-    credential_setting,
-    get_credential,
-    get_setting,
-    invalid_setting,
-)
+from ..conf import STRING, Setting, credential_setting, get_credential, get_setting, invalid_setting
 from ..exceptions import AnymailInvalidAddress
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -88,7 +81,9 @@ class MailgunPayload(RequestsPayload):
 
     def finish_payload(self) -> None:
         self.sender_domain, self.sender_domain_source = self._find_sender_domain()
-        self.form = self._build_form()
+        # Everything goes in `files`, so that requests always sends multipart/form-data
+        # (a (None, value) entry is an ordinary form field).
+        self.form = self.files = self._build_form()
 
     # --- sender domain ------------------------------------------------------
 
@@ -98,21 +93,16 @@ class MailgunPayload(RequestsPayload):
         Precedence: esp_extra["sender_domain"], envelope_sender's domain, the
         MAILGUN_SENDER_DOMAIN setting, the (first) from_email's domain.
         """
-        backend = self.backend
-        if self.esp_extra_sender_domain is not None:
-            source = "esp_extra['sender_domain']"
-            return self._checked_domain(self.esp_extra_sender_domain, source), source
         envelope_sender = self.send_params.get("envelope_sender")
-        if envelope_sender is not None:
-            return self._checked_domain(envelope_sender.domain, "envelope_sender"), (
-                "envelope_sender"
-            )
-        if backend.sender_domain:
-            source = "the MAILGUN_SENDER_DOMAIN setting"
-            return self._checked_domain(backend.sender_domain, source), source
         from_email = self.send_params.get("from_email")
-        if from_email:
-            return self._checked_domain(from_email[0].domain, "from_email"), "from_email"
+        for source, domain in (
+            ("esp_extra['sender_domain']", self.esp_extra_sender_domain),
+            ("envelope_sender", envelope_sender.domain if envelope_sender is not None else None),
+            ("the MAILGUN_SENDER_DOMAIN setting", self.backend.sender_domain or None),
+            ("from_email", from_email[0].domain if from_email else None),
+        ):
+            if domain is not None:
+                return self._checked_domain(domain, source), source
         raise self.error(
             "Mailgun needs a sender domain for its API URL, but the message has no "
             "from_email or envelope_sender to take it from. Set MAILGUN_SENDER_DOMAIN, "
@@ -143,17 +133,6 @@ class MailgunPayload(RequestsPayload):
         return f"{api_url.rstrip('/')}/{quote(self.sender_domain, safe='')}/messages"
 
     # --- request ----------------------------------------------------------------
-
-    def get_request_params(self, api_url: str) -> dict[str, Any]:
-        params = super().get_request_params(api_url)
-        # Everything goes in `files` so that requests always sends multipart/form-data
-        # (a (None, value) entry is an ordinary form field).
-        params["files"] = params.pop("data")
-        params["data"] = None
-        return params
-
-    def serialize_data(self) -> list[tuple[str, Any]]:
-        return self.form
 
     def _build_form(self) -> list[tuple[str, Any]]:
         """The multipart parts: ``(name, (None, value))`` fields, then the files."""
@@ -315,14 +294,8 @@ class MailgunPayload(RequestsPayload):
 
         # Mailgun's template engine only gets per-recipient values through
         # custom data (v:K) that refers to recipient-variables, and only as strings.
-        nested = sorted(
-            {
-                key
-                for entry in variables.values()
-                for key, value in entry.items()
-                if isinstance(value, dict | list | tuple)
-            }
-        )
+        values = [(key, value) for entry in variables.values() for key, value in entry.items()]
+        nested = sorted({key for key, value in values if isinstance(value, dict | list | tuple)})
         if nested:
             self.unsupported_feature(
                 f"nested (dict or list) merge_data values with template_id "

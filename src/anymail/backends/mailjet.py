@@ -72,12 +72,8 @@ class MailjetPayload(RequestsPayload):
         message's own Cc/Bcc replace the Globals ones.
         """
         data = self.data if isinstance(self.data, Mapping) else {}
-        shared = data.get("Globals")
-        if not isinstance(shared, Mapping):
-            shared = {}
-        messages = data.get("Messages")
-        if not isinstance(messages, list):
-            messages = []
+        shared = data["Globals"] if isinstance(data.get("Globals"), Mapping) else {}
+        messages = data["Messages"] if isinstance(data.get("Messages"), list) else []
         sent = []
         for entry in messages:
             if not isinstance(entry, Mapping):

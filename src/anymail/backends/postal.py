@@ -20,14 +20,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import (
-    URL,
-    Setting,
-    credential_setting,
-    get_credential,
-    get_setting,
-    invalid_setting,
-)
+from ..conf import URL, Setting, credential_setting, get_credential, get_setting, invalid_setting
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities

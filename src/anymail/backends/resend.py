@@ -31,13 +31,7 @@ from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
 from ..addresses import EmailAddress
-from ..conf import (
-    BOOL,
-    Setting,
-    credential_setting,
-    get_bool,
-    get_credential,
-)
+from ..conf import BOOL, Setting, credential_setting, get_bool, get_credential
 from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
@@ -126,10 +120,7 @@ class ResendPayload(RequestsPayload):
 
         headers = _headers(item.get("headers"))
         per_recipient_headers = self.for_recipient(self.send_params.get("merge_headers"), to)
-        if per_recipient_headers:
-            headers.update(
-                {force_str(name): force_str(value) for name, value in per_recipient_headers.items()}
-            )
+        headers.update({force_str(k): force_str(v) for k, v in per_recipient_headers.items()})
         per_recipient_metadata = self.for_recipient(self.send_params.get("merge_metadata"), to)
         if per_recipient_metadata:
             headers["X-Metadata"] = serialize_json(
@@ -315,15 +306,11 @@ class EmailBackend(AnymailRequestsBackend[ResendPayload]):
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
         name, text = error_details(self.error_json(response))
-        description = http_status(response)
-        if text:
-            description += f": {text}"
-        if name:
-            description += f" ({name})"
-        hint = ""
+        described = http_status(response) + (f": {text}" if text else "")
+        described += f" ({name})" if name else ""
         if name in _KEY_ERRORS:
-            hint = " Check your RESEND_API_KEY setting: it needs at least sending access."
-        raise self.api_error(f"Resend API error: {description}.{hint}", response, payload, message)
+            described += ". Check your RESEND_API_KEY setting: it needs at least sending access"
+        raise self.api_error(f"Resend API error: {described}.", response, payload, message)
 
     def parse_recipient_status(
         self, response: requests.Response, payload: ResendPayload, message: EmailMessage

@@ -24,14 +24,7 @@ from django.core.mail import EmailMessage
 
 from .._mime import one_line_address
 from ..addresses import EmailAddress
-from ..conf import (
-    STRING,
-    Setting,
-    credential_setting,
-    get_credential,
-    get_setting,
-    invalid_setting,
-)
+from ..conf import STRING, Setting, credential_setting, get_credential, get_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
