@@ -10,6 +10,7 @@ arg; the tracking webhook reads it back as ``event.message_id``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import warnings
@@ -390,40 +391,38 @@ def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:
     """
     if not attachment.charset or not attachment.mimetype.startswith("text/"):
         return attachment.b64content, attachment.mimetype
-    try:
+    # (Not decodable as declared: sent untouched rather than garbled.)
+    with contextlib.suppress(LookupError, UnicodeDecodeError):
         attachment = attachment.as_utf8()
-    except (LookupError, UnicodeDecodeError):
-        # Not decodable as declared: send it untouched rather than garbled.
-        return attachment.b64content, f'{attachment.mimetype}; charset="{attachment.charset}"'
-    return attachment.b64content, f'{attachment.mimetype}; charset="utf-8"'
+    return attachment.b64content, f'{attachment.mimetype}; charset="{attachment.charset}"'
 
 
-def _string_values(values: Mapping[str, Any], where: str) -> dict[str, str]:
-    """SendGrid custom_args and headers take only strings: format numbers, refuse the rest."""
-    result = {}
-    for key, value in values.items():
-        if isinstance(value, str):
-            result[key] = value
-        elif isinstance(value, int | float):
-            result[key] = str(value)
-        else:
-            raise AnymailSerializationError(
-                f"Don't know how to send {type(value).__name__} {where}[{key!r}] to SendGrid: "
-                "it only accepts strings (and Anymail converts numbers). Format the value as "
-                "a str before sending."
-            )
-    return result
-
-
-def _substitution_value(value: Any, where: str) -> str | None:
-    """Legacy substitutions are strings (None is passed through): format numbers."""
-    if value is None or isinstance(value, str):
+def _string_value(value: Any, where: str, rule: str) -> str:
+    """A value SendGrid takes only as a string: numbers formatted, anything else refused."""
+    if isinstance(value, str):
         return value
     if isinstance(value, int | float):
         return str(value)
     raise AnymailSerializationError(
-        f"Don't know how to send {type(value).__name__} {where} to SendGrid: legacy and "
-        "on-the-fly template substitutions must be strings (or numbers, which Anymail "
-        "converts). Format the value as a str, or use a dynamic template ('d-...' "
-        "template_id), which accepts structured data."
+        f"Don't know how to send {type(value).__name__} {where} to SendGrid: {rule}"
+    )
+
+
+def _string_values(values: Mapping[str, Any], where: str) -> dict[str, str]:
+    """custom_args and headers: strings only."""
+    rule = "it only accepts strings (and Anymail converts numbers). Format the value as a str "
+    rule += "before sending."
+    return {key: _string_value(value, f"{where}[{key!r}]", rule) for key, value in values.items()}
+
+
+def _substitution_value(value: Any, where: str) -> str | None:
+    """Legacy substitutions are strings (None is passed through)."""
+    if value is None:
+        return None
+    return _string_value(
+        value,
+        where,
+        "legacy and on-the-fly template substitutions must be strings (or numbers, which "
+        "Anymail converts). Format the value as a str, or use a dynamic template ('d-...' "
+        "template_id), which accepts structured data.",
     )
