@@ -427,12 +427,10 @@ class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("results") if isinstance(data, dict) else None
-        try:
-            transmission_id = results["id"]  # type: ignore[index]
-            accepted = results["total_accepted_recipients"]  # type: ignore[index]
-            rejected = results["total_rejected_recipients"]  # type: ignore[index]
-        except (KeyError, TypeError):
-            transmission_id = accepted = rejected = None
+        results = results if isinstance(results, dict) else {}
+        transmission_id = results.get("id")
+        accepted = results.get("total_accepted_recipients")
+        rejected = results.get("total_rejected_recipients")
         if not (
             isinstance(transmission_id, str | int) and _is_count(accepted) and _is_count(rejected)
         ):
