@@ -89,6 +89,11 @@ GATED_FEATURES: Final = sorted(
     key=lambda feature: not feature.is_anymail_attribute,
 )
 
+#: (feature, capability) of each gated feature: what enforce() reads per message.
+_GATED_PAIRS: Final = tuple(
+    (feature.name, feature.capability or feature.name) for feature in GATED_FEATURES
+)
+
 #: The fields a template declaration may change: checked as each feature's hook
 #: comes due, where ESPs used to check them by hand (so errors keep their order).
 MODE_FIELDS: Final = frozenset(
@@ -162,9 +167,7 @@ def enforce(
     params: dict[str, Any], caps: Capabilities, normalized: Normalized, refuse: Refuse
 ) -> None:
     """Leave out (after refusing) whatever ``caps`` does not allow."""
-    for gated in GATED_FEATURES:
-        feature = gated.name
-        capability = gated.capability or feature
+    for feature, capability in _GATED_PAIRS:
         if feature in params and not getattr(caps, capability):
             described = capability
             if feature == "envelope_sender" and normalized.envelope_sender_from_header:
