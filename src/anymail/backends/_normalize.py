@@ -139,7 +139,11 @@ class _Normalizer(Normalized):
     def __init__(
         self, message: EmailMessage, defaults: Mapping[str, Any], send_at_str: bool, esp_name: str
     ) -> None:
-        super().__init__()
+        # (Normalized's fields set here: this runs for every message.)
+        self.params = {}
+        self.envelope_sender_from_header = False
+        self.main_body_part = None
+        self.default_tags = []
         self.message = message
         self.defaults = defaults
         self.send_at_str = send_at_str

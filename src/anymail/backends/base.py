@@ -116,7 +116,7 @@ class BasePayload(PayloadHooks):
         # Decided before capability checks, so that a batch feature dropped under
         # IGNORE_UNSUPPORTED_FEATURES still sends each "to" its own message:
         # falling back to one message would show every recipient to all the others.
-        self._batch_requested = any(feature in params for feature in BATCH_FEATURES)
+        self._batch_requested = not params.keys().isdisjoint(BATCH_FEATURES)
         uses_template = "template_id" in params and bool(caps.template_id)
         self._mode = select_mode(caps, self.template_capabilities, uses_template)
         #: The declaration in force: template_capabilities with a template_id.
