@@ -317,12 +317,14 @@ class Mode:
         self.uses_template = uses_template
         #: The fields the two declarations differ in: refused as each hook comes due.
         self.deferred = deferred
-        #: The features allows() has something to check for.
+        #: The features allows() has something to check for: those of the deferred
+        #: fields this mode's declaration refuses (often none, without a template).
+        refused = frozenset(name for name in deferred if not getattr(active, name))
         self.checked = frozenset(
             feature.name
             for feature in FEATURES
-            if feature.capability in deferred
-            or (feature.name == "attachments" and deferred & {"attachments", "inline_images"})
+            if feature.capability in refused
+            or (feature.name == "attachments" and refused & {"attachments", "inline_images"})
         )
 
     def allows(
