@@ -172,3 +172,15 @@ def test_django_61_command_is_the_one_ci_runs() -> None:
     # ...and that environment is not committed.
     assert ".venv*/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert readme_env.startswith(".venv")
+
+
+def test_first_command_runs_the_end_to_end_demo() -> None:
+    # The README's first command is the demo with no arguments: the sandbox round trip
+    # (tests/sandbox/test_demo.py runs it and checks its output). CI runs it too.
+    text = README.read_text(encoding="utf-8")
+    first_block = re.search(r"^```sh\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    assert first_block is not None
+    first_command = first_block[1].split("\n", 1)[0].split("#", 1)[0].strip()
+    assert first_command == "python3 -m pip install uv && python3 -m uv run anymail demo"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "\nuv run --locked anymail demo > /dev/null\n" in ci

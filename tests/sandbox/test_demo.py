@@ -1,4 +1,4 @@
-"""``anymail demo --e2e`` and ``anymail sandbox`` as users run them: separate processes."""
+"""``anymail demo`` and ``anymail sandbox`` as users run them: separate processes."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
-    result = run_cli("demo", "--e2e", *args)
+    result = run_cli("demo", *args)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert re.search(
@@ -56,7 +56,7 @@ def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
 
 
 def test_e2e_demo_unknown_esp() -> None:
-    result = run_cli("demo", "--e2e", "--esp", "nope")
+    result = run_cli("demo", "--esp", "nope")
     assert result.returncode == 2
     assert result.stderr.startswith("anymail demo: The sandbox has no 'nope' emulator")
 

@@ -25,10 +25,11 @@ from types import TracebackType
 from typing import Any
 
 from .esps import EMULATORS, ApiRequest, ApiResponse, Emulator, Message
+from .keys import SandboxKeys
 from .server import SandboxHTTPServer, handle_api, serve_in_thread
 from .store import EventRecord, Received, Store
 
-__all__ = ["EMULATORS", "EventRecord", "Message", "Received", "Sandbox"]
+__all__ = ["EMULATORS", "EventRecord", "Message", "Received", "Sandbox", "SandboxKeys"]
 
 #: The key every emulator accepts unless you choose another.
 DEFAULT_API_KEY = "sandbox-api-key"
@@ -48,6 +49,7 @@ class Sandbox:
         webhook_url: str | None = None,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         verbose: bool = False,
+        keys: SandboxKeys | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.api_key = api_key
@@ -57,7 +59,11 @@ class Sandbox:
         #: The app's WEBHOOK_SECRET ("user:password"), which settings() gives it.
         self.webhook_secret = webhook_secret
         self.store = Store()
-        self.emulators: dict[str, Emulator] = {esp: cls(api_key) for esp, cls in EMULATORS.items()}
+        #: The key pairs it signs Postal, SendGrid and SNS posts with (its own).
+        self.keys = keys if keys is not None else SandboxKeys()
+        self.emulators: dict[str, Emulator] = {
+            esp: cls(api_key, self.keys) for esp, cls in EMULATORS.items()
+        }
         self._server: SandboxHTTPServer | None = None
         #: Inbound posts made to the app, with its answers.
         self.inbound_posts: list[EventRecord] = []
