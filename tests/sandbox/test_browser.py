@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from anymail.message import AnymailMessage
 from anymail.sandbox import Sandbox
+from anymail.signals import inbound
 from anymail.testing import captured_events
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -57,11 +58,12 @@ def browser() -> Iterator[Any]:
             driver.quit()
 
 
-def test_list_open_and_bounce(sandbox: Sandbox, browser: Any) -> None:
+@pytest.mark.parametrize("esp", ["postmark", "amazon_ses"])
+def test_list_open_and_bounce(sandbox: Sandbox, browser: Any, esp: str) -> None:
     from selenium.webdriver.common.by import By
 
-    settings = sandbox.settings("postmark")
-    with override_settings(EMAIL_BACKEND=sandbox.backend("postmark"), ANYMAIL=settings):
+    settings = sandbox.settings(esp)
+    with override_settings(EMAIL_BACKEND=sandbox.backend(esp), ANYMAIL=settings):
         AnymailMessage(
             subject="Your order <script>window.hacked=1</script>",
             body="Hi Ana, your order is on its way.",
@@ -78,7 +80,7 @@ def test_list_open_and_bounce(sandbox: Sandbox, browser: Any) -> None:
         browser.get(sandbox.url)
         rows = browser.find_elements(By.CSS_SELECTOR, "tr.message")
         assert len(rows) == 2
-        assert "Postmark" in rows[1].text
+        assert sandbox.emulator(esp).name in rows[1].text
         browser.find_element(By.LINK_TEXT, "Your order <script>window.hacked=1</script>").click()
         assert browser.execute_script("return window.hacked") is None
         assert "ana@example.com" in browser.find_element(By.TAG_NAME, "table").text
@@ -94,3 +96,26 @@ def test_list_open_and_bounce(sandbox: Sandbox, browser: Any) -> None:
         browser.get(f"{sandbox.url}messages/2")
         browser.find_element(By.TAG_NAME, "iframe")
         assert "hacked" not in browser.title
+
+
+def test_inbound_form(sandbox: Sandbox, browser: Any) -> None:
+    """Pick an ESP that signs its posts (Postal: RSA), post, see the app's 200."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    with (
+        override_settings(ANYMAIL=sandbox.settings("postal")),
+        captured_events(inbound) as events,
+    ):
+        browser.get(sandbox.url)
+        form = browser.find_element(By.CSS_SELECTOR, "form[action='/inbound']")
+        Select(form.find_element(By.NAME, "esp")).select_by_visible_text("Postal")
+        subject = form.find_element(By.NAME, "subject")
+        subject.clear()
+        subject.send_keys("<script>window.hacked=1</script>")
+        form.find_element(By.TAG_NAME, "button").click()
+        row = browser.find_element(By.CSS_SELECTOR, "#inbound ~ table tr.event")
+        assert row.find_element(By.CSS_SELECTOR, ".status").text == "200"
+        assert browser.execute_script("return window.hacked") is None
+    [event] = events
+    assert event.message.subject == "<script>window.hacked=1</script>"

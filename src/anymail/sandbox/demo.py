@@ -65,6 +65,7 @@ def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
             sandbox.webhook_url = f"{app_url}/anymail/"
             name = sandbox.emulator(esp).name
             out.write(f"Sandbox on {sandbox.url}, app on {app_url}, ESP: {name}\n")
+            describe_signing(sandbox, esp, out)
             for message in send_demo(build_demo_message, out):
                 out.write(f"Sent {message.subject!r} through {name}'s backend over HTTP:\n")
                 for address, recipient in message.anymail_status.recipients.items():
@@ -83,6 +84,23 @@ def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
                 with contextlib.suppress(KeyboardInterrupt):
                     threading.Event().wait()
     return 0 if len(received) == 2 else 1
+
+
+def describe_signing(sandbox: Sandbox, esp: str, out: TextIO) -> None:
+    """How the app checks that the events come from the sandbox."""
+    from .esps.amazon_ses import AmazonSES
+
+    out.write("The app's webhooks accept the sandbox's posts with ANYMAIL settings:\n")
+    out.write(f"  WEBHOOK_SECRET = {sandbox.webhook_secret!r} (basic auth)\n")
+    for name, value in sandbox.emulator(esp).webhook_settings().items():
+        shown = f"{value[:40]}...{value[-8:]}" if len(value) > 60 else value
+        what = "public key of the sandbox's own key pair" if len(value) > 60 else "shared key"
+        out.write(f"  {name} = {shown!r} ({what})\n")
+    if esp == AmazonSES.esp:
+        out.write(
+            "  (SNS signs with a certificate, which the sandbox hands to the webhook view\n"
+            "  through anymail.testing, as if downloaded from Amazon.)\n"
+        )
 
 
 def send_demo(build: Any, out: TextIO) -> list[Any]:

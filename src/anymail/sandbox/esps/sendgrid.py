@@ -50,7 +50,8 @@ class SendGrid(Emulator):
         return {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": self.keys.sendgrid.public_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
-        return {"signer": self.keys.sendgrid}
+        # Only the Event Webhook is signed (Inbound Parse posts carry basic auth alone).
+        return {"signer": self.keys.sendgrid} if url.endswith("/tracking/") else {}
 
     def authenticate(self, request: ApiRequest) -> None:
         if bearer_token(request) != self.api_key:
