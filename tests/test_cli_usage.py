@@ -83,3 +83,15 @@ def test_configuration_error_is_one_line(
     assert capsys.readouterr().err == (
         "anymail demo: Invalid Anymail setting SEND_DEFAULTS: expected a dict.\n"
     )
+
+
+def test_open_needs_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--offline", "--open"]) == 2
+    assert capsys.readouterr().err == "anymail demo: --open needs the sandbox: drop --offline.\n"
+
+
+def test_demo_esps_are_the_sandboxs() -> None:
+    # `anymail demo --esp NAME` takes the same names with or without --offline.
+    from anymail.sandbox import EMULATORS
+
+    assert sorted(EMULATORS) == sorted(demo_esps())

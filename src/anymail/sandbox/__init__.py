@@ -1,8 +1,9 @@
 """Every ESP on your machine: a local server that speaks each ESP's send API.
 
-Point a backend at it with the ESP's API-URL setting, see what was sent in its
-web UI, and make it post the ESP's own (correctly signed) tracking events to
-your app's webhooks::
+Point a backend at it with the ESP's API-URL setting (Amazon SES: the
+``endpoint_url`` of ``AMAZON_SES_CLIENT_PARAMS``), see what was sent in its web
+UI, and make it post the ESP's own (correctly signed) tracking events and
+inbound messages to your app's webhooks::
 
     from anymail.sandbox import Sandbox
 
@@ -11,10 +12,11 @@ your app's webhooks::
         send_mail(...)
         sandbox.fire(sandbox.messages()[0], "bounced")    # -> your tracking receivers
 
-The server binds 127.0.0.1 only. Firing events builds posts with
-:mod:`anymail.testing`, so it reads your Django settings (``WEBHOOK_SECRET`` and
-the ESPs' signing keys): run it in your app's process (tests, ``anymail demo``),
-or give ``anymail sandbox`` the same settings.
+The server binds 127.0.0.1 only. Posts are built by :mod:`anymail.testing`'s
+builders with the sandbox's own keys (:class:`SandboxKeys`; ``settings()`` gives
+the app the matching ones) and its ``webhook_secret`` as basic auth. SNS
+signatures (Amazon SES, Scaleway) verify only in the app's process: the
+certificate is handed to the webhook view, not downloaded.
 """
 
 from __future__ import annotations
