@@ -75,6 +75,18 @@ ESP_SETTINGS: dict[str, frozenset[str]] = {
         }
     ),
     "SPARKPOST": frozenset({"API_KEY", "API_URL", "SUBACCOUNT", "TRACK_INITIAL_OPEN_AS_OPENED"}),
+    # The queued (background sending) backend's options, as settings.
+    "QUEUED": frozenset(
+        {
+            "MAILER",
+            "DELIVERY_BACKEND",
+            "DELIVERY_OPTIONS",
+            "TASK_BACKEND",
+            "QUEUE_NAME",
+            "PRIORITY",
+            "ENQUEUE_ON_COMMIT",
+        }
+    ),
     "TEST": frozenset({"EMULATE_ESP"}),
     "CONSOLE": frozenset({"EMULATE_ESP"}),
 }

@@ -47,13 +47,21 @@ from ..exceptions import (
     AnymailImproperlyInstalled,
 )
 from ..message import AnymailRecipientStatus
+from ..retry import NO_ANSWER, NOT_SENT
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import AnymailBaseBackend, BasePayload, Capabilities
 
 try:
     import boto3
     from botocore.client import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
     from botocore.model import NoShapeFoundError
 except ImportError as err:
     raise AnymailImproperlyInstalled(missing_package="boto3", install_extra="amazon-ses") from err
@@ -606,6 +614,7 @@ class EmailBackend(AnymailBaseBackend):
                         payload=payload,
                         backend=self,
                     )
+                    error.transport_failure = _transport_failure(err)
                 except _UNREADABLE_RESPONSE_ERRORS as err:
                     # botocore could not parse SES's answer (not UTF-8, not the JSON
                     # shape of the API model, or nested until RecursionError).
@@ -802,6 +811,15 @@ _UNREADABLE_RESPONSE_ERRORS: Final = (
     TypeError,
     ValueError,  # includes UnicodeDecodeError
 )
+
+
+def _transport_failure(err: BotoCoreError) -> str | None:
+    """For retries: the call never reached SES, or got no answer (after botocore's own retries)."""
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError):
+        return NOT_SENT
+    if isinstance(err, ReadTimeoutError | ConnectionClosedError):
+        return NO_ANSWER
+    return None
 
 
 def _partial_note(sent_calls: int) -> str:

@@ -45,6 +45,7 @@ from ..exceptions import (
     AnymailUnsupportedFeature,
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
+from ..retry import RetryPolicy
 from ..signals import post_send, pre_send
 from ..utils import (
     Attachment,
@@ -768,7 +769,13 @@ class AnymailBaseBackend(BaseEmailBackend):
     #: __init__ reads, and those that must be set as an option or a setting. Each
     #: class lists only its own; ``manage.py check`` validates MAILERS against them all.
     option_names: ClassVar[frozenset[str]] = frozenset(
-        {"fail_silently", "ignore_unsupported_features", "ignore_recipient_status", "send_defaults"}
+        {
+            "fail_silently",
+            "ignore_unsupported_features",
+            "ignore_recipient_status",
+            "send_defaults",
+            "retry_sends",
+        }
     )
     required_option_names: ClassVar[frozenset[str]] = frozenset()
 
@@ -778,6 +785,12 @@ class AnymailBaseBackend(BaseEmailBackend):
         )
         self.ignore_recipient_status = get_bool_setting(
             "ignore_recipient_status", False, kwargs=kwargs
+        )
+        #: Retries of transient failures (anymail.retry), or None: RETRY_SENDS is off.
+        self.retry_policy: RetryPolicy | None = (
+            RetryPolicy.from_settings()
+            if get_bool_setting("retry_sends", False, kwargs=kwargs)
+            else None
         )
         send_defaults = kwargs.pop("send_defaults", None)
         self.send_defaults: dict[str, Any] = (
@@ -850,10 +863,15 @@ class AnymailBaseBackend(BaseEmailBackend):
         if not message.recipients():
             return False
 
-        payload = self.build_message_payload(message, self.send_defaults)
+        policy = self.retry_policy
+        defaults = self.send_defaults if policy is None else policy.send_defaults(self)
+        payload = self.build_message_payload(message, defaults)
         status: AnymailStatus = message.anymail_status
         try:
-            response = self.post_to_esp(payload, message)
+            if policy is None:
+                response = self.post_to_esp(payload, message)
+            else:
+                response = policy.post(self, payload, message)
         except AnymailAPIError as err:
             # Whatever the ESP answered (an error, or a 2xx its backend could not
             # read) stays inspectable, as for a successful send.

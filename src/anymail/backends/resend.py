@@ -320,6 +320,8 @@ class EmailBackend(AnymailRequestsBackend):
     esp_name = "Resend"
     payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
+    #: Retries send the same Idempotency-Key (anymail.retry).
+    idempotency_key_esp_extra = IDEMPOTENCY_KEY
     option_names = frozenset({"api_key", "verify_attachment_extensions"})
     required_option_names = frozenset({"api_key"})
 
