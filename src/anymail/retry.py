@@ -49,8 +49,8 @@ from .exceptions import AnymailAPIError, AnymailError
 from .utils import merge_dicts_deep
 
 __all__ = [
-    "NO_ANSWER",
     "NOT_SENT",
+    "NO_ANSWER",
     "RetryPolicy",
     "Verdict",
     "classify",
