@@ -171,7 +171,7 @@ def test_including_the_urls_needs_no_extra_and_imports_no_esp_module() -> None:
         print("loaded:", loaded)
         """
     )
-    result = subprocess.run(  # noqa: S603 (our own script)
+    result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
         env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
