@@ -81,9 +81,9 @@ class _ParsedMIMEBase(MIMEBase):
 # --- to JSON ---------------------------------------------------------------------------------
 
 
-def _unserializable(path: str, value: Any, why: str = "") -> AnymailSerializationError:
+def _unserializable(path: str, value: Any, what: str = "") -> AnymailSerializationError:
     return AnymailSerializationError(
-        f"Can't queue this message: {path} is a {type(value).__name__}{why}, which can't travel "
+        f"Can't queue this message: the {what or type(value).__name__} in {path} can't travel "
         "as JSON to the task worker. Convert it to a str (or int/float) before sending."
     )
 
@@ -95,7 +95,7 @@ def _encode(value: Any, path: str) -> Any:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _unserializable(path, value, f" ({value})")
+            raise _unserializable(path, value, f"float {value}")
         return value
     if isinstance(value, list):
         return [_encode(item, f"{path}[{index}]") for index, item in enumerate(value)]
