@@ -138,7 +138,8 @@ def test_gives_up_after_max_attempts(
         caplog.records[-1]
         .getMessage()
         .startswith(
-            "Postmark send failed: attempt 3 of 3 (HTTP 502), giving up: Postmark API error: HTTP 502"
+            "Postmark send failed: attempt 3 of 3 (HTTP 502), giving up: "
+            "Postmark API error: HTTP 502"
         )
     )
 

@@ -115,7 +115,7 @@ class EmailBackend(BaseEmailBackend):
 
             if mailer not in mailers:
                 raise self._config_error(f"mailer {mailer!r} is not in MAILERS.")
-            backend_class = type(mailers[mailer])
+            self._refuse_loop(type(mailers[mailer]))
             delivery: dict[str, Any] = {"mailer": mailer}
         else:
             if not isinstance(backend, str):
@@ -138,12 +138,15 @@ class EmailBackend(BaseEmailBackend):
                 backend_class, BaseEmailBackend
             ):
                 raise self._config_error(f"delivery_backend {backend!r} is not an email backend.")
+            self._refuse_loop(backend_class)
             # Made once here, so a missing setting shows now rather than in the worker.
             backend_class(**(options or {}))
             delivery = {"backend": backend, "options": dict(options or {})}
+        return delivery
+
+    def _refuse_loop(self, backend_class: type) -> None:
         if issubclass(backend_class, EmailBackend):
             raise self._config_error("the delivery backend can't be a queued backend itself.")
-        return delivery
 
     def send_messages(self, email_messages: Iterable[EmailMessage]) -> int:
         """Enqueue one task per message; return how many were (or will be, on commit) queued.
