@@ -357,3 +357,17 @@ def test_get_connection_path(dummy: Any) -> None:
     connection = get_connection(QUEUED, delivery_backend=POSTMARK, task_backend="dummy")
     assert connection.send_messages([make_message()]) == 1
     assert len(dummy.results) == 1
+
+
+def test_settings_are_known_to_the_system_checks(settings: Any) -> None:
+    from anymail.checks import check_anymail_settings
+
+    settings.ANYMAIL = {
+        "QUEUED_DELIVERY_BACKEND": POSTMARK,
+        "QUEUED_TASK_BACKEND": "default",
+        "QUEUED_ENQUEUE_ON_COMMIT": False,
+        "RETRY_SENDS": True,
+        "RETRY_MAX_ATTEMPTS": 3,
+        "RETRY_DEADLINE": 20,
+    }
+    assert check_anymail_settings() == []

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 #: How long the "read timeout" fault waits before answering (the client gives up first).
-SLOW_ANSWER = 1.2
+SLOW_ANSWER = 3.0
 
 # Faults: (status, extra headers) answers, or one of these.
 RESET = "reset"  # connection reset, the request not processed
@@ -32,7 +32,7 @@ def fault(number: int, attempt: int) -> Any:
     """What attempt ``attempt`` (1, 2 ...) of message ``number`` meets (None: success)."""
     if number % 100 == 4 and attempt == 1:
         return (429, {"Retry-After": "1"})
-    if number % 50 == 6 and attempt == 1:
+    if number % 100 == 6 and attempt == 1:
         return TIMEOUT
     if number % 25 == 5 and attempt == 1:
         return RESET
