@@ -28,9 +28,10 @@ from anymail.exceptions import AnymailError, AnymailSerializationError
 from anymail.message import AnymailMessage
 from anymail.serialization import message_from_json, message_to_json
 from tests.contract.registry import CASES
+from tests.contract.support import Esp
 from tests.utils import PNG
 
-HTTP_CASES = [case for case in CASES if case.uses_requests and case.mock_success]
+HTTP_CASES = [case for case in CASES if case.uses_requests and case.answer is not None]
 
 
 def round_trip(message: EmailMessage) -> EmailMessage:
@@ -142,7 +143,7 @@ def sent_requests(case: Any, message: EmailMessage) -> tuple[list[Any], str | No
         options["generate_message_id"] = False  # (a random uuid otherwise)
     backend = import_string(case.backend)(ignore_unsupported_features=True, **options)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
-        case.mock_success(mocked)
+        Esp(case, mocked).mock_success()
         error = None
         try:
             backend.send_messages([message])

@@ -144,7 +144,7 @@ def test_importable_without_pytest() -> None:
         print(sorted(name for name in sys.modules if "pytest" in name and sys.modules[name]))
         """
     )
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (our own script)
         [sys.executable, "-c", script],
         cwd=ROOT,
         env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},

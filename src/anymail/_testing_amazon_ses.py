@@ -15,25 +15,26 @@ downloads anything. Needs ``cryptography`` (the ``amazon-ses`` extra).
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from .testing import FROM_SETTINGS, WebhookRequest, json_webhook_request
+from ._testing_sns import sns_envelope_request, sns_timestamp
+from .testing import FROM_SETTINGS, WebhookRequest
 from .webhooks._signers import SnsTestSigner
 from .webhooks._sns_certs import DEFAULT_CERT_CACHE
-from .webhooks.signing import utc_now
 
-__all__ = ["DEFAULT_TOPIC_ARN", "default_signer", "sns_webhook_request", "trust_signer"]
+__all__ = [
+    "DEFAULT_TOPIC_ARN",
+    "default_signer",
+    "sns_timestamp",
+    "sns_webhook_request",
+    "trust_signer",
+]
 
 #: The topic of wrapped SES messages unless ``topic_arn`` says otherwise.
 DEFAULT_TOPIC_ARN: Final = "arn:aws:sns:us-east-1:123456789012:anymail-test-events"
-#: What SNS sends (it writes "UTF-8": Django's test client would re-encode a body
-#: whose charset isn't spelled "utf-8", mangling deliberately broken ones).
-SNS_CONTENT_TYPE: Final = "text/plain; charset=utf-8"
 SNS_USER_AGENT: Final = "Amazon Simple Notification Service Agent"
 
 
@@ -52,11 +53,6 @@ def trust_signer(signer: SnsTestSigner, region: str) -> str:
     url = signer.cert_url(region)
     DEFAULT_CERT_CACHE.put(url, signer.certificate)
     return url
-
-
-def sns_timestamp(when: datetime) -> str:
-    """An SNS ``Timestamp``: ISO 8601 UTC with milliseconds and ``Z``."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def sns_webhook_request(
@@ -88,32 +84,19 @@ def sns_webhook_request(
     by default the envelope's own, else ``"1"``. ``signer`` defaults to
     :func:`default_signer`. ``headers`` are added to (or replace) SNS's headers.
     """
-    if isinstance(payload, bytes):
-        return json_webhook_request(
-            payload, basic_auth=basic_auth, headers=headers, content_type=SNS_CONTENT_TYPE
-        )
-    if isinstance(payload, Mapping) and "Type" in payload:
-        envelope = dict(payload)
-    else:
-        message = payload if isinstance(payload, str) else json.dumps(payload)
-        envelope = {
-            "Type": "Notification",
-            # The same message posted again is a retry, as SNS would send it.
-            "MessageId": message_id or str(uuid.uuid5(uuid.NAMESPACE_URL, topic_arn + message)),
-            "TopicArn": topic_arn,
-            **({"Subject": subject} if subject is not None else {}),
-            "Message": message,
-            "Timestamp": sns_timestamp(timestamp or utc_now()),
-        }
-    signer = signer or default_signer()
-    region = (str(envelope.get("TopicArn", "")).split(":")[3:4] or ["us-east-1"])[0]
-    version = signature_version or str(envelope.get("SignatureVersion") or "1")
-    signed = signer.sign(envelope, version=version, cert_url=trust_signer(signer, region))
-    return json_webhook_request(
-        json.dumps(signed, indent=2).encode("utf-8"),
+    return sns_envelope_request(
+        payload,
+        signer=signer or default_signer(),
+        trust=trust_signer,
+        topic_arn=topic_arn,
+        default_region="us-east-1",
         basic_auth=basic_auth,
-        headers={**sns_headers(signed), **(headers or {})},
-        content_type=SNS_CONTENT_TYPE,
+        signature_version=signature_version,
+        message_id=message_id,
+        timestamp=timestamp,
+        subject=subject,
+        sns_headers=sns_headers,
+        headers=headers,
     )
 
 

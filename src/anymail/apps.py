@@ -11,9 +11,11 @@ class AnymailBaseConfig(AppConfig):
         from .checks import (
             check_amazon_ses_webhooks,
             check_anymail_settings,
+            check_scaleway_webhooks,
             check_webhook_secrets,
         )
 
         checks.register(check_anymail_settings)
         checks.register(check_webhook_secrets, checks.Tags.security)
         checks.register(check_amazon_ses_webhooks, checks.Tags.security)
+        checks.register(check_scaleway_webhooks, checks.Tags.security)

@@ -1,95 +1,36 @@
 """Django system checks for Anymail's settings (run by ``manage.py check``).
 
-They cover ``ANYMAIL`` and ``ANYMAIL_*`` settings, the webhook secret, and the
-OPTIONS of every Django 6.1 ``MAILERS`` entry that uses an Anymail backend
-(against the options that backend declares), so mistakes surface at start-up
-rather than at the first send.
+They cover ``ANYMAIL`` and ``ANYMAIL_*`` settings (against the settings the code
+declares: ``anymail._settings_registry``), the webhook secret, and the OPTIONS of
+every Django 6.1 ``MAILERS`` entry that uses an Anymail backend (against the
+options that backend declares), so mistakes surface at start-up rather than at
+the first send.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
-from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from . import _settings_registry as registry
 from .backends.base import AnymailBaseBackend
 from .conf import (
-    GLOBAL_SETTINGS,
     RENAMED_SETTINGS,
-    get_anymail_setting,
+    get_django_setting,
+    get_setting,
     get_webhook_secrets,
-    is_secret_setting,
     is_setting_set,
     missing_option_message,
+    prefixed_setting_names,
     renamed_setting_message,
 )
 from .exceptions import AnymailImproperlyConfigured
 from .message import ANYMAIL_MESSAGE_ATTRIBUTES
-
-#: Settings every ESP prefix allows, besides its own.
-COMMON_ESP_SETTINGS: frozenset[str] = frozenset(
-    {"SEND_DEFAULTS", "WEBHOOK_MAX_AGE", "WEBHOOK_DEDUPE_TTL"}
-)
-
-#: Each ESP's settings, by prefix (plus COMMON_ESP_SETTINGS).
-ESP_SETTINGS: dict[str, frozenset[str]] = {
-    "AMAZON_SES": frozenset(
-        {
-            "CLIENT_PARAMS",
-            "SESSION_PARAMS",
-            "CONFIGURATION_SET_NAME",
-            "MESSAGE_TAG_NAME",
-            "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
-            "VERIFY_SNS_SIGNATURES",
-            "SNS_TOPIC_ARNS",
-        }
-    ),
-    "BREVO": frozenset(
-        {"API_KEY", "API_URL", "WORKAROUND_DISPLAY_NAME_BUGS", "PREVENT_HEADER_ENCODING_BUGS"}
-    ),
-    # Deprecated alias of Brevo: same settings, old prefix.
-    "SENDINBLUE": frozenset(
-        {"API_KEY", "API_URL", "WORKAROUND_DISPLAY_NAME_BUGS", "PREVENT_HEADER_ENCODING_BUGS"}
-    ),
-    "MAILGUN": frozenset({"API_KEY", "API_URL", "SENDER_DOMAIN", "WEBHOOK_SIGNING_KEY"}),
-    "MAILJET": frozenset({"API_KEY", "SECRET_KEY", "API_URL"}),
-    "MANDRILL": frozenset({"API_KEY", "API_URL", "WEBHOOK_KEY", "WEBHOOK_URL"}),
-    "POSTAL": frozenset({"API_KEY", "API_URL", "WEBHOOK_KEY"}),
-    "POSTMARK": frozenset({"SERVER_TOKEN", "API_URL"}),
-    "RESEND": frozenset(
-        {"API_KEY", "API_URL", "SIGNING_SECRET", "INBOUND_SECRET", "VERIFY_ATTACHMENT_EXTENSIONS"}
-    ),
-    "SCALEWAY": frozenset({"SECRET_KEY", "PROJECT_ID", "REGION", "API_URL"}),
-    "SENDGRID": frozenset(
-        {
-            "API_KEY",
-            "API_URL",
-            "GENERATE_MESSAGE_ID",
-            "MERGE_FIELD_FORMAT",
-            "TRACKING_WEBHOOK_VERIFICATION_KEY",
-        }
-    ),
-    "SPARKPOST": frozenset({"API_KEY", "API_URL", "SUBACCOUNT", "TRACK_INITIAL_OPEN_AS_OPENED"}),
-    # The queued (background sending) backend's options, as settings.
-    "QUEUED": frozenset(
-        {
-            "MAILER",
-            "DELIVERY_BACKEND",
-            "DELIVERY_OPTIONS",
-            "TASK_BACKEND",
-            "QUEUE_NAME",
-            "PRIORITY",
-            "ENQUEUE_ON_COMMIT",
-        }
-    ),
-    "TEST": frozenset({"EMULATE_ESP"}),
-    "CONSOLE": frozenset({"EMULATE_ESP"}),
-}
 
 #: Keys allowed in SEND_DEFAULTS: Django EmailMessage attributes and Anymail's.
 SEND_DEFAULTS_KEYS = frozenset(
@@ -111,12 +52,11 @@ SEND_DEFAULTS_KEYS = frozenset(
 #: Recommended minimum length of each half of a "random:random" webhook secret.
 MIN_SECRET_PART_LENGTH = 16
 
+#: Where the hint of an unknown setting points.
+SETTINGS_REFERENCE: Final = "the settings reference (docs/settings.md)"
 
-def known_settings() -> frozenset[str]:
-    names = set(GLOBAL_SETTINGS)
-    for prefix, esp_names in ESP_SETTINGS.items():
-        names.update(f"{prefix}_{name}" for name in esp_names | COMMON_ESP_SETTINGS)
-    return frozenset(names)
+#: An unknown name that looks like a credential ("POSTMARK_API_KEY" for _SERVER_TOKEN).
+_CREDENTIAL_WORDS: Final = re.compile(r"KEY|TOKEN|SECRET|PASSWORD")
 
 
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
@@ -136,66 +76,81 @@ def _did_you_mean(suggestions: list[str]) -> str:
 
 def _esp_prefix_of(name: str) -> str | None:
     """The ESP settings prefix an ANYMAIL name starts with ("POSTMARK_X" -> "POSTMARK")."""
-    prefixes = [prefix for prefix in ESP_SETTINGS if name.startswith(prefix + "_")]
+    prefixes = [prefix for prefix in registry.esp_prefixes() if name.startswith(prefix + "_")]
     return max(prefixes, key=len) if prefixes else None
 
 
 def _suggest_settings(name: str) -> list[str]:
-    """Known settings an unknown ANYMAIL name probably meant.
+    """Declared settings an unknown ANYMAIL name probably meant.
 
     A name that starts with an ESP's prefix only gets that ESP's settings, so
-    POSTMARK_API_KEY suggests POSTMARK_SERVER_TOKEN, never another ESP's API_KEY.
+    POSTMARK_API_KEY suggests POSTMARK_SERVER_TOKEN, never another ESP's API_KEY;
+    a name that looks like a credential only gets that ESP's keys and secrets.
     """
     upper = name.upper()
     prefix = _esp_prefix_of(upper)
     if prefix is None:
-        match = _closest(upper, known_settings())
+        match = _closest(upper, registry.known_names())
         return [match] if match else []
     suffix = upper[len(prefix) + 1 :]
-    own = ESP_SETTINGS[prefix] | {"SEND_DEFAULTS"}
-    if is_secret_setting(suffix):
-        # A credential under another name: that ESP's credentials, however spelled.
-        match = _closest(suffix, (other for other in own if is_secret_setting(other)))
-        candidates = [match] if match else _required_credentials(prefix)
+    own = registry.esp_entries(prefix)
+    if _CREDENTIAL_WORDS.search(suffix):
+        # A credential under another name: that ESP's keys (secret or public), else the
+        # secrets it requires, however spelled.
+        keys = [
+            entry for entry in own if entry.setting.secret or _CREDENTIAL_WORDS.search(entry.suffix)
+        ]
+        match = _closest(suffix, (entry.suffix for entry in keys))
+        candidates = (
+            [match]
+            if match
+            else [entry.suffix for entry in own if entry.setting.secret and entry.required]
+        )
     else:
-        match = _closest(suffix, own)
+        match = _closest(suffix, (entry.suffix for entry in own))
         candidates = [match] if match else []
     return [f"{prefix}_{candidate}" for candidate in candidates]
-
-
-def _required_credentials(prefix: str) -> list[str]:
-    """The secret options that ESP's backend requires, as setting suffixes ("SERVER_TOKEN")."""
-    try:
-        backend_class = importlib.import_module(f"anymail.backends.{prefix.lower()}").EmailBackend
-    except (ImportError, AttributeError):  # e.g. boto3 not installed
-        return []
-    declared = declared_options(backend_class)
-    required = declared[1] if declared else frozenset()
-    return sorted(name.upper() for name in required if is_secret_setting(name))
 
 
 def declared_options(backend_class: type) -> tuple[frozenset[str], frozenset[str]] | None:
     """All the options an Anymail backend class accepts, and those it requires.
 
-    None when a class in its hierarchy has an ``__init__`` but declares no
-    ``option_names`` (e.g. a third-party backend): its options are then unknown.
+    Read from each class's ``declared_settings`` (or, for a third-party backend, its
+    ``option_names`` and ``required_option_names``). None when a class in its
+    hierarchy has an ``__init__`` but declares neither: its options are then unknown.
     """
     names: set[str] = set()
     required: set[str] = set()
     for klass in backend_class.__mro__:
-        if not issubclass(klass, AnymailBaseBackend):
+        if not issubclass(klass, AnymailBaseBackend) and "declared_settings" not in vars(klass):
             continue  # Django's base: its options are not ours to list
         own = vars(klass)
-        if "__init__" in own and "option_names" not in own:
+        if "declared_settings" in own:
+            for setting in own["declared_settings"]:
+                if setting.option and setting.name not in names:
+                    names.add(setting.name)  # a subclass's declaration wins
+                    if setting.required:
+                        required.add(setting.name)
+        elif "option_names" in own:
+            names.update(own["option_names"])
+            required.update(own.get("required_option_names", ()))
+        elif "__init__" in own:
             return None
-        names.update(own.get("option_names", ()))
-        required.update(own.get("required_option_names", ()))
     return frozenset(names), frozenset(required)
+
+
+def _is_anymail_backend(backend_class: type) -> bool:
+    # Anymail's ESP backends, and the queued backend (not an AnymailBaseBackend: it never
+    # talks to an ESP), which declares its options the same way.
+    return issubclass(backend_class, AnymailBaseBackend) or (
+        backend_class.__module__.startswith("anymail.")
+        and "declared_settings" in vars(backend_class)
+    )
 
 
 def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
-    anymail = getattr(settings, "ANYMAIL", None)
+    anymail = get_django_setting("ANYMAIL")
     if anymail is not None and not isinstance(anymail, Mapping):
         return [
             checks.Error(
@@ -203,7 +158,7 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
                 id="anymail.E001",
             )
         ]
-    known = known_settings()
+    known = registry.known_names()
     for old_name in RENAMED_SETTINGS:
         if is_setting_set(old_name):
             errors.append(checks.Error(renamed_setting_message(old_name), id="anymail.E004"))
@@ -213,32 +168,31 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
             errors.append(
                 checks.Warning(
                     f"Unknown Anymail setting ANYMAIL[{name!r}].{_did_you_mean(suggestions)}",
-                    hint="Check the spelling against the Anymail settings reference.",
+                    hint=f"Check the spelling against {SETTINGS_REFERENCE}.",
                     id="anymail.W002",
                 )
             )
-    for attr in dir(settings):
-        if attr.startswith("ANYMAIL_"):
-            name = attr[len("ANYMAIL_") :]
-            if name not in known and name not in RENAMED_SETTINGS:
-                suggestions = [f"ANYMAIL_{match}" for match in _suggest_settings(name)]
-                errors.append(
-                    checks.Warning(
-                        f"Unknown Anymail setting {attr}.{_did_you_mean(suggestions)}",
-                        hint="Check the spelling against the Anymail settings reference.",
-                        id="anymail.W002",
-                    )
+    for attr in prefixed_setting_names():
+        name = attr[len("ANYMAIL_") :]
+        if name not in known and name not in RENAMED_SETTINGS:
+            suggestions = [f"ANYMAIL_{match}" for match in _suggest_settings(name)]
+            errors.append(
+                checks.Warning(
+                    f"Unknown Anymail setting {attr}.{_did_you_mean(suggestions)}",
+                    hint=f"Check the spelling against {SETTINGS_REFERENCE}.",
+                    id="anymail.W002",
                 )
+            )
     errors.extend(_check_send_defaults(anymail or {}))
     errors.extend(_check_mailers())
     return errors
 
 
 def _check_send_defaults(anymail: Mapping[str, Any]) -> Iterator[checks.CheckMessage]:
-    for name in sorted(known_settings()):
+    for name in sorted(registry.known_names()):
         if not name.endswith("SEND_DEFAULTS"):
             continue
-        value = anymail.get(name, getattr(settings, f"ANYMAIL_{name}", None))
+        value = anymail.get(name, get_django_setting(f"ANYMAIL_{name}"))
         if value is None:
             continue
         if not isinstance(value, Mapping):
@@ -260,7 +214,7 @@ def _check_send_defaults(anymail: Mapping[str, Any]) -> Iterator[checks.CheckMes
 
 def _check_mailers() -> Iterator[checks.CheckMessage]:
     """Each Anymail MAILERS entry: unknown OPTIONS keys, missing required options."""
-    mailers = getattr(settings, "MAILERS", None)
+    mailers = get_django_setting("MAILERS")
     if not isinstance(mailers, Mapping):
         return  # Django < 6.1, or a shape Django itself reports
     for alias, config in mailers.items():
@@ -276,7 +230,7 @@ def _check_mailers() -> Iterator[checks.CheckMessage]:
                     id="anymail.E007",
                 )
             continue
-        if not (isinstance(backend_class, type) and issubclass(backend_class, AnymailBaseBackend)):
+        if not (isinstance(backend_class, type) and _is_anymail_backend(backend_class)):
             continue
         declared = declared_options(backend_class)
         options = config.get("OPTIONS", {})
@@ -291,12 +245,12 @@ def _check_mailers() -> Iterator[checks.CheckMessage]:
                     f"{_did_you_mean([repr(match)] if match else [])}",
                     id="anymail.E005",
                 )
-        esp_name = backend_class.settings_esp_name or backend_class.esp_name
+        esp_name = registry.settings_esp_name(backend_class)
         for name in sorted(required):
             # A setting stands in for the option (bare ones count: better miss than nag).
             if name not in options and not is_setting_set(name, esp_name, allow_bare=True):
                 yield checks.Error(
-                    f"MAILERS[{alias!r}]: {missing_option_message(name, backend_class.esp_name)}",
+                    f"MAILERS[{alias!r}]: {missing_option_message(name, esp_name)}",
                     id="anymail.E006",
                 )
 
@@ -347,9 +301,11 @@ def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks
 
 
 def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    esp_name = "Amazon SES"
+    from .webhooks._amazon_sns import ESP_NAME as esp_name
+    from .webhooks._amazon_sns import VERIFY_SNS_SIGNATURES
+
     problems = []
-    if get_anymail_setting("verify_sns_signatures", default=True, esp_name=esp_name) is False:
+    if get_setting(VERIFY_SNS_SIGNATURES, esp_name, check=False) is False:
         problems.append(
             checks.Warning(
                 "ANYMAIL AMAZON_SES_VERIFY_SNS_SIGNATURES is False: Anymail's Amazon SES "
@@ -360,26 +316,40 @@ def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[ch
                 id="anymail.W005",
             )
         )
+    return problems + _any_topic_can_post(esp_name, "AWS account's SNS topic", "SNS")
+
+
+def check_scaleway_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return _any_topic_can_post(
+        "Scaleway", "Scaleway account's Topics and Events topic", "Topics and Events"
+    )
+
+
+def _any_topic_can_post(esp_name: str, who: str, service: str) -> list[checks.CheckMessage]:
+    """anymail.W006: an SNS-delivered ESP's webhooks are routed, and nothing ties the
+    posts to the user's topics (a signature only proves the service sent them)."""
     try:
         secrets = get_webhook_secrets()
     except AnymailImproperlyConfigured:
-        return problems  # check_webhook_secrets reports it
+        return []  # check_webhook_secrets reports it
+    from .webhooks._sns import SNS_TOPIC_ARNS
+
+    topics = SNS_TOPIC_ARNS.full_name(esp_name)
     if (
-        not secrets
-        and get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name) is None
-        and any(view.esp_name == esp_name for view in routed_webhook_views())
+        secrets
+        or get_setting(SNS_TOPIC_ARNS, esp_name) is not None
+        or not any(view.esp_name == esp_name for view in routed_webhook_views())
     ):
-        problems.append(
-            checks.Warning(
-                "Anymail's Amazon SES webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET "
-                "nor AMAZON_SES_SNS_TOPIC_ARNS is set: any AWS account's SNS topic can post "
-                "to them.",
-                hint="Set WEBHOOK_SECRET and use it in the SNS subscription URLs, or list "
-                "your topics' ARNs in AMAZON_SES_SNS_TOPIC_ARNS.",
-                id="anymail.W006",
-            )
+        return []
+    return [
+        checks.Warning(
+            f"Anymail's {esp_name} webhooks are routed, but neither ANYMAIL WEBHOOK_SECRET "
+            f"nor {topics} is set: any {who} can post to them.",
+            hint=f"Set WEBHOOK_SECRET and use it in the {service} subscription URLs, or list "
+            f"your topics' ARNs in {topics}.",
+            id="anymail.W006",
         )
-    return problems
+    ]
 
 
 def routed_webhook_views() -> list[Any]:

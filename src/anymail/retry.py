@@ -40,17 +40,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import requests
 
-from .conf import get_anymail_setting, get_positive_int_setting, invalid_setting
+from .conf import (
+    BOOL,
+    POSITIVE_INT,
+    SECONDS,
+    Setting,
+    get_bool,
+    get_positive_int,
+    get_setting,
+    invalid_setting,
+)
 from .exceptions import AnymailAPIError, AnymailError
 from .utils import merge_dicts_deep
 
 __all__ = [
     "NOT_SENT",
     "NO_ANSWER",
+    "RETRY_SETTINGS",
     "RetryPolicy",
     "Verdict",
     "classify",
@@ -196,14 +206,63 @@ def carries_idempotency_key(backend: Any, payload: Any) -> bool:
     return option is not None and option in esp_extra
 
 
-# --- the policy ------------------------------------------------------------------------------
+# --- the settings ----------------------------------------------------------------------------
+
+RETRY_SENDS: Final = Setting(
+    "retry_sends",
+    BOOL,
+    "Retry direct sends after transient failures, as the queued backend's worker always does.",
+    default=False,
+    per_esp=False,
+)
+RETRY_MAX_ATTEMPTS: Final = Setting(
+    "retry_max_attempts",
+    POSITIVE_INT,
+    "Attempts per message when retrying, the first included (1: no retries).",
+    default=5,
+    per_esp=False,
+    option=False,
+)
+RETRY_DEADLINE: Final = Setting(
+    "retry_deadline",
+    SECONDS,
+    "No retry starts later than this after a message's first attempt.",
+    default=300.0,
+    per_esp=False,
+    option=False,
+)
+RETRY_BACKOFF: Final = Setting(
+    "retry_backoff",
+    SECONDS,
+    "Wait before the first retry, doubled for each next one (with jitter).",
+    default=1.0,
+    per_esp=False,
+    option=False,
+)
+RETRY_MAX_BACKOFF: Final = Setting(
+    "retry_max_backoff",
+    SECONDS,
+    "Longest wait between retries that Anymail chooses (an ESP's Retry-After may be longer).",
+    default=60.0,
+    per_esp=False,
+    option=False,
+)
 
 
-def _seconds_setting(name: str, default: float) -> float:
-    value = get_anymail_setting(name, default=default)
+def _seconds(setting: Setting) -> float:
+    value = get_setting(setting)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise invalid_setting(name, None, f"expected a number of seconds, got {value!r}.")
+        raise invalid_setting(setting.name, None, f"expected a number of seconds, got {value!r}.")
     return float(value)
+
+
+def retry_policy_option(kwargs: Any) -> RetryPolicy | None:
+    """A backend's retry policy: from the settings when its ``retry_sends`` option (or
+    RETRY_SENDS) is on, else None (popping the option from ``kwargs``)."""
+    return RetryPolicy.from_settings() if get_bool(RETRY_SENDS, kwargs=kwargs) else None
+
+
+# --- the policy ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -223,15 +282,23 @@ class RetryPolicy:
     #: Names the sends in the log (e.g. the task that runs them).
     label: str = ""
 
+    #: Read by from_settings() (the settings reference lists them).
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        RETRY_MAX_ATTEMPTS,
+        RETRY_DEADLINE,
+        RETRY_BACKOFF,
+        RETRY_MAX_BACKOFF,
+    )
+
     @classmethod
     def from_settings(cls) -> RetryPolicy:
         """The policy from ANYMAIL RETRY_MAX_ATTEMPTS, RETRY_DEADLINE, RETRY_BACKOFF and
         RETRY_MAX_BACKOFF."""
         return cls(
-            max_attempts=get_positive_int_setting("retry_max_attempts", cls.max_attempts),
-            deadline=_seconds_setting("retry_deadline", cls.deadline),
-            backoff=_seconds_setting("retry_backoff", cls.backoff),
-            max_backoff=_seconds_setting("retry_max_backoff", cls.max_backoff),
+            max_attempts=get_positive_int(RETRY_MAX_ATTEMPTS),
+            deadline=_seconds(RETRY_DEADLINE),
+            backoff=_seconds(RETRY_BACKOFF),
+            max_backoff=_seconds(RETRY_MAX_BACKOFF),
         )
 
     def send_defaults(self, backend: Any) -> dict[str, Any]:
@@ -332,3 +399,7 @@ def _describe(error: AnymailError) -> str:
     elif failure == NO_ANSWER:
         parts.append("no answer")
     return ", ".join(parts) or type(error).__name__
+
+
+#: What a backend that sends with this policy reads (its declared_settings include them).
+RETRY_SETTINGS: Final = (RETRY_SENDS, *RetryPolicy.declared_settings)

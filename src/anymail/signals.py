@@ -98,7 +98,7 @@ class AnymailTrackingEvent(AnymailEvent):
         event_id: str | None = None,
         esp_event: Any = None,
         *,
-        message_id: str | None = None,
+        message_id: str | int | None = None,  # as the send gave it (Postal: int)
         recipient: str | None = None,
         reject_reason: str | None = None,
         description: str | None = None,

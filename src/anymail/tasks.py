@@ -28,9 +28,10 @@ from typing import Any
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.module_loading import import_string
 
-from ._tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, TaskContext, task
+from ._tasks import TaskContext, task
 from .backends.base import AnymailBaseBackend
-from .conf import get_anymail_setting
+from .backends.queued import ESP_NAME, QUEUE_NAME, TASK_BACKEND
+from .conf import get_setting
 from .exceptions import AnymailError
 from .message import AnymailRecipientStatus, AnymailStatus
 from .retry import RetryPolicy, may_have_been_sent, task_idempotency_key, with_idempotency_key
@@ -83,12 +84,8 @@ def _unknown_status(error: AnymailError, message: Any) -> AnymailStatus:
 
 @task(
     takes_context=True,
-    backend=get_anymail_setting(
-        "task_backend", esp_name="Queued", default=DEFAULT_TASK_BACKEND_ALIAS
-    ),
-    queue_name=get_anymail_setting(
-        "queue_name", esp_name="Queued", default=DEFAULT_TASK_QUEUE_NAME
-    ),
+    backend=get_setting(TASK_BACKEND, ESP_NAME, check=False),
+    queue_name=get_setting(QUEUE_NAME, ESP_NAME, check=False),
 )
 def send_email_message(
     context: TaskContext, message: dict[str, Any], delivery: dict[str, Any]

@@ -1,21 +1,13 @@
 """Anymail's webhook routes: ``path("anymail/", include("anymail.urls"))``.
 
 The routes are data (:data:`WEBHOOK_ROUTES`): a path, the view class and the URL
-name the spec gives it. A view is imported at its first request, not when the
-URLconf loads, so including these URLs imports no ESP module and needs none of
-the ESP extras (boto3, cryptography).
-
-Routes arrive with their ESP's views; later issues add, named as the spec names them:
-
-- ``mailgun/tracking/`` ``mailgun_tracking_webhook``, and one pattern
-  ``mailgun/inbound(_mime)?/`` ``mailgun_inbound_webhook`` (the ``_mime`` suffix only
-  tells Mailgun to post raw MIME);
-- ``mandrill/`` ``mandrill_webhook`` (tracking and inbound in one view), and the legacy
-  ``mandrill/tracking/`` ``mandrill_tracking_webhook`` to the same view;
-- ``postal/``, ``resend/``, ``sendgrid/`` and ``sparkpost/``, each with
-  ``tracking/`` and ``inbound/`` (``<esp>_tracking_webhook``, ``<esp>_inbound_webhook``).
-
-Scaleway has no webhook route: the spec defines none.
+name the spec gives it, for every ESP that posts webhooks (``<esp>_tracking_webhook``,
+``<esp>_inbound_webhook``; Mandrill's combined ``mandrill_webhook``; Mailgun's
+``inbound_mime`` URL reaches ``mailgun_inbound_webhook``; the deprecated
+``sendinblue_*`` routes; Scaleway has a tracking route only, as TEM receives no mail).
+A view module is imported when first needed (a request, ``reverse()``, the checks),
+never when the URLconf loads, and no view module needs an ESP extra (boto3,
+cryptography) until it verifies or fetches something.
 """
 
 from __future__ import annotations
@@ -118,6 +110,41 @@ WEBHOOK_ROUTES: tuple[WebhookRoute, ...] = (
         "sendinblue/inbound/",
         "anymail.webhooks.sendinblue.SendinBlueInboundWebhookView",
         "sendinblue_inbound_webhook",
+    ),
+    WebhookRoute(
+        "postal/tracking/",
+        "anymail.webhooks.postal.PostalTrackingWebhookView",
+        "postal_tracking_webhook",
+    ),
+    WebhookRoute(
+        "postal/inbound/",
+        "anymail.webhooks.postal.PostalInboundWebhookView",
+        "postal_inbound_webhook",
+    ),
+    WebhookRoute(
+        "sparkpost/tracking/",
+        "anymail.webhooks.sparkpost.SparkPostTrackingWebhookView",
+        "sparkpost_tracking_webhook",
+    ),
+    WebhookRoute(
+        "sparkpost/inbound/",
+        "anymail.webhooks.sparkpost.SparkPostInboundWebhookView",
+        "sparkpost_inbound_webhook",
+    ),
+    WebhookRoute(
+        "scaleway/tracking/",
+        "anymail.webhooks.scaleway.ScalewayTrackingWebhookView",
+        "scaleway_tracking_webhook",
+    ),
+    WebhookRoute(
+        "resend/tracking/",
+        "anymail.webhooks.resend.ResendTrackingWebhookView",
+        "resend_tracking_webhook",
+    ),
+    WebhookRoute(
+        "resend/inbound/",
+        "anymail.webhooks.resend.ResendInboundWebhookView",
+        "resend_inbound_webhook",
     ),
 )
 

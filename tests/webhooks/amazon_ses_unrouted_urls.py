@@ -1,4 +1,4 @@
-"""A URLconf without Anymail's webhooks (for the Amazon SES system checks)."""
+"""A URLconf without Anymail's webhooks (for the system checks about routed views)."""
 
 from django.urls import URLPattern
 

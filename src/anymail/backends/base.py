@@ -35,7 +35,16 @@ from ..addresses import (
     parse_address_list,
     parse_single_address,
 )
-from ..conf import UNSET, esp_prefix, get_bool_setting, get_send_defaults
+from ..conf import (
+    BOOL,
+    ESP_SEND_DEFAULTS,
+    SEND_DEFAULTS,
+    UNSET,
+    Setting,
+    esp_prefix,
+    get_bool,
+    get_send_defaults,
+)
 from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
@@ -45,7 +54,7 @@ from ..exceptions import (
     AnymailUnsupportedFeature,
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
-from ..retry import RetryPolicy
+from ..retry import RETRY_SETTINGS, RetryPolicy, retry_policy_option
 from ..signals import post_send, pre_send
 from ..utils import (
     Attachment,
@@ -752,6 +761,30 @@ class BasePayload:
         raise self._missing_hook("esp_extra")
 
 
+FAIL_SILENTLY: Final = Setting(
+    "fail_silently",
+    BOOL,
+    "Log delivery failures instead of raising them (Django's option).",
+    default=False,
+    per_esp=False,
+    in_settings=False,
+)
+IGNORE_UNSUPPORTED_FEATURES: Final = Setting(
+    "ignore_unsupported_features",
+    BOOL,
+    "Leave out features the ESP can't send instead of raising AnymailUnsupportedFeature.",
+    default=False,
+    per_esp=False,
+)
+IGNORE_RECIPIENT_STATUS: Final = Setting(
+    "ignore_recipient_status",
+    BOOL,
+    "Don't raise AnymailRecipientsRefused when the ESP refuses every recipient.",
+    default=False,
+    per_esp=False,
+)
+
+
 class AnymailBaseBackend(BaseEmailBackend):
     """Base for Anymail's email backends. Subclasses set ``esp_name`` and ``payload_class``
     and implement ``post_to_esp()`` and ``parse_recipient_status()``.
@@ -765,33 +798,23 @@ class AnymailBaseBackend(BaseEmailBackend):
     #: Settings prefix ("POSTMARK" for POSTMARK_API_KEY ...); default from esp_name.
     settings_esp_name: ClassVar[str | None] = None
     payload_class: ClassVar[type[BasePayload]] = BasePayload
-    #: The options (keyword arguments, Django 6.1 MAILERS OPTIONS) this class's own
-    #: __init__ reads, and those that must be set as an option or a setting. Each
-    #: class lists only its own; ``manage.py check`` validates MAILERS against them all.
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fail_silently",
-            "ignore_unsupported_features",
-            "ignore_recipient_status",
-            "send_defaults",
-            "retry_sends",
-        }
+    #: The settings and options (keyword arguments, Django 6.1 MAILERS OPTIONS) this
+    #: class's own __init__ reads. Each class declares only its own; ``manage.py
+    #: check`` and the settings reference collect the whole hierarchy.
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        FAIL_SILENTLY,
+        IGNORE_UNSUPPORTED_FEATURES,
+        IGNORE_RECIPIENT_STATUS,
+        SEND_DEFAULTS,
+        ESP_SEND_DEFAULTS,
+        *RETRY_SETTINGS,
     )
-    required_option_names: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
-        self.ignore_unsupported_features = get_bool_setting(
-            "ignore_unsupported_features", False, kwargs=kwargs
-        )
-        self.ignore_recipient_status = get_bool_setting(
-            "ignore_recipient_status", False, kwargs=kwargs
-        )
+        self.ignore_unsupported_features = get_bool(IGNORE_UNSUPPORTED_FEATURES, kwargs=kwargs)
+        self.ignore_recipient_status = get_bool(IGNORE_RECIPIENT_STATUS, kwargs=kwargs)
         #: Retries of transient failures (anymail.retry), or None: RETRY_SENDS is off.
-        self.retry_policy: RetryPolicy | None = (
-            RetryPolicy.from_settings()
-            if get_bool_setting("retry_sends", False, kwargs=kwargs)
-            else None
-        )
+        self.retry_policy: RetryPolicy | None = retry_policy_option(kwargs)
         send_defaults = kwargs.pop("send_defaults", None)
         self.send_defaults: dict[str, Any] = (
             dict(send_defaults)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import django
 from django.core.exceptions import ImproperlyConfigured
@@ -33,44 +34,86 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from .._settings_registry import class_settings
 from .._tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, InvalidTask
-from ..conf import get_anymail_setting, get_bool_setting, is_secret_setting
+from ..conf import BOOL, DICT, STRING, Setting, SettingType, get_bool, get_setting
 from ..exceptions import AnymailImproperlyConfigured, AnymailInvalidMailer
 from ..serialization import message_to_json
+from .base import FAIL_SILENTLY
 
 logger = logging.getLogger("anymail")
+
+#: The settings prefix of this backend's options (ANYMAIL["QUEUED_TASK_BACKEND"] ...).
+ESP_NAME: Final = "Queued"
+
+MAILER: Final = Setting(
+    "mailer",
+    STRING,
+    "The Django 6.1 MAILERS alias that sends the queued messages (or set delivery_backend).",
+    default=None,
+)
+DELIVERY_BACKEND: Final = Setting(
+    "delivery_backend",
+    STRING,
+    "Dotted path of the backend that sends the queued messages (or set mailer).",
+    default=None,
+)
+DELIVERY_OPTIONS: Final = Setting(
+    "delivery_options",
+    DICT,
+    "Options for delivery_backend; stored with each task, so no credentials.",
+    default=None,
+)
+TASK_BACKEND: Final = Setting(
+    "task_backend",
+    STRING,
+    "The TASKS alias the send tasks are enqueued on.",
+    default=DEFAULT_TASK_BACKEND_ALIAS,
+)
+QUEUE_NAME: Final = Setting(
+    "queue_name", STRING, "The task queue the send tasks go to.", default=DEFAULT_TASK_QUEUE_NAME
+)
+PRIORITY: Final = Setting(
+    "priority", SettingType("whole number"), "The send tasks' priority.", default=0
+)
+ENQUEUE_ON_COMMIT: Final = Setting(
+    "enqueue_on_commit",
+    BOOL,
+    "Enqueue when the current database transaction commits (never if it rolls back).",
+    default=True,
+)
+
+#: An option name that looks like a credential (for a backend that declares none).
+_CREDENTIAL_WORDS: Final = re.compile(r"KEY|TOKEN|SECRET|PASSWORD", re.IGNORECASE)
 
 
 class EmailBackend(BaseEmailBackend):
     """Queues messages for a task worker, which sends them through another backend."""
 
-    esp_name: ClassVar[str] = "Queued"  # (the settings prefix: ANYMAIL["QUEUED_..."])
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fail_silently",
-            "mailer",
-            "delivery_backend",
-            "delivery_options",
-            "task_backend",
-            "queue_name",
-            "priority",
-            "enqueue_on_commit",
-        }
+    esp_name: ClassVar[str] = ESP_NAME
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        FAIL_SILENTLY,
+        MAILER,
+        DELIVERY_BACKEND,
+        DELIVERY_OPTIONS,
+        TASK_BACKEND,
+        QUEUE_NAME,
+        PRIORITY,
+        ENQUEUE_ON_COMMIT,
     )
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
-        def option(name: str, default: Any) -> Any:
-            return get_anymail_setting(name, default=default, esp_name=self.esp_name, kwargs=kwargs)
+        def option(setting: Setting) -> Any:
+            # Checked below, in this backend's words (and as a MAILERS error for an alias).
+            return get_setting(setting, ESP_NAME, kwargs, check=False)
 
-        mailer = option("mailer", None)
-        delivery_backend = option("delivery_backend", None)
-        delivery_options = option("delivery_options", None)
-        task_backend = option("task_backend", DEFAULT_TASK_BACKEND_ALIAS)
-        queue_name = option("queue_name", DEFAULT_TASK_QUEUE_NAME)
-        priority = option("priority", 0)
-        self.enqueue_on_commit = get_bool_setting(
-            "enqueue_on_commit", True, esp_name=self.esp_name, kwargs=kwargs
-        )
+        mailer = option(MAILER)
+        delivery_backend = option(DELIVERY_BACKEND)
+        delivery_options = option(DELIVERY_OPTIONS)
+        task_backend = option(TASK_BACKEND)
+        queue_name = option(QUEUE_NAME)
+        priority = option(PRIORITY)
+        self.enqueue_on_commit = get_bool(ENQUEUE_ON_COMMIT, ESP_NAME, kwargs)
         self._alias = kwargs.get("alias")
         super().__init__(**kwargs)
         self.fail_silently = fail_silently
@@ -122,12 +165,6 @@ class EmailBackend(BaseEmailBackend):
                 raise self._config_error("delivery_backend must be a dotted path (a str).")
             if options is not None and not isinstance(options, dict):
                 raise self._config_error("delivery_options must be a dict.")
-            for name in options or {}:
-                if is_secret_setting(str(name)):
-                    raise self._config_error(
-                        f"delivery_options can't hold {name!r}: task backends store task "
-                        "arguments in plain text. Put it in your ANYMAIL settings instead."
-                    )
             try:
                 backend_class = import_string(backend)
             except ImportError as err:
@@ -139,6 +176,13 @@ class EmailBackend(BaseEmailBackend):
             ):
                 raise self._config_error(f"delivery_backend {backend!r} is not an email backend.")
             self._refuse_loop(backend_class)
+            secrets = {setting.name for setting in class_settings(backend_class) if setting.secret}
+            for name in options or {}:
+                if str(name) in secrets or _CREDENTIAL_WORDS.search(str(name)):
+                    raise self._config_error(
+                        f"delivery_options can't hold {name!r}: task backends store task "
+                        "arguments in plain text. Put it in your ANYMAIL settings instead."
+                    )
             # Made once here, so a missing setting shows now rather than in the worker.
             backend_class(**(options or {}))
             delivery = {"backend": backend, "options": dict(options or {})}

@@ -10,7 +10,8 @@ whether the certificate found there may sign for that region.
   HTTPS to that host is the trust anchor, and the certificate must carry a name
   Amazon SNS signs with.
 - :class:`ScalewaySnsTrust`: Scaleway's SNS-compatible service; the certificate
-  must be issued by a certificate of Scaleway's published trust chain.
+  must be issued by a certificate of Scaleway's published trust chain (given, or
+  downloaded from :data:`SCALEWAY_TRUST_CHAIN_URL`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import SplitResult, urlsplit
@@ -36,6 +38,12 @@ CERT_FETCH_TIMEOUT: Final = 5.0
 CERT_MAX_SIZE: Final = 64 * 1024
 #: Certificates kept per process (AWS's own validators keep 10).
 CERT_CACHE_SIZE: Final = 10
+
+#: Where Scaleway publishes the CA chain of its SNS signing certificates, by region
+#: (Scaleway's "verifying webhooks" docs; the chain is valid until 2032).
+SCALEWAY_TRUST_CHAIN_URL: Final = (
+    "https://messaging.s3.fr-par.scw.cloud/{region}/sns/sns-trust-chain.pem"
+)
 
 _URL_CHARS_RE: Final = re.compile(r"[\x21-\x7e]{1,2048}")
 
@@ -139,10 +147,13 @@ class AwsSnsTrust:
 class ScalewaySnsTrust:
     """Scaleway Topics and Events: certificates must come from Scaleway's trust chain.
 
-    ``trust_chain_pem`` is Scaleway's published chain (PEM certificates); a signing
-    certificate directly issued by one of them, valid now, is trusted. The URL must
-    still be plain https on one of :attr:`cert_hosts` (Scaleway's domains), so an
-    attacker cannot make the server fetch from anywhere.
+    ``trust_chain_pem`` is Scaleway's published chain (PEM certificates). Without
+    it, the chain is downloaded for the topic's region from
+    :data:`SCALEWAY_TRUST_CHAIN_URL` at first use (HTTPS to Scaleway's own bucket
+    is then the trust anchor) and kept for the process. A signing certificate
+    directly issued by a chain certificate valid now is trusted. The certificate
+    URL must still be plain https on one of :attr:`cert_hosts` (Scaleway's
+    domains), so an attacker cannot make the server fetch from anywhere.
     """
 
     topic_arn_re: Final = re.compile(
@@ -150,21 +161,26 @@ class ScalewaySnsTrust:
     )
     cert_hosts: tuple[str, ...] = (".scw.cloud", ".scaleway.com")
 
-    def __init__(self, trust_chain_pem: bytes | str) -> None:
-        from cryptography import x509
+    def __init__(
+        self,
+        trust_chain_pem: bytes | str | None = None,
+        *,
+        fetcher: Callable[..., bytes] | None = None,
+        chain_cache: TrustChainCache | None = None,
+    ) -> None:
+        self.anchors = None if trust_chain_pem is None else self._configured(trust_chain_pem)
+        self.fetcher = fetcher or fetch_certificate
+        self.chain_cache = DEFAULT_TRUST_CHAINS if chain_cache is None else chain_cache
 
-        pem = (
-            trust_chain_pem.encode("ascii") if isinstance(trust_chain_pem, str) else trust_chain_pem
-        )
-        try:
-            self.anchors = x509.load_pem_x509_certificates(pem)
-        except ValueError:
-            self.anchors = []
-        if not self.anchors:
+    @staticmethod
+    def _configured(pem: bytes | str) -> list[Certificate]:
+        anchors = parse_certificates(pem)
+        if not anchors:
             raise AnymailImproperlyConfigured(
-                "The Scaleway SNS trust chain is not a list of PEM certificates. "
-                "Download it again from Scaleway."
+                "The Scaleway SNS trust chain (SCALEWAY_SNS_TRUST_CHAIN) is not a list of "
+                f"PEM certificates. Copy it again from {SCALEWAY_TRUST_CHAIN_URL}."
             )
+        return anchors
 
     def topic_region(self, topic_arn: str) -> str | None:
         match = self.topic_arn_re.fullmatch(topic_arn)
@@ -180,12 +196,33 @@ class ScalewaySnsTrust:
             return "it must name a .pem file"
         return None
 
+    def chain(self, region: str) -> list[Certificate]:
+        """The trust anchors for ``region``: the configured chain, or Scaleway's published one.
+
+        A download that fails raises :exc:`AnymailWebhookTransientError` (5xx, the
+        ESP retries) and is tried again on the next message.
+        """
+        if self.anchors is not None:
+            return self.anchors
+        url = SCALEWAY_TRUST_CHAIN_URL.format(region=region)
+        anchors = self.chain_cache.get(url)
+        if anchors is None:
+            anchors = parse_certificates(self.fetcher(url, what="Scaleway SNS trust chain"))
+            if not anchors:
+                raise AnymailWebhookTransientError(
+                    f"Scaleway webhook: the trust chain at {url} holds no PEM certificate. "
+                    "The ESP will retry; or set ANYMAIL SCALEWAY_SNS_TRUST_CHAIN.",
+                    esp_name="Scaleway",
+                )
+            self.chain_cache.put(url, anchors)
+        return anchors
+
     def certificate_problem(
         self, certificate: Certificate, region: str, now: datetime
     ) -> str | None:
         from cryptography.exceptions import InvalidSignature
 
-        for anchor in self.anchors:
+        for anchor in self.chain(region):
             if not anchor.not_valid_before_utc <= now <= anchor.not_valid_after_utc:
                 continue
             try:
@@ -194,6 +231,41 @@ class ScalewaySnsTrust:
                 continue
             return None
         return "it is not issued by Scaleway's trust chain"
+
+
+class TrustChainCache:
+    """Downloaded trust chains by URL; thread-safe. Only chains that parsed are kept."""
+
+    def __init__(self) -> None:
+        self._chains: dict[str, list[Certificate]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> list[Certificate] | None:
+        with self._lock:
+            return self._chains.get(url)
+
+    def put(self, url: str, chain: list[Certificate]) -> None:
+        with self._lock:
+            self._chains[url] = list(chain)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._chains.clear()
+
+
+#: The process-wide downloaded chains (a failed download is not kept).
+DEFAULT_TRUST_CHAINS: Final = TrustChainCache()
+
+
+def parse_certificates(pem: bytes | str) -> list[Certificate]:
+    """The PEM certificates in ``pem`` (an empty list if there are none or one is broken)."""
+    from cryptography import x509
+
+    try:
+        data = pem.encode("ascii") if isinstance(pem, str) else pem
+        return x509.load_pem_x509_certificates(data)
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return []
 
 
 class CertificateCache:
@@ -234,10 +306,10 @@ class CertificateCache:
 DEFAULT_CERT_CACHE: Final = CertificateCache()
 
 
-def fetch_certificate(url: str) -> bytes:
+def fetch_certificate(url: str, what: str = "SNS signing certificate") -> bytes:
     """GET an (already validated) certificate URL: TLS verified, no redirects, bounded.
 
-    Raises :exc:`AnymailWebhookTransientError` on any failure.
+    Raises :exc:`AnymailWebhookTransientError` on any failure (``what`` names the file).
     """
     try:
         with requests.get(
@@ -250,21 +322,20 @@ def fetch_certificate(url: str) -> bytes:
         ) as response:
             if response.status_code != 200:
                 raise AnymailWebhookTransientError(
-                    f"Could not fetch the SNS signing certificate {url}: "
-                    f"HTTP {response.status_code}. The ESP will retry."
+                    f"Could not fetch the {what} {url}: HTTP {response.status_code}. "
+                    "The ESP will retry."
                 )
             body = b""
             for chunk in response.iter_content(chunk_size=8192):
                 body += chunk
                 if len(body) > CERT_MAX_SIZE:
                     raise AnymailWebhookTransientError(
-                        f"The SNS signing certificate {url} is larger than {CERT_MAX_SIZE} bytes."
+                        f"The {what} {url} is larger than {CERT_MAX_SIZE} bytes."
                     )
             return body
     except requests.RequestException as err:
         raise AnymailWebhookTransientError(
-            f"Could not fetch the SNS signing certificate {url}: {type(err).__name__}. "
-            "The ESP will retry."
+            f"Could not fetch the {what} {url}: {type(err).__name__}. The ESP will retry."
         ) from err
 
 

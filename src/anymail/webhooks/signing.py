@@ -272,7 +272,9 @@ class SvixVerifier:
 
     The ``whsec_...`` secret is base64 after its prefix. The signature header lists
     space-separated ``v1,<base64>`` entries (several while the secret rotates);
-    any match passes. Svix's libraries also accept ``webhook-*`` header names.
+    any match passes. Several secrets may be configured too (a list), so that the
+    setting can change before or after the ESP's rotation: any of them may match.
+    Svix's libraries also accept ``webhook-*`` header names.
     """
 
     esp_name: str = "Resend"
@@ -284,10 +286,21 @@ class SvixVerifier:
     )
 
     def __init__(
-        self, secret: str, *, esp_name: str | None = None, key_setting: str | None = None
+        self,
+        secret: str | Sequence[str],
+        *,
+        esp_name: str | None = None,
+        key_setting: str | None = None,
     ) -> None:
         self.esp_name = esp_name or self.esp_name
         self.key_setting = key_setting or self.key_setting
+        secrets = list(secret) if isinstance(secret, list | tuple) else [secret]
+        if not secrets:
+            _secret_text("", self.key_setting, self.esp_name)
+        keys = [self._key(item) for item in secrets]
+        self._hmac = _SvixHmac(keys, esp_name=self.esp_name, key_setting=self.key_setting)
+
+    def _key(self, secret: object) -> bytes:
         text = _secret_text(secret, self.key_setting, self.esp_name).strip()
         key = _b64decode(text.removeprefix("whsec_"))
         if not key:
@@ -297,7 +310,7 @@ class SvixVerifier:
                 "it is not a Svix signing secret. Copy the whole 'whsec_...' value "
                 f"from your {self.esp_name} webhook settings.",
             )
-        self._hmac = _SvixHmac([key], esp_name=self.esp_name, key_setting=self.key_setting)
+        return key
 
     @staticmethod
     def _message(msg_id: str, timestamp: int, body: bytes) -> bytes:

@@ -1,0 +1,76 @@
+"""Scaleway TEM: TEM events inside Topics and Events (SNS) envelopes, signed by a test CA.
+
+The payload is the TEM event (the SNS ``Message``); the builder wraps it in a
+``Notification`` signed now, so the fuzz mutates what TEM sends. Raw bytes are
+posted as the whole body (a JSON string can't carry them unchanged).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from anymail._testing_scaleway import make_signer, scaleway_webhook_request
+from anymail.signals import tracking
+from anymail.testing import WebhookRequest
+from anymail.webhooks._signers import SnsTestSigner
+from anymail.webhooks.signing import utc_now
+
+from ...scaleway_support import EVENT_FIXTURES, fixture, scaleway_test_context
+from ..fuzz import Mutation, mutations
+from ..registry import WebhookContractCase
+
+
+def payload() -> dict[str, Any]:
+    return {**fixture("webhook_event_email_delivered.json"), "email_to": "to@example.com"}
+
+
+@cache
+def _forger() -> SnsTestSigner:
+    return make_signer()
+
+
+def forge(payload: Any) -> WebhookRequest:
+    """Signed by another key (of the same test CA), naming the trusted certificate's URL."""
+    request = scaleway_webhook_request(payload)
+    envelope = json.loads(request.body)
+    forged = _forger().sign(envelope, cert_url=envelope["SigningCertURL"])
+    return request.with_body(json.dumps(forged).encode())
+
+
+def tem_mutations(payload: Any) -> list[Mutation]:
+    """The JSON mutations; raw bytes that are text also go as the SNS Message."""
+    found = mutations(payload)
+    for mutation in list(found):
+        if isinstance(mutation.payload, bytes):
+            with contextlib.suppress(UnicodeDecodeError):
+                text = mutation.payload.decode("utf-8")
+                found.append(Mutation(f"{mutation.id}-as-message", text, mutation.strict))
+    return found
+
+
+def stale(payload: Any) -> WebhookRequest:
+    return scaleway_webhook_request(payload, timestamp=utc_now() - timedelta(hours=2, minutes=1))
+
+
+CASE = WebhookContractCase(
+    id="scaleway",
+    esp_name="Scaleway",
+    url_name="scaleway_tracking_webhook",
+    signal=tracking,
+    payload=payload,
+    event_count=1,
+    request=scaleway_webhook_request,
+    forge=forge,
+    stale=stale,
+    basic_auth_challenge=True,
+    context=scaleway_test_context,
+    fuzz=tem_mutations,
+    fuzz_payloads=lambda: {name: fixture(name) for name in EVENT_FIXTURES},
+    fuzz_each_field_once=True,
+    # Signed by SNS, but any topic may post unless a secret or a topic list says which.
+    warning_without_secret="Your Anymail {esp_name} webhook accepts posts from any ",
+)
