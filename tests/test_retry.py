@@ -203,6 +203,24 @@ def test_no_answer_with_idempotency_key_is_retried_with_the_same_key(
     assert b"idempotency" not in mocked.calls[0].request.body
 
 
+def test_idempotency_conflict_is_retried_with_the_same_key(
+    mocked: responses.RequestsMock,
+) -> None:
+    # The first attempt timed out while Resend was still handling it: the retry meets a
+    # 409, and the next one gets the first attempt's answer.
+    mocked.add("POST", RESEND, body=requests.ReadTimeout("read timed out"))
+    mocked.add(
+        "POST",
+        RESEND,
+        status=409,
+        json={"statusCode": 409, "name": "concurrent_idempotent_requests", "message": "..."},
+    )
+    mocked.add("POST", RESEND, json=RESEND_OK)
+    assert send("resend") == 1
+    keys = {call.request.headers["Idempotency-Key"] for call in mocked.calls}
+    assert len(mocked.calls) == 3 and len(keys) == 1
+
+
 def test_each_message_gets_its_own_key_and_a_message_key_wins(
     mocked: responses.RequestsMock,
 ) -> None:
@@ -268,6 +286,29 @@ def test_amazon_ses(failures: list[Exception], calls: int, sent: bool) -> None:
     assert client.send_email.call_count == calls
 
 
+@pytest.mark.parametrize(
+    ("config", "total_max_attempts"),
+    [(None, 1), ({"retries": {"total_max_attempts": 4}}, 4)],
+    ids=["botocore's retries off", "the user's own retries kept"],
+)
+def test_amazon_ses_client_leaves_retries_to_anymail(
+    settings: Any, config: Any, total_max_attempts: int
+) -> None:
+    # botocore would otherwise retry a read timeout itself (SES has no idempotency key).
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "AMAZON_SES_CLIENT_PARAMS": {"region_name": "us-east-1", "config": config},
+    }
+    with mock.patch("anymail.backends.amazon_ses.boto3.session.Session", autospec=True) as session:
+        client = session.return_value.client.return_value
+        client.send_email.return_value = {"MessageId": "0100-abc"}
+        assert send("amazon_ses") == 1
+        assert send("amazon_ses", retry_sends=False) == 1
+    used = [call.kwargs["config"].retries for call in session.return_value.client.call_args_list]
+    assert used[0] == {"total_max_attempts": total_max_attempts}
+    assert used[1] == (None if config is None else config["retries"])
+
+
 # --- classification ---------------------------------------------------------------------
 
 
@@ -286,7 +327,8 @@ def api_error(status: int | None = None, **attributes: Any) -> AnymailAPIError:
         (api_error(503), False, Verdict.RETRY),
         (api_error(400), True, Verdict.FAIL),
         (api_error(404), True, Verdict.FAIL),
-        (api_error(409), True, Verdict.FAIL),
+        (api_error(409), False, Verdict.FAIL),
+        (api_error(409), True, Verdict.RETRY),  # an attempt with that key is in progress
         (api_error(200), True, Verdict.UNKNOWN),  # accepted, but the answer was unreadable
         (api_error(transport_failure="not_sent"), False, Verdict.RETRY),
         (api_error(transport_failure="no_answer"), False, Verdict.UNKNOWN),

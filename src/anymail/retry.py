@@ -8,6 +8,8 @@ sends (opt-in, ANYMAIL ``RETRY_SENDS``). A failed attempt is judged by
 failure                                    verdict
 =========================================  =====================================
 HTTP 429, HTTP 5xx, AWS throttling codes   retry (the ESP did not take the message)
+HTTP 409 to a request with an idempotency  retry (an earlier attempt with that key is
+key                                        still in progress)
 could not connect (refused, DNS, connect   retry (the request never left)
 timeout)
 no answer after sending (read timeout,     retry only with an idempotency key,
@@ -136,7 +138,14 @@ def classify(error: BaseException, idempotent: bool) -> Verdict:
     if status is not None:
         if 200 <= status < 300:
             return Verdict.UNKNOWN
-        transient = status == 429 or status >= 500 or _aws_error_code(error) in AWS_THROTTLING_CODES
+        transient = (
+            status == 429
+            or status >= 500
+            or _aws_error_code(error) in AWS_THROTTLING_CODES
+            # With a key, 409 says an earlier attempt with that key is still being handled
+            # (Resend's concurrent_idempotent_requests): the next one gets its answer.
+            or (status == 409 and idempotent)
+        )
         if not transient or _sent_in_parts(error):
             return Verdict.FAIL
         return Verdict.RETRY

@@ -586,8 +586,14 @@ class EmailBackend(AnymailBaseBackend):
 
     def create_client(self) -> Any:
         """A new boto3 sesv2 client, from AMAZON_SES_SESSION_PARAMS and _CLIENT_PARAMS."""
+        client_params = self.client_params
+        if self.retry_policy is not None and client_params["config"].retries is None:
+            # Anymail's retries replace botocore's, which would retry a read timeout
+            # (SES takes no idempotency key: that could send twice) and multiply attempts.
+            config = client_params["config"].merge(Config(retries={"total_max_attempts": 1}))
+            client_params = {**client_params, "config": config}
         try:
-            return create_boto3_client("sesv2", self.session_params, self.client_params)
+            return create_boto3_client("sesv2", self.session_params, client_params)
         except BotoCoreError as err:  # NoRegionError, ProfileNotFound, ...
             raise AnymailAPIError(
                 f"Could not create the {self.esp_name} (boto3 sesv2) client: "
