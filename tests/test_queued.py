@@ -258,6 +258,33 @@ def test_worker_task_fails_on_a_permanent_error(
     assert [kind for kind, _ in signals] == ["pre_send"]  # no post_send for a failure
 
 
+@pytest.mark.parametrize(
+    ("message_options", "answers", "error_class"),
+    [
+        ({"to": ["Not an address"]}, 0, "AnymailInvalidAddress"),
+        ({"send_at": 1904000000}, 0, "AnymailUnsupportedFeature"),  # Postmark: no send_at
+        ({}, 1, "AnymailRecipientsRefused"),  # every recipient inactive (a 422 answer)
+    ],
+    ids=["invalid address", "unsupported feature", "recipients refused"],
+)
+def test_worker_does_not_retry_what_would_fail_again(
+    mocked_responses: responses.RequestsMock,
+    finished: list[Any],
+    message_options: dict[str, Any],
+    answers: int,
+    error_class: str,
+) -> None:
+    mocked_responses.assert_all_requests_are_fired = False
+    inactive = {"ErrorCode": 406, "Message": "Found inactive addresses: to@example.com."}
+    mocked_responses.add("POST", POSTMARK_URL, status=422, json=inactive)
+    mocked_responses.add("POST", POSTMARK_URL, json=POSTMARK_OK)
+    queued().send_messages([make_message(**message_options)])
+    (result,) = finished
+    assert result.status == "FAILED"
+    assert result.errors[0].exception_class_path.rsplit(".", 1)[1] == error_class
+    assert len(mocked_responses.calls) == answers
+
+
 def test_worker_task_fails_after_the_last_attempt(
     mocked_responses: responses.RequestsMock, finished: list[Any], settings: Any
 ) -> None:
