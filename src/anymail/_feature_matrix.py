@@ -26,7 +26,7 @@ from anymail.urls import WEBHOOK_ROUTES
 from anymail.webhooks.freshness import DEFAULT_MAX_AGE
 
 #: Modules in anymail.backends that are not ESPs (or are aliases of another ESP).
-NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "sendinblue"})
+NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "queued", "sendinblue"})
 
 #: (row label, capability) in display order; a None capability starts a section.
 ROWS: tuple[tuple[str, str | None], ...] = (

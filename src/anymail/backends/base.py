@@ -54,6 +54,7 @@ from ..exceptions import (
     AnymailUnsupportedFeature,
 )
 from ..message import AnymailRecipientStatus, AnymailStatus
+from ..retry import RETRY_SETTINGS, RetryPolicy, retry_policy_option
 from ..signals import post_send, pre_send
 from ..utils import (
     Attachment,
@@ -806,11 +807,14 @@ class AnymailBaseBackend(BaseEmailBackend):
         IGNORE_RECIPIENT_STATUS,
         SEND_DEFAULTS,
         ESP_SEND_DEFAULTS,
+        *RETRY_SETTINGS,
     )
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         self.ignore_unsupported_features = get_bool(IGNORE_UNSUPPORTED_FEATURES, kwargs=kwargs)
         self.ignore_recipient_status = get_bool(IGNORE_RECIPIENT_STATUS, kwargs=kwargs)
+        #: Retries of transient failures (anymail.retry), or None: RETRY_SENDS is off.
+        self.retry_policy: RetryPolicy | None = retry_policy_option(kwargs)
         send_defaults = kwargs.pop("send_defaults", None)
         self.send_defaults: dict[str, Any] = (
             dict(send_defaults)
@@ -882,10 +886,15 @@ class AnymailBaseBackend(BaseEmailBackend):
         if not message.recipients():
             return False
 
-        payload = self.build_message_payload(message, self.send_defaults)
+        policy = self.retry_policy
+        defaults = self.send_defaults if policy is None else policy.send_defaults(self)
+        payload = self.build_message_payload(message, defaults)
         status: AnymailStatus = message.anymail_status
         try:
-            response = self.post_to_esp(payload, message)
+            if policy is None:
+                response = self.post_to_esp(payload, message)
+            else:
+                response = policy.post(self, payload, message)
         except AnymailAPIError as err:
             # Whatever the ESP answered (an error, or a 2xx its backend could not
             # read) stays inspectable, as for a successful send.

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 import requests
 from django.core.mail import EmailMessage
+from urllib3.exceptions import NewConnectionError
 
 from .. import __version__
 from .._redact import (
@@ -42,6 +43,7 @@ from ..conf import (
     get_setting,
 )
 from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
+from ..retry import NO_ANSWER, NOT_SENT
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
 
@@ -165,6 +167,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             text, email_message=message, payload=payload, backend=self
         )
         error.request = err.request
+        error.transport_failure = _transport_failure(err)
         return error
 
     def raise_for_status(
@@ -226,6 +229,22 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         # (e.g. a closed stdout, or one that can't encode the text).
         with contextlib.suppress(OSError, ValueError):
             dump_api_request(response, sys.stdout, secrets)
+
+
+def _transport_failure(err: requests.RequestException) -> str | None:
+    """Whether the request never left (NOT_SENT) or got no answer (NO_ANSWER), for retries."""
+    if isinstance(err, requests.ConnectTimeout):
+        return NOT_SENT
+    if isinstance(err, requests.exceptions.SSLError):
+        return None  # a certificate problem, not a transient one
+    if isinstance(err, requests.ConnectionError):
+        # requests wraps urllib3's MaxRetryError, whose reason tells a failure to
+        # connect (refused, DNS) from a connection lost after sending.
+        reason = getattr(err.args[0] if err.args else None, "reason", None)
+        return NOT_SENT if isinstance(reason, NewConnectionError) else NO_ANSWER
+    if isinstance(err, requests.Timeout):
+        return NO_ANSWER
+    return None
 
 
 def _describe_timeout(timeout: Any) -> str:

@@ -333,6 +333,8 @@ class EmailBackend(AnymailRequestsBackend):
     payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
     declared_settings = (API_KEY, VERIFY_ATTACHMENT_EXTENSIONS)
+    #: Retries send the same Idempotency-Key (anymail.retry).
+    idempotency_key_esp_extra = IDEMPOTENCY_KEY
 
     def __init__(self, **kwargs: Any) -> None:
         self.api_key = get_credential(API_KEY, self.esp_name, kwargs)
