@@ -493,6 +493,7 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
         "ignore_unsupported_features",
         "ignore_recipient_status",
         "send_defaults",
+        "send_concurrency",
     }
     assert required == {"api_key", "api_url"}
     assert declared_options(ConsoleBackend) == (
@@ -502,6 +503,7 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
             "ignore_unsupported_features",
             "ignore_recipient_status",
             "send_defaults",
+            "send_concurrency",  # accepted (and unused): MAILERS can switch backends
         },
         frozenset(),
     )

@@ -51,6 +51,7 @@ GLOBAL_SETTINGS: Final = frozenset(
         "INBOUND_MAX_PARTS",
         "INBOUND_MAX_SIZE",
         "REQUESTS_TIMEOUT",
+        "SEND_CONCURRENCY",
         "SEND_DEFAULTS",
         "WEBHOOK_DEDUPE_CACHE",
         "WEBHOOK_DEDUPE_PREFIX",

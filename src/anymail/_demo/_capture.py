@@ -60,7 +60,10 @@ def format_request(request: requests.PreparedRequest) -> str:
 
 def make_backend(module: ModuleType) -> Any:
     """The module's backend, with its dummy credentials, dropping what the ESP can't send."""
-    return import_string(module.BACKEND)(ignore_unsupported_features=True, **module.OPTIONS)
+    # Sequential: the captured transport is mounted on the backend's own session.
+    return import_string(module.BACKEND)(
+        ignore_unsupported_features=True, send_concurrency=1, **module.OPTIONS
+    )
 
 
 def open_captured(module: ModuleType, backend: Any) -> list[Any]:

@@ -533,6 +533,8 @@ class EmailBackend(AnymailBaseBackend):
     option_names = frozenset(
         {"session_params", "client_params", "configuration_set_name", "message_tag_name", "timeout"}
     )
+    # Each worker thread makes its own client, from its own boto3 Session.
+    concurrent_connection_attr = "client"
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

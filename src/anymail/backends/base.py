@@ -35,7 +35,13 @@ from ..addresses import (
     parse_address_list,
     parse_single_address,
 )
-from ..conf import UNSET, esp_prefix, get_bool_setting, get_send_defaults
+from ..conf import (
+    UNSET,
+    esp_prefix,
+    get_bool_setting,
+    get_positive_int_setting,
+    get_send_defaults,
+)
 from ..exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
@@ -53,6 +59,7 @@ from ..utils import (
     merge_dicts_deep,
     to_aware_datetime,
 )
+from ._concurrency import DEFAULT_SEND_CONCURRENCY, can_send_concurrently, send_concurrently
 
 logger = logging.getLogger("anymail")
 
@@ -768,9 +775,19 @@ class AnymailBaseBackend(BaseEmailBackend):
     #: __init__ reads, and those that must be set as an option or a setting. Each
     #: class lists only its own; ``manage.py check`` validates MAILERS against them all.
     option_names: ClassVar[frozenset[str]] = frozenset(
-        {"fail_silently", "ignore_unsupported_features", "ignore_recipient_status", "send_defaults"}
+        {
+            "fail_silently",
+            "ignore_unsupported_features",
+            "ignore_recipient_status",
+            "send_defaults",
+            "send_concurrency",
+        }
     )
     required_option_names: ClassVar[frozenset[str]] = frozenset()
+    #: The attribute holding the connection ``open()`` makes ("session"), for backends
+    #: whose ``post_to_esp()`` can run in worker threads, each with its own connection
+    #: (see _concurrency.py). None: always sequential.
+    concurrent_connection_attr: ClassVar[str | None] = None
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         self.ignore_unsupported_features = get_bool_setting(
@@ -778,6 +795,10 @@ class AnymailBaseBackend(BaseEmailBackend):
         )
         self.ignore_recipient_status = get_bool_setting(
             "ignore_recipient_status", False, kwargs=kwargs
+        )
+        #: ESP calls one send_messages() keeps in flight (1: one after the other).
+        self.send_concurrency = get_positive_int_setting(
+            "send_concurrency", DEFAULT_SEND_CONCURRENCY, kwargs=kwargs
         )
         send_defaults = kwargs.pop("send_defaults", None)
         self.send_defaults: dict[str, Any] = (
@@ -821,50 +842,78 @@ class AnymailBaseBackend(BaseEmailBackend):
                 raise
             logger.warning("%s connection failed (fail_silently): %s", self.esp_name, err)
             return 0
-        num_sent = 0
         try:
+            if can_send_concurrently(self, email_messages):
+                return send_concurrently(self, email_messages)
+            num_sent = 0
             for message in email_messages:
                 try:
                     if self._send(message):
                         num_sent += 1
                 except AnymailError as err:
-                    if err.email_message is None:
-                        err.email_message = message
-                    if err.backend is None:
-                        err.backend = self
-                    if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
+                    if not self._handle_send_error(err, message):
                         raise
-                    # Silenced, not lost: leave a trace for the operator.
-                    logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
         finally:
             if created_connection:
                 self.close()
         return num_sent
 
+    def _handle_send_error(self, err: BaseException, message: EmailMessage) -> bool:
+        """Complete an error's context; True if fail_silently silences it (it is logged)."""
+        if not isinstance(err, AnymailError):
+            return False
+        if err.email_message is None:
+            err.email_message = message
+        if err.backend is None:
+            err.backend = self
+        if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
+            return False
+        # Silenced, not lost: leave a trace for the operator.
+        logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
+        return True
+
     def _send(self, message: EmailMessage) -> bool:
+        payload = self._prepare_send(message)
+        if payload is None:
+            return False
+        try:
+            response = self.post_to_esp(payload, message)
+        except AnymailAPIError as err:
+            self._report_send(payload, message, error=err)
+        self._report_send(payload, message, response)
+        return True
+
+    def _prepare_send(self, message: EmailMessage) -> BasePayload | None:
+        """pre_send and the payload; None when there is nothing to send."""
         message.anymail_status = AnymailStatus()
         try:
             pre_send.send(self.__class__, message=message, esp_name=self.esp_name)
         except AnymailCancelSend:
-            return False
+            return None
         if not message.recipients():
-            return False
+            return None
+        return self.build_message_payload(message, self.send_defaults)
 
-        payload = self.build_message_payload(message, self.send_defaults)
+    def _report_send(
+        self,
+        payload: BasePayload,
+        message: EmailMessage,
+        response: Any = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """anymail_status and post_send for the ESP's answer (``response`` or ``error``)."""
         status: AnymailStatus = message.anymail_status
-        try:
-            response = self.post_to_esp(payload, message)
-        except AnymailAPIError as err:
-            # Whatever the ESP answered (an error, or a 2xx its backend could not
-            # read) stays inspectable, as for a successful send.
-            status.esp_response = err.response
-            raise
+        if error is not None:
+            if isinstance(error, AnymailAPIError):
+                # Whatever the ESP answered (an error, or a 2xx its backend could not
+                # read) stays inspectable, as for a successful send.
+                status.esp_response = error.response
+            raise error
         status.esp_response = response
         status.set_recipient_status(self.parse_recipient_status(response, payload, message))
 
         self.run_post_send(message)
         self.raise_for_recipient_status(status, response, payload, message)
-        return True
 
     def build_message_payload(
         self, message: EmailMessage, defaults: Mapping[str, Any]

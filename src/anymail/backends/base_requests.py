@@ -47,6 +47,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
     default_api_url: ClassVar[str | None] = None
     # timeout is Django's name for requests_timeout (REQUESTS_TIMEOUT).
     option_names = frozenset({"api_url", "timeout", "requests_timeout", "debug_api_requests"})
+    concurrent_connection_attr = "session"
 
     def __init__(self, api_url: str | None = None, **kwargs: Any) -> None:
         if api_url is None:
@@ -70,7 +71,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
 
     def close(self) -> None:
         if self.session is not None:
-            self.session.close()
+            close_session(self.session)
             self.session = None
 
     def create_session(self) -> requests.Session:
@@ -98,7 +99,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             error = self._transport_error(err, payload, message)
         finally:
             if close_after:
-                session.close()
+                close_session(session)
         if error is not None:
             # Raised outside the except block: requests' exception (whose text and
             # frames can hold the request's URL, headers and body) is not chained.
@@ -199,6 +200,27 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         # (e.g. a closed stdout, or one that can't encode the text).
         with contextlib.suppress(OSError, ValueError):
             dump_api_request(response, sys.stdout, secrets)
+
+
+def close_session(session: requests.Session) -> None:
+    """Close the session and its pooled connections now.
+
+    ``Session.close()`` alone leaves them to the garbage collector with some urllib3
+    versions (2.8 clears its pool map without closing the pools), and every response
+    kept in an ``anymail_status`` would keep a socket open.
+    """
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            pools = getattr(manager, "pools", None)
+            if pools is None:
+                continue
+            for key in list(pools.keys()):
+                pool = pools.get(key)
+                if pool is not None:
+                    pool.close()
+    session.close()
 
 
 def _describe_timeout(timeout: Any) -> str:
