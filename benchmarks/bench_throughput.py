@@ -106,11 +106,12 @@ def main() -> None:
     all_esps = sorted(set(demo_modules()) - NOT_HTTP)
     esps = args.esp or (["postmark", "sendgrid"] if args.smoke else all_esps)
     count = 4 if args.smoke else args.count
+    latency_ms = 0.0 if args.smoke else args.latency_ms
     modes = {
         "sequential": {"send_concurrency": 1},
         "concurrent": {"send_concurrency": args.concurrency},
     }
-    with fake_esp(0 if args.smoke else args.latency_ms) as base_url:
+    with fake_esp(latency_ms) as base_url:
         job = {"count": count, "esps": esp_specs(base_url, esps), "modes": modes}
         results = run_worker(sys.executable, job, {**ENV, "PYTHONPATH": str(SRC)})
         version = ""
@@ -122,7 +123,7 @@ def main() -> None:
 
     columns = [*modes, *(["public"] if args.public else [])]
     print(
-        f"{count} messages per run, fake ESP latency {args.latency_ms:g} ms, "
+        f"{count} messages per run, fake ESP latency {latency_ms:g} ms, "
         f"concurrency {args.concurrency}" + (f", public release {version}" if version else "")
     )
     print(f"{'ESP':<10}" + "".join(f"{c:>12}" for c in columns) + f"{'ratio':>9}")
