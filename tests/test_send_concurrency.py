@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from django.core.mail import EmailMessage, get_connection
 
+from anymail.backends._concurrency import is_rate_limited
 from anymail.backends.base import AnymailBaseBackend, BasePayload
 from anymail.backends.test import TestPayload as RecordingPayload
 from anymail.exceptions import AnymailAPIError, AnymailImproperlyConfigured
@@ -49,6 +50,7 @@ class ThreadedBackend(AnymailBaseBackend):
         super().__init__(**kwargs)
         self.connection: Connection | None = None
         self.failing = failing
+        self.rate_limited: frozenset[str] = frozenset()
         self.barrier = barrier
         self.lock = threading.Lock()
         self.posted: list[str] = []  # subjects, in the order the ESP got them
@@ -77,6 +79,8 @@ class ThreadedBackend(AnymailBaseBackend):
                 self.barrier.wait(BARRIER_TIMEOUT)
             if message.subject in self.failing:
                 raise AnymailAPIError(f"ESP refused {message.subject}", backend=self)
+            if message.subject in self.rate_limited:
+                raise AnymailAPIError("Too many requests", status_code=429, backend=self)
             return {"id": f"id-{message.subject}", "thread": threading.get_ident()}
         finally:
             with self.lock:
@@ -266,6 +270,45 @@ def test_post_send_error_is_raised_in_order(events: list[tuple[str, str, int]]) 
     # m2 was in flight beside m1: reported too; nothing after it was started
     assert sorted(backend.posted) == ["m0", "m1", "m2"]
     assert subjects(events, "post_send") == ["m0", "m1", "m2"]
+
+
+@pytest.mark.parametrize("silently", [True, False])
+def test_a_429_stops_new_sends(
+    silently: bool, events: list[tuple[str, str, int]], caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = ThreadedBackend(send_concurrency=3, fail_silently=silently)
+    backend.rate_limited = frozenset({"m2"})
+    sent = messages(10)
+    with caplog.at_level(logging.WARNING, logger="anymail"):
+        if silently:
+            assert backend.send_messages(sent) == 4
+            assert "5 of 10 messages were not sent" in caplog.text
+        else:
+            with pytest.raises(AnymailAPIError, match="Too many requests"):
+                backend.send_messages(sent)
+    # m3 and m4 were already in flight; nothing was started after the 429 arrived
+    assert sorted(backend.posted) == ["m0", "m1", "m2", "m3", "m4"]
+    assert subjects(events, "post_send") == ["m0", "m1", "m3", "m4"]
+    assert all(m.anymail_status.status is None for m in sent[5:])
+
+
+def test_other_silenced_errors_do_not_stop_the_send() -> None:
+    backend = ThreadedBackend(failing=frozenset({"m2"}), send_concurrency=3, fail_silently=True)
+    assert backend.send_messages(messages(10)) == 9
+
+
+@pytest.mark.parametrize(
+    ("error", "limited"),
+    [
+        (AnymailAPIError("x", status_code=429), True),
+        (AnymailAPIError("x", status_code=400, response={"Error": {"Code": "Throttling"}}), True),
+        (AnymailAPIError("x", status_code=400, response={"Error": {"Code": "Other"}}), False),
+        (AnymailAPIError("x", status_code=503), False),
+        (ValueError("x"), False),
+    ],
+)
+def test_is_rate_limited(error: BaseException, limited: bool) -> None:
+    assert is_rate_limited(error) is limited
 
 
 def test_backends_without_a_connection_attribute_stay_sequential() -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.mail import EmailMessage
 
-from ..exceptions import AnymailError
+from ..exceptions import AnymailAPIError, AnymailError
 from ..message import AnymailStatus
 
 if TYPE_CHECKING:
@@ -38,6 +38,20 @@ logger = logging.getLogger("anymail")
 
 #: Default for SEND_CONCURRENCY: ESP calls one send_messages() keeps in flight.
 DEFAULT_SEND_CONCURRENCY = 8
+
+#: AWS-style error codes that mean "rate limited" (sent with HTTP 400 by older APIs).
+_THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException"})
+
+
+def is_rate_limited(err: BaseException) -> bool:
+    """Whether the ESP refused the call for sending too fast (HTTP 429 or throttling)."""
+    if not isinstance(err, AnymailAPIError):
+        return False
+    if err.status_code == 429:
+        return True
+    response = err.response
+    error = response.get("Error") if isinstance(response, dict) else None
+    return isinstance(error, dict) and error.get("Code") in _THROTTLING_CODES
 
 
 def can_send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessage]) -> bool:
@@ -122,13 +136,16 @@ def send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessa
     Returns the number sent, or raises the error a sequential send would have
     raised first -- after the ESP calls already started have finished and been
     reported (status and ``post_send``). Messages not started by then are not
-    sent; their ``anymail_status`` is reset to an empty one (nothing sent).
+    sent; their ``anymail_status`` is reset to an empty one (nothing sent). With
+    ``fail_silently``, a rate-limit answer (429) stops new sends the same way.
     """
     size = backend.send_concurrency
     pool = _WorkerPool(backend, size)
     window: deque[_Pending] = deque()
     num_sent = 0
     next_index = 0
+    # A silenced rate-limit error stops new calls: sending on would only hammer the ESP.
+    rate_limited = False
     # (message index, error): the error of the earliest message wins, as sequentially.
     failure: tuple[int, BaseException] | None = None
 
@@ -143,7 +160,12 @@ def send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessa
 
     try:
         while True:
-            while failure is None and next_index < len(messages) and len(window) < size:
+            while (
+                failure is None
+                and not rate_limited
+                and next_index < len(messages)
+                and len(window) < size
+            ):
                 index, message = next_index, messages[next_index]
                 next_index += 1
                 try:
@@ -162,15 +184,26 @@ def send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessa
             except BaseException as err:
                 if not backend._handle_send_error(err, pending.message):
                     fail(pending.index, err)
+                elif is_rate_limited(err):
+                    rate_limited = True
     finally:
         for pending in window:  # only after an interrupt: don't leave workers running
             if pending.future is not None:
                 pending.future.cancel()
         pool.shutdown()
-    if failure is not None:
+    if failure is not None or rate_limited:
         for message in messages[next_index:]:
             message.anymail_status = AnymailStatus()
+    if failure is not None:
         raise failure[1]
+    if rate_limited and next_index < len(messages):
+        logger.warning(
+            "%s rate limited the send (fail_silently): %d of %d messages were not sent; "
+            "their anymail_status is empty. Send them again later.",
+            backend.esp_name,
+            len(messages) - next_index,
+            len(messages),
+        )
     return num_sent
 
 
