@@ -29,7 +29,7 @@ configure_django()
 
 from anymail._demo._capture import make_backend, open_captured  # noqa: E402
 from anymail.addresses import _parse, parse_address_list  # noqa: E402
-from anymail.cli import demo_modules  # noqa: E402
+from anymail.cli import demo_esps  # noqa: E402
 from anymail.message import AnymailMessage  # noqa: E402
 
 #: Runs per scenario with --smoke.
@@ -111,12 +111,12 @@ def main() -> None:
         smoke,
     )
 
-    for slug, module in sorted(demo_modules().items()):
+    for slug, esp in sorted(demo_esps().items()):
         if slug == "sendinblue":
             continue  # the Brevo backend under its deprecated name
-        backend = make_backend(module)
+        backend = make_backend(esp)
         # The demo's canned ESP (a requests transport, or boto3 events for SES).
-        captured = open_captured(module, backend)
+        captured = open_captured(esp, backend)
 
         def send(backend: Any = backend, captured: list[Any] = captured) -> None:
             captured.clear()

@@ -37,7 +37,7 @@ sys.path.insert(0, str(SRC))
 
 from compare_public import ENV, public_python  # noqa: E402
 
-from anymail.cli import configure_django, demo_modules  # noqa: E402
+from anymail.cli import configure_django, demo_esps  # noqa: E402
 
 configure_django()
 
@@ -66,15 +66,15 @@ def fake_esp(latency_ms: float) -> Iterator[str]:
 def esp_specs(base_url: str, esps: list[str]) -> dict[str, dict[str, Any]]:
     """Backend path and options per ESP (the demo's dummy credentials), with the API
     URL moved to the fake ESP: ``<base_url>/<esp><the ESP's own API path>``."""
-    modules = demo_modules()
+    demos = demo_esps()
     specs = {}
     for esp in esps:
-        module = modules[esp]
+        demo = demos[esp]
         # (Postal has no metadata: sent without it, in both releases.)
-        options = {**module.OPTIONS, "ignore_unsupported_features": True}
-        real_url = options.get("api_url") or import_string(module.BACKEND).default_api_url
+        options = {**demo.options, "ignore_unsupported_features": True}
+        real_url = options.get("api_url") or import_string(demo.backend).default_api_url
         options["api_url"] = f"{base_url}/{esp}{urlsplit(real_url).path}"
-        specs[esp] = {"backend": module.BACKEND, "options": options}
+        specs[esp] = {"backend": demo.backend, "options": options}
     return specs
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a few messages, two ESPs")
     args = parser.parse_args()
 
-    all_esps = sorted(set(demo_modules()) - NOT_HTTP)
+    all_esps = sorted(set(demo_esps()) - NOT_HTTP)
     esps = args.esp or (["postmark", "sendgrid"] if args.smoke else all_esps)
     count = 4 if args.smoke else args.count
     latency_ms = 0.0 if args.smoke else args.latency_ms

@@ -3,9 +3,9 @@
     python benchmarks/fake_esp.py [--port 0] [--latency-ms 25]
 
 Listens on 127.0.0.1 only and prints its base URL on the first line. A backend
-points its API URL at ``<base URL>/<esp>/...`` (``<esp>`` a module name of
-``anymail._demo``, e.g. ``postmark``); the answer comes from that demo module's
-``respond()``, the same canned answers ``anymail demo`` uses. HTTP/1.1 with
+points its API URL at ``<base URL>/<esp>/...`` (``<esp>`` an ESP of
+``anymail demo``, e.g. ``postmark``); the answer is that ESP's canned answer in
+``anymail._demo.esps``, the same one ``anymail demo`` uses. HTTP/1.1 with
 keep-alive, one thread per connection, so concurrent clients overlap their waits.
 Needs this project's ``src`` importable (``PYTHONPATH=src``).
 """
@@ -13,22 +13,12 @@ Needs this project's ``src`` importable (``PYTHONPATH=src``).
 from __future__ import annotations
 
 import argparse
-import importlib
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
-_modules: dict[str, ModuleType] = {}
-
-
-def _demo_module(esp: str) -> ModuleType | None:
-    if esp not in _modules:
-        try:
-            _modules[esp] = importlib.import_module(f"anymail._demo.{esp}")
-        except ImportError:
-            return None
-    return _modules[esp]
+from anymail._demo.esps import DEMO_ESPS
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -41,14 +31,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         esp, _, rest = self.path.lstrip("/").partition("/")
-        module = _demo_module(esp) if esp.isidentifier() else None
-        if module is None:
+        demo = DEMO_ESPS.get(esp)
+        if demo is None:
             self._answer(404, {"Content-Type": "text/plain"}, b"unknown ESP")
             return
         request = SimpleNamespace(
             method="POST", url=f"http://esp.invalid/{rest}", headers=self.headers, body=body
         )
-        status, headers, answer = module.respond(request)
+        status, headers, answer = demo.answer(request)
         if self.latency:
             time.sleep(self.latency)
         self._answer(status, headers, answer)

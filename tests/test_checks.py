@@ -173,6 +173,28 @@ def test_unknown_key_in_anymail_dict_with_hint(settings: Any) -> None:
     ]
 
 
+def test_unknown_setting_hint_names_the_settings_reference(settings: Any) -> None:
+    from pathlib import Path
+
+    settings.ANYMAIL = {"ZZZZ": 1}
+    (warning,) = check_anymail_settings()
+    assert warning.hint == "Check the spelling against the settings reference (docs/settings.md)."
+    assert (Path(__file__).resolve().parent.parent / "docs" / "settings.md").exists()
+
+
+def test_did_you_mean_a_setting_only_a_webhook_reads(settings: Any) -> None:
+    settings.ANYMAIL = {
+        "SENDGRID_VERIFICATION_KEY": "x",
+        "SPARKPOST_TRACK_INITIAL_OPENS_AS_OPENED": True,
+    }
+    assert [warning.msg for warning in check_anymail_settings()] == [
+        "Unknown Anymail setting ANYMAIL['SENDGRID_VERIFICATION_KEY']. "
+        "Did you mean 'SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY'?",
+        "Unknown Anymail setting ANYMAIL['SPARKPOST_TRACK_INITIAL_OPENS_AS_OPENED']. "
+        "Did you mean 'SPARKPOST_TRACK_INITIAL_OPEN_AS_OPENED'?",
+    ]
+
+
 def test_lowercase_key_gets_the_uppercase_hint(settings: Any) -> None:
     settings.ANYMAIL = {"send_defaults": {}}
     (warning,) = check_anymail_settings()
@@ -478,6 +500,14 @@ def test_mailers_third_party_backends(settings: Any) -> None:
     ]
 
 
+@requires_mailers
+def test_mailers_test_backend_emulate_esp_option(settings: Any) -> None:
+    # The test backend reads it from OPTIONS (tests/test_test_backend.py): no E005.
+    test_backend = "anymail.backends.test.EmailBackend"
+    errors = mailers_errors(settings, t={"BACKEND": test_backend, "OPTIONS": {"emulate_esp": "x"}})
+    assert errors == []
+
+
 def test_declared_options_collect_the_whole_hierarchy() -> None:
     from anymail.backends.console import EmailBackend as ConsoleBackend
     from anymail.backends.postal import EmailBackend as PostalBackend
@@ -499,6 +529,7 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
     assert declared_options(ConsoleBackend) == (
         {
             "stream",
+            "emulate_esp",  # the test backend's option (it reads it; MAILERS may set it)
             "fail_silently",
             "ignore_unsupported_features",
             "ignore_recipient_status",

@@ -9,7 +9,6 @@ import re
 import socket
 import subprocess
 import sys
-import types
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,12 @@ import requests
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
+from anymail._demo import DemoEsp
 from anymail._feature_matrix import esp_backends
 from anymail.addresses import EmailAddress
 from anymail.backends.base import BasePayload, Capabilities
 from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
-from anymail.cli import DEMO_PNG, build_demo_message, demo_modules, main
+from anymail.cli import DEMO_PNG, build_demo_message, demo_esps, main
 from anymail.exceptions import AnymailDeprecationWarning
 from anymail.message import AnymailRecipientStatus
 
@@ -127,7 +127,7 @@ def test_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
         main([])
     assert excinfo.value.code == 2
-    assert "required: command" in capsys.readouterr().err
+    assert "required: COMMAND" in capsys.readouterr().err
 
 
 # --- anymail demo --esp: the captured request ------------------------------------------
@@ -202,24 +202,23 @@ class TinyBackend(AnymailRequestsBackend):
         }
 
 
-def tiny_demo_module() -> types.ModuleType:
-    module = types.ModuleType("tiny_demo")
-    module.BACKEND = f"{__name__}.TinyBackend"  # type: ignore[attr-defined]
-    module.OPTIONS = {"api_key": "demo-key"}  # type: ignore[attr-defined]
-    module.ADAPTED = "none."  # type: ignore[attr-defined]
+def tiny_answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+    assert request.url == "https://api.tiny.example/v1/send"
+    return 200, {"Content-Type": "application/json"}, '{"id": "tiny-1"}'
 
-    def respond(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        assert request.url == "https://api.tiny.example/v1/send"
-        return 200, {"Content-Type": "application/json"}, '{"id": "tiny-1"}'
 
-    module.respond = respond  # type: ignore[attr-defined]
-    return module
+TINY_DEMO = DemoEsp(
+    backend=f"{__name__}.TinyBackend",
+    options={"api_key": "demo-key"},
+    adapted="none.",
+    answer=tiny_answer,
+)
 
 
 def test_esp_demo_prints_the_exact_request_and_status(monkeypatch: pytest.MonkeyPatch) -> None:
     from anymail import cli
 
-    monkeypatch.setattr(cli, "demo_modules", lambda: {"tiny": tiny_demo_module()})
+    monkeypatch.setattr(cli, "demo_esps", lambda: {"tiny": TINY_DEMO})
 
     def refuse_network(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the demo must not reach the network")
@@ -264,48 +263,67 @@ def test_demo_message_uses_most_features() -> None:
 
 # --- anymail demo --esp, for every ESP -------------------------------------------------
 
-#: Per ESP: the API requests its demo sends, and a piece of the printed request
-#: that shows the demo's adaptation for that ESP took effect.
-ESP_DEMOS: dict[str, tuple[list[str], str]] = {
+#: Per ESP: the API requests its demo sends, and pieces of the output that show the
+#: demo's adjustments for that ESP and the ESP's canned answer took effect.
+ESP_DEMOS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "amazon_ses": (
         ["POST https://email.us-east-1.amazonaws.com/v2/email/outbound-bulk-emails"],
-        '"TemplateName": "OrderShipped"',
+        (
+            "\n===== Amazon SES API call: send_bulk_email (SES v2 SendBulkEmail)\n",
+            '"TemplateName": "OrderShipped"',
+            "  status: ['queued']\n",
+        ),
     ),
-    "brevo": (["POST https://api.brevo.com/v3/smtp/email"], "Hi {{ params.name }}"),
-    "sendinblue": (["POST https://api.brevo.com/v3/smtp/email"], "Hi {{ params.name }}"),
+    "brevo": (
+        ["POST https://api.brevo.com/v3/smtp/email"],
+        (
+            "Hi {{ params.name }}",
+            '"messageVersions"',
+            "{{ params.order_no }}",
+            "recipients['ana@example.com']: queued (<202603021405.50123456789.1@",
+        ),
+    ),
+    "sendinblue": (["POST https://api.brevo.com/v3/smtp/email"], ("Hi {{ params.name }}",)),
     "mailgun": (
         ["POST https://api.mailgun.net/v3/mg.shop.example.com/messages"],
-        "Hi %recipient.name%",
+        ("Hi %recipient.name%",),
     ),
-    "mailjet": (["POST https://api.mailjet.com/v3.1/send"], "Hi [[var:name]]"),
+    "mailjet": (
+        ["POST https://api.mailjet.com/v3.1/send"],
+        (
+            '"TextPart": "Hi [[var:name]], your order [[var:order_no]] is on its way."',
+            "recipients['ana@example.com']: sent (576460752303423489)",
+            "recipients['jo.smith@example.net']: sent (576460752303423490)",
+        ),
+    ),
     "mandrill": (
         ["POST https://mandrillapp.com/api/1.0/messages/send.json"],
-        '"merge_language": "handlebars"',
+        ('"merge_language": "handlebars"',),
     ),
     "postal": (
         ["POST https://postal.example.com/api/v1/send/message"],
-        '"plain_body": "Hi, your order is on its way."',
+        ('"plain_body": "Hi, your order is on its way."',),
     ),
     "postmark": (
         ["POST https://api.postmarkapp.com/email/batchWithTemplates"],
-        '"TemplateAlias": "order-shipped"',
+        ('"TemplateAlias": "order-shipped"',),
     ),
-    "resend": (["POST https://api.resend.com/emails/batch"], '"template": {'),
+    "resend": (["POST https://api.resend.com/emails/batch"], ('"template": {',)),
     "scaleway": (
         ["POST https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails"] * 2,
-        '"text": "Hi Jo, your order A-1002 is on its way."',
+        ('"text": "Hi Jo, your order A-1002 is on its way."',),
     ),
-    "sendgrid": (["POST https://api.sendgrid.com/v3/mail/send"], '"{{name}}": "Ana"'),
+    "sendgrid": (["POST https://api.sendgrid.com/v3/mail/send"], ('"{{name}}": "Ana"',)),
     "sparkpost": (
         ["POST https://api.sparkpost.com/api/v1/transmissions/"],
-        '"text": "Hi {{name}}, your order {{order_no}} is on its way."',
+        ('"text": "Hi {{name}}, your order {{order_no}} is on its way."',),
     ),
 }
 
 
 def test_every_esp_has_a_demo() -> None:
     slugs = {backend.__module__.rsplit(".", 1)[1] for backend in esp_backends()}
-    assert set(demo_modules()) == set(ESP_DEMOS) == slugs | {"sendinblue"}
+    assert set(demo_esps()) == set(ESP_DEMOS) == slugs | {"sendinblue"}
 
 
 @pytest.mark.parametrize("esp", sorted(ESP_DEMOS))
@@ -322,13 +340,14 @@ def test_esp_demo(
         assert main(["demo", "--esp", esp.upper().replace("_", "-")]) == 0
     out = capsys.readouterr().out
 
-    module = demo_modules()[esp]
-    esp_name = import_string(module.BACKEND).esp_name
-    requests_sent, adapted = ESP_DEMOS[esp]
-    # First, what the demo changed for this ESP; "none" only where there's no adapt().
-    assert out.startswith(f"----- Demo changes for {esp_name}: {module.ADAPTED}\n")
-    assert module.ADAPTED.startswith("none") == (not hasattr(module, "adapt"))
-    assert adapted in out
+    demo = demo_esps()[esp]
+    esp_name = import_string(demo.backend).esp_name
+    requests_sent, pieces = ESP_DEMOS[esp]
+    # First, what the demo changed for this ESP; "none" only where it changes nothing.
+    assert out.startswith(f"----- Demo changes for {esp_name}: {demo.adapted}\n")
+    assert demo.adapted.startswith("none") == (not demo.adjusts)
+    for piece in pieces:
+        assert piece in out
     assert re.findall(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+$", out, re.MULTILINE) == requests_sent
     # Every recipient's status is a success, with an id from the canned ESP answer.
     statuses = re.findall(r"^  recipients\['([^']+)'\]: (\w+) \((.+)\)$", out, re.MULTILINE)

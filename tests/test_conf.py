@@ -7,15 +7,26 @@ from typing import Any
 import django
 import pytest
 
+from anymail.backends.base import IGNORE_RECIPIENT_STATUS, IGNORE_UNSUPPORTED_FEATURES
+from anymail.backends.base_requests import DEBUG_API_REQUESTS
 from anymail.conf import (
+    CREDENTIAL,
     DEFAULT_REQUESTS_TIMEOUT,
+    POSITIVE_INT,
+    TEXT,
     UNSET,
+    Setting,
     get_anymail_setting,
-    get_bool_setting,
+    get_bool,
+    get_credential,
+    get_positive_int,
     get_requests_timeout,
     get_send_defaults,
+    get_setting,
+    get_text,
     get_timeout_option,
     get_webhook_secrets,
+    is_setting_set,
 )
 from anymail.exceptions import (
     AnymailDeprecationWarning,
@@ -159,21 +170,67 @@ def test_invalid_webhook_secret_list_item_never_echoes_the_value(settings: Any) 
     assert SECRET not in str(excinfo.value)
 
 
+# --- declared settings ----------------------------------------------------------
+
+TOKEN = Setting("token", CREDENTIAL, "a Tiny API token", secret=True, bare=True)
+REGION = Setting("region", TEXT, "The Tiny region.", default="eu")
+ONLY_IN_SETTINGS = Setting("limit", POSITIVE_INT, "A limit.", default=5, option=False)
+
+
+def test_get_setting_follows_the_declaration(settings: Any) -> None:
+    settings.TINY_TOKEN = "from-bare"  # declared bare
+    settings.TINY_REGION = "ignored"  # not declared bare
+    assert get_credential(TOKEN, "Tiny") == "from-bare"
+    assert get_text(REGION, "Tiny") == "eu"  # the declared default
+    kwargs = {"region": "us", "limit": 9}
+    assert get_text(REGION, "Tiny", kwargs) == "us"
+    assert get_positive_int(ONLY_IN_SETTINGS, kwargs=kwargs) == 5  # not an option
+    assert kwargs == {"limit": 9}  # left for Django to report
+    settings.ANYMAIL = {"TINY_LIMIT": 7, "LIMIT": 8}
+    assert get_positive_int(ONLY_IN_SETTINGS) == 8  # global: no ESP prefix
+    assert is_setting_set(TOKEN, "Tiny") and not is_setting_set(REGION, "Tiny")
+
+
+def test_get_setting_checks_the_declared_type(settings: Any) -> None:
+    settings.ANYMAIL = {"TINY_TOKEN": "two words", "TINY_REGION": ""}
+    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
+        get_credential(TOKEN, "Tiny")
+    assert str(excinfo.value) == (
+        "Invalid Anymail setting TINY_TOKEN: expected a Tiny API token: a non-empty string "
+        "without spaces or line breaks."
+    )
+    with pytest.raises(AnymailImproperlyConfigured, match="TINY_REGION: expected a non-empty"):
+        get_text(REGION, "Tiny")
+    assert get_setting(TOKEN, "Tiny", check=False) == "two words"
+
+
+def test_missing_declared_setting_is_required(settings: Any) -> None:
+    with pytest.raises(AnymailImproperlyConfigured, match="Missing required Anymail setting"):
+        get_credential(TOKEN, "Tiny")
+    assert TOKEN.required and not REGION.required
+
+
+def test_typed_getter_must_match_the_declared_type() -> None:
+    with pytest.raises(TypeError):
+        get_bool(REGION, "Tiny")
+
+
 # --- the global settings ------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["ignore_recipient_status", "ignore_unsupported_features"])
-def test_bool_settings(settings: Any, name: str) -> None:
-    assert get_bool_setting(name, False) is False
+@pytest.mark.parametrize("setting", [IGNORE_RECIPIENT_STATUS, IGNORE_UNSUPPORTED_FEATURES])
+def test_bool_settings(settings: Any, setting: Setting) -> None:
+    name = setting.name
+    assert get_bool(setting) is False
     settings.ANYMAIL = {name.upper(): True}
-    assert get_bool_setting(name, False) is True
-    assert get_bool_setting(name, False, kwargs={name: False}) is False
+    assert get_bool(setting) is True
+    assert get_bool(setting, kwargs={name: False}) is False
 
 
 def test_bool_setting_rejects_non_bool(settings: Any) -> None:
     settings.ANYMAIL = {"DEBUG_API_REQUESTS": "yes"}
     with pytest.raises(AnymailImproperlyConfigured) as excinfo:
-        get_bool_setting("debug_api_requests", False)
+        get_bool(DEBUG_API_REQUESTS)
     assert str(excinfo.value) == (
         "Invalid Anymail setting DEBUG_API_REQUESTS: expected True or False, got 'yes'."
     )

@@ -80,3 +80,54 @@ def test_feature_matrix_webhook_rows_come_from_the_routed_views(monkeypatch: Any
         "Mandrill": "—",
         "Postal": "—",
     }
+
+
+def test_settings_reference_is_generated_from_declarations() -> None:
+    from anymail._settings_reference import render as render_settings
+
+    committed = (DOCS / "settings.md").read_text(encoding="utf-8")
+    assert committed == render_settings(), (
+        "docs/settings.md is stale: regenerate it with "
+        "`uv run python -m anymail._settings_reference > docs/settings.md`"
+    )
+
+
+def test_settings_reference_rows() -> None:
+    from anymail._settings_reference import render as render_settings
+
+    rows = {
+        line.split(" | ")[0].strip("| `"): line.strip("| ").split(" | ")[1:]
+        for line in render_settings().splitlines()
+        if line.startswith("| `")
+    }
+    # Type, default, keyword, bare, secret, read by, description.
+    assert rows["REQUESTS_TIMEOUT"][:6] == [
+        "seconds, a (connect, read) pair, or None",
+        "`30.0` (30 s)",
+        "`requests_timeout`",
+        "",
+        "",
+        "backend, inbound webhook",
+    ]
+    assert rows["POSTMARK_SERVER_TOKEN"][:5] == [
+        "string",
+        "required",
+        "`server_token`",
+        "yes",
+        "yes",
+    ]
+    assert rows["SCALEWAY_PROJECT_ID"][2:5] == ["`project_id`", "", ""]  # never bare
+    assert rows["MANDRILL_WEBHOOK_KEY"][2:6] == [
+        "`as_view(webhook_key=...)`",
+        "yes",
+        "yes",
+        "webhooks",
+    ]
+    assert rows["AMAZON_SES_WEBHOOK_MAX_AGE"][1] == "`7200` (2 h)"
+    assert rows["fail_silently"][0] == "all"  # options only: a table of their own
+
+
+def test_settings_reference_is_in_the_docs_index() -> None:
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert "(settings.md)" in index
+    assert "\nsettings\n" in index  # the toctree

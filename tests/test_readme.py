@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import tomllib
 import types
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,65 @@ def test_quick_start_django_61_settings(
     run_usage_block(mocked_responses)
     request = only_request(mocked_responses)
     assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"
+
+
+# --- the rest of the README ---------------------------------------------------------------
+
+ROOT = README.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
+TABLE_START = "<!-- ESP table: generated, do not edit -->\n"
+TABLE_END = "<!-- end of ESP table -->"
+
+
+def test_esp_table_is_generated_from_the_declarations() -> None:
+    from anymail._feature_matrix import render_esp_list
+
+    text = README.read_text(encoding="utf-8")
+    table = text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0]
+    assert table == render_esp_list(f"{REPOSITORY}/blob/main/docs/"), (
+        "README.md's ESP table is stale: replace it with the output of "
+        "`uv run python -m anymail._feature_matrix --readme`"
+    )
+    assert "| [Postmark](" in table  # (the split found the table)
+
+
+def test_table_command_links_to_the_declared_repository() -> None:
+    # What `python -m anymail._feature_matrix --readme` uses: the package's metadata.
+    from anymail._feature_matrix import repository_url
+
+    assert repository_url() == REPOSITORY
+
+
+def test_links_are_absolute_and_point_at_files_that_exist() -> None:
+    # A package index shows the README away from the repository: relative links break.
+    text = README.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert len(targets) > 20
+    prefix = f"{REPOSITORY}/blob/main/"
+    outside = [target for target in targets if not target.startswith(prefix)]
+    assert not outside, f"README links must start with {prefix}"
+    missing = [
+        target
+        for target in targets
+        if not (ROOT / target[len(prefix) :].split("#", 1)[0]).is_file()
+    ]
+    assert not missing
+
+
+def test_django_61_command_is_the_one_ci_runs() -> None:
+    # Run in an environment of its own, as .ci/run does, so that .venv (Python 3.11,
+    # Django 5.2) is not rebuilt for another Python.
+    text = README.read_text(encoding="utf-8")
+    (command,) = re.findall(r"^UV_PROJECT_ENVIRONMENT=.*$", text, re.MULTILINE)
+    match = re.fullmatch(r"UV_PROJECT_ENVIRONMENT=(\S+) uv run --python 3\.1[2-9] pytest", command)
+    assert match, command
+    readme_env = match[1]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    (ci_command,) = re.findall(r"^UV_PROJECT_ENVIRONMENT=.*pytest$", ci, re.MULTILINE)
+    assert ci_command.startswith(f"UV_PROJECT_ENVIRONMENT={readme_env} ")
+    assert readme_env != ".venv"
+    assert "--python" in ci_command and ci_command.endswith(" pytest")
+    # ...and that environment is not committed.
+    assert ".venv*/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert readme_env.startswith(".venv")

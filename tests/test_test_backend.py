@@ -23,7 +23,7 @@ from anymail.backends.console import EmailBackend as ConsoleBackend
 from anymail.backends.test import EmailBackend as AnymailTestBackend
 from anymail.backends.test import _emulating_payload, esp_names
 from anymail.checks import check_anymail_settings
-from anymail.cli import demo_modules
+from anymail.cli import demo_esps
 from anymail.exceptions import (
     AnymailDeprecationWarning,
     AnymailImproperlyConfigured,
@@ -317,10 +317,10 @@ def probe_message(feature: str) -> AnymailMessage:
 
 def esp_backend_for_demo(esp: str) -> Any:
     """The real ESP backend, with the demo's dummy credentials."""
-    module = demo_modules()[esp]
+    demo = demo_esps()[esp]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AnymailDeprecationWarning)  # sendinblue
-        return import_string(module.BACKEND)(**module.OPTIONS)
+        return import_string(demo.backend)(**demo.options)
 
 
 def unsupported_error(send: Callable[[], Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,10 @@ import django
 import pytest
 import responses
 
-#: A real 1x1 PNG image.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c0000000"
-    "0049454e44ae426082"
-)
+from anymail.cli import DEMO_PNG
+
+#: The sample image (a real 1x1 PNG): the demo's.
+PNG = DEMO_PNG
 
 #: Marks tests of Django 6.1's MAILERS setting (skipped on older Django).
 requires_mailers = pytest.mark.skipif(
@@ -23,9 +22,9 @@ requires_mailers = pytest.mark.skipif(
 )
 
 
-def request_json(call: responses.Call) -> Any:
-    """The JSON body of a request recorded by ``responses``."""
-    body = call.request.body
+def request_json(call: Any) -> Any:
+    """The JSON body of a request (or of a call recorded by ``responses``)."""
+    body = getattr(call, "request", call).body
     if isinstance(body, bytes):
         body = body.decode("utf-8")
     return json.loads(body)
@@ -69,8 +68,9 @@ def only_request_json(mocked: responses.RequestsMock) -> Any:
     return request_json(mocked.calls[0])
 
 
-def make_message(**kwargs: Any) -> Any:
-    """An AnymailMessage with a subject, a text body, a sender and one recipient.
+def make_message(html: str | None = None, **kwargs: Any) -> Any:
+    """An AnymailMessage with a subject, a text body, a sender and one recipient, and
+    (given ``html``) an html alternative. Other keywords are AnymailMessage's.
 
     The subject and body are long enough for ESPs with a minimum content length.
     """
@@ -83,7 +83,10 @@ def make_message(**kwargs: Any) -> Any:
         "to": ["to@example.com"],
     }
     params.update(kwargs)
-    return AnymailMessage(**params)
+    message = AnymailMessage(**params)
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message
 
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
@@ -92,3 +95,40 @@ FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 def fixture_json(esp: str, name: str) -> Any:
     """A JSON fixture from tests/fixtures/<esp>/ (copied from the ESP fact sheets)."""
     return json.loads((FIXTURES_DIR / esp / name).read_text(encoding="utf-8"))
+
+
+def form_parts(call: Any) -> list[tuple[Any, ...]]:
+    """A multipart request's body (or a recorded call's), in order: (name, value) for
+    fields, (name, filename, type, bytes) for files. Fails if the request isn't
+    multipart/form-data or a part has unexpected headers."""
+    request = getattr(call, "request", call)
+    content_type = request.headers["Content-Type"]
+    match = re.fullmatch(r"multipart/form-data; boundary=(\S+)", content_type)
+    assert match, content_type
+    delimiter = b"--" + match.group(1).encode("ascii")
+    body = request.body
+    assert isinstance(body, bytes)
+    chunks = body.split(delimiter)
+    assert chunks[0] == b"" and chunks[-1] == b"--\r\n"
+    parts: list[tuple[Any, ...]] = []
+    for chunk in chunks[1:-1]:
+        assert chunk.startswith(b"\r\n") and chunk.endswith(b"\r\n")
+        head, _, content = chunk[2:-2].partition(b"\r\n\r\n")
+        headers = dict(line.split(": ", 1) for line in head.decode("utf-8").split("\r\n"))
+        disposition = re.fullmatch(
+            r'form-data; name="([^"]*)"(?:; filename="([^"]*)")?',
+            headers.pop("Content-Disposition"),
+        )
+        assert disposition
+        name, filename = disposition.groups()
+        part_type = headers.pop("Content-Type", None)
+        assert not headers, headers
+        if filename is None and part_type is None:
+            parts.append((name, content.decode("utf-8")))
+        else:
+            parts.append((name, filename, part_type, content))
+    return parts
+
+
+def form_fields(call: Any) -> list[tuple[str, str]]:
+    return [part for part in form_parts(call) if len(part) == 2]  # type: ignore[misc]

@@ -1,3 +1,3 @@
 """Anymail: Django email integration for transactional ESPs."""
 
-__version__ = "14.0.0.dev0"
+__version__ = "16.0.0.dev0"

@@ -5,6 +5,8 @@ the routed webhook views (``anymail.urls.WEBHOOK_ROUTES``): their ``signal``,
 ``signature_scheme`` and the ESP's freshness window.
 ``python -m anymail._feature_matrix > docs/esps/feature-matrix.md``; a test
 checks the committed file is current, so the matrix is never edited by hand.
+``python -m anymail._feature_matrix --readme`` prints the README's ESP table,
+checked the same way.
 """
 
 from __future__ import annotations
@@ -155,5 +157,47 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: (README column, capability) for the send column's notes.
+SEND_NOTES: tuple[tuple[str, str], ...] = (("templates", "template_id"), ("batch", "merge_data"))
+
+
+def repository_url() -> str:
+    """The project's repository URL, from the installed package's metadata (pyproject.toml)."""
+    from importlib.metadata import metadata
+
+    project_urls = metadata("django-anymail").get_all("Project-URL") or []
+    return dict(url.split(", ", 1) for url in project_urls)["Repository"]
+
+
+def render_esp_list(docs_url: str) -> str:
+    """The README's ESP table: send, tracking and inbound support per ESP.
+
+    Drawn from the same declarations as :func:`render`; each ESP links to its
+    page under ``docs_url`` (absolute, so the links work on a package index).
+    """
+    webhook_views = _webhook_views()
+    webhook_cells = dict(WEBHOOK_ROWS)
+    lines = [
+        "| ESP | backend | send | tracking | inbound |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for backend in esp_backends():
+        slug = backend.__module__.rsplit(".", 1)[1]
+        capabilities = backend.payload_class.capabilities
+        notes = [note for note, name in SEND_NOTES if getattr(capabilities, name)]
+        send = "Yes" + (f" ({', '.join(notes)})" if notes else "")
+        views = webhook_views.get(backend.esp_name, [])
+        track = webhook_cells["tracking webhook"](backend.esp_name, views)
+        receive = webhook_cells["inbound webhook"](backend.esp_name, views)
+        page = f"[{backend.esp_name}]({docs_url}esps/{slug}.md)"
+        lines.append(f"| {page} | `{slug}` | {send} | {track} | {receive} |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    import sys
+
+    if sys.argv[1:] == ["--readme"]:
+        print(render_esp_list(f"{repository_url()}/blob/main/docs/"), end="")
+    else:
+        print(render(), end="")

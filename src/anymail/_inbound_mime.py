@@ -35,10 +35,10 @@ from email.message import Message
 from email.policy import Compat32, compat32
 from email.policy import default as default_policy
 from email.utils import parsedate_to_datetime
-from typing import IO, Any, Final
+from typing import IO, Any, ClassVar, Final
 
 from .addresses import EmailAddress, idna_encode_domain
-from .conf import get_django_setting, get_positive_int_setting
+from .conf import POSITIVE_INT, Setting, get_django_setting, get_positive_int
 from .exceptions import AnymailInboundParseError, AnymailInvalidAddress
 
 DEFAULT_MAX_SIZE: Final = 50 * 1024 * 1024
@@ -52,6 +52,32 @@ _FEED_BATCH: Final = 64 * 1024
 _COPY_CHUNK: Final = 57 * 4 * 1024  # whole base64 quanta (4) and encoded lines (57 bytes)
 
 
+MAX_SIZE: Final = Setting(
+    "inbound_max_size",
+    POSITIVE_INT,
+    "Largest raw received message Anymail parses, in bytes.",
+    default=DEFAULT_MAX_SIZE,
+    per_esp=False,
+    option=False,
+)
+MAX_PARTS: Final = Setting(
+    "inbound_max_parts",
+    POSITIVE_INT,
+    "Most MIME parts in a received message, the message itself included.",
+    default=DEFAULT_MAX_PARTS,
+    per_esp=False,
+    option=False,
+)
+MAX_DEPTH: Final = Setting(
+    "inbound_max_depth",
+    POSITIVE_INT,
+    "Deepest nesting of MIME parts in parts in a received message.",
+    default=DEFAULT_MAX_DEPTH,
+    per_esp=False,
+    option=False,
+)
+
+
 @dataclass(frozen=True)
 class Limits:
     """The inbound limits and spooling settings, read afresh for each message."""
@@ -62,12 +88,15 @@ class Limits:
     spool_size: int
     spool_dir: str | None
 
+    #: Read by from_settings() (the settings reference lists them).
+    declared_settings: ClassVar[tuple[Setting, ...]] = (MAX_SIZE, MAX_PARTS, MAX_DEPTH)
+
     @classmethod
     def from_settings(cls) -> Limits:
         return cls(
-            max_size=get_positive_int_setting("inbound_max_size", DEFAULT_MAX_SIZE),
-            max_parts=get_positive_int_setting("inbound_max_parts", DEFAULT_MAX_PARTS),
-            max_depth=get_positive_int_setting("inbound_max_depth", DEFAULT_MAX_DEPTH),
+            max_size=get_positive_int(MAX_SIZE),
+            max_parts=get_positive_int(MAX_PARTS),
+            max_depth=get_positive_int(MAX_DEPTH),
             spool_size=max(
                 get_django_setting("FILE_UPLOAD_MAX_MEMORY_SIZE", 2621440), MIN_SPOOL_SIZE
             ),

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from .conf import get_anymail_setting, get_webhook_secrets
+from .conf import get_setting, get_webhook_secrets
 from .testing import FROM_SETTINGS, WebhookRequest, basic_auth_header
-from .webhooks.mandrill import EVENTS_FIELD
+from .webhooks.mandrill import EVENTS_FIELD, WEBHOOK_KEY, WEBHOOK_URL
 from .webhooks.signing import MandrillVerifier
 
 __all__ = ["mandrill_webhook_request"]
@@ -53,7 +53,7 @@ def mandrill_webhook_request(
     if not signed:
         return request
     if webhook_key is None:
-        keys = get_anymail_setting("webhook_key", None, "Mandrill", allow_bare=True)
+        keys = get_setting(WEBHOOK_KEY, "Mandrill")
         webhook_key = keys[0] if isinstance(keys, list | tuple) else keys
     if webhook_key is None:
         raise ValueError("Set MANDRILL_WEBHOOK_KEY, or pass webhook_key=..., to sign the post.")
@@ -65,7 +65,7 @@ def mandrill_webhook_request(
 
 def _signed_url(url: str | None, basic_auth: str | None) -> str:
     if url is None:
-        url = get_anymail_setting("webhook_url", None, "Mandrill", allow_bare=True)
+        url = get_setting(WEBHOOK_URL, "Mandrill")
         if url is not None:
             return str(url)
         url = "mandrill_webhook"

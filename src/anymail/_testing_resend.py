@@ -18,8 +18,9 @@ import secrets
 import time
 from typing import Any
 
-from .conf import get_anymail_setting
+from .conf import get_setting
 from .testing import FROM_SETTINGS, WebhookRequest, json_webhook_request
+from .webhooks.resend import INBOUND_SECRET, SIGNING_SECRET
 from .webhooks.signing import SvixVerifier
 
 __all__ = ["resend_webhook_request"]
@@ -50,8 +51,7 @@ def resend_webhook_request(
     if signing_secret is FROM_SETTINGS:
         if inbound is None:
             inbound = isinstance(payload, dict) and payload.get("type") == "email.received"
-        name = "inbound_secret" if inbound else "signing_secret"
-        configured = get_anymail_setting(name, default=None, esp_name="Resend")
+        configured = get_setting(INBOUND_SECRET if inbound else SIGNING_SECRET, "Resend")
         signing_secret = configured if configured is not None else _throwaway_secret()
     signed_at = int(time.time()) if timestamp is None else timestamp
     msg_id = svix_id if svix_id is not None else f"msg_{secrets.token_hex(13)}"

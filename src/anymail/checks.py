@@ -1,94 +1,36 @@
 """Django system checks for Anymail's settings (run by ``manage.py check``).
 
-They cover ``ANYMAIL`` and ``ANYMAIL_*`` settings, the webhook secret, and the
-OPTIONS of every Django 6.1 ``MAILERS`` entry that uses an Anymail backend
-(against the options that backend declares), so mistakes surface at start-up
-rather than at the first send.
+They cover ``ANYMAIL`` and ``ANYMAIL_*`` settings (against the settings the code
+declares: ``anymail._settings_registry``), the webhook secret, and the OPTIONS of
+every Django 6.1 ``MAILERS`` entry that uses an Anymail backend (against the
+options that backend declares), so mistakes surface at start-up rather than at
+the first send.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
-from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from . import _settings_registry as registry
 from .backends.base import AnymailBaseBackend
 from .conf import (
-    GLOBAL_SETTINGS,
     RENAMED_SETTINGS,
-    get_anymail_setting,
+    get_django_setting,
+    get_setting,
     get_webhook_secrets,
-    is_secret_setting,
     is_setting_set,
     missing_option_message,
+    prefixed_setting_names,
     renamed_setting_message,
-    setting_name,
 )
 from .exceptions import AnymailImproperlyConfigured
 from .message import ANYMAIL_MESSAGE_ATTRIBUTES
-
-#: Settings every ESP prefix allows, besides its own.
-COMMON_ESP_SETTINGS: frozenset[str] = frozenset(
-    {"SEND_DEFAULTS", "WEBHOOK_MAX_AGE", "WEBHOOK_DEDUPE_TTL"}
-)
-
-#: Each ESP's settings, by prefix (plus COMMON_ESP_SETTINGS).
-ESP_SETTINGS: dict[str, frozenset[str]] = {
-    "AMAZON_SES": frozenset(
-        {
-            "CLIENT_PARAMS",
-            "SESSION_PARAMS",
-            "CONFIGURATION_SET_NAME",
-            "MESSAGE_TAG_NAME",
-            "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
-            "VERIFY_SNS_SIGNATURES",
-            "SNS_TOPIC_ARNS",
-        }
-    ),
-    "BREVO": frozenset(
-        {"API_KEY", "API_URL", "WORKAROUND_DISPLAY_NAME_BUGS", "PREVENT_HEADER_ENCODING_BUGS"}
-    ),
-    # Deprecated alias of Brevo: same settings, old prefix.
-    "SENDINBLUE": frozenset(
-        {"API_KEY", "API_URL", "WORKAROUND_DISPLAY_NAME_BUGS", "PREVENT_HEADER_ENCODING_BUGS"}
-    ),
-    "MAILGUN": frozenset({"API_KEY", "API_URL", "SENDER_DOMAIN", "WEBHOOK_SIGNING_KEY"}),
-    "MAILJET": frozenset({"API_KEY", "SECRET_KEY", "API_URL"}),
-    "MANDRILL": frozenset({"API_KEY", "API_URL", "WEBHOOK_KEY", "WEBHOOK_URL"}),
-    "POSTAL": frozenset({"API_KEY", "API_URL", "WEBHOOK_KEY"}),
-    "POSTMARK": frozenset({"SERVER_TOKEN", "API_URL"}),
-    "RESEND": frozenset(
-        {"API_KEY", "API_URL", "SIGNING_SECRET", "INBOUND_SECRET", "VERIFY_ATTACHMENT_EXTENSIONS"}
-    ),
-    "SCALEWAY": frozenset(
-        {
-            "SECRET_KEY",
-            "PROJECT_ID",
-            "REGION",
-            "API_URL",
-            "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
-            "SNS_TOPIC_ARNS",
-            "SNS_TRUST_CHAIN",
-        }
-    ),
-    "SENDGRID": frozenset(
-        {
-            "API_KEY",
-            "API_URL",
-            "GENERATE_MESSAGE_ID",
-            "MERGE_FIELD_FORMAT",
-            "TRACKING_WEBHOOK_VERIFICATION_KEY",
-        }
-    ),
-    "SPARKPOST": frozenset({"API_KEY", "API_URL", "SUBACCOUNT", "TRACK_INITIAL_OPEN_AS_OPENED"}),
-    "TEST": frozenset({"EMULATE_ESP"}),
-    "CONSOLE": frozenset({"EMULATE_ESP"}),
-}
 
 #: Keys allowed in SEND_DEFAULTS: Django EmailMessage attributes and Anymail's.
 SEND_DEFAULTS_KEYS = frozenset(
@@ -110,12 +52,11 @@ SEND_DEFAULTS_KEYS = frozenset(
 #: Recommended minimum length of each half of a "random:random" webhook secret.
 MIN_SECRET_PART_LENGTH = 16
 
+#: Where the hint of an unknown setting points.
+SETTINGS_REFERENCE: Final = "the settings reference (docs/settings.md)"
 
-def known_settings() -> frozenset[str]:
-    names = set(GLOBAL_SETTINGS)
-    for prefix, esp_names in ESP_SETTINGS.items():
-        names.update(f"{prefix}_{name}" for name in esp_names | COMMON_ESP_SETTINGS)
-    return frozenset(names)
+#: An unknown name that looks like a credential ("POSTMARK_API_KEY" for _SERVER_TOKEN).
+_CREDENTIAL_WORDS: Final = re.compile(r"KEY|TOKEN|SECRET|PASSWORD")
 
 
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
@@ -135,49 +76,48 @@ def _did_you_mean(suggestions: list[str]) -> str:
 
 def _esp_prefix_of(name: str) -> str | None:
     """The ESP settings prefix an ANYMAIL name starts with ("POSTMARK_X" -> "POSTMARK")."""
-    prefixes = [prefix for prefix in ESP_SETTINGS if name.startswith(prefix + "_")]
+    prefixes = [prefix for prefix in registry.esp_prefixes() if name.startswith(prefix + "_")]
     return max(prefixes, key=len) if prefixes else None
 
 
 def _suggest_settings(name: str) -> list[str]:
-    """Known settings an unknown ANYMAIL name probably meant.
+    """Declared settings an unknown ANYMAIL name probably meant.
 
     A name that starts with an ESP's prefix only gets that ESP's settings, so
-    POSTMARK_API_KEY suggests POSTMARK_SERVER_TOKEN, never another ESP's API_KEY.
+    POSTMARK_API_KEY suggests POSTMARK_SERVER_TOKEN, never another ESP's API_KEY;
+    a name that looks like a credential only gets that ESP's keys and secrets.
     """
     upper = name.upper()
     prefix = _esp_prefix_of(upper)
     if prefix is None:
-        match = _closest(upper, known_settings())
+        match = _closest(upper, registry.known_names())
         return [match] if match else []
     suffix = upper[len(prefix) + 1 :]
-    own = ESP_SETTINGS[prefix] | {"SEND_DEFAULTS"}
-    if is_secret_setting(suffix):
-        # A credential under another name: that ESP's credentials, however spelled.
-        match = _closest(suffix, (other for other in own if is_secret_setting(other)))
-        candidates = [match] if match else _required_credentials(prefix)
+    own = registry.esp_entries(prefix)
+    if _CREDENTIAL_WORDS.search(suffix):
+        # A credential under another name: that ESP's keys (secret or public), else the
+        # secrets it requires, however spelled.
+        keys = [
+            entry for entry in own if entry.setting.secret or _CREDENTIAL_WORDS.search(entry.suffix)
+        ]
+        match = _closest(suffix, (entry.suffix for entry in keys))
+        candidates = (
+            [match]
+            if match
+            else [entry.suffix for entry in own if entry.setting.secret and entry.required]
+        )
     else:
-        match = _closest(suffix, own)
+        match = _closest(suffix, (entry.suffix for entry in own))
         candidates = [match] if match else []
     return [f"{prefix}_{candidate}" for candidate in candidates]
-
-
-def _required_credentials(prefix: str) -> list[str]:
-    """The secret options that ESP's backend requires, as setting suffixes ("SERVER_TOKEN")."""
-    try:
-        backend_class = importlib.import_module(f"anymail.backends.{prefix.lower()}").EmailBackend
-    except (ImportError, AttributeError):  # e.g. boto3 not installed
-        return []
-    declared = declared_options(backend_class)
-    required = declared[1] if declared else frozenset()
-    return sorted(name.upper() for name in required if is_secret_setting(name))
 
 
 def declared_options(backend_class: type) -> tuple[frozenset[str], frozenset[str]] | None:
     """All the options an Anymail backend class accepts, and those it requires.
 
-    None when a class in its hierarchy has an ``__init__`` but declares no
-    ``option_names`` (e.g. a third-party backend): its options are then unknown.
+    Read from each class's ``declared_settings`` (or, for a third-party backend, its
+    ``option_names`` and ``required_option_names``). None when a class in its
+    hierarchy has an ``__init__`` but declares neither: its options are then unknown.
     """
     names: set[str] = set()
     required: set[str] = set()
@@ -185,16 +125,23 @@ def declared_options(backend_class: type) -> tuple[frozenset[str], frozenset[str
         if not issubclass(klass, AnymailBaseBackend):
             continue  # Django's base: its options are not ours to list
         own = vars(klass)
-        if "__init__" in own and "option_names" not in own:
+        if "declared_settings" in own:
+            for setting in own["declared_settings"]:
+                if setting.option and setting.name not in names:
+                    names.add(setting.name)  # a subclass's declaration wins
+                    if setting.required:
+                        required.add(setting.name)
+        elif "option_names" in own:
+            names.update(own["option_names"])
+            required.update(own.get("required_option_names", ()))
+        elif "__init__" in own:
             return None
-        names.update(own.get("option_names", ()))
-        required.update(own.get("required_option_names", ()))
     return frozenset(names), frozenset(required)
 
 
 def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
-    anymail = getattr(settings, "ANYMAIL", None)
+    anymail = get_django_setting("ANYMAIL")
     if anymail is not None and not isinstance(anymail, Mapping):
         return [
             checks.Error(
@@ -202,7 +149,7 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
                 id="anymail.E001",
             )
         ]
-    known = known_settings()
+    known = registry.known_names()
     for old_name in RENAMED_SETTINGS:
         if is_setting_set(old_name):
             errors.append(checks.Error(renamed_setting_message(old_name), id="anymail.E004"))
@@ -212,32 +159,31 @@ def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[check
             errors.append(
                 checks.Warning(
                     f"Unknown Anymail setting ANYMAIL[{name!r}].{_did_you_mean(suggestions)}",
-                    hint="Check the spelling against the Anymail settings reference.",
+                    hint=f"Check the spelling against {SETTINGS_REFERENCE}.",
                     id="anymail.W002",
                 )
             )
-    for attr in dir(settings):
-        if attr.startswith("ANYMAIL_"):
-            name = attr[len("ANYMAIL_") :]
-            if name not in known and name not in RENAMED_SETTINGS:
-                suggestions = [f"ANYMAIL_{match}" for match in _suggest_settings(name)]
-                errors.append(
-                    checks.Warning(
-                        f"Unknown Anymail setting {attr}.{_did_you_mean(suggestions)}",
-                        hint="Check the spelling against the Anymail settings reference.",
-                        id="anymail.W002",
-                    )
+    for attr in prefixed_setting_names():
+        name = attr[len("ANYMAIL_") :]
+        if name not in known and name not in RENAMED_SETTINGS:
+            suggestions = [f"ANYMAIL_{match}" for match in _suggest_settings(name)]
+            errors.append(
+                checks.Warning(
+                    f"Unknown Anymail setting {attr}.{_did_you_mean(suggestions)}",
+                    hint=f"Check the spelling against {SETTINGS_REFERENCE}.",
+                    id="anymail.W002",
                 )
+            )
     errors.extend(_check_send_defaults(anymail or {}))
     errors.extend(_check_mailers())
     return errors
 
 
 def _check_send_defaults(anymail: Mapping[str, Any]) -> Iterator[checks.CheckMessage]:
-    for name in sorted(known_settings()):
+    for name in sorted(registry.known_names()):
         if not name.endswith("SEND_DEFAULTS"):
             continue
-        value = anymail.get(name, getattr(settings, f"ANYMAIL_{name}", None))
+        value = anymail.get(name, get_django_setting(f"ANYMAIL_{name}"))
         if value is None:
             continue
         if not isinstance(value, Mapping):
@@ -259,7 +205,7 @@ def _check_send_defaults(anymail: Mapping[str, Any]) -> Iterator[checks.CheckMes
 
 def _check_mailers() -> Iterator[checks.CheckMessage]:
     """Each Anymail MAILERS entry: unknown OPTIONS keys, missing required options."""
-    mailers = getattr(settings, "MAILERS", None)
+    mailers = get_django_setting("MAILERS")
     if not isinstance(mailers, Mapping):
         return  # Django < 6.1, or a shape Django itself reports
     for alias, config in mailers.items():
@@ -346,9 +292,11 @@ def check_webhook_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks
 
 
 def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    esp_name = "Amazon SES"
+    from .webhooks._amazon_sns import ESP_NAME as esp_name
+    from .webhooks._amazon_sns import VERIFY_SNS_SIGNATURES
+
     problems = []
-    if get_anymail_setting("verify_sns_signatures", default=True, esp_name=esp_name) is False:
+    if get_setting(VERIFY_SNS_SIGNATURES, esp_name, check=False) is False:
         problems.append(
             checks.Warning(
                 "ANYMAIL AMAZON_SES_VERIFY_SNS_SIGNATURES is False: Anymail's Amazon SES "
@@ -375,10 +323,12 @@ def _any_topic_can_post(esp_name: str, who: str, service: str) -> list[checks.Ch
         secrets = get_webhook_secrets()
     except AnymailImproperlyConfigured:
         return []  # check_webhook_secrets reports it
-    topics = setting_name("sns_topic_arns", esp_name)
+    from .webhooks._sns import SNS_TOPIC_ARNS
+
+    topics = SNS_TOPIC_ARNS.full_name(esp_name)
     if (
         secrets
-        or get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name) is not None
+        or get_setting(SNS_TOPIC_ARNS, esp_name) is not None
         or not any(view.esp_name == esp_name for view in routed_webhook_views())
     ):
         return []

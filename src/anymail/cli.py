@@ -1,4 +1,4 @@
-"""The ``anymail`` command line: ``anymail demo [--esp NAME]``.
+"""The ``anymail`` command line: ``anymail demo [--esp NAME]``, ``anymail --version``.
 
 ``anymail demo`` configures Django in-process, builds a realistic message
 (text and HTML, an attachment, an inline image, tags, metadata, per-recipient
@@ -16,13 +16,15 @@ Nothing leaves the machine.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import pkgutil
 import sys
-from collections.abc import Sequence
-from types import ModuleType
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
+
+from django.core.exceptions import ImproperlyConfigured
+
+from anymail import __version__
+from anymail.exceptions import AnymailError
 
 #: A 1x1 transparent PNG, for the inline image.
 DEMO_PNG = bytes.fromhex(
@@ -33,20 +35,17 @@ DEMO_PNG = bytes.fromhex(
 
 
 def configure_django(**overrides: Any) -> None:
-    import django
-    from django.conf import settings
+    from anymail.conf import configure_standalone
 
-    if not settings.configured:
-        settings.configure(
-            INSTALLED_APPS=["anymail"],
-            USE_TZ=True,
-            TIME_ZONE="UTC",
-            DEFAULT_FROM_EMAIL="Example Shop <orders@shop.example.com>",
-            EMAIL_BACKEND="anymail.backends.console.EmailBackend",
-            ANYMAIL={"SEND_DEFAULTS": {"tags": ["demo"]}},
-            **overrides,
-        )
-        django.setup()
+    configure_standalone(
+        INSTALLED_APPS=["anymail"],
+        USE_TZ=True,
+        TIME_ZONE="UTC",
+        DEFAULT_FROM_EMAIL="Example Shop <orders@shop.example.com>",
+        EMAIL_BACKEND="anymail.backends.console.EmailBackend",
+        ANYMAIL={"SEND_DEFAULTS": {"tags": ["demo"]}},
+        **overrides,
+    )
 
 
 def build_demo_message() -> Any:
@@ -82,15 +81,11 @@ def build_demo_message() -> Any:
     return message
 
 
-def demo_modules() -> dict[str, ModuleType]:
-    """The per-ESP demo adapters in anymail._demo, by ESP slug."""
-    from anymail import _demo
+def demo_esps() -> Mapping[str, Any]:
+    """The ESPs ``anymail demo --esp`` knows (anymail._demo.esps), by slug."""
+    from anymail._demo.esps import DEMO_ESPS
 
-    return {
-        info.name: importlib.import_module(f"anymail._demo.{info.name}")
-        for info in pkgutil.iter_modules(_demo.__path__)
-        if not info.name.startswith("_")
-    }
+    return DEMO_ESPS
 
 
 def print_status(message: Any, out: TextIO) -> None:
@@ -117,36 +112,105 @@ def run_console_demo(out: TextIO) -> int:
 
 
 def run_esp_demo(esp: str, out: TextIO) -> int:
-    modules = demo_modules()
-    if esp not in modules:
-        choices = ", ".join(sorted(modules)) or "(none yet)"
+    esps = demo_esps()
+    if esp not in esps:
+        choices = ", ".join(sorted(esps)) or "(none yet)"
         sys.stderr.write(f"anymail demo: unknown ESP {esp!r}; choose one of: {choices}\n")
         return 2
     configure_django()
     from anymail._demo._capture import send_captured
 
-    send_captured(modules[esp], build_demo_message(), out)
+    send_captured(esps[esp], build_demo_message(), out)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="anymail", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def demo_esp_names() -> list[str]:
+    """The ESP names ``anymail demo --esp`` accepts (listed without importing their SDKs)."""
+    return sorted(demo_esps())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Plain text here: argparse prints it as written (the module docstring is reST).
+    parser = argparse.ArgumentParser(
+        prog="anymail",
+        description="Anymail: Django email backends and webhooks for transactional "
+        "email service providers (ESPs).",
+        epilog="Run 'anymail demo --help' for the demo's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"django-anymail {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
         help="send a realistic demo message through the console backend (or show an "
         "ESP's exact API request with --esp)",
+        description="Send a realistic message (text and HTML, an attachment, an inline "
+        "image, tags, metadata, per-recipient merge data) through Anymail's console "
+        "backend, which prints the normalized send parameters, then print its "
+        "anymail_status. With --esp, print the exact HTTP request that ESP's backend "
+        "would send instead. Nothing leaves the machine.",
     )
     demo.add_argument(
         "--esp",
         metavar="NAME",
-        help="show the exact HTTP request this ESP's backend would send (no network)",
+        help="show the exact HTTP request this ESP's backend would send (no network). "
+        f"NAME is one of: {', '.join(demo_esp_names())}.",
     )
-    args = parser.parse_args(argv)
+    demo.add_argument(
+        "--e2e",
+        action="store_true",
+        help="end to end: send through the local ESP sandbox and fire a delivery and a "
+        "bounce back through the real webhook view (default ESP: postmark)",
+    )
+    demo.add_argument("--open", action="store_true", help="with --e2e: keep running, show the UI")
+    add_sandbox_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     out = sys.stdout
-    if args.esp:
-        return run_esp_demo(args.esp.lower().replace("-", "_"), out)
-    return run_console_demo(out)
+    try:
+        if args.command == "sandbox":
+            from anymail.sandbox.demo import serve
+
+            return serve(args, out)
+        if args.e2e or args.open:
+            from anymail.sandbox.demo import run
+
+            esp = args.esp.lower().replace("-", "_") if args.esp else None
+            try:
+                return run(esp, args.open, out)
+            except LookupError as error:
+                sys.stderr.write(f"anymail demo: {error}\n")
+                return 2
+        if args.esp:
+            return run_esp_demo(args.esp.lower().replace("-", "_"), out)
+        return run_console_demo(out)
+    except (AnymailError, ImproperlyConfigured) as err:
+        # A missing extra or a setting to fix: the message says what to do, a traceback
+        # would only hide it. (Anything else is a bug, and keeps its traceback.)
+        sys.stderr.write(f"anymail {args.command}: {' '.join(str(err).split())}\n")
+        return 1
+
+
+def add_sandbox_command(commands: Any) -> None:
+    from anymail.sandbox import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET
+
+    sandbox = commands.add_parser(
+        "sandbox", help="serve every ESP's send API and a web UI on 127.0.0.1"
+    )
+    sandbox.add_argument("--port", type=int, default=8025, help="port (default 8025)")
+    sandbox.add_argument(
+        "--app-url",
+        default="http://127.0.0.1:8000/anymail/",
+        help="your app's Anymail URLs, where events are posted (default %(default)s)",
+    )
+    sandbox.add_argument("--api-key", default=DEFAULT_API_KEY, help="the key the ESPs accept")
+    sandbox.add_argument(
+        "--webhook-secret",
+        default=DEFAULT_WEBHOOK_SECRET,
+        help="basic auth sent with events: your WEBHOOK_SECRET",
+    )
 
 
 def dump_json(data: Any) -> str:

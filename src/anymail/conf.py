@@ -7,21 +7,32 @@ One precedence, for every setting:
    setting without "ANYMAIL" and the ESP prefix, lowercased;
 2. ``settings.ANYMAIL["<ESP>_<NAME>"]``;
 3. ``settings.ANYMAIL_<ESP>_<NAME>``;
-4. ``settings.<ESP>_<NAME>``, only for settings documented as allowed "bare"
-   (mostly API keys that other Django apps share);
+4. ``settings.<ESP>_<NAME>``, only for settings declared "bare" (mostly API keys
+   that other Django apps share);
 5. the default.
 
 A required setting that is missing raises :exc:`AnymailImproperlyConfigured`
 naming every place that was looked at (:exc:`AnymailInvalidMailer`, naming the
 alias and the option, for a backend made from Django 6.1 ``MAILERS``). Setting
 *values* never appear in a message: many of them are secrets.
+
+Every setting is declared once, as a :class:`Setting` (name, type, default,
+secrecy, where it may be set, one line of help) on the backend or webhook view
+that reads it, and read through :func:`get_setting` or a typed getter
+(:func:`get_bool`, :func:`get_credential` ...). The system checks and the
+settings reference in the docs are made from the same declarations
+(``anymail._settings_registry``). Django's own settings that Anymail follows are
+read through :func:`get_django_setting`, and the commands that run without a
+project (``anymail demo``, ``anymail sandbox``) configure Django through
+:func:`configure_standalone`.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from django.conf import settings
@@ -40,25 +51,6 @@ class _Unset:
 
 #: Marks "no default": the setting is required.
 UNSET: Final = _Unset()
-
-#: Settings that apply to every ESP (the keys allowed in ANYMAIL without a prefix).
-GLOBAL_SETTINGS: Final = frozenset(
-    {
-        "DEBUG_API_REQUESTS",
-        "IGNORE_RECIPIENT_STATUS",
-        "IGNORE_UNSUPPORTED_FEATURES",
-        "INBOUND_MAX_DEPTH",
-        "INBOUND_MAX_PARTS",
-        "INBOUND_MAX_SIZE",
-        "REQUESTS_TIMEOUT",
-        "SEND_CONCURRENCY",
-        "SEND_DEFAULTS",
-        "WEBHOOK_DEDUPE_CACHE",
-        "WEBHOOK_DEDUPE_PREFIX",
-        "WEBHOOK_MAX_BODY_SIZE",
-        "WEBHOOK_SECRET",
-    }
-)
 
 #: Settings renamed long ago and no longer read: old name -> new name. Reading the
 #: new name refuses the old one (so a forgotten rename is an error, not a silent no-op).
@@ -79,12 +71,6 @@ def setting_name(name: str, esp_name: str | None = None) -> str:
 def esp_prefix(esp_name: str) -> str:
     """The settings prefix for an ESP name: "Amazon SES" -> "AMAZON_SES"."""
     return esp_name.upper().replace(" ", "_").replace("-", "_")
-
-
-def is_secret_setting(name: str) -> bool:
-    """Whether a setting's value must never be shown (keys, tokens, secrets)."""
-    upper = name.upper()
-    return any(word in upper for word in ("KEY", "TOKEN", "SECRET", "PASSWORD"))
 
 
 def get_anymail_setting(
@@ -176,8 +162,15 @@ def missing_option_message(name: str, esp_name: str | None) -> str:
     return f'OPTIONS must define {name.lower()!r} (or set ANYMAIL["{full_name}"] for {scope}).'
 
 
-def is_setting_set(name: str, esp_name: str | None = None, allow_bare: bool = False) -> bool:
-    """Whether a setting is present in settings.py (for checks; never reads its value)."""
+def is_setting_set(
+    name: str | Setting, esp_name: str | None = None, allow_bare: bool = False
+) -> bool:
+    """Whether a setting is present in settings.py (for checks; never reads its value).
+
+    For a declared :class:`Setting`, its declaration says whether it is per ESP and bare.
+    """
+    if isinstance(name, Setting):
+        return _lookup(name.full_name(esp_name), name.bare)[0]
     return _lookup(setting_name(name, esp_name), allow_bare)[0]
 
 
@@ -204,54 +197,258 @@ def is_valid_credential(value: Any) -> bool:
     return isinstance(value, str) and CREDENTIAL_RE.fullmatch(value) is not None
 
 
-def get_credential_setting(
-    name: str,
-    esp_name: str,
-    kwargs: MutableMapping[str, Any] | None,
-    description: str,
-    allow_bare: bool = True,
-) -> str:
-    """A required credential (API key, token), checked without ever showing it.
+# --- declarations --------------------------------------------------------------------
 
-    ``description`` says what the ESP calls it and where to find it, for the error.
+
+@dataclass(frozen=True)
+class SettingType:
+    """What a setting's value may be: the docs' name for it, and its check."""
+
+    label: str
+    #: What is wrong with a value, for the error (never quoting a secret), or None
+    #: when it is fine. None here: the reader checks the value, in its own words.
+    problem: Callable[[Any, Setting], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, declared by the backend or webhook view that reads it.
+
+    ``name`` is lowercase, without prefixes ("api_key"): the keyword argument
+    (backend option, ``as_view()`` argument) and, uppercased after the ESP's
+    prefix, the setting ("POSTMARK_API_KEY").
     """
-    value = get_anymail_setting(name, esp_name=esp_name, kwargs=kwargs, allow_bare=allow_bare)
-    if not is_valid_credential(value):
-        raise invalid_setting(
-            name,
-            esp_name,
-            f"expected {description}: a non-empty string without spaces or line breaks.",
-        )
-    return str(value)
+
+    name: str
+    type: SettingType
+    #: One line for the settings reference (for a credential, also the error's words).
+    help: str
+    #: UNSET: required.
+    default: Any = UNSET
+    #: A default that depends on the declaring class (a backend's API URL, an ESP's
+    #: window): a function of that class, for the docs; the reader passes ``default=``.
+    default_for: Callable[[Any], Any] | None = None
+    #: How the docs show a default that is not a single value.
+    default_doc: str | None = None
+    #: Its value is never shown (in errors, logs or the checks' messages).
+    secret: bool = False
+    #: Named after the ESP ("POSTMARK_..."); False for a setting of all ESPs.
+    per_esp: bool = True
+    #: Also read as a bare Django setting ("MAILGUN_API_KEY" at the root of settings.py).
+    bare: bool = False
+    #: Also a keyword argument: a backend option (``get_connection()``, MAILERS
+    #: OPTIONS), or an ``as_view()`` argument where the view has that attribute.
+    option: bool = True
+    #: Read from settings.py; False for a keyword argument only (``fail_silently``).
+    in_settings: bool = True
+
+    @property
+    def required(self) -> bool:
+        return self.default is UNSET and self.default_for is None
+
+    def full_name(self, esp_name: str | None = None) -> str:
+        """The setting's name for that ESP: "POSTMARK_SERVER_TOKEN", "REQUESTS_TIMEOUT"."""
+        return setting_name(self.name, esp_name if self.per_esp else None)
 
 
-def get_bool_setting(
-    name: str,
-    default: bool,
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _optional(setting: Setting) -> str:
+    return " or None" if setting.default is None else ""
+
+
+#: Types whose check is declared here; the others name the type for the docs and
+#: leave the check (and its message) to the reader.
+BOOL: Final = SettingType(
+    "True or False",
+    lambda value, setting: (
+        None if isinstance(value, bool) else f"expected True or False, got {value!r}."
+    ),
+)
+POSITIVE_INT: Final = SettingType(
+    "positive whole number",
+    lambda value, setting: (
+        None if _is_positive_int(value) else f"expected a positive whole number, got {value!r}."
+    ),
+)
+#: An API key or token: it goes in a header, so printable ASCII without spaces.
+CREDENTIAL: Final = SettingType(
+    "string",
+    lambda value, setting: (
+        None
+        if is_valid_credential(value)
+        else f"expected {setting.help}: a non-empty string without spaces or line breaks."
+    ),
+)
+TEXT: Final = SettingType(
+    "string",
+    lambda value, setting: (
+        None
+        if (isinstance(value, str) and value) or (value is None and setting.default is None)
+        else f"expected a non-empty string{_optional(setting)}."
+    ),
+)
+DICT: Final = SettingType(
+    "dict",
+    lambda value, setting: (
+        None
+        if isinstance(value, Mapping) or (value is None and setting.default is None)
+        else f"expected a dict, got {type(value).__name__}."
+    ),
+)
+STRING: Final = SettingType("string")
+URL: Final = SettingType("URL")
+SECONDS: Final = SettingType("seconds")
+TIMEOUT: Final = SettingType("seconds, a (connect, read) pair, or None")
+STRINGS: Final = SettingType("string or list of strings")
+OBJECT: Final = SettingType("object")
+
+
+def check_setting_value(setting: Setting, value: Any, esp_name: str | None = None) -> None:
+    """Raise the "Invalid Anymail setting" error if ``value`` is not of the declared type."""
+    problem = setting.type.problem(value, setting) if setting.type.problem else None
+    if problem:
+        raise invalid_setting(setting.name, esp_name if setting.per_esp else None, problem)
+
+
+_DECLARED: Final[Any] = object()
+
+
+def get_setting(
+    setting: Setting,
     esp_name: str | None = None,
     kwargs: MutableMapping[str, Any] | None = None,
+    *,
+    default: Any = _DECLARED,
+    check: bool = True,
+) -> Any:
+    """The value of a declared setting, found in the one precedence and checked.
+
+    ``esp_name`` gives the prefix of a per-ESP setting; ``kwargs`` are the
+    backend's options or the view's arguments (the value is popped from them).
+    ``default`` replaces the declared default (for a ``default_for`` setting).
+    """
+    value = get_anymail_setting(
+        setting.name,
+        default=setting.default if default is _DECLARED else default,
+        esp_name=esp_name if setting.per_esp else None,
+        kwargs=kwargs if setting.option else None,
+        allow_bare=setting.bare,
+    )
+    if check:
+        check_setting_value(setting, value, esp_name)
+    return value
+
+
+def _typed(setting: Setting, expected: SettingType) -> None:
+    if setting.type is not expected:
+        raise TypeError(f"{setting.name} is declared as {setting.type.label}.")
+
+
+def get_bool(
+    setting: Setting, esp_name: str | None = None, kwargs: MutableMapping[str, Any] | None = None
 ) -> bool:
-    value = get_anymail_setting(name, default=default, esp_name=esp_name, kwargs=kwargs)
-    if not isinstance(value, bool):
-        raise invalid_setting(name, esp_name, f"expected True or False, got {value!r}.")
-    return value
+    _typed(setting, BOOL)
+    return bool(get_setting(setting, esp_name, kwargs))
 
 
-def get_positive_int_setting(
-    name: str,
-    default: int,
-    esp_name: str | None = None,
-    kwargs: MutableMapping[str, Any] | None = None,
+def get_positive_int(
+    setting: Setting, esp_name: str | None = None, kwargs: MutableMapping[str, Any] | None = None
 ) -> int:
-    value = get_anymail_setting(name, default=default, esp_name=esp_name, kwargs=kwargs)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise invalid_setting(name, esp_name, f"expected a positive whole number, got {value!r}.")
-    return value
+    _typed(setting, POSITIVE_INT)
+    return int(get_setting(setting, esp_name, kwargs))
+
+
+def get_credential(
+    setting: Setting, esp_name: str, kwargs: MutableMapping[str, Any] | None = None
+) -> str:
+    """A required credential (API key, token), checked without ever showing it."""
+    _typed(setting, CREDENTIAL)
+    return str(get_setting(setting, esp_name, kwargs))
+
+
+def get_text(
+    setting: Setting, esp_name: str | None = None, kwargs: MutableMapping[str, Any] | None = None
+) -> str | None:
+    """A non-empty string (None only where None is the default)."""
+    _typed(setting, TEXT)
+    value = get_setting(setting, esp_name, kwargs)
+    return None if value is None else str(value)
+
+
+def get_dict(
+    setting: Setting, esp_name: str | None = None, kwargs: MutableMapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A dict setting, copied (an unset one, with a None default, is empty)."""
+    _typed(setting, DICT)
+    value = get_setting(setting, esp_name, kwargs)
+    return dict(value) if value is not None else {}
 
 
 def get_django_setting(name: str, default: Any = None) -> Any:
     """A Django setting that Anymail follows, e.g. FILE_UPLOAD_TEMP_DIR."""
     return getattr(settings, name, default)
+
+
+def configure_standalone(**values: Any) -> bool:
+    """Configure and set up Django for a command run without a project (``anymail demo``,
+    ``anymail sandbox``); False, doing nothing, when Django is already configured."""
+    import django
+
+    if settings.configured:
+        return False
+    settings.configure(**values)
+    django.setup()
+    return True
+
+
+def prefixed_setting_names() -> list[str]:
+    """The ANYMAIL_* names in settings.py (for the checks; values are not read)."""
+    return [name for name in dir(settings) if name.startswith("ANYMAIL_")]
+
+
+# --- the settings every ESP shares ----------------------------------------------------
+
+REQUESTS_TIMEOUT: Final = Setting(
+    "requests_timeout",
+    TIMEOUT,
+    "How long an ESP API call may take, in seconds (None: no limit).",
+    default=DEFAULT_REQUESTS_TIMEOUT,
+    per_esp=False,
+)
+#: Django's own name for the REQUESTS_TIMEOUT option; it wins over the setting.
+TIMEOUT_OPTION: Final = Setting(
+    "timeout",
+    TIMEOUT,
+    "Django's name for the requests_timeout option; it wins over REQUESTS_TIMEOUT.",
+    default=None,
+    per_esp=False,
+    in_settings=False,
+)
+WEBHOOK_SECRET: Final = Setting(
+    "webhook_secret",
+    STRINGS,
+    "Basic auth credentials ('random:random') the webhook URLs must carry; a list during rotation.",
+    default=None,
+    secret=True,
+    per_esp=False,
+)
+SEND_DEFAULTS: Final = Setting(
+    "send_defaults",
+    DICT,
+    "Message attributes (tags, metadata ...) every message gets unless it sets them.",
+    default=None,
+    per_esp=False,
+)
+ESP_SEND_DEFAULTS: Final = Setting(
+    "send_defaults",
+    DICT,
+    "Send defaults for this ESP's messages: they replace SEND_DEFAULTS key by key.",
+    default=None,
+    option=False,  # the send_defaults option replaces both
+)
 
 
 def get_requests_timeout(kwargs: MutableMapping[str, Any] | None = None) -> Any:
@@ -267,7 +464,7 @@ def get_requests_timeout(kwargs: MutableMapping[str, Any] | None = None) -> Any:
                 "They mean the same: keep only timeout."
             )
         return get_timeout_option(kwargs)
-    value = get_anymail_setting("requests_timeout", default=DEFAULT_REQUESTS_TIMEOUT, kwargs=kwargs)
+    value = get_setting(REQUESTS_TIMEOUT, kwargs=kwargs)
     return _timeout_value(value, "Invalid Anymail setting REQUESTS_TIMEOUT")
 
 
@@ -314,7 +511,7 @@ def get_webhook_secrets(kwargs: MutableMapping[str, Any] | None = None) -> list[
         if kwargs is not None and "webhook_secret" in kwargs
         else "Anymail setting WEBHOOK_SECRET"
     )
-    value = get_anymail_setting("webhook_secret", default=None, kwargs=kwargs)
+    value = get_setting(WEBHOOK_SECRET, kwargs=kwargs)
     if value is None:
         return []
     if isinstance(value, str):
@@ -357,16 +554,7 @@ def renamed_setting_message(old_name: str) -> str:
 
 def get_send_defaults(esp_name: str | None) -> dict[str, Any]:
     """SEND_DEFAULTS updated with <ESP>_SEND_DEFAULTS (ESP values replace global ones)."""
-    defaults = _dict_setting("send_defaults", None)
+    defaults = get_dict(SEND_DEFAULTS)
     if esp_name:
-        defaults.update(_dict_setting("send_defaults", esp_name))
+        defaults.update(get_dict(ESP_SEND_DEFAULTS, esp_name))
     return defaults
-
-
-def _dict_setting(name: str, esp_name: str | None) -> dict[str, Any]:
-    value = get_anymail_setting(name, default=None, esp_name=esp_name)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise invalid_setting(name, esp_name, f"expected a dict, got {type(value).__name__}.")
-    return dict(value)

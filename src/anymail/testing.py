@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
-from .conf import get_webhook_secrets
+from .conf import get_django_setting, get_webhook_secrets
 from .signals import inbound, tracking
 
 __all__ = [
@@ -212,9 +212,7 @@ def captured_events(signal: Signal = tracking) -> Iterator[list[Any]]:
 @contextmanager
 def webhook_secret_setting(secret: str | list[str]) -> Iterator[None]:
     """``ANYMAIL["WEBHOOK_SECRET"]`` set to ``secret`` (other ANYMAIL settings kept)."""
-    from django.conf import settings
-
-    current = getattr(settings, "ANYMAIL", None) or {}
+    current = get_django_setting("ANYMAIL") or {}
     with override_settings(ANYMAIL={**current, "WEBHOOK_SECRET": secret}):
         yield
 

@@ -15,14 +15,13 @@ from datetime import UTC, date, datetime, time
 from email.message import Message
 from typing import Any, Final
 
-from django.conf import settings
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from requests.structures import CaseInsensitiveDict
 
 from .addresses import EmailAddress, parse_address_list, parse_single_address
-from .conf import UNSET, get_anymail_setting
+from .conf import UNSET, get_anymail_setting, get_django_setting
 from .exceptions import AnymailSerializationError
 
 __all__ = [
@@ -220,7 +219,7 @@ class Attachment:
         That is an ``(filename, content, mimetype)`` tuple or ``EmailAttachment``,
         a legacy ``email.mime`` object, or (Django 6+) an ``email.message.MIMEPart``.
         """
-        charset = encoding or settings.DEFAULT_CHARSET
+        charset = encoding or get_django_setting("DEFAULT_CHARSET")
         if isinstance(attachment, Message):
             return cls._from_mime(attachment, charset)
         filename, content, mimetype = attachment

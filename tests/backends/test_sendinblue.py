@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -35,11 +36,8 @@ def sendinblue_settings(settings: Any) -> None:
     settings.ANYMAIL = {"SENDINBLUE_API_KEY": API_KEY}
 
 
-def make_message(**kwargs: Any) -> Any:
-    """The shared test message, plus the html body Brevo needs."""
-    message = make_text_message(**kwargs)
-    message.attach_alternative("<p>Body html</p>", "text/html")
-    return message
+#: The shared test message, plus the html body Brevo needs.
+make_message = functools.partial(make_text_message, html="<p>Body html</p>")
 
 
 def make_backend(**kwargs: Any) -> sendinblue.EmailBackend:

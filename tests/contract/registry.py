@@ -1,13 +1,14 @@
 """The backends the contract suite runs against.
 
 Every module in ``tests/contract/cases/`` defines ``CASE``, a
-:class:`ContractCase` that says how to build that backend with dummy settings
-and how its ESP answers (registered on a ``responses.RequestsMock``). Adding a
-backend to the suite means adding one such module.
+:class:`ContractCase` that says how to build that backend with dummy settings,
+how its ESP answers, and where its requests carry the credentials and the tags.
+Adding a backend to the suite means adding one such module.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -15,12 +16,58 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import responses
-
+from ..utils import request_json
 from . import cases
 
-#: Registers an answer on the RequestsMock.
-Mocker = Callable[[responses.RequestsMock], None]
+#: The ESP's answer to a request: (status, headers, body), as a ``responses`` callback.
+Answer = Callable[[Any], tuple[int, dict[str, str], str | bytes]]
+#: Reads something from the request the ESP received (``None`` for backends that don't
+#: use requests: those read their emulator).
+Reader = Callable[[Any], Any]
+
+#: Credential values every backend refuses when it is made (and never quotes).
+INVALID_CREDENTIALS: tuple[Any, ...] = (
+    "",
+    "   ",
+    "  zq8-leading-space",
+    "zq8 has space",
+    "zq8\r\nX-Evil: 1",
+    "zq8-line-break\n",
+    "zq8-s\u00e9cret",
+    "zq8-\u2019quoted\u2019",
+    12345,
+    None,
+)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A setting the backend can't send without (an API key, a token, an account id)."""
+
+    option: str  # the backend keyword (MAILERS OPTIONS name), e.g. "server_token"
+    setting: str  # e.g. "POSTMARK_SERVER_TOKEN"
+    sent: Reader  # where the ESP's request carries it
+    #: The request header that carries it (DEBUG_API_REQUESTS shows it redacted).
+    header: str | None = None
+    #: Whether the bare root setting (POSTMARK_SERVER_TOKEN) is read too.
+    bare_setting: bool = True
+    secret: bool = True
+    invalid: tuple[Any, ...] = INVALID_CREDENTIALS
+
+    @classmethod
+    def in_header(cls, option: str, setting: str, name: str, prefix: str = "") -> Credential:
+        """A credential sent as a header's value (after ``prefix``, e.g. "Bearer ")."""
+        return cls(option, setting, header(name, prefix), header=name)
+
+
+@dataclass(frozen=True)
+class OptionsExample:
+    """Backend options beyond the credentials, and what the ESP then receives."""
+
+    options: dict[str, Any]
+    url: str  # the request goes here
+    #: Asserts the options' other effects, given the connection and the request.
+    check: Callable[[Any, Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -30,15 +77,18 @@ class ContractCase:
     esp_name: str  # the backend's esp_name, e.g. "Postmark"
     options: dict[str, Any] = field(default_factory=dict)  # backend kwargs (dummy credentials)
     uses_requests: bool = True
-    # A typical success answer for any message.
-    mock_success: Mocker | None = None
-    # An error answer. The tuple: the HTTP status and a piece of the ESP's error
-    # text that the AnymailAPIError message must quote.
-    mock_error: Callable[[responses.RequestsMock], tuple[int, str]] | None = None
+    # The ESP's send endpoint(s) (a regex), and its typical success answer there.
+    endpoint: str | None = None
+    answer: Answer | None = None
+    # An error answer: the HTTP status, the body (None: the emulator refuses by itself),
+    # and a piece of the ESP's error text that the AnymailAPIError message must quote.
+    error: tuple[int, Any, str] | None = None
     # An answer in which every recipient is refused, for ESPs that say so at send time.
-    mock_all_rejected: Mocker | None = None
-    # For backends that don't use requests: a context manager entered around each
-    # test (e.g. an AWS emulator), and a function counting the API calls made.
+    rejected: Answer | None = None
+    # For backends that don't use requests: makes the emulator accept the contract
+    # messages; a context manager entered around each test (e.g. an AWS emulator),
+    # and a function counting the API calls made.
+    accept: Callable[[], None] | None = None
     context: Callable[[], AbstractContextManager[Any]] | None = None
     count_calls: Callable[[], int] | None = None
     # Supported features the mocked ESP can't answer (e.g. an emulator lacking an API).
@@ -51,6 +101,49 @@ class ContractCase:
     sent_text: Callable[[], str] | None = None
     # The ESP refuses a message without an html body (unless it uses a template).
     requires_html_body: bool = False
+    credentials: tuple[Credential, ...] = ()
+    # The tags of the last message, as the ESP received them.
+    sent_tags: Reader | None = None
+    options_example: OptionsExample | None = None
+    # Headers every request carries (besides the credentials').
+    request_headers: dict[str, str] = field(default_factory=dict)
+
+
+# --- readers -----------------------------------------------------------------------------
+
+
+def header(name: str, prefix: str = "") -> Reader:
+    """A request header's value (after ``prefix``, e.g. "Bearer ")."""
+
+    def read(request: Any) -> str:
+        value = request.headers[name]
+        assert value.startswith(prefix), value
+        return str(value[len(prefix) :])
+
+    return read
+
+
+def basic_auth(part: int) -> Reader:
+    """The user name (0) or password (1) of the request's basic auth."""
+
+    def read(request: Any) -> str:
+        scheme, _, token = request.headers["Authorization"].partition(" ")
+        assert scheme == "Basic"
+        return base64.b64decode(token).decode("utf-8").split(":", 1)[part]
+
+    return read
+
+
+def json_at(*path: str | int, listed: bool = False) -> Reader:
+    """The value at ``path`` in the request's JSON body (as a one-item list if ``listed``)."""
+
+    def read(request: Any) -> Any:
+        value = request_json(request)
+        for key in path:
+            value = value[key]
+        return [value] if listed else value
+
+    return read
 
 
 def load_cases() -> list[ContractCase]:

@@ -8,43 +8,35 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.mime.image import MIMEImage
+from http import HTTPStatus
 from typing import Any
 
-import django
 import pytest
 import requests
 import responses
-from django.core.mail import get_connection
-from django.utils.module_loading import import_string
 
 from anymail.backends.base import Capabilities
-from anymail.checks import declared_options
 from anymail.exceptions import (
     AnymailAPIError,
     AnymailCancelSend,
     AnymailInvalidAddress,
     AnymailInvalidHeader,
-    AnymailInvalidMailer,
     AnymailRecipientsRefused,
+    AnymailRequestsAPIError,
     AnymailSerializationError,
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage
 from anymail.signals import post_send, pre_send
 
-from ..utils import requires_mailers
-from .registry import CASES, ContractCase
+from ..utils import PNG
+from .support import Esp, make_message
 
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c0000000"
-    "0049454e44ae426082"
-)
+Example = Callable[[AnymailMessage, Capabilities], None]
 
 
 def _tags(capabilities: Capabilities) -> list[str]:
@@ -52,7 +44,7 @@ def _tags(capabilities: Capabilities) -> list[str]:
 
 
 # How to make a message use each capability (for the "unsupported" checks).
-FEATURE_EXAMPLES: dict[str, Callable[[AnymailMessage, Capabilities], None]] = {
+FEATURE_EXAMPLES: dict[str, Example] = {
     "envelope_sender": lambda m, c: setattr(m, "envelope_sender", "bounces@example.com"),
     "metadata": lambda m, c: setattr(m, "metadata", {"order": "1234"}),
     "merge_metadata": lambda m, c: setattr(m, "merge_metadata", {"to@example.com": {"a": "1"}}),
@@ -74,7 +66,7 @@ FEATURE_EXAMPLES: dict[str, Callable[[AnymailMessage, Capabilities], None]] = {
         m.attach_alternative("<p>one</p>", "text/html"),
         m.attach_alternative("<p>two</p>", "text/html"),
     ),
-    "multiple_from": lambda m, c: m.extra_headers.update({"From": "a@example.com, b@example.com"}),
+    "multiple_from": lambda m, c: setattr(m, "from_email", "a@example.com, b@example.com"),
     "spoofed_to": lambda m, c: m.extra_headers.update({"To": "shown@example.com"}),
     "eai_from": lambda m, c: setattr(m, "from_email", "jörg@example.com"),
     "eai_recipients": lambda m, c: setattr(m, "to", ["jörg@example.com"]),
@@ -82,82 +74,80 @@ FEATURE_EXAMPLES: dict[str, Callable[[AnymailMessage, Capabilities], None]] = {
 }
 
 
-def unsupported_features(capabilities: Capabilities) -> list[str]:
+#: How the "<ESP> does not support ..." error names a feature, where not by its name.
+FEATURE_PHRASES: dict[str, str] = {
+    "inline_images": "inline images",
+    "multiple_html": "multiple html parts",
+    "multiple_from": "multiple from addresses",
+    "spoofed_to": "a To header that differs from the message's to list",
+    "eai_from": "non-ASCII mailbox 'jörg@example.com' in from_email (EAI)",
+    "eai_recipients": "non-ASCII mailbox 'jörg@example.com' in to (EAI)",
+}
+
+#: Other ways to use an unsupported feature: (the feature, how the error names it, the
+#: example). Batch features are asked for even when empty; a False tracking option is
+#: still an option the ESP can't honour.
+VARIANT_EXAMPLES: dict[str, tuple[str, str, Example]] = {
+    "merge_data (empty)": ("merge_data", "merge_data", lambda m, c: setattr(m, "merge_data", {})),
+    "merge_headers (empty)": (
+        "merge_headers",
+        "merge_headers",
+        lambda m, c: setattr(m, "merge_headers", {}),
+    ),
+    "track_clicks (False)": (
+        "track_clicks",
+        "track_clicks",
+        lambda m, c: setattr(m, "track_clicks", False),
+    ),
+    "track_opens (False)": (
+        "track_opens",
+        "track_opens",
+        lambda m, c: setattr(m, "track_opens", False),
+    ),
+    "eai_recipients (cc)": (
+        "eai_recipients",
+        "non-ASCII mailbox 'zoë@example.com' in cc (EAI)",
+        lambda m, c: setattr(m, "cc", ["zoë@example.com"]),
+    ),
+    "spoofed_to (Cc header)": (
+        "spoofed_to",
+        "a Cc header that differs from the message's cc list",
+        lambda m, c: m.extra_headers.update({"Cc": "shown@example.com"}),
+    ),
+    # Django's convention: with a From header, from_email is the envelope sender.
+    "envelope_sender (From header)": (
+        "envelope_sender",
+        "envelope_sender (with a From header, Django's convention makes from_email the "
+        "envelope sender",
+        lambda m, c: m.extra_headers.update({"From": "Shown <shown@example.com>"}),
+    ),
+    # (It can trip envelope_sender first: only "<ESP> does not support" is checked.)
+    "multiple_from (From header)": (
+        "multiple_from",
+        "",
+        lambda m, c: m.extra_headers.update({"From": "a@example.com, b@example.com"}),
+    ),
+}
+
+
+def unsupported_features(capabilities: Capabilities) -> list[tuple[str, str, Example]]:
+    """(example name, how the error names the feature, the example) for each feature
+    the ESP doesn't support."""
     features = [
-        name
-        for name in FEATURE_EXAMPLES
+        (name, FEATURE_PHRASES.get(name, name), example)
+        for name, example in FEATURE_EXAMPLES.items()
         if name != "max_tags" and getattr(capabilities, name) is False
     ]
-    if capabilities.max_tags is not None and capabilities.tags:
-        features.append("max_tags")
+    features += [
+        (name, phrase, example)
+        for name, (feature, phrase, example) in VARIANT_EXAMPLES.items()
+        if getattr(capabilities, feature) is False
+    ]
+    max_tags = capabilities.max_tags
+    if max_tags is not None and capabilities.tags:
+        phrase = "multiple tags" if max_tags == 1 else f"more than {max_tags} tags"
+        features.append(("max_tags", phrase, FEATURE_EXAMPLES["max_tags"]))
     return features
-
-
-class Esp:
-    """One contract case, with its HTTP answers mocked."""
-
-    def __init__(self, case: ContractCase, mock: responses.RequestsMock) -> None:
-        self.case = case
-        self.mock = mock
-
-    def connection(self, **kwargs: Any) -> Any:
-        return get_connection(self.case.backend, **{**self.case.options, **kwargs})
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self.connection().payload_class.capabilities
-
-    def mock_success(self) -> None:
-        if self.case.mock_success:
-            self.case.mock_success(self.mock)
-
-    @property
-    def request_count(self) -> int:
-        if self.case.count_calls is not None:
-            return self.case.count_calls()
-        return len(self.mock.calls)
-
-    def sent_text(self) -> str:
-        """Everything sent to the ESP so far, as text."""
-        if self.case.sent_text is not None:
-            return self.case.sent_text()
-        bodies = [call.request.body or b"" for call in self.mock.calls]
-        return "\n".join(
-            body.decode("utf-8", "replace") if isinstance(body, bytes) else body for body in bodies
-        )
-
-
-@pytest.fixture(params=CASES, ids=[case.id for case in CASES])
-def esp(request: pytest.FixtureRequest, settings: Any) -> Iterator[Esp]:
-    settings.ANYMAIL = {}
-    case: ContractCase = request.param
-    with ExitStack() as stack:
-        if case.context is not None:
-            stack.enter_context(case.context())
-        mock = stack.enter_context(responses.RequestsMock(assert_all_requests_are_fired=False))
-        yield Esp(case, mock)
-
-
-HTML_BODY = "<p>Body html of the message</p>"
-
-
-def make_message(html: str | None = HTML_BODY, **kwargs: Any) -> AnymailMessage:
-    """A message with a text and (unless ``html=None``) an html body.
-
-    Both, as most real messages have: some ESPs refuse a text-only message.
-    """
-    params: dict[str, Any] = {
-        # (long enough for ESPs with a minimum content length, e.g. Scaleway TEM)
-        "subject": "Subject line",
-        "body": "Body text of the message",
-        "from_email": "Sender <from@example.com>",
-        "to": ["Recipient <to@example.com>"],
-    }
-    params.update(kwargs)
-    message = AnymailMessage(**params)
-    if html is not None:
-        message.attach_alternative(html, "text/html")
-    return message
 
 
 def test_simple_send(esp: Esp) -> None:
@@ -183,16 +173,19 @@ def test_invalid_address_raises_before_calling_esp(esp: Esp) -> None:
 def test_unsupported_features_raise_and_can_be_ignored(esp: Esp) -> None:
     esp.mock_success()
     capabilities = esp.capabilities
-    for feature in unsupported_features(capabilities):
+    for feature, phrase, example in unsupported_features(capabilities):
         calls_before = esp.request_count
         message = make_message()
-        FEATURE_EXAMPLES[feature](message, capabilities)
-        with pytest.raises(AnymailUnsupportedFeature, match=esp.case.esp_name):
+        example(message, capabilities)
+        with pytest.raises(AnymailUnsupportedFeature) as excinfo:
             esp.connection().send_messages([message])
+        text = str(excinfo.value)
+        assert text.startswith(f"{esp.case.esp_name} does not support {phrase}"), feature
+        assert "set ANYMAIL IGNORE_UNSUPPORTED_FEATURES" in text
         assert esp.request_count == calls_before, feature
 
         message = make_message()
-        FEATURE_EXAMPLES[feature](message, capabilities)
+        example(message, capabilities)
         sent = esp.connection(ignore_unsupported_features=True).send_messages([message])
         assert sent == 1, feature
 
@@ -221,9 +214,9 @@ def test_every_supported_feature_reaches_the_esp(esp: Esp) -> None:
 
 
 def test_api_error_is_anymail_api_error(esp: Esp) -> None:
-    if esp.case.mock_error is None:
+    if esp.case.error is None:
         pytest.skip("backend has no API errors")
-    status_code, error_text = esp.case.mock_error(esp.mock)
+    status_code, error_text = esp.mock_error()
     message = make_message()
     with pytest.raises(AnymailAPIError) as excinfo:
         esp.connection().send_messages([message])
@@ -234,28 +227,46 @@ def test_api_error_is_anymail_api_error(esp: Esp) -> None:
 
 
 def test_api_error_with_fail_silently(esp: Esp) -> None:
-    if esp.case.mock_error is None:
+    if esp.case.error is None:
         pytest.skip("backend has no API errors")
-    esp.case.mock_error(esp.mock)
+    esp.mock_error()
     message = make_message()
     assert esp.connection(fail_silently=True).send_messages([message]) == 0
     assert message.anymail_status.status is None
 
 
-def test_connection_failure_is_anymail_api_error(esp: Esp) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.Timeout("read timed out"),
+        requests.ConnectTimeout("timed out"),
+        requests.ConnectionError("connection refused"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_transport_failure_is_anymail_api_error(esp: Esp, error: Exception) -> None:
     if not esp.case.uses_requests:
         pytest.skip("backend does not use requests")
-    # No answer registered: responses raises ConnectionError for the request.
-    with pytest.raises(AnymailAPIError) as excinfo:
-        esp.connection().send_messages([make_message()])
-    assert isinstance(excinfo.value, requests.RequestException)
-    assert esp.case.esp_name in str(excinfo.value)
+    esp.mock.add(responses.POST, re.compile(".*"), body=error)
+    message = make_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        esp.connection().send_messages([message])
+    err = excinfo.value
+    text = str(err)
+    what = "Timed out calling" if isinstance(error, requests.Timeout) else "Could not reach"
+    assert text.startswith(f"{what} the {esp.case.esp_name} API: {type(error).__name__}: {error}")
+    assert isinstance(err, type(error))  # still what code catching requests' errors expects
+    assert err.status_code is None
+    assert err.__cause__ is None  # requests' error (which can quote the request) isn't kept
+    assert message.anymail_status.status is None
+    for credential in esp.case.credentials:
+        assert str(esp.case.options[credential.option]) not in text
 
 
 def test_all_recipients_refused(esp: Esp) -> None:
-    if esp.case.mock_all_rejected is None:
+    if esp.case.rejected is None:
         pytest.skip("ESP does not refuse recipients at send time")
-    esp.case.mock_all_rejected(esp.mock)
+    esp.answer(esp.case.rejected)
     with pytest.raises(AnymailRecipientsRefused):
         esp.connection().send_messages([make_message()])
     message = make_message()
@@ -302,13 +313,19 @@ def test_post_send_gets_status_and_every_receiver_runs(esp: Esp) -> None:
     assert all(status is message.anymail_status for _, status in seen)
 
 
-def test_serialization_error_names_the_key(esp: Esp) -> None:
+@pytest.mark.parametrize(
+    "value", [Decimal("19.99"), datetime(2026, 1, 2, tzinfo=UTC)], ids=["Decimal", "datetime"]
+)
+def test_serialization_error_names_the_key(esp: Esp, value: Any) -> None:
     if not esp.capabilities.metadata:
         pytest.skip("ESP does not support metadata")
     esp.mock_success()
-    message = make_message(metadata={"total": Decimal("19.99")})
-    with pytest.raises(AnymailSerializationError, match="total"):
+    message = make_message(metadata={"total": value})
+    with pytest.raises(AnymailSerializationError) as excinfo:
         esp.connection().send_messages([message])
+    # metadata['total'], or where the ESP's payload puts it: data['Metadata']['total']
+    assert re.search(r"(?i)\bmetadata(?:'\])?\['total'\]", str(excinfo.value))
+    assert type(value).__name__ in str(excinfo.value)
     assert esp.request_count == 0
 
 
@@ -384,60 +401,6 @@ def test_concurrent_send_looks_sequential(esp: Esp, monkeypatch: pytest.MonkeyPa
     assert all(len(ids) == 1 for ids in connections_by_thread.values())
     assert len(set.union(*connections_by_thread.values())) == len(worker_threads)
     assert threading.active_count() == threads_before  # the worker threads are gone
-
-
-# --- options: Django's `timeout`, and MAILERS ----------------------------------------------
-
-
-def mailer(case: ContractCase, settings: Any, alias: str, options: dict[str, Any]) -> Any:
-    """The backend Django 6.1 makes from MAILERS[alias] (get_connection() on older Django)."""
-    if django.VERSION < (6, 1):
-        return get_connection(case.backend, **options)
-    from django.core.mail import mailers
-
-    settings.MAILERS = {
-        "default": {"BACKEND": "anymail.backends.test.EmailBackend"},
-        alias: {"BACKEND": case.backend, "OPTIONS": options},
-    }
-    return mailers[alias]
-
-
-@pytest.mark.parametrize("timeout", [7, (3.5, 20), None], ids=["seconds", "pair", "none"])
-def test_every_http_backend_accepts_a_timeout_option(esp: Esp, settings: Any, timeout: Any) -> None:
-    if not esp.case.uses_requests and esp.case.client_timeouts is None:
-        pytest.skip("not an HTTP backend")
-    settings.ANYMAIL = {"REQUESTS_TIMEOUT": 60}  # the option wins over the setting
-    connection = mailer(
-        esp.case, settings, "transactional", {**esp.case.options, "timeout": timeout}
-    )
-    expected = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    if esp.case.client_timeouts is not None:
-        assert esp.case.client_timeouts(connection) == expected
-        return
-    esp.mock_success()
-    assert connection.send_messages([make_message()]) == 1
-    assert esp.mock.calls[0].request.req_kwargs["timeout"] == timeout
-
-
-@requires_mailers
-def test_missing_required_mailers_option_names_alias_and_option(esp: Esp, settings: Any) -> None:
-    from django.core.mail import InvalidMailer
-
-    declared = declared_options(import_string(esp.case.backend))
-    assert declared is not None
-    names, required = declared
-    assert set(esp.case.options) <= names  # the declaration covers what the backend reads
-    assert mailer(esp.case, settings, "transactional", esp.case.options) is not None
-    if not required:
-        pytest.skip("backend has no required options")
-    for name in sorted(required):
-        options = {key: value for key, value in esp.case.options.items() if key != name}
-        with pytest.raises(AnymailInvalidMailer) as excinfo:
-            mailer(esp.case, settings, "transactional", options)
-        assert isinstance(excinfo.value, InvalidMailer)
-        assert str(excinfo.value).startswith(
-            f"MAILERS['transactional']: OPTIONS must define {name!r} (or set ANYMAIL["
-        )
 
 
 def test_blank_recipient_is_an_invalid_address(esp: Esp) -> None:
@@ -572,3 +535,78 @@ def test_esp_response_is_kept_for_an_unreadable_success(esp: Esp) -> None:
         esp.connection().send_messages([message])
     assert message.anymail_status.esp_response is not None
     assert message.anymail_status.esp_response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (502, "<html><body>502 Bad Gateway</body></html>", {}),
+        (503, "<html>Service Unavailable</html>", {}),
+        (404, "Not Found", {}),
+        # (A proxy in front of the ESP may rate-limit too: its headers stay reachable.)
+        (429, "Too many requests", {"Retry-After": "30", "X-RateLimit-Remaining": "0"}),
+    ],
+)
+def test_http_error_with_a_body_that_is_not_json(
+    esp: Esp, status: int, body: str, headers: dict[str, str]
+) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    content_type = "text/html" if body.startswith("<") else "text/plain"
+    esp.mock.add(
+        responses.POST,
+        re.compile(".*"),
+        status=status,
+        body=body,
+        content_type=content_type,
+        headers=headers,
+    )
+    message = make_message()
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        esp.connection().send_messages([message])
+    err, name = excinfo.value, esp.case.esp_name
+    text = str(err)
+    assert err.status_code == status
+    assert text.startswith(f"{name} API error")
+    assert f"HTTP {status} {HTTPStatus(status).phrase}" in text
+    assert f"\n{name} API response {status}: {body}" in text
+    assert err.response is not None
+    assert {header: err.response.headers[header] for header in headers} == headers
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+    for credential in esp.case.credentials:
+        assert str(esp.case.options[credential.option]) not in text
+
+
+@pytest.mark.parametrize("mimetype", ["text/x-amp-html", "text/calendar"])
+def test_other_alternative_types_unless_supported(esp: Esp, mimetype: str) -> None:
+    alternatives = esp.capabilities.alternatives
+    if mimetype in alternatives or "*" in alternatives:
+        pytest.skip(f"ESP supports {mimetype} alternatives")
+    esp.mock_success()
+    message = make_message()
+    message.attach_alternative("<html ⚡4email>AMP</html>", mimetype)
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        esp.connection().send_messages([message])
+    assert str(excinfo.value).startswith(
+        f"{esp.case.esp_name} does not support alternative part with type '{mimetype}'"
+    )
+    assert esp.request_count == 0
+    assert esp.connection(ignore_unsupported_features=True).send_messages([message]) == 1
+
+
+def test_every_request_is_a_post_that_names_anymail_and_the_esp(esp: Esp) -> None:
+    if not esp.case.uses_requests:
+        pytest.skip("backend does not use requests")
+    esp.mock_success()
+    assert esp.connection().send_messages([make_message(), make_message(cc=["cc@example.com"])])
+    for call in esp.mock.calls:
+        request = call.request
+        assert request.method == "POST"
+        slug = esp.case.id.replace("_", "-")
+        assert re.match(
+            rf"django-anymail/\S+-{slug} python-requests/", request.headers["User-Agent"]
+        )
+        assert {name: request.headers[name] for name in esp.case.request_headers} == (
+            esp.case.request_headers
+        )

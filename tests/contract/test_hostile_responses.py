@@ -24,7 +24,7 @@ from anymail.exceptions import AnymailAPIError
 from anymail.message import AnymailMessage
 
 from .registry import CASES, ContractCase
-from .test_contract import Esp, make_message
+from .support import Esp, make_message
 
 HTTP_CASES = [case for case in CASES if case.uses_requests]
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -20,14 +18,15 @@ from anymail.backends.mailgun import EmailBackend
 from anymail.exceptions import (
     AnymailConfigurationError,
     AnymailImproperlyConfigured,
-    AnymailInsecureWebhookWarning,
 )
 from anymail.message import AnymailMessage
 from anymail.signals import AnymailTrackingEvent
-from anymail.testing import WebhookRequest, captured_events, webhook_request
+from anymail.testing import WebhookRequest, webhook_request
 from anymail.webhooks._mailgun_forms import legacy_reject_reason
 from anymail.webhooks.mailgun import MailgunBaseWebhookView, MailgunTrackingWebhookView
 from tests.utils import FIXTURES_DIR
+
+from .support import EVENT_FIELDS, event_fields
 
 FIXTURES = FIXTURES_DIR / "mailgun"
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
@@ -185,28 +184,13 @@ EXPECTED_LEGACY: dict[str, dict[str, Any]] = {
     },
 }
 
-FIELDS = (
-    "event_type",
-    "timestamp",
-    "event_id",
-    "message_id",
-    "recipient",
-    "reject_reason",
-    "description",
-    "mta_response",
-    "tags",
-    "metadata",
-    "click_url",
-    "user_agent",
-)
-
-
-def event_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in FIELDS}
-
 
 def expected_fields(expected: dict[str, Any]) -> dict[str, Any]:
-    defaults = dict.fromkeys(FIELDS, None) | {"tags": [], "metadata": {}, "message_id": MESSAGE_ID}
+    defaults = dict.fromkeys(EVENT_FIELDS, None) | {
+        "tags": [],
+        "metadata": {},
+        "message_id": MESSAGE_ID,
+    }
     return defaults | expected
 
 
@@ -226,12 +210,6 @@ def form_fixture(name: str) -> list[tuple[str, str]]:
 def mailgun_settings(settings: Any) -> Any:
     settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
     return settings
-
-
-@pytest.fixture
-def events() -> Iterator[list[Any]]:
-    with captured_events() as received:
-        yield received
 
 
 @pytest.fixture
@@ -598,20 +576,6 @@ def test_view_kwargs_override_the_settings(events: list[Any]) -> None:
     legacy = post(delivered(), "/legacy-kwarg/", signing_key="old-kwarg-key", token="c")
     assert legacy.status_code == 200
     assert len(events) == 2
-
-
-def test_no_insecure_warning_without_basic_auth() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", AnymailInsecureWebhookWarning)
-        MailgunTrackingWebhookView()
-
-
-def test_basic_auth_when_configured(settings: Any, events: list[Any]) -> None:
-    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "abcdefghijklmnop:qrstuvwxyz012345"}
-    assert post(delivered(), basic_auth=None).status_code == 400
-    assert post(delivered(), basic_auth="abcdefghijklmnop:wrong").status_code == 400
-    assert post(delivered()).status_code == 200
-    assert len(events) == 1
 
 
 # --- routing ------------------------------------------------------------------------

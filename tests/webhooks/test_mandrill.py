@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +18,10 @@ import responses
 from django.core.mail import get_connection
 from django.test import Client
 
-from anymail.exceptions import AnymailImproperlyConfigured, AnymailInsecureWebhookWarning
+from anymail.exceptions import AnymailImproperlyConfigured
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
-from anymail.testing import WebhookRequest, captured_events, webhook_request
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
+from anymail.testing import WebhookRequest, webhook_request
 from anymail.webhooks.mandrill import MandrillCombinedWebhookView, MandrillTrackingWebhookView
 from tests.utils import FIXTURES_DIR, fixture_json, request_json
 
@@ -34,18 +33,6 @@ SIGNATURES = fixture_json("mandrill", "signatures.json")["signatures"]
 @pytest.fixture(autouse=True)
 def webhook_settings(settings: Any) -> None:
     settings.ANYMAIL = {"MANDRILL_WEBHOOK_KEY": KEY}
-
-
-@pytest.fixture
-def events() -> Iterator[list[Any]]:
-    with captured_events(tracking) as received:
-        yield received
-
-
-@pytest.fixture
-def messages() -> Iterator[list[Any]]:
-    with captured_events(inbound) as received:
-        yield received
 
 
 def form_post(name: str, signature: str, secret: str | None = None) -> WebhookRequest:
@@ -383,12 +370,6 @@ def test_post_without_the_key_configured_is_a_500_so_mandrill_retries(
     settings.ANYMAIL = {"MANDRILL_WEBHOOK_KEY": KEY}
     assert request.post(Client(), URL).status_code == 200  # the retry, once it is set
     assert len(events) == 1
-
-
-def test_signed_posts_need_no_basic_auth_warning(settings: Any, recwarn: Any) -> None:
-    settings.ANYMAIL = {}
-    MandrillCombinedWebhookView()
-    assert [w for w in recwarn if w.category is AnymailInsecureWebhookWarning] == []
 
 
 # --- malformed posts and limits --------------------------------------------------------

@@ -14,6 +14,7 @@ from anymail.webhooks._payload import (
     MAX_JSON_DEPTH,
     MAX_TEXT_LENGTH,
     JsonObject,
+    finite_number,
     json_object,
     json_objects,
     parse_json,
@@ -230,3 +231,23 @@ def test_form_fields_read_the_same_way(rf: Any) -> None:
 def test_iso_timezone_kept() -> None:
     value = JsonObject({"t": "2025-12-06T00:00:00-0500"}).iso_datetime("t")
     assert value.utcoffset() == timezone(timedelta(hours=-5)).utcoffset(None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5.2", 5.2),
+        (" -1 \n", -1.0),
+        (3, 3.0),
+        ("1e999", None),
+        ("nan", None),
+        ("-inf", None),
+        ("", None),
+        (None, None),
+        ("junk", None),
+        (True, None),
+    ],
+)
+def test_finite_number(value: object, expected: float | None) -> None:
+    # For advisory fields (spam scores): junk is no score, never an error.
+    assert finite_number(value) == expected

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +32,8 @@ from anymail.exceptions import (
     AnymailInsecureWebhookWarning,
 )
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailTrackingEvent, inbound, tracking
-from anymail.testing import WebhookRequest, captured_events, webhook_request
+from anymail.signals import AnymailTrackingEvent
+from anymail.testing import WebhookRequest, webhook_request
 from anymail.webhooks._signers import EcdsaTestSigner
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from tests.utils import FIXTURES_DIR, fixture_json, request_json
@@ -65,18 +64,6 @@ def webhook_settings(settings: Any) -> None:
         "WEBHOOK_SECRET": SECRET,
         "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": verification_key(),
     }
-
-
-@pytest.fixture
-def events() -> Iterator[list[Any]]:
-    with captured_events(tracking) as received:
-        yield received
-
-
-@pytest.fixture
-def messages() -> Iterator[list[Any]]:
-    with captured_events(inbound) as received:
-        yield received
 
 
 def at(timestamp: int) -> datetime:

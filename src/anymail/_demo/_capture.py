@@ -1,16 +1,17 @@
-"""Run a backend with its traffic captured instead of sent (``anymail demo``, benchmarks)."""
+"""Run a demo ESP's backend with its traffic captured instead of sent (demo, benchmarks)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import re
-from types import ModuleType
 from typing import Any, TextIO
 
 import requests
 from django.utils.module_loading import import_string
 from requests.adapters import BaseAdapter
+
+from . import DemoEsp, adapt
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -41,9 +42,13 @@ class CaptureAdapter(BaseAdapter):
         pass
 
 
-def format_request(request: requests.PreparedRequest) -> str:
+def format_request(request: Any) -> str:
+    """A requests (or botocore) prepared request, as the demo prints it."""
     lines = [f"{request.method} {request.url}"]
-    lines += [f"{name}: {value}" for name, value in request.headers.items()]
+    for name, value in request.headers.items():
+        if isinstance(value, bytes):  # (botocore's signed headers)
+            value = value.decode("ascii", errors="replace")
+        lines.append(f"{name}: {value}")
     body = request.body
     if isinstance(body, bytes):
         # Binary parts (a multipart attachment) are shown escaped, not dumped raw
@@ -58,54 +63,46 @@ def format_request(request: requests.PreparedRequest) -> str:
     return "\n".join(lines)
 
 
-def make_backend(module: ModuleType) -> Any:
-    """The module's backend, with its dummy credentials, dropping what the ESP can't send."""
+def make_backend(esp: DemoEsp) -> Any:
+    """The ESP's backend, with its dummy credentials, dropping what the ESP can't send."""
     # Sequential: the captured transport is mounted on the backend's own session.
-    return import_string(module.BACKEND)(
-        ignore_unsupported_features=True, send_concurrency=1, **module.OPTIONS
+    return import_string(esp.backend)(
+        ignore_unsupported_features=True, send_concurrency=1, **esp.options
     )
 
 
-def open_captured(module: ModuleType, backend: Any) -> list[Any]:
-    """Open ``backend`` with the module's canned ESP as its transport.
+def open_captured(esp: DemoEsp, backend: Any) -> list[Any]:
+    """Open ``backend`` with the ESP's canned answers as its transport.
 
     Returns the list each request is appended to (for :func:`describe`).
     """
-    custom = getattr(module, "open_captured", None)
-    if custom is not None:  # a backend that doesn't use requests
-        captured: list[Any] = custom(backend)
-        return captured
-    adapter = CaptureAdapter(module.respond)
+    if esp.transport == "boto3":
+        return _open_boto3_captured(esp, backend)
+    adapter = CaptureAdapter(esp.answer)
     backend.open()
     backend.session.mount("https://", adapter)
     backend.session.mount("http://", adapter)
     return adapter.requests
 
 
-def describe(module: ModuleType, backend: Any, request: Any) -> str:
+def describe(esp: DemoEsp, backend: Any, captured: Any) -> str:
     """A captured request as the demo prints it."""
-    custom = getattr(module, "describe", None)
-    if custom is not None:
-        text: str = custom(backend, request)
-        return text
-    return f"===== {backend.esp_name} API request\n{format_request(request)}"
+    if esp.transport == "boto3":
+        operation, params, request = captured
+        return (
+            f"===== {backend.esp_name} API call: {operation}\n{_dump(params)}\n"
+            f"===== {backend.esp_name} API request (as botocore sends it)\n"
+            f"{format_request(request)}"
+        )
+    return f"===== {backend.esp_name} API request\n{format_request(captured)}"
 
 
-def adapted_messages(module: ModuleType, message: Any) -> list[Any]:
-    """The demo message as the module adapts it for its ESP (one or several messages)."""
-    adapt = getattr(module, "adapt", None)
-    if adapt is None:
-        return [message]
-    replaced = adapt(message)
-    return [message] if replaced is None else list(replaced)
-
-
-def send_captured(module: ModuleType, message: Any, out: TextIO) -> None:
+def send_captured(esp: DemoEsp, message: Any, out: TextIO) -> None:
     from anymail.cli import print_status
 
-    messages = adapted_messages(module, message)
-    backend = make_backend(module)
-    out.write(f"----- Demo changes for {backend.esp_name}: {module.ADAPTED}\n")
+    messages = adapt(esp, message)
+    backend = make_backend(esp)
+    out.write(f"----- Demo changes for {backend.esp_name}: {esp.adapted}\n")
     payloads: list[Any] = []
     build = backend.build_message_payload
 
@@ -115,13 +112,13 @@ def send_captured(module: ModuleType, message: Any, out: TextIO) -> None:
         return payload
 
     backend.build_message_payload = build_and_keep
-    captured = open_captured(module, backend)
+    captured = open_captured(esp, backend)
     try:
         backend.send_messages(messages)
     finally:
         backend.close()
     for request in captured:
-        out.write(describe(module, backend, request) + "\n")
+        out.write(describe(esp, backend, request) + "\n")
     ignored = [feature for payload in payloads for feature in payload.ignored_features]
     if ignored:
         out.write(
@@ -130,3 +127,54 @@ def send_captured(module: ModuleType, message: Any, out: TextIO) -> None:
         )
     for sent in messages:
         print_status(sent, out)
+
+
+# --- boto3 (Amazon SES) -----------------------------------------------------------------
+
+
+class _Body:
+    """The minimal raw-response object botocore reads a body from."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **kwargs: Any) -> Any:
+        yield self.content
+
+
+def _open_boto3_captured(esp: DemoEsp, backend: Any) -> list[Any]:
+    """Open the backend's boto3 client with each API call recorded and answered locally.
+
+    It hooks the client's own events: each call is recorded as (operation,
+    parameters, the signed HTTP request botocore would send).
+    """
+    from botocore import xform_name
+    from botocore.awsrequest import AWSResponse
+
+    captured: list[tuple[str, dict[str, Any], Any]] = []
+    pending: dict[str, Any] = {}
+
+    def record_call(params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        pending["call"] = (f"{xform_name(model.name)} (SES v2 {model.name})", dict(params))
+
+    def answer(request: Any, **kwargs: Any) -> AWSResponse:
+        operation, params = pending.pop("call")
+        captured.append((operation, params, request))
+        status, headers, body = esp.answer(request)
+        return AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
+
+    backend.open()
+    events = backend.client.meta.events
+    events.register("provide-client-params.sesv2", record_call)
+    events.register("before-send.sesv2", answer)
+    return captured
+
+
+def _dump(data: Any) -> str:
+    def text(value: Any) -> str:
+        # Raw MIME data is bytes (7-bit): show it as the text it is.
+        if isinstance(value, bytes):
+            return value.decode("ascii", errors="replace")
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    return json.dumps(data, indent=2, ensure_ascii=False, default=text)

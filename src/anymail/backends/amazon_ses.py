@@ -37,8 +37,16 @@ from typing import Any, ClassVar, Final
 from django.core.mail import EmailMessage
 
 from .. import __version__
+from .._amazon_ses_settings import (
+    BACKEND_SETTINGS,
+    CLIENT_PARAMS,
+    CONFIGURATION_SET_NAME,
+    ESP_NAME,
+    MESSAGE_TAG_NAME,
+    SESSION_PARAMS,
+)
 from ..addresses import EmailAddress, idna_encode_domain, parse_address_list
-from ..conf import UNSET, get_anymail_setting, get_timeout_option, invalid_setting
+from ..conf import UNSET, Setting, get_setting, get_text, get_timeout_option, invalid_setting
 from ..exceptions import (
     AnymailAPIError,
     AnymailDeprecationWarning,
@@ -528,19 +536,17 @@ class AmazonSESPayload(BasePayload):
 class EmailBackend(AnymailBaseBackend):
     """Amazon SES Email Backend (SES v2 API, through boto3)."""
 
-    esp_name: ClassVar[str] = "Amazon SES"
+    esp_name: ClassVar[str] = ESP_NAME
     payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
-    option_names = frozenset(
-        {"session_params", "client_params", "configuration_set_name", "message_tag_name", "timeout"}
-    )
+    declared_settings = BACKEND_SETTINGS
     # Each worker thread makes its own client, from its own boto3 Session.
     concurrent_connection_attr = "client"
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         self.session_params, self.client_params = boto3_params(kwargs, get_timeout_option(kwargs))
-        self.configuration_set_name = _optional_str_setting("configuration_set_name", kwargs)
-        self.message_tag_name = _optional_str_setting("message_tag_name", kwargs)
+        self.configuration_set_name = get_text(CONFIGURATION_SET_NAME, esp_name, kwargs)
+        self.message_tag_name = get_text(MESSAGE_TAG_NAME, esp_name, kwargs)
         if self.message_tag_name is not None and not _MESSAGE_TAG_RE.fullmatch(
             self.message_tag_name
         ):
@@ -712,8 +718,8 @@ def boto3_params(
     Copies: the settings' own dicts are shared (and hold secrets), never changed.
     The client params' ``config`` is a botocore Config with Anymail's user agent.
     """
-    session_params = _params_setting("session_params", kwargs)
-    client_params = _params_setting("client_params", kwargs)
+    session_params = _params_setting(SESSION_PARAMS, kwargs)
+    client_params = _params_setting(CLIENT_PARAMS, kwargs)
     client_params["config"] = _client_config(client_params.get("config"), timeout)
     return session_params, client_params
 
@@ -735,25 +741,9 @@ def create_boto3_client(
 # --- helpers ------------------------------------------------------------------------
 
 
-def _params_setting(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    value = get_anymail_setting(name, default=None, esp_name=EmailBackend.esp_name, kwargs=kwargs)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        # Don't quote the value: client params can hold credentials.
-        raise invalid_setting(
-            name,
-            EmailBackend.esp_name,
-            f"expected a dict of boto3 keyword arguments, got {type(value).__name__}.",
-        )
-    return dict(value)
-
-
-def _optional_str_setting(name: str, kwargs: dict[str, Any]) -> str | None:
-    value = get_anymail_setting(name, default=None, esp_name=EmailBackend.esp_name, kwargs=kwargs)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise invalid_setting(name, EmailBackend.esp_name, "expected a non-empty string or None.")
-    return value
+def _params_setting(setting: Setting, kwargs: dict[str, Any]) -> dict[str, Any]:
+    value = get_setting(setting, EmailBackend.esp_name, kwargs)
+    return dict(value) if value is not None else {}
 
 
 def _client_config(config: Any, timeout: Any = UNSET) -> Config:

@@ -36,10 +36,15 @@ from ..addresses import (
     parse_single_address,
 )
 from ..conf import (
+    BOOL,
+    ESP_SEND_DEFAULTS,
+    POSITIVE_INT,
+    SEND_DEFAULTS,
     UNSET,
+    Setting,
     esp_prefix,
-    get_bool_setting,
-    get_positive_int_setting,
+    get_bool,
+    get_positive_int,
     get_send_defaults,
 )
 from ..exceptions import (
@@ -758,6 +763,37 @@ class BasePayload:
         raise self._missing_hook("esp_extra")
 
 
+FAIL_SILENTLY: Final = Setting(
+    "fail_silently",
+    BOOL,
+    "Log delivery failures instead of raising them (Django's option).",
+    default=False,
+    per_esp=False,
+    in_settings=False,
+)
+IGNORE_UNSUPPORTED_FEATURES: Final = Setting(
+    "ignore_unsupported_features",
+    BOOL,
+    "Leave out features the ESP can't send instead of raising AnymailUnsupportedFeature.",
+    default=False,
+    per_esp=False,
+)
+IGNORE_RECIPIENT_STATUS: Final = Setting(
+    "ignore_recipient_status",
+    BOOL,
+    "Don't raise AnymailRecipientsRefused when the ESP refuses every recipient.",
+    default=False,
+    per_esp=False,
+)
+SEND_CONCURRENCY: Final = Setting(
+    "send_concurrency",
+    POSITIVE_INT,
+    "ESP calls one send_messages() keeps in flight (1: one message after the other).",
+    default=DEFAULT_SEND_CONCURRENCY,
+    per_esp=False,
+)
+
+
 class AnymailBaseBackend(BaseEmailBackend):
     """Base for Anymail's email backends. Subclasses set ``esp_name`` and ``payload_class``
     and implement ``post_to_esp()`` and ``parse_recipient_status()``.
@@ -771,35 +807,27 @@ class AnymailBaseBackend(BaseEmailBackend):
     #: Settings prefix ("POSTMARK" for POSTMARK_API_KEY ...); default from esp_name.
     settings_esp_name: ClassVar[str | None] = None
     payload_class: ClassVar[type[BasePayload]] = BasePayload
-    #: The options (keyword arguments, Django 6.1 MAILERS OPTIONS) this class's own
-    #: __init__ reads, and those that must be set as an option or a setting. Each
-    #: class lists only its own; ``manage.py check`` validates MAILERS against them all.
-    option_names: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fail_silently",
-            "ignore_unsupported_features",
-            "ignore_recipient_status",
-            "send_defaults",
-            "send_concurrency",
-        }
+    #: The settings and options (keyword arguments, Django 6.1 MAILERS OPTIONS) this
+    #: class's own __init__ reads. Each class declares only its own; ``manage.py
+    #: check`` and the settings reference collect the whole hierarchy.
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        FAIL_SILENTLY,
+        IGNORE_UNSUPPORTED_FEATURES,
+        IGNORE_RECIPIENT_STATUS,
+        SEND_DEFAULTS,
+        ESP_SEND_DEFAULTS,
+        SEND_CONCURRENCY,
     )
-    required_option_names: ClassVar[frozenset[str]] = frozenset()
     #: The attribute holding the connection ``open()`` makes ("session"), for backends
     #: whose ``post_to_esp()`` can run in worker threads, each with its own connection
     #: (see _concurrency.py). None: always sequential.
     concurrent_connection_attr: ClassVar[str | None] = None
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
-        self.ignore_unsupported_features = get_bool_setting(
-            "ignore_unsupported_features", False, kwargs=kwargs
-        )
-        self.ignore_recipient_status = get_bool_setting(
-            "ignore_recipient_status", False, kwargs=kwargs
-        )
+        self.ignore_unsupported_features = get_bool(IGNORE_UNSUPPORTED_FEATURES, kwargs=kwargs)
+        self.ignore_recipient_status = get_bool(IGNORE_RECIPIENT_STATUS, kwargs=kwargs)
         #: ESP calls one send_messages() keeps in flight (1: one after the other).
-        self.send_concurrency = get_positive_int_setting(
-            "send_concurrency", DEFAULT_SEND_CONCURRENCY, kwargs=kwargs
-        )
+        self.send_concurrency = get_positive_int(SEND_CONCURRENCY, kwargs=kwargs)
         send_defaults = kwargs.pop("send_defaults", None)
         self.send_defaults: dict[str, Any] = (
             dict(send_defaults)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, Final, TextIO
 from urllib.parse import urljoin
 
 import requests
@@ -31,10 +31,33 @@ from .._redact import (
     truncate,
     url_without_userinfo,
 )
-from ..conf import get_anymail_setting, get_bool_setting, get_requests_timeout
+from ..conf import (
+    BOOL,
+    REQUESTS_TIMEOUT,
+    TIMEOUT_OPTION,
+    URL,
+    Setting,
+    get_bool,
+    get_requests_timeout,
+    get_setting,
+)
 from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
+
+API_URL: Final = Setting(
+    "api_url",
+    URL,
+    "Base URL of the ESP's API (another region, or a proxy).",
+    default_for=lambda backend: backend.default_api_url,
+)
+DEBUG_API_REQUESTS: Final = Setting(
+    "debug_api_requests",
+    BOOL,
+    "Print each API request and response to stdout, credentials hidden (never in production).",
+    default=False,
+    per_esp=False,
+)
 
 
 class AnymailRequestsBackend(AnymailBaseBackend):
@@ -45,21 +68,25 @@ class AnymailRequestsBackend(AnymailBaseBackend):
     """
 
     default_api_url: ClassVar[str | None] = None
-    # timeout is Django's name for requests_timeout (REQUESTS_TIMEOUT).
-    option_names = frozenset({"api_url", "timeout", "requests_timeout", "debug_api_requests"})
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        API_URL,
+        TIMEOUT_OPTION,
+        REQUESTS_TIMEOUT,
+        DEBUG_API_REQUESTS,
+    )
     concurrent_connection_attr = "session"
 
     def __init__(self, api_url: str | None = None, **kwargs: Any) -> None:
         if api_url is None:
-            api_url = get_anymail_setting(
-                "api_url",
+            api_url = get_setting(
+                API_URL,
+                self.settings_esp_name or self.esp_name,
+                kwargs,
                 default=self.default_api_url,
-                esp_name=self.settings_esp_name or self.esp_name,
-                kwargs=kwargs,
             )
         self.api_url: str = api_url or ""
         self.timeout = get_requests_timeout(kwargs)
-        self.debug_api_requests = get_bool_setting("debug_api_requests", False, kwargs=kwargs)
+        self.debug_api_requests = get_bool(DEBUG_API_REQUESTS, kwargs=kwargs)
         super().__init__(**kwargs)
         self.session: requests.Session | None = None
 

@@ -25,7 +25,7 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, get_bool_setting, invalid_setting, is_valid_credential
+from ..conf import BOOL, CREDENTIAL, Setting, check_setting_value, get_bool, get_setting
 from ..exceptions import AnymailError, AnymailImproperlyConfigured, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
@@ -306,6 +306,21 @@ def _is_utf8(charset: str) -> bool:
         return False
 
 
+API_KEY: Final = Setting("api_key", CREDENTIAL, "your Brevo v3 API key", secret=True, bare=True)
+WORKAROUND_DISPLAY_NAME_BUGS: Final = Setting(
+    "workaround_display_name_bugs",
+    BOOL,
+    "Pre-encode display names that Brevo would otherwise drop.",
+    default=True,
+)
+PREVENT_HEADER_ENCODING_BUGS: Final = Setting(
+    "prevent_header_encoding_bugs",
+    BOOL,
+    "Refuse non-ASCII header and metadata values, which Brevo mangles.",
+    default=True,
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Sends through Brevo's transactional email API (``POST /v3/smtp/email``)."""
 
@@ -314,31 +329,26 @@ class EmailBackend(AnymailRequestsBackend):
     default_api_url = "https://api.brevo.com/v3/"
     #: The ESP's former name: a missing API key error points out old settings.
     former_esp_name: ClassVar[str | None] = "SendinBlue"
-    option_names = frozenset(
-        {"api_key", "workaround_display_name_bugs", "prevent_header_encoding_bugs"}
-    )
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY, WORKAROUND_DISPLAY_NAME_BUGS, PREVENT_HEADER_ENCODING_BUGS)
 
     def __init__(self, **kwargs: Any) -> None:
         # Consume every Brevo option before Django sees the rest (Django 6.1
         # MAILERS reports unknown OPTIONS).
         self.api_key: str = self._get_api_key(kwargs)
-        self.workaround_display_name_bugs = get_bool_setting(
-            "workaround_display_name_bugs", True, esp_name=self.esp_name, kwargs=kwargs
+        self.workaround_display_name_bugs = get_bool(
+            WORKAROUND_DISPLAY_NAME_BUGS, self.esp_name, kwargs
         )
-        self.prevent_header_encoding_bugs = get_bool_setting(
-            "prevent_header_encoding_bugs", True, esp_name=self.esp_name, kwargs=kwargs
+        self.prevent_header_encoding_bugs = get_bool(
+            PREVENT_HEADER_ENCODING_BUGS, self.esp_name, kwargs
         )
         super().__init__(**kwargs)
 
     def _get_api_key(self, kwargs: dict[str, Any]) -> str:
         try:
-            api_key = get_anymail_setting(
-                "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
-            )
+            api_key = get_setting(API_KEY, self.esp_name, kwargs, check=False)
         except AnymailImproperlyConfigured as err:
             former = self.former_esp_name
-            if former and self._has_setting("api_key", former):
+            if former and self._has_api_key(former):
                 # (Same class: under MAILERS it is an AnymailInvalidMailer.)
                 raise type(err)(
                     f"{err} (Found a {former.upper()}_API_KEY setting: {former} is now "
@@ -347,18 +357,12 @@ class EmailBackend(AnymailRequestsBackend):
             raise
         # Checked here (never shown): it goes in a header, and requests' error for a
         # value it can't send would quote it.
-        if not is_valid_credential(api_key):
-            raise invalid_setting(
-                "api_key",
-                self.esp_name,
-                "expected your Brevo v3 API key: a non-empty string without spaces or line breaks.",
-            )
+        check_setting_value(API_KEY, api_key, self.esp_name)
         return str(api_key)
 
     @staticmethod
-    def _has_setting(name: str, esp_name: str) -> bool:
-        value = get_anymail_setting(name, default=None, esp_name=esp_name, allow_bare=True)
-        return value is not None
+    def _has_api_key(esp_name: str) -> bool:
+        return get_setting(API_KEY, esp_name, default=None, check=False) is not None
 
     def parse_recipient_status(
         self, response: requests.Response, payload: BasePayload, message: EmailMessage

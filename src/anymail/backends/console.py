@@ -10,19 +10,29 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from django.core.mail import EmailMessage
 
+from ..conf import OBJECT, Setting
 from ..utils import Attachment
 from .test import EmailBackend as TestEmailBackend
+
+STREAM: Final = Setting(
+    "stream",
+    OBJECT,
+    "Where to print the messages (a text file object; default: stdout).",
+    default=None,
+    per_esp=False,
+    in_settings=False,
+)
 
 
 class EmailBackend(TestEmailBackend):
     """``anymail.backends.console.EmailBackend``: print each message's send params."""
 
     esp_name = "Console"
-    option_names = frozenset({"stream"})
+    declared_settings = (STREAM,)
 
     def __init__(self, *args: Any, stream: TextIO | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 import requests
@@ -23,7 +23,7 @@ from django.core.mail import EmailMessage
 
 from .._redact import url_without_userinfo
 from ..addresses import EmailAddress, idna_encode_domain, parse_single_address
-from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
+from ..conf import CREDENTIAL, STRING, Setting, get_credential, get_setting, invalid_setting
 from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -465,26 +465,37 @@ def _normalized(addr_spec: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+API_KEY: Final = Setting(
+    "api_key",
+    CREDENTIAL,
+    "a Mailgun API key or domain sending key",
+    secret=True,
+    bare=True,
+)
+# Bare MAILGUN_SENDER_DOMAIN is accepted too, as the public release does.
+SENDER_DOMAIN: Final = Setting(
+    "sender_domain",
+    STRING,
+    "The Mailgun domain to send from, when it isn't the from_email's domain.",
+    default=None,
+    bare=True,
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """``anymail.backends.mailgun.EmailBackend``: sends through Mailgun's Messages API."""
 
     esp_name = "Mailgun"
     payload_class = MailgunPayload
     default_api_url = "https://api.mailgun.net/v3"
-    option_names = frozenset({"api_key", "sender_domain"})
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY, SENDER_DOMAIN)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         # Checked here (never shown): requests can't encode a non-Latin-1 password
         # for Basic auth, and a stray space or line break only earns a 401 later.
-        self.api_key: str = get_credential_setting(
-            "api_key", esp_name, kwargs, "a Mailgun API key or domain sending key"
-        )
-        # Bare MAILGUN_SENDER_DOMAIN is accepted too, as the public release does.
-        self.sender_domain: str | None = get_anymail_setting(
-            "sender_domain", default=None, esp_name=esp_name, kwargs=kwargs, allow_bare=True
-        )
+        self.api_key: str = get_credential(API_KEY, esp_name, kwargs)
+        self.sender_domain: str | None = get_setting(SENDER_DOMAIN, esp_name, kwargs)
         if self.sender_domain is not None and not isinstance(self.sender_domain, str):
             raise invalid_setting(
                 "sender_domain", esp_name, "expected a domain name string, or None."

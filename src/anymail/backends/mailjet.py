@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_credential_setting, invalid_setting
+from ..conf import CREDENTIAL, Setting, get_credential, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
@@ -295,25 +295,28 @@ def _message_id(entry: Mapping[str, Any]) -> str | None:
     return str(message_id)
 
 
+API_KEY: Final = Setting(
+    "api_key", CREDENTIAL, "your Mailjet API key (the public key)", secret=True, bare=True
+)
+SECRET_KEY: Final = Setting(
+    "secret_key", CREDENTIAL, "your Mailjet secret key (the private key)", secret=True, bare=True
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"
     payload_class = MailjetPayload
     default_api_url = "https://api.mailjet.com/v3.1/"
-    option_names = frozenset({"api_key", "secret_key"})
-    required_option_names = frozenset({"api_key", "secret_key"})
+    declared_settings = (API_KEY, SECRET_KEY)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         # Checked here (never shown): requests can't encode a non-Latin-1 value for
         # Basic auth, and would fail later with an error that quotes it.
-        self.api_key = get_credential_setting(
-            "api_key", esp_name, kwargs, "your Mailjet API key (the public key)"
-        )
-        self.secret_key = get_credential_setting(
-            "secret_key", esp_name, kwargs, "your Mailjet secret key (the private key)"
-        )
+        self.api_key = get_credential(API_KEY, esp_name, kwargs)
+        self.secret_key = get_credential(SECRET_KEY, esp_name, kwargs)
         super().__init__(**kwargs)
         # A 6.0-era setting (".../v3") would reach the older, incompatible Send API.
         if "v3" in urlsplit(self.api_url).path.split("/"):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import TEXT, Setting, get_text
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
@@ -213,22 +213,19 @@ class MandrillPayload(RequestsPayload):
         self.msg.update(message_extra)
 
 
+API_KEY: Final = Setting("api_key", TEXT, "Your Mandrill API key.", secret=True, bare=True)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Sends through Mandrill's messages/send and messages/send-template API."""
 
     esp_name: ClassVar[str] = "Mandrill"
     payload_class: ClassVar[type[BasePayload]] = MandrillPayload
     default_api_url: ClassVar[str | None] = "https://mandrillapp.com/api/1.0"
-    option_names = frozenset({"api_key"})
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        api_key = get_anymail_setting(
-            "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
-        )
-        if not isinstance(api_key, str) or not api_key:
-            raise invalid_setting("api_key", self.esp_name, "expected a non-empty string.")
-        self.api_key: str = api_key
+        self.api_key: str = str(get_text(API_KEY, self.esp_name, kwargs))
         super().__init__(**kwargs)
 
     def raise_for_status(

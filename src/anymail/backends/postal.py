@@ -14,14 +14,14 @@ Postal's integer message id, which Postal's webhooks report too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
+from ..conf import CREDENTIAL, URL, Setting, get_credential, get_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
@@ -128,23 +128,29 @@ class PostalPayload(RequestsPayload):
         self.data.update(extra)
 
 
+API_KEY: Final = Setting(
+    "api_key",
+    CREDENTIAL,
+    "a Postal API credential (Postal: your mail server > Credentials, type API)",
+    secret=True,
+    bare=True,
+)
+# Postal is self-hosted, so there is no default API URL.
+API_URL: Final = Setting(
+    "api_url", URL, "The base URL of your Postal server, e.g. 'https://postal.example.com/'."
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Anymail's backend for Postal's send/message API."""
 
     esp_name = "Postal"
     payload_class = PostalPayload
-    option_names = frozenset({"api_key", "api_url"})
-    required_option_names = frozenset({"api_key", "api_url"})
+    declared_settings = (API_KEY, API_URL)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.api_key = get_credential_setting(
-            "api_key",
-            self.esp_name,
-            kwargs,
-            "a Postal API credential (Postal: your mail server > Credentials, type API)",
-        )
-        # Postal is self-hosted, so there is no default API URL.
-        api_url = get_anymail_setting("api_url", esp_name=self.esp_name, kwargs=kwargs)
+        self.api_key = get_credential(API_KEY, self.esp_name, kwargs)
+        api_url = get_setting(API_URL, self.esp_name, kwargs)
         super().__init__(api_url=_check_api_url(api_url), **kwargs)
 
     def raise_for_status(

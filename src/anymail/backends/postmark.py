@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, idna_encode_domain
-from ..conf import get_credential_setting, is_valid_credential
+from ..conf import CREDENTIAL, Setting, get_credential, is_valid_credential
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
@@ -248,22 +248,25 @@ class PostmarkPayload(RequestsPayload):
         self.data.update(extra)
 
 
+SERVER_TOKEN: Final = Setting(
+    "server_token",
+    CREDENTIAL,
+    "a Postmark server token (copy it from your server's API Tokens tab)",
+    secret=True,
+    bare=True,
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
     payload_class = PostmarkPayload
     default_api_url = "https://api.postmarkapp.com/"
-    option_names = frozenset({"server_token"})
-    required_option_names = frozenset({"server_token"})
+    declared_settings = (SERVER_TOKEN,)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.server_token = get_credential_setting(
-            "server_token",
-            self.esp_name,
-            kwargs,
-            "a Postmark server token (copy it from your server's API Tokens tab)",
-        )
+        self.server_token = get_credential(SERVER_TOKEN, self.esp_name, kwargs)
         super().__init__(**kwargs)
 
     def raise_for_status(

@@ -24,17 +24,14 @@ import mimetypes
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import requests
 from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
 from ..addresses import EmailAddress, parse_address_list
-from ..conf import (
-    get_bool_setting,
-    get_credential_setting,
-)
+from ..conf import BOOL, CREDENTIAL, Setting, get_bool, get_credential
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
@@ -314,21 +311,33 @@ class ResendPayload(RequestsPayload):
         update_deep(self.data, extra)
 
 
+API_KEY: Final = Setting(
+    "api_key",
+    CREDENTIAL,
+    "a Resend API key ('re_...'; the inbound webhook needs a full-access one)",
+    secret=True,
+    bare=True,
+)
+VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
+    "verify_attachment_extensions",
+    BOOL,
+    "Check that attachment filenames match their content types (False: send as they are).",
+    default=True,
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
     payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
-    option_names = frozenset({"api_key", "verify_attachment_extensions"})
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY, VERIFY_ATTACHMENT_EXTENSIONS)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.api_key = get_credential_setting(
-            "api_key", self.esp_name, kwargs, "a Resend API key (it starts with 're_')"
-        )
-        self.verify_attachment_extensions = get_bool_setting(
-            "verify_attachment_extensions", True, esp_name=self.esp_name, kwargs=kwargs
+        self.api_key = get_credential(API_KEY, self.esp_name, kwargs)
+        self.verify_attachment_extensions = get_bool(
+            VERIFY_ATTACHMENT_EXTENSIONS, self.esp_name, kwargs
         )
         super().__init__(**kwargs)
 

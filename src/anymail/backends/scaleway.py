@@ -25,12 +25,12 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
+from ..conf import CREDENTIAL, STRING, Setting, get_credential, get_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload
 
 #: The API URL's default; ``{region}`` is replaced with the SCALEWAY_REGION setting.
 DEFAULT_API_URL: Final = "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/"
@@ -218,25 +218,34 @@ def _address(email: EmailAddress) -> dict[str, str]:
     return {"email": email.addr_spec}
 
 
+SECRET_KEY: Final = Setting(
+    "secret_key",
+    CREDENTIAL,
+    "a Scaleway IAM API secret key (the secret key, not the SCW... access key)",
+    secret=True,
+    bare=True,
+)
+# Never a bare setting: SCALEWAY_PROJECT_ID at the settings root is ignored.
+PROJECT_ID: Final = Setting(
+    "project_id", STRING, "Your Scaleway Project ID (Project Dashboard in Scaleway's console)."
+)
+REGION: Final = Setting(
+    "region", STRING, "The Scaleway region TEM sends from.", default=DEFAULT_REGION
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Anymail's backend for Scaleway Transactional Email (TEM)."""
 
     esp_name = "Scaleway"  # as in signals and errors; the settings are SCALEWAY_*
     payload_class = ScalewayPayload
     default_api_url = DEFAULT_API_URL
-    option_names = frozenset({"secret_key", "project_id", "region"})
-    required_option_names = frozenset({"secret_key", "project_id"})
+    declared_settings = (SECRET_KEY, PROJECT_ID, REGION)
 
     def __init__(self, **kwargs: Any) -> None:
         esp = self.esp_name
-        self.secret_key = get_credential_setting(
-            "secret_key",
-            esp,
-            kwargs,
-            "a Scaleway IAM API secret key (the secret key, not the SCW... access key)",
-        )
-        # Never a bare setting: SCALEWAY_PROJECT_ID at the settings root is ignored.
-        self.project_id: str = get_anymail_setting("project_id", esp_name=esp, kwargs=kwargs)
+        self.secret_key = get_credential(SECRET_KEY, esp, kwargs)
+        self.project_id: str = get_setting(PROJECT_ID, esp, kwargs)
         if not isinstance(self.project_id, str) or not self.project_id.strip():
             raise invalid_setting(
                 "project_id",
@@ -244,15 +253,13 @@ class EmailBackend(AnymailRequestsBackend):
                 "expected your Scaleway Project ID as a non-empty string "
                 "(Project Dashboard in Scaleway's console).",
             )
-        region = get_anymail_setting("region", default=DEFAULT_REGION, esp_name=esp, kwargs=kwargs)
+        region = get_setting(REGION, esp, kwargs)
         if not isinstance(region, str) or not region.strip():
             raise invalid_setting(
                 "region", esp, f"expected a Scaleway region such as {DEFAULT_REGION!r}."
             )
         self.region: str = region.strip()
-        api_url = get_anymail_setting(
-            "api_url", default=DEFAULT_API_URL, esp_name=esp, kwargs=kwargs
-        )
+        api_url = get_setting(API_URL, esp, kwargs, default=self.default_api_url)
         super().__init__(api_url=self._resolve_api_url(api_url), **kwargs)
 
     def _resolve_api_url(self, api_url: Any) -> str:

@@ -14,7 +14,7 @@ import copy
 import re
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 from uuid import uuid4
 
 import requests
@@ -22,10 +22,14 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import (
+    BOOL,
+    CREDENTIAL,
+    Setting,
+    SettingType,
     get_anymail_setting,
-    get_bool_setting,
-    get_credential_setting,
-    invalid_setting,
+    get_bool,
+    get_credential,
+    get_setting,
 )
 from ..exceptions import (
     AnymailConfigurationError,
@@ -317,33 +321,43 @@ class SendGridPayload(RequestsPayload):
                     self.recipient_message_ids[str(recipient["email"])] = message_id
 
 
+API_KEY: Final = Setting(
+    "api_key",
+    CREDENTIAL,
+    'a SendGrid API key with "Mail Send" permission',
+    secret=True,
+    bare=True,
+)
+GENERATE_MESSAGE_ID: Final = Setting(
+    "generate_message_id",
+    BOOL,
+    "Send a UUID per message (custom arg anymail_id): anymail_status.message_id.",
+    default=True,
+)
+MERGE_FIELD_FORMAT: Final = Setting(
+    "merge_field_format",
+    SettingType("str.format() pattern", lambda value, setting: merge_field_format_problem(value)),
+    'How merge field names appear in your templates, e.g. "-{}-" (None: as given).',
+    default=None,
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """Sends with SendGrid's v3 Mail Send API."""
 
     esp_name = "SendGrid"
     payload_class = SendGridPayload
     default_api_url = "https://api.sendgrid.com/v3/"
-    option_names = frozenset({"api_key", "generate_message_id", "merge_field_format"})
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY, GENERATE_MESSAGE_ID, MERGE_FIELD_FORMAT)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
         self._refuse_v2_credentials(kwargs)
         # Checked here (never shown): a stray space or line break would otherwise
         # fail later, inside requests, as an API error that fail_silently hides.
-        self.api_key: str = get_credential_setting(
-            "api_key", esp_name, kwargs, 'a SendGrid API key with "Mail Send" permission'
-        )
-        self.generate_message_id = get_bool_setting(
-            "generate_message_id", True, esp_name=esp_name, kwargs=kwargs
-        )
-        merge_field_format = get_anymail_setting(
-            "merge_field_format", default=None, esp_name=esp_name, kwargs=kwargs
-        )
-        problem = merge_field_format_problem(merge_field_format)
-        if problem:
-            raise invalid_setting("merge_field_format", esp_name, problem)
-        self.merge_field_format: str | None = merge_field_format
+        self.api_key: str = get_credential(API_KEY, esp_name, kwargs)
+        self.generate_message_id = get_bool(GENERATE_MESSAGE_ID, esp_name, kwargs)
+        self.merge_field_format: str | None = get_setting(MERGE_FIELD_FORMAT, esp_name, kwargs)
         super().__init__(**kwargs)
 
     def _refuse_v2_credentials(self, kwargs: dict[str, Any]) -> None:

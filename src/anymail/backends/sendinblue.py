@@ -26,7 +26,6 @@ class EmailBackend(BrevoEmailBackend):
 
     esp_name = "SendinBlue"
     former_esp_name: ClassVar[str | None] = None
-    option_names = frozenset()
 
     def __init__(self, **kwargs: Any) -> None:
         warnings.warn(

@@ -12,14 +12,21 @@ each "to" recipient's message.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 import requests
-from django.conf import settings
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, parse_address_list
-from ..conf import get_anymail_setting, get_credential_setting, invalid_setting
+from ..conf import (
+    CREDENTIAL,
+    Setting,
+    SettingType,
+    get_credential,
+    get_django_setting,
+    get_setting,
+    invalid_setting,
+)
 from ..exceptions import AnymailInvalidAddress, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
@@ -356,7 +363,7 @@ class SparkPostPayload(RequestsPayload):
     def _from_is_default(self) -> bool:
         """Whether from_email is just Django's DEFAULT_FROM_EMAIL (EmailMessage's fallback)."""
         try:
-            default = parse_address_list(settings.DEFAULT_FROM_EMAIL)
+            default = parse_address_list(get_django_setting("DEFAULT_FROM_EMAIL"))
         except AnymailInvalidAddress:
             return False
         return self.send_params.get("from_email") == default
@@ -385,14 +392,24 @@ class SparkPostPayload(RequestsPayload):
         self.esp_extra = merge_dicts_deep(moved, rest)
 
 
+API_KEY: Final = Setting(
+    "api_key", CREDENTIAL, "a SparkPost API key (Account > API Keys)", secret=True, bare=True
+)
+SUBACCOUNT: Final = Setting(
+    "subaccount",
+    SettingType("number"),
+    "The SparkPost subaccount id to send as (the X-MSYS-SUBACCOUNT header).",
+    default=None,
+)
+
+
 class EmailBackend(AnymailRequestsBackend):
     """``anymail.backends.sparkpost.EmailBackend``: SparkPost's Transmissions API."""
 
     esp_name = "SparkPost"
     payload_class = SparkPostPayload
     default_api_url = "https://api.sparkpost.com/api/v1"
-    option_names = frozenset({"api_key", "subaccount"})
-    required_option_names = frozenset({"api_key"})
+    declared_settings = (API_KEY, SUBACCOUNT)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
@@ -401,12 +418,8 @@ class EmailBackend(AnymailRequestsBackend):
         # here, as it goes in a header: a stray space or line break would
         # otherwise surface only when sending, as an API error that
         # fail_silently hides.
-        self.api_key: str = get_credential_setting(
-            "api_key", esp_name, kwargs, "a SparkPost API key (Account > API Keys)"
-        )
-        self.subaccount: str | None = _subaccount_header(
-            get_anymail_setting("subaccount", default=None, esp_name=esp_name, kwargs=kwargs)
-        )
+        self.api_key: str = get_credential(API_KEY, esp_name, kwargs)
+        self.subaccount: str | None = _subaccount_header(get_setting(SUBACCOUNT, esp_name, kwargs))
         super().__init__(**kwargs)
 
     def raise_for_status(

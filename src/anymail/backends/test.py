@@ -27,7 +27,7 @@ from django.core import mail
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import get_anymail_setting, get_send_defaults, invalid_setting
+from ..conf import STRING, Setting, get_send_defaults, get_setting, invalid_setting
 from ..message import AnymailRecipientStatus
 from ..utils import CaseInsensitiveDict, serialize_json
 from .base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
@@ -162,17 +162,24 @@ def _esp_module_name(value: Any, setting_esp_name: str) -> str:
     return module_name
 
 
+EMULATE_ESP: Final = Setting(
+    "emulate_esp",
+    STRING,
+    'An ESP (backend module name, e.g. "postmark") whose capabilities and send '
+    "defaults the backend applies.",
+    default=None,
+)
+
+
 class EmailBackend(AnymailBaseBackend):
     """``anymail.backends.test.EmailBackend``: for your app's tests."""
 
     esp_name = "Test"
     payload_class = TestPayload
-    option_names = frozenset()
+    declared_settings = (EMULATE_ESP,)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        emulate_esp = get_anymail_setting(
-            "emulate_esp", default=None, esp_name=self.esp_name, kwargs=kwargs
-        )
+        emulate_esp = get_setting(EMULATE_ESP, self.esp_name, kwargs)
         #: The ESP whose capabilities are enforced (its backend module name), or None.
         self.emulated_esp: str | None = None
         self._emulating_payload: type[TestPayload] | None = None

@@ -19,7 +19,8 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from django.http import HttpRequest
 
-from ..conf import get_bool_setting
+from .._amazon_ses_settings import CLIENT_PARAMS, ESP_NAME, SESSION_PARAMS
+from ..conf import BOOL, Setting, get_bool
 from ..exceptions import (
     AnymailConfigurationError,
     AnymailWebhookPayloadError,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ESP_NAME", "AmazonSESBaseWebhookView", "AwsClients", "SnsEnvelope"]
 
-ESP_NAME: Final = "Amazon SES"
 #: The plain-text Notification SES sends when an event destination is (re)created.
 TOPIC_VALIDATED_MESSAGE: Final = "Successfully validated SNS topic for Amazon SES event publishing."
 
@@ -147,11 +147,22 @@ class AwsClients:
         return spool
 
 
+VERIFY_SNS_SIGNATURES: Final = Setting(
+    "verify_sns_signatures",
+    BOOL,
+    "Check Amazon SNS's signature on every post (leave it on).",
+    default=True,
+    option=False,
+)
+
+
 class AmazonSESBaseWebhookView(SnsWebhookView):
     """What both Amazon SES views share: the SNS side, as Amazon SNS does it."""
 
     esp_name = ESP_NAME
     signature_scheme = "Amazon SNS certificate (RSA)"
+    # The session and client params make the boto3 clients (AwsClients).
+    declared_settings = (VERIFY_SNS_SIGNATURES, SESSION_PARAMS, CLIENT_PARAMS)
 
     def __init__(self, **kwargs: Any) -> None:
         self.aws = AwsClients()
@@ -159,7 +170,7 @@ class AmazonSESBaseWebhookView(SnsWebhookView):
 
     def make_verifier(self) -> SnsVerifier | None:
         self.trust = AwsSnsTrust()
-        if not get_bool_setting("verify_sns_signatures", True, ESP_NAME):
+        if not get_bool(VERIFY_SNS_SIGNATURES, ESP_NAME):
             return None
         from .signing import SnsVerifier
 

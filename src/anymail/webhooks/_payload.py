@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "JsonObject",
     "check_header_name",
+    "finite_number",
     "json_object",
     "json_objects",
     "parse_json",
@@ -149,6 +151,18 @@ def check_header_name(value: Any, path: str) -> str:
     if not (isinstance(value, str) and _HEADER_NAME_RE.fullmatch(value)):
         raise _fail(path, "is not a valid header name.")
     return value
+
+
+def finite_number(value: object) -> float | None:
+    """``value`` (a number, or its text) as a finite float; None if it isn't one.
+
+    For advisory fields (spam scores), where junk means "no score", not a bad post.
+    """
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_text(value: Any, path: str, max_length: int | None = MAX_TEXT_LENGTH) -> str:

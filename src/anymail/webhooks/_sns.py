@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from ..conf import get_anymail_setting, get_bool_setting, invalid_setting, setting_name
+from ..conf import BOOL, STRINGS, Setting, get_bool, get_setting, invalid_setting, setting_name
 from ..exceptions import AnymailInsecureWebhookWarning, AnymailWebhookValidationFailure
 from ..signals import AnymailEvent
 from ._payload import JsonObject, json_object
@@ -88,9 +88,25 @@ def read_envelope(
     return envelope
 
 
+SNS_TOPIC_ARNS: Final = Setting(
+    "sns_topic_arns",
+    STRINGS,
+    "The ARNs of the SNS topics allowed to post (None: any topic).",
+    default=None,
+    option=False,
+)
+AUTO_CONFIRM_SNS_SUBSCRIPTIONS: Final = Setting(
+    "auto_confirm_sns_subscriptions",
+    BOOL,
+    "Confirm SNS subscriptions (only for authenticated posts).",
+    default=True,
+    option=False,
+)
+
+
 def topic_arns_setting(esp_name: str) -> frozenset[str] | None:
     """``<ESP>_SNS_TOPIC_ARNS``: the topics allowed to post (None: any topic)."""
-    value = get_anymail_setting("sns_topic_arns", default=None, esp_name=esp_name)
+    value = get_setting(SNS_TOPIC_ARNS, esp_name)
     if value is None:
         return None
     if isinstance(value, str):
@@ -119,11 +135,15 @@ class SnsWebhookView(AnymailBaseWebhookView):
     sns_service: ClassVar[str] = "SNS"
     #: The post's SNS envelope (set by validate_request()).
     envelope: SnsEnvelope
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        SNS_TOPIC_ARNS,
+        AUTO_CONFIRM_SNS_SUBSCRIPTIONS,
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         esp_name = self._settings_esp_name
-        self.auto_confirm = get_bool_setting("auto_confirm_sns_subscriptions", True, esp_name)
+        self.auto_confirm = get_bool(AUTO_CONFIRM_SNS_SUBSCRIPTIONS, esp_name)
         self.topic_arns = topic_arns_setting(esp_name)
         self.verifier = self.make_verifier()
         if not self.basic_auth and self.topic_arns is None:

@@ -56,7 +56,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Final
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.dispatch import Signal
@@ -66,7 +65,15 @@ from django.utils.decorators import classonlymethod, method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from ..conf import get_anymail_setting, get_webhook_secrets, invalid_setting
+from ..conf import (
+    WEBHOOK_SECRET,
+    Setting,
+    SettingType,
+    get_django_setting,
+    get_setting,
+    get_webhook_secrets,
+    invalid_setting,
+)
 from ..exceptions import (
     AnymailInsecureWebhookWarning,
     AnymailWebhookPayloadError,
@@ -75,8 +82,17 @@ from ..exceptions import (
 )
 from ..signals import AnymailEvent, AnymailInboundEvent, inbound, tracking
 from ._payload import parse_json
-from .dedupe import DedupeStore, digest_key, event_key, get_dedupe_store, get_dedupe_ttl
-from .freshness import check_freshness, get_max_age
+from .dedupe import (
+    WEBHOOK_DEDUPE_CACHE,
+    WEBHOOK_DEDUPE_PREFIX,
+    WEBHOOK_DEDUPE_TTL,
+    DedupeStore,
+    digest_key,
+    event_key,
+    get_dedupe_store,
+    get_dedupe_ttl,
+)
+from .freshness import WEBHOOK_MAX_AGE, check_freshness, get_max_age
 from .signing import utc_now
 
 __all__ = ["AnymailBaseWebhookView"]
@@ -87,6 +103,15 @@ logger = logging.getLogger("anymail")
 #: (room for an INBOUND_MAX_SIZE message of 50 MB, base64-encoded in JSON).
 DEFAULT_MAX_BODY_SIZE: Final = 10 * 1024 * 1024
 DEFAULT_INBOUND_MAX_BODY_SIZE: Final = 100 * 1024 * 1024
+WEBHOOK_MAX_BODY_SIZE: Final = Setting(
+    "webhook_max_body_size",
+    SettingType("bytes"),
+    "Largest webhook post accepted, in bytes.",
+    default=None,
+    default_doc=f"{DEFAULT_MAX_BODY_SIZE} (tracking), {DEFAULT_INBOUND_MAX_BODY_SIZE} (inbound)",
+    per_esp=False,
+    option=False,
+)
 #: Longest reason put in a 400 answer or a log line (it may quote ESP input).
 MAX_REASON_LENGTH: Final = 300
 #: The realm of the basic auth challenge (pinned by Amazon SES's fact sheet).
@@ -137,6 +162,16 @@ class AnymailBaseWebhookView(View):
     max_body_size: ClassVar[int | None] = None
     #: Media types the ESP posts (lowercase, no parameters); empty: any.
     content_types: ClassVar[Sequence[str]] = ()
+
+    #: The settings this view reads (``as_view()`` takes those it has an attribute for).
+    declared_settings: ClassVar[tuple[Setting, ...]] = (
+        WEBHOOK_SECRET,
+        WEBHOOK_MAX_BODY_SIZE,
+        WEBHOOK_MAX_AGE,
+        WEBHOOK_DEDUPE_CACHE,
+        WEBHOOK_DEDUPE_PREFIX,
+        WEBHOOK_DEDUPE_TTL,
+    )
 
     http_method_names = ["post", "head"]
     _json_body: Any = _UNPARSED
@@ -251,7 +286,7 @@ class AnymailBaseWebhookView(View):
         default = self.max_body_size or (
             DEFAULT_MAX_BODY_SIZE if self.signal is tracking else DEFAULT_INBOUND_MAX_BODY_SIZE
         )
-        value = get_anymail_setting("webhook_max_body_size", default=default)
+        value = get_setting(WEBHOOK_MAX_BODY_SIZE, default=default)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise invalid_setting("webhook_max_body_size", None, "expected a number of bytes.")
         return value
@@ -282,7 +317,7 @@ class AnymailBaseWebhookView(View):
         bigger, and the limit for a webhook is the view's own, checked before this.
         Multipart bodies are left to Django, which streams their files to disk.
         """
-        django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        django_limit = get_django_setting("DATA_UPLOAD_MAX_MEMORY_SIZE")
         if (
             django_limit is None
             or length <= django_limit

@@ -29,10 +29,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
 from .._inbound_mime import Limits
-from ..backends.brevo import METADATA_HEADER
+from ..backends.base_requests import API_URL
+from ..backends.brevo import API_KEY, METADATA_HEADER
 from ..backends.brevo import EmailBackend as BrevoBackend
-from ..conf import get_anymail_setting, get_requests_timeout, is_valid_credential
-from ..conf import setting_name as full_setting_name
+from ..conf import (
+    REQUESTS_TIMEOUT,
+    Setting,
+    get_requests_timeout,
+    get_setting,
+    is_valid_credential,
+)
 from ..exceptions import (
     AnymailConfigurationError,
     AnymailImproperlyConfigured,
@@ -85,6 +91,8 @@ EVENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "list_addition": EventType.SUBSCRIBED,
     }
 )
+#: Events about a sent message: they always name it and its recipient.
+MESSAGE_EVENTS: Final = frozenset(EVENT_TYPES) - {"list_addition"}
 #: Brevo ``event`` -> Anymail reject_reason.
 REJECT_REASONS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -127,13 +135,19 @@ def parse_tracking_body(data: Any, *, esp_name: str = "Brevo") -> list[AnymailTr
 
 def parse_tracking_event(item: JsonObject) -> AnymailTrackingEvent:
     event = item.text("event")
+    recipient: str | None
+    message_id: str | None
+    if event in MESSAGE_EVENTS:  # without them, not Brevo's; an event added later may differ
+        recipient, message_id = item.text("email"), item.text("message-id")
+    else:
+        recipient, message_id = item.text("email", None), item.text("message-id", None)
     return AnymailTrackingEvent(
         EVENT_TYPES.get(event, EventType.UNKNOWN),
         timestamp=event_timestamp(item),
         event_id=None,  # Brevo's "id" is the webhook's id, the same for every event
         esp_event=item.data,
-        message_id=item.text("message-id", None),  # as the send's messageId, <...> included
-        recipient=item.text("email", None),
+        message_id=message_id,  # as the send's messageId, <...> included
+        recipient=recipient,
         reject_reason=REJECT_REASONS.get(event),
         mta_response=item.text("reason", None),
         tags=event_tags(item),
@@ -205,7 +219,7 @@ def parse_inbound_body(
         raise _misrouted("tracking", "inbound", esp_name)
     events = []
     for number, item in enumerate(json_object(data).objects("items"), 1):
-        uuids = item.texts("Uuid", [])
+        uuids = item.texts("Uuid")  # (and Headers, below): in every received message
         event_id = uuids[0] if uuids else None
         if event_id is not None and seen(event_id):
             continue
@@ -228,7 +242,7 @@ def _is_tracking_body(data: Any) -> bool:
 def parse_inbound_item(
     item: JsonObject, download: AttachmentDownload, what: str
 ) -> AnymailInboundMessage:
-    headers = header_pairs(item.object("Headers", None))
+    headers = header_pairs(item.object("Headers"))
     text = item.text("RawTextBody", None, max_length=None)
     html = item.text("RawHtmlBody", None, max_length=None)
     limits = Limits.from_settings()
@@ -312,6 +326,8 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
     signal = inbound
     #: Prefixes under which the API key and URL are looked for, in order.
     api_settings_esp_names: ClassVar[tuple[str, ...]] = ("Brevo",)
+    default_api_url: ClassVar[str | None] = BrevoBackend.default_api_url
+    declared_settings = (API_KEY, API_URL, REQUESTS_TIMEOUT)
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         downloader: ApiDownloader | None = None
@@ -340,20 +356,18 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
         store = self.dedupe_store  # the key is the one the base view's dedupe_key() gives
         return store is not None and store.seen(event_key(self._settings_esp_name, event_id))
 
-    def api_setting(self, name: str) -> tuple[str, Any]:
+    def api_setting(self, setting: Setting) -> tuple[str, Any]:
         """(full name, value or None) of an API setting, from the first prefix that has it."""
         for esp_name in self.api_settings_esp_names:
-            value = get_anymail_setting(
-                name, default=None, esp_name=esp_name, allow_bare=name == "api_key"
-            )
+            value = get_setting(setting, esp_name, default=None, check=False)
             if value is not None:
-                return full_setting_name(name, esp_name), value
-        return full_setting_name(name, self.api_settings_esp_names[-1]), None
+                return setting.full_name(esp_name), value
+        return setting.full_name(self.api_settings_esp_names[-1]), None
 
     def api_url(self) -> str:
-        name, url = self.api_setting("api_url")
+        name, url = self.api_setting(API_URL)
         if url is None:
-            return BrevoBackend.default_api_url
+            return str(self.default_api_url)
         if not isinstance(url, str) or not url:
             raise AnymailImproperlyConfigured(
                 f"Invalid Anymail setting {name}: expected the URL of Brevo's v3 API."
@@ -361,7 +375,7 @@ class BrevoInboundWebhookView(AnymailBaseWebhookView):
         return url if url.endswith("/") else url + "/"
 
     def api_downloader(self) -> ApiDownloader:
-        name, api_key = self.api_setting("api_key")
+        name, api_key = self.api_setting(API_KEY)
         if api_key is None:
             raise AnymailImproperlyConfigured(
                 f"Missing Anymail setting {name}: Brevo's inbound webhook needs your Brevo v3 "

@@ -25,7 +25,7 @@ from typing import Any, Final, Protocol
 
 from django.core.cache import InvalidCacheBackendError, caches
 
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import SECONDS, STRING, Setting, get_setting, invalid_setting
 from ..exceptions import AnymailWebhookTransientError
 from .freshness import HOUR
 
@@ -49,6 +49,29 @@ FALLBACK_DEDUPE_TTL: Final = 24 * HOUR
 
 DEFAULT_CACHE_ALIAS: Final = "default"
 DEFAULT_KEY_PREFIX: Final = "anymail:webhook:"
+
+WEBHOOK_DEDUPE_CACHE: Final = Setting(
+    "webhook_dedupe_cache",
+    STRING,
+    "The Django cache (alias) that remembers dispatched events; None turns dedupe off.",
+    default=DEFAULT_CACHE_ALIAS,
+    per_esp=False,
+)
+WEBHOOK_DEDUPE_PREFIX: Final = Setting(
+    "webhook_dedupe_prefix",
+    STRING,
+    "Prefix of the dedupe cache keys.",
+    default=DEFAULT_KEY_PREFIX,
+    per_esp=False,
+)
+WEBHOOK_DEDUPE_TTL: Final = Setting(
+    "webhook_dedupe_ttl",
+    SECONDS,
+    "How long a dispatched event is remembered, in seconds.",
+    default_for=lambda view: DEFAULT_DEDUPE_TTL.get(
+        view.settings_esp_name or view.esp_name, FALLBACK_DEDUPE_TTL
+    ),
+)
 
 
 class DedupeStore(Protocol):
@@ -120,8 +143,8 @@ class CacheDedupeStore:
 
 def get_dedupe_store(kwargs: MutableMapping[str, Any] | None = None) -> DedupeStore | None:
     """The configured store, or None when ``WEBHOOK_DEDUPE_CACHE`` is None (no dedupe)."""
-    alias = get_anymail_setting("webhook_dedupe_cache", default=DEFAULT_CACHE_ALIAS, kwargs=kwargs)
-    prefix = get_anymail_setting("webhook_dedupe_prefix", default=DEFAULT_KEY_PREFIX, kwargs=kwargs)
+    alias = get_setting(WEBHOOK_DEDUPE_CACHE, kwargs=kwargs)
+    prefix = get_setting(WEBHOOK_DEDUPE_PREFIX, kwargs=kwargs)
     if alias is None:
         return None
     if not isinstance(alias, str):
@@ -133,11 +156,11 @@ def get_dedupe_store(kwargs: MutableMapping[str, Any] | None = None) -> DedupeSt
 
 def get_dedupe_ttl(esp_name: str, kwargs: MutableMapping[str, Any] | None = None) -> float:
     """Seconds to remember the ESP's events (``<ESP>_WEBHOOK_DEDUPE_TTL``)."""
-    value = get_anymail_setting(
-        "webhook_dedupe_ttl",
+    value = get_setting(
+        WEBHOOK_DEDUPE_TTL,
+        esp_name,
+        kwargs,
         default=DEFAULT_DEDUPE_TTL.get(esp_name, FALLBACK_DEDUPE_TTL),
-        esp_name=esp_name,
-        kwargs=kwargs,
     )
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise invalid_setting("webhook_dedupe_ttl", esp_name, "expected a number of seconds (> 0).")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
-from ..conf import get_anymail_setting, invalid_setting, setting_name
+from ..conf import SECONDS, Setting, get_setting, invalid_setting, setting_name
 from ..exceptions import AnymailWebhookValidationFailure
 from .signing import Clock, utc_now
 
@@ -35,15 +35,20 @@ DEFAULT_MAX_AGE: Final[Mapping[str, int]] = MappingProxyType(
     }
 )
 
+WEBHOOK_MAX_AGE: Final = Setting(
+    "webhook_max_age",
+    SECONDS,
+    "How old a signed webhook post may be, in seconds (None: no check).",
+    default_for=lambda view: DEFAULT_MAX_AGE.get(view.settings_esp_name or view.esp_name),
+)
+
 #: How far in the future a signed timestamp may be (clock skew), at most.
 MAX_FUTURE_SKEW: Final = 5 * MINUTE
 
 
 def get_max_age(esp_name: str, kwargs: MutableMapping[str, Any] | None = None) -> float | None:
     """The ESP's window in seconds (``<ESP>_WEBHOOK_MAX_AGE``), or None for no check."""
-    value = get_anymail_setting(
-        "webhook_max_age", default=DEFAULT_MAX_AGE.get(esp_name), esp_name=esp_name, kwargs=kwargs
-    )
+    value = get_setting(WEBHOOK_MAX_AGE, esp_name, kwargs, default=DEFAULT_MAX_AGE.get(esp_name))
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:

@@ -14,7 +14,6 @@ only good once (dedupe on the token) and only within ``MAILGUN_WEBHOOK_MAX_AGE``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from email.utils import getaddresses
@@ -22,7 +21,8 @@ from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from ..conf import get_anymail_setting
+from ..backends.mailgun import API_KEY
+from ..conf import STRINGS, Setting, get_setting
 from ..exceptions import AnymailConfigurationError, AnymailImproperlyConfigured
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -40,7 +40,7 @@ from ._mailgun_forms import (
     parse_legacy_tracking_event,
     urlencoded_bytes,
 )
-from ._payload import JsonObject, check_text, json_object
+from ._payload import JsonObject, check_text, finite_number, json_object
 from .base import AnymailBaseWebhookView
 from .signing import MailgunVerifier
 
@@ -160,19 +160,21 @@ def parse_inbound_message(request: HttpRequest) -> AnymailInboundMessage:
     # Present only when the domain's spam filter is set to add these headers.
     spam_flag = message.get("X-Mailgun-Sflag")
     message.spam_detected = None if spam_flag is None else str(spam_flag).strip().lower() == "yes"
-    message.spam_score = _score(message.get("X-Mailgun-Sscore"))
+    message.spam_score = finite_number(message.get("X-Mailgun-Sscore"))
     return message
 
 
-def _score(value: Any) -> float | None:
-    try:
-        score = float(str(value))
-    except ValueError:
-        return None
-    return score if math.isfinite(score) else None
-
-
 # --- views --------------------------------------------------------------------------
+
+
+WEBHOOK_SIGNING_KEY: Final = Setting(
+    "webhook_signing_key",
+    STRINGS,
+    "The HTTP webhook signing key from your Mailgun dashboard (a list during rotation); "
+    "MAILGUN_API_KEY when unset.",
+    default=None,
+    secret=True,
+)
 
 
 def signing_keys(kwargs: MutableMapping[str, Any]) -> Any:
@@ -186,9 +188,9 @@ def signing_keys(kwargs: MutableMapping[str, Any]) -> Any:
     if "api_key" in kwargs:
         kwargs.setdefault("webhook_signing_key", kwargs["api_key"])
         del kwargs["api_key"]
-    keys = get_anymail_setting("webhook_signing_key", None, "Mailgun", kwargs)
+    keys = get_setting(WEBHOOK_SIGNING_KEY, "Mailgun", kwargs)
     if keys is None:
-        keys = get_anymail_setting("api_key", None, "Mailgun", allow_bare=True)
+        keys = get_setting(API_KEY, "Mailgun", default=None, check=False)
     if keys is None:
         raise AnymailImproperlyConfigured(
             "Mailgun webhooks need ANYMAIL MAILGUN_WEBHOOK_SIGNING_KEY, the HTTP webhook "
@@ -204,6 +206,7 @@ class MailgunBaseWebhookView(AnymailBaseWebhookView):
     content_types = ("application/json", *FORM_CONTENT_TYPES)
     webhook_signing_key: ClassVar[Any] = None
     api_key: ClassVar[Any] = None  # the older name of webhook_signing_key
+    declared_settings = (WEBHOOK_SIGNING_KEY, API_KEY)
 
     def __init__(self, **kwargs: Any) -> None:
         self.verifier = MailgunVerifier(signing_keys(kwargs))

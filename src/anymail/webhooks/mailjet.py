@@ -14,7 +14,6 @@ views warn when no secret is set.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from email.message import Message
@@ -33,7 +32,14 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._payload import JsonObject, check_header_name, json_object, json_objects, parse_json
+from ._payload import (
+    JsonObject,
+    check_header_name,
+    finite_number,
+    json_object,
+    json_objects,
+    parse_json,
+)
 from .base import AnymailBaseWebhookView
 
 __all__ = ["MailjetInboundWebhookView", "MailjetTrackingWebhookView"]
@@ -104,15 +110,18 @@ def parse_tracking_event(data: JsonObject) -> AnymailTrackingEvent:
     error = data.text("error", None)
     if event == "bounce" and error == "greylisted" and not data.boolean("hard_bounce", False):
         event_type = EventType.DEFERRED  # Mailjet will try again
-    message_id = data.integer("MessageID", None)  # beyond 2**53: keep it an int
+    # Mailjet sends these with every event: one without them is not Mailjet's.
+    timestamp = data.epoch("time")
+    message_id = data.integer("MessageID")  # beyond 2**53: keep it an int
+    recipient = data.text("email")
     campaign = data.text("customcampaign", None)
     return AnymailTrackingEvent(
         event_type,
-        timestamp=data.epoch("time", None),
+        timestamp=timestamp,
         event_id=None,
         esp_event=data.data,
         message_id=str(message_id) if message_id else None,
-        recipient=data.text("email", None),
+        recipient=recipient,
         reject_reason=(
             REJECT_REASONS.get(error, RejectReason.OTHER)
             if error and event_type in REJECTING_EVENT_TYPES
@@ -153,6 +162,9 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
     """
     if "event" in data and "Parts" not in data:
         raise misrouted("a tracking event", "inbound")
+    # The envelope is in every Parse API post: one without it is not a received message.
+    envelope_sender = data.text("Sender")
+    envelope_recipient = data.text("Recipient")
     message = AnymailInboundMessage.construct(
         headers=header_pairs(data.object("Headers", None)),
         text=data.text("Text-part", None, max_length=None),
@@ -163,9 +175,9 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
             if ATTACHMENT_REF_RE.fullmatch(part.text("ContentRef", ""))
         ],
     )
-    message.envelope_sender = data.text("Sender", None)
-    message.envelope_recipient = data.text("Recipient", None)
-    message.spam_score = _spam_score(data.text("SpamAssassinScore", None))
+    message.envelope_sender = envelope_sender
+    message.envelope_recipient = envelope_recipient
+    message.spam_score = finite_number(data.text("SpamAssassinScore", None))
     return AnymailInboundEvent(event_id=None, esp_event=data.data, message=message)
 
 
@@ -194,14 +206,6 @@ def _attachment(data: JsonObject, part: JsonObject) -> AnymailInboundMessage:
         filename=info.get_filename(),
         content_id=str(content_id) if content_id else None,
     )
-
-
-def _spam_score(value: str | None) -> float | None:
-    try:
-        score = float(value or "")
-    except ValueError:
-        return None
-    return score if math.isfinite(score) else None
 
 
 # --- views ------------------------------------------------------------------------------

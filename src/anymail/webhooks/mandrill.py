@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from ..conf import get_anymail_setting
+from ..conf import STRINGS, URL, Setting, get_setting
 from ..exceptions import (
     AnymailImproperlyConfigured,
     AnymailWebhookPayloadError,
@@ -120,6 +120,24 @@ def parse_inbound_event(item: JsonObject) -> AnymailInboundEvent:
     )
 
 
+WEBHOOK_KEY: Final = Setting(
+    "webhook_key",
+    STRINGS,
+    "The webhook's authentication key from Mandrill (a list for several webhooks or routes).",
+    default=None,
+    secret=True,
+    bare=True,
+)
+WEBHOOK_URL: Final = Setting(
+    "webhook_url",
+    URL,
+    "The webhook URL exactly as entered at Mandrill, when it differs from the one "
+    "Django sees (a proxy).",
+    default=None,
+    bare=True,
+)
+
+
 class MandrillCombinedWebhookView(AnymailBaseWebhookView):
     """Tracking and inbound: ``https://[user:pass@]host/anymail/mandrill/``."""
 
@@ -131,6 +149,7 @@ class MandrillCombinedWebhookView(AnymailBaseWebhookView):
     #: ``as_view(webhook_key=..., webhook_url=...)`` override the settings.
     webhook_key: ClassVar[str | list[str] | None] = None
     webhook_url: ClassVar[str | None] = None
+    declared_settings = (WEBHOOK_KEY, WEBHOOK_URL)
 
     _fields: list[tuple[str, str]] | None = None
 
@@ -139,19 +158,14 @@ class MandrillCombinedWebhookView(AnymailBaseWebhookView):
             self._fields = parse_urlencoded(read_body(request))
         return self._fields
 
-    def _setting(self, name: str) -> Any:
-        override = getattr(self, name)
-        return get_anymail_setting(
-            name,
-            default=None,
-            esp_name=self.esp_name,
-            kwargs={name: override} if override is not None else None,
-            allow_bare=True,
-        )
+    def _setting(self, setting: Setting) -> Any:
+        override = getattr(self, setting.name)
+        kwargs = {setting.name: override} if override is not None else None
+        return get_setting(setting, self.esp_name, kwargs)
 
     def signed_url(self, request: HttpRequest) -> str:
         """The URL Mandrill signed: as entered there, basic auth credentials included."""
-        url = self._setting("webhook_url")
+        url = self._setting(WEBHOOK_URL)
         if url is not None:
             return str(url)
         url = request.build_absolute_uri()
@@ -164,7 +178,7 @@ class MandrillCombinedWebhookView(AnymailBaseWebhookView):
     def validate_request(self, request: HttpRequest) -> None:
         fields = self.form_fields(request)
         url = self.signed_url(request)
-        keys = self._setting("webhook_key")
+        keys = self._setting(WEBHOOK_KEY)
         if keys is not None:
             try:
                 MandrillVerifier(keys).verify(url, fields, request.headers)

@@ -16,7 +16,6 @@ encoding, the processed "hash" format) are configuration errors (5xx), not 400s.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -24,7 +23,7 @@ from typing import Any, ClassVar, Final
 from django.http import HttpRequest
 
 from ..addresses import parse_single_address
-from ..conf import get_anymail_setting
+from ..conf import Setting, SettingType, get_setting
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -36,7 +35,7 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._payload import JsonObject, json_object
+from ._payload import JsonObject, finite_number, json_object
 from .base import AnymailBaseWebhookView, raw_event_bytes
 from .dedupe import digest_key
 from .signing import RsaVerifier
@@ -163,16 +162,16 @@ def spam_verdict(message: AnymailInboundMessage) -> tuple[bool | None, float | N
     """
     verdict = str(message.get("X-Postal-Spam", "")).strip().lower()
     detected = {"yes": True, "no": False}.get(verdict)
-    try:
-        score: float | None = float(str(message.get("X-Postal-Spam-Score", "")).strip())
-    except ValueError:
-        score = None
-    if score is not None and not math.isfinite(score):
-        score = None
-    return detected, score
+    return detected, finite_number(message.get("X-Postal-Spam-Score", ""))
 
 
 # --- views ------------------------------------------------------------------------------
+
+WEBHOOK_KEY: Final = Setting(
+    "webhook_key",
+    SettingType("public key (base64 or PEM)"),
+    "Your Postal server's signing public key, which verifies every webhook post.",
+)
 
 
 class PostalBaseWebhookView(AnymailBaseWebhookView):
@@ -185,11 +184,12 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     content_types: ClassVar[Sequence[str]] = ("application/json",)
     #: ``as_view(webhook_key=...)`` overrides ANYMAIL POSTAL_WEBHOOK_KEY.
     webhook_key: ClassVar[str | None] = None
+    declared_settings = (WEBHOOK_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
         if kwargs.get("webhook_key", "") is None:
             del kwargs["webhook_key"]  # None: use the setting
-        key = get_anymail_setting("webhook_key", esp_name=self.esp_name, kwargs=kwargs)
+        key = get_setting(WEBHOOK_KEY, self.esp_name, kwargs)
         self.verifier = RsaVerifier(key)
         super().__init__(**kwargs)
 

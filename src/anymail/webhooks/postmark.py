@@ -15,7 +15,6 @@ posts a sample event for every trigger and keeps the webhook only if each gets a
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._payload import JsonObject, check_header_name, json_object
+from ._payload import JsonObject, check_header_name, finite_number, json_object
 from .base import AnymailBaseWebhookView, raw_event_bytes
 from .dedupe import digest_key
 
@@ -89,6 +88,8 @@ RESUBSCRIBED: Final[_Mapped] = (EventType.SUBSCRIBED, None)
 
 #: Record types whose ``ID`` is the bounce record's id: it identifies the event.
 RECORD_ID_TYPES: Final = frozenset({"Bounce", "SpamComplaint"})
+#: Record types that always name the message and recipient (Postmark's test posts too).
+KNOWN_RECORD_TYPES: Final = frozenset({*RECORD_TYPES, "Bounce", "SubscriptionChange"})
 #: Where each record type has its time (the first present is used).
 TIMESTAMP_FIELDS: Final = ("DeliveredAt", "BouncedAt", "ReceivedAt", "ChangedAt")
 #: Postmark's id of one webhook delivery, the same on its retries.
@@ -118,6 +119,10 @@ def parse_tracking_event(data: JsonObject, trace_id: str | None = None) -> Anyma
     event_type, reject_reason = _event_type(data, record_type)
     record_id = data.integer("ID", None) if record_type in RECORD_ID_TYPES else None
     recipient_field = "Email" if record_type in RECORD_ID_TYPES else "Recipient"
+    # A known record type without them is not Postmark's; a type added later may differ.
+    known = record_type in KNOWN_RECORD_TYPES
+    message_id = data.text("MessageID") if known else data.text("MessageID", None)
+    recipient = data.text(recipient_field) if known else data.text(recipient_field, None)
     tag = data.text("Tag", None)
     metadata = data.object("Metadata", None)
     return AnymailTrackingEvent(
@@ -125,8 +130,8 @@ def parse_tracking_event(data: JsonObject, trace_id: str | None = None) -> Anyma
         timestamp=_timestamp(data),
         event_id=str(record_id) if record_id is not None else trace_id,
         esp_event=data.data,
-        message_id=data.text("MessageID", None),
-        recipient=data.text(recipient_field, None),
+        message_id=message_id,
+        recipient=recipient,
         reject_reason=reject_reason,
         description=data.text("Description", None),
         mta_response=data.text("Details", None),
@@ -176,6 +181,11 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
     """One Postmark inbound post -> the received message (raw MIME when Postmark sent it)."""
     if data.text("RecordType", "Inbound") != "Inbound":
         raise misrouted("a tracking event", "inbound")
+    # Postmark always sends these, in its "Check" samples too (even with RawEmail):
+    # a post without them is not a received message.
+    event_id = data.text("MessageID")
+    data.object("FromFull")
+    envelope_recipient = data.text("OriginalRecipient")
     headers = [
         (check_header_name(item.raw("Name"), f"{item.path}.Name"), item.text("Value", ""))
         for item in data.objects("Headers", [])
@@ -195,13 +205,11 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
     else:
         message = _construct_message(data, headers, bcc)
     message.envelope_sender = envelope_sender
-    message.envelope_recipient = data.text("OriginalRecipient", None)
+    message.envelope_recipient = envelope_recipient
     message.stripped_text = data.text("StrippedTextReply", None, max_length=None)
     message.spam_detected = bool(_SPAM_YES_RE.match(str(message.get("X-Spam-Status", ""))))
-    message.spam_score = _spam_score(message.get("X-Spam-Score"))
-    return AnymailInboundEvent(
-        event_id=data.text("MessageID", None), esp_event=data.data, message=message
-    )
+    message.spam_score = finite_number(message.get("X-Spam-Score"))
+    return AnymailInboundEvent(event_id=event_id, esp_event=data.data, message=message)
 
 
 def _construct_message(
@@ -248,14 +256,6 @@ def _address_list(data: JsonObject, field: str) -> str | None:
         if email:
             addresses.append(f'"{quote(name)}" <{email}>' if name else email)
     return ", ".join(addresses) or data.text(field, None) or None
-
-
-def _spam_score(value: object) -> float | None:
-    try:
-        score = float(str(value))
-    except ValueError:
-        return None
-    return score if math.isfinite(score) else None
 
 
 # --- views ------------------------------------------------------------------------------

@@ -24,13 +24,16 @@ from typing import Any, ClassVar, Final
 from django.http import HttpRequest
 
 from ..addresses import parse_address_list
-from ..backends.resend import EmailBackend
+from ..backends.base_requests import API_URL
+from ..backends.resend import API_KEY, EmailBackend
 from ..conf import (
-    get_anymail_setting,
-    get_credential_setting,
+    REQUESTS_TIMEOUT,
+    STRINGS,
+    Setting,
+    get_credential,
     get_requests_timeout,
+    get_setting,
     is_setting_set,
-    setting_name,
 )
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..exceptions import AnymailWebhookPayloadError as PayloadError
@@ -241,13 +244,31 @@ class _UnlessSigned:
     def __get__(self, view: ResendBaseWebhookView | None, owner: Any) -> bool:
         if view is not None:
             return view.verifier is None
-        return not is_setting_set(owner.signature_option, owner.esp_name)
+        return not is_setting_set(owner.signature_setting, owner.esp_name)
 
 
 def _option(kwargs: MutableMapping[str, Any], name: str) -> None:
     # as_view(name=None) means "use the setting", as for webhook_secret.
     if name in kwargs and kwargs[name] is None:
         del kwargs[name]
+
+
+SIGNING_SECRET: Final = Setting(
+    "signing_secret",
+    STRINGS,
+    "The tracking webhook endpoint's signing secret ('whsec_...'; a list during "
+    "rotation): posts must then be signed.",
+    default=None,
+    secret=True,
+)
+INBOUND_SECRET: Final = Setting(
+    "inbound_secret",
+    STRINGS,
+    "The inbound webhook endpoint's signing secret ('whsec_...'; a list during "
+    "rotation): posts must then be signed.",
+    default=None,
+    secret=True,
+)
 
 
 class ResendBaseWebhookView(AnymailBaseWebhookView):
@@ -257,16 +278,14 @@ class ResendBaseWebhookView(AnymailBaseWebhookView):
     signature_scheme = "Svix HMAC-SHA256 (optional)"
     content_types = ("application/json",)
     #: The setting that holds this endpoint's ``whsec_...`` secret(s).
-    signature_option: ClassVar[str]
+    signature_setting: ClassVar[Setting]
     #: Basic auth is optional once posts are signed.
     warn_if_no_basic_auth = _UnlessSigned()
 
     def __init__(self, **kwargs: Any) -> None:
-        _option(kwargs, self.signature_option)
-        secret = get_anymail_setting(
-            self.signature_option, default=None, esp_name=self.esp_name, kwargs=kwargs
-        )
-        key_setting = setting_name(self.signature_option, self.esp_name)
+        _option(kwargs, self.signature_setting.name)
+        secret = get_setting(self.signature_setting, self.esp_name, kwargs)
+        key_setting = self.signature_setting.full_name(self.esp_name)
         self.verifier = (
             SvixVerifier(secret, key_setting=key_setting) if secret is not None else None
         )
@@ -282,7 +301,8 @@ class ResendTrackingWebhookView(ResendBaseWebhookView):
     """Resend's email events -> ``tracking`` signal."""
 
     signal = tracking
-    signature_option = "signing_secret"
+    signature_setting = SIGNING_SECRET
+    declared_settings = (SIGNING_SECRET,)
     #: ``as_view(signing_secret=...)`` overrides RESEND_SIGNING_SECRET.
     signing_secret: ClassVar[str | list[str] | None] = None
 
@@ -294,27 +314,22 @@ class ResendInboundWebhookView(ResendBaseWebhookView):
     """Resend's ``email.received`` events -> the fetched message -> ``inbound`` signal."""
 
     signal = inbound
-    signature_option = "inbound_secret"
+    signature_setting = INBOUND_SECRET
+    declared_settings = (INBOUND_SECRET, API_KEY, API_URL, REQUESTS_TIMEOUT)
     # The post only says that mail arrived (the mail is fetched): a tracking-sized limit.
     max_body_size = DEFAULT_MAX_BODY_SIZE
     #: ``as_view(...)`` overrides of RESEND_INBOUND_SECRET, RESEND_API_KEY, RESEND_API_URL.
     inbound_secret: ClassVar[str | list[str] | None] = None
     api_key: ClassVar[str | None] = None
     api_url: ClassVar[str | None] = None
+    default_api_url: ClassVar[str | None] = EmailBackend.default_api_url
 
     def __init__(self, **kwargs: Any) -> None:
         for name in ("api_key", "api_url"):
             _option(kwargs, name)
         self.fetcher = ReceivedEmailFetcher(
-            get_credential_setting(
-                "api_key", self.esp_name, kwargs, "a full-access Resend API key ('re_...')"
-            ),
-            get_anymail_setting(
-                "api_url",
-                default=EmailBackend.default_api_url,
-                esp_name=self.esp_name,
-                kwargs=kwargs,
-            ),
+            get_credential(API_KEY, self.esp_name, kwargs),
+            get_setting(API_URL, self.esp_name, kwargs, default=self.default_api_url),
             get_requests_timeout(),
         )
         super().__init__(**kwargs)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from .. import __version__
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import Setting, SettingType, get_setting, invalid_setting
 from ..exceptions import (
     AnymailWebhookPayloadError,
     AnymailWebhookTransientError,
@@ -138,6 +138,15 @@ def _mta_response(event: JsonObject) -> str | None:
 # --- the view ---------------------------------------------------------------------------
 
 
+SNS_TRUST_CHAIN: Final = Setting(
+    "sns_trust_chain",
+    SettingType("PEM text"),
+    "Scaleway's certificate trust chain for SNS signatures (None: downloaded from Scaleway).",
+    default=None,
+    option=False,
+)
+
+
 class _ScalewaySnsVerifier(SnsVerifier):
     install_extra = "scaleway"
 
@@ -149,9 +158,10 @@ class ScalewayTrackingWebhookView(SnsWebhookView):
     signal = tracking
     signature_scheme = "Scaleway SNS certificate (RSA)"
     sns_service: ClassVar[str] = "Scaleway Topics and Events"
+    declared_settings = (SNS_TRUST_CHAIN,)
 
     def make_verifier(self) -> SnsVerifier:
-        chain = get_anymail_setting("sns_trust_chain", default=None, esp_name=ESP_NAME)
+        chain = get_setting(SNS_TRUST_CHAIN, ESP_NAME)
         if chain is not None and not isinstance(chain, str | bytes):
             raise invalid_setting(
                 "sns_trust_chain", ESP_NAME, "expected the PEM text of Scaleway's trust chain."

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime
 from functools import cached_property
@@ -24,7 +23,7 @@ from django.http import HttpRequest
 
 from .._inbound_mime import decode_text
 from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
-from ..conf import get_anymail_setting, is_setting_set
+from ..conf import Setting, SettingType, get_setting, is_setting_set
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -37,9 +36,9 @@ from ..signals import (
     tracking,
 )
 from ._forms import FormPart, form_digest, parse_form_data, read_body
-from ._payload import JsonObject, json_object, json_objects, parse_json
+from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
 from .base import AnymailBaseWebhookView
-from .dedupe import digest_key, get_dedupe_ttl
+from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
 
 EVENT_TYPES: Final = {
@@ -89,7 +88,13 @@ KNOWN_EVENT_FIELDS: Final = frozenset(
 )
 #: Epoch values above this are milliseconds (seen in a Marketing Campaigns sample).
 _MILLISECONDS_FROM: Final = 10**11
-KEY_SETTING: Final = "tracking_webhook_verification_key"
+VERIFICATION_KEY: Final = Setting(
+    "tracking_webhook_verification_key",
+    SettingType("PEM or base64 public key"),
+    "The Event Webhook's verification key (a public key): posts must then be signed.",
+    default=None,
+    bare=True,
+)
 #: How long an inbound post is remembered: Inbound Parse retries for up to 3 days.
 INBOUND_DEDUPE_TTL: Final = 73 * 3600
 _ATTACHMENT_FIELD: Final = re.compile(r"attachment([0-9]{1,6})")
@@ -111,13 +116,15 @@ def parse_tracking_event(item: JsonObject) -> AnymailTrackingEvent:
         )
         reject_reason = reject_reason or RejectReason.OTHER
     category = item.raw("category", [])
+    # Every message event names its recipient; account events (and new kinds) may not.
+    recipient = item.text("email") if kind in EVENT_TYPES else item.text("email", None)
     return AnymailTrackingEvent(
         EVENT_TYPES.get(kind, EventType.UNKNOWN),
         timestamp=_timestamp(item),
         event_id=item.text("sg_event_id", None),
         esp_event=item.data,
         message_id=item.text(MESSAGE_ID_CUSTOM_ARG, None) or item.text("smtp-id", None),
-        recipient=item.text("email", None),
+        recipient=recipient,
         reject_reason=reject_reason,
         # A drop's reason is SendGrid's explanation; other reasons are SMTP replies.
         description=reason if kind == "dropped" else None,
@@ -169,7 +176,7 @@ def parse_inbound_message(parts: list[FormPart]) -> AnymailInboundMessage:
     if envelope is not None:
         message.envelope_sender = envelope.text("from", None) or None
         message.envelope_recipient = next(iter(envelope.texts("to", [])), None)
-    message.spam_score = _float(text("spam_score"))
+    message.spam_score = finite_number(text("spam_score"))
     return message
 
 
@@ -207,20 +214,12 @@ def _json_field(fields: dict[str, FormPart], name: str) -> JsonObject | None:
     return json_object(parse_json(part.content, name), name)
 
 
-def _float(value: str | None) -> float | None:
-    try:
-        number = float(value or "nan")
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 class _UnlessVerificationKeySet:
     """``warn_if_no_basic_auth`` as the class says it (``manage.py check``): True unless
     a verification key is set. A view sets its own, from its kwargs or the setting."""
 
     def __get__(self, instance: object, owner: type) -> bool:
-        return not is_setting_set(KEY_SETTING, "SendGrid", allow_bare=True)
+        return not is_setting_set(VERIFICATION_KEY, "SendGrid")
 
 
 class SendGridTrackingWebhookView(AnymailBaseWebhookView):
@@ -233,17 +232,12 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
     warn_if_no_basic_auth = _UnlessVerificationKeySet()
     #: ``as_view(tracking_webhook_verification_key=...)`` overrides the setting.
     tracking_webhook_verification_key: ClassVar[str | None] = None
+    declared_settings = (VERIFICATION_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
         if kwargs.get("tracking_webhook_verification_key", "") is None:
             del kwargs["tracking_webhook_verification_key"]  # None: use the setting
-        key = get_anymail_setting(
-            KEY_SETTING,
-            default=None,
-            esp_name=self.esp_name,
-            kwargs=kwargs,
-            allow_bare=True,
-        )
+        key = get_setting(VERIFICATION_KEY, self.esp_name, kwargs)
         self.verifier = EcdsaVerifier(key) if key is not None else None
         # Basic auth is optional once posts are signed.
         self.warn_if_no_basic_auth = self.verifier is None
@@ -288,7 +282,7 @@ class SendGridInboundWebhookView(AnymailBaseWebhookView):
     @cached_property
     def dedupe_ttl(self) -> float:
         # Inbound Parse retries for 3 days, the Event Webhook for one.
-        if is_setting_set("webhook_dedupe_ttl", self.esp_name):
+        if is_setting_set(WEBHOOK_DEDUPE_TTL, self.esp_name):
             return get_dedupe_ttl(self.esp_name)
         return INBOUND_DEDUPE_TTL
 

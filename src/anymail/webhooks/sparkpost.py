@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from ..conf import get_anymail_setting, invalid_setting
+from ..conf import BOOL, Setting, get_bool
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -242,6 +242,14 @@ def parse_relay_message(item: JsonObject, relay: JsonObject) -> AnymailInboundEv
 # --- views ------------------------------------------------------------------------------
 
 
+TRACK_INITIAL_OPEN_AS_OPENED: Final = Setting(
+    "track_initial_open_as_opened",
+    BOOL,
+    "Report SparkPost's initial_open and amp_initial_open events as opened, not unknown.",
+    default=False,
+)
+
+
 class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
     """Event webhooks: ``https://yoursite.example.com/anymail/sparkpost/tracking/``."""
 
@@ -250,16 +258,12 @@ class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
     content_types = ("application/json",)
     #: ``as_view(track_initial_open_as_opened=True)`` overrides the setting.
     track_initial_open_as_opened: ClassVar[bool | None] = None
+    declared_settings = (TRACK_INITIAL_OPEN_AS_OPENED,)
 
     def __init__(self, **kwargs: Any) -> None:
         if kwargs.get("track_initial_open_as_opened", "") is None:
             del kwargs["track_initial_open_as_opened"]  # None: use the setting
-        value = get_anymail_setting(
-            "track_initial_open_as_opened", default=False, esp_name=self.esp_name, kwargs=kwargs
-        )
-        if not isinstance(value, bool):
-            raise invalid_setting("track_initial_open_as_opened", self.esp_name, "expected a bool.")
-        self.initial_open_as_opened = value
+        self.initial_open_as_opened = get_bool(TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs)
         super().__init__(**kwargs)
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:

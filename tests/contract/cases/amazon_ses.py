@@ -61,28 +61,33 @@ def sent_count() -> int:
     return len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
 
 
-def sent_text() -> str:
-    """The decoded text parts of every raw message SES (moto) accepted."""
-    texts = []
+def _sent_mime() -> list[Any]:
+    """Every raw message SES (moto) accepted."""
+    messages = []
     for sent in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages:
         raw = sent.raw_data
-        mime = email.message_from_bytes(
-            raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default
-        )
-        texts.extend(
-            part.get_content() for part in mime.walk() if part.get_content_maintype() == "text"
-        )
-    return "\n".join(texts)
+        raw = raw if isinstance(raw, bytes) else raw.encode()
+        messages.append(email.message_from_bytes(raw, policy=email.policy.default))
+    return messages
 
 
-def mock_success(mock_requests: Any) -> None:
+def sent_text() -> str:
+    """The decoded text parts of every message sent."""
+    return "\n".join(
+        part.get_content()
+        for mime in _sent_mime()
+        for part in mime.walk()
+        if part.get_content_maintype() == "text"
+    )
+
+
+def sent_tags(request: Any) -> list[str]:
+    return [str(tag) for tag in _sent_mime()[-1].get_all("X-Tag", [])]
+
+
+def accept() -> None:
     # The contract messages come from ...@example.com: verify the whole domain.
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
-
-
-def mock_error(mock_requests: Any) -> tuple[int, str]:
-    # No verified identity: SES refuses the sender.
-    return 400, "Did not have authority to send from email"
 
 
 def client_timeouts(connection: Any) -> tuple[Any, Any]:
@@ -96,11 +101,13 @@ CASE = ContractCase(
     esp_name="Amazon SES",
     options={"client_params": {"region_name": REGION}},
     uses_requests=False,
-    mock_success=mock_success,
-    mock_error=mock_error,
+    accept=accept,
+    # No verified identity: SES refuses the sender.
+    error=(400, None, "Did not have authority to send from email"),
     context=emulated_aws,
     count_calls=sent_count,
     sent_text=sent_text,
+    sent_tags=sent_tags,
     # moto doesn't implement send_bulk_email (template sends); the backend's own
     # tests cover those with botocore's Stubber.
     features_not_mocked=frozenset({"template_id"}),

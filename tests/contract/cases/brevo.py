@@ -1,50 +1,22 @@
 """Brevo in the contract suite.
 
 Brevo never refuses recipients at send time (blocked or invalid addresses are
-reported later, by tracking webhooks), so there is no ``mock_all_rejected``.
+reported later, by tracking webhooks), so there is no ``rejected`` answer.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-import responses
+from anymail._demo.esps import DEMO_ESPS
 
-from ..registry import ContractCase
-
-_SEND_URL = "https://api.brevo.com/v3/smtp/email"
-_FIXTURES = Path(__file__).parents[2] / "fixtures" / "brevo"
+from ...utils import fixture_json
+from ..registry import ContractCase, Credential, OptionsExample, json_at
 
 
-def _accepted(request: Any) -> tuple[int, dict[str, str], str]:
-    """Brevo's 201 answer: one messageId, or one per messageVersions entry."""
-    body = json.loads(request.body)
-    versions = body.get("messageVersions")
-    if versions is not None:
-        ids = [
-            f"<202603040506.1234567890{i}.{i}@smtp-relay.mailin.fr>" for i in range(len(versions))
-        ]
-        return 201, {}, json.dumps({"messageIds": ids})
-    return 201, {}, (_FIXTURES / "send_success.json").read_text(encoding="utf-8")
-
-
-def mock_success(mock: responses.RequestsMock) -> None:
-    mock.add_callback(
-        responses.POST, _SEND_URL, callback=_accepted, content_type="application/json"
-    )
-
-
-def mock_error(mock: responses.RequestsMock) -> tuple[int, str]:
-    mock.add(
-        responses.POST,
-        _SEND_URL,
-        status=400,
-        body=(_FIXTURES / "send_error_400_invalid_parameter.json").read_text(encoding="utf-8"),
-        content_type="application/json",
-    )
-    return 400, "valid sender email required"
+def _without_bug_workarounds(connection: Any, request: Any) -> None:
+    assert connection.workaround_display_name_bugs is False
+    assert connection.prevent_header_encoding_bugs is False
 
 
 CASE = ContractCase(
@@ -52,7 +24,24 @@ CASE = ContractCase(
     backend="anymail.backends.brevo.EmailBackend",
     esp_name="Brevo",
     options={"api_key": "xkeysib-contract-test-key"},
-    mock_success=mock_success,
-    mock_error=mock_error,
+    endpoint=r"^https://api\.brevo\.com/v3/smtp/email$",
+    answer=DEMO_ESPS["brevo"].answer,
+    error=(
+        400,
+        fixture_json("brevo", "send_error_400_invalid_parameter.json"),
+        "valid sender email required",
+    ),
     requires_html_body=True,
+    credentials=(Credential.in_header("api_key", "BREVO_API_KEY", "api-key"),),
+    sent_tags=json_at("tags"),
+    options_example=OptionsExample(
+        {
+            "api_url": "https://proxy.example.com/brevo/v3",  # "/" added
+            "workaround_display_name_bugs": False,
+            "prevent_header_encoding_bugs": False,
+        },
+        "https://proxy.example.com/brevo/v3/smtp/email",
+        check=_without_bug_workarounds,
+    ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

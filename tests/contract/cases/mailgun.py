@@ -1,45 +1,40 @@
-"""Mailgun in the contract suite."""
+"""Mailgun in the contract suite.
+
+Mailgun queues every accepted call and reports refused recipients only later,
+through webhooks, so there is no ``rejected`` answer.
+"""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
-import responses
+from anymail._demo.esps import DEMO_ESPS
 
-from ..registry import ContractCase
-
-# Any sender domain (the contract messages are from example.com).
-_ENDPOINT = re.compile(r"^https://api\.mailgun\.net/v3/[^/]+/messages$")
+from ...utils import form_fields
+from ..registry import ContractCase, Credential, OptionsExample, basic_auth
 
 
-def mock_success(mock: responses.RequestsMock) -> None:
-    mock.add(
-        responses.POST,
-        _ENDPOINT,
-        json={
-            "id": "<20260115093012.5f3e1a2b4c6d8e90@example.com>",
-            "message": "Queued. Thank you.",
-        },
-    )
+def _tags(request: Any) -> list[str]:
+    return [value for name, value in form_fields(request) if name == "o:tag"]
 
 
-def mock_error(mock: responses.RequestsMock) -> tuple[int, str]:
-    mock.add(
-        responses.POST,
-        _ENDPOINT,
-        status=400,
-        json={"message": "to parameter is not a valid address. please check documentation"},
-    )
-    return 400, "to parameter is not a valid address"
-
-
-# No mock_all_rejected: Mailgun queues every accepted call and reports refused
-# recipients only later, through webhooks.
 CASE = ContractCase(
     id="mailgun",
     backend="anymail.backends.mailgun.EmailBackend",
     esp_name="Mailgun",
     options={"api_key": "key-test-mailgun-NOT-REAL"},
-    mock_success=mock_success,
-    mock_error=mock_error,
+    # Any sender domain (the contract messages are from example.com).
+    endpoint=r"^https://api\.mailgun\.net/v3/[^/]+/messages$",
+    answer=DEMO_ESPS["mailgun"].answer,
+    error=(
+        400,
+        {"message": "to parameter is not a valid address. please check documentation"},
+        "to parameter is not a valid address",
+    ),
+    credentials=(Credential("api_key", "MAILGUN_API_KEY", basic_auth(1), header="Authorization"),),
+    sent_tags=_tags,
+    options_example=OptionsExample(
+        {"sender_domain": "mg.example.eu", "api_url": "https://api.eu.mailgun.net/v3"},
+        "https://api.eu.mailgun.net/v3/mg.example.eu/messages",
+    ),
 )

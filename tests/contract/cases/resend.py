@@ -1,49 +1,42 @@
-"""Resend in the contract suite: {"id": ...} per email, {"data": [...]} per batch."""
+"""Resend in the contract suite: {"id": ...} per email, {"data": [...]} per batch.
+
+Resend never refuses single recipients at send time (the request succeeds or
+fails as a whole), so there is no ``rejected`` answer.
+"""
 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
-import responses
+from anymail._demo.esps import DEMO_ESPS
 
-from ..registry import ContractCase
-
-_ENDPOINT = re.compile(r"^https://api\.resend\.com/emails(/batch)?$")
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "resend"
+from ...utils import fixture_json, request_json
+from ..registry import ContractCase, Credential, OptionsExample
 
 
-def _accepted(request: Any) -> tuple[int, dict[str, str], str]:
-    """Resend's answer for whatever was sent: one id per email object."""
-    body = json.loads(request.body)
-    headers = {"ratelimit-limit": "5", "ratelimit-remaining": "4", "ratelimit-reset": "1"}
-    if isinstance(body, list):
-        ids = [{"id": f"4ef9a417-02e9-4d39-ad75-{index:012d}"} for index in range(1, len(body) + 1)]
-        return 200, headers, json.dumps({"data": ids})
-    return 200, headers, json.dumps({"id": "4ef9a417-02e9-4d39-ad75-000000000000"})
+def _tags(request: Any) -> list[str]:
+    return list(json.loads(request_json(request)["headers"]["X-Tags"]))
 
 
-def mock_success(mock: responses.RequestsMock) -> None:
-    mock.add_callback(
-        responses.POST, _ENDPOINT, callback=_accepted, content_type="application/json"
-    )
+def _attachment_extensions_unchecked(connection: Any, request: Any) -> None:
+    assert connection.verify_attachment_extensions is False
 
 
-def mock_error(mock: responses.RequestsMock) -> tuple[int, str]:
-    body = (FIXTURES / "send_error_422_validation.json").read_text(encoding="utf-8")
-    mock.add(responses.POST, _ENDPOINT, status=422, body=body, content_type="application/json")
-    return 422, "Invalid `to` field."
-
-
-# Resend never refuses single recipients at send time (the request succeeds or
-# fails as a whole), so there is no mock_all_rejected.
 CASE = ContractCase(
     id="resend",
     backend="anymail.backends.resend.EmailBackend",
     esp_name="Resend",
     options={"api_key": "re_contract_test_key"},
-    mock_success=mock_success,
-    mock_error=mock_error,
+    endpoint=r"^https://api\.resend\.com/emails(/batch)?$",
+    answer=DEMO_ESPS["resend"].answer,
+    error=(422, fixture_json("resend", "send_error_422_validation.json"), "Invalid `to` field."),
+    credentials=(Credential.in_header("api_key", "RESEND_API_KEY", "Authorization", "Bearer "),),
+    sent_tags=_tags,
+    options_example=OptionsExample(
+        {"api_url": "https://mailers.example.com/", "verify_attachment_extensions": False},
+        "https://mailers.example.com/emails",
+        check=_attachment_extensions_unchecked,
+    ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

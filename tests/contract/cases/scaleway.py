@@ -1,82 +1,58 @@
 """Scaleway TEM in the contract suite.
 
-TEM refuses no recipient at send time, so there is no mock_all_rejected.
+TEM refuses no recipient at send time, so there is no ``rejected`` answer.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-import responses
+from anymail._demo.esps import DEMO_ESPS
 
-from ..registry import ContractCase
-
-_ENDPOINT = re.compile(
-    r"^https://api\.scaleway\.com/transactional-email/v1alpha1/regions/fr-par/emails$"
-)
+from ...utils import request_json
+from ..registry import ContractCase, Credential, OptionsExample, json_at
 
 
-def _accepted(request: Any) -> tuple[int, dict[str, str], str]:
-    """TEM's success answer for whatever was sent: one email per recipient."""
-    body = json.loads(request.body)
-    emails = [
-        {
-            "id": f"655c27f2-b2a3-4a9f-8e1f-{index:012d}",
-            "message_id": "3d928e21-187a-4539-b303-403156e37911",
-            "project_id": body.get("project_id"),
-            "mail_from": body.get("from", {}).get("email"),
-            "mail_rcpt": recipient["email"],
-            "rcpt_type": rcpt_type,
-            "subject": body.get("subject"),
-            "status": "new",
-            "status_details": "not yet processed",
-            "try_count": 0,
-            "last_tries": [],
-            "flags": [],
-        }
-        for index, (rcpt_type, recipient) in enumerate(
-            (
-                (rcpt_type, recipient)
-                for rcpt_type in ("to", "cc", "bcc")
-                for recipient in body.get(rcpt_type, [])
-            ),
-            1,
-        )
-    ]
-    return 200, {}, json.dumps({"emails": emails})
-
-
-def mock_success(mock_: responses.RequestsMock) -> None:
-    mock_.add_callback(
-        responses.POST, _ENDPOINT, callback=_accepted, content_type="application/json"
-    )
-
-
-def mock_error(mock_: responses.RequestsMock) -> tuple[int, str]:
-    mock_.add(
-        responses.POST,
-        _ENDPOINT,
-        status=401,
-        json={
-            "type": "denied_authentication",
-            "message": "authentication is denied",
-            "method": "api_key",
-            "reason": "invalid_argument",
-        },
-    )
-    return 401, "authentication is denied"
+def _tags(request: Any) -> list[str]:
+    headers = request_json(request)["additional_headers"]
+    (tags,) = [header["value"] for header in headers if header["key"] == "X-Tags"]
+    return list(json.loads(tags))
 
 
 CASE = ContractCase(
     id="scaleway",
     backend="anymail.backends.scaleway.EmailBackend",
     esp_name="Scaleway",
-    options={
-        "secret_key": "11111111-2222-4333-8444-555555555555",
-        "project_id": "00000000-0000-4000-8000-00000000abcd",
-    },
-    mock_success=mock_success,
-    mock_error=mock_error,
+    options=dict(DEMO_ESPS["scaleway"].options),
+    endpoint=r"^https://api\.scaleway\.com/transactional-email/v1alpha1/regions/fr-par/emails$",
+    answer=DEMO_ESPS["scaleway"].answer,
+    error=(
+        401,
+        {
+            "type": "denied_authentication",
+            "message": "authentication is denied",
+            "method": "api_key",
+            "reason": "invalid_argument",
+        },
+        "authentication is denied",
+    ),
+    credentials=(
+        Credential.in_header("secret_key", "SCALEWAY_SECRET_KEY", "X-Auth-Token"),
+        # Not a secret, and not read from a bare SCALEWAY_PROJECT_ID setting.
+        Credential(
+            "project_id",
+            "SCALEWAY_PROJECT_ID",
+            json_at("project_id"),
+            bare_setting=False,
+            secret=False,
+            invalid=("", "   ", None),
+        ),
+    ),
+    sent_tags=_tags,
+    options_example=OptionsExample(
+        {"region": "nl-ams", "api_url": "https://mailers.example.com/{region}/"},
+        "https://mailers.example.com/nl-ams/emails",
+    ),
+    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
 )

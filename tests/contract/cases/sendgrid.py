@@ -1,38 +1,45 @@
-"""SendGrid in the contract suite: 202 with an empty body; errors as {"errors": [...]}."""
+"""SendGrid in the contract suite: 202 with an empty body; errors as {"errors": [...]}.
 
-from pathlib import Path
+SendGrid never refuses recipients at send time (they become "dropped" events
+later), so there is no ``rejected`` answer.
+"""
 
-import responses
+from __future__ import annotations
 
-from ..registry import ContractCase
+from typing import Any
 
-API_URL = "https://api.sendgrid.com/v3/mail/send"
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sendgrid"
+from anymail._demo.esps import DEMO_ESPS
 
-
-def mock_success(mock: responses.RequestsMock) -> None:
-    mock.add(
-        responses.POST,
-        API_URL,
-        status=202,
-        body="",
-        headers={"X-Message-Id": "0Xf00Aa1Bb2Cc3Dd4Ee5Ff"},
-    )
+from ...utils import fixture_json
+from ..registry import ContractCase, Credential, OptionsExample, json_at
 
 
-def mock_error(mock: responses.RequestsMock) -> tuple[int, str]:
-    body = (FIXTURES / "send_error_403_sender_identity.json").read_text(encoding="utf-8")
-    mock.add(responses.POST, API_URL, status=403, body=body, content_type="application/json")
-    return 403, "The from address does not match a verified Sender Identity"
+def _no_message_id(connection: Any, request: Any) -> None:
+    assert connection.generate_message_id is False
 
 
-# SendGrid never refuses recipients at send time (they become "dropped" events
-# later), so there is no mock_all_rejected.
 CASE = ContractCase(
     id="sendgrid",
     backend="anymail.backends.sendgrid.EmailBackend",
     esp_name="SendGrid",
     options={"api_key": "SG.contract-test-key"},
-    mock_success=mock_success,
-    mock_error=mock_error,
+    endpoint=r"^https://api\.sendgrid\.com/v3/mail/send$",
+    answer=DEMO_ESPS["sendgrid"].answer,
+    error=(
+        403,
+        fixture_json("sendgrid", "send_error_403_sender_identity.json"),
+        "The from address does not match a verified Sender Identity",
+    ),
+    credentials=(Credential.in_header("api_key", "SENDGRID_API_KEY", "Authorization", "Bearer "),),
+    sent_tags=json_at("categories"),
+    options_example=OptionsExample(
+        {
+            "api_url": "https://api.eu.sendgrid.com/v3/",
+            "generate_message_id": False,
+            "merge_field_format": "-{}-",
+        },
+        "https://api.eu.sendgrid.com/v3/mail/send",
+        check=_no_message_id,
+    ),
+    request_headers={"Content-Type": "application/json"},
 )

@@ -5,46 +5,32 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import responses
+from anymail._demo.esps import DEMO_ESPS
 
-from ..registry import ContractCase
-
-_ENDPOINT = "https://api.sparkpost.com/api/v1/transmissions/"
-
-
-def _counts(accepted_all: bool) -> Any:
-    """SparkPost's answer for whatever was sent: counts of recipients[] entries."""
-
-    def callback(request: Any) -> tuple[int, dict[str, str], str]:
-        sent = len(json.loads(request.body)["recipients"])
-        results = {
-            "total_rejected_recipients": 0 if accepted_all else sent,
-            "total_accepted_recipients": sent if accepted_all else 0,
-            "id": "7318265432183591",
-        }
-        return 200, {}, json.dumps({"results": results})
-
-    return callback
+from ...utils import request_json
+from ..registry import ContractCase, Credential, OptionsExample, json_at
 
 
-def mock_success(mock: responses.RequestsMock) -> None:
-    mock.add_callback(
-        responses.POST, _ENDPOINT, callback=_counts(True), content_type="application/json"
-    )
+def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
+    sent = len(request_json(request)["recipients"])
+    results = {"total_rejected_recipients": sent, "total_accepted_recipients": 0, "id": "7318"}
+    return 200, {"Content-Type": "application/json"}, json.dumps({"results": results})
 
 
-def mock_all_rejected(mock: responses.RequestsMock) -> None:
-    mock.add_callback(
-        responses.POST, _ENDPOINT, callback=_counts(False), content_type="application/json"
-    )
+def _subaccount(connection: Any, request: Any) -> None:
+    assert request.headers["X-MSYS-SUBACCOUNT"] == "42"
 
 
-def mock_error(mock: responses.RequestsMock) -> tuple[int, str]:
-    mock.add(
-        responses.POST,
-        _ENDPOINT,
-        status=400,
-        json={
+CASE = ContractCase(
+    id="sparkpost",
+    backend="anymail.backends.sparkpost.EmailBackend",
+    esp_name="SparkPost",
+    options={"api_key": "test-api-key"},
+    endpoint=r"^https://api\.sparkpost\.com/api/v1/transmissions/$",
+    answer=DEMO_ESPS["sparkpost"].answer,
+    error=(
+        400,
+        {
             "errors": [
                 {
                     "description": "Unconfigured or unverified sending domain.",
@@ -53,16 +39,15 @@ def mock_error(mock: responses.RequestsMock) -> tuple[int, str]:
                 }
             ]
         },
-    )
-    return 400, "Unconfigured or unverified sending domain."
-
-
-CASE = ContractCase(
-    id="sparkpost",
-    backend="anymail.backends.sparkpost.EmailBackend",
-    esp_name="SparkPost",
-    options={"api_key": "test-api-key"},
-    mock_success=mock_success,
-    mock_error=mock_error,
-    mock_all_rejected=mock_all_rejected,
+        "Unconfigured or unverified sending domain.",
+    ),
+    rejected=_all_rejected,
+    credentials=(Credential.in_header("api_key", "SPARKPOST_API_KEY", "Authorization"),),
+    sent_tags=json_at("campaign_id", listed=True),
+    options_example=OptionsExample(
+        {"api_url": "https://api.eu.sparkpost.com/api/v1", "subaccount": 42},
+        "https://api.eu.sparkpost.com/api/v1/transmissions/",
+        check=_subaccount,
+    ),
+    request_headers={"Content-Type": "application/json"},
 )

@@ -1,3 +1,7 @@
+"""Anymail's test backend in the contract suite: it records instead of sending."""
+
+from typing import Any
+
 from django.core import mail
 
 from ..registry import ContractCase
@@ -8,10 +12,15 @@ def sent_text() -> str:
     return "\n".join(repr(message.anymail_send_params) for message in mail.outbox)
 
 
+def sent_tags(request: Any) -> list[str]:
+    return list(mail.outbox[-1].anymail_send_params["tags"])
+
+
 CASE = ContractCase(
     id="test",
     backend="anymail.backends.test.EmailBackend",
     esp_name="Test",
     uses_requests=False,
     sent_text=sent_text,
+    sent_tags=sent_tags,
 )

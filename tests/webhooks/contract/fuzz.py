@@ -139,3 +139,17 @@ def _surrogated(value: Any) -> Any:
     if isinstance(value, str):
         return value + "\ud800"
     return value
+
+
+def sample(found: list[Mutation], original: Any = None, size: int = 16) -> list[Mutation]:
+    """Every strict (body) mutation, and an even spread of the field mutations: ``size``
+    in all, where the payloads share most fields (each field kind is mutated somewhere).
+
+    (A byte mutation that left ``original`` as it was, e.g. Mandrill's ``[]`` with no
+    quote to break, is no mutation: left out.)
+    """
+    unchanged = json.dumps(original).encode("utf-8")
+    strict = [mutation for mutation in found if mutation.strict and mutation.payload != unchanged]
+    fields = [mutation for mutation in found if not mutation.strict]
+    step = max(1, len(fields) // max(1, size - len(strict)))
+    return fields[::step] + strict

@@ -15,8 +15,9 @@ takes ``basic_auth`` (see ``anymail.testing.basic_auth_header``).
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from django.dispatch import Signal
 
 from anymail.testing import WebhookRequest
 
+from ...utils import FIXTURES_DIR
 from . import cases
 from .fuzz import Mutation, mutations
 
@@ -45,12 +47,42 @@ class WebhookContractCase:
     # A request for `payload` signed longer ago than the ESP's window (None: no
     # signed time).
     stale: Callable[[Any], WebhookRequest] | None = None
+    # The warning (its start) when no WEBHOOK_SECRET protects the view; None: no warning.
+    warning_without_secret: str | None = None
     # Whether a post without credentials is challenged (401) rather than refused (400).
     basic_auth_challenge: bool = False
     # Entered around each test (a pinned clock, a certificate stub, an AWS emulator).
     context: Callable[[], AbstractContextManager[Any]] = nullcontext
     # The hostile variants of a payload (the default suits JSON payloads).
     fuzz: Callable[[Any], list[Mutation]] = mutations
+    # More payloads whose variants the fuzz posts, by name (besides ``payload()``'s).
+    fuzz_payloads: Callable[[], Mapping[str, Any]] | None = None
+    # Mutate each field once, in the first payload that has it (for payloads that share
+    # their fields, which the view reads the same way whatever the event).
+    fuzz_each_field_once: bool = False
+    # At most this many variants of each of those payloads (see fuzz.sample); None: all.
+    fuzz_sample: int | None = None
+    # The events an accepted variant dispatches, where that is always the same.
+    fuzz_accepted_events: int | None = None
+
+
+#: The warning of a view that only basic auth can protect.
+NOT_SECURED = (
+    "Your Anymail {esp_name} webhook is not secured: set ANYMAIL WEBHOOK_SECRET and add it "
+    "to the webhook URL at your ESP."
+)
+
+
+def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
+    """The ESP's JSON fixtures (tests/fixtures/<esp>/) matching ``patterns``, by name."""
+
+    def load() -> dict[str, Any]:
+        paths = sorted(
+            {path for pattern in patterns for path in (FIXTURES_DIR / esp).glob(pattern)}
+        )
+        return {path.name: json.loads(path.read_text("utf-8")) for path in paths}
+
+    return load
 
 
 def load_cases() -> list[WebhookContractCase]:

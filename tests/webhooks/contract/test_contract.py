@@ -5,18 +5,22 @@ See ``registry.py`` for how an ESP's webhook joins the suite.
 
 from __future__ import annotations
 
+import hashlib
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from anymail.exceptions import AnymailImproperlyConfigured
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
+from anymail.exceptions import AnymailImproperlyConfigured, AnymailInsecureWebhookWarning
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, random_webhook_secret
 
+from .fuzz import sample
 from .registry import CASES, WebhookContractCase
 
 pytestmark = pytest.mark.urls("tests.webhooks.contract.urls")
@@ -77,11 +81,36 @@ def test_missing_basic_auth(case: WebhookContractCase, events: list[Any]) -> Non
 
 @parametrize_cases
 def test_wrong_basic_auth(case: WebhookContractCase, events: list[Any]) -> None:
-    for secret in ("contractcontract:wrong", SECRET + "x", random_webhook_secret()):
+    for secret in (
+        "contractcontract:wrong",
+        SECRET + "x",
+        "attacker:" + SECRET,
+        random_webhook_secret(),
+    ):
         response = post(case, basic_auth=secret)
         assert response.status_code == 400
         assert response.content.startswith(b"Missing or invalid basic auth")
     assert events == []
+
+
+@parametrize_cases
+def test_without_webhook_secret(
+    case: WebhookContractCase, settings: Any, events: list[Any]
+) -> None:
+    # A view that checks a signature needs no WEBHOOK_SECRET; the others warn (once per
+    # view made) that anyone can post to them.
+    settings.ANYMAIL = dict(case.settings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = post(case, basic_auth=None)
+    assert response.status_code == 200, response.content
+    assert len(events) == case.event_count
+    insecure = [str(w.message) for w in caught if w.category is AnymailInsecureWebhookWarning]
+    if case.warning_without_secret is None:
+        assert insecure == []
+    else:
+        expected = case.warning_without_secret.format(esp_name=case.esp_name)
+        assert len(insecure) == 1 and insecure[0].startswith(expected), insecure
 
 
 @parametrize_cases
@@ -226,25 +255,43 @@ def test_head(case: WebhookContractCase, events: list[Any]) -> None:
 
 
 def _fuzz_params() -> list[Any]:
-    return [
-        pytest.param(case, mutation, id=f"{case.id}-{mutation.id}")
-        for case in CASES
-        for mutation in case.fuzz(case.payload())
-    ]
+    params = []
+    for case in CASES:
+        payloads = {"": case.payload(), **(case.fuzz_payloads() if case.fuzz_payloads else {})}
+        seen: set[str] = set()
+        for name, payload in payloads.items():
+            found = case.fuzz(payload)
+            if name and case.fuzz_sample is not None:  # (all of payload()'s variants)
+                found = sample(found, payload, case.fuzz_sample)
+            for mutation in found:
+                # Each variant once per case: a body that doesn't depend on the payload
+                # (an empty one...) and, with fuzz_each_field_once, each field's.
+                raw = isinstance(mutation.payload, bytes | str)
+                key = mutation.id if case.fuzz_each_field_once and not raw else None
+                body = repr((mutation.payload, mutation.strict)).encode()
+                key = key or hashlib.sha256(body).hexdigest()
+                if key not in seen:
+                    seen.add(key)
+                    parts = (case.id, Path(name).stem, mutation.id)
+                    params.append(pytest.param(case, mutation, id="-".join(filter(None, parts))))
+    return params
 
 
 @pytest.mark.parametrize(("case", "mutation"), _fuzz_params(), indirect=["case"])
 def test_hostile_body_is_refused_or_accepted_never_an_error(
-    case: WebhookContractCase, mutation: Any, events: list[Any]
+    case: WebhookContractCase, mutation: Any
 ) -> None:
-    # Client() raises any exception the view lets out: none may.
-    response = case.request(mutation.payload).post(Client(), case.url_name)
+    with captured_events(tracking) as tracked, captured_events(inbound) as received:
+        # Client() raises any exception the view lets out: none may.
+        response = case.request(mutation.payload).post(Client(), case.url_name)
     assert response.status_code in ((400,) if mutation.strict else (200, 400)), response.content
     if response.status_code == 400:
-        assert events == []
+        assert tracked == received == []
         reason = response.content.decode()
         assert "\n" not in reason and len(reason) <= 300
         assert "xxxxxxxxxx" not in reason  # nothing the ESP sent is echoed
+    elif case.fuzz_accepted_events is not None:
+        assert len(tracked) + len(received) == case.fuzz_accepted_events
 
 
 class DownCache:

@@ -18,4 +18,6 @@ CASE = WebhookContractCase(
     stale=stale,
     basic_auth_challenge=True,
     context=aws_test_context,
+    # Signed by SNS, but any topic may post unless a secret or a topic list says which.
+    warning_without_secret="Your Anymail {esp_name} webhook accepts posts from any ",
 )

@@ -6,7 +6,7 @@ from anymail.signals import inbound
 from anymail.testing import json_webhook_request
 
 from ...brevo_support import API_KEY, any_attachment_api, fixture
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase
 
 
 def payload() -> Any:
@@ -23,4 +23,5 @@ CASE = WebhookContractCase(
     request=json_webhook_request,
     settings={"BREVO_API_KEY": API_KEY},
     context=any_attachment_api,
+    warning_without_secret=NOT_SECURED,
 )

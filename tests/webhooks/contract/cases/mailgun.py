@@ -9,7 +9,7 @@ from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase
+from ..registry import WebhookContractCase, fixture_payloads
 
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
 
@@ -42,4 +42,8 @@ CASE = WebhookContractCase(
     settings={"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
     forge=forge,
     stale=stale,
+    # (tracking_bad_signature.json is tracking_delivered.json with another signature.)
+    fuzz_payloads=fixture_payloads("mailgun", "tracking_[!b]*.json"),
+    fuzz_each_field_once=True,
+    fuzz_accepted_events=1,
 )

@@ -41,4 +41,5 @@ CASE = WebhookContractCase(
     forge=forge,
     stale=stale,
     fuzz=lambda payload: form_mutations(payload, skip=SIGNATURE_FIELDS),
+    fuzz_accepted_events=1,
 )

@@ -8,7 +8,7 @@ from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import RsaTestSigner
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase
+from ..registry import WebhookContractCase, fixture_payloads
 
 
 def payload() -> Any:
@@ -29,4 +29,5 @@ CASE = WebhookContractCase(
     request=postal_webhook_request,
     settings={"POSTAL_WEBHOOK_KEY": webhook_key()},
     forge=forge,
+    fuzz_payloads=fixture_payloads("postal", "inbound*.json"),
 )

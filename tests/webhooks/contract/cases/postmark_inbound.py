@@ -6,7 +6,7 @@ from anymail.signals import inbound
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 
 CASE = WebhookContractCase(
     id="postmark_inbound",
@@ -16,4 +16,6 @@ CASE = WebhookContractCase(
     payload=partial(fixture_json, "postmark", "inbound_parsed.json"),
     event_count=1,
     request=json_webhook_request,
+    fuzz_payloads=fixture_payloads("postmark", "inbound_*"),
+    warning_without_secret=NOT_SECURED,
 )

@@ -6,7 +6,7 @@ from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 
 CASE = WebhookContractCase(
     id="postmark_tracking",
@@ -16,4 +16,6 @@ CASE = WebhookContractCase(
     payload=partial(fixture_json, "postmark", "tracking_bounce_hard.json"),
     event_count=1,
     request=json_webhook_request,
+    fuzz_payloads=fixture_payloads("postmark", "tracking_*"),
+    warning_without_secret=NOT_SECURED,
 )

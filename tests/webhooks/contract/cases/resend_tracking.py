@@ -9,7 +9,7 @@ from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 
 from ...resend_support import OTHER_SECRET, SETTINGS, fixture
-from ..registry import WebhookContractCase
+from ..registry import WebhookContractCase, fixture_payloads
 
 
 def forge(payload: Any) -> WebhookRequest:
@@ -31,4 +31,5 @@ CASE = WebhookContractCase(
     settings=dict(SETTINGS),
     forge=forge,
     stale=stale,
+    fuzz_payloads=fixture_payloads("resend", "tracking_*.json"),
 )

@@ -7,6 +7,7 @@ posted as the whole body (a JSON string can't carry them unchanged).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 from functools import cache
@@ -18,7 +19,8 @@ from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks.signing import utc_now
 
-from ...scaleway_support import fixture, scaleway_test_context
+from ...scaleway_support import EVENT_FIXTURES, fixture, scaleway_test_context
+from ..fuzz import Mutation, mutations
 from ..registry import WebhookContractCase
 
 
@@ -39,6 +41,17 @@ def forge(payload: Any) -> WebhookRequest:
     return request.with_body(json.dumps(forged).encode())
 
 
+def tem_mutations(payload: Any) -> list[Mutation]:
+    """The JSON mutations; raw bytes that are text also go as the SNS Message."""
+    found = mutations(payload)
+    for mutation in list(found):
+        if isinstance(mutation.payload, bytes):
+            with contextlib.suppress(UnicodeDecodeError):
+                text = mutation.payload.decode("utf-8")
+                found.append(Mutation(f"{mutation.id}-as-message", text, mutation.strict))
+    return found
+
+
 def stale(payload: Any) -> WebhookRequest:
     return scaleway_webhook_request(payload, timestamp=utc_now() - timedelta(hours=2, minutes=1))
 
@@ -55,4 +68,9 @@ CASE = WebhookContractCase(
     stale=stale,
     basic_auth_challenge=True,
     context=scaleway_test_context,
+    fuzz=tem_mutations,
+    fuzz_payloads=lambda: {name: fixture(name) for name in EVENT_FIXTURES},
+    fuzz_each_field_once=True,
+    # Signed by SNS, but any topic may post unless a secret or a topic list says which.
+    warning_without_secret="Your Anymail {esp_name} webhook accepts posts from any ",
 )

@@ -9,7 +9,7 @@ from anymail.signals import inbound
 from tests.webhooks.sendgrid_fixtures import inbound_form_fields
 
 from ..fuzz import HUGE_TEXT, Mutation, deep_json
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase
 
 JSON_FIELDS = ("envelope", "charsets", "attachment-info", "content-ids")
 
@@ -68,4 +68,5 @@ CASE = WebhookContractCase(
     event_count=1,
     request=sendgrid_inbound_webhook_request,
     fuzz=form_mutations,
+    warning_without_secret=NOT_SECURED,
 )

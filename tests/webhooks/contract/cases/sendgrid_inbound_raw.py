@@ -8,7 +8,7 @@ from anymail._testing_sendgrid import sendgrid_inbound_webhook_request
 from anymail.signals import inbound
 from tests.webhooks.sendgrid_fixtures import inbound_form_fields
 
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase
 from .sendgrid_inbound import form_mutations
 
 
@@ -25,4 +25,5 @@ CASE = WebhookContractCase(
     event_count=1,
     request=sendgrid_inbound_webhook_request,
     fuzz=form_mutations,
+    warning_without_secret=NOT_SECURED,
 )

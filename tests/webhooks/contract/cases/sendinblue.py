@@ -8,7 +8,7 @@ from anymail.exceptions import AnymailDeprecationWarning
 from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase
 from .brevo import payload
 
 
@@ -29,4 +29,5 @@ CASE = WebhookContractCase(
     event_count=2,
     request=json_webhook_request,
     context=deprecation_expected,
+    warning_without_secret=NOT_SECURED,
 )

@@ -6,7 +6,7 @@ from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 
 
 def payload() -> Any:
@@ -21,4 +21,6 @@ CASE = WebhookContractCase(
     payload=payload,
     event_count=19,
     request=json_webhook_request,
+    fuzz_payloads=fixture_payloads("sparkpost", "tracking*.json"),
+    warning_without_secret=NOT_SECURED,
 )

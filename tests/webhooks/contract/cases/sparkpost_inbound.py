@@ -6,7 +6,7 @@ from anymail.signals import inbound
 from anymail.testing import json_webhook_request
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 
 
 def payload() -> Any:
@@ -21,4 +21,6 @@ CASE = WebhookContractCase(
     payload=payload,
     event_count=1,
     request=json_webhook_request,
+    fuzz_payloads=fixture_payloads("sparkpost", "inbound*.json"),
+    warning_without_secret=NOT_SECURED,
 )

@@ -1,0 +1,43 @@
+"""The ESP emulators, by ESP slug (the backend module and webhook URL prefix)."""
+
+from __future__ import annotations
+
+from ._base import ApiRequest, ApiResponse, Attachment, Emulator, EspError, Message
+from .brevo import Brevo, Sendinblue
+from .mailgun import Mailgun
+from .mailjet import Mailjet
+from .mandrill import Mandrill
+from .postal import Postal
+from .postmark import Postmark
+from .resend import Resend
+from .scaleway import Scaleway
+from .sendgrid import SendGrid
+from .sparkpost import SparkPost
+
+__all__ = [
+    "EMULATORS",
+    "ApiRequest",
+    "ApiResponse",
+    "Attachment",
+    "Emulator",
+    "EspError",
+    "Message",
+]
+
+#: Every HTTP ESP Anymail supports (Amazon SES speaks through boto3: see the docs).
+EMULATORS: dict[str, type[Emulator]] = {
+    cls.esp: cls
+    for cls in (
+        Brevo,
+        Mailgun,
+        Mailjet,
+        Mandrill,
+        Postal,
+        Postmark,
+        Resend,
+        Scaleway,
+        SendGrid,
+        Sendinblue,
+        SparkPost,
+    )
+}

@@ -1,0 +1,200 @@
+"""What every ESP emulator shares: the request, the error, the received message.
+
+An emulator is a small class per ESP. It names the ESP's API-URL setting and
+endpoints, checks the auth header as the ESP does (its own 401 body), turns an
+accepted request into the messages the ESP would send (with the ESP's ids), and
+builds the ESP's tracking payload for an event on one of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.message import Message as MimeMessage
+from email.parser import BytesParser
+from email.policy import HTTP
+from email.utils import formataddr, getaddresses
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+    content_id: str | None = None
+
+
+@dataclass
+class Message:
+    """One message as the ESP would send it (a batch send makes several)."""
+
+    from_email: str
+    to: list[str]
+    subject: str = ""
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    text: str | None = None
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None
+    #: The ESP's message id for each recipient (addr-spec, as the ESP reports it).
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [addr_spec(address) for address in self.to + self.cc + self.bcc]
+
+
+@dataclass
+class ApiRequest:
+    method: str
+    path: str
+    #: Header names as sent; look them up with :meth:`header` (case-insensitive).
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self, error: Callable[[str], EspError]) -> Any:
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise error("Malformed JSON") from None
+
+    def form(self) -> tuple[list[tuple[str, str]], list[tuple[str, Attachment]]]:
+        """Fields and files of a urlencoded or multipart body."""
+        content_type = self.header("Content-Type") or ""
+        if not content_type.startswith("multipart/"):
+            return parse_qsl(self.body.decode("utf-8"), keep_blank_values=True), []
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        mime = BytesParser(policy=HTTP).parsebytes(head + self.body)
+        fields: list[tuple[str, str]] = []
+        files: list[tuple[str, Attachment]] = []
+        for part in mime.iter_parts() if isinstance(mime, MimeMessage) else []:
+            name = part.get_param("name", header="content-disposition")
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
+            filename = part.get_filename()
+            if filename is None:
+                fields.append((str(name), payload.decode("utf-8")))
+            else:
+                files.append((str(name), Attachment(filename, part.get_content_type(), payload)))
+        return fields, files
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, data: Any, **headers: str) -> ApiResponse:
+        return cls(status, json.dumps(data, indent=2).encode("utf-8"), headers=headers)
+
+
+class EspError(Exception):
+    """The ESP's error answer: raised while checking a request."""
+
+    def __init__(self, response: ApiResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+    @classmethod
+    def json(cls, status: int, data: Any) -> EspError:
+        return cls(ApiResponse.json(status, data))
+
+    def response_json(self) -> Any:
+        return json.loads(self.response.body)
+
+
+class Emulator:
+    """The send API of one ESP (subclasses fill in the class attributes)."""
+
+    #: The ESP's slug (backend module, webhook URL prefix).
+    esp: ClassVar[str]
+    name: ClassVar[str]
+    #: The path of the API URL under the ESP's prefix (it mimics the real URL's).
+    api_path: ClassVar[str] = ""
+    #: The backend setting that points it at the sandbox, and the credential settings.
+    api_url_setting: ClassVar[str]
+    #: Endpoint path (after the API URL) -> handler method name.
+    endpoints: ClassVar[Mapping[str, str]]
+    #: Anymail event name -> what the event buttons call it (also the payload's key).
+    events: ClassVar[tuple[str, ...]] = ("delivered", "bounced", "opened", "clicked", "complained")
+    #: Request headers holding credentials (shown masked in the UI).
+    secret_headers: ClassVar[tuple[str, ...]] = ("Authorization",)
+    #: The tracking webhook path under the app's Anymail URLs.
+    webhook_name: ClassVar[str] = "tracking"
+
+    def __init__(self, api_key: str) -> None:
+        self.api_key = api_key
+
+    def api_url(self, root: str) -> str:
+        return f"{root}{self.esp}/{self.api_path}"
+
+    def settings(self, root: str) -> dict[str, Any]:
+        """The ANYMAIL settings that send through this emulator."""
+        raise NotImplementedError
+
+    def webhook_settings(self) -> dict[str, Any]:
+        """The app's settings that verify this emulator's signed webhook posts."""
+        return {}
+
+    def authenticate(self, request: ApiRequest) -> None:
+        """Raise the ESP's 401 (or whatever it answers) unless the key is right."""
+        raise NotImplementedError
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        """The ESP's tracking post for ``event`` on ``message`` to ``recipient``."""
+        raise NotImplementedError
+
+
+def addr_spec(address: str) -> str:
+    return getaddresses([address])[0][1] or address
+
+
+def parse_list(value: Any) -> list[str]:
+    """Addresses from a comma-joined string or a list of strings."""
+    if not value:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [formataddr(pair) for pair in getaddresses([str(item) for item in values])]
+
+
+def named(obj: Any, email_key: str = "email", name_key: str = "name") -> str:
+    """A formatted address from an ``{"email": ..., "name": ...}`` object."""
+    if not isinstance(obj, Mapping):
+        return str(obj)
+    return formataddr((str(obj.get(name_key) or ""), str(obj.get(email_key) or "")))
+
+
+def b64decode(value: Any) -> bytes:
+    try:
+        return base64.b64decode(str(value or ""), validate=False)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def valid_address(address: str) -> bool:
+    spec = addr_spec(address)
+    local, at, domain = spec.rpartition("@")
+    return bool(at and local and "." in domain and " " not in spec)

@@ -1,0 +1,121 @@
+"""Mailgun: basic auth ``api:<key>``, form posts to ``<domain>/messages``, plain 401."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from ._base import (
+    ApiRequest,
+    ApiResponse,
+    Emulator,
+    EspError,
+    Message,
+    addr_spec,
+    parse_list,
+    valid_address,
+)
+from ._time import epoch
+
+NO_BODY = "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"
+
+
+def error(text: str, status: int = 400) -> EspError:
+    return EspError.json(status, {"message": text})
+
+
+class Mailgun(Emulator):
+    esp = "mailgun"
+    name = "Mailgun"
+    api_path = "v3"
+    api_url_setting = "MAILGUN_API_URL"
+    endpoints = {r"(?P<domain>[^/]+)/messages": "send"}
+
+    def api_url(self, root: str) -> str:
+        # MAILGUN_API_URL has no trailing slash: the backend adds "/<domain>/messages".
+        return f"{root}{self.esp}/{self.api_path}"
+
+    def settings(self, root: str) -> dict[str, Any]:
+        return {"MAILGUN_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
+
+    def webhook_settings(self) -> dict[str, Any]:
+        return {"MAILGUN_WEBHOOK_SIGNING_KEY": f"{self.api_key}-webhooks"}
+
+    def authenticate(self, request: ApiRequest) -> None:
+        from ._auth import basic_credentials
+
+        if basic_credentials(request) != ("api", self.api_key):
+            raise EspError(ApiResponse(401, b"Forbidden", content_type="text/plain"))
+
+    def send(self, request: ApiRequest, domain: str = "") -> tuple[list[Message], ApiResponse]:
+        fields, files = request.form()
+
+        def values(name: str) -> list[str]:
+            return [value for key, value in fields if key == name]
+
+        def value(name: str) -> str | None:
+            found = values(name)
+            return found[-1] if found else None
+
+        if not value("from"):
+            raise error("from parameter is missing")
+        to, cc, bcc = (parse_list(values(key)) for key in ("to", "cc", "bcc"))
+        if not to:
+            raise error("to parameter is missing")
+        for address in to + cc + bcc:
+            if not valid_address(address):
+                raise error("to parameter is not a valid address. please check documentation")
+        if not (value("text") or value("html") or value("amp-html") or value("template")):
+            raise error(NO_BODY)
+        message_id = f"<{epoch()}.{secrets.token_hex(8)}@{domain}>"
+        variables = {k[2:]: v for k, v in fields if k.startswith("v:")}
+        recipient_vars = json.loads(value("recipient-variables") or "null")
+        # Batch sends (recipient-variables) become one message per "to" address.
+        groups = [[address] for address in to] if recipient_vars is not None else [to]
+        messages = []
+        for group in groups:
+            message = Message(
+                from_email=str(value("from")),
+                to=group,
+                cc=cc,
+                bcc=bcc,
+                subject=value("subject") or "",
+                text=value("text"),
+                html=value("html"),
+                headers={k[2:]: v for k, v in fields if k.startswith("h:")},
+                attachments=[attachment for _, attachment in files],
+                tags=values("o:tag"),
+                metadata=variables,
+                template=value("template"),
+            )
+            message.ids = {addr_spec(a): message_id for a in group + cc + bcc}
+            messages.append(message)
+        return messages, ApiResponse.json(200, {"id": message_id, "message": "Queued. Thank you."})
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        name = {"bounced": "failed", "complained": "complained"}.get(event, event)
+        data: dict[str, Any] = {
+            "event": name,
+            "id": secrets.token_hex(11),
+            "timestamp": float(epoch()),
+            "recipient": recipient,
+            "message": {
+                "headers": {
+                    "message-id": str(message.ids[recipient]).strip("<>"),
+                    "to": recipient,
+                    "from": message.from_email,
+                    "subject": message.subject,
+                }
+            },
+            "tags": message.tags,
+            "user-variables": message.metadata,
+        }
+        if event == "bounced":
+            data.update(severity="permanent", reason="bounce")
+            data["delivery-status"] = {"code": 550, "message": "5.1.1 mailbox does not exist"}
+        if event == "delivered":
+            data["delivery-status"] = {"code": 250, "message": "OK"}
+        if event == "clicked":
+            data["url"] = "https://example.com/"
+        return {"event-data": data}

@@ -1,0 +1,186 @@
+"""Mailjet v3.1: basic auth ``key:secret``, ``{"Messages": [...]}``, per-message errors."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from ._auth import basic_credentials
+from ._base import (
+    ApiRequest,
+    ApiResponse,
+    Attachment,
+    Emulator,
+    EspError,
+    Message,
+    addr_spec,
+    b64decode,
+    named,
+    new_uuid,
+    valid_address,
+)
+from ._time import epoch
+
+#: Mailjet's MessageIDs are integers beyond 2**53 (the backend must keep them exact).
+_ids = itertools.count(576460752303423489)
+PUBLIC_KEY = "sandbox"
+
+
+def global_error(status: int, text: str, code: str | None = None) -> EspError:
+    body = {"ErrorIdentifier": new_uuid(), "StatusCode": status, "ErrorMessage": text}
+    return EspError.json(status, {**body, **({"ErrorCode": code} if code else {})})
+
+
+def message_error(code: str, text: str, related: list[str]) -> dict[str, Any]:
+    return {
+        "Status": "error",
+        "Errors": [
+            {
+                "ErrorIdentifier": new_uuid(),
+                "ErrorCode": code,
+                "StatusCode": 400,
+                "ErrorMessage": text,
+                "ErrorRelatedTo": related,
+            }
+        ],
+    }
+
+
+class Mailjet(Emulator):
+    esp = "mailjet"
+    name = "Mailjet"
+    api_path = "v3.1/"
+    api_url_setting = "MAILJET_API_URL"
+    endpoints = {"send": "send"}
+
+    def settings(self, root: str) -> dict[str, Any]:
+        return {
+            "MAILJET_API_KEY": PUBLIC_KEY,
+            "MAILJET_SECRET_KEY": self.api_key,
+            self.api_url_setting: self.api_url(root),
+        }
+
+    def authenticate(self, request: ApiRequest) -> None:
+        if basic_credentials(request) != (PUBLIC_KEY, self.api_key):
+            raise global_error(
+                401,
+                "API key authentication/authorization failure. You may be unauthorized to "
+                "access the API or your API key may be expired. Visit API keys management "
+                "section to check your keys.",
+            )
+
+    def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
+        malformed = "Malformed JSON, please review the syntax and properties types."
+        data = request.json(lambda text: global_error(400, malformed, "mj-0002"))
+        items = data.get("Messages") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not items:
+            raise global_error(400, "Missing mandatory property.", "mj-0003")
+        defaults = data.get("Globals") or {}
+        messages, results = [], []
+        for item in items:
+            item = {**defaults, **item}
+            problem = self.problem(item)
+            if problem:
+                results.append(problem)
+                continue
+            message = self.message(item)
+            messages.append(message)
+            result: dict[str, Any] = {"Status": "success", "CustomID": item.get("CustomID", "")}
+            for key in ("To", "Cc", "Bcc"):
+                result[key] = [
+                    {
+                        "Email": addr_spec(named(r, "Email", "Name")),
+                        "MessageUUID": new_uuid(),
+                        "MessageID": message.ids[addr_spec(named(r, "Email", "Name"))],
+                        "MessageHref": "https://api.mailjet.com/v3/REST/message/"
+                        f"{message.ids[addr_spec(named(r, 'Email', 'Name'))]}",
+                    }
+                    for r in item.get(key) or []
+                ]
+            results.append(result)
+        status = 200 if len(messages) == len(items) else 400
+        return messages, ApiResponse.json(status, {"Messages": results})
+
+    def problem(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        if not (item.get("From") or {}).get("Email"):
+            return message_error("mj-0003", "Missing mandatory property.", ["From"])
+        if not item.get("To"):
+            return message_error("mj-0003", "Missing mandatory property.", ["To"])
+        for key in ("To", "Cc", "Bcc"):
+            for index, recipient in enumerate(item.get(key) or []):
+                if not valid_address(named(recipient, "Email", "Name")):
+                    return message_error(
+                        "mj-0013",
+                        f'"{recipient.get("Email")}" is an invalid email address.',
+                        [f"{key}[{index}].Email"],
+                    )
+        if not (item.get("HTMLPart") or item.get("TextPart") or item.get("TemplateID")):
+            return message_error(
+                "send-0003",
+                'At least "HTMLPart", "TextPart" or "TemplateID" must be provided.',
+                ["HTMLPart", "TextPart"],
+            )
+        return None
+
+    def message(self, item: dict[str, Any]) -> Message:
+        def people(key: str) -> list[str]:
+            return [named(r, "Email", "Name") for r in item.get(key) or []]
+
+        message = Message(
+            from_email=named(item["From"], "Email", "Name"),
+            to=people("To"),
+            cc=people("Cc"),
+            bcc=people("Bcc"),
+            subject=str(item.get("Subject") or ""),
+            text=item.get("TextPart"),
+            html=item.get("HTMLPart"),
+            headers={str(k): str(v) for k, v in (item.get("Headers") or {}).items()},
+            attachments=[
+                Attachment(
+                    a.get("Filename", ""),
+                    a.get("ContentType", ""),
+                    b64decode(a.get("Base64Content")),
+                    a.get("ContentID"),
+                )
+                for a in (item.get("Attachments") or []) + (item.get("InlinedAttachments") or [])
+            ],
+            tags=[item["MonitoringCategory"]] if item.get("MonitoringCategory") else [],
+            template=str(item["TemplateID"]) if item.get("TemplateID") else None,
+        )
+        message.metadata = (
+            {"EventPayload": item["EventPayload"]} if item.get("EventPayload") else {}
+        )
+        message.ids = {addr_spec(a): next(_ids) for a in message.to + message.cc + message.bcc}
+        return message
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        names = {
+            "delivered": "sent",
+            "bounced": "bounce",
+            "opened": "open",
+            "clicked": "click",
+            "complained": "spam",
+        }
+        payload: dict[str, Any] = {
+            "event": names[event],
+            "time": epoch(),
+            "MessageID": message.ids[recipient],
+            "Message_GUID": new_uuid(),
+            "email": recipient,
+            "customcampaign": "",
+            "CustomID": "",
+            "Payload": message.metadata.get("EventPayload", ""),
+        }
+        if event == "bounced":
+            payload.update(
+                blocked=False,
+                hard_bounce=True,
+                error_related_to="recipient",
+                error="user unknown",
+                comment="550 5.1.1 User unknown",
+            )
+        if event == "clicked":
+            payload["url"] = "https://example.com/"
+        if event == "complained":
+            payload["source"] = "JMRPP"
+        return [payload]

@@ -1,0 +1,140 @@
+"""Mandrill: the key inside the JSON body; classic Mandrill answers every error with 500."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from ._base import (
+    ApiRequest,
+    ApiResponse,
+    Attachment,
+    Emulator,
+    EspError,
+    Message,
+    addr_spec,
+    b64decode,
+    named,
+    valid_address,
+)
+from ._time import epoch
+
+
+def error(name: str, code: int, text: str) -> EspError:
+    return EspError.json(500, {"status": "error", "code": code, "name": name, "message": text})
+
+
+INVALID_JSON = "You must specify a key value"
+
+
+class Mandrill(Emulator):
+    esp = "mandrill"
+    name = "Mandrill"
+    api_path = "api/1.0"
+    api_url_setting = "MANDRILL_API_URL"
+    endpoints = {
+        r"messages/send(\.json)?": "send",
+        r"messages/send-template(\.json)?": "send",
+    }
+    secret_headers = ()
+
+    def settings(self, root: str) -> dict[str, Any]:
+        return {"MANDRILL_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
+
+    def webhook_settings(self) -> dict[str, Any]:
+        return {"MANDRILL_WEBHOOK_KEY": f"{self.api_key}-webhooks"}
+
+    def authenticate(self, request: ApiRequest) -> None:
+        data = request.json(lambda text: error("ValidationError", -2, INVALID_JSON))
+        if not isinstance(data, dict) or data.get("key") != self.api_key:
+            raise error("Invalid_Key", -1, "Invalid API key")
+
+    def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
+        data = request.json(lambda text: error("ValidationError", -2, INVALID_JSON))
+        item = data.get("message")
+        if not isinstance(item, dict):
+            raise error("ValidationError", -2, 'Validation error: {"message":"required"}')
+        recipients = item.get("to") or []
+        for recipient in recipients:
+            if not valid_address(str(recipient.get("email", ""))):
+                raise error(
+                    "ValidationError",
+                    -2,
+                    'Validation error: {"message":{"to":[{"email":'
+                    '"Please enter a valid email address"}]}}',
+                )
+
+        def kind(name: str) -> list[str]:
+            return [named(r) for r in recipients if (r.get("type") or "to") == name]
+
+        message = Message(
+            from_email=named({"email": item.get("from_email"), "name": item.get("from_name")}),
+            to=kind("to"),
+            cc=kind("cc"),
+            bcc=kind("bcc"),
+            subject=str(item.get("subject") or ""),
+            text=item.get("text"),
+            html=item.get("html"),
+            headers={str(k): str(v) for k, v in (item.get("headers") or {}).items()},
+            attachments=[
+                Attachment(a.get("name", ""), a.get("type", ""), b64decode(a.get("content")))
+                for a in (item.get("attachments") or []) + (item.get("images") or [])
+            ],
+            tags=list(item.get("tags") or []),
+            metadata=dict(item.get("metadata") or {}),
+            template=data.get("template_name"),
+        )
+        message.ids = {addr_spec(named(r)): secrets.token_hex(16) for r in recipients}
+        body = [
+            {
+                "email": addr_spec(named(r)),
+                "status": "sent",
+                "_id": message.ids[addr_spec(named(r))],
+                "reject_reason": None,
+                "queued_reason": None,
+            }
+            for r in recipients
+        ]
+        return [message], ApiResponse.json(200, body)
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        names = {
+            "delivered": "delivered",
+            "bounced": "hard_bounce",
+            "opened": "open",
+            "clicked": "click",
+            "complained": "spam",
+        }
+        msg: dict[str, Any] = {
+            "ts": epoch(),
+            "_id": message.ids[recipient],
+            "state": "sent",
+            "subject": message.subject,
+            "email": recipient,
+            "sender": addr_spec(message.from_email),
+            "tags": message.tags,
+            "metadata": message.metadata,
+            "opens": [],
+            "clicks": [],
+            "smtp_events": [],
+        }
+        item: dict[str, Any] = {
+            "event": names[event],
+            "_id": message.ids[recipient],
+            "ts": epoch(),
+            "msg": msg,
+        }
+        if event == "bounced":
+            msg.update(
+                state="bounced",
+                bounce_description="bad_mailbox",
+                diag="smtp;550 5.1.1 The email account does not exist.",
+            )
+        if event == "clicked":
+            item["url"] = "https://example.com/"
+        return [item]
+
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        # Mandrill signs the URL as entered there, basic auth credentials included.
+        scheme, _, rest = url.partition("://")
+        return {"url": f"{scheme}://{secret}@{rest}" if secret else url}

@@ -1,0 +1,141 @@
+"""Resend: ``Authorization: Bearer``; single sends and a JSON-array batch endpoint."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from ._auth import bearer_token
+from ._base import (
+    ApiRequest,
+    ApiResponse,
+    Attachment,
+    Emulator,
+    EspError,
+    Message,
+    addr_spec,
+    b64decode,
+    new_uuid,
+    parse_list,
+    valid_address,
+)
+from ._time import iso_now
+
+BATCH_LIMIT = 100
+
+
+def error(status: int, name: str, text: str) -> EspError:
+    return EspError.json(status, {"statusCode": status, "name": name, "message": text})
+
+
+class Resend(Emulator):
+    esp = "resend"
+    name = "Resend"
+    api_url_setting = "RESEND_API_URL"
+    endpoints = {"emails": "single", "emails/batch": "batch"}
+
+    def settings(self, root: str) -> dict[str, Any]:
+        return {"RESEND_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
+
+    def webhook_settings(self) -> dict[str, Any]:
+        # A fixed, valid Svix secret (base64 of 24 bytes): the sandbox's, not a real one.
+        secret = base64.b64encode(hashlib.sha256(self.api_key.encode()).digest()[:24])
+        return {"RESEND_SIGNING_SECRET": "whsec_" + secret.decode("ascii")}
+
+    def authenticate(self, request: ApiRequest) -> None:
+        token = bearer_token(request)
+        if token is None:
+            raise error(401, "missing_api_key", "Missing API key in the authorization header")
+        if token != self.api_key:
+            raise error(403, "invalid_api_key", "API key is invalid")
+
+    def single(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
+        message = self.message(request.json(self.invalid_json))
+        return [message], ApiResponse.json(200, {"id": next(iter(message.ids.values()))})
+
+    def batch(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
+        items = request.json(self.invalid_json)
+        if not isinstance(items, list):
+            raise error(422, "validation_error", "The request body must be an array.")
+        if len(items) > BATCH_LIMIT:
+            raise error(422, "validation_error", "Too many emails: the limit is 100 per batch.")
+        messages = []
+        for item in items:
+            if isinstance(item, dict) and item.get("attachments"):
+                raise error(422, "validation_error", "Attachments are not supported in batch.")
+            messages.append(self.message(item))
+        ids = [{"id": next(iter(m.ids.values()))} for m in messages]
+        return messages, ApiResponse.json(200, {"data": ids})
+
+    @staticmethod
+    def invalid_json(text: str) -> EspError:
+        return error(400, "invalid_request", "The request body is not valid JSON.")
+
+    def message(self, data: Any) -> Message:
+        if not isinstance(data, dict):
+            raise error(422, "validation_error", "Invalid email object.")
+        for field in ("from", "to", "subject"):
+            if not data.get(field):
+                raise error(422, "missing_required_field", f"Missing `{field}` field.")
+        to, cc, bcc = (parse_list(data.get(key)) for key in ("to", "cc", "bcc"))
+        if len(to) > 50:
+            raise error(422, "validation_error", "Too many recipients: the limit is 50.")
+        for address in [str(data["from"]), *to, *cc, *bcc]:
+            if not valid_address(address):
+                raise error(
+                    422,
+                    "validation_error",
+                    "Invalid `to` field. The email address needs to follow the "
+                    "`email@example.com` or `Name <email@example.com>` format.",
+                )
+        message = Message(
+            from_email=str(data["from"]),
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=str(data.get("subject") or ""),
+            text=data.get("text"),
+            html=data.get("html"),
+            headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
+            attachments=[
+                Attachment(
+                    a.get("filename", ""), a.get("content_type", ""), b64decode(a.get("content"))
+                )
+                for a in data.get("attachments") or []
+            ],
+        )
+        email_id = new_uuid()
+        message.ids = {addr_spec(a): email_id for a in to + cc + bcc}
+        return message
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        names = {
+            "delivered": "email.delivered",
+            "bounced": "email.bounced",
+            "opened": "email.opened",
+            "clicked": "email.clicked",
+            "complained": "email.complained",
+        }
+        data: dict[str, Any] = {
+            "created_at": iso_now(),
+            "email_id": message.ids[recipient],
+            "from": message.from_email,
+            "to": [recipient],
+            "subject": message.subject,
+            "headers": [{"name": k, "value": v} for k, v in message.headers.items()],
+        }
+        if event == "bounced":
+            data["bounce"] = {
+                "message": "The recipient's mailbox does not exist.",
+                "subType": "General",
+                "type": "Permanent",
+            }
+        if event == "clicked":
+            data["click"] = {
+                "link": "https://example.com/",
+                "ipAddress": "127.0.0.1",
+                "timestamp": iso_now(),
+                "userAgent": "Mozilla/5.0 (sandbox)",
+            }
+        return {"type": names[event], "created_at": iso_now(), "data": data}

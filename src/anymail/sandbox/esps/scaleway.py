@@ -1,0 +1,142 @@
+"""Scaleway TEM: ``X-Auth-Token``; a send answers one email object per recipient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._base import (
+    ApiRequest,
+    ApiResponse,
+    Attachment,
+    Emulator,
+    EspError,
+    Message,
+    addr_spec,
+    b64decode,
+    named,
+    new_uuid,
+    valid_address,
+)
+from ._time import iso_now
+
+
+def invalid(argument: str, reason: str, text: str) -> EspError:
+    return EspError.json(
+        400,
+        {
+            "type": "invalid_arguments",
+            "message": "invalid argument(s)",
+            "details": [{"argument_name": argument, "reason": reason, "help_message": text}],
+        },
+    )
+
+
+class Scaleway(Emulator):
+    esp = "scaleway"
+    name = "Scaleway TEM"
+    api_path = "transactional-email/v1alpha1/regions/{region}/"
+    api_url_setting = "SCALEWAY_API_URL"
+    endpoints = {"emails": "send"}
+    secret_headers = ("X-Auth-Token",)
+    events = ("delivered", "bounced")
+    project_id = "00000000-0000-4000-8000-000000000000"
+
+    def api_url(self, root: str) -> str:
+        # The backend fills in {region}; the sandbox answers for any region.
+        return f"{root}{self.esp}/{self.api_path}"
+
+    def settings(self, root: str) -> dict[str, Any]:
+        return {
+            "SCALEWAY_SECRET_KEY": self.api_key,
+            "SCALEWAY_PROJECT_ID": self.project_id,
+            self.api_url_setting: self.api_url(root),
+        }
+
+    def authenticate(self, request: ApiRequest) -> None:
+        if request.header("X-Auth-Token") != self.api_key:
+            raise EspError.json(
+                401,
+                {
+                    "type": "denied_authentication",
+                    "message": "authentication is denied",
+                    "method": "api_key",
+                    "reason": "invalid_argument",
+                },
+            )
+
+    def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
+        data = request.json(lambda text: invalid("body", "format", "invalid JSON"))
+        if not isinstance(data, dict):
+            raise invalid("body", "format", "invalid JSON")
+        if not valid_address(named(data.get("from") or {})):
+            raise invalid("from.email", "constraint", "Invalid email from address")
+        if len(str(data.get("subject") or "")) < 6:
+            raise invalid("subject", "constraint", "subject is too short (6 characters min)")
+        if not (data.get("text") or data.get("html")):
+            raise invalid("text", "required", "text or html is required")
+        if data.get("text") is not None and len(str(data["text"])) < 10:
+            raise invalid("text", "constraint", "text is too short (10 characters min)")
+        kinds = {kind: [named(r) for r in data.get(kind) or []] for kind in ("to", "cc", "bcc")}
+        if not any(kinds.values()):
+            raise invalid("to", "required", "at least one recipient is required")
+        for addresses in kinds.values():
+            for address in addresses:
+                if not valid_address(address):
+                    raise invalid("to.email", "constraint", "Invalid email recipient address")
+        message = Message(
+            from_email=named(data["from"]),
+            to=kinds["to"],
+            cc=kinds["cc"],
+            bcc=kinds["bcc"],
+            subject=str(data["subject"]),
+            text=data.get("text"),
+            html=data.get("html"),
+            headers={
+                h.get("key", ""): h.get("value", "") for h in data.get("additional_headers") or []
+            },
+            attachments=[
+                Attachment(a.get("name", ""), a.get("type", ""), b64decode(a.get("content")))
+                for a in data.get("attachments") or []
+            ],
+        )
+        message_id = new_uuid()
+        emails = []
+        for kind, addresses in kinds.items():
+            for address in addresses:
+                email_id = new_uuid()
+                message.ids[addr_spec(address)] = email_id
+                emails.append(
+                    {
+                        "id": email_id,
+                        "message_id": message_id,
+                        "project_id": self.project_id,
+                        "mail_from": addr_spec(message.from_email),
+                        "mail_rcpt": addr_spec(address),
+                        "rcpt_to": addr_spec(address),
+                        "rcpt_type": kind,
+                        "subject": message.subject,
+                        "created_at": iso_now(),
+                        "updated_at": iso_now(),
+                        "status": "new",
+                        "status_details": "not yet processed",
+                        "try_count": 0,
+                        "last_tries": [],
+                        "flags": [],
+                    }
+                )
+        return [message], ApiResponse.json(200, {"emails": emails})
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        names = {"delivered": "email_delivered", "bounced": "email_mailbox_not_found"}
+        return {
+            "id": new_uuid(),
+            "type": names[event],
+            "project_id": self.project_id,
+            "created_at": iso_now(),
+            "email_id": message.ids[recipient],
+            "email_from": addr_spec(message.from_email),
+            "email_to": recipient,
+            "email_headers": [{"key": k, "value": v} for k, v in message.headers.items()],
+            "email_response_code": 250 if event == "delivered" else 550,
+            "email_response_message": "2.0.0 Ok" if event == "delivered" else "5.1.1 no mailbox",
+        }

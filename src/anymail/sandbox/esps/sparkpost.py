@@ -1,0 +1,134 @@
+"""SparkPost: the bare key in ``Authorization``; one transmission id for the whole call."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from ._base import (
+    ApiRequest,
+    ApiResponse,
+    Attachment,
+    Emulator,
+    EspError,
+    Message,
+    addr_spec,
+    b64decode,
+    named,
+    valid_address,
+)
+from ._time import epoch
+
+_ids = itertools.count(7318265432183591)
+
+
+def error(status: int, text: str, description: str = "", code: str = "") -> EspError:
+    detail = {"message": text, **({"description": description} if description else {})}
+    return EspError.json(status, {"errors": [{**detail, **({"code": code} if code else {})}]})
+
+
+class SparkPost(Emulator):
+    esp = "sparkpost"
+    name = "SparkPost"
+    api_path = "api/v1"
+    api_url_setting = "SPARKPOST_API_URL"
+    endpoints = {"transmissions/?": "send"}
+
+    def settings(self, root: str) -> dict[str, Any]:
+        return {"SPARKPOST_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
+
+    def authenticate(self, request: ApiRequest) -> None:
+        if request.header("Authorization") != self.api_key:
+            raise error(401, "Unauthorized.")
+
+    def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
+        data = request.json(
+            lambda text: error(
+                400, "invalid data format/type", "Problems parsing request as json", "1300"
+            )
+        )
+        if not isinstance(data, dict):
+            raise error(400, "invalid data format/type", "Problems parsing request as json", "1300")
+        content = data.get("content")
+        if not isinstance(content, dict) or not (content.get("template_id") or content):
+            raise error(
+                422, "required field is missing", "content object or template_id required", "1400"
+            )
+        recipients = data.get("recipients") or []
+        if not recipients:
+            raise error(422, "required field is missing", "recipients is required", "1400")
+        if not (content.get("from") or content.get("template_id")):
+            raise error(422, "required field is missing", "content.from is required", "1400")
+        for recipient in recipients:
+            if not valid_address(str((recipient.get("address") or {}).get("email", ""))):
+                raise error(422, "invalid data format/type", "Invalid email address", "1300")
+        headers = dict(content.get("headers") or {})
+        header_to = [str((r.get("address") or {}).get("header_to") or "") for r in recipients]
+        to_addresses = {addr_spec(a) for a in ", ".join(header_to).split(",") if a.strip()}
+        emails = [str(r["address"]["email"]) for r in recipients]
+        message = Message(
+            from_email=str(
+                named(content["from"])
+                if isinstance(content.get("from"), dict)
+                else content.get("from") or ""
+            ),
+            to=[e for e in emails if e in to_addresses] or emails,
+            cc=[e for e in emails if e not in to_addresses and e in headers.get("Cc", "")],
+            bcc=[e for e in emails if e not in to_addresses and e not in headers.get("Cc", "")],
+            subject=str(content.get("subject") or ""),
+            text=content.get("text"),
+            html=content.get("html"),
+            headers={str(k): str(v) for k, v in headers.items()},
+            attachments=[
+                Attachment(a.get("name", ""), a.get("type", ""), b64decode(a.get("data")))
+                for a in (content.get("attachments") or []) + (content.get("inline_images") or [])
+            ],
+            tags=[data["campaign_id"]] if data.get("campaign_id") else [],
+            metadata=dict(data.get("metadata") or {}),
+            template=content.get("template_id"),
+        )
+        transmission_id = str(next(_ids))
+        message.ids = {addr_spec(e): transmission_id for e in emails}
+        return [message], ApiResponse.json(
+            200,
+            {
+                "results": {
+                    "total_rejected_recipients": 0,
+                    "total_accepted_recipients": len(recipients),
+                    "id": transmission_id,
+                }
+            },
+        )
+
+    def event_payload(self, message: Message, recipient: str, event: str) -> Any:
+        kinds = {
+            "delivered": ("message_event", "delivery"),
+            "bounced": ("message_event", "bounce"),
+            "opened": ("track_event", "open"),
+            "clicked": ("track_event", "click"),
+            "complained": ("message_event", "spam_complaint"),
+        }
+        group, kind = kinds[event]
+        item: dict[str, Any] = {
+            "type": kind,
+            "event_id": str(next(_ids)),
+            "timestamp": str(epoch()),
+            "transmission_id": message.ids[recipient],
+            "rcpt_to": recipient,
+            "friendly_from": addr_spec(message.from_email),
+            "subject": message.subject,
+            "rcpt_meta": message.metadata,
+            "campaign_id": message.tags[0] if message.tags else "",
+        }
+        if event == "bounced":
+            item.update(
+                bounce_class="10",
+                error_code="550",
+                raw_reason="550 5.1.1 User unknown",
+                reason="550 5.1.1 User unknown",
+            )
+        if event == "clicked":
+            item["target_link_url"] = "https://example.com/"
+        if event == "complained":
+            item["fbtype"] = "abuse"
+        return [{"msys": {group: item}}]

@@ -1,0 +1,100 @@
+"""``anymail demo --e2e`` and ``anymail sandbox`` as users run them: separate processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    return subprocess.run(  # noqa: S603 (our own command)
+        [sys.executable, "-m", "anymail.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "esp_name"),
+    [
+        ((), "Postmark"),
+        (("--esp", "Mailgun"), "Mailgun"),
+        (("--esp", "scaleway"), "Scaleway"),
+    ],
+)
+def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
+    result = run_cli("demo", "--e2e", *args)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(
+        r"Sent 'Your order .*' through .* backend over HTTP:\n  ana@example.com: ", out
+    )
+    got = re.findall(
+        r"app's tracking receiver got: (\w+) for ana@example.com \(message_id "
+        rf"(\S+), from {esp_name}",
+        out,
+    )
+    assert [event for event, _ in got] == ["delivered", "bounced"]
+    sent_id = re.search(r"  ana@example.com: \w+ \((\S+)\)", out)
+    assert sent_id is not None and {mid for _, mid in got} == {sent_id[1]}
+    assert out.count("app answered 200") == 2
+
+
+def test_e2e_demo_unknown_esp() -> None:
+    result = run_cli("demo", "--e2e", "--esp", "nope")
+    assert result.returncode == 2
+    assert result.stderr.startswith("anymail demo: The sandbox has no 'nope' emulator")
+
+
+def test_sandbox_command_serves(unused_port: int) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    process = subprocess.Popen(  # noqa: S603 (our own command)
+        [sys.executable, "-m", "anymail.cli", "sandbox", "--port", str(unused_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        url = f"http://127.0.0.1:{unused_port}/"
+        for _ in range(100):
+            try:
+                page = requests.get(url, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("anymail sandbox did not answer")
+        assert page.status_code == 200
+        assert "POSTMARK_API_URL" in page.text
+        refused = requests.post(f"{url}postmark/email", json={}, timeout=5)
+        assert refused.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

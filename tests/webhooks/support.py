@@ -1,0 +1,60 @@
+"""Helpers the per-ESP webhook tests share: posting as the ESP would, and its events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+
+from anymail.signals import AnymailTrackingEvent, tracking
+from anymail.testing import captured_events, webhook_request
+
+Post = Callable[..., Any]
+
+#: A tracking event's normalized fields (all but esp_event).
+EVENT_FIELDS = (
+    "event_type",
+    "timestamp",
+    "event_id",
+    "message_id",
+    "recipient",
+    "reject_reason",
+    "description",
+    "mta_response",
+    "tags",
+    "metadata",
+    "click_url",
+    "user_agent",
+)
+
+
+def event_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in EVENT_FIELDS}
+
+
+def poster(esp: str) -> Post:
+    """``post(payload, kind="tracking", client=None, **options)``: ``payload`` posted to
+    the ESP's ``kind`` webhook URL, as the ESP would (anymail.testing's builder)."""
+
+    def post(
+        payload: Any, kind: str = "tracking", client: Client | None = None, **options: Any
+    ) -> Any:
+        request = webhook_request(esp, payload, **options)
+        return request.post(client or Client(), f"{esp}_{kind}_webhook")
+
+    return post
+
+
+def tracked(post: Post, payload: Any, **options: Any) -> list[AnymailTrackingEvent]:
+    """The tracking events a post dispatches (it must be answered 200)."""
+    with captured_events(tracking) as received:
+        response = post(payload, **options)
+    assert response.status_code == 200, response.content
+    return received
+
+
+def tracked_event(post: Post, payload: Any, **options: Any) -> AnymailTrackingEvent:
+    """The one tracking event a post dispatches."""
+    [event] = tracked(post, payload, **options)
+    return event
