@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 import requests
 import responses
+from django.utils.module_loading import import_string
 
+from anymail.backends._coalesce import CoalescingBackend
 from anymail.backends.base import Capabilities
 from anymail.exceptions import (
     AnymailAPIError,
@@ -342,16 +344,22 @@ def test_one_session_for_many_messages(esp: Esp, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(requests.Session, "__init__", counting_init)
     messages = [make_message(), make_message(), make_message()]
-    assert esp.connection(send_concurrency=1).send_messages(messages) == 3
+    assert esp.connection(send_concurrency=1, **separately(esp)).send_messages(messages) == 3
     assert len(sessions) == 1
     assert esp.request_count == 3
+
+
+def separately(esp: Esp) -> dict[str, Any]:
+    """Options for one ESP call per message (turning off coalescing where there is some)."""
+    coalesces = issubclass(import_string(esp.case.backend), CoalescingBackend)
+    return {"coalesce_sends": False} if coalesces else {}
 
 
 def test_concurrent_send_looks_sequential(esp: Esp, monkeypatch: pytest.MonkeyPatch) -> None:
     """Up to send_concurrency ESP calls in worker threads, each thread with its own
     session (or boto3 client); signals and statuses in the caller's thread, in order."""
     esp.mock_success()
-    connection = esp.connection(send_concurrency=3)
+    connection = esp.connection(send_concurrency=3, **separately(esp))
     backend_class = type(connection)
     calls: list[tuple[int, Any]] = []  # (thread id, the connection used)
     original_post = backend_class.post_to_esp

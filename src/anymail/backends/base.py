@@ -65,6 +65,7 @@ from ..utils import (
     to_aware_datetime,
 )
 from ._concurrency import DEFAULT_SEND_CONCURRENCY, can_send_concurrently, send_concurrently
+from ._split import BatchLimits, SplitSend, post_parts, report_parts, split_batch
 
 logger = logging.getLogger("anymail")
 
@@ -217,6 +218,8 @@ class BasePayload:
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The ESP calls a batch send too big for one is cut into (set when it is sent).
+    split: SplitSend | None = None
 
     def __init__(
         self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend
@@ -822,6 +825,9 @@ class AnymailBaseBackend(BaseEmailBackend):
     #: whose ``post_to_esp()`` can run in worker threads, each with its own connection
     #: (see _concurrency.py). None: always sequential.
     concurrent_connection_attr: ClassVar[str | None] = None
+    #: The ESP's per-call limits: bigger batch sends are split (_split.py), and
+    #: coalesced messages share a call up to them (_coalesce.py). None: no limit.
+    batch_limits: ClassVar[BatchLimits | None] = None
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         self.ignore_unsupported_features = get_bool(IGNORE_UNSUPPORTED_FEATURES, kwargs=kwargs)
@@ -905,11 +911,17 @@ class AnymailBaseBackend(BaseEmailBackend):
         if payload is None:
             return False
         try:
-            response = self.post_to_esp(payload, message)
+            response = self._call_esp(payload, message)
         except AnymailAPIError as err:
             self._report_send(payload, message, error=err)
         self._report_send(payload, message, response)
         return True
+
+    def _call_esp(self, payload: BasePayload, message: EmailMessage) -> Any:
+        """post_to_esp(), or one call per part of a batch cut at the ESP's limits."""
+        if payload.split is not None:
+            return post_parts(self, payload.split, message)
+        return self.post_to_esp(payload, message)
 
     def _prepare_send(self, message: EmailMessage) -> BasePayload | None:
         """pre_send and the payload; None when there is nothing to send."""
@@ -920,7 +932,9 @@ class AnymailBaseBackend(BaseEmailBackend):
             return None
         if not message.recipients():
             return None
-        return self.build_message_payload(message, self.send_defaults)
+        payload = self.build_message_payload(message, self.send_defaults)
+        payload.split = split_batch(self, payload)
+        return payload
 
     def _report_send(
         self,
@@ -931,14 +945,17 @@ class AnymailBaseBackend(BaseEmailBackend):
     ) -> None:
         """anymail_status and post_send for the ESP's answer (``response`` or ``error``)."""
         status: AnymailStatus = message.anymail_status
-        if error is not None:
+        if payload.split is not None:
+            report_parts(self, payload.split, message, error)
+        elif error is not None:
             if isinstance(error, AnymailAPIError):
                 # Whatever the ESP answered (an error, or a 2xx its backend could not
                 # read) stays inspectable, as for a successful send.
                 status.esp_response = error.response
             raise error
-        status.esp_response = response
-        status.set_recipient_status(self.parse_recipient_status(response, payload, message))
+        else:
+            status.esp_response = response
+            status.set_recipient_status(self.parse_recipient_status(response, payload, message))
 
         self.run_post_send(message)
         self.raise_for_recipient_status(status, response, payload, message)
