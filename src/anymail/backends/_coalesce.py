@@ -127,7 +127,10 @@ def group_key(backend: CoalescingBackend, payload: BasePayload) -> tuple[Hashabl
     """(key, size) for a payload that can join a coalesced call; None if it can't."""
     if payload.split is not None or not isinstance(payload, RequestsPayload):
         return None
-    key = backend.coalesce_key(payload)
+    try:
+        key = backend.coalesce_key(payload)
+    except Exception:  # e.g. unserializable esp_extra: sent alone, its own call reports it
+        return None
     if key is None:
         return None
     size = backend.coalesced_size(payload)
