@@ -3,7 +3,8 @@
 Run by ``bench_throughput.py``, in this project's environment and in one with
 the public django-anymail release, so it uses only Anymail's documented API.
 Reads its job from stdin: ``{"count": N, "esps": {name: {"backend": path,
-"options": {...}}}, "modes": {mode: {extra backend options}}}``.
+"options": {...}, "modes": {...}?}}, "modes": {mode: {extra backend options}}}``
+(an ESP's own "modes" replace the job's).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def main() -> None:
     results: dict[str, dict[str, float | str]] = {}
     for esp, spec in job["esps"].items():
         results[esp] = {}
-        for mode, extra in job["modes"].items():
+        for mode, extra in spec.get("modes", job["modes"]).items():
             try:
                 options = {**spec["options"], **extra}
                 results[esp][mode] = rate(spec["backend"], options, job["count"])

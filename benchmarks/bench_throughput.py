@@ -9,10 +9,13 @@ call per ESP and mode, and prints messages/s:
 
 - ``sequential``: ``send_concurrency=1``, one ESP round trip after the other;
 - ``concurrent``: ``send_concurrency=--concurrency``;
+- ``coalesced``: the ESPs with a batch call for independent messages (Postmark,
+  Resend, Mailjet): messages coalesced into batch calls, ``--concurrency`` of them
+  in flight (the first two modes turn coalescing off);
 - ``public``: the public django-anymail release (with ``--public``: installed
   from PyPI into a throw-away virtual environment, never into this project's).
 
-The ratio column is concurrent / public (or concurrent / sequential without
+The ratio columns are concurrent and coalesced / public (or / sequential without
 ``--public``). ``--smoke`` sends a few messages to two ESPs: it only checks that
 the benchmark still works.
 """
@@ -42,6 +45,8 @@ from anymail.cli import configure_django, demo_esps  # noqa: E402
 configure_django()
 
 from django.utils.module_loading import import_string  # noqa: E402
+
+from anymail.backends._coalesce import CoalescingBackend  # noqa: E402
 
 #: ESPs called through boto3, not HTTP: not benchmarked here.
 NOT_HTTP = frozenset({"amazon_ses", "sendinblue"})  # (sendinblue: Brevo's old name)
@@ -74,7 +79,8 @@ def esp_specs(base_url: str, esps: list[str]) -> dict[str, dict[str, Any]]:
         options = {**demo.options, "ignore_unsupported_features": True}
         real_url = options.get("api_url") or import_string(demo.backend).default_api_url
         options["api_url"] = f"{base_url}/{esp}{urlsplit(real_url).path}"
-        specs[esp] = {"backend": demo.backend, "options": options}
+        coalesces = issubclass(import_string(demo.backend), CoalescingBackend)
+        specs[esp] = {"backend": demo.backend, "options": options, "coalesces": coalesces}
     return specs
 
 
@@ -108,16 +114,26 @@ def main() -> None:
     count = 4 if args.smoke else args.count
     latency_ms = 0.0 if args.smoke else args.latency_ms
     modes = {
-        "sequential": {"send_concurrency": 1},
-        "concurrent": {"send_concurrency": args.concurrency},
+        "sequential": {"send_concurrency": 1, "coalesce_sends": False},
+        "concurrent": {"send_concurrency": args.concurrency, "coalesce_sends": False},
+        "coalesced": {"send_concurrency": args.concurrency, "coalesce_sends": True},
     }
     with fake_esp(latency_ms) as base_url:
-        job = {"count": count, "esps": esp_specs(base_url, esps), "modes": modes}
+        specs = esp_specs(base_url, esps)
+        for spec in specs.values():
+            # coalesce_sends is an option of the backends that coalesce only.
+            spec["modes"] = {
+                mode: {k: v for k, v in extra.items() if spec["coalesces"] or k != "coalesce_sends"}
+                for mode, extra in modes.items()
+                if spec["coalesces"] or mode != "coalesced"
+            }
+        job = {"count": count, "esps": specs, "modes": modes}
         results = run_worker(sys.executable, job, {**ENV, "PYTHONPATH": str(SRC)})
         version = ""
         if args.public:
             with public_python(args.release) as (python, version):
-                public = run_worker(python, {**job, "modes": {"public": {}}}, ENV)
+                own = {esp: {**spec, "modes": {"public": {}}} for esp, spec in specs.items()}
+                public = run_worker(python, {**job, "esps": own}, ENV)
             for esp in esps:
                 results[esp].update(public[esp])
 
@@ -126,7 +142,12 @@ def main() -> None:
         f"{count} messages per run, fake ESP latency {latency_ms:g} ms, "
         f"concurrency {args.concurrency}" + (f", public release {version}" if version else "")
     )
-    print(f"{'ESP':<10}" + "".join(f"{c:>12}" for c in columns) + f"{'ratio':>9}")
+    ratios = ("concurrent", "coalesced")
+    print(
+        f"{'ESP':<10}"
+        + "".join(f"{c:>12}" for c in columns)
+        + "".join(f"{c[:4] + '/' + ('pub' if args.public else 'seq'):>10}" for c in ratios)
+    )
     errors = []
     for esp in esps:
         row = results[esp]
@@ -135,17 +156,19 @@ def main() -> None:
             value = row.get(column)
             if isinstance(value, float):
                 cells.append(f"{value:>10,.0f}/s")
+            elif value is None:
+                cells.append(f"{'-':>12}")  # a mode this ESP doesn't have
             else:
                 cells.append(f"{'error':>12}")
                 errors.append(f"{esp} {column}: {value}")
         base = row.get("public" if args.public else "sequential")
-        concurrent = row.get("concurrent")
-        ratio = (
-            f"{concurrent / base:>8.1f}x"
-            if isinstance(base, float) and isinstance(concurrent, float)
-            else f"{'-':>9}"
-        )
-        print(f"{esp:<10}" + "".join(cells) + ratio)
+        for column in ratios:
+            value = row.get(column)
+            if isinstance(base, float) and isinstance(value, float):
+                cells.append(f"{value / base:>9.1f}x")
+            else:
+                cells.append(f"{'-':>10}")
+        print(f"{esp:<10}" + "".join(cells))
     for error in errors:
         print(error)
     if errors and args.smoke:

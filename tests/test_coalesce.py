@@ -395,3 +395,29 @@ def test_backends_without_a_batch_call_send_one_call_per_message(
     backend = get_connection("anymail.backends.sendgrid.EmailBackend", api_key="key")
     assert backend.send_messages([message(index) for index in range(3)]) == 3
     assert len(mock.calls) == 3
+
+
+def test_coalesced_calls_run_in_worker_threads(
+    mock: responses.RequestsMock, signals: list[tuple[str, str, int]]
+) -> None:
+    """With send_concurrency, batch calls overlap in worker threads (a barrier only the
+    two of them together pass); messages, statuses and signals stay in the caller's."""
+    barrier = threading.Barrier(2, timeout=30)
+    call_threads: list[int] = []
+
+    def overlapping(request: Any) -> Any:
+        call_threads.append(threading.get_ident())
+        barrier.wait()
+        return answer_like("postmark")(request)
+
+    mock.add_callback("POST", f"{POSTMARK}email/batch", callback=overlapping)
+    sent = [message(index) for index in range(1000)]
+
+    assert connection("postmark", send_concurrency=2).send_messages(sent) == 1000
+
+    me = threading.get_ident()
+    assert len(call_threads) == 2 and me not in call_threads
+    assert len(set(call_threads)) == 2
+    assert [s[1] for s in signals if s[0] == "post_send"] == [m.subject for m in sent]
+    assert {s[2] for s in signals} == {me}
+    assert all(m.anymail_status.status == {"sent"} for m in sent)

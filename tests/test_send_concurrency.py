@@ -353,7 +353,10 @@ def fake_esp() -> Iterator[str]:
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts sockets in /proc")
 @pytest.mark.parametrize("concurrency", [1, 4])
-def test_no_socket_or_thread_leak_with_real_http(fake_esp: str, concurrency: int) -> None:
+@pytest.mark.parametrize("coalesce", [False, True], ids=["separate", "coalesced"])
+def test_no_socket_or_thread_leak_with_real_http(
+    fake_esp: str, concurrency: int, coalesce: bool
+) -> None:
     # (The sent messages, and the responses in their anymail_status, are still alive.)
     sockets_before = open_sockets()
     threads_before = threading.active_count()
@@ -362,9 +365,11 @@ def test_no_socket_or_thread_leak_with_real_http(fake_esp: str, concurrency: int
         server_token="token",
         api_url=f"{fake_esp}/postmark/",
         send_concurrency=concurrency,
+        coalesce_sends=coalesce,
     )
-    sent = messages(12)
-    assert backend.send_messages(sent) == 12
+    # Coalesced: 1200 messages are 3 batch calls (500 per call), in parallel with 4 threads.
+    sent = messages(1200 if coalesce else 12)
+    assert backend.send_messages(sent) == len(sent)
     assert all(m.anymail_status.status == {"sent"} for m in sent)
     assert open_sockets() == sockets_before
     assert threading.active_count() == threads_before
