@@ -421,3 +421,19 @@ def test_coalesced_calls_run_in_worker_threads(
     assert [s[1] for s in signals if s[0] == "post_send"] == [m.subject for m in sent]
     assert {s[2] for s in signals} == {me}
     assert all(m.anymail_status.status == {"sent"} for m in sent)
+
+
+def test_rate_limited_batch_call_stops_the_send(
+    mock: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock.add("POST", f"{POSTMARK}email/batch", status=429, json={"ErrorCode": 429, "Message": ""})
+    sent = [message(index) for index in range(1200)]
+    backend = connection("postmark", send_concurrency=1, fail_silently=True)
+
+    with caplog.at_level("WARNING", "anymail"):
+        assert backend.send_messages(sent) == 0
+
+    assert len(mock.calls) == 1  # the next 500 and 200 were not sent
+    assert all(m.anymail_status.esp_response.status_code == 429 for m in sent[:500])
+    assert all(m.anymail_status.esp_response is None for m in sent[500:])
+    assert "700 of 1200 messages were not sent" in caplog.text

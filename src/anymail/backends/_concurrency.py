@@ -219,8 +219,9 @@ def send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessa
             if unit.future is not None:
                 unit.future.cancel()
         pool.shutdown()
+    unstarted = units.unstarted()
     if failure is not None or rate_limited:
-        for message in messages[units.next_index :]:
+        for message in messages[unstarted:]:
             message.anymail_status = AnymailStatus()
     if failure is not None:
         raise failure[1]
@@ -229,7 +230,7 @@ def send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessa
             "%s rate limited the send (fail_silently): %d of %d messages were not sent; "
             "their anymail_status is empty. Send them again later.",
             backend.esp_name,
-            len(messages) - units.next_index,
+            len(messages) - unstarted,
             len(messages),
         )
     return num_sent
@@ -248,6 +249,10 @@ class _Units:
 
     def more(self) -> bool:
         return self.carry is not None or self.next_index < len(self.messages)
+
+    def unstarted(self) -> int:
+        """The index of the first message not handed to the ESP."""
+        return self.carry[0] if self.carry is not None else self.next_index
 
     def _next(self) -> tuple[int, EmailMessage, BasePayload | None]:
         index, message = self.next_index, self.messages[self.next_index]
