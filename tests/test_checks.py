@@ -539,6 +539,7 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
         "ignore_recipient_status",
         "send_defaults",
         "retry_sends",
+        "send_concurrency",
     }
     assert required == {"api_key", "api_url"}
     assert declared_options(ConsoleBackend) == (
@@ -550,6 +551,7 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
             "ignore_recipient_status",
             "send_defaults",
             "retry_sends",
+            "send_concurrency",  # accepted (and unused): MAILERS can switch backends
         },
         frozenset(),
     )

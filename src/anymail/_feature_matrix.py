@@ -107,7 +107,7 @@ WEBHOOK_ROWS: tuple[tuple[str, Callable[[str, list[Any]], str]], ...] = (
 def esp_backends() -> list[type[AnymailBaseBackend]]:
     found = []
     for info in pkgutil.iter_modules(backends.__path__):
-        if info.name in NOT_ESPS:
+        if info.name in NOT_ESPS or info.name.startswith("_"):  # _private helpers
             continue
         module = importlib.import_module(f"{backends.__name__}.{info.name}")
         found.append(module.EmailBackend)

@@ -547,6 +547,8 @@ class EmailBackend(AnymailBaseBackend):
     esp_name: ClassVar[str] = ESP_NAME
     payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
     declared_settings = BACKEND_SETTINGS
+    # Each worker thread makes its own client, from its own boto3 Session.
+    concurrent_connection_attr = "client"
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

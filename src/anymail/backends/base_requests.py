@@ -76,6 +76,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         REQUESTS_TIMEOUT,
         DEBUG_API_REQUESTS,
     )
+    concurrent_connection_attr = "session"
 
     def __init__(self, api_url: str | None = None, **kwargs: Any) -> None:
         if api_url is None:
@@ -99,7 +100,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
 
     def close(self) -> None:
         if self.session is not None:
-            self.session.close()
+            close_session(self.session)
             self.session = None
 
     def create_session(self) -> requests.Session:
@@ -127,7 +128,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             error = self._transport_error(err, payload, message)
         finally:
             if close_after:
-                session.close()
+                close_session(session)
         if error is not None:
             # Raised outside the except block: requests' exception (whose text and
             # frames can hold the request's URL, headers and body) is not chained.
@@ -245,6 +246,27 @@ def _transport_failure(err: requests.RequestException) -> str | None:
     if isinstance(err, requests.Timeout):
         return NO_ANSWER
     return None
+
+
+def close_session(session: requests.Session) -> None:
+    """Close the session and its pooled connections now.
+
+    ``Session.close()`` alone leaves them to the garbage collector with some urllib3
+    versions (2.8 clears its pool map without closing the pools), and every response
+    kept in an ``anymail_status`` would keep a socket open.
+    """
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            pools = getattr(manager, "pools", None)
+            if pools is None:
+                continue
+            for key in list(pools.keys()):
+                pool = pools.get(key)
+                if pool is not None:
+                    pool.close()
+    session.close()
 
 
 def _describe_timeout(timeout: Any) -> str:

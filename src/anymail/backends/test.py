@@ -117,7 +117,9 @@ def esp_names() -> list[str]:
     from .. import backends
 
     return sorted(
-        info.name for info in pkgutil.iter_modules(backends.__path__) if info.name not in _NOT_ESPS
+        info.name
+        for info in pkgutil.iter_modules(backends.__path__)
+        if info.name not in _NOT_ESPS and not info.name.startswith("_")
     )
 
 
