@@ -292,6 +292,31 @@ def test_a_429_stops_new_sends(
     assert all(m.anymail_status.status is None for m in sent[5:])
 
 
+class LimitedOnce(ThreadedBackend):
+    """The ESP answers 429 once to each subject in ``rate_limited`` (a set the copies share)."""
+
+    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> Any:
+        try:
+            return super().post_to_esp(payload, message)
+        except AnymailAPIError:
+            self.rate_limited.discard(message.subject)  # type: ignore[attr-defined]
+            raise
+
+
+def test_a_429_is_retried_by_the_retry_policy(
+    settings: Any, events: list[tuple[str, str, int]]
+) -> None:
+    # With RETRY_SENDS the 429 is retried where it happened, and the send goes on.
+    settings.ANYMAIL = {"RETRY_BACKOFF": 0, "RETRY_MAX_BACKOFF": 0}
+    backend = LimitedOnce(send_concurrency=3, retry_sends=True)
+    backend.rate_limited = {"m2"}  # type: ignore[assignment]
+    sent = messages(10)
+    assert backend.send_messages(sent) == 10
+    assert sorted(backend.posted) == sorted([*(f"m{index}" for index in range(10)), "m2"])
+    assert subjects(events, "post_send") == [f"m{index}" for index in range(10)]
+    assert {thread for _signal, _subject, thread in events} == {threading.get_ident()}
+
+
 def test_other_silenced_errors_do_not_stop_the_send() -> None:
     backend = ThreadedBackend(failing=frozenset({"m2"}), send_concurrency=3, fail_silently=True)
     assert backend.send_messages(messages(10)) == 9
