@@ -222,7 +222,7 @@ def test_one_session_per_send_messages_call(
 
     monkeypatch.setattr(requests.Session, "__init__", tracking_init)
     monkeypatch.setattr(requests.Session, "close", tracking_close)
-    backend = TinyBackend()
+    backend = TinyBackend(send_concurrency=1)
     assert backend.send_messages([message(), message(), message()]) == 3
     assert len(sessions) == 1
     assert closed == sessions

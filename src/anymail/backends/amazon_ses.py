@@ -55,13 +55,21 @@ from ..exceptions import (
     AnymailImproperlyInstalled,
 )
 from ..message import AnymailRecipientStatus
+from ..retry import NO_ANSWER, NOT_SENT
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import AnymailBaseBackend, BasePayload, Capabilities
 
 try:
     import boto3
     from botocore.client import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
     from botocore.model import NoShapeFoundError
 except ImportError as err:
     raise AnymailImproperlyInstalled(missing_package="boto3", install_extra="amazon-ses") from err
@@ -539,6 +547,8 @@ class EmailBackend(AnymailBaseBackend):
     esp_name: ClassVar[str] = ESP_NAME
     payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
     declared_settings = BACKEND_SETTINGS
+    # Each worker thread makes its own client, from its own boto3 Session.
+    concurrent_connection_attr = "client"
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
@@ -578,8 +588,14 @@ class EmailBackend(AnymailBaseBackend):
 
     def create_client(self) -> Any:
         """A new boto3 sesv2 client, from AMAZON_SES_SESSION_PARAMS and _CLIENT_PARAMS."""
+        client_params = self.client_params
+        if self.retry_policy is not None and client_params["config"].retries is None:
+            # Anymail's retries replace botocore's, which would retry a read timeout
+            # (SES takes no idempotency key: that could send twice) and multiply attempts.
+            config = client_params["config"].merge(Config(retries={"total_max_attempts": 1}))
+            client_params = {**client_params, "config": config}
         try:
-            return create_boto3_client("sesv2", self.session_params, self.client_params)
+            return create_boto3_client("sesv2", self.session_params, client_params)
         except BotoCoreError as err:  # NoRegionError, ProfileNotFound, ...
             raise AnymailAPIError(
                 f"Could not create the {self.esp_name} (boto3 sesv2) client: "
@@ -612,6 +628,7 @@ class EmailBackend(AnymailBaseBackend):
                         payload=payload,
                         backend=self,
                     )
+                    error.transport_failure = _transport_failure(err)
                 except _UNREADABLE_RESPONSE_ERRORS as err:
                     # botocore could not parse SES's answer (not UTF-8, not the JSON
                     # shape of the API model, or nested until RecursionError).
@@ -792,6 +809,15 @@ _UNREADABLE_RESPONSE_ERRORS: Final = (
     TypeError,
     ValueError,  # includes UnicodeDecodeError
 )
+
+
+def _transport_failure(err: BotoCoreError) -> str | None:
+    """For retries: the call never reached SES, or got no answer (after botocore's own retries)."""
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError):
+        return NOT_SENT
+    if isinstance(err, ReadTimeoutError | ConnectionClosedError):
+        return NO_ANSWER
+    return None
 
 
 def _partial_note(sent_calls: int) -> str:

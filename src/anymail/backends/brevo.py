@@ -29,6 +29,7 @@ from ..conf import BOOL, CREDENTIAL, Setting, check_setting_value, get_bool, get
 from ..exceptions import AnymailError, AnymailImproperlyConfigured, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
+from ._split import BatchLimits
 from .base import BasePayload, Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
@@ -330,6 +331,9 @@ class EmailBackend(AnymailRequestsBackend):
     #: The ESP's former name: a missing API key error points out old settings.
     former_esp_name: ClassVar[str | None] = "SendinBlue"
     declared_settings = (API_KEY, WORKAROUND_DISPLAY_NAME_BUGS, PREVENT_HEADER_ENCODING_BUGS)
+    # 1000 messageVersions and 2000 recipients per request; the top-level cc/bcc
+    # count once per version here (how Brevo counts them is not documented).
+    batch_limits = BatchLimits(messages=1000, recipients=2000)
 
     def __init__(self, **kwargs: Any) -> None:
         # Consume every Brevo option before Django sees the rest (Django 6.1

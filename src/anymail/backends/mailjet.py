@@ -10,8 +10,8 @@ per "to" recipient; otherwise a single entry lists every "to" address.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -22,6 +22,8 @@ from ..conf import CREDENTIAL, Setting, get_credential, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
+from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._split import BatchLimits
 from .base import BasePayload, Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
@@ -303,13 +305,14 @@ SECRET_KEY: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(CoalescingBackend):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"
     payload_class = MailjetPayload
     default_api_url = "https://api.mailjet.com/v3.1/"
     declared_settings = (API_KEY, SECRET_KEY)
+    batch_limits = BatchLimits(messages=50)  # Messages per call (mj-0008 beyond)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
@@ -368,10 +371,75 @@ class EmailBackend(AnymailRequestsBackend):
             backend=self,
         )
 
-    def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
+    # --- coalescing (_coalesce.py): several payloads' Messages in one call -----------
+
+    def coalesce_key(self, payload: RequestsPayload) -> Any:
         assert isinstance(payload, MailjetPayload)
+        data = payload.data
+        if not isinstance(data, dict) or not isinstance(data.get("Globals"), dict):
+            return None  # esp_extra reshaped the request: send it as it is
+        if not isinstance(data.get("Messages"), list):
+            return None
+        # Top-level properties (esp_extra's SandboxMode ...) apply to the whole call.
+        others = {key: value for key, value in data.items() if key not in ("Globals", "Messages")}
+        return serialize_json(others, "esp_extra"), tuple(sorted(payload.headers.items()))
+
+    def coalesced_size(self, payload: RequestsPayload) -> int:
+        return len(cast(MailjetPayload, payload).data["Messages"])
+
+    def coalesced_payload(self, payloads: Sequence[RequestsPayload]) -> RequestsPayload:
+        # Each message carries its payload's Globals: a message's own property
+        # replaces the Globals one, as in Mailjet's Globals (the per-recipient
+        # Variables and Headers are already complete sets).
+        messages = [
+            {**payload.data["Globals"], **entry}
+            for payload in cast(Sequence[MailjetPayload], payloads)
+            for entry in payload.data["Messages"]
+        ]
+        first = cast(MailjetPayload, payloads[0])
+        data = {**first.data, "Messages": messages}
+        del data["Globals"]
+        return CallPayload(first, payloads, "send", data)
+
+    def parse_coalesced(
+        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayload]
+    ) -> list[Result]:
+        results = self._results(response, call, call.message)
+        counts = [self.coalesced_size(payload) for payload in payloads]
+        if len(results) != sum(counts):
+            raise AnymailRequestsAPIError(
+                f"Unexpected Mailjet API response: expected {sum(counts)} 'Messages' results.",
+                email_message=call.message,
+                payload=call,
+                response=response,
+                backend=self,
+            )
+        parsed: list[Result] = []
+        position = 0
+        for payload, count in zip(cast(Sequence[MailjetPayload], payloads), counts, strict=True):
+            own = results[position : position + count]
+            position += count
+            if any(_is_success(result) for result in own):
+                parsed.append(self._statuses(own, payload))
+                continue
+            # Nothing of this message was sent: its error, as if it had been sent alone.
+            details = "; ".join(
+                f"Messages[{index}]: {_describe_errors(result)}" for index, result in enumerate(own)
+            )
+            parsed.append(
+                AnymailRequestsAPIError(
+                    f"Mailjet API error: HTTP {response.status_code}: {details}",
+                    email_message=payload.message,
+                    payload=payload,
+                    response=response,
+                    backend=self,
+                )
+            )
+        return parsed
+
+    # --- answers ----------------------------------------------------------------
+
+    def _results(self, response: Any, payload: BasePayload, message: EmailMessage) -> list[Any]:
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("Messages") if isinstance(data, dict) else None
         if not isinstance(results, list):
@@ -382,7 +450,18 @@ class EmailBackend(AnymailRequestsBackend):
                 response=response,
                 backend=self,
             )
+        return results
 
+    def parse_recipient_status(
+        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        assert isinstance(payload, MailjetPayload)
+        return self._statuses(self._results(response, payload, message), payload)
+
+    def _statuses(
+        self, results: list[Any], payload: MailjetPayload
+    ) -> dict[str, AnymailRecipientStatus]:
+        """Each recipient's status from the results of the payload's messages, in order."""
         sent_messages = payload.sent_messages()
         # Every address we sent to, in request order (to, then cc, then bcc).
         recipients: dict[str, AnymailRecipientStatus | None] = {}

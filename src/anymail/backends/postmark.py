@@ -23,8 +23,8 @@ per-recipient statuses; anything else is an :exc:`AnymailRequestsAPIError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, cast
 
 import requests
 from django.core.mail import EmailMessage
@@ -34,8 +34,10 @@ from ..conf import CREDENTIAL, Setting, get_credential, is_valid_credential
 from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
+from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._split import BatchLimits
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import RequestsPayload
 
 #: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
 #: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
@@ -105,6 +107,15 @@ class PostmarkPayload(RequestsPayload):
         return "email/batch" if self.batch else "email"
 
     def serialize_data(self) -> bytes:
+        messages = self.wire_messages()
+        if not self.batch:
+            return self.serialize_json(messages[0])
+        if self.uses_template:
+            return self.serialize_json({"Messages": messages})
+        return self.serialize_json(messages)
+
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The message object(s) this payload sends: one, or one per batch "to"."""
         base = dict(self.data)
         if self.uses_template:
             # Postmark refuses Subject/TextBody/HtmlBody with a template; Django's
@@ -115,11 +126,8 @@ class PostmarkPayload(RequestsPayload):
                     del base[field]
             base.setdefault("TemplateModel", {})
         if not self.batch:
-            return self.serialize_json(base)
-        messages = [self._batch_message(base, to) for to in self.to_recipients]
-        if self.uses_template:
-            return self.serialize_json({"Messages": messages})
-        return self.serialize_json(messages)
+            return [base]
+        return [self._batch_message(base, to) for to in self.to_recipients]
 
     def _batch_message(self, base: dict[str, Any], to: EmailAddress) -> dict[str, Any]:
         message = dict(base)
@@ -257,13 +265,15 @@ SERVER_TOKEN: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(CoalescingBackend):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
     payload_class = PostmarkPayload
     default_api_url = "https://api.postmarkapp.com/"
     declared_settings = (SERVER_TOKEN,)
+    # 500 messages per batch call (ErrorCode 410 beyond).
+    batch_limits = BatchLimits(messages=500)
 
     def __init__(self, **kwargs: Any) -> None:
         self.server_token = get_credential(SERVER_TOKEN, self.esp_name, kwargs)
@@ -288,6 +298,57 @@ class EmailBackend(AnymailRequestsBackend):
             )
         super().raise_for_status(response, payload, message)
 
+    # --- coalescing (_coalesce.py): independent messages in one batch call ---------
+
+    def coalesce_key(self, payload: RequestsPayload) -> Any:
+        assert isinstance(payload, PostmarkPayload)
+        # One endpoint, and one server token (esp_extra can change it) per call.
+        return (payload.uses_template, tuple(sorted(payload.headers.items())))
+
+    def coalesced_size(self, payload: RequestsPayload) -> int:
+        assert isinstance(payload, PostmarkPayload)
+        return len(payload.recipient_groups())
+
+    def coalesced_payload(self, payloads: Sequence[RequestsPayload]) -> RequestsPayload:
+        first = payloads[0]
+        assert isinstance(first, PostmarkPayload)
+        messages = [item for p in payloads for item in cast(PostmarkPayload, p).wire_messages()]
+        if first.uses_template:
+            return CallPayload(first, payloads, "email/batchWithTemplates", {"Messages": messages})
+        return CallPayload(first, payloads, "email/batch", messages)
+
+    def parse_coalesced(
+        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayload]
+    ) -> list[Result]:
+        data = self.deserialize_json_response(response, call, call.message)
+        groups = [cast(PostmarkPayload, p).recipient_groups() for p in payloads]
+        total = sum(len(g) for g in groups)
+        if response.status_code != 422 and (not isinstance(data, list) or len(data) != total):
+            raise self._format_error(
+                f"expected a list of {total} results, one per batch message",
+                response,
+                call,
+                call.message,
+            )
+        results: list[Result] = []
+        position = 0
+        for payload, messages in zip(
+            cast(Sequence[PostmarkPayload], payloads), groups, strict=True
+        ):
+            if isinstance(data, list):
+                items = data[position : position + len(messages)]
+                position += len(messages)
+                pairs = list(zip(items, messages, strict=True))
+            else:  # 422: the whole call refused, so every message
+                pairs = [(data, [address for group in messages for address in group])]
+            try:
+                results.append(self._statuses(pairs, response, payload, payload.message))
+            except AnymailError as err:
+                results.append(err)
+        return results
+
+    # --- answers ----------------------------------------------------------------
+
     def parse_recipient_status(
         self, response: requests.Response, payload: BasePayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
@@ -309,7 +370,16 @@ class EmailBackend(AnymailRequestsBackend):
             # A 422 for a batch request refuses the whole request: every message.
             everyone = [address for group in messages for address in group]
             results = [(data, everyone)]
+        return self._statuses(results, response, payload, message)
 
+    def _statuses(
+        self,
+        results: list[tuple[Any, list[EmailAddress]]],
+        response: requests.Response,
+        payload: PostmarkPayload,
+        message: EmailMessage,
+    ) -> dict[str, AnymailRecipientStatus]:
+        """Statuses from (result item, the recipients of the message it answers) pairs."""
         statuses = _RecipientStatuses(payload.all_recipients)
         accepted: list[str] = []
         errors: list[tuple[int, str]] = []

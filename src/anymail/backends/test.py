@@ -109,7 +109,7 @@ def _readable(value: Any) -> Any:
 
 
 #: Modules in anymail.backends that are not ESP backends.
-_NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console"})
+_NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console", "queued"})
 
 
 def esp_names() -> list[str]:
@@ -117,7 +117,9 @@ def esp_names() -> list[str]:
     from .. import backends
 
     return sorted(
-        info.name for info in pkgutil.iter_modules(backends.__path__) if info.name not in _NOT_ESPS
+        info.name
+        for info in pkgutil.iter_modules(backends.__path__)
+        if info.name not in _NOT_ESPS and not info.name.startswith("_")
     )
 
 
