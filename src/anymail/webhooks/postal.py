@@ -36,8 +36,7 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, finite_number, json_object
-from .base import AnymailBaseWebhookView, raw_event_bytes
-from .dedupe import digest_key
+from .base import AnymailBaseWebhookView
 from .signing import RsaVerifier
 
 __all__ = [
@@ -228,5 +227,4 @@ class PostalInboundWebhookView(PostalBaseWebhookView):
     def dedupe_key(self, event: AnymailEvent) -> str | None:
         # Each Postal mail server numbers its messages itself: two servers routing to
         # this URL can both send an id 1702. A retry repeats the whole post: its digest.
-        raw = raw_event_bytes(event.esp_event)
-        return digest_key(self._settings_esp_name, raw) if raw is not None else None
+        return self.digest_dedupe_key(event)

@@ -35,7 +35,8 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._forms import FormPart, form_digest, parse_form_data, read_body
+from ._body import read_body
+from ._forms import FormPart, form_digest, parse_form_data
 from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
 from .base import AnymailBaseWebhookView
 from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
