@@ -49,7 +49,7 @@ import binascii
 import hmac
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Final
@@ -124,6 +124,19 @@ def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
     line = text.strip().split("\n", 1)[0]
     line = "".join(char if char.isprintable() else "?" for char in line[: limit + 1])
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def view_setting(
+    setting: Setting,
+    esp_name: str,
+    kwargs: MutableMapping[str, Any],
+    getter: Callable[[Setting, str, MutableMapping[str, Any]], Any] = get_setting,
+) -> Any:
+    """``getter(setting, esp_name, kwargs)`` for a view's ``as_view()`` keywords, where
+    ``<name>=None`` (the class attribute's default) means "use the settings"."""
+    if kwargs.get(setting.name, "") is None:
+        del kwargs[setting.name]
+    return getter(setting, esp_name, kwargs)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Final
 from django.http import HttpRequest
 
 from ..addresses import parse_single_address
-from ..conf import Setting, SettingType, get_setting
+from ..conf import Setting, SettingType
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -36,7 +36,7 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, finite_number, json_object
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, view_setting
 from .signing import RsaVerifier
 
 __all__ = [
@@ -186,9 +186,7 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     declared_settings = (WEBHOOK_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("webhook_key", "") is None:
-            del kwargs["webhook_key"]  # None: use the setting
-        key = get_setting(WEBHOOK_KEY, self.esp_name, kwargs)
+        key = view_setting(WEBHOOK_KEY, self.esp_name, kwargs)
         self.verifier = RsaVerifier(key)
         super().__init__(**kwargs)
 

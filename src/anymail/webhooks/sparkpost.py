@@ -33,7 +33,7 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, json_object, json_objects
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, view_setting
 
 __all__ = [
     "SparkPostInboundWebhookView",
@@ -261,9 +261,9 @@ class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
     declared_settings = (TRACK_INITIAL_OPEN_AS_OPENED,)
 
     def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("track_initial_open_as_opened", "") is None:
-            del kwargs["track_initial_open_as_opened"]  # None: use the setting
-        self.initial_open_as_opened = get_bool(TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs)
+        self.initial_open_as_opened = view_setting(
+            TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs, get_bool
+        )
         super().__init__(**kwargs)
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
