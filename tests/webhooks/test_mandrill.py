@@ -3,7 +3,7 @@
 Posts are the fact sheet's exact form bodies (with their expected signatures) or
 built with anymail.testing's "mandrill" builder; the shared behaviour (auth,
 replays, receiver errors, hostile bodies) is also run by the webhook contract
-suite (tests/webhooks/contract/cases/mandrill*.py).
+suite (tests/webhooks/contract/cases/mandrill.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Posts are built with anymail.testing's "sendgrid" and "sendgrid_inbound" builders;
 the shared behaviour (auth, replays, receiver errors, hostile bodies) is also run
-by the webhook contract suite (tests/webhooks/contract/cases/sendgrid*.py).
+by the webhook contract suite (tests/webhooks/contract/cases/sendgrid.py).
 """
 
 from __future__ import annotations

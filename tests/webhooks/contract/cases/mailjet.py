@@ -1,11 +1,12 @@
-"""Mailjet tracking: basic auth only, grouped events (no ids: deduplicated by digest)."""
+"""Mailjet: basic auth only. Tracking posts grouped events (no ids: deduplicated by
+digest); inbound (Parse API) posts one parsed message."""
 
 import json
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from anymail.signals import tracking
+from anymail.signals import inbound, tracking
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
@@ -26,7 +27,7 @@ def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
     return found
 
 
-CASE = WebhookContractCase(
+TRACKING = WebhookContractCase(
     id="mailjet_tracking",
     esp_name="Mailjet",
     url_name="mailjet_tracking_webhook",
@@ -38,3 +39,16 @@ CASE = WebhookContractCase(
     fuzz_payloads=fixture_payloads("mailjet", "tracking_*"),
     warning_without_secret=NOT_SECURED,
 )
+CASES = [
+    TRACKING,
+    replace(
+        TRACKING,
+        id="mailjet_inbound",
+        url_name="mailjet_inbound_webhook",
+        signal=inbound,
+        payload=partial(fixture_json, "mailjet", "inbound_parse_attachments.json"),
+        event_count=1,
+        fuzz=mailjet_mutations,
+        fuzz_payloads=fixture_payloads("mailjet", "inbound_*"),
+    ),
+]

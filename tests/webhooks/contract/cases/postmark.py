@@ -1,14 +1,16 @@
-"""Postmark tracking: basic auth only, one event per post (a bounce: deduplicated by its ID)."""
+"""Postmark: basic auth only, one event per post (tracking: a bounce, deduplicated by
+its ID; inbound: one parsed message)."""
 
+from dataclasses import replace
 from functools import partial
 
-from anymail.signals import tracking
+from anymail.signals import inbound, tracking
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
 from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
 
-CASE = WebhookContractCase(
+TRACKING = WebhookContractCase(
     id="postmark_tracking",
     esp_name="Postmark",
     url_name="postmark_tracking_webhook",
@@ -19,3 +21,14 @@ CASE = WebhookContractCase(
     fuzz_payloads=fixture_payloads("postmark", "tracking_*"),
     warning_without_secret=NOT_SECURED,
 )
+CASES = [
+    TRACKING,
+    replace(
+        TRACKING,
+        id="postmark_inbound",
+        url_name="postmark_inbound_webhook",
+        signal=inbound,
+        payload=partial(fixture_json, "postmark", "inbound_parsed.json"),
+        fuzz_payloads=fixture_payloads("postmark", "inbound_*"),
+    ),
+]
