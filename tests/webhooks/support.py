@@ -33,6 +33,17 @@ def event_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in EVENT_FIELDS}
 
 
+def changed_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
+    """The event's fields that differ from the defaults, and its event_type (esp_event
+    left out)."""
+    defaults = vars(AnymailTrackingEvent("x"))
+    return {
+        key: value
+        for key, value in vars(event).items()
+        if key != "esp_event" and (key == "event_type" or value != defaults[key])
+    }
+
+
 def poster(esp: str) -> Post:
     """``post(payload, kind="tracking", client=None, **options)``: ``payload`` posted to
     the ESP's ``kind`` webhook URL, as the ESP would (anymail.testing's builder)."""
