@@ -61,8 +61,20 @@ post_event = functools.partial(tracked_event, post)
 
 # --- tracking: every fixture --------------------------------------------------------------
 
-ALICE = {"message_id": 1503, "recipient": "alice@example.com", "tags": ["receipt"]}
 NO_MESSAGE = {"message_id": None, "recipient": None, "tags": []}
+#: A notice about the mail server, not about a message: unknown.
+SERVER_NOTICE: dict[str, Any] = {
+    "event_type": "unknown",
+    "reject_reason": None,
+    **NO_MESSAGE,
+    "description": None,
+    "mta_response": None,
+    "click_url": None,
+    "user_agent": None,
+}
+
+
+ALICE = {"message_id": 1503, "recipient": "alice@example.com", "tags": ["receipt"]}
 TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_message_sent.json": {
         "event_type": "delivered",
@@ -128,24 +140,8 @@ TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
         "click_url": None,
         "user_agent": "Mozilla/5.0 (X11; Linux x86_64) ExampleBrowser/1.0",
     },
-    "tracking_domain_dns_error.json": {
-        "event_type": "unknown",
-        "reject_reason": None,
-        **NO_MESSAGE,
-        "description": None,
-        "mta_response": None,
-        "click_url": None,
-        "user_agent": None,
-    },
-    "tracking_send_limit_approaching.json": {
-        "event_type": "unknown",
-        "reject_reason": None,
-        **NO_MESSAGE,
-        "description": None,
-        "mta_response": None,
-        "click_url": None,
-        "user_agent": None,
-    },
+    "tracking_domain_dns_error.json": SERVER_NOTICE,
+    "tracking_send_limit_approaching.json": SERVER_NOTICE,
 }
 
 
