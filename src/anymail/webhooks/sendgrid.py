@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from .._inbound_mime import decode_text
+from .._inbound_decoding import decode_text
 from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
 from ..conf import Setting, SettingType, is_setting_set
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
