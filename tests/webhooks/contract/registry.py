@@ -21,11 +21,12 @@ import json
 import pkgutil
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.dispatch import Signal
 
+from anymail.signals import inbound
 from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import SnsTestSigner
 
@@ -96,6 +97,15 @@ def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
         return {path.name: json.loads(path.read_text("utf-8")) for path in paths}
 
     return load
+
+
+def inbound_case(tracking: WebhookContractCase, **changes: Any) -> WebhookContractCase:
+    """The case of the ESP's inbound view: ``tracking``'s, with ``changes``, posted to
+    ``<esp>_inbound_webhook`` (the spec's route name, beside ``<esp>_tracking_webhook``)."""
+    esp = tracking.url_name.removesuffix("_tracking_webhook")
+    return replace(
+        tracking, id=f"{esp}_inbound", url_name=f"{esp}_inbound_webhook", signal=inbound, **changes
+    )
 
 
 def load_cases() -> list[WebhookContractCase]:

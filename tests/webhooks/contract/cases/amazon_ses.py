@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -19,14 +18,14 @@ from typing import Any
 import pytest
 
 from anymail._testing_amazon_ses import sns_webhook_request
-from anymail.signals import inbound, tracking
+from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
 from anymail.webhooks.signing import utc_now
 
 from ...amazon_ses_support import fixture, use_aws_test_environment
-from ..registry import ANY_SNS_TOPIC, WebhookContractCase, forged_sns
+from ..registry import ANY_SNS_TOPIC, WebhookContractCase, forged_sns, inbound_case
 
 
 def ses_message(name: str) -> dict[str, Any]:
@@ -86,11 +85,8 @@ TRACKING = WebhookContractCase(
 )
 CASES = [
     TRACKING,
-    replace(
+    inbound_case(
         TRACKING,
-        id="amazon_ses_inbound",
-        url_name="amazon_ses_inbound_webhook",
-        signal=inbound,
         payload=inbound_payload,
         event_count=1,
     ),

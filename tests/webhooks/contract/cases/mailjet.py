@@ -6,12 +6,12 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from anymail.signals import inbound, tracking
+from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
 from ..fuzz import Mutation, mutations
-from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads, inbound_case
 
 
 def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
@@ -41,11 +41,8 @@ TRACKING = WebhookContractCase(
 )
 CASES = [
     TRACKING,
-    replace(
+    inbound_case(
         TRACKING,
-        id="mailjet_inbound",
-        url_name="mailjet_inbound_webhook",
-        signal=inbound,
         payload=partial(fixture_json, "mailjet", "inbound_parse_attachments.json"),
         event_count=1,
         fuzz=mailjet_mutations,

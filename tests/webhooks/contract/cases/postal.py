@@ -1,17 +1,16 @@
 """Postal's tracking webhook and inbound HTTP endpoint (JSON, raw message), RSA-signed
 (SHA-256 and SHA-1 headers)."""
 
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from anymail._testing_postal import postal_webhook_request, webhook_key
-from anymail.signals import inbound, tracking
+from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import RsaTestSigner
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase, fixture_payloads
+from ..registry import WebhookContractCase, fixture_payloads, inbound_case
 
 
 def forge(payload: Any) -> WebhookRequest:
@@ -32,11 +31,8 @@ TRACKING = WebhookContractCase(
 )
 CASES = [
     TRACKING,
-    replace(
+    inbound_case(
         TRACKING,
-        id="postal_inbound",
-        url_name="postal_inbound_webhook",
-        signal=inbound,
         payload=partial(fixture_json, "postal", "inbound_raw_message.json"),
         fuzz_payloads=fixture_payloads("postal", "inbound*.json"),
     ),

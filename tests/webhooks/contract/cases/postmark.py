@@ -1,14 +1,13 @@
 """Postmark: basic auth only, one event per post (tracking: a bounce, deduplicated by
 its ID; inbound: one parsed message)."""
 
-from dataclasses import replace
 from functools import partial
 
-from anymail.signals import inbound, tracking
+from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
-from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads, inbound_case
 
 TRACKING = WebhookContractCase(
     id="postmark_tracking",
@@ -23,11 +22,8 @@ TRACKING = WebhookContractCase(
 )
 CASES = [
     TRACKING,
-    replace(
+    inbound_case(
         TRACKING,
-        id="postmark_inbound",
-        url_name="postmark_inbound_webhook",
-        signal=inbound,
         payload=partial(fixture_json, "postmark", "inbound_parsed.json"),
         fuzz_payloads=fixture_payloads("postmark", "inbound_*"),
     ),

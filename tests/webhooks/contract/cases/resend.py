@@ -3,16 +3,15 @@ with the inbound endpoint's secret; the mail comes from Resend's API."""
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from anymail._testing_resend import resend_webhook_request
-from anymail.signals import inbound, tracking
+from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 
 from ...resend_support import OTHER_SECRET, SETTINGS, fixture, receiving_api
-from ..registry import WebhookContractCase, fixture_payloads
+from ..registry import WebhookContractCase, fixture_payloads, inbound_case
 
 Builder = Callable[..., WebhookRequest]
 
@@ -45,11 +44,8 @@ TRACKING = WebhookContractCase(
 )
 CASES = [
     TRACKING,
-    replace(
+    inbound_case(
         TRACKING,
-        id="resend_inbound",
-        url_name="resend_inbound_webhook",
-        signal=inbound,
         payload=partial(fixture, "inbound_email_received.json"),
         request=inbound_request,
         forge=partial(forge, request=inbound_request),

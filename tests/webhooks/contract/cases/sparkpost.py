@@ -1,14 +1,13 @@
 """SparkPost, basic auth only: the event webhook (a batch of every event family) and the
 relay webhook (one received message, its raw MIME base64-encoded)."""
 
-from dataclasses import replace
 from functools import partial
 
-from anymail.signals import inbound, tracking
+from anymail.signals import tracking
 from anymail.testing import json_webhook_request
 from tests.utils import fixture_json
 
-from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads, inbound_case
 
 TRACKING = WebhookContractCase(
     id="sparkpost",
@@ -23,11 +22,8 @@ TRACKING = WebhookContractCase(
 )
 CASES = [
     TRACKING,
-    replace(
+    inbound_case(
         TRACKING,
-        id="sparkpost_inbound",
-        url_name="sparkpost_inbound_webhook",
-        signal=inbound,
         payload=partial(fixture_json, "sparkpost", "inbound_relay_base64.json"),
         event_count=1,
         fuzz_payloads=fixture_payloads("sparkpost", "inbound*.json"),
