@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.dispatch import Signal
 from django.test import Client
 
 from anymail.signals import AnymailTrackingEvent, tracking
@@ -69,3 +71,18 @@ def tracked_event(post: Post, payload: Any, **options: Any) -> AnymailTrackingEv
     """The one tracking event a post dispatches."""
     [event] = tracked(post, payload, **options)
     return event
+
+
+@contextmanager
+def signal_calls(signal: Signal) -> Iterator[list[dict[str, Any]]]:
+    """The arguments (``sender`` included) of each send of ``signal`` while the block runs."""
+    calls: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    signal.connect(receiver, weak=False)
+    try:
+        yield calls
+    finally:
+        signal.disconnect(receiver)
