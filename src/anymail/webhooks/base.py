@@ -207,21 +207,13 @@ class AnymailBaseWebhookView(View):
 
     def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Some ESPs check that the URL exists with a HEAD request before posting.
-        challenge = self.basic_auth_challenge_response(request)
-        if challenge is not None:
-            return challenge
-        try:
-            self.validate_basic_auth(request)
-        except AnymailWebhookValidationFailure as err:
-            return self.refused(err)
-        return HttpResponse()
+        return self.unauthenticated(request) or HttpResponse()
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        challenge = self.basic_auth_challenge_response(request)
-        if challenge is not None:
-            return challenge
+        refusal = self.unauthenticated(request)
+        if refusal is not None:
+            return refusal
         try:
-            self.validate_basic_auth(request)
             self.check_body(request)
             signed_at = self.validate_request(request)
             check_freshness(
@@ -237,6 +229,18 @@ class AnymailBaseWebhookView(View):
         return self.dispatch_events(events)
 
     # --- 1. basic auth ------------------------------------------------------------------
+
+    def unauthenticated(self, request: HttpRequest) -> HttpResponse | None:
+        """The answer to a request without valid credentials (the 401 challenge, or 400);
+        None when the basic auth checks out."""
+        challenge = self.basic_auth_challenge_response(request)
+        if challenge is not None:
+            return challenge
+        try:
+            self.validate_basic_auth(request)
+        except AnymailWebhookValidationFailure as err:
+            return self.refused(err)
+        return None
 
     def basic_auth_challenge_response(self, request: HttpRequest) -> HttpResponse | None:
         """The 401 challenge, if this view sends one and the post has no credentials."""
