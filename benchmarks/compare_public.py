@@ -12,16 +12,60 @@ Needs PyPI access the first time (uv caches the packages).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE / "_send_scenarios.py"
+
+
+#: Subprocess environment: no interpreter downloads, nothing of this checkout importable.
+ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PYTHONPATH": ""}
+
+
+@contextlib.contextmanager
+def public_python(release: str = "") -> Iterator[tuple[str, str]]:
+    """(python, version) of a throw-away virtual environment with the public release
+    (``release``, or the latest), Django 5.2 and responses, made with uv."""
+    if shutil.which("uv") is None:
+        sys.exit("Comparing with the public release needs uv on PATH (python3 -m pip install uv).")
+    with tempfile.TemporaryDirectory() as venv_dir:
+        requirement = f"django-anymail[postmark,sendgrid]{'==' + release if release else ''}"
+        subprocess.run(
+            ["uv", "venv", "-q", "--python", sys.executable, venv_dir], check=True, env=ENV
+        )
+        venv_python = str(Path(venv_dir) / "bin" / "python")
+        subprocess.run(
+            [
+                "uv",
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                venv_python,
+                requirement,
+                "django>=5.2,<6",
+                "responses",
+            ],
+            check=True,
+            env=ENV,
+        )
+        version = subprocess.run(
+            [venv_python, "-c", "import anymail; print(anymail.__version__)"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=ENV,
+            cwd=tempfile.gettempdir(),
+        ).stdout.strip()
+        yield venv_python, version
 
 
 def run(python: str, seconds: float, env: dict[str, str]) -> dict[str, float]:
@@ -42,42 +86,9 @@ def main() -> None:
     parser.add_argument("--release", default="", help="public version (default: latest)")
     args = parser.parse_args()
 
-    if shutil.which("uv") is None:
-        sys.exit("compare_public.py needs uv on PATH (python3 -m pip install uv).")
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PYTHONPATH": ""}
-    with tempfile.TemporaryDirectory() as venv_dir:
-        requirement = (
-            f"django-anymail[postmark,sendgrid]{'==' + args.release if args.release else ''}"
-        )
-        subprocess.run(
-            ["uv", "venv", "-q", "--python", sys.executable, venv_dir], check=True, env=env
-        )
-        venv_python = str(Path(venv_dir) / "bin" / "python")
-        subprocess.run(
-            [
-                "uv",
-                "pip",
-                "install",
-                "-q",
-                "--python",
-                venv_python,
-                requirement,
-                "django>=5.2,<6",
-                "responses",
-            ],
-            check=True,
-            env=env,
-        )
-        version = subprocess.run(
-            [venv_python, "-c", "import anymail; print(anymail.__version__)"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tempfile.gettempdir(),
-        ).stdout.strip()
-        public = run(venv_python, args.seconds, env)
-    ours = run(sys.executable, args.seconds, {**env, "PYTHONPATH": str(HERE.parent / "src")})
+    with public_python(args.release) as (venv_python, version):
+        public = run(venv_python, args.seconds, ENV)
+    ours = run(sys.executable, args.seconds, {**ENV, "PYTHONPATH": str(HERE.parent / "src")})
 
     print(f"{'scenario':<28} {'this project':>14} {'public ' + version:>16} {'ratio':>7}")
     for scenario, ours_us in ours.items():

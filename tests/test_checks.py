@@ -508,6 +508,21 @@ def test_mailers_test_backend_emulate_esp_option(settings: Any) -> None:
     assert errors == []
 
 
+@requires_mailers
+def test_mailers_queued_backend_options(settings: Any) -> None:
+    # The queued backend is not an ESP backend, but declares its options the same way.
+    queued = "anymail.backends.queued.EmailBackend"
+    options = {"mailer": "default", "task_backend": "default", "priorty": 5}
+    errors = mailers_errors(settings, q={"BACKEND": queued, "OPTIONS": options})
+    assert errors == [
+        (
+            "anymail.E005",
+            f"MAILERS['q']: unknown option 'priorty' in OPTIONS for {queued}. "
+            "Did you mean 'priority'?",
+        )
+    ]
+
+
 def test_declared_options_collect_the_whole_hierarchy() -> None:
     from anymail.backends.console import EmailBackend as ConsoleBackend
     from anymail.backends.postal import EmailBackend as PostalBackend
@@ -523,6 +538,8 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
         "ignore_unsupported_features",
         "ignore_recipient_status",
         "send_defaults",
+        "retry_sends",
+        "send_concurrency",
     }
     assert required == {"api_key", "api_url"}
     assert declared_options(ConsoleBackend) == (
@@ -533,6 +550,8 @@ def test_declared_options_collect_the_whole_hierarchy() -> None:
             "ignore_unsupported_features",
             "ignore_recipient_status",
             "send_defaults",
+            "retry_sends",
+            "send_concurrency",  # accepted (and unused): MAILERS can switch backends
         },
         frozenset(),
     )

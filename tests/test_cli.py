@@ -96,7 +96,7 @@ def check_demo_output(out: str, tags: list[str]) -> None:
 
 
 def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--offline"]) == 0
     check_demo_output(capsys.readouterr().out, tags=["order-shipped"])
 
 
@@ -104,7 +104,7 @@ def test_demo_command_configures_django_itself() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(ROOT / "src")
     result = subprocess.run(
-        [sys.executable, "-m", "anymail.cli", "demo"],
+        [sys.executable, "-m", "anymail.cli", "demo", "--offline"],
         capture_output=True,
         text=True,
         env=env,
@@ -117,7 +117,7 @@ def test_demo_command_configures_django_itself() -> None:
 
 
 def test_demo_unknown_esp(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--esp", "No-Such-ESP"]) == 2
+    assert main(["demo", "--offline", "--esp", "No-Such-ESP"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("anymail demo: unknown ESP 'no_such_esp'; choose one of: ")
@@ -226,7 +226,7 @@ def test_esp_demo_prints_the_exact_request_and_status(monkeypatch: pytest.Monkey
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse_network)
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    assert main(["demo", "--esp", "Tiny"]) == 0
+    assert main(["demo", "--offline", "--esp", "Tiny"]) == 0
     text = out.getvalue()
     head, rest = text.split("\n\n", 1)
     lines = head.split("\n")
@@ -337,7 +337,7 @@ def test_esp_demo(
     monkeypatch.setattr(socket.socket, "connect", refuse_network)
     deprecated = esp == "sendinblue"
     with pytest.warns(AnymailDeprecationWarning) if deprecated else nullcontext():
-        assert main(["demo", "--esp", esp.upper().replace("_", "-")]) == 0
+        assert main(["demo", "--offline", "--esp", esp.upper().replace("_", "-")]) == 0
     out = capsys.readouterr().out
 
     demo = demo_esps()[esp]

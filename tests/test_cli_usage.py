@@ -60,7 +60,7 @@ def test_missing_extra_is_one_line_not_a_traceback(
     # As if boto3 weren't installed: the backend module is imported afresh and fails.
     monkeypatch.setitem(sys.modules, "boto3", None)
     monkeypatch.delitem(sys.modules, "anymail.backends.amazon_ses", raising=False)
-    assert main(["demo", "--esp", "amazon-ses"]) == 1
+    assert main(["demo", "--offline", "--esp", "amazon-ses"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
@@ -79,7 +79,19 @@ def test_configuration_error_is_one_line(
         raise AnymailImproperlyConfigured("Invalid Anymail setting SEND_DEFAULTS: expected a dict.")
 
     monkeypatch.setattr(cli, "run_console_demo", misconfigured)
-    assert main(["demo"]) == 1
+    assert main(["demo", "--offline"]) == 1
     assert capsys.readouterr().err == (
         "anymail demo: Invalid Anymail setting SEND_DEFAULTS: expected a dict.\n"
     )
+
+
+def test_open_needs_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--offline", "--open"]) == 2
+    assert capsys.readouterr().err == "anymail demo: --open needs the sandbox: drop --offline.\n"
+
+
+def test_demo_esps_are_the_sandboxs() -> None:
+    # `anymail demo --esp NAME` takes the same names with or without --offline.
+    from anymail.sandbox import EMULATORS
+
+    assert sorted(EMULATORS) == sorted(demo_esps())

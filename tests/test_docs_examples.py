@@ -182,7 +182,9 @@ def test_installation_lists_every_extra_with_what_it_installs() -> None:
         shown = set(re.findall(r"`([\w-]+)`", installs))
         assert shown == packages, f"installation.md: extra {extra} installs {packages}"
         assert (installs == "nothing more") == (not packages)
-    # The rest: the alias's extra (named in the text) and "all".
+    # The rest: the alias's extra and the queued backend's (named in the text), and "all".
     listed = {extra for *_, extra, _ in rows}
-    assert set(extras) - listed == {"sendinblue", "all"}
+    assert set(extras) - listed == {"sendinblue", "queued", "all"}
     assert "(extra `sendinblue`)" in text
+    queued = {re.split(r"[<>=;\[ ]", requirement)[0] for requirement in extras["queued"]}
+    assert "its extra `queued`" in text and all(f"`{name}`" in text for name in queued)

@@ -90,23 +90,23 @@ def run_usage_block(mocked_responses: responses.RequestsMock) -> dict[str, Any]:
     return namespace
 
 
-def test_quick_start_django_52_settings(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, mocked_responses: responses.RequestsMock
+@pytest.mark.parametrize(
+    ("block", "absent"),
+    [
+        # A Django 5.2 project's settings; Django 6.1 still accepts them (deprecated).
+        pytest.param(SETTINGS_52, "MAILERS", id="django_52"),
+        pytest.param(SETTINGS_61, "EMAIL_BACKEND", id="django_61", marks=requires_mailers),
+    ],
+)
+def test_quick_start_settings(
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mocked_responses: responses.RequestsMock,
+    block: str,
+    absent: str,
 ) -> None:
-    # A Django 5.2 project's settings; Django 6.1 still accepts them (deprecated).
-    names = load_settings_block(quick_start_blocks()[SETTINGS_52], settings, monkeypatch)
-    assert "MAILERS" not in names
-    run_usage_block(mocked_responses)
-    request = only_request(mocked_responses)
-    assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"
-
-
-@requires_mailers
-def test_quick_start_django_61_settings(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, mocked_responses: responses.RequestsMock
-) -> None:
-    names = load_settings_block(quick_start_blocks()[SETTINGS_61], settings, monkeypatch)
-    assert "EMAIL_BACKEND" not in names
+    names = load_settings_block(quick_start_blocks()[block], settings, monkeypatch)
+    assert absent not in names
     run_usage_block(mocked_responses)
     request = only_request(mocked_responses)
     assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"
@@ -172,3 +172,15 @@ def test_django_61_command_is_the_one_ci_runs() -> None:
     # ...and that environment is not committed.
     assert ".venv*/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert readme_env.startswith(".venv")
+
+
+def test_first_command_runs_the_end_to_end_demo() -> None:
+    # The README's first command is the demo with no arguments: the sandbox round trip
+    # (tests/sandbox/test_demo.py runs it and checks its output). CI runs it too.
+    text = README.read_text(encoding="utf-8")
+    first_block = re.search(r"^```sh\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    assert first_block is not None
+    first_command = first_block[1].split("\n", 1)[0].split("#", 1)[0].strip()
+    assert first_command == "python3 -m pip install uv && python3 -m uv run anymail demo"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "\nuv run --locked anymail demo > /dev/null\n" in ci

@@ -28,7 +28,7 @@ from anymail.urls import WEBHOOK_ROUTES
 from anymail.webhooks.freshness import DEFAULT_MAX_AGE
 
 #: Modules in anymail.backends that are not ESPs (or are aliases of another ESP).
-NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "sendinblue"})
+NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "queued", "sendinblue"})
 
 #: The feature matrix's sections, by feature group.
 SECTIONS: dict[Group, str] = {
@@ -101,7 +101,7 @@ WEBHOOK_ROWS: tuple[tuple[str, Callable[[str, list[Any]], str]], ...] = (
 def esp_backends() -> list[type[AnymailBaseBackend]]:
     found = []
     for info in pkgutil.iter_modules(backends.__path__):
-        if info.name in NOT_ESPS or info.name.startswith("_"):
+        if info.name in NOT_ESPS or info.name.startswith("_"):  # _private helpers
             continue
         module = importlib.import_module(f"{backends.__name__}.{info.name}")
         found.append(module.EmailBackend)

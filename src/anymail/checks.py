@@ -105,7 +105,7 @@ def declared_options(backend_class: type) -> tuple[frozenset[str], frozenset[str
     names: set[str] = set()
     required: set[str] = set()
     for klass in backend_class.__mro__:
-        if not issubclass(klass, AnymailBaseBackend):
+        if not issubclass(klass, AnymailBaseBackend) and "declared_settings" not in vars(klass):
             continue  # Django's base: its options are not ours to list
         own = vars(klass)
         if "declared_settings" in own:
@@ -120,6 +120,15 @@ def declared_options(backend_class: type) -> tuple[frozenset[str], frozenset[str
         elif "__init__" in own:
             return None
     return frozenset(names), frozenset(required)
+
+
+def _is_anymail_backend(backend_class: type) -> bool:
+    # Anymail's ESP backends, and the queued backend (not an AnymailBaseBackend: it never
+    # talks to an ESP), which declares its options the same way.
+    return issubclass(backend_class, AnymailBaseBackend) or (
+        backend_class.__module__.startswith("anymail.")
+        and "declared_settings" in vars(backend_class)
+    )
 
 
 def check_anymail_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -204,7 +213,7 @@ def _check_mailers() -> Iterator[checks.CheckMessage]:
                     id="anymail.E007",
                 )
             continue
-        if not (isinstance(backend_class, type) and issubclass(backend_class, AnymailBaseBackend)):
+        if not (isinstance(backend_class, type) and _is_anymail_backend(backend_class)):
             continue
         declared = declared_options(backend_class)
         options = config.get("OPTIONS", {})
@@ -219,12 +228,12 @@ def _check_mailers() -> Iterator[checks.CheckMessage]:
                     f"{_did_you_mean([repr(match)] if match else [])}",
                     id="anymail.E005",
                 )
-        esp_name = backend_class.settings_esp_name or backend_class.esp_name
+        esp_name = registry.settings_esp_name(backend_class)
         for name in sorted(required):
             # A setting stands in for the option (bare ones count: better miss than nag).
             if name not in options and not is_setting_set(name, esp_name, allow_bare=True):
                 yield checks.Error(
-                    f"MAILERS[{alias!r}]: {missing_option_message(name, backend_class.esp_name)}",
+                    f"MAILERS[{alias!r}]: {missing_option_message(name, esp_name)}",
                     id="anymail.E006",
                 )
 

@@ -1,16 +1,18 @@
-"""The ``anymail`` command line: ``anymail demo [--esp NAME]``, ``anymail --version``.
+"""The ``anymail`` command line: ``anymail demo``, ``anymail sandbox``, ``anymail --version``.
 
-``anymail demo`` configures Django in-process, builds a realistic message
-(text and HTML, an attachment, an inline image, tags, metadata, per-recipient
-merge data) and sends it through Anymail's console backend, which prints the
-normalized send parameters; then it prints the resulting ``anymail_status``.
+``anymail demo`` runs the whole round trip on 127.0.0.1 (:mod:`anymail.sandbox.demo`):
+the ESP sandbox and a small Django app, a realistic message sent over real HTTP
+through the real backend, and a delivery and a bounce posted back through the
+app's webhook view. ``--esp NAME`` picks the ESP, ``--open`` keeps it running.
 
-``anymail demo --esp postmark`` sends the same message through that ESP's
-backend with dummy credentials, but intercepts the HTTP call: it prints what
-the demo changed in the message for that ESP (e.g. a stored template instead
-of the bodies), the exact request the ESP would receive, what the ESP cannot
-send, and the status Anymail would report for a typical success response.
-Nothing leaves the machine.
+``anymail demo --offline`` needs no server: it sends the same message (text and
+HTML, an attachment, an inline image, tags, metadata, per-recipient merge data)
+through Anymail's console backend, which prints the normalized send parameters,
+then prints the resulting ``anymail_status``. ``--offline --esp postmark`` sends
+it through that ESP's backend with dummy credentials but intercepts the HTTP
+call: it prints what the demo changed in the message for that ESP, the exact
+request the ESP would receive, what the ESP cannot send, and the status Anymail
+would report for a typical success response. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def build_demo_message() -> Any:
 
 
 def demo_esps() -> Mapping[str, Any]:
-    """The ESPs ``anymail demo --esp`` knows (anymail._demo.esps), by slug."""
+    """The ESPs ``anymail demo --offline --esp`` knows (anymail._demo.esps), by slug."""
     from anymail._demo.esps import DEMO_ESPS
 
     return DEMO_ESPS
@@ -138,29 +140,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"django-anymail {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from anymail.sandbox.demo import DEFAULT_ESP
+
     demo = commands.add_parser(
         "demo",
-        help="send a realistic demo message through the console backend (or show an "
-        "ESP's exact API request with --esp)",
-        description="Send a realistic message (text and HTML, an attachment, an inline "
-        "image, tags, metadata, per-recipient merge data) through Anymail's console "
-        "backend, which prints the normalized send parameters, then print its "
-        "anymail_status. With --esp, print the exact HTTP request that ESP's backend "
-        "would send instead. Nothing leaves the machine.",
+        help="the round trip on 127.0.0.1: send through the local ESP sandbox, get a "
+        "delivery and a bounce back through the webhook view",
+        description="Start the local ESP sandbox and a small Django app (SQLite), send a "
+        "realistic message (text and HTML, an attachment, an inline image, tags, metadata, "
+        "per-recipient merge data) over real HTTP through the ESP's real backend, have the "
+        "sandbox post a delivery and a bounce back through the app's webhook view, and "
+        "print what the app's tracking receiver got. No credentials, no network beyond "
+        "127.0.0.1. With --offline: no server; print the message as Anymail's console "
+        "backend sees it, or (with --esp) the exact HTTP request that ESP's backend "
+        "would send.",
     )
     demo.add_argument(
         "--esp",
         metavar="NAME",
-        help="show the exact HTTP request this ESP's backend would send (no network). "
-        f"NAME is one of: {', '.join(demo_esp_names())}.",
+        help=f"the ESP (default {DEFAULT_ESP}). NAME is one of: {', '.join(demo_esp_names())}.",
     )
     demo.add_argument(
-        "--e2e",
+        "--open",
         action="store_true",
-        help="end to end: send through the local ESP sandbox and fire a delivery and a "
-        "bounce back through the real webhook view (default ESP: postmark)",
+        help="keep the sandbox and the app running afterwards, and print the web UI's URL",
     )
-    demo.add_argument("--open", action="store_true", help="with --e2e: keep running, show the UI")
+    demo.add_argument(
+        "--offline",
+        action="store_true",
+        help="start no server: show the message through the console backend, or with "
+        "--esp the exact request that ESP's backend would send (nothing is sent)",
+    )
     add_sandbox_command(commands)
     return parser
 
@@ -173,18 +183,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from anymail.sandbox.demo import serve
 
             return serve(args, out)
-        if args.e2e or args.open:
-            from anymail.sandbox.demo import run
-
-            esp = args.esp.lower().replace("-", "_") if args.esp else None
-            try:
-                return run(esp, args.open, out)
-            except LookupError as error:
-                sys.stderr.write(f"anymail demo: {error}\n")
+        esp = args.esp.lower().replace("-", "_") if args.esp else None
+        if args.offline:
+            if args.open:
+                sys.stderr.write("anymail demo: --open needs the sandbox: drop --offline.\n")
                 return 2
-        if args.esp:
-            return run_esp_demo(args.esp.lower().replace("-", "_"), out)
-        return run_console_demo(out)
+            return run_esp_demo(esp, out) if esp else run_console_demo(out)
+        from anymail.sandbox.demo import run
+
+        try:
+            return run(esp, args.open, out)
+        except LookupError as error:
+            sys.stderr.write(f"anymail demo: {error}\n")
+            return 2
     except (AnymailError, ImproperlyConfigured) as err:
         # A missing extra or a setting to fix: the message says what to do, a traceback
         # would only hide it. (Anything else is a bug, and keeps its traceback.)
@@ -209,6 +220,12 @@ def add_sandbox_command(commands: Any) -> None:
         "--webhook-secret",
         default=DEFAULT_WEBHOOK_SECRET,
         help="basic auth sent with events: your WEBHOOK_SECRET",
+    )
+    sandbox.add_argument(
+        "--keys",
+        metavar="FILE",
+        help="keep the key pairs that sign Postal and SendGrid events in FILE (made if "
+        "missing), so your app's public-key settings stay valid across restarts",
     )
 
 

@@ -128,6 +128,10 @@ def _response_text(response: Any, secrets: frozenset[str]) -> str | None:
 class AnymailAPIError(AnymailError):
     """The ESP's API rejected the send, or could not be reached."""
 
+    #: For a failure to get any answer: "not_sent" (could not connect) or "no_answer"
+    #: (sent, then timed out or cut off). Retries depend on it (see anymail.retry).
+    transport_failure: str | None = None
+
 
 class AnymailRequestsAPIError(AnymailAPIError, RequestException):
     """An AnymailAPIError from an HTTP (requests-based) backend.

@@ -1614,7 +1614,7 @@ def test_unknown_client_param_never_shows_secrets(settings: Any) -> None:
 
 
 def test_one_client_per_connection(mock_session: mock.MagicMock) -> None:
-    backend = EmailBackend()
+    backend = EmailBackend(send_concurrency=1)
     assert backend.send_messages([make_message(), make_message(), make_message()]) == 3
     assert mock_session.call_count == 1
     assert mock_session.return_value.client.call_count == 1

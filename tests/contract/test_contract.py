@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +18,9 @@ from typing import Any
 import pytest
 import requests
 import responses
+from django.utils.module_loading import import_string
 
+from anymail.backends._coalesce import CoalescingBackend
 from anymail.backends.base import Capabilities
 from anymail.exceptions import (
     AnymailAPIError,
@@ -346,9 +349,71 @@ def test_one_session_for_many_messages(esp: Esp, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(requests.Session, "__init__", counting_init)
     messages = [make_message(), make_message(), make_message()]
-    assert esp.connection().send_messages(messages) == 3
+    assert esp.connection(send_concurrency=1, **separately(esp)).send_messages(messages) == 3
     assert len(sessions) == 1
     assert esp.request_count == 3
+
+
+def separately(esp: Esp) -> dict[str, Any]:
+    """Options for one ESP call per message (turning off coalescing where there is some)."""
+    coalesces = issubclass(import_string(esp.case.backend), CoalescingBackend)
+    return {"coalesce_sends": False} if coalesces else {}
+
+
+def test_concurrent_send_looks_sequential(esp: Esp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to send_concurrency ESP calls in worker threads, each thread with its own
+    session (or boto3 client); signals and statuses in the caller's thread, in order."""
+    esp.mock_success()
+    connection = esp.connection(send_concurrency=3, **separately(esp))
+    backend_class = type(connection)
+    calls: list[tuple[int, Any]] = []  # (thread id, the connection used)
+    original_post = backend_class.post_to_esp
+
+    def recording_post(self: Any, payload: Any, message: Any) -> Any:
+        attr = self.concurrent_connection_attr
+        calls.append((threading.get_ident(), getattr(self, attr) if attr else None))
+        return original_post(self, payload, message)
+
+    monkeypatch.setattr(backend_class, "post_to_esp", recording_post)
+    events: list[tuple[str, int, int]] = []
+
+    def on_pre_send(sender: Any, message: Any, **kwargs: Any) -> None:
+        events.append(("pre_send", message.index, threading.get_ident()))
+
+    def on_post_send(sender: Any, message: Any, status: Any, **kwargs: Any) -> None:
+        events.append(("post_send", message.index, threading.get_ident()))
+
+    messages = [make_message(subject=f"Concurrent message {index}") for index in range(6)]
+    for index, message in enumerate(messages):
+        message.index = index
+    pre_send.connect(on_pre_send, weak=False)
+    post_send.connect(on_post_send, weak=False)
+    try:
+        threads_before = threading.active_count()
+        assert connection.send_messages(messages) == 6
+    finally:
+        pre_send.disconnect(on_pre_send)
+        post_send.disconnect(on_post_send)
+
+    me = threading.get_ident()
+    assert [e[1] for e in events if e[0] == "pre_send"] == list(range(6))
+    assert [e[1] for e in events if e[0] == "post_send"] == list(range(6))
+    assert {e[2] for e in events} == {me}
+    # every message's status comes from its own answer
+    assert all(m.anymail_status.status and m.anymail_status.esp_response for m in messages)
+    assert esp.request_count == (6 if esp.case.id != "test" else 0)  # test: no requests
+    worker_threads = {thread for thread, _ in calls}
+    if connection.concurrent_connection_attr is None:  # the test backend: sequential
+        assert worker_threads == {me}
+        return
+    assert me not in worker_threads and 1 <= len(worker_threads) <= 3
+    # one connection per worker thread, none shared between threads
+    connections_by_thread = {
+        thread: {id(c) for t, c in calls if t == thread} for thread in worker_threads
+    }
+    assert all(len(ids) == 1 for ids in connections_by_thread.values())
+    assert len(set.union(*connections_by_thread.values())) == len(worker_threads)
+    assert threading.active_count() == threads_before  # the worker threads are gone
 
 
 def test_blank_recipient_is_an_invalid_address(esp: Esp) -> None:

@@ -21,3 +21,12 @@ def sandbox(app_url: str) -> Iterator[Sandbox]:
     """A running sandbox whose webhooks go to the served app's Anymail URLs."""
     with Sandbox(webhook_url=f"{app_url}/anymail/") as running:
         yield running
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from anymail.message import AnymailMessage
 from anymail.sandbox import Sandbox
+from anymail.signals import inbound
 from anymail.testing import captured_events
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -57,11 +58,29 @@ def browser() -> Iterator[Any]:
             driver.quit()
 
 
-def test_list_open_and_bounce(sandbox: Sandbox, browser: Any) -> None:
+def click_and_load(browser: Any, element: Any) -> None:
+    """Click a link or submit button and wait until the next page has loaded.
+
+    ``click()`` returns before the navigation it starts: without the wait, the next
+    lookup may run on the old page (which happens on a busy machine).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(browser, 60)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
+@pytest.mark.parametrize("esp", ["postmark", "amazon_ses"])
+def test_list_open_and_bounce(sandbox: Sandbox, browser: Any, esp: str) -> None:
     from selenium.webdriver.common.by import By
 
-    settings = sandbox.settings("postmark")
-    with override_settings(EMAIL_BACKEND=sandbox.backend("postmark"), ANYMAIL=settings):
+    settings = sandbox.settings(esp)
+    with override_settings(EMAIL_BACKEND=sandbox.backend(esp), ANYMAIL=settings):
         AnymailMessage(
             subject="Your order <script>window.hacked=1</script>",
             body="Hi Ana, your order is on its way.",
@@ -78,13 +97,14 @@ def test_list_open_and_bounce(sandbox: Sandbox, browser: Any) -> None:
         browser.get(sandbox.url)
         rows = browser.find_elements(By.CSS_SELECTOR, "tr.message")
         assert len(rows) == 2
-        assert "Postmark" in rows[1].text
-        browser.find_element(By.LINK_TEXT, "Your order <script>window.hacked=1</script>").click()
+        assert sandbox.emulator(esp).name in rows[1].text
+        link = browser.find_element(By.LINK_TEXT, "Your order <script>window.hacked=1</script>")
+        click_and_load(browser, link)
         assert browser.execute_script("return window.hacked") is None
         assert "ana@example.com" in browser.find_element(By.TAG_NAME, "table").text
 
         with captured_events() as events:
-            browser.find_element(By.CSS_SELECTOR, "button[value=bounced]").click()
+            click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "button[value=bounced]"))
             row = browser.find_element(By.CSS_SELECTOR, "#events tr.event")
         assert "bounced" in row.text
         assert row.find_element(By.CSS_SELECTOR, ".status").text == "200"
@@ -94,3 +114,26 @@ def test_list_open_and_bounce(sandbox: Sandbox, browser: Any) -> None:
         browser.get(f"{sandbox.url}messages/2")
         browser.find_element(By.TAG_NAME, "iframe")
         assert "hacked" not in browser.title
+
+
+def test_inbound_form(sandbox: Sandbox, browser: Any) -> None:
+    """Pick an ESP that signs its posts (Postal: RSA), post, see the app's 200."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    with (
+        override_settings(ANYMAIL=sandbox.settings("postal")),
+        captured_events(inbound) as events,
+    ):
+        browser.get(sandbox.url)
+        form = browser.find_element(By.CSS_SELECTOR, "form[action='/inbound']")
+        Select(form.find_element(By.NAME, "esp")).select_by_visible_text("Postal")
+        subject = form.find_element(By.NAME, "subject")
+        subject.clear()
+        subject.send_keys("<script>window.hacked=1</script>")
+        click_and_load(browser, form.find_element(By.TAG_NAME, "button"))
+        row = browser.find_element(By.CSS_SELECTOR, "#inbound ~ table tr.event")
+        assert row.find_element(By.CSS_SELECTOR, ".status").text == "200"
+        assert browser.execute_script("return window.hacked") is None
+    [event] = events
+    assert event.message.subject == "<script>window.hacked=1</script>"

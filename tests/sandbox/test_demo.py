@@ -1,9 +1,10 @@
-"""``anymail demo --e2e`` and ``anymail sandbox`` as users run them: separate processes."""
+"""``anymail demo`` and ``anymail sandbox`` as users run them: separate processes."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -35,10 +36,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         ((), "Postmark"),
         (("--esp", "Mailgun"), "Mailgun"),
         (("--esp", "scaleway"), "Scaleway"),
+        (("--esp", "amazon-ses"), "Amazon SES"),
+        (("--esp", "postal"), "Postal"),
+        (("--esp", "sendgrid"), "SendGrid"),
     ],
 )
 def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
-    result = run_cli("demo", "--e2e", *args)
+    result = run_cli("demo", *args)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert re.search(
@@ -53,10 +57,53 @@ def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
     sent_id = re.search(r"  ana@example.com: \w+ \((\S+)\)", out)
     assert sent_id is not None and {mid for _, mid in got} == {sent_id[1]}
     assert out.count("app answered 200") == 2
+    # It shows how the app verifies the sandbox's posts (signing ESPs: its public key).
+    assert "WEBHOOK_SECRET = 'sandbox-webhooks:" in out
+    if esp_name in ("Postal", "SendGrid"):
+        assert "(public key of the sandbox's own key pair)" in out
+
+
+def test_open_keeps_the_ui_running() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "anymail.cli", "demo", "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Open http://"):
+                break
+        url = re.fullmatch(r"Open (http://127\.0\.0\.1:\d+/) .*\n", lines[-1])
+        assert url, "".join(lines)
+        # Postmark's batch send: one message per recipient; the events were Ana's.
+        listed = requests.get(f"{url[1]}api/messages", timeout=10).json()
+        by_to = {next(iter(m["ids"])): m for m in listed}
+        assert sorted(by_to) == ["ana@example.com", "jo.smith@example.net"]
+        summary = by_to["ana@example.com"]
+        assert summary["esp"] == "postmark"
+        assert summary["status"] == "bounced"
+        assert [(e["event"], e["status"]) for e in summary["events"]] == [
+            ("delivered", 200),
+            ("bounced", 200),
+        ]
+        page = requests.get(url[1], timeout=10).text
+        assert "Your order {{order_no}} has shipped" in page
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C stops it
+        returncode = process.wait(timeout=20)
+    assert returncode == 0
 
 
 def test_e2e_demo_unknown_esp() -> None:
-    result = run_cli("demo", "--e2e", "--esp", "nope")
+    result = run_cli("demo", "--esp", "nope")
     assert result.returncode == 2
     assert result.stderr.startswith("anymail demo: The sandbox has no 'nope' emulator")
 
@@ -89,12 +136,3 @@ def test_sandbox_command_serves(unused_port: int) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@pytest.fixture
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

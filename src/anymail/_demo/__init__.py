@@ -1,4 +1,4 @@
-"""``anymail demo --esp NAME``: the demo message sent through an ESP's backend, captured.
+"""``anymail demo --offline --esp NAME``: the demo message sent through an ESP's backend, captured.
 
 Each ESP is one :class:`DemoEsp` row in ``esps.py`` (its dummy options, how the
 demo message is adjusted for it, and its canned success answer); ``_capture.py``

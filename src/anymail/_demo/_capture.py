@@ -65,7 +65,10 @@ def format_request(request: Any) -> str:
 
 def make_backend(esp: DemoEsp) -> Any:
     """The ESP's backend, with its dummy credentials, dropping what the ESP can't send."""
-    return import_string(esp.backend)(ignore_unsupported_features=True, **esp.options)
+    # Sequential: the captured transport is mounted on the backend's own session.
+    return import_string(esp.backend)(
+        ignore_unsupported_features=True, send_concurrency=1, **esp.options
+    )
 
 
 def open_captured(esp: DemoEsp, backend: Any) -> list[Any]:

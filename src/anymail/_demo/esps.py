@@ -1,4 +1,4 @@
-"""Each ESP in ``anymail demo --esp``: dummy options, adjustments and canned answers.
+"""Each ESP in ``anymail demo --offline --esp``: dummy options, adjustments and canned answers.
 
 The answers are typical success responses, shaped by the captured request (one id
 per message or recipient, as the ESP gives them). Nothing here is sent anywhere:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any, ClassVar, Final, Generic, TypeVar, cast
 
 from django.core.mail import EmailMessage
@@ -33,9 +34,11 @@ from ..conf import (
     FAIL_SILENTLY,
     IGNORE_RECIPIENT_STATUS,
     IGNORE_UNSUPPORTED_FEATURES,
+    POSITIVE_INT,
     SEND_DEFAULTS,
     Setting,
     get_bool,
+    get_positive_int,
     get_send_defaults,
 )
 from ..exceptions import (
@@ -46,10 +49,13 @@ from ..exceptions import (
     AnymailUnsupportedFeature,
 )
 from ..message import AnymailRecipientStatus, AnymailStatus, RecipientStatuses
+from ..retry import RETRY_SETTINGS, RetryPolicy, retry_policy_option
 from ..signals import post_send, pre_send
 from ._capabilities import Capabilities, Support, check_line_breaks, enforce, select_mode
+from ._concurrency import DEFAULT_SEND_CONCURRENCY, can_send_concurrently, send_concurrently
 from ._hooks import PayloadHooks
 from ._normalize import SendParams, normalize
+from ._split import BatchLimits, SplitSend, post_parts, report_parts, split_batch
 
 __all__ = [
     "FEATURE_ORDER",
@@ -92,6 +98,8 @@ class BasePayload(PayloadHooks):
     #: Features the payload takes from ``send_params`` when it builds the request
     #: (in finish_payload() or serialize_data()), so they need no hook.
     read_from_send_params: ClassVar[frozenset[str]] = frozenset()
+    #: The ESP calls a batch send too big for one is cut into (set when it is sent).
+    split: SplitSend | None = None
 
     def __init__(
         self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailBaseBackend[Any]
@@ -278,6 +286,15 @@ class BasePayload(PayloadHooks):
                     getattr(self, f"set_spoofed_{shown}")(params[shown])
 
 
+SEND_CONCURRENCY: Final = Setting(
+    "send_concurrency",
+    POSITIVE_INT,
+    "ESP calls one send_messages() keeps in flight (1: one message after the other).",
+    default=DEFAULT_SEND_CONCURRENCY,
+    per_esp=False,
+)
+
+
 class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
     """Base for Anymail's email backends. Subclasses set ``esp_name`` and ``payload_class``
     and implement ``post_to_esp()`` and ``parse_recipient_status()``; they are generic
@@ -302,11 +319,24 @@ class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
         IGNORE_RECIPIENT_STATUS,
         SEND_DEFAULTS,
         ESP_SEND_DEFAULTS,
+        *RETRY_SETTINGS,
+        SEND_CONCURRENCY,
     )
+    #: The attribute holding the connection ``open()`` makes ("session"), for backends
+    #: whose ``post_to_esp()`` can run in worker threads, each with its own connection
+    #: (see _concurrency.py). None: always sequential.
+    concurrent_connection_attr: ClassVar[str | None] = None
+    #: The ESP's per-call limits: bigger batch sends are split (_split.py), and
+    #: coalesced messages share a call up to them (_coalesce.py). None: no limit.
+    batch_limits: ClassVar[BatchLimits | None] = None
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         self.ignore_unsupported_features = get_bool(IGNORE_UNSUPPORTED_FEATURES, kwargs=kwargs)
         self.ignore_recipient_status = get_bool(IGNORE_RECIPIENT_STATUS, kwargs=kwargs)
+        #: Retries of transient failures (anymail.retry), or None: RETRY_SENDS is off.
+        self.retry_policy: RetryPolicy | None = retry_policy_option(kwargs)
+        #: ESP calls one send_messages() keeps in flight (1: one after the other).
+        self.send_concurrency = get_positive_int(SEND_CONCURRENCY, kwargs=kwargs)
         send_defaults = kwargs.pop("send_defaults", None)
         self.send_defaults: dict[str, Any] = (
             dict(send_defaults)
@@ -345,50 +375,98 @@ class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
                 raise
             logger.warning("%s connection failed (fail_silently): %s", self.esp_name, err)
             return 0
-        num_sent = 0
         try:
+            if can_send_concurrently(self, email_messages):
+                return send_concurrently(self, email_messages)
+            num_sent = 0
             for message in email_messages:
                 try:
                     if self._send(message):
                         num_sent += 1
                 except AnymailError as err:
-                    if err.email_message is None:
-                        err.email_message = message
-                    if err.backend is None:
-                        err.backend = self
-                    if not (self.fail_silently and isinstance(err, _FAIL_SILENTLY_ERRORS)):
+                    if not self._handle_send_error(err, message):
                         raise
-                    # Silenced, not lost: leave a trace for the operator.
-                    logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
         finally:
             if created_connection:
                 self.close()
         return num_sent
 
+    def _handle_send_error(self, err: BaseException, message: EmailMessage) -> bool:
+        """Complete an error's context; True if fail_silently silences it (it is logged)."""
+        if not isinstance(err, AnymailError):
+            return False
+        if err.email_message is None:
+            err.email_message = message
+        if err.backend is None:
+            err.backend = self
+        if not (self.fail_silently and isinstance(err, _FAIL_SILENTLY_ERRORS)):
+            return False
+        # Silenced, not lost: leave a trace for the operator.
+        logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
+        return True
+
     def _send(self, message: EmailMessage) -> bool:
+        payload = self._prepare_send(message)
+        if payload is None:
+            return False
+        try:
+            response = self._call_esp(payload, message)
+        except AnymailAPIError as err:
+            self._report_send(payload, message, error=err)
+        self._report_send(payload, message, response)
+        return True
+
+    def _call_esp(self, payload: PayloadT, message: EmailMessage) -> Any:
+        """post_to_esp(), or one call per part of a batch cut at the ESP's limits.
+
+        With a retry policy (RETRY_SENDS, or the queued backend's worker), each call
+        is retried by it: a coalesced call as a whole, a split batch part by part.
+        """
+        policy = self.retry_policy
+        post = self.post_to_esp if policy is None else partial(policy.post, self)
+        if payload.split is not None:
+            return post_parts(self, payload.split, message, post)
+        return post(payload, message)
+
+    def _prepare_send(self, message: EmailMessage) -> PayloadT | None:
+        """pre_send and the payload; None when there is nothing to send."""
         message.anymail_status = AnymailStatus()
         try:
             pre_send.send(self.__class__, message=message, esp_name=self.esp_name)
         except AnymailCancelSend:
-            return False
+            return None
         if not message.recipients():
-            return False
+            return None
+        policy = self.retry_policy
+        # With retries, each message gets its own idempotency key where the ESP takes one.
+        defaults = self.send_defaults if policy is None else policy.send_defaults(self)
+        payload = self.build_message_payload(message, defaults)
+        payload.split = split_batch(self, payload)
+        return payload
 
-        payload = self.build_message_payload(message, self.send_defaults)
+    def _report_send(
+        self,
+        payload: PayloadT,
+        message: EmailMessage,
+        response: Any = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """anymail_status and post_send for the ESP's answer (``response`` or ``error``)."""
         status: AnymailStatus = message.anymail_status
-        try:
-            response = self.post_to_esp(payload, message)
-        except AnymailAPIError as err:
-            # Whatever the ESP answered (an error, or a 2xx its backend could not
-            # read) stays inspectable, as for a successful send.
-            status.esp_response = err.response
-            raise
-        status.esp_response = response
-        status.set_recipient_status(self.parse_recipient_status(response, payload, message))
+        if payload.split is not None:
+            report_parts(self, payload.split, message, error)
+        elif error is not None:
+            if isinstance(error, AnymailAPIError):
+                # Whatever the ESP answered (an error, or a 2xx its backend could not
+                # read) stays inspectable, as for a successful send.
+                status.esp_response = error.response
+            raise error
+        else:
+            status.esp_response = response
+            status.set_recipient_status(self.parse_recipient_status(response, payload, message))
 
         self.run_post_send(message)
         self.raise_for_recipient_status(status, response, payload, message)
-        return True
 
     def build_message_payload(self, message: EmailMessage, defaults: Mapping[str, Any]) -> PayloadT:
         return cast(PayloadT, self.payload_class(message, defaults, self))

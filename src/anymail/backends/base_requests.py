@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 import requests
 from django.core.mail import EmailMessage
+from urllib3.exceptions import NewConnectionError
 
 from .. import __version__
 from .._redact import (
@@ -42,6 +43,7 @@ from ..conf import (
     get_setting,
 )
 from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
+from ..retry import NO_ANSWER, NOT_SENT
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
 
@@ -86,6 +88,7 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
         REQUESTS_TIMEOUT,
         DEBUG_API_REQUESTS,
     )
+    concurrent_connection_attr = "session"
 
     def __init__(self, api_url: str | None = None, **kwargs: Any) -> None:
         if api_url is None:
@@ -109,7 +112,7 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
 
     def close(self) -> None:
         if self.session is not None:
-            self.session.close()
+            close_session(self.session)
             self.session = None
 
     def create_session(self) -> requests.Session:
@@ -136,7 +139,7 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
             error = self._transport_error(err, payload, message)
         finally:
             if close_after:
-                session.close()
+                close_session(session)
         if error is not None:
             # Raised outside the except block: requests' exception (whose text and
             # frames can hold the request's URL, headers and body) is not chained.
@@ -176,6 +179,7 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
             text, email_message=message, payload=payload, backend=self
         )
         error.request = err.request
+        error.transport_failure = _transport_failure(err)
         return error
 
     def raise_for_status(
@@ -254,6 +258,43 @@ def http_status(response: requests.Response) -> str:
     """ "HTTP 400 Bad Request": the status, and its reason when the ESP sent one."""
     reason = f" {response.reason}" if response.reason else ""
     return f"HTTP {response.status_code}{reason}"
+
+
+def _transport_failure(err: requests.RequestException) -> str | None:
+    """Whether the request never left (NOT_SENT) or got no answer (NO_ANSWER), for retries."""
+    if isinstance(err, requests.ConnectTimeout):
+        return NOT_SENT
+    if isinstance(err, requests.exceptions.SSLError):
+        return None  # a certificate problem, not a transient one
+    if isinstance(err, requests.ConnectionError):
+        # requests wraps urllib3's MaxRetryError, whose reason tells a failure to
+        # connect (refused, DNS) from a connection lost after sending.
+        reason = getattr(err.args[0] if err.args else None, "reason", None)
+        return NOT_SENT if isinstance(reason, NewConnectionError) else NO_ANSWER
+    if isinstance(err, requests.Timeout):
+        return NO_ANSWER
+    return None
+
+
+def close_session(session: requests.Session) -> None:
+    """Close the session and its pooled connections now.
+
+    ``Session.close()`` alone leaves them to the garbage collector with some urllib3
+    versions (2.8 clears its pool map without closing the pools), and every response
+    kept in an ``anymail_status`` would keep a socket open.
+    """
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            pools = getattr(manager, "pools", None)
+            if pools is None:
+                continue
+            for key in list(pools.keys()):
+                pool = pools.get(key)
+                if pool is not None:
+                    pool.close()
+    session.close()
 
 
 def _describe_timeout(timeout: Any) -> str:

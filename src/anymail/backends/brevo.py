@@ -28,6 +28,7 @@ from ..conf import BOOL, Setting, check_setting_value, credential_setting, get_b
 from ..exceptions import AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
+from ._split import BatchLimits
 from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
@@ -292,6 +293,9 @@ class EmailBackend(AnymailRequestsBackend[BrevoPayload]):
     #: The ESP's former name: a missing API key error points out old settings.
     former_esp_name: ClassVar[str | None] = "SendinBlue"
     declared_settings = (API_KEY, WORKAROUND_DISPLAY_NAME_BUGS, PREVENT_HEADER_ENCODING_BUGS)
+    # 1000 messageVersions and 2000 recipients per request; the top-level cc/bcc
+    # count once per version here (how Brevo counts them is not documented).
+    batch_limits = BatchLimits(messages=1000, recipients=2000)
 
     def __init__(self, **kwargs: Any) -> None:
         # Consume every Brevo option before Django sees the rest (Django 6.1

@@ -29,6 +29,7 @@ from ..conf import STRING, Setting, credential_setting, get_credential, get_sett
 from ..exceptions import AnymailInvalidAddress
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
+from ._split import BatchLimits
 from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
@@ -403,6 +404,9 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
     payload_class = MailgunPayload
     default_api_url = "https://api.mailgun.net/v3"
     declared_settings = (API_KEY, SENDER_DOMAIN)
+    # 1000 recipients per batch send. Whether the cc/bcc copies count is not
+    # documented: they do here (the smaller calls are always accepted).
+    batch_limits = BatchLimits(messages=1000, recipients=1000)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

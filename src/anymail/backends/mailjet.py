@@ -10,7 +10,7 @@ per "to" recipient; otherwise a single entry lists every "to" address.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -22,8 +22,10 @@ from ..conf import credential_setting, get_credential, invalid_setting
 from ..exceptions import AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
+from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import RequestsPayload, http_status
 
 #: Header names Mailjet refuses in ``Headers`` (error send-0011): they have a
 #: dedicated Send API property, or (Message-ID) can't be customized at all.
@@ -285,13 +287,14 @@ API_KEY: Final = credential_setting("api_key", "your Mailjet API key (the public
 SECRET_KEY: Final = credential_setting("secret_key", "your Mailjet secret key (the private key)")
 
 
-class EmailBackend(AnymailRequestsBackend[MailjetPayload]):
+class EmailBackend(CoalescingBackend[MailjetPayload]):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"
     payload_class = MailjetPayload
     default_api_url = "https://api.mailjet.com/v3.1/"
     declared_settings = (API_KEY, SECRET_KEY)
+    batch_limits = BatchLimits(messages=50)  # Messages per call (mj-0008 beyond)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
@@ -345,16 +348,89 @@ class EmailBackend(AnymailRequestsBackend[MailjetPayload]):
             f"{summary}: {details}" if details else f"{summary}.", response, payload, message
         )
 
-    def parse_recipient_status(
-        self, response: requests.Response, payload: MailjetPayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
+    # --- coalescing (_coalesce.py): several payloads' Messages in one call -----------
+
+    def coalesce_key(self, payload: MailjetPayload) -> Any:
+        data = payload.data
+        if not isinstance(data, dict) or not isinstance(data.get("Globals"), dict):
+            return None  # esp_extra reshaped the request: send it as it is
+        if not isinstance(data.get("Messages"), list):
+            return None
+        # Top-level properties (esp_extra's SandboxMode ...) apply to the whole call.
+        others = {key: value for key, value in data.items() if key not in ("Globals", "Messages")}
+        return serialize_json(others, "esp_extra"), tuple(sorted(payload.headers.items()))
+
+    def coalesced_size(self, payload: MailjetPayload) -> int:
+        return len(payload.data["Messages"])
+
+    def coalesced_payload(self, payloads: Sequence[MailjetPayload]) -> RequestsPayload:
+        # Each message carries its payload's Globals: a message's own property
+        # replaces the Globals one, as in Mailjet's Globals (the per-recipient
+        # Variables and Headers are already complete sets).
+        messages = [
+            {**payload.data["Globals"], **entry}
+            for payload in payloads
+            for entry in payload.data["Messages"]
+        ]
+        first = payloads[0]
+        data = {**first.data, "Messages": messages}
+        del data["Globals"]
+        return CallPayload(first, payloads, "send", data)
+
+    def parse_coalesced(
+        self, response: Any, call: RequestsPayload, payloads: Sequence[MailjetPayload]
+    ) -> list[Result]:
+        results = self._results(response, call, call.message)
+        counts = [self.coalesced_size(payload) for payload in payloads]
+        if len(results) != sum(counts):
+            raise self.api_error(
+                f"Unexpected Mailjet API response: expected {sum(counts)} 'Messages' results.",
+                response,
+                call,
+                call.message,
+            )
+        parsed: list[Result] = []
+        position = 0
+        for payload, count in zip(payloads, counts, strict=True):
+            own = results[position : position + count]
+            position += count
+            if any(_is_success(result) for result in own):
+                parsed.append(self._statuses(own, payload))
+                continue
+            # Nothing of this message was sent: its error, as if it had been sent alone.
+            details = "; ".join(
+                f"Messages[{index}]: {_describe_errors(result)}" for index, result in enumerate(own)
+            )
+            parsed.append(
+                self.api_error(
+                    f"Mailjet API error: HTTP {response.status_code}: {details}",
+                    response,
+                    payload,
+                    payload.message,
+                )
+            )
+        return parsed
+
+    # --- answers ----------------------------------------------------------------
+
+    def _results(self, response: Any, payload: RequestsPayload, message: EmailMessage) -> list[Any]:
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("Messages") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise self.api_error(
                 "Unexpected Mailjet API response: no 'Messages' list.", response, payload, message
             )
+        return results
 
+    def parse_recipient_status(
+        self, response: requests.Response, payload: MailjetPayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        return self._statuses(self._results(response, payload, message), payload)
+
+    def _statuses(
+        self, results: list[Any], payload: MailjetPayload
+    ) -> dict[str, AnymailRecipientStatus]:
+        """Each recipient's status from the results of the payload's messages, in order."""
         sent_messages = payload.sent_messages()
         # Every address we sent to, in request order (to, then cc, then bcc).
         recipients: dict[str, AnymailRecipientStatus | None] = {}

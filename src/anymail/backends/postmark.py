@@ -23,6 +23,7 @@ per-recipient statuses; anything else is an :exc:`AnymailRequestsAPIError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Final
 
 import requests
@@ -33,8 +34,10 @@ from ..conf import credential_setting, get_credential, is_valid_credential
 from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
+from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._split import BatchLimits
 from .base import Capabilities, RecipientStatuses
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import RequestsPayload
 
 #: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
 #: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
@@ -101,6 +104,15 @@ class PostmarkPayload(RequestsPayload):
         return "email/batch" if self.batch else "email"
 
     def serialize_data(self) -> bytes:
+        messages = self.wire_messages()
+        if not self.batch:
+            return self.serialize_json(messages[0])
+        if self.uses_template:
+            return self.serialize_json({"Messages": messages})
+        return self.serialize_json(messages)
+
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The message object(s) this payload sends: one, or one per batch "to"."""
         base = dict(self.data)
         if self.uses_template:
             # Postmark refuses Subject/TextBody/HtmlBody with a template; Django's
@@ -111,11 +123,8 @@ class PostmarkPayload(RequestsPayload):
                     del base[field]
             base.setdefault("TemplateModel", {})
         if not self.batch:
-            return self.serialize_json(base)
-        messages = [self._batch_message(base, to) for to in self.send_params.get("to", [])]
-        if self.uses_template:
-            return self.serialize_json({"Messages": messages})
-        return self.serialize_json(messages)
+            return [base]
+        return [self._batch_message(base, to) for to in self.send_params.get("to", [])]
 
     def _batch_message(self, base: dict[str, Any], to: EmailAddress) -> dict[str, Any]:
         message = dict(base)
@@ -220,13 +229,15 @@ SERVER_TOKEN: Final = credential_setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend[PostmarkPayload]):
+class EmailBackend(CoalescingBackend[PostmarkPayload]):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
     payload_class = PostmarkPayload
     default_api_url = "https://api.postmarkapp.com/"
     declared_settings = (SERVER_TOKEN,)
+    # 500 messages per batch call (ErrorCode 410 beyond).
+    batch_limits = BatchLimits(messages=500)
 
     def __init__(self, **kwargs: Any) -> None:
         self.server_token = get_credential(SERVER_TOKEN, self.esp_name, kwargs)
@@ -250,6 +261,52 @@ class EmailBackend(AnymailRequestsBackend[PostmarkPayload]):
             )
         super().raise_for_status(response, payload, message)
 
+    # --- coalescing (_coalesce.py): independent messages in one batch call ---------
+
+    def coalesce_key(self, payload: PostmarkPayload) -> Any:
+        # One endpoint, and one server token (esp_extra can change it) per call.
+        return (payload.uses_template, tuple(sorted(payload.headers.items())))
+
+    def coalesced_size(self, payload: PostmarkPayload) -> int:
+        return len(payload.recipient_groups(payload.batch))
+
+    def coalesced_payload(self, payloads: Sequence[PostmarkPayload]) -> RequestsPayload:
+        first = payloads[0]
+        messages = [item for p in payloads for item in p.wire_messages()]
+        if first.uses_template:
+            return CallPayload(first, payloads, "email/batchWithTemplates", {"Messages": messages})
+        return CallPayload(first, payloads, "email/batch", messages)
+
+    def parse_coalesced(
+        self, response: Any, call: RequestsPayload, payloads: Sequence[PostmarkPayload]
+    ) -> list[Result]:
+        data = self.deserialize_json_response(response, call, call.message)
+        groups = [p.recipient_groups(p.batch) for p in payloads]
+        total = sum(len(g) for g in groups)
+        if response.status_code != 422 and (not isinstance(data, list) or len(data) != total):
+            raise self.invalid_response(
+                f"expected a list of {total} results, one per batch message",
+                response,
+                call,
+                call.message,
+            )
+        results: list[Result] = []
+        position = 0
+        for payload, messages in zip(payloads, groups, strict=True):
+            if isinstance(data, list):
+                items = data[position : position + len(messages)]
+                position += len(messages)
+                pairs = list(zip(items, messages, strict=True))
+            else:  # 422: the whole call refused, so every message
+                pairs = [(data, [address for group in messages for address in group])]
+            try:
+                results.append(self._statuses(pairs, response, payload, payload.message))
+            except AnymailError as err:
+                results.append(err)
+        return results
+
+    # --- answers ----------------------------------------------------------------
+
     def parse_recipient_status(
         self, response: requests.Response, payload: PostmarkPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
@@ -270,7 +327,16 @@ class EmailBackend(AnymailRequestsBackend[PostmarkPayload]):
             # A 422 for a batch request refuses the whole request: every message.
             everyone = [address for group in messages for address in group]
             results = [(data, everyone)]
+        return self._statuses(results, response, payload, message)
 
+    def _statuses(
+        self,
+        results: list[tuple[Any, list[EmailAddress]]],
+        response: requests.Response,
+        payload: PostmarkPayload,
+        message: EmailMessage,
+    ) -> dict[str, AnymailRecipientStatus]:
+        """Statuses from (result item, the recipients of the message it answers) pairs."""
         # (Postmark lowercases addresses in its messages.)
         statuses = RecipientStatuses(payload.all_recipients, "unknown")
         accepted: list[str] = []

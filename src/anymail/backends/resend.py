@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -35,8 +35,10 @@ from ..conf import BOOL, Setting, credential_setting, get_bool, get_credential
 from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
+from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._split import BatchLimits
 from .base import Capabilities, RecipientStatuses
-from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import RequestsPayload, http_status
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
@@ -283,13 +285,16 @@ VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend[ResendPayload]):
+class EmailBackend(CoalescingBackend[ResendPayload]):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
     payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
     declared_settings = (API_KEY, VERIFY_ATTACHMENT_EXTENSIONS)
+    #: Retries send the same Idempotency-Key (anymail.retry).
+    idempotency_key_esp_extra = IDEMPOTENCY_KEY
+    batch_limits = BatchLimits(messages=100)  # emails/batch items per call
 
     def __init__(self, **kwargs: Any) -> None:
         self.api_key = get_credential(API_KEY, self.esp_name, kwargs)
@@ -348,6 +353,65 @@ class EmailBackend(AnymailRequestsBackend[ResendPayload]):
             for copy in copies:
                 statuses.set(copy.addr_spec, None, "queued", replace=False)
         return statuses
+
+    # --- coalescing (_coalesce.py): ordinary emails in one emails/batch call ---------
+
+    def coalesce_key(self, payload: ResendPayload) -> Any:
+        if payload.batch or "Idempotency-Key" in payload.headers:
+            return None  # a batch send's own call; a key that names this one email
+        if "attachments" in payload.data or "scheduled_at" in payload.data:
+            return None  # emails/batch takes neither
+        return tuple(sorted(payload.headers.items()))
+
+    def coalesced_payload(self, payloads: Sequence[ResendPayload]) -> RequestsPayload:
+        emails = [_plain(payload.data) for payload in payloads]
+        # Permissive: Resend sends the valid emails and reports the others one by one
+        # (strict, its default, would refuse every email for one bad one).
+        headers = {"x-batch-validation": "permissive"}
+        return CallPayload(payloads[0], payloads, "emails/batch", emails, headers)
+
+    def parse_coalesced(
+        self, response: Any, call: RequestsPayload, payloads: Sequence[ResendPayload]
+    ) -> list[Result]:
+        data = self.deserialize_json_response(response, call, call.message)
+        ids = data.get("data") if isinstance(data, dict) else None
+        errors = data.get("errors") if isinstance(data, dict) else None
+        refused: dict[int, str] = {}
+        for error in errors if isinstance(errors, list) else []:
+            if isinstance(error, dict) and isinstance(error.get("index"), int):
+                refused[error["index"]] = str(error.get("message") or "refused")
+        count = len(payloads)
+        if not isinstance(ids, list) or len(ids) not in (count, count - len(refused)):
+            raise self.invalid_response(
+                f"expected 'data' with a result per email of the batch ({count})",
+                response,
+                call,
+                call.message,
+            )
+        # "data" lists the emails sent, in order, without the refused ones (as Resend's
+        # examples show); a list with every email is read position by position.
+        sent = iter(ids)
+        answers = (
+            ids
+            if len(ids) == count
+            else [None if i in refused else next(sent) for i in range(count)]
+        )
+        results: list[Result] = []
+        for index, (payload, answer) in enumerate(zip(payloads, answers, strict=True)):
+            message_id = answer.get("id") if isinstance(answer, dict) else None
+            if index in refused:
+                error = f"Resend API error: {refused[index]} (email {index + 1} of the batch)."
+                results.append(self.api_error(error, response, payload, payload.message))
+            elif not isinstance(message_id, str) or not message_id:
+                results.append(
+                    self.invalid_response(
+                        "each batch result needs an 'id'", response, payload, payload.message
+                    )
+                )
+            else:
+                status = AnymailRecipientStatus(message_id, "queued")
+                results.append({r.addr_spec: status for r in payload.all_recipients})
+        return results
 
 
 def error_details(data: Any) -> tuple[str | None, str | None]:

@@ -40,6 +40,7 @@ from ..exceptions import (
 )
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, update_deep
+from ._split import BatchLimits
 from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
@@ -323,6 +324,8 @@ class EmailBackend(AnymailRequestsBackend[SendGridPayload]):
     payload_class = SendGridPayload
     default_api_url = "https://api.sendgrid.com/v3/"
     declared_settings = (API_KEY, GENERATE_MESSAGE_ID, MERGE_FIELD_FORMAT)
+    # 1000 personalizations, and 1000 recipients (to + cc + bcc) per request.
+    batch_limits = BatchLimits(messages=1000, recipients=1000)
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name

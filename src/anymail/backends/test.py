@@ -107,7 +107,7 @@ def _readable(value: Any) -> Any:
 
 
 #: Modules in anymail.backends that are not ESP backends (besides the _private ones).
-_NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console"})
+_NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console", "queued"})
 
 
 def esp_names() -> list[str]:

@@ -1,8 +1,9 @@
 """Every ESP on your machine: a local server that speaks each ESP's send API.
 
-Point a backend at it with the ESP's API-URL setting, see what was sent in its
-web UI, and make it post the ESP's own (correctly signed) tracking events to
-your app's webhooks::
+Point a backend at it with the ESP's API-URL setting (Amazon SES: the
+``endpoint_url`` of ``AMAZON_SES_CLIENT_PARAMS``), see what was sent in its web
+UI, and make it post the ESP's own (correctly signed) tracking events and
+inbound messages to your app's webhooks::
 
     from anymail.sandbox import Sandbox
 
@@ -11,10 +12,11 @@ your app's webhooks::
         send_mail(...)
         sandbox.fire(sandbox.messages()[0], "bounced")    # -> your tracking receivers
 
-The server binds 127.0.0.1 only. Firing events builds posts with
-:mod:`anymail.testing`, so it reads your Django settings (``WEBHOOK_SECRET`` and
-the ESPs' signing keys): run it in your app's process (tests, ``anymail demo``),
-or give ``anymail sandbox`` the same settings.
+The server binds 127.0.0.1 only. Posts are built by :mod:`anymail.testing`'s
+builders with the sandbox's own keys (:class:`SandboxKeys`; ``settings()`` gives
+the app the matching ones) and its ``webhook_secret`` as basic auth. SNS
+signatures (Amazon SES, Scaleway) verify only in the app's process: the
+certificate is handed to the webhook view, not downloaded.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from types import TracebackType
 from typing import Any
 
 from .esps import EMULATORS, ApiRequest, ApiResponse, Emulator, Message
+from .keys import SandboxKeys
 from .server import SandboxHTTPServer, handle_api, serve_in_thread
 from .store import EventRecord, Received, Store
 
-__all__ = ["EMULATORS", "EventRecord", "Message", "Received", "Sandbox"]
+__all__ = ["EMULATORS", "EventRecord", "Message", "Received", "Sandbox", "SandboxKeys"]
 
 #: The key every emulator accepts unless you choose another.
 DEFAULT_API_KEY = "sandbox-api-key"
@@ -48,6 +51,7 @@ class Sandbox:
         webhook_url: str | None = None,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         verbose: bool = False,
+        keys: SandboxKeys | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.api_key = api_key
@@ -57,7 +61,11 @@ class Sandbox:
         #: The app's WEBHOOK_SECRET ("user:password"), which settings() gives it.
         self.webhook_secret = webhook_secret
         self.store = Store()
-        self.emulators: dict[str, Emulator] = {esp: cls(api_key) for esp, cls in EMULATORS.items()}
+        #: The key pairs it signs Postal, SendGrid and SNS posts with (its own).
+        self.keys = keys if keys is not None else SandboxKeys()
+        self.emulators: dict[str, Emulator] = {
+            esp: cls(api_key, self.keys) for esp, cls in EMULATORS.items()
+        }
         self._server: SandboxHTTPServer | None = None
         #: Inbound posts made to the app, with its answers.
         self.inbound_posts: list[EventRecord] = []

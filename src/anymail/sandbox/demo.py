@@ -1,4 +1,4 @@
-"""``anymail demo --e2e``: the whole round trip on 127.0.0.1, with no credentials.
+"""``anymail demo``: the whole round trip on 127.0.0.1, with no credentials.
 
 It starts the sandbox and a small Django app (SQLite in memory, Anymail configured
 for one ESP, pointed at the sandbox by the ESP's API-URL setting), sends the demo
@@ -34,7 +34,7 @@ def configure(sandbox: Sandbox, esp: str) -> None:
         ANYMAIL={**sandbox.settings(esp), "IGNORE_UNSUPPORTED_FEATURES": True},
     )
     if not configured:
-        raise RuntimeError("anymail demo --e2e configures Django itself: run it on its own.")
+        raise RuntimeError("anymail demo configures Django itself: run it on its own.")
 
 
 def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
@@ -65,6 +65,7 @@ def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
             sandbox.webhook_url = f"{app_url}/anymail/"
             name = sandbox.emulator(esp).name
             out.write(f"Sandbox on {sandbox.url}, app on {app_url}, ESP: {name}\n")
+            describe_signing(sandbox, esp, out)
             for message in send_demo(build_demo_message, out):
                 out.write(f"Sent {message.subject!r} through {name}'s backend over HTTP:\n")
                 for address, recipient in message.anymail_status.recipients.items():
@@ -83,6 +84,23 @@ def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
                 with contextlib.suppress(KeyboardInterrupt):
                     threading.Event().wait()
     return 0 if len(received) == 2 else 1
+
+
+def describe_signing(sandbox: Sandbox, esp: str, out: TextIO) -> None:
+    """How the app checks that the events come from the sandbox."""
+    from .esps.amazon_ses import AmazonSES
+
+    out.write("The app's webhooks accept the sandbox's posts with ANYMAIL settings:\n")
+    out.write(f"  WEBHOOK_SECRET = {sandbox.webhook_secret!r} (basic auth)\n")
+    for name, value in sandbox.emulator(esp).webhook_settings().items():
+        shown = f"{value[:40]}...{value[-8:]}" if len(value) > 60 else value
+        what = "public key of the sandbox's own key pair" if len(value) > 60 else "shared key"
+        out.write(f"  {name} = {shown!r} ({what})\n")
+    if esp == AmazonSES.esp:
+        out.write(
+            "  (SNS signs with a certificate, which the sandbox hands to the webhook view\n"
+            "  through anymail.testing, as if downloaded from Amazon.)\n"
+        )
 
 
 def send_demo(build: Any, out: TextIO) -> list[Any]:
@@ -111,6 +129,7 @@ def send_demo(build: Any, out: TextIO) -> list[Any]:
 def serve(args: Any, out: TextIO) -> int:
     """``anymail sandbox``: serve until interrupted."""
     from ..conf import configure_standalone
+    from .keys import SandboxKeys
 
     sandbox = Sandbox(
         port=args.port,
@@ -118,18 +137,22 @@ def serve(args: Any, out: TextIO) -> int:
         api_key=args.api_key,
         webhook_secret=args.webhook_secret,
         verbose=True,
+        keys=SandboxKeys(args.keys),
     )
-    # The webhook builders read their signing keys from settings: the sandbox's own
-    # (unless Django is configured already).
-    keys: dict[str, Any] = {}
-    for emulator in sandbox.emulators.values():
-        keys.update(emulator.webhook_settings())
-    configure_standalone(ANYMAIL=keys, INSTALLED_APPS=["anymail"], USE_TZ=True)
+    # The sandbox passes its own keys to the webhook builders; they still read a few
+    # settings (e.g. WEBHOOK_SECRET's default), so configure Django if nothing has.
+    configure_standalone(INSTALLED_APPS=["anymail"], USE_TZ=True)
     sandbox.start()
     out.write(f"Anymail sandbox on {sandbox.url} (web UI there); events go to {args.app_url}\n")
-    out.write("Point a backend at it with these ANYMAIL settings, e.g. for Postmark:\n")
-    for name, value in sandbox.settings("postmark").items():
-        out.write(f"  {name} = {value!r}\n")
+    out.write(f"Point a backend at it with these ANYMAIL settings, e.g. for {DEFAULT_ESP}:\n")
+    for name, value in sandbox.settings(DEFAULT_ESP).items():
+        out.write(f"  {name!r}: {value!r},\n")
+    out.write("Settings that verify the sandbox's signed webhooks (its own key pairs):\n")
+    for esp in ("postal", "sendgrid"):
+        for name, value in sandbox.emulator(esp).webhook_settings().items():
+            out.write(f"  {name!r}: {value!r},\n")
+    if args.keys is None:
+        out.write("(New key pairs each run: --keys FILE keeps them.)\n")
     out.write("Ctrl-C stops.\n")
     out.flush()
     try:

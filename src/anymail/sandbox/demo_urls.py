@@ -1,4 +1,4 @@
-"""The URLs of ``anymail demo --e2e``'s in-process app: Anymail's webhooks only."""
+"""The URLs of ``anymail demo``'s in-process app: Anymail's webhooks only."""
 
 from django.urls import include, path
 

@@ -22,10 +22,7 @@ def post_event(
 
     url = f"{webhook_url.rstrip('/')}/{emulator.esp}/{emulator.webhook_name}/"
     payload = emulator.event_payload(message, recipient, event)
-    options: dict[str, Any] = {"basic_auth": secret}
-    builder_options = getattr(emulator, "builder_options", None)
-    if builder_options is not None:
-        options.update(builder_options(url, secret))
+    options: dict[str, Any] = {"basic_auth": secret, **emulator.builder_options(url, secret)}
     request = webhook_request(emulator.esp, payload, **options)
     status, answer = http_post(
         url, request.body, {**request.headers, "Content-Type": request.content_type}
@@ -36,13 +33,16 @@ def post_event(
 def post_inbound(
     emulator: Emulator, webhook_url: str, secret: str | None, form: dict[str, str]
 ) -> EventRecord:
+    """Post an inbound message in ``emulator``'s own format, signed as the ESP signs it."""
     from . import http_post
 
-    build = getattr(emulator, "inbound_payload", None)
-    if build is None:
-        raise ValueError(f"The sandbox cannot post {emulator.name} inbound messages yet.")
-    url = f"{webhook_url.rstrip('/')}/{emulator.esp}/inbound/"
-    request = webhook_request(emulator.esp, build(form), basic_auth=secret)
+    if emulator.inbound_payload is None:
+        raise ValueError(f"{emulator.name} receives no mail: it has no inbound webhook.")
+    url = f"{webhook_url.rstrip('/')}/{emulator.esp}/{emulator.inbound_name}/"
+    options: dict[str, Any] = {"basic_auth": secret, **emulator.builder_options(url, secret)}
+    request = webhook_request(
+        emulator.inbound_builder or emulator.esp, emulator.inbound_payload(form), **options
+    )
     status, answer = http_post(
         url, request.body, {**request.headers, "Content-Type": request.content_type}
     )

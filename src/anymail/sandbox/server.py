@@ -16,10 +16,13 @@ from .store import Store
 MAX_BODY = 60 * 1024 * 1024
 
 
-def api_route(emulator: Emulator, path: str) -> tuple[str, dict[str, str]] | None:
+def api_route(
+    emulator: Emulator, path: str, method: str = "POST"
+) -> tuple[str, dict[str, str]] | None:
     """(handler name, path parameters) for an API path under the ESP's prefix."""
     base = re.escape(emulator.api_path.strip("/")).replace(r"\{region\}", "[^/]+")
-    for pattern, handler in emulator.endpoints.items():
+    endpoints = emulator.get_endpoints if method == "GET" else emulator.endpoints
+    for pattern, handler in endpoints.items():
         full = f"/{emulator.esp}/{base}/{pattern}" if base else f"/{emulator.esp}/{pattern}"
         match = re.fullmatch(full, path)
         if match:
@@ -54,7 +57,19 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         from . import ui
 
-        self.send(ui.get(self.server.sandbox, urlsplit(self.path)))
+        url = urlsplit(self.path)
+        emulator = self.server.sandbox.emulators.get(url.path.strip("/").split("/", 1)[0])
+        route = api_route(emulator, url.path, "GET") if emulator is not None else None
+        if emulator is None or route is None:
+            self.send(ui.get(self.server.sandbox, url))
+            return
+        handler, params = route
+        request = ApiRequest("GET", url.path, dict(self.headers.items()), b"")
+        try:
+            emulator.authenticate(request)
+            self.send(getattr(emulator, handler)(request, **params))
+        except EspError as exc:
+            self.send(exc.response)
 
     do_HEAD = do_GET
 

@@ -28,10 +28,8 @@ body{font:15px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3em .5em;
 text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:.6em;overflow:auto;
 white-space:pre-wrap;word-break:break-all}iframe{width:100%;height:24em;border:1px solid #ccc}
-form.inline{display:inline}button{margin:.1em}.ok{color:#070}.bad{color:#a00}
+form.inline{display:inline}code.key{word-break:break-all}button{margin:.1em}.ok{color:#070}.bad{color:#a00}
 """
-#: The ESPs whose inbound webhook the inbound form can post to.
-INBOUND_ESPS = ("postmark",)
 
 
 def page(title: str, body: str, status: int = 200) -> ApiResponse:
@@ -143,6 +141,13 @@ def message_list(sandbox: Sandbox) -> ApiResponse:
         f"<td><code>{escape(e.api_url(sandbox.url))}</code></td></tr>"
         for e in sandbox.emulators.values()
     )
+    # What the app needs to verify the sandbox's signatures (public keys, sandbox secrets).
+    keys = "".join(
+        f"<tr><td>{escape(e.name)}</td><td><code>{escape(name)}</code></td>"
+        f'<td><code class="key">{escape(str(value))}</code></td></tr>'
+        for e in sandbox.emulators.values()
+        for name, value in e.webhook_settings().items()
+    )
     rejected = "".join(
         f"<li>{escape(r.esp)} {escape(r.request.path)} → {r.response.status}: "
         f"<code>{escape(r.response.body.decode('utf-8', 'replace')[:300])}</code></li>"
@@ -153,12 +158,20 @@ def message_list(sandbox: Sandbox) -> ApiResponse:
         f"{table}<h2>Refused calls</h2><ul>{rejected or '<li>none</li>'}</ul>"
         f"{inbound_form(sandbox)}<h2>Settings</h2><p>API key: <code>{escape(sandbox.api_key)}"
         f"</code>; webhooks go to <code>{escape(sandbox.webhook_url or '(not set)')}</code></p>"
-        f"<table><tr><th>ESP</th><th>Setting</th><th>Value</th></tr>{settings}</table>",
+        f"<table><tr><th>ESP</th><th>Setting</th><th>Value</th></tr>{settings}</table>"
+        "<h2>Webhook keys</h2><p>The ANYMAIL settings that verify the sandbox's signed "
+        "posts (its own key pairs' public halves):</p>"
+        f"<table><tr><th>ESP</th><th>Setting</th><th>Value</th></tr>{keys}</table>",
     )
 
 
 def inbound_form(sandbox: Sandbox) -> str:
-    options = "".join(f"<option>{escape(esp)}</option>" for esp in INBOUND_ESPS)
+    # Every ESP that receives mail, in its own inbound format.
+    options = "".join(
+        f'<option value="{escape(esp)}">{escape(emulator.name)}</option>'
+        for esp, emulator in sorted(sandbox.emulators.items())
+        if emulator.inbound_payload is not None
+    )
     posts = "".join(event_row(record) for record in sandbox.inbound_posts)
     return (
         '<h2 id="inbound">Post an inbound message</h2>'

@@ -33,12 +33,17 @@ def _public_key_b64(private_key: Any) -> str:
 
 
 class RsaTestSigner:
-    """Signs like Postal: ``public_key`` is the POSTAL_WEBHOOK_KEY value to configure."""
+    """Signs like Postal: ``public_key`` is the POSTAL_WEBHOOK_KEY value to configure.
 
-    def __init__(self) -> None:
+    ``private_key`` (an RSA key) keeps a key pair; by default a fresh one is made.
+    """
+
+    def __init__(self, private_key: Any = None) -> None:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_key = private_key or rsa.generate_private_key(
+            public_exponent=65537, key_size=2048
+        )
         self.public_key = _public_key_b64(self.private_key)
 
     def sign(self, body: bytes) -> dict[str, str]:
@@ -55,12 +60,15 @@ class RsaTestSigner:
 
 
 class EcdsaTestSigner:
-    """Signs like SendGrid: ``public_key`` is the verification key to configure."""
+    """Signs like SendGrid: ``public_key`` is the verification key to configure.
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    ``private_key`` (a P-256 key) keeps a key pair; by default a fresh one is made.
+    """
+
+    def __init__(self, clock: Clock = utc_now, private_key: Any = None) -> None:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.private_key = private_key or ec.generate_private_key(ec.SECP256R1())
         self.public_key = _public_key_b64(self.private_key)
         self.clock = clock
 

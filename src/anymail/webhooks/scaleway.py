@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from .. import __version__
 from ..conf import Setting, SettingType, get_setting, invalid_setting
 from ..exceptions import (
     AnymailWebhookPayloadError,
@@ -34,7 +33,7 @@ from ..exceptions import (
 from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason, tracking
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import CERT_FETCH_TIMEOUT, ScalewaySnsTrust
+from ._sns_certs import ScalewaySnsTrust, sns_get
 from .signing import SnsVerifier
 
 __all__ = ["ScalewayTrackingWebhookView", "parse_tem_event"]
@@ -187,13 +186,7 @@ class ScalewayTrackingWebhookView(SnsWebhookView):
                 esp_name=ESP_NAME,
             )
         try:
-            with requests.get(
-                url,
-                timeout=CERT_FETCH_TIMEOUT,
-                allow_redirects=False,
-                stream=True,
-                headers={"User-Agent": f"django-anymail/{__version__}"},
-            ) as response:
+            with sns_get(url) as response:
                 failure = None if response.status_code == 200 else f"HTTP {response.status_code}"
         except requests.RequestException as err:
             failure = type(err).__name__

@@ -31,12 +31,21 @@ from ..._amazon_ses_settings import (
 from ...conf import get_text, get_timeout_option, invalid_setting
 from ...exceptions import AnymailAPIError, AnymailImproperlyInstalled
 from ...message import AnymailRecipientStatus
+from ...retry import NO_ANSWER, NOT_SENT
 from .._normalize import is_set
 from ..base import AnymailBaseBackend, BasePayload
 
 try:
     import boto3  # noqa: F401  (patched as anymail.backends.amazon_ses.boto3 in tests)
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.client import Config
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
     from botocore.model import NoShapeFoundError
 except ImportError as err:
     raise AnymailImproperlyInstalled(missing_package="boto3", install_extra="amazon-ses") from err
@@ -93,6 +102,8 @@ class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
     esp_name: ClassVar[str] = ESP_NAME
     payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
     declared_settings = BACKEND_SETTINGS
+    # Each worker thread makes its own client, from its own boto3 Session.
+    concurrent_connection_attr = "client"
 
     def __init__(self, **kwargs: Any) -> None:
         esp_name = self.esp_name
@@ -138,8 +149,14 @@ class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
 
     def create_client(self) -> Any:
         """A new boto3 sesv2 client, from AMAZON_SES_SESSION_PARAMS and _CLIENT_PARAMS."""
+        client_params = self.client_params
+        if self.retry_policy is not None and client_params["config"].retries is None:
+            # Anymail's retries replace botocore's, which would retry a read timeout
+            # (SES takes no idempotency key: that could send twice) and multiply attempts.
+            config = client_params["config"].merge(Config(retries={"total_max_attempts": 1}))
+            client_params = {**client_params, "config": config}
         try:
-            return create_boto3_client("sesv2", self.session_params, self.client_params)
+            return create_boto3_client("sesv2", self.session_params, client_params)
         except BotoCoreError as err:  # NoRegionError, ProfileNotFound, ...
             raise AnymailAPIError(
                 f"Could not create the {self.esp_name} (boto3 sesv2) client: "
@@ -173,6 +190,7 @@ class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
                         payload=payload,
                         backend=self,
                     )
+                    error.transport_failure = _transport_failure(err)
                 except _UNREADABLE_RESPONSE_ERRORS as err:
                     # botocore could not parse SES's answer (not UTF-8, not the JSON
                     # shape of the API model, or nested until RecursionError).
@@ -232,6 +250,15 @@ def _model_has(client: Any, shape_name: str, member: str) -> bool:
     except NoShapeFoundError:
         return False
     return member in getattr(shape, "members", {})
+
+
+def _transport_failure(err: BotoCoreError) -> str | None:
+    """For retries: the call never reached SES, or got no answer (after botocore's own retries)."""
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError):
+        return NOT_SENT
+    if isinstance(err, ReadTimeoutError | ConnectionClosedError):
+        return NO_ANSWER
+    return None
 
 
 def _partial_note(sent_calls: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import ApiRequest, ApiResponse, Attachment, Emulator, EspError, Message
+from .amazon_ses import AmazonSES
 from .brevo import Brevo, Sendinblue
 from .mailgun import Mailgun
 from .mailjet import Mailjet
@@ -24,10 +25,11 @@ __all__ = [
     "Message",
 ]
 
-#: Every HTTP ESP Anymail supports (Amazon SES speaks through boto3: see the docs).
+#: Every ESP Anymail supports (Amazon SES through boto3's ``sesv2`` client).
 EMULATORS: dict[str, type[Emulator]] = {
     cls.esp: cls
     for cls in (
+        AmazonSES,
         Brevo,
         Mailgun,
         Mailjet,

@@ -18,8 +18,11 @@ from email.message import Message as MimeMessage
 from email.parser import BytesParser
 from email.policy import HTTP
 from email.utils import formataddr, getaddresses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from ..keys import SandboxKeys
 
 
 @dataclass
@@ -134,15 +137,24 @@ class Emulator:
     api_url_setting: ClassVar[str]
     #: Endpoint path (after the API URL) -> handler method name.
     endpoints: ClassVar[Mapping[str, str]]
+    #: GET endpoints (e.g. an API the app's webhook view calls back) -> handler name.
+    get_endpoints: ClassVar[Mapping[str, str]] = {}
     #: Anymail event name -> what the event buttons call it (also the payload's key).
     events: ClassVar[tuple[str, ...]] = ("delivered", "bounced", "opened", "clicked", "complained")
     #: Request headers holding credentials (shown masked in the UI).
     secret_headers: ClassVar[tuple[str, ...]] = ("Authorization",)
     #: The tracking webhook path under the app's Anymail URLs.
     webhook_name: ClassVar[str] = "tracking"
+    #: The inbound webhook path, and the :mod:`anymail.testing` builder of its posts.
+    inbound_name: ClassVar[str] = "inbound"
+    inbound_builder: ClassVar[str | None] = None  # default: the ESP's slug
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, keys: SandboxKeys | None = None) -> None:
+        from ..keys import SandboxKeys
+
         self.api_key = api_key
+        #: The key pairs it signs webhooks with (where the ESP signs with a private key).
+        self.keys = keys if keys is not None else SandboxKeys()
 
     def api_url(self, root: str) -> str:
         return f"{root}{self.esp}/{self.api_path}"
@@ -162,6 +174,14 @@ class Emulator:
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
         """The ESP's tracking post for ``event`` on ``message`` to ``recipient``."""
         raise NotImplementedError
+
+    #: ``inbound_payload(form)``: the ESP's inbound post for the UI's form (from, to,
+    #: subject, text); ESPs that receive mail define it.
+    inbound_payload: Callable[[dict[str, str]], Any] | None = None
+
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        """Options for the ESP's :mod:`anymail.testing` builder (e.g. the sandbox's signer)."""
+        return {}
 
 
 def addr_spec(address: str) -> str:

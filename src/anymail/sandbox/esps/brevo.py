@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _inbound
 from ._base import (
     ApiRequest,
     ApiResponse,
@@ -31,6 +32,7 @@ class Brevo(Emulator):
     endpoints = {"smtp/email": "send"}
     secret_headers = ("api-key",)
     events = ("delivered", "bounced", "opened", "clicked", "complained")
+    inbound_payload = staticmethod(_inbound.brevo)
 
     def settings(self, root: str) -> dict[str, Any]:
         return {"BREVO_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}

@@ -6,6 +6,7 @@ import json
 import secrets
 from typing import Any
 
+from . import _inbound
 from ._base import (
     ApiRequest,
     ApiResponse,
@@ -31,6 +32,9 @@ class Mailgun(Emulator):
     api_path = "v3"
     api_url_setting = "MAILGUN_API_URL"
     endpoints = {r"(?P<domain>[^/]+)/messages": "send"}
+    # Posted to the route URL that asks for the raw message (``inbound_mime``).
+    inbound_payload = staticmethod(_inbound.mailgun)
+    inbound_name = "inbound_mime"
 
     def api_url(self, root: str) -> str:
         # MAILGUN_API_URL has no trailing slash: the backend adds "/<domain>/messages".
@@ -41,6 +45,10 @@ class Mailgun(Emulator):
 
     def webhook_settings(self) -> dict[str, Any]:
         return {"MAILGUN_WEBHOOK_SIGNING_KEY": f"{self.api_key}-webhooks"}
+
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        # The sandbox's own key, whatever the settings of the process it runs in.
+        return {"signing_key": self.webhook_settings()["MAILGUN_WEBHOOK_SIGNING_KEY"]}
 
     def authenticate(self, request: ApiRequest) -> None:
         from ._auth import basic_credentials

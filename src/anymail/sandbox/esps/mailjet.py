@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from . import _inbound
 from ._auth import basic_credentials
 from ._base import (
     ApiRequest,
@@ -52,6 +53,7 @@ class Mailjet(Emulator):
     api_path = "v3.1/"
     api_url_setting = "MAILJET_API_URL"
     endpoints = {"send": "send"}
+    inbound_payload = staticmethod(_inbound.mailjet)
 
     def settings(self, root: str) -> dict[str, Any]:
         return {

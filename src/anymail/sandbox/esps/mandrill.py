@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from . import _inbound
 from ._base import (
     ApiRequest,
     ApiResponse,
@@ -37,6 +38,9 @@ class Mandrill(Emulator):
         r"messages/send-template(\.json)?": "send",
     }
     secret_headers = ()
+    # One view takes tracking and inbound events alike.
+    inbound_payload = staticmethod(_inbound.mandrill)
+    inbound_name = "tracking"
 
     def settings(self, root: str) -> dict[str, Any]:
         return {"MANDRILL_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
@@ -137,4 +141,7 @@ class Mandrill(Emulator):
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         # Mandrill signs the URL as entered there, basic auth credentials included.
         scheme, _, rest = url.partition("://")
-        return {"url": f"{scheme}://{secret}@{rest}" if secret else url}
+        return {
+            "url": f"{scheme}://{secret}@{rest}" if secret else url,
+            "webhook_key": self.webhook_settings()["MANDRILL_WEBHOOK_KEY"],
+        }

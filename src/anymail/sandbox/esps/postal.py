@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from . import _inbound
 from ._base import (
     ApiRequest,
     ApiResponse,
@@ -42,15 +43,17 @@ class Postal(Emulator):
     endpoints = {"api/v1/send/message": "send"}
     secret_headers = ("X-Server-API-Key",)
     events = ("delivered", "bounced", "opened", "clicked")
+    inbound_payload = staticmethod(_inbound.postal)
 
     def settings(self, root: str) -> dict[str, Any]:
         return {"POSTAL_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
-        from ..._testing_postal import webhook_key
+        # Postal signs with its instance's private key: the sandbox with its own key pair.
+        return {"POSTAL_WEBHOOK_KEY": self.keys.postal.public_key}
 
-        # Postal signs with its own private key: the sandbox with a throwaway one.
-        return {"POSTAL_WEBHOOK_KEY": webhook_key()}
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        return {"signer": self.keys.postal}
 
     def authenticate(self, request: ApiRequest) -> None:
         key = request.header("X-Server-API-Key")

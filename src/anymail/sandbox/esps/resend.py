@@ -6,6 +6,7 @@ import base64
 import hashlib
 from typing import Any
 
+from . import _inbound
 from ._auth import bearer_token
 from ._base import (
     ApiRequest,
@@ -34,14 +35,42 @@ class Resend(Emulator):
     name = "Resend"
     api_url_setting = "RESEND_API_URL"
     endpoints = {"emails": "single", "emails/batch": "batch"}
+    #: The Receiving API, which the inbound webhook view calls to fetch a received email.
+    get_endpoints = {r"emails/receiving/(?P<email_id>[\w-]+)": "received_email"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The inbound form's messages, by email id, until the app fetches them.
+        self.received: dict[str, dict[str, str]] = {}
 
     def settings(self, root: str) -> dict[str, Any]:
         return {"RESEND_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
-        # A fixed, valid Svix secret (base64 of 24 bytes): the sandbox's, not a real one.
-        secret = base64.b64encode(hashlib.sha256(self.api_key.encode()).digest()[:24])
-        return {"RESEND_SIGNING_SECRET": "whsec_" + secret.decode("ascii")}
+        # Fixed, valid Svix secrets (base64 of 24 bytes): the sandbox's, not real ones.
+        return {
+            "RESEND_SIGNING_SECRET": self._svix_secret("tracking"),
+            "RESEND_INBOUND_SECRET": self._svix_secret("inbound"),
+        }
+
+    def _svix_secret(self, endpoint: str) -> str:
+        digest = hashlib.sha256(f"{self.api_key}:{endpoint}".encode()).digest()[:24]
+        return "whsec_" + base64.b64encode(digest).decode("ascii")
+
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        endpoint = "inbound" if url.rstrip("/").endswith("/inbound") else "tracking"
+        return {"signing_secret": self._svix_secret(endpoint)}
+
+    def inbound_payload(self, form: dict[str, str]) -> Any:
+        email_id = new_uuid()
+        self.received[email_id] = dict(form)
+        return _inbound.resend_event(email_id, form)
+
+    def received_email(self, request: ApiRequest, email_id: str) -> ApiResponse:
+        form = self.received.get(email_id)
+        if form is None:
+            raise error(404, "not_found", "Email not found")
+        return ApiResponse.json(200, _inbound.resend_email(email_id, form))
 
     def authenticate(self, request: ApiRequest) -> None:
         token = bearer_token(request)

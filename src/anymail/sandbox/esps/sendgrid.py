@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from . import _inbound
 from ._auth import bearer_token
 from ._base import (
     ApiRequest,
@@ -38,14 +39,19 @@ class SendGrid(Emulator):
     api_url_setting = "SENDGRID_API_URL"
     endpoints = {"mail/send": "send"}
     events = ("delivered", "bounced", "opened", "clicked", "complained")
+    inbound_payload = staticmethod(_inbound.sendgrid)
+    inbound_builder = "sendgrid_inbound"
 
     def settings(self, root: str) -> dict[str, Any]:
         return {"SENDGRID_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
-        from ..._testing_sendgrid import verification_key
+        # SendGrid signs with its private key: the sandbox with its own key pair.
+        return {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": self.keys.sendgrid.public_key}
 
-        return {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": verification_key()}
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        # Only the Event Webhook is signed (Inbound Parse posts carry basic auth alone).
+        return {"signer": self.keys.sendgrid} if url.endswith("/tracking/") else {}
 
     def authenticate(self, request: ApiRequest) -> None:
         if bearer_token(request) != self.api_key:

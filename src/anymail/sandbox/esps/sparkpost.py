@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from . import _inbound
 from ._base import (
     ApiRequest,
     ApiResponse,
@@ -33,6 +34,7 @@ class SparkPost(Emulator):
     api_path = "api/v1"
     api_url_setting = "SPARKPOST_API_URL"
     endpoints = {"transmissions/?": "send"}
+    inbound_payload = staticmethod(_inbound.sparkpost)
 
     def settings(self, root: str) -> dict[str, Any]:
         return {"SPARKPOST_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}

@@ -1,0 +1,106 @@
+"""The sandbox's own signing keys, for the ESPs that sign webhooks with a private key.
+
+Postal (RSA), SendGrid (ECDSA) and Amazon SNS (an RSA key and its certificate)
+sign with keys only they have: the sandbox signs with key pairs of its own, and
+the app verifies with their public halves, which :meth:`Sandbox.settings` gives
+(``POSTAL_WEBHOOK_KEY``, ``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY``). They are
+made when first needed; the Postal and SendGrid ones can be kept in a file
+(``anymail sandbox --keys FILE``), so that an app configured with their public
+halves keeps working across restarts. The SNS certificate reaches the app's
+webhook view through :mod:`anymail.testing`'s certificate hand-over, which needs
+the sandbox in the app's process. These are throwaway sandbox keys: nothing
+real is signed with them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..webhooks._signers import EcdsaTestSigner, RsaTestSigner, SnsTestSigner
+
+
+def _pem(private_key: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+def _load_key(pem: str) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+
+
+class SandboxKeys:
+    """The key pairs one sandbox signs with (thread-safe, made on first use)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        #: Where the keys are kept (None: in memory only).
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.Lock()
+        self._postal: RsaTestSigner | None = None
+        self._sendgrid: EcdsaTestSigner | None = None
+        self._sns: SnsTestSigner | None = None
+        if self.path is not None and self.path.exists():
+            self._load(json.loads(self.path.read_text(encoding="utf-8")))
+
+    @property
+    def postal(self) -> RsaTestSigner:
+        with self._lock:
+            if self._postal is None:
+                from ..webhooks._signers import RsaTestSigner
+
+                self._postal = RsaTestSigner()
+                self._save()
+            return self._postal
+
+    @property
+    def sendgrid(self) -> EcdsaTestSigner:
+        with self._lock:
+            if self._sendgrid is None:
+                from ..webhooks._signers import EcdsaTestSigner
+
+                self._sendgrid = EcdsaTestSigner()
+                self._save()
+            return self._sendgrid
+
+    @property
+    def sns(self) -> SnsTestSigner:
+        with self._lock:
+            if self._sns is None:
+                from datetime import timedelta
+
+                from ..webhooks._signers import SnsTestSigner
+
+                self._sns = SnsTestSigner(valid_for=timedelta(days=3650))
+            return self._sns
+
+    # -- a file, so that the app's configured public keys outlive a restart -------------
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        data = {
+            name: _pem(signer.private_key)
+            for name, signer in (("postal", self._postal), ("sendgrid", self._sendgrid))
+            if signer is not None
+        }
+        # Private keys, if only sandbox ones: readable by their owner alone.
+        self.path.touch(mode=0o600, exist_ok=True)
+        self.path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+    def _load(self, data: dict[str, Any]) -> None:
+        from ..webhooks._signers import EcdsaTestSigner, RsaTestSigner
+
+        if "postal" in data:
+            self._postal = RsaTestSigner(private_key=_load_key(data["postal"]))
+        if "sendgrid" in data:
+            self._sendgrid = EcdsaTestSigner(private_key=_load_key(data["sendgrid"]))

@@ -1,0 +1,130 @@
+"""The sandbox signs Postal (RSA) and SendGrid (ECDSA) events with key pairs of its own,
+and the app verifies them with the public halves: in the app's process, and with
+``anymail sandbox`` in another process (``--keys FILE`` keeps the pairs across restarts)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.test import override_settings
+
+from anymail import _testing_postal, _testing_sendgrid
+from anymail.message import AnymailMessage
+from anymail.sandbox import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET, Sandbox, SandboxKeys
+from anymail.testing import captured_events
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_SETTINGS = {
+    "postal": "POSTAL_WEBHOOK_KEY",
+    "sendgrid": "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+}
+
+
+def send(esp: str, settings: dict[str, object]) -> None:
+    with override_settings(EMAIL_BACKEND=f"anymail.backends.{esp}.EmailBackend", ANYMAIL=settings):
+        AnymailMessage(
+            subject="Your order", body="Hi", from_email="shop@example.com", to=["ana@example.com"]
+        ).send()
+
+
+def test_each_sandbox_has_its_own_key_pairs() -> None:
+    first, second = Sandbox(), Sandbox()
+    assert first.keys.postal.public_key != second.keys.postal.public_key
+    assert first.keys.sendgrid.public_key != second.keys.sendgrid.public_key
+    # ...not anymail.testing's process-wide test signers.
+    assert first.keys.postal.public_key != _testing_postal.webhook_key()
+    assert first.keys.sendgrid.public_key != _testing_sendgrid.verification_key()
+    assert first.settings("postal")["POSTAL_WEBHOOK_KEY"] == first.keys.postal.public_key
+    assert (
+        first.settings("sendgrid")["SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"]
+        == first.keys.sendgrid.public_key
+    )
+
+
+@pytest.mark.parametrize("esp", sorted(KEY_SETTINGS))
+def test_app_with_another_public_key_refuses_the_event(sandbox: Sandbox, esp: str) -> None:
+    other_key = Sandbox().settings(esp)[KEY_SETTINGS[esp]]
+    settings = {**sandbox.settings(esp), KEY_SETTINGS[esp]: other_key}
+    send(esp, settings)
+    with override_settings(ANYMAIL=settings), captured_events() as events:
+        record = sandbox.fire(sandbox.messages()[0], "delivered")
+    assert events == []
+    assert record.status == 400
+
+
+def test_keys_file_keeps_the_key_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox-keys.json"
+    keys = SandboxKeys(path)
+    postal, sendgrid = keys.postal.public_key, keys.sendgrid.public_key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = SandboxKeys(path)
+    assert (again.postal.public_key, again.sendgrid.public_key) == (postal, sendgrid)
+    assert SandboxKeys().postal.public_key != postal
+
+
+@pytest.fixture
+def sandbox_process(app_url: str, unused_port: int, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``anymail sandbox --keys FILE`` in another process, posting to the served test app."""
+    keys = tmp_path / "keys.json"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    command = [sys.executable, "-m", "anymail.cli", "sandbox", "--port", str(unused_port)]
+    command += ["--app-url", f"{app_url}/anymail/", "--keys", str(keys)]
+    process = subprocess.Popen(  # noqa: S603 (our own command)
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{unused_port}/"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(url, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("anymail sandbox did not answer")
+        yield url, keys
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    out = process.stdout.read() if process.stdout else ""
+    # It printed the public keys the app must be configured with.
+    public = SandboxKeys(keys)
+    assert f"'POSTAL_WEBHOOK_KEY': '{public.postal.public_key}'" in out
+
+
+@pytest.mark.parametrize("esp", sorted(KEY_SETTINGS))
+def test_out_of_process_sandbox_events_verify_with_its_public_keys(
+    sandbox_process: tuple[str, Path], esp: str
+) -> None:
+    url, keys_file = sandbox_process
+    public_key = getattr(SandboxKeys(keys_file), esp).public_key
+    api = {"postal": "POSTAL_API_URL", "sendgrid": "SENDGRID_API_URL"}[esp]
+    credential = {"postal": "POSTAL_API_KEY", "sendgrid": "SENDGRID_API_KEY"}[esp]
+    settings = {
+        credential: DEFAULT_API_KEY,
+        api: f"{url}{esp}/" + ("v3/" if esp == "sendgrid" else ""),
+        KEY_SETTINGS[esp]: public_key,
+        "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+    }
+    send(esp, settings)
+    [message] = requests.get(f"{url}api/messages", timeout=10).json()
+    with override_settings(ANYMAIL=settings), captured_events() as events:
+        answer = requests.post(
+            f"{url}messages/{message['id']}/events",
+            data={"event": "bounced", "recipient": "ana@example.com"},
+            timeout=30,
+        )
+    assert answer.status_code == 200  # (after the redirect to the message page)
+    [event] = events
+    assert (event.event_type, event.recipient) == ("bounced", "ana@example.com")
+    [summary] = requests.get(f"{url}api/messages", timeout=10).json()
+    assert [(e["event"], e["status"]) for e in summary["events"]] == [("bounced", 200)]
