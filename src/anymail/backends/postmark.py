@@ -15,15 +15,12 @@ A send is a batch when merge_data, merge_metadata or merge_headers is set (even
 to ``{}``): every "to" recipient then gets a message of their own, and cc/bcc
 are copied into each of them.
 
-Postmark reports most refusals with HTTP 422 and an ``ErrorCode`` in the body.
-Recipient problems (inactive addresses, unparsable To/Cc/Bcc) become
-per-recipient statuses; anything else is an :exc:`AnymailRequestsAPIError`.
+Postmark reports most refusals with HTTP 422 and an ``ErrorCode`` in the body;
+reading the answers (and coalescing) is in ``_postmark_answers.py``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from typing import Any, Final
 
 import requests
@@ -32,26 +29,11 @@ from django.core.mail import EmailMessage
 from ..addresses import EmailAddress
 from ..conf import credential_setting, get_credential, is_valid_credential
 from ..exceptions import AnymailError
-from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
-from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._postmark_answers import DIGITS_RE, PostmarkAnswers
 from ._split import BatchLimits
-from .base import Capabilities, RecipientStatuses
+from .base import Capabilities
 from .base_requests import RequestsPayload
-
-#: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
-#: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
-_RECIPIENT_ERROR_RE = re.compile(r"^(?:Invalid|Error\s+parsing)\s+'(?:To|Cc|Bcc)'", re.IGNORECASE)
-_DIGITS_RE = re.compile(r"[0-9]+")
-_QUOTED_ADDRESS_RE = re.compile(r"address:?\s*'([^']*)'", re.IGNORECASE)
-
-#: The list after "inactive addresses:", up to the sentence-ending period (addresses
-#: contain dots, so only a period followed by whitespace or the end counts).
-_INACTIVE_RE = re.compile(r"inactive addresses:\s*(.*?)(?:\.(?:\s|$)|$)", re.IGNORECASE | re.DOTALL)
-
-#: ErrorCode meanings that concern recipients rather than the whole request.
-_ERROR_INVALID_REQUEST = 300
-_ERROR_INACTIVE_RECIPIENT = 406
 
 
 class PostmarkPayload(RequestsPayload):
@@ -200,7 +182,7 @@ class PostmarkPayload(RequestsPayload):
         # template's alias (not its name).
         if isinstance(template_id, int) and not isinstance(template_id, bool):
             self.data["TemplateId"] = template_id
-        elif isinstance(template_id, str) and _DIGITS_RE.fullmatch(template_id.strip()):
+        elif isinstance(template_id, str) and DIGITS_RE.fullmatch(template_id.strip()):
             self.data["TemplateId"] = int(template_id)
         else:
             self.data["TemplateAlias"] = str(template_id)
@@ -229,7 +211,7 @@ SERVER_TOKEN: Final = credential_setting(
 )
 
 
-class EmailBackend(CoalescingBackend[PostmarkPayload]):
+class EmailBackend(PostmarkAnswers):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
@@ -261,136 +243,6 @@ class EmailBackend(CoalescingBackend[PostmarkPayload]):
             )
         super().raise_for_status(response, payload, message)
 
-    # --- coalescing (_coalesce.py): independent messages in one batch call ---------
-
-    def coalesce_key(self, payload: PostmarkPayload) -> Any:
-        # One endpoint, and one server token (esp_extra can change it) per call.
-        return (payload.uses_template, tuple(sorted(payload.headers.items())))
-
-    def coalesced_size(self, payload: PostmarkPayload) -> int:
-        return len(payload.recipient_groups(payload.batch))
-
-    def coalesced_payload(self, payloads: Sequence[PostmarkPayload]) -> RequestsPayload:
-        first = payloads[0]
-        messages = [item for p in payloads for item in p.wire_messages()]
-        if first.uses_template:
-            return CallPayload(first, payloads, "email/batchWithTemplates", {"Messages": messages})
-        return CallPayload(first, payloads, "email/batch", messages)
-
-    def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[PostmarkPayload]
-    ) -> list[Result]:
-        data = self.deserialize_json_response(response, call, call.message)
-        groups = [p.recipient_groups(p.batch) for p in payloads]
-        total = sum(len(g) for g in groups)
-        if response.status_code != 422 and (not isinstance(data, list) or len(data) != total):
-            raise self.invalid_response(
-                f"expected a list of {total} results, one per batch message",
-                response,
-                call,
-                call.message,
-            )
-        results: list[Result] = []
-        position = 0
-        for payload, messages in zip(payloads, groups, strict=True):
-            if isinstance(data, list):
-                items = data[position : position + len(messages)]
-                position += len(messages)
-                pairs = list(zip(items, messages, strict=True))
-            else:  # 422: the whole call refused, so every message
-                pairs = [(data, [address for group in messages for address in group])]
-            try:
-                results.append(self._statuses(pairs, response, payload, payload.message))
-            except AnymailError as err:
-                results.append(err)
-        return results
-
-    # --- answers ----------------------------------------------------------------
-
-    def parse_recipient_status(
-        self, response: requests.Response, payload: PostmarkPayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        data = self.deserialize_json_response(response, payload, message)
-        messages = payload.recipient_groups(payload.batch)
-        if payload.batch and response.status_code != 422:
-            if not isinstance(data, list) or len(data) != len(messages):
-                raise self.invalid_response(
-                    f"expected a list of {len(messages)} results, one per batch message",
-                    response,
-                    payload,
-                    message,
-                )
-            results = list(zip(data, messages, strict=True))
-        else:
-            if not isinstance(data, dict):
-                raise self.invalid_response("expected a JSON object", response, payload, message)
-            # A 422 for a batch request refuses the whole request: every message.
-            everyone = [address for group in messages for address in group]
-            results = [(data, everyone)]
-        return self._statuses(results, response, payload, message)
-
-    def _statuses(
-        self,
-        results: list[tuple[Any, list[EmailAddress]]],
-        response: requests.Response,
-        payload: PostmarkPayload,
-        message: EmailMessage,
-    ) -> dict[str, AnymailRecipientStatus]:
-        """Statuses from (result item, the recipients of the message it answers) pairs."""
-        # (Postmark lowercases addresses in its messages.)
-        statuses = RecipientStatuses(payload.all_recipients, "unknown")
-        accepted: list[str] = []
-        errors: list[tuple[int, str]] = []
-        for item, recipients in results:
-            if not isinstance(item, dict) or not isinstance(item.get("Message"), str):
-                raise self.invalid_response(
-                    "each result needs a 'Message'", response, payload, message
-                )
-            error_code = _error_code(item.get("ErrorCode", 0))
-            text = item["Message"]
-            if error_code == 0:
-                message_id = item.get("MessageID")
-                if not isinstance(message_id, str) or not message_id:
-                    raise self.invalid_response(
-                        "a successful result needs a 'MessageID'", response, payload, message
-                    )
-                status = "queued" if "delivery may be delayed" in text.lower() else "sent"
-                for recipient in recipients:
-                    statuses.set(recipient.addr_spec, message_id, status)
-                    accepted.append(recipient.addr_spec)
-                for inactive in _inactive_addresses(text):
-                    statuses.set(inactive, None, "rejected")
-            elif error_code == _ERROR_INACTIVE_RECIPIENT and _inactive_addresses(text):
-                for inactive in _inactive_addresses(text):
-                    statuses.set(inactive, None, "rejected")
-            elif (
-                error_code == _ERROR_INVALID_REQUEST
-                and _RECIPIENT_ERROR_RE.match(text)
-                and _QUOTED_ADDRESS_RE.search(text)
-            ):
-                for invalid in _QUOTED_ADDRESS_RE.findall(text):
-                    statuses.set(invalid, None, "invalid")
-            else:
-                errors.append((error_code if error_code is not None else -1, text))
-
-        if errors:
-            described = "; ".join(
-                f"ErrorCode {code}: {text}" if code >= 0 else text for code, text in errors
-            )
-            partial = ""
-            if accepted:
-                # Postmark already sent these batch messages: say so, or a retry
-                # would send them twice.
-                sent_to = ", ".join(dict.fromkeys(accepted))
-                partial = f" (Postmark did accept the messages to {sent_to}.)"
-            raise self.api_error(
-                f"Postmark API error: HTTP {response.status_code}: {described}{partial}",
-                response,
-                payload,
-                message,
-            )
-        return statuses
-
 
 def _headers_to_postmark(headers: CaseInsensitiveDict) -> list[dict[str, str]]:
     return [{"Name": name, "Value": value} for name, value in headers.items()]
@@ -406,21 +258,3 @@ def _headers_from_postmark(headers: Any) -> list[tuple[str, str]]:
             "Postmark Headers (from esp_extra) must be a list of "
             '{"Name": ..., "Value": ...} objects to combine them with merge_headers.'
         ) from None
-
-
-def _error_code(value: Any) -> int | None:
-    """Postmark's ErrorCode: an int, or a numeric string; None if it is neither."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _DIGITS_RE.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-def _inactive_addresses(text: str) -> list[str]:
-    match = _INACTIVE_RE.search(text)
-    if not match:
-        return []
-    return [address.strip() for address in match.group(1).split(",") if address.strip()]
