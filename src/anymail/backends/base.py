@@ -34,7 +34,6 @@ from ..conf import (
     FAIL_SILENTLY,
     IGNORE_RECIPIENT_STATUS,
     IGNORE_UNSUPPORTED_FEATURES,
-    POSITIVE_INT,
     SEND_DEFAULTS,
     Setting,
     get_bool,
@@ -52,7 +51,7 @@ from ..message import AnymailRecipientStatus, AnymailStatus, RecipientStatuses
 from ..retry import RETRY_SETTINGS, RetryPolicy, retry_policy_option
 from ..signals import post_send, pre_send
 from ._capabilities import Capabilities, Support, check_line_breaks, enforce, select_mode
-from ._concurrency import DEFAULT_SEND_CONCURRENCY, can_send_concurrently, send_concurrently
+from ._concurrency import SEND_CONCURRENCY, can_send_concurrently, send_concurrently
 from ._hooks import PayloadHooks
 from ._normalize import SendParams, normalize
 from ._split import BatchLimits, SplitSend, post_parts, report_parts, split_batch
@@ -284,15 +283,6 @@ class BasePayload(PayloadHooks):
                 shown = f"{name}_header"
                 if mode.allows_shown(shown, params, refuse):
                     getattr(self, f"set_spoofed_{shown}")(params[shown])
-
-
-SEND_CONCURRENCY: Final = Setting(
-    "send_concurrency",
-    POSITIVE_INT,
-    "ESP calls one send_messages() keeps in flight (1: one message after the other).",
-    default=DEFAULT_SEND_CONCURRENCY,
-    per_esp=False,
-)
 
 
 class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
