@@ -8,7 +8,7 @@ messages' ``Messages`` and its results are shared out again, in request order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import requests
 from django.core.mail import EmailMessage
@@ -21,16 +21,19 @@ from .base_requests import RequestsPayload
 if TYPE_CHECKING:
     from .mailjet import MailjetPayload
 
+#: The payload class, MailjetPayload: the backend names it (``MailjetAnswers[MailjetPayload]``).
+_PayloadT = TypeVar("_PayloadT", bound="MailjetPayload")
+
 #: Recipient lists in a Send API message and in its response (in request order).
 RECIPIENT_FIELDS: Final = ("To", "Cc", "Bcc")
 
 
-class MailjetAnswers(CoalescingBackend["MailjetPayload"]):
+class MailjetAnswers(CoalescingBackend[_PayloadT]):
     """Reading Mailjet's answers, for one message's call or a coalesced one."""
 
     # --- coalescing (_coalesce.py): several payloads' Messages in one call -----------
 
-    def coalesce_key(self, payload: MailjetPayload) -> Any:
+    def coalesce_key(self, payload: _PayloadT) -> Any:
         data = payload.data
         if not isinstance(data, dict) or not isinstance(data.get("Globals"), dict):
             return None  # esp_extra reshaped the request: send it as it is
@@ -40,10 +43,10 @@ class MailjetAnswers(CoalescingBackend["MailjetPayload"]):
         others = {key: value for key, value in data.items() if key not in ("Globals", "Messages")}
         return serialize_json(others, "esp_extra"), tuple(sorted(payload.headers.items()))
 
-    def coalesced_size(self, payload: MailjetPayload) -> int:
+    def coalesced_size(self, payload: _PayloadT) -> int:
         return len(payload.data["Messages"])
 
-    def coalesced_payload(self, payloads: Sequence[MailjetPayload]) -> RequestsPayload:
+    def coalesced_payload(self, payloads: Sequence[_PayloadT]) -> RequestsPayload:
         # Each message carries its payload's Globals: a message's own property
         # replaces the Globals one, as in Mailjet's Globals (the per-recipient
         # Variables and Headers are already complete sets).
@@ -58,7 +61,7 @@ class MailjetAnswers(CoalescingBackend["MailjetPayload"]):
         return CallPayload(first, payloads, "send", data)
 
     def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[MailjetPayload]
+        self, response: Any, call: RequestsPayload, payloads: Sequence[_PayloadT]
     ) -> list[Result]:
         results = self._results(response, call, call.message)
         counts = [self.coalesced_size(payload) for payload in payloads]
@@ -103,12 +106,12 @@ class MailjetAnswers(CoalescingBackend["MailjetPayload"]):
         return results
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: MailjetPayload, message: EmailMessage
+        self, response: requests.Response, payload: _PayloadT, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         return self._statuses(self._results(response, payload, message), payload)
 
     def _statuses(
-        self, results: list[Any], payload: MailjetPayload
+        self, results: list[Any], payload: _PayloadT
     ) -> dict[str, AnymailRecipientStatus]:
         """Each recipient's status from the results of the payload's messages, in order."""
         sent_messages = payload.sent_messages()

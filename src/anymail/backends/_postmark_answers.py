@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from django.core.mail import EmailMessage
@@ -26,6 +26,9 @@ from .base_requests import RequestsPayload
 
 if TYPE_CHECKING:
     from .postmark import PostmarkPayload
+
+#: The payload class, PostmarkPayload: the backend names it (``PostmarkAnswers[PostmarkPayload]``).
+_PayloadT = TypeVar("_PayloadT", bound="PostmarkPayload")
 
 #: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
 #: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
@@ -42,19 +45,19 @@ _ERROR_INVALID_REQUEST = 300
 _ERROR_INACTIVE_RECIPIENT = 406
 
 
-class PostmarkAnswers(CoalescingBackend["PostmarkPayload"]):
+class PostmarkAnswers(CoalescingBackend[_PayloadT]):
     """Reading Postmark's answers, for one message's call or a coalesced one."""
 
     # --- coalescing (_coalesce.py): independent messages in one batch call ---------
 
-    def coalesce_key(self, payload: PostmarkPayload) -> Any:
+    def coalesce_key(self, payload: _PayloadT) -> Any:
         # One endpoint, and one server token (esp_extra can change it) per call.
         return (payload.uses_template, tuple(sorted(payload.headers.items())))
 
-    def coalesced_size(self, payload: PostmarkPayload) -> int:
+    def coalesced_size(self, payload: _PayloadT) -> int:
         return len(payload.recipient_groups(payload.batch))
 
-    def coalesced_payload(self, payloads: Sequence[PostmarkPayload]) -> RequestsPayload:
+    def coalesced_payload(self, payloads: Sequence[_PayloadT]) -> RequestsPayload:
         first = payloads[0]
         messages = [item for p in payloads for item in p.wire_messages()]
         if first.uses_template:
@@ -62,7 +65,7 @@ class PostmarkAnswers(CoalescingBackend["PostmarkPayload"]):
         return CallPayload(first, payloads, "email/batch", messages)
 
     def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[PostmarkPayload]
+        self, response: Any, call: RequestsPayload, payloads: Sequence[_PayloadT]
     ) -> list[Result]:
         data = self.deserialize_json_response(response, call, call.message)
         groups = [p.recipient_groups(p.batch) for p in payloads]
@@ -92,7 +95,7 @@ class PostmarkAnswers(CoalescingBackend["PostmarkPayload"]):
     # --- answers ----------------------------------------------------------------
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: PostmarkPayload, message: EmailMessage
+        self, response: requests.Response, payload: _PayloadT, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         messages = payload.recipient_groups(payload.batch)
@@ -117,7 +120,7 @@ class PostmarkAnswers(CoalescingBackend["PostmarkPayload"]):
         self,
         results: list[tuple[Any, list[EmailAddress]]],
         response: requests.Response,
-        payload: PostmarkPayload,
+        payload: _PayloadT,
         message: EmailMessage,
     ) -> dict[str, AnymailRecipientStatus]:
         """Statuses from (result item, the recipients of the message it answers) pairs."""

@@ -8,7 +8,7 @@ one ``emails/batch`` call and its ids are shared out again, in order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from django.core.mail import EmailMessage
@@ -20,12 +20,15 @@ from .base_requests import RequestsPayload
 if TYPE_CHECKING:
     from .resend import ResendPayload
 
+#: The payload class, ResendPayload: the backend names it (``ResendAnswers[ResendPayload]``).
+_PayloadT = TypeVar("_PayloadT", bound="ResendPayload")
 
-class ResendAnswers(CoalescingBackend["ResendPayload"]):
+
+class ResendAnswers(CoalescingBackend[_PayloadT]):
     """Reading Resend's answers, for one message's call or a coalesced one."""
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: ResendPayload, message: EmailMessage
+        self, response: requests.Response, payload: _PayloadT, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         groups = payload.recipient_groups(payload.batch)
@@ -63,14 +66,14 @@ class ResendAnswers(CoalescingBackend["ResendPayload"]):
 
     # --- coalescing (_coalesce.py): ordinary emails in one emails/batch call ---------
 
-    def coalesce_key(self, payload: ResendPayload) -> Any:
+    def coalesce_key(self, payload: _PayloadT) -> Any:
         if payload.batch or "Idempotency-Key" in payload.headers:
             return None  # a batch send's own call; a key that names this one email
         if "attachments" in payload.data or "scheduled_at" in payload.data:
             return None  # emails/batch takes neither
         return tuple(sorted(payload.headers.items()))
 
-    def coalesced_payload(self, payloads: Sequence[ResendPayload]) -> RequestsPayload:
+    def coalesced_payload(self, payloads: Sequence[_PayloadT]) -> RequestsPayload:
         emails = [payload.email_object() for payload in payloads]
         # Permissive: Resend sends the valid emails and reports the others one by one
         # (strict, its default, would refuse every email for one bad one).
@@ -78,7 +81,7 @@ class ResendAnswers(CoalescingBackend["ResendPayload"]):
         return CallPayload(payloads[0], payloads, "emails/batch", emails, headers)
 
     def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[ResendPayload]
+        self, response: Any, call: RequestsPayload, payloads: Sequence[_PayloadT]
     ) -> list[Result]:
         data = self.deserialize_json_response(response, call, call.message)
         ids = data.get("data") if isinstance(data, dict) else None

@@ -254,7 +254,7 @@ API_KEY: Final = credential_setting("api_key", "your Mailjet API key (the public
 SECRET_KEY: Final = credential_setting("secret_key", "your Mailjet secret key (the private key)")
 
 
-class EmailBackend(MailjetAnswers):
+class EmailBackend(MailjetAnswers[MailjetPayload]):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"

@@ -211,7 +211,7 @@ SERVER_TOKEN: Final = credential_setting(
 )
 
 
-class EmailBackend(PostmarkAnswers):
+class EmailBackend(PostmarkAnswers[PostmarkPayload]):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"

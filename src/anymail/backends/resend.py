@@ -289,7 +289,7 @@ VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
 )
 
 
-class EmailBackend(ResendAnswers):
+class EmailBackend(ResendAnswers[ResendPayload]):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
