@@ -82,6 +82,22 @@ def test_feature_matrix_webhook_rows_come_from_the_routed_views(monkeypatch: Any
     }
 
 
+def test_feature_matrix_shows_what_a_template_id_changes() -> None:
+    from anymail._feature_matrix import esp_cell
+    from anymail.backends.base import BasePayload, Capabilities
+
+    class Payload(BasePayload):
+        capabilities = Capabilities(merge_data=False, send_at="Domain only")
+        template_capabilities = capabilities.replace(
+            merge_data=True, attachments=False, send_at=False
+        )
+
+    assert esp_cell(Payload, "merge_data") == "With template_id"
+    assert esp_cell(Payload, "attachments") == "Not with template_id"
+    assert esp_cell(Payload, "send_at") == "Domain only; not with template_id"
+    assert esp_cell(Payload, "tags") == "Yes"
+
+
 def test_settings_reference_is_generated_from_declarations() -> None:
     from anymail._settings_reference import render as render_settings
 

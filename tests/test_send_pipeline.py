@@ -22,7 +22,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from anymail.addresses import EmailAddress
-from anymail.backends.base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
+from anymail.backends.base import (
+    FEATURE_ORDER,
+    AnymailBaseBackend,
+    BasePayload,
+    Capabilities,
+    RecipientStatuses,
+)
 from anymail.backends.test import EmailBackend as AnymailTestBackend
 from anymail.backends.test import TestPayload as RecordingPayloadBase
 from anymail.exceptions import (
@@ -234,6 +240,18 @@ def test_hooks_are_called_once_per_feature_in_order() -> None:
     msg.attach("a.txt", "a", "text/plain")
     backend.send_messages([msg])
     assert calls == list(FEATURE_ORDER)
+
+
+def test_features_read_from_send_params_get_no_hook() -> None:
+    class ReadsTagsLater(BasePayload):
+        read_from_send_params = frozenset({"from_email", "to", "subject", "text_body", "tags"})
+
+    class Backend(AnymailBaseBackend[ReadsTagsLater]):
+        esp_name = "Later"
+        payload_class = ReadsTagsLater
+
+    payload = Backend().build_message_payload(message(tags=["t"]), {})
+    assert payload.send_params["tags"] == ["t"]  # (no set_tags: no missing-hook error)
 
 
 def test_declared_but_unimplemented_hook_is_reported_as_a_bug() -> None:
@@ -820,6 +838,155 @@ def test_merge_data_keys_are_normalized_like_recipients() -> None:
         "ana@xn--exmple-cua.com": {"id": 1},
         "other@example.com": {"id": 2},
     }
+
+
+def test_for_recipient_finds_each_recipients_entry() -> None:
+    msg = message(to=["Ana <ana@exämple.com>", "bo@example.com"])
+    msg.merge_data = {"ANA@Exämple.com": {"name": "Ana"}}
+    payload = payload_for(msg)
+    ana, bo = payload.send_params["to"]
+    merge_data = payload.send_params["merge_data"]
+    assert payload.for_recipient(merge_data, ana) == {"name": "Ana"}
+    assert payload.for_recipient(merge_data, bo) == {}
+    assert payload.for_recipient(merge_data, None) == {}
+    assert payload.for_recipient(None, ana) == {}
+
+
+def test_recipient_groups() -> None:
+    msg = message(to=["a@example.com", "b@example.com"], cc=["c@example.com"])
+    msg.bcc = ["d@example.com"]
+
+    def groups(payload: BasePayload, split: bool | None = None) -> list[list[str]]:
+        return [[a.addr_spec for a in group] for group in payload.recipient_groups(split)]
+
+    everyone = [["a@example.com", "b@example.com", "c@example.com", "d@example.com"]]
+    per_to = [
+        ["a@example.com", "c@example.com", "d@example.com"],
+        ["b@example.com", "c@example.com", "d@example.com"],
+    ]
+    assert groups(payload_for(msg)) == everyone
+    assert groups(payload_for(msg), split=True) == per_to
+    msg.merge_metadata = {}
+    assert groups(payload_for(msg)) == per_to
+    assert groups(payload_for(msg), split=False) == everyone
+    msg.to = []  # no "to": one message to the cc and bcc
+    assert groups(payload_for(msg), split=True) == [["c@example.com", "d@example.com"]]
+
+
+def test_recipient_statuses_match_addresses_ignoring_case() -> None:
+    statuses = RecipientStatuses([EmailAddress("", "Ana", "example.com")], "unknown")
+    assert statuses == {"Ana@example.com": AnymailRecipientStatus(None, "unknown")}
+    statuses.set("ana@EXAMPLE.com", "id-1", "sent")  # as the ESP echoes it
+    statuses.set("ANA@example.com", "id-2", "queued", replace=False)
+    statuses.set("bo@example.com", None, "rejected", replace=False)
+    assert statuses == {
+        "Ana@example.com": AnymailRecipientStatus("id-1", "sent"),
+        "bo@example.com": AnymailRecipientStatus(None, "rejected"),
+    }
+
+
+def test_unsupported_feature_is_reported_once() -> None:
+    payload = payload_for(message(), ignore_unsupported_features=True)
+    payload.unsupported_feature("thing")
+    payload.unsupported_feature("other thing")
+    payload.unsupported_feature("thing")
+    assert payload.ignored_features == ["thing", "other thing"]
+
+
+# --- template mode ---------------------------------------------------------------------
+
+#: An ESP that merges only into stored templates, and whose templates take no attachments.
+PLAIN = Capabilities(merge_data=False, merge_global_data=False)
+WITH_TEMPLATE = PLAIN.replace(
+    merge_data=True,
+    merge_global_data=True,
+    attachments=False,
+    inline_images=False,
+    refusals={"inline_images": "inline images beside a stored template"},
+)
+
+
+def template_backend(**kwargs: Any) -> AnymailTestBackend:
+    backend = make_backend(PLAIN, **kwargs)
+    backend.payload_class.template_capabilities = WITH_TEMPLATE
+    return backend
+
+
+def test_template_capabilities_apply_with_a_template_id() -> None:
+    msg = message(template_id="welcome", merge_data={"to@example.com": {"name": "A"}})
+    msg.merge_global_data = {"site": "Example"}
+    assert template_backend().send_messages([msg]) == 1
+    assert msg.anymail_send_params["merge_data"] == {"to@example.com": {"name": "A"}}
+
+    msg.attach("a.txt", "text", "text/plain")
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        template_backend().send_messages([msg])
+    assert str(excinfo.value).startswith("Tiny does not support attachments with template_id.")
+    msg.attachments = []
+    msg.attach_inline_image(PNG, "logo.png")
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Tiny does not support inline images beside a stored template\.",
+    ):
+        template_backend().send_messages([msg])
+
+
+def test_capabilities_without_a_template_id() -> None:
+    msg = message(merge_data={"to@example.com": {"name": "A"}})
+    with pytest.raises(AnymailUnsupportedFeature) as excinfo:
+        template_backend().send_messages([msg])
+    assert str(excinfo.value).startswith("Tiny does not support merge_data without template_id.")
+    # Empty per-recipient data only asks for a batch, which this ESP can send.
+    batch = message(merge_data={"to@example.com": {}})
+    assert template_backend().send_messages([batch]) == 1
+    assert batch.anymail_send_params["merge_data"] == {"to@example.com": {}}
+    # Attachments are fine without a template.
+    msg = message()
+    msg.attach("a.txt", "text", "text/plain")
+    assert template_backend().send_messages([msg]) == 1
+
+
+def test_template_mode_refusals_come_as_each_hook_is_due() -> None:
+    msg = message(
+        merge_data={"to@example.com": {"name": "A"}},
+        merge_global_data={"site": "Example"},
+        envelope_sender="bounces@example.com",
+        track_opens=True,
+    )
+    capabilities = PLAIN.replace(envelope_sender=False, track_opens=False)
+    backend = make_backend(capabilities, ignore_unsupported_features=True)
+    backend.payload_class.template_capabilities = capabilities.replace(
+        merge_data=True, merge_global_data=True
+    )
+    payload = backend.build_message_payload(msg, {})
+    assert payload.ignored_features == [
+        "envelope_sender",
+        "track_opens",
+        "merge_data without template_id",
+        "merge_global_data without template_id",
+    ]
+    assert "merge_data" not in payload.send_params
+    assert payload.is_batch is True  # still asked for: one message per "to"
+    assert backend.send_messages([msg]) == 1
+    assert "merge_global_data" not in msg.anymail_send_params
+
+
+def test_a_template_declaration_can_refuse_the_subject_and_body() -> None:
+    # As Amazon SES's templates: their own subject and body, nothing beside them.
+    backend = make_backend(PLAIN, ignore_unsupported_features=True)
+    backend.payload_class.template_capabilities = PLAIN.replace(
+        subject=False, body=False, refusals={"body": "a body beside a template"}
+    )
+    msg = message(template_id="welcome")
+    msg.attach_alternative("<p>Body</p>", "text/html")
+    payload = backend.build_message_payload(msg, {})
+    assert payload.ignored_features == ["subject with template_id", "a body beside a template"]
+    assert not {"subject", "text_body", "html_body"} & set(payload.send_params)
+    # Django's default subject is no subject: nothing to refuse.
+    quiet = backend.build_message_payload(message(template_id="welcome", subject="", body=""), {})
+    assert quiet.ignored_features == []
+    # Without a template_id, the first declaration applies.
+    assert backend.build_message_payload(message(), {}).ignored_features == []
 
 
 # --- refused recipients ---------------------------------------------------------------

@@ -286,7 +286,14 @@ def test_mailers_unknown_options_are_reported_by_django(settings: Any) -> None:
 
 # --- emulate_esp: the test backend enforcing an ESP's declared capabilities ---------------
 
+
 #: One message per feature that some ESPs lack (each on top of a plain message).
+def template_probe(message: AnymailMessage) -> None:
+    # A stored template brings its own subject and body (SES and Resend refuse them).
+    message.template_id = "welcome"
+    message.subject = message.body = ""
+
+
 FEATURE_PROBES: dict[str, Callable[[AnymailMessage], None]] = {
     "send_at": lambda m: setattr(m, "send_at", datetime(2030, 1, 2, tzinfo=UTC)),
     "two tags": lambda m: setattr(m, "tags", ["one", "two"]),
@@ -296,7 +303,7 @@ FEATURE_PROBES: dict[str, Callable[[AnymailMessage], None]] = {
     "envelope_sender": lambda m: setattr(m, "envelope_sender", "bounces@example.com"),
     "track_clicks": lambda m: setattr(m, "track_clicks", True),
     "track_opens": lambda m: setattr(m, "track_opens", True),
-    "template_id": lambda m: setattr(m, "template_id", "welcome"),
+    "template_id": lambda m: template_probe(m),
     "two reply_to": lambda m: setattr(m, "reply_to", ["a@example.com", "b@example.com"]),
     "inline image": lambda m: m.attach_inline_image(PNG, "logo.png"),
     "amp part": lambda m: m.attach_alternative("<html ⚡4email></html>", "text/x-amp-html"),
@@ -377,6 +384,20 @@ def test_emulated_esp_error_names_the_esp() -> None:
     assert mail.outbox == []
     # Without emulate_esp, the test backend accepts everything.
     assert AnymailTestBackend().send_messages([message]) == 1
+
+
+def test_emulated_esp_applies_its_template_declaration() -> None:
+    # Postmark merges data only into stored templates.
+    merge_data = {"to@example.com": {"name": "A"}}
+    without = AnymailMessage(to=["to@example.com"], merge_data=merge_data)
+    with pytest.raises(
+        AnymailUnsupportedFeature,
+        match=r"^Postmark does not support merge_data without template_id",
+    ):
+        AnymailTestBackend(emulate_esp="postmark").send_messages([without])
+    with_template = AnymailMessage(to=["to@example.com"], template_id="7", merge_data=merge_data)
+    assert AnymailTestBackend(emulate_esp="postmark").send_messages([with_template]) == 1
+    assert with_template.anymail_send_params["merge_data"] == merge_data
 
 
 def test_emulated_esp_with_ignore_unsupported_features(settings: Any) -> None:

@@ -1,6 +1,7 @@
 """Generate the ESP feature-support matrix from what the code declares.
 
-Sending rows come from each backend's declared capabilities; webhook rows from
+Sending rows come from the feature table (``anymail._features``) and each
+backend's declared capabilities, with and without a template; webhook rows from
 the routed webhook views (``anymail.urls.WEBHOOK_ROUTES``): their ``signal``,
 ``signature_scheme`` and the ESP's freshness window.
 ``python -m anymail._feature_matrix > docs/esps/feature-matrix.md``; a test
@@ -20,7 +21,8 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from anymail import backends
-from anymail.backends.base import AnymailBaseBackend, Capabilities
+from anymail._features import FEATURES, Group
+from anymail.backends.base import AnymailBaseBackend, BasePayload, Capabilities
 from anymail.signals import inbound, tracking
 from anymail.urls import WEBHOOK_ROUTES
 from anymail.webhooks.freshness import DEFAULT_MAX_AGE
@@ -28,30 +30,22 @@ from anymail.webhooks.freshness import DEFAULT_MAX_AGE
 #: Modules in anymail.backends that are not ESPs (or are aliases of another ESP).
 NOT_ESPS = frozenset({"base", "base_requests", "test", "console", "queued", "sendinblue"})
 
-#: (row label, capability) in display order; a None capability starts a section.
-ROWS: tuple[tuple[str, str | None], ...] = (
-    ("Anymail send options", None),
-    ("envelope_sender", "envelope_sender"),
-    ("metadata", "metadata"),
-    ("merge_metadata", "merge_metadata"),
-    ("merge_headers", "merge_headers"),
-    ("send_at", "send_at"),
-    ("tags", "tags"),
-    ("track_clicks", "track_clicks"),
-    ("track_opens", "track_opens"),
-    ("Batch sending/merge and ESP templates", None),
-    ("template_id", "template_id"),
-    ("merge_data", "merge_data"),
-    ("merge_global_data", "merge_global_data"),
-    ("Django message features", None),
-    ("cc / bcc", "cc"),
-    ("reply_to", "reply_to"),
-    ("extra headers", "extra_headers"),
-    ("attachments", "attachments"),
-    ("inline images", "inline_images"),
-    ("AMP or other alternative parts", "alternatives"),
-    ("non-ASCII mailbox (EAI) in from", "eai_from"),
-    ("non-ASCII mailbox (EAI) in recipients", "eai_recipients"),
+#: The feature matrix's sections, by feature group.
+SECTIONS: dict[Group, str] = {
+    "anymail": "Anymail send options",
+    "template": "Batch sending/merge and ESP templates",
+    "django": "Django message features",
+}
+
+#: (row label, capability) in display order, from the feature table; a None
+#: capability starts a section.
+ROWS: tuple[tuple[str, str | None], ...] = tuple(
+    row
+    for group, title in SECTIONS.items()
+    for row in [
+        (title, None),
+        *(row for feature in FEATURES if feature.group == group for row in feature.matrix),
+    ]
 )
 
 
@@ -129,6 +123,21 @@ def cell(capabilities: Capabilities, name: str) -> str:
     return "Yes" if value else "No"
 
 
+def esp_cell(payload_class: type[BasePayload], name: str) -> str:
+    """An ESP's cell: its declaration's answer, and what a template_id changes."""
+    plain = cell(payload_class.capabilities, name)
+    if payload_class.template_capabilities is None:
+        return plain
+    with_template = cell(payload_class.template_capabilities, name)
+    if with_template == plain:
+        return plain
+    if plain == "No":
+        return "With template_id" if with_template == "Yes" else f"{with_template} with template_id"
+    if with_template == "No":
+        return "Not with template_id" if plain == "Yes" else f"{plain}; not with template_id"
+    return f"{plain}; {with_template} with template_id"
+
+
 def render() -> str:
     esps = esp_backends()
     header = ["Feature", *(backend.esp_name for backend in esps)]
@@ -148,7 +157,7 @@ def render() -> str:
         if name is None:
             lines.append("| **" + label + "** |" + " |" * len(esps))
             continue
-        cells = [cell(backend.payload_class.capabilities, name) for backend in esps]
+        cells = [esp_cell(backend.payload_class, name) for backend in esps]
         lines.append("| " + " | ".join([label, *cells]) + " |")
     lines.append("| **Webhooks** (see [Receiving](../receiving.md)) |" + " |" * len(esps))
     for label, webhook_cell in WEBHOOK_ROWS:
@@ -183,8 +192,8 @@ def render_esp_list(docs_url: str) -> str:
     ]
     for backend in esp_backends():
         slug = backend.__module__.rsplit(".", 1)[1]
-        capabilities = backend.payload_class.capabilities
-        notes = [note for note, name in SEND_NOTES if getattr(capabilities, name)]
+        # (With or without a template: Postmark batches merge_data with one only.)
+        notes = [note for note, name in SEND_NOTES if esp_cell(backend.payload_class, name) != "No"]
         send = "Yes" + (f" ({', '.join(notes)})" if notes else "")
         views = webhook_views.get(backend.esp_name, [])
         track = webhook_cells["tracking webhook"](backend.esp_name, views)

@@ -67,6 +67,15 @@ class EmailAddress:
         """True if the local part is non-ASCII (needs SMTPUTF8 to deliver)."""
         return not self.username.isascii()
 
+    def as_dict(self, email_key: str = "email", name_key: str = "name") -> dict[str, str]:
+        """The JSON object most ESP APIs take: {"email": addr_spec, "name": display name}.
+
+        The name is left out when there is none; it is the plain text (the ESP encodes it).
+        """
+        if self.display_name:
+            return {email_key: self.addr_spec, name_key: self.display_name}
+        return {email_key: self.addr_spec}
+
     def format(self, use_rfc2047: bool = False) -> str:
         """Format as a header value; with ``use_rfc2047``, encode a non-ASCII display name."""
         if not self.display_name:

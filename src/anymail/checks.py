@@ -18,6 +18,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from . import _settings_registry as registry
+from ._features import SEND_DEFAULTS_KEYS
 from .backends.base import AnymailBaseBackend
 from .conf import (
     RENAMED_SETTINGS,
@@ -30,24 +31,6 @@ from .conf import (
     renamed_setting_message,
 )
 from .exceptions import AnymailImproperlyConfigured
-from .message import ANYMAIL_MESSAGE_ATTRIBUTES
-
-#: Keys allowed in SEND_DEFAULTS: Django EmailMessage attributes and Anymail's.
-SEND_DEFAULTS_KEYS = frozenset(
-    {
-        "from_email",
-        "to",
-        "cc",
-        "bcc",
-        "reply_to",
-        "subject",
-        "body",
-        "attachments",
-        "headers",
-        "extra_headers",
-        *ANYMAIL_MESSAGE_ATTRIBUTES,
-    }
-)
 
 #: Recommended minimum length of each half of a "random:random" webhook secret.
 MIN_SECRET_PART_LENGTH = 16

@@ -18,7 +18,6 @@ would report for a typical success response. Nothing leaves the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -228,10 +227,6 @@ def add_sandbox_command(commands: Any) -> None:
         help="keep the key pairs that sign Postal and SendGrid events in FILE (made if "
         "missing), so your app's public-key settings stay valid across restarts",
     )
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,48 @@ from .exceptions import (
     AnymailInvalidMailer,
 )
 
+#: What backend and webhook authors use. (checks.py and Anymail's own modules
+#: also use the helpers below that name and describe settings.)
+__all__ = [
+    "BOOL",
+    "CREDENTIAL",
+    "DICT",
+    "ESP_SEND_DEFAULTS",
+    "FAIL_SILENTLY",
+    "IGNORE_RECIPIENT_STATUS",
+    "IGNORE_UNSUPPORTED_FEATURES",
+    "OBJECT",
+    "POSITIVE_INT",
+    "REQUESTS_TIMEOUT",
+    "SECONDS",
+    "SEND_DEFAULTS",
+    "STRING",
+    "STRINGS",
+    "TEXT",
+    "TIMEOUT",
+    "TIMEOUT_OPTION",
+    "UNSET",
+    "URL",
+    "WEBHOOK_SECRET",
+    "Setting",
+    "SettingType",
+    "credential_setting",
+    "get_anymail_setting",
+    "get_bool",
+    "get_credential",
+    "get_dict",
+    "get_django_setting",
+    "get_positive_int",
+    "get_requests_timeout",
+    "get_send_defaults",
+    "get_setting",
+    "get_text",
+    "get_timeout_option",
+    "get_webhook_secrets",
+    "invalid_setting",
+    "is_valid_credential",
+]
+
 
 class _Unset:
     def __repr__(self) -> str:
@@ -251,6 +293,15 @@ class Setting:
         return setting_name(self.name, esp_name if self.per_esp else None)
 
 
+def credential_setting(name: str, help: str) -> Setting:
+    """An ESP's credential: secret, and also read as a bare setting ("POSTMARK_SERVER_TOKEN").
+
+    ``help`` says what it is ("a Postmark server token (...)"): the docs' line and
+    the words of the missing or invalid credential errors.
+    """
+    return Setting(name, CREDENTIAL, help, secret=True, bare=True)
+
+
 def _is_positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -448,6 +499,29 @@ ESP_SEND_DEFAULTS: Final = Setting(
     "Send defaults for this ESP's messages: they replace SEND_DEFAULTS key by key.",
     default=None,
     option=False,  # the send_defaults option replaces both
+)
+
+FAIL_SILENTLY: Final = Setting(
+    "fail_silently",
+    BOOL,
+    "Log delivery failures instead of raising them (Django's option).",
+    default=False,
+    per_esp=False,
+    in_settings=False,
+)
+IGNORE_UNSUPPORTED_FEATURES: Final = Setting(
+    "ignore_unsupported_features",
+    BOOL,
+    "Leave out features the ESP can't send instead of raising AnymailUnsupportedFeature.",
+    default=False,
+    per_esp=False,
+)
+IGNORE_RECIPIENT_STATUS: Final = Setting(
+    "ignore_recipient_status",
+    BOOL,
+    "Don't raise AnymailRecipientsRefused when the ESP refuses every recipient.",
+    default=False,
+    per_esp=False,
 )
 
 

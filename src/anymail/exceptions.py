@@ -13,6 +13,13 @@ from typing import Any, Final
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from requests import RequestException
 
+try:
+    # Django 6.0 deprecated it (it is ValueError there); imported from message,
+    # where it has no deprecation warning.
+    from django.core.mail.message import BadHeaderError
+except ImportError:  # a Django that no longer has it
+    BadHeaderError = ValueError
+
 from ._redact import credential_values, printable, redact_text, redact_values, truncate
 
 #: How much of an ESP's response body to quote in an exception message.
@@ -215,8 +222,11 @@ class AnymailInvalidAddress(AnymailError, ValueError):
     """An email address (from, to, cc, bcc, reply_to ...) could not be parsed."""
 
 
-class AnymailInvalidHeader(AnymailError, ValueError):
-    """A header name or value is unusable (e.g. contains a line break: header injection)."""
+class AnymailInvalidHeader(AnymailError, BadHeaderError):
+    """A header name or value is unusable (e.g. contains a line break: header injection).
+
+    Also Django's BadHeaderError (a ValueError), which Django's own backends raise.
+    """
 
 
 class AnymailUnsupportedFeature(AnymailError, ValueError):

@@ -17,26 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import django
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
-from .conf import UNSET
+from ._features import ANYMAIL_MESSAGE_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from .addresses import EmailAddress
 
 #: The normalized per-recipient send statuses.
 ANYMAIL_STATUSES: Final = frozenset({"sent", "queued", "invalid", "rejected", "failed", "unknown"})
-
-#: The Anymail attributes a message may carry, in the order backends apply them.
-ANYMAIL_MESSAGE_ATTRIBUTES: Final = (
-    "envelope_sender",
-    "metadata",
-    "merge_metadata",
-    "merge_headers",
-    "tags",
-    "track_clicks",
-    "track_opens",
-    "send_at",
-    "template_id",
-    "merge_data",
-    "merge_global_data",
-    "esp_extra",
-)
 
 
 class AnymailRecipientStatus:
@@ -99,6 +86,29 @@ class AnymailStatus:
             f"AnymailStatus(status={self.status!r}, message_id={self.message_id!r}, "
             f"{len(self.recipients)} recipients)"
         )
+
+
+class RecipientStatuses(dict[str, AnymailRecipientStatus]):
+    """What ``parse_recipient_status()`` returns, built up address by address.
+
+    Keyed by each address as first given (normally the addr_spec sent), and
+    matched ignoring case: ESPs often echo addresses in another case.
+    """
+
+    def __init__(self, recipients: Iterable[EmailAddress] = (), status: str | None = None) -> None:
+        super().__init__()
+        self._keys: dict[str, str] = {}
+        for address in recipients:
+            self.set(address.addr_spec, None, status)
+
+    def set(
+        self, address: str, message_id: str | None, status: str | None, *, replace: bool = True
+    ) -> None:
+        """Record ``address``'s status (unless it has one already and not ``replace``)."""
+        if not replace and address.lower() in self._keys:
+            return
+        key = self._keys.setdefault(address.lower(), address)
+        self[key] = AnymailRecipientStatus(message_id, status)
 
 
 class AnymailMessageMixin:
@@ -246,11 +256,3 @@ def attach_inline_image(
         image.add_header("Content-ID", content_id)
         message.attach(image)
     return content_id[1:-1]
-
-
-def iter_anymail_attributes(message: Any) -> Iterable[tuple[str, Any]]:
-    """(name, value) for each Anymail attribute *set* on ``message`` (None included)."""
-    for name in ANYMAIL_MESSAGE_ATTRIBUTES:
-        value = getattr(message, name, UNSET)
-        if value is not UNSET:
-            yield name, value

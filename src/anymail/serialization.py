@@ -27,7 +27,7 @@ import base64
 import email
 import email.policy
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from email.message import Message, MIMEPart
 from email.mime.base import MIMEBase
@@ -38,8 +38,10 @@ from django.core.mail.message import EmailAlternative, EmailAttachment
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 
+from ._features import ANYMAIL_MESSAGE_ATTRIBUTES
+from .conf import UNSET
 from .exceptions import AnymailSerializationError
-from .message import AnymailMessage, iter_anymail_attributes
+from .message import AnymailMessage
 from .utils import to_aware_datetime
 
 __all__ = ["FORMAT", "message_from_json", "message_to_json"]
@@ -239,3 +241,11 @@ def message_from_json(data: Mapping[str, Any]) -> EmailMessage:
     for name, value in data["anymail"].items():
         setattr(message, name, _decode(value))
     return message
+
+
+def iter_anymail_attributes(message: Any) -> Iterable[tuple[str, Any]]:
+    """(name, value) for each Anymail attribute *set* on ``message`` (None included)."""
+    for name in ANYMAIL_MESSAGE_ATTRIBUTES:
+        value = getattr(message, name, UNSET)
+        if value is not UNSET:
+            yield name, value

@@ -8,6 +8,7 @@ import from ``anymail.utils``: ``get_anymail_setting``, ``EmailAddress``,
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import mimetypes
 from collections.abc import Mapping, MutableMapping
@@ -39,7 +40,7 @@ __all__ = [
     "update_deep",
 ]
 
-DEFAULT_ATTACHMENT_MIME_TYPE: Final = "application/octet-stream"
+_DEFAULT_ATTACHMENT_MIME_TYPE: Final = "application/octet-stream"
 
 
 def force_non_lazy(value: Any) -> Any:
@@ -202,6 +203,26 @@ class Attachment:
             return self.name
         return f"attachment{mimetypes.guess_extension(self.mimetype.lower()) or ''}"
 
+    def as_utf8(self) -> Attachment:
+        """This attachment with its text in UTF-8 (itself if it is already, or not text).
+
+        For ESPs that label every text attachment charset=utf-8. Raises LookupError
+        or UnicodeDecodeError when the content doesn't decode with its charset.
+        """
+        if not self.charset or not self.mimetype.startswith("text/"):
+            return self
+        if codecs.lookup(self.charset).name == "utf-8":
+            return self
+        content = self.content.decode(self.charset).encode("utf-8")
+        return Attachment(
+            content,
+            self.mimetype,
+            self.name,
+            charset="utf-8",
+            inline=self.inline,
+            content_id=self.content_id,
+        )
+
     @property
     def cid(self) -> str:
         return f"cid:{self.content_id}" if self.content_id else ""
@@ -227,7 +248,7 @@ class Attachment:
             filename = force_str(filename)
         if not mimetype:
             mimetype = (filename and mimetypes.guess_type(filename)[0]) or (
-                DEFAULT_ATTACHMENT_MIME_TYPE
+                _DEFAULT_ATTACHMENT_MIME_TYPE
             )
         mimetype = mimetype.split(";", 1)[0].strip()
         if isinstance(content, Message):  # message/rfc822

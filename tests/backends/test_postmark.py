@@ -689,7 +689,7 @@ def test_all_inactive_recipients(mocked_responses: responses.RequestsMock) -> No
 
 
 def test_inactive_list_with_line_break_and_no_final_sentence() -> None:
-    from anymail.backends.postmark import _inactive_addresses
+    from anymail.backends._postmark_answers import _inactive_addresses
 
     assert _inactive_addresses("Found inactive addresses: a.b@x.co.uk, c@y.org.\nInactive ...") == [
         "a.b@x.co.uk",

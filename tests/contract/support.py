@@ -41,6 +41,10 @@ class Esp:
     def capabilities(self) -> Capabilities:
         return self.connection().payload_class.capabilities
 
+    @property
+    def template_capabilities(self) -> Capabilities | None:
+        return self.connection().payload_class.template_capabilities
+
     def answer(self, answer: Any, url: str | None = None) -> None:
         """Answer requests to ``url`` (default: the case's endpoint) with ``answer``."""
         target = url if url is not None else re.compile(self.case.endpoint or ".*")

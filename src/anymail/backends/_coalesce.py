@@ -25,7 +25,7 @@ from django.core.mail import EmailMessage
 
 from ..conf import BOOL, Setting, get_bool
 from ..message import AnymailRecipientStatus
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, RequestsPayloadT
 
 if TYPE_CHECKING:
     from .base import BasePayload
@@ -42,7 +42,7 @@ COALESCE_SENDS: Final = Setting(
 Result = dict[str, AnymailRecipientStatus] | Exception
 
 
-class CoalescingBackend(AnymailRequestsBackend):
+class CoalescingBackend(AnymailRequestsBackend[RequestsPayloadT]):
     """An HTTP backend whose ESP has a batch call for independent messages."""
 
     declared_settings: ClassVar[tuple[Setting, ...]] = (COALESCE_SENDS,)
@@ -51,20 +51,20 @@ class CoalescingBackend(AnymailRequestsBackend):
         self.coalesce_sends = get_bool(COALESCE_SENDS, kwargs=kwargs)
         super().__init__(**kwargs)
 
-    def coalesce_key(self, payload: RequestsPayload) -> Hashable | None:
+    def coalesce_key(self, payload: RequestsPayloadT) -> Hashable | None:
         """Payloads with equal keys can share one call; None: this one goes alone."""
         raise NotImplementedError
 
-    def coalesced_size(self, payload: RequestsPayload) -> int:
+    def coalesced_size(self, payload: RequestsPayloadT) -> int:
         """How many of the call's messages (items) the payload takes."""
         return 1
 
-    def coalesced_payload(self, payloads: Sequence[RequestsPayload]) -> RequestsPayload:
+    def coalesced_payload(self, payloads: Sequence[RequestsPayloadT]) -> RequestsPayload:
         """The one call that sends all ``payloads`` (same key, within the limits)."""
         raise NotImplementedError
 
     def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayload]
+        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayloadT]
     ) -> list[Result]:
         """Each payload's recipient statuses (or error), from the call's response."""
         raise NotImplementedError
@@ -97,7 +97,7 @@ class CallPayload(RequestsPayload):
         return self.serialize_json(self.data)
 
 
-def coalescer(backend: Any) -> CoalescingBackend | None:
+def coalescer(backend: Any) -> CoalescingBackend[Any] | None:
     """The backend, if it coalesces sends (supported and not turned off)."""
     if isinstance(backend, CoalescingBackend) and backend.coalesce_sends:
         limits = backend.batch_limits
@@ -123,7 +123,7 @@ class Group:
         self.size += size
 
 
-def group_key(backend: CoalescingBackend, payload: BasePayload) -> tuple[Hashable, int] | None:
+def group_key(backend: CoalescingBackend[Any], payload: BasePayload) -> tuple[Hashable, int] | None:
     """(key, size) for a payload that can join a coalesced call; None if it can't."""
     if payload.split is not None or not isinstance(payload, RequestsPayload):
         return None

@@ -24,10 +24,11 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from django.core.mail import EmailMessage
 
+from ..conf import POSITIVE_INT, Setting
 from ..exceptions import AnymailAPIError, AnymailError
 from ..message import AnymailStatus
 
@@ -39,6 +40,14 @@ logger = logging.getLogger("anymail")
 
 #: Default for SEND_CONCURRENCY: ESP calls one send_messages() keeps in flight.
 DEFAULT_SEND_CONCURRENCY = 8
+
+SEND_CONCURRENCY: Final = Setting(
+    "send_concurrency",
+    POSITIVE_INT,
+    "ESP calls one send_messages() keeps in flight (1: one message after the other).",
+    default=DEFAULT_SEND_CONCURRENCY,
+    per_esp=False,
+)
 
 #: AWS-style error codes that mean "rate limited" (sent with HTTP 400 by older APIs).
 _THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException"})

@@ -110,7 +110,7 @@ def post_parts(
     backend: AnymailBaseBackend,
     split: SplitSend,
     message: EmailMessage,
-    post: Callable[[BasePayload, EmailMessage], Any] | None = None,
+    post: Callable[[Any, EmailMessage], Any] | None = None,
 ) -> SplitSend:
     """Send the parts in order; stop at the first failure (the parts sent stay recorded).
 

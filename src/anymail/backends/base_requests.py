@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Final, TextIO
+from typing import Any, ClassVar, Final, TextIO, TypeVar
 from urllib.parse import urljoin
 
 import requests
@@ -47,6 +47,14 @@ from ..retry import NO_ANSWER, NOT_SENT
 from ..utils import serialize_json, update_deep
 from .base import AnymailBaseBackend, BasePayload
 
+__all__ = [
+    "API_URL",
+    "DEBUG_API_REQUESTS",
+    "AnymailRequestsBackend",
+    "RequestsPayload",
+    "http_status",
+]
+
 API_URL: Final = Setting(
     "api_url",
     URL,
@@ -62,7 +70,11 @@ DEBUG_API_REQUESTS: Final = Setting(
 )
 
 
-class AnymailRequestsBackend(AnymailBaseBackend):
+#: The payload class an HTTP backend builds.
+RequestsPayloadT = TypeVar("RequestsPayloadT", bound="RequestsPayload")
+
+
+class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
     """Base for HTTP API backends.
 
     Subclasses pass the resolved ``api_url`` to ``__init__`` (or set
@@ -113,8 +125,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             session.hooks["response"].append(self._dump_api_request)
         return session
 
-    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> requests.Response:
-        assert isinstance(payload, RequestsPayload)
+    def post_to_esp(self, payload: RequestsPayloadT, message: EmailMessage) -> requests.Response:
         session = self.session
         close_after = session is None  # called outside send_messages()
         if session is None:
@@ -136,7 +147,7 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         self.raise_for_status(response, payload, message)
         return response
 
-    def _request_params(self, payload: RequestsPayload) -> dict[str, Any]:
+    def _request_params(self, payload: RequestsPayloadT) -> dict[str, Any]:
         params = payload.get_request_params(self.api_url)
         params.setdefault("timeout", self.timeout)
         return params
@@ -172,20 +183,15 @@ class AnymailRequestsBackend(AnymailBaseBackend):
         return error
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: RequestsPayloadT, message: EmailMessage
     ) -> None:
         """Raise AnymailRequestsAPIError for a non-2xx response.
 
         ESPs that report per-recipient errors with another status override this.
         """
         if not 200 <= response.status_code < 300:
-            reason = f" {response.reason}" if response.reason else ""
-            raise AnymailRequestsAPIError(
-                f"{self.esp_name} API error: HTTP {response.status_code}{reason}.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+            raise self.api_error(
+                f"{self.esp_name} API error: {http_status(response)}.", response, payload, message
             )
 
     def read_json(self, response: requests.Response) -> Any:
@@ -223,13 +229,35 @@ class AnymailRequestsBackend(AnymailBaseBackend):
             backend=self,
         )
 
+    def invalid_response(
+        self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> AnymailRequestsAPIError:
+        """The error for an answer of the wrong shape ("... format: <problem>.")."""
+        return self.api_error(
+            f"Invalid {self.esp_name} API response format: {problem}.", response, payload, message
+        )
+
+    def api_error(
+        self, text: str, response: requests.Response, payload: BasePayload, message: EmailMessage
+    ) -> AnymailRequestsAPIError:
+        """The error to raise for ``response`` (its str() quotes the ESP's answer)."""
+        return AnymailRequestsAPIError(
+            text, email_message=message, payload=payload, response=response, backend=self
+        )
+
     def _dump_api_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """DEBUG_API_REQUESTS: show the request and response, with secrets hidden."""
         secrets = credential_values(self, response.request)
         # Debug output must not turn a message the ESP accepted into an error
         # (e.g. a closed stdout, or one that can't encode the text).
         with contextlib.suppress(OSError, ValueError):
-            dump_api_request(response, sys.stdout, secrets)
+            _write_api_request(response, sys.stdout, secrets)
+
+
+def http_status(response: requests.Response) -> str:
+    """ "HTTP 400 Bad Request": the status, and its reason when the ESP sent one."""
+    reason = f" {response.reason}" if response.reason else ""
+    return f"HTTP {response.status_code}{reason}"
 
 
 def _transport_failure(err: requests.RequestException) -> str | None:
@@ -281,7 +309,7 @@ def _describe_timeout(timeout: Any) -> str:
 _DUMP_BODY_LIMIT = 10000
 
 
-def dump_api_request(
+def _write_api_request(
     response: requests.Response, stream: TextIO, secrets: Iterable[str] = ()
 ) -> None:
     """Write the request and response to ``stream``: secret headers and fields, and
@@ -339,7 +367,7 @@ class RequestsPayload(BasePayload):
         self,
         message: EmailMessage,
         defaults: Mapping[str, Any],
-        backend: AnymailRequestsBackend,
+        backend: AnymailRequestsBackend[Any],
         method: str = "POST",
         params: dict[str, Any] | None = None,
         data: Any = None,

@@ -14,7 +14,6 @@ controlled by the ``PREVENT_HEADER_ENCODING_BUGS`` and
 
 from __future__ import annotations
 
-import codecs
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,18 +24,21 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import BOOL, CREDENTIAL, Setting, check_setting_value, get_bool, get_setting
-from ..exceptions import AnymailError, AnymailImproperlyConfigured, AnymailRequestsAPIError
+from ..conf import BOOL, Setting, check_setting_value, credential_setting, get_bool, get_setting
+from ..exceptions import AnymailImproperlyConfigured
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from ._split import BatchLimits
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 logger = logging.getLogger("anymail")
 
 #: The header Brevo reports back in tracking webhooks: Anymail's metadata, as JSON.
 METADATA_HEADER: Final = "X-Mailin-custom"
+
+#: What a send's answer holds (for the error when it doesn't).
+_EXPECTED_ID: Final = "expected a messageId (or, for a batch send, messageIds)"
 
 #: RFC 5322 "specials": with any of these, a non-ASCII display name trips Brevo's bug.
 _SPECIALS: Final = frozenset('()<>[]:;@\\,."')
@@ -52,44 +54,24 @@ class BrevoPayload(RequestsPayload):
         send_at_str=True,
     )
 
+    # (Placed in messageVersions once every hook has run.)
+    read_from_send_params = frozenset({"merge_metadata", "merge_headers", "merge_data"})
+
     backend: EmailBackend
 
-    def __init__(
-        self,
-        message: EmailMessage,
-        defaults: Mapping[str, Any],
-        backend: EmailBackend,
-    ) -> None:
-        headers = {
-            "api-key": backend.api_key,
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-        self._check_html_required()
-        # Every hook has run: now assemble what depends on several features.
-        self._finish_data()
-
-    def _check_html_required(self) -> None:
-        # Brevo refuses a send with neither htmlContent nor templateId (400
-        # missing_parameter) and documents no text-only send. When ignoring, the
-        # message goes out as it is, for Brevo to answer.
-        if "html_body" not in self.send_params and "template_id" not in self.send_params:
-            self.unsupported_feature(
-                "messages without an html body (it needs htmlContent or a template_id: "
-                "attach an html alternative)"
-            )
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "api-key": self.backend.api_key,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            }
+        )
         self.data: dict[str, Any] = {}
         # Brevo Title-Cases header names anyway: one header per name, whatever its case.
         self.message_headers: CaseInsensitiveDict = CaseInsensitiveDict()
         self.metadata: dict[str, Any] = {}
-        self.merge_metadata: dict[str, dict[str, Any]] | None = None
-        self.merge_headers: dict[str, dict[str, Any]] | None = None
-        self.merge_data: dict[str, dict[str, Any]] | None = None
         self.esp_extra: dict[str, Any] | None = None
-        self._non_ascii_reported: set[str] = set()
 
     def get_api_endpoint(self) -> str:
         return "smtp/email"
@@ -143,22 +125,15 @@ class BrevoPayload(RequestsPayload):
         # Brevo has no content-type field: it derives the type from the name's
         # extension (so an unnamed attachment gets one made from its type). It
         # labels every text part charset=utf-8, so text must be UTF-8.
-        content = attachment.content
-        charset = attachment.charset
-        if charset and attachment.mimetype.startswith("text/") and not _is_utf8(charset):
-            try:
-                content = content.decode(charset).encode("utf-8")
-            except (LookupError, UnicodeDecodeError) as err:
-                raise AnymailError(
-                    f"Can't convert text attachment {attachment.name!r} from its declared "
-                    f"charset {charset!r} to UTF-8 ({err}). Brevo sends every text "
-                    "attachment as UTF-8: fix the attachment's charset, or attach it as "
-                    "bytes with a non-text mimetype.",
-                    email_message=self.message,
-                    payload=self,
-                    backend=self.backend,
-                ) from err
-            attachment = Attachment(content, attachment.mimetype, attachment.name)
+        try:
+            attachment = attachment.as_utf8()
+        except (LookupError, UnicodeDecodeError) as err:
+            raise self.error(
+                f"Can't convert text attachment {attachment.name!r} from its declared "
+                f"charset {attachment.charset!r} to UTF-8 ({err}). Brevo sends every text "
+                "attachment as UTF-8: fix the attachment's charset, or attach it as "
+                "bytes with a non-text mimetype."
+            ) from err
         self.data.setdefault("attachment", []).append(
             {"name": attachment.filename, "content": attachment.b64content}
         )
@@ -177,9 +152,7 @@ class BrevoPayload(RequestsPayload):
             or value.isascii()
         ):
             return True
-        if feature not in self._non_ascii_reported:
-            self._non_ascii_reported.add(feature)
-            self.unsupported_feature(f"non-ASCII characters in {feature}")
+        self.unsupported_feature(f"non-ASCII characters in {feature}")
         return False
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
@@ -197,12 +170,6 @@ class BrevoPayload(RequestsPayload):
         value = self._metadata_json(metadata, "metadata")
         if self._check_header_value(value, "metadata"):
             self.message_headers[METADATA_HEADER] = value
-
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
-        self.merge_headers = merge_headers
 
     # --- other features -----------------------------------------------------------
 
@@ -225,28 +192,30 @@ class BrevoPayload(RequestsPayload):
         # (str.isdigit() alone also accepts characters like "²" that int() refuses.)
         if digits.isascii() and digits.isdigit():
             return int(digits)
-        raise AnymailError(
+        raise self.error(
             f"Brevo template_id must be the template's numeric ID (like 12 or '12'), "
-            f"not {template_id!r}. Find it in Brevo's list of transactional templates.",
-            email_message=self.message,
-            payload=self,
-            backend=self.backend,
+            f"not {template_id!r}. Find it in Brevo's list of transactional templates."
         )
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        self.merge_data = merge_data
 
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
         self.data["params"] = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
-        # Applied by _finish_data(), after messageVersions exist, so that
+        # Applied by finish_payload(), after messageVersions exist, so that
         # esp_extra can adjust those too.
         self.esp_extra = extra
 
     # --- assembly -----------------------------------------------------------------
 
-    def _finish_data(self) -> None:
+    def finish_payload(self) -> None:
+        # Brevo refuses a send with neither htmlContent nor templateId (400
+        # missing_parameter) and documents no text-only send. When ignoring, the
+        # message goes out as it is, for Brevo to answer.
+        if "html_body" not in self.send_params and "template_id" not in self.send_params:
+            self.unsupported_feature(
+                "messages without an html body (it needs htmlContent or a template_id: "
+                "attach an html alternative)"
+            )
         if self.message_headers:
             self.data["headers"] = dict(self.message_headers)
         if self.is_batch:
@@ -262,9 +231,9 @@ class BrevoPayload(RequestsPayload):
         if not to:
             return  # Brevo reports the missing "to" itself
         self.data.pop("to", None)
-        merge_data = self.merge_data or {}
-        merge_metadata = self.merge_metadata or {}
-        merge_headers = self.merge_headers or {}
+        merge_data = self.send_params.get("merge_data", {})
+        merge_metadata = self.send_params.get("merge_metadata", {})
+        merge_headers = self.send_params.get("merge_headers", {})
         versions = []
         for email in to:
             recipient = email.addr_spec
@@ -300,14 +269,7 @@ def _header_str(value: Any) -> Any:
     return value
 
 
-def _is_utf8(charset: str) -> bool:
-    try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
-
-
-API_KEY: Final = Setting("api_key", CREDENTIAL, "your Brevo v3 API key", secret=True, bare=True)
+API_KEY: Final = credential_setting("api_key", "your Brevo v3 API key")
 WORKAROUND_DISPLAY_NAME_BUGS: Final = Setting(
     "workaround_display_name_bugs",
     BOOL,
@@ -322,7 +284,7 @@ PREVENT_HEADER_ENCODING_BUGS: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[BrevoPayload]):
     """Sends through Brevo's transactional email API (``POST /v3/smtp/email``)."""
 
     esp_name = "Brevo"
@@ -369,15 +331,11 @@ class EmailBackend(AnymailRequestsBackend):
         return get_setting(API_KEY, esp_name, default=None, check=False) is not None
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: BrevoPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, BrevoPayload)
         if not response.content.strip():
             # Brevo has been seen to answer 2xx with an empty body: accepted, no id.
-            return {
-                email.addr_spec: AnymailRecipientStatus(None, "queued")
-                for email in payload.all_recipients
-            }
+            return payload.statuses_for_all(None, "queued")
         data = self.deserialize_json_response(response, payload, message)
         # Brevo refuses nobody at send time (blocked or invalid recipients show up
         # later as tracking events), so every recipient is "queued".
@@ -385,11 +343,8 @@ class EmailBackend(AnymailRequestsBackend):
             return self._batch_status(data, response, payload, message)
         message_id = data.get("messageId") if isinstance(data, dict) else None
         if not isinstance(message_id, str):
-            raise self._invalid_response(response, payload, message)
-        return {
-            email.addr_spec: AnymailRecipientStatus(message_id, "queued")
-            for email in payload.all_recipients
-        }
+            raise self.invalid_response(_EXPECTED_ID, response, payload, message)
+        return payload.statuses_for_all(message_id, "queued")
 
     def _batch_status(
         self,
@@ -401,11 +356,11 @@ class EmailBackend(AnymailRequestsBackend):
         if isinstance(data, dict) and isinstance(data.get("messageIds"), list):
             message_ids = data["messageIds"]
             if not all(isinstance(message_id, str) for message_id in message_ids):
-                raise self._invalid_response(response, payload, message)
+                raise self.invalid_response(_EXPECTED_ID, response, payload, message)
         elif isinstance(data, dict) and isinstance(data.get("messageId"), str):
             message_ids = [data["messageId"]]
         else:
-            raise self._invalid_response(response, payload, message)
+            raise self.invalid_response(_EXPECTED_ID, response, payload, message)
         to = payload.send_params.get("to", [])
         # cc and bcc get a copy of every version: no id of their own.
         statuses = {
@@ -425,15 +380,3 @@ class EmailBackend(AnymailRequestsBackend):
         for email, message_id in zip(to, message_ids, strict=True):
             statuses[email.addr_spec] = AnymailRecipientStatus(message_id, "queued")
         return statuses
-
-    def _invalid_response(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid {self.esp_name} API response format: expected a messageId "
-            "(or, for a batch send, messageIds).",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )

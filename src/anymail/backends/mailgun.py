@@ -8,6 +8,8 @@ Mailgun has no per-recipient message structure: batch sends use its
 "recipient-variables" JSON (one message per ``to`` address), and custom data
 (``v:`` fields), headers (``h:``) and stored-template variables are routed
 through it with ``%recipient.<key>%`` placeholders. See ``MailgunPayload``.
+That machinery (``_add_recipient_variables()`` and its helpers), which no other
+ESP needs, is why this module is longer than the others.
 """
 
 from __future__ import annotations
@@ -22,17 +24,23 @@ import requests
 from django.core.mail import EmailMessage
 
 from .._redact import url_without_userinfo
-from ..addresses import EmailAddress, idna_encode_domain, parse_single_address
-from ..conf import CREDENTIAL, STRING, Setting, get_credential, get_setting, invalid_setting
-from ..exceptions import AnymailError, AnymailInvalidAddress, AnymailRequestsAPIError
+from ..addresses import EmailAddress, idna_encode_domain
+from ..conf import STRING, Setting, credential_setting, get_credential, get_setting, invalid_setting
+from ..exceptions import AnymailInvalidAddress
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from ._split import BatchLimits
-from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base import Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: The part of Mailgun's API home page that a request to a mangled URL gets (with a 200).
 _API_HOME_PAGE_TEXT = b"Mailgun Magnificent API"
+
+#: Form fields (name -> values), recipient-variables (addr_spec -> variables),
+#: and per-recipient send params (merge_data ...).
+_Fields = dict[str, list[str]]
+_Variables = dict[str, dict[str, Any]]
+_PerRecipient = Mapping[str, Mapping[str, Any]]
 
 #: The alternative part type Mailgun accepts besides text/html, and its form field.
 _AMP_MIMETYPE = "text/x-amp-html"
@@ -57,16 +65,26 @@ class MailgunPayload(RequestsPayload):
         send_at_str=True,
     )
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
+    # The merge features go in recipient-variables once every hook has run. (Mailgun
+    # builds its own return path: envelope_sender only selects the sender domain.)
+    read_from_send_params = frozenset(
+        {"envelope_sender", "merge_metadata", "merge_headers", "merge_data", "merge_global_data"}
+    )
+
+    backend: EmailBackend
+
+    def init_payload(self) -> None:
         self.fields: dict[str, list[str]] = {}
         self.file_parts: list[tuple[str, tuple[str, bytes, str]]] = []
         self.esp_extra_fields: dict[str, Any] = {}
         self.esp_extra_sender_domain: Any = None
-        super().__init__(message, defaults, backend, auth=("api", backend.api_key))
+        self.auth = ("api", self.backend.api_key)
+
+    def finish_payload(self) -> None:
         self.sender_domain, self.sender_domain_source = self._find_sender_domain()
-        self.form = self._build_form()
+        # Everything goes in `files`, so that requests always sends multipart/form-data
+        # (a (None, value) entry is an ordinary form field).
+        self.form = self.files = self._build_form()
 
     # --- sender domain ------------------------------------------------------
 
@@ -76,77 +94,46 @@ class MailgunPayload(RequestsPayload):
         Precedence: esp_extra["sender_domain"], envelope_sender's domain, the
         MAILGUN_SENDER_DOMAIN setting, the (first) from_email's domain.
         """
-        backend = self.backend
-        assert isinstance(backend, EmailBackend)
-        if self.esp_extra_sender_domain is not None:
-            source = "esp_extra['sender_domain']"
-            return self._checked_domain(self.esp_extra_sender_domain, source), source
         envelope_sender = self.send_params.get("envelope_sender")
-        if envelope_sender is not None:
-            return self._checked_domain(envelope_sender.domain, "envelope_sender"), (
-                "envelope_sender"
-            )
-        if backend.sender_domain:
-            source = "the MAILGUN_SENDER_DOMAIN setting"
-            return self._checked_domain(backend.sender_domain, source), source
         from_email = self.send_params.get("from_email")
-        if from_email:
-            return self._checked_domain(from_email[0].domain, "from_email"), "from_email"
-        raise AnymailError(
+        for source, domain in (
+            ("esp_extra['sender_domain']", self.esp_extra_sender_domain),
+            ("envelope_sender", envelope_sender.domain if envelope_sender is not None else None),
+            ("the MAILGUN_SENDER_DOMAIN setting", self.backend.sender_domain or None),
+            ("from_email", from_email[0].domain if from_email else None),
+        ):
+            if domain is not None:
+                return self._checked_domain(domain, source), source
+        raise self.error(
             "Mailgun needs a sender domain for its API URL, but the message has no "
             "from_email or envelope_sender to take it from. Set MAILGUN_SENDER_DOMAIN, "
-            "or give the message an envelope_sender (only its domain is used).",
-            email_message=self.message,
-            payload=self,
-            backend=self.backend,
+            "or give the message an envelope_sender (only its domain is used)."
         )
 
     def _checked_domain(self, domain: Any, source: str) -> str:
         if not isinstance(domain, str) or not domain.strip():
-            raise AnymailError(
+            raise self.error(
                 f"Invalid Mailgun sender domain {domain!r} in {source}: expected a domain "
-                'name like "mg.example.com".',
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                'name like "mg.example.com".'
             )
         domain = domain.strip()
         # A slash (even percent-encoded) would change the API path: Mailgun then
         # answers 200 with its home page, and nothing is sent.
         if "/" in domain or "%2f" in domain.lower() or "@" in domain or "\\" in domain:
-            raise AnymailError(
+            raise self.error(
                 f"Invalid Mailgun sender domain {domain!r} in {source}: use just the domain "
-                'name, like "mg.example.com" (no "/", "@" or URL parts).',
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                'name, like "mg.example.com" (no "/", "@" or URL parts).'
             )
         try:
             # Mailgun lists domains by their ASCII form.
             return idna_encode_domain(domain)
         except AnymailInvalidAddress as err:
-            raise AnymailError(
-                f"Invalid Mailgun sender domain in {source}: {err}",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
-            ) from None
+            raise self.error(f"Invalid Mailgun sender domain in {source}: {err}") from None
 
     def get_api_url(self, api_url: str) -> str:
         return f"{api_url.rstrip('/')}/{quote(self.sender_domain, safe='')}/messages"
 
     # --- request ----------------------------------------------------------------
-
-    def get_request_params(self, api_url: str) -> dict[str, Any]:
-        params = super().get_request_params(api_url)
-        # Everything goes in `files` so that requests always sends multipart/form-data
-        # (a (None, value) entry is an ordinary form field).
-        params["files"] = params.pop("data")
-        params["data"] = None
-        return params
-
-    def serialize_data(self) -> list[tuple[str, Any]]:
-        return self.form
 
     def _build_form(self) -> list[tuple[str, Any]]:
         """The multipart parts: ``(name, (None, value))`` fields, then the files."""
@@ -215,20 +202,9 @@ class MailgunPayload(RequestsPayload):
                 ("attachment", (attachment.filename, attachment.content, attachment.content_type))
             )
 
-    def set_envelope_sender(self, email: EmailAddress) -> None:
-        # Mailgun builds its own return path; the envelope sender only selects
-        # the sender domain (see _find_sender_domain).
-        pass
-
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         for key, value in metadata.items():
             self._set(f"v:{key}", self._custom_data_value(value, f"metadata[{key!r}]"))
-
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        pass  # in recipient-variables, at serialize time
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        pass  # in recipient-variables, at serialize time
 
     def set_tags(self, tags: list[str]) -> None:
         for tag in tags:
@@ -248,12 +224,6 @@ class MailgunPayload(RequestsPayload):
 
     def set_template_id(self, template_id: Any) -> None:
         self._set("template", str(template_id))
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        pass  # in recipient-variables, at serialize time
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        pass  # in recipient-variables or t:variables, at serialize time
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         # Mailgun's rule: a shallow update of the form fields, applied after
@@ -289,70 +259,57 @@ class MailgunPayload(RequestsPayload):
         to = params.get("to", [])
         merge_data: dict[str, dict[str, Any]] | None = params.get("merge_data")
         merge_global_data: dict[str, Any] = params.get("merge_global_data") or {}
-        has_template = "template_id" in params
 
-        if has_template and merge_data is None and merge_global_data:
+        if self.uses_template and merge_data is None and merge_global_data:
             fields["t:variables"] = [_json(merge_global_data, "merge_global_data")]
         merge_in_recipient_variables = merge_data is not None or (
-            bool(merge_global_data) and not has_template
+            bool(merge_global_data) and not self.uses_template
         )
         if not (self.is_batch or merge_in_recipient_variables):
             return
 
-        recipient_variables: dict[str, dict[str, Any]] = {email.addr_spec: {} for email in to}
+        variables: dict[str, dict[str, Any]] = {email.addr_spec: {} for email in to}
         if merge_in_recipient_variables:
-            self._add_merge_data(
-                fields, recipient_variables, to, merge_data or {}, merge_global_data, has_template
-            )
+            self._add_merge_data(fields, variables, merge_data or {}, merge_global_data)
         if "merge_metadata" in params:
-            self._add_merge_metadata(fields, recipient_variables, to, params["merge_metadata"])
+            self._add_merge_metadata(fields, variables, params["merge_metadata"])
         if "merge_headers" in params:
-            self._add_merge_headers(fields, recipient_variables, to, params["merge_headers"])
-        fields["recipient-variables"] = [_json(recipient_variables, "merge_data")]
+            self._add_merge_headers(fields, variables, params["merge_headers"])
+        fields["recipient-variables"] = [_json(variables, "merge_data")]
 
     def _add_merge_data(
         self,
-        fields: dict[str, list[str]],
-        recipient_variables: dict[str, dict[str, Any]],
-        to: list[EmailAddress],
-        merge_data: dict[str, dict[str, Any]],
-        merge_global_data: dict[str, Any],
-        has_template: bool,
+        fields: _Fields,
+        variables: _Variables,
+        merge_data: _PerRecipient,
+        merge_global_data: Mapping[str, Any],
     ) -> None:
-        keys = dict.fromkeys(merge_global_data)
-        for values in merge_data.values():
-            keys.update(dict.fromkeys(values or {}))
-        by_recipient = _by_recipient(merge_data, to)
-        for email in to:
-            entry = recipient_variables[email.addr_spec]
+        keys = {**dict.fromkeys(merge_global_data), **_keys(merge_data)}
+        for email in self.send_params.get("to", []):
+            entry = variables[email.addr_spec]
             entry.update(dict.fromkeys(keys, ""))
             entry.update(merge_global_data)
-            entry.update(by_recipient.get(email.addr_spec) or {})
-        if not has_template:
+            entry.update(self.for_recipient(merge_data, email))
+        if not self.uses_template:
             return
 
         # Mailgun's template engine only gets per-recipient values through
         # custom data (v:K) that refers to recipient-variables, and only as strings.
-        nested = sorted(
-            {
-                key
-                for entry in recipient_variables.values()
-                for key, value in entry.items()
-                if isinstance(value, dict | list | tuple)
-            }
-        )
+        values = [(key, value) for entry in variables.values() for key, value in entry.items()]
+        nested = sorted({key for key, value in values if isinstance(value, dict | list | tuple)})
         if nested:
             self.unsupported_feature(
                 f"nested (dict or list) merge_data values with template_id "
                 f"(keys {', '.join(map(repr, nested))})"
             )
-            for entry in recipient_variables.values():
+            for entry in variables.values():
                 for key in nested:
                     if isinstance(entry.get(key), dict | list | tuple):
                         entry[key] = ""
-        metadata_keys = set(self.send_params.get("metadata", {}))
-        for values in self.send_params.get("merge_metadata", {}).values():
-            metadata_keys.update(values or {})
+        metadata_keys = {
+            *self.send_params.get("metadata", {}),
+            *_keys(self.send_params.get("merge_metadata", {})),
+        }
         conflicts = [key for key in keys if key in metadata_keys]
         if conflicts:
             # Both would be the same Mailgun custom data field v:K.
@@ -365,49 +322,35 @@ class MailgunPayload(RequestsPayload):
                 fields[f"v:{key}"] = [f"%recipient.{key}%"]
 
     def _add_merge_metadata(
-        self,
-        fields: dict[str, list[str]],
-        recipient_variables: dict[str, dict[str, Any]],
-        to: list[EmailAddress],
-        merge_metadata: dict[str, dict[str, Any]],
+        self, fields: _Fields, variables: _Variables, merge_metadata: _PerRecipient
     ) -> None:
-        keys: dict[str, None] = {}
-        for values in merge_metadata.values():
-            keys.update(dict.fromkeys(values or {}))
         metadata = self.send_params.get("metadata", {})
-        by_recipient = _by_recipient(merge_metadata, to)
-        for key in keys:
+        for key in _keys(merge_metadata):
             # The custom data field is plain K (webhooks see it unprefixed); the
             # "v:" in the recipient variable only keeps it apart from merge_data keys.
             fields[f"v:{key}"] = [f"%recipient.v:{key}%"]
-            for email in to:
-                own = by_recipient.get(email.addr_spec) or {}
+            for email in self.send_params.get("to", []):
+                own = self.for_recipient(merge_metadata, email)
                 value = own[key] if key in own else metadata.get(key, "")
-                recipient_variables[email.addr_spec][f"v:{key}"] = self._custom_data_value(
+                variables[email.addr_spec][f"v:{key}"] = self._custom_data_value(
                     value, f"merge_metadata[{email.addr_spec!r}][{key!r}]"
                 )
 
     def _add_merge_headers(
-        self,
-        fields: dict[str, list[str]],
-        recipient_variables: dict[str, dict[str, Any]],
-        to: list[EmailAddress],
-        merge_headers: dict[str, dict[str, str]],
+        self, fields: _Fields, variables: _Variables, merge_headers: _PerRecipient
     ) -> None:
         names: CaseInsensitiveDict = CaseInsensitiveDict()
-        for headers in merge_headers.values():
-            for name in headers or {}:
-                names.setdefault(name, name)
-        by_recipient = _by_recipient(merge_headers, to)
+        for name in _keys(merge_headers):
+            names.setdefault(name, name)
         for name in names.values():
             default = ""
             for field in [f for f in fields if f.lower() == f"h:{name}".lower()]:
                 default = fields.pop(field)[-1]
             fields[f"h:{name}"] = [f"%recipient.h:{name}%"]
-            for email in to:
-                own = CaseInsensitiveDict(by_recipient.get(email.addr_spec) or {})
+            for email in self.send_params.get("to", []):
+                own = CaseInsensitiveDict(self.for_recipient(merge_headers, email))
                 value = own.get(name, default)
-                recipient_variables[email.addr_spec][f"h:{name}"] = str(value)
+                variables[email.addr_spec][f"h:{name}"] = str(value)
 
     def _apply_esp_extra(self, fields: dict[str, list[str]]) -> None:
         """Shallow update: each esp_extra key replaces that form field (None removes it).
@@ -433,27 +376,9 @@ class MailgunPayload(RequestsPayload):
         return _json(value, f"esp_extra[{name!r}]")
 
 
-def _by_recipient(data: Mapping[str, Any], to: list[EmailAddress]) -> dict[str, Any]:
-    """Per-recipient data re-keyed by each ``to`` address's addr_spec.
-
-    A key matches its recipient exactly, or after normalizing it like the
-    recipient list is (IDNA domain, domain case, a display name ignored).
-    """
-    wanted = {email.addr_spec for email in to}
-    result: dict[str, Any] = {}
-    normalized: dict[str, str] = {_normalized(email.addr_spec): email.addr_spec for email in to}
-    for key, value in data.items():
-        if key in wanted:
-            result[key] = value
-            continue
-        try:
-            addr_spec = parse_single_address(key).addr_spec
-        except AnymailInvalidAddress:
-            continue
-        match = normalized.get(_normalized(addr_spec))
-        if match is not None:
-            result.setdefault(match, value)
-    return result
+def _keys(per_recipient: _PerRecipient) -> dict[str, None]:
+    """Every key of any recipient's data, in order."""
+    return {key: None for values in per_recipient.values() for key in values or {}}
 
 
 def _json(value: Any, field: str) -> str:
@@ -461,18 +386,7 @@ def _json(value: Any, field: str) -> str:
     return serialize_json(value, field, ensure_ascii=False)
 
 
-def _normalized(addr_spec: str) -> str:
-    local, _, domain = addr_spec.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    "a Mailgun API key or domain sending key",
-    secret=True,
-    bare=True,
-)
+API_KEY: Final = credential_setting("api_key", "a Mailgun API key or domain sending key")
 # Bare MAILGUN_SENDER_DOMAIN is accepted too, as the public release does.
 SENDER_DOMAIN: Final = Setting(
     "sender_domain",
@@ -483,7 +397,7 @@ SENDER_DOMAIN: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
     """``anymail.backends.mailgun.EmailBackend``: sends through Mailgun's Messages API."""
 
     esp_name = "Mailgun"
@@ -520,14 +434,13 @@ class EmailBackend(AnymailRequestsBackend):
         self.api_url = api_url
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailgunPayload, message: EmailMessage
     ) -> None:
-        assert isinstance(payload, MailgunPayload)
         status = response.status_code
         if 200 <= status < 300:
             if _API_HOME_PAGE_TEXT in response.content[:4096]:
                 # A mangled URL reaches the API's home page, which answers 200.
-                raise AnymailRequestsAPIError(
+                raise self.api_error(
                     f"Mailgun answered with its API home page instead of sending the message: "
                     f"the request URL {url_without_userinfo(response.request.url or '')} is not "
                     "the Messages API. "
@@ -535,21 +448,17 @@ class EmailBackend(AnymailRequestsBackend):
                     '"https://api.mailgun.net/v3", without the sender domain) and the '
                     f"sender domain {payload.sender_domain!r} "
                     f"(from {payload.sender_domain_source}).",
-                    email_message=message,
-                    payload=payload,
-                    response=response,
-                    backend=self,
+                    response,
+                    payload,
+                    message,
                 )
             return
-        reason = f" {response.reason}" if response.reason else ""
         # (AnymailError adds Mailgun's own error text from the response.)
-        text = f"Mailgun API error: HTTP {status}{reason}."
+        text = f"Mailgun API error: {http_status(response)}."
         hint = self._error_hint(status, payload)
         if hint:
             text = f"{text}\n{hint}"
-        raise AnymailRequestsAPIError(
-            text, email_message=message, payload=payload, response=response, backend=self
-        )
+        raise self.api_error(text, response, payload, message)
 
     def _error_hint(self, status: int, payload: MailgunPayload) -> str:
         if status in (401, 403):
@@ -569,7 +478,7 @@ class EmailBackend(AnymailRequestsBackend):
         return ""
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailgunPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         message_id = data.get("id") if isinstance(data, dict) else None
@@ -579,16 +488,12 @@ class EmailBackend(AnymailRequestsBackend):
             or not isinstance(queued, str)
             or not queued.startswith("Queued")
         ):
-            raise AnymailRequestsAPIError(
+            raise self.api_error(
                 'Invalid/unrecognized Mailgun API response: expected an id and a "Queued" message.',
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+                response,
+                payload,
+                message,
             )
         # Mailgun queues the whole call (one id, even for a batch send) and
         # reports per-recipient problems only later, through webhooks.
-        return {
-            recipient.addr_spec: AnymailRecipientStatus(message_id, "queued")
-            for recipient in payload.all_recipients
-        }
+        return payload.statuses_for_all(message_id, "queued")

@@ -10,30 +10,32 @@ per "to" recipient; otherwise a single entry lists every "to" address.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, cast
+from collections.abc import Mapping
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, Setting, get_credential, invalid_setting
-from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
-from ..message import AnymailRecipientStatus
+from ..conf import credential_setting, get_credential, invalid_setting
+from ..exceptions import AnymailUnsupportedFeature
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
-from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._mailjet_answers import (
+    RECIPIENT_FIELDS,
+    MailjetAnswers,
+    describe_error,
+    describe_errors,
+    is_success,
+)
 from ._split import BatchLimits
-from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base import Capabilities
+from .base_requests import RequestsPayload, http_status
 
 #: Header names Mailjet refuses in ``Headers`` (error send-0011): they have a
 #: dedicated Send API property, or (Message-ID) can't be customized at all.
 _REFUSED_HEADERS = frozenset({"message-id"})
 _REFUSED_HEADER_PREFIXES = ("x-mj-", "x-mailjet-")
-
-#: Recipient lists in a Send API message and in its response.
-_RECIPIENT_FIELDS = ("To", "Cc", "Bcc")
 
 
 class MailjetPayload(RequestsPayload):
@@ -43,25 +45,23 @@ class MailjetPayload(RequestsPayload):
         max_reply_to=1,  # ReplyTo is a single address
     )
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: AnymailRequestsBackend
-    ) -> None:
-        assert isinstance(backend, EmailBackend)
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        auth = (backend.api_key, backend.secret_key)
-        super().__init__(message, defaults, backend, headers=headers, auth=auth)
-        if "to" not in self.send_params:
-            # Mailjet requires To in every message (Cc or Bcc alone are refused).
-            self.unsupported_feature("messages without any to recipients")
+    backend: EmailBackend
 
     # --- request ----------------------------------------------------------
 
     def init_payload(self) -> None:
+        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.auth = (self.backend.api_key, self.backend.secret_key)
         self.globals: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []
         #: For a batch send: the "to" address of each entry of ``messages``.
         self.batch_to: list[EmailAddress] = []
         self.data = {"Globals": self.globals, "Messages": self.messages}
+
+    def finish_payload(self) -> None:
+        if "to" not in self.send_params:
+            # Mailjet requires To in every message (Cc or Bcc alone are refused).
+            self.unsupported_feature("messages without any to recipients")
 
     def get_api_endpoint(self) -> str:
         return "send"
@@ -76,18 +76,14 @@ class MailjetPayload(RequestsPayload):
         message's own Cc/Bcc replace the Globals ones.
         """
         data = self.data if isinstance(self.data, Mapping) else {}
-        shared = data.get("Globals")
-        if not isinstance(shared, Mapping):
-            shared = {}
-        messages = data.get("Messages")
-        if not isinstance(messages, list):
-            messages = []
+        shared = data["Globals"] if isinstance(data.get("Globals"), Mapping) else {}
+        messages = data["Messages"] if isinstance(data.get("Messages"), list) else []
         sent = []
         for entry in messages:
             if not isinstance(entry, Mapping):
                 entry = {}
             addresses = {}
-            for field in _RECIPIENT_FIELDS:
+            for field in RECIPIENT_FIELDS:
                 value = entry.get(field, shared.get(field) if field != "To" else None)
                 addresses[field] = [
                     str(item["Email"])
@@ -102,10 +98,7 @@ class MailjetPayload(RequestsPayload):
     @staticmethod
     def mailjet_address(email: EmailAddress) -> dict[str, str]:
         # v3.1 takes the display name as plain text: no quoting, no RFC 2047.
-        address = {"Email": email.addr_spec}
-        if email.display_name:
-            address["Name"] = email.display_name
-        return address
+        return email.as_dict("Email", "Name")
 
     def batch_data(self, values: Mapping[str, Any]) -> list[tuple[dict[str, Any], Any]]:
         """(message, value) for each batch message whose "to" address has a value."""
@@ -173,19 +166,16 @@ class MailjetPayload(RequestsPayload):
         self.globals["HTMLPart"] = body
 
     def add_attachment(self, attachment: Attachment) -> None:
-        content = attachment.content
-        charset = attachment.charset
-        if attachment.mimetype.startswith("text/") and charset:
-            # Mailjet labels every text attachment charset=utf-8: make that true.
-            # (Content that doesn't decode is sent as is rather than corrupted.)
-            with contextlib.suppress(LookupError, UnicodeDecodeError):
-                content = content.decode(charset).encode("utf-8")
+        # Mailjet labels every text attachment charset=utf-8: make that true.
+        # (Content that doesn't decode is sent as is rather than corrupted.)
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            attachment = attachment.as_utf8()
         item = {
             # The type without parameters: Mailjet adds its own charset.
             "ContentType": attachment.mimetype,
             # Mailjet refuses an empty Filename.
             "Filename": attachment.filename,
-            "Base64Content": Attachment(content, attachment.mimetype).b64content,
+            "Base64Content": attachment.b64content,
         }
         if attachment.inline and attachment.content_id:
             item["ContentID"] = attachment.content_id
@@ -240,13 +230,11 @@ class MailjetPayload(RequestsPayload):
             numeric_id = int(digits)
         except ValueError:
             # Not via unsupported_feature(): sending without the template is never right.
-            raise AnymailUnsupportedFeature(
+            raise self.error(
                 f"Mailjet does not support template_id {template_id!r}: it must be the "
                 "template's numeric ID (such as '176375'), not its name. Find the ID on "
                 "the template's page in Mailjet's app.",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                AnymailUnsupportedFeature,
             ) from None
         self.globals["TemplateID"] = numeric_id
         self.globals["TemplateLanguage"] = True
@@ -262,50 +250,11 @@ class MailjetPayload(RequestsPayload):
         self.globals["Variables"] = merge_global_data
 
 
-def _is_success(result: Any) -> bool:
-    return isinstance(result, Mapping) and result.get("Status") == "success"
+API_KEY: Final = credential_setting("api_key", "your Mailjet API key (the public key)")
+SECRET_KEY: Final = credential_setting("secret_key", "your Mailjet secret key (the private key)")
 
 
-def _describe_errors(result: Any) -> str:
-    errors = result.get("Errors") if isinstance(result, Mapping) else None
-    if not isinstance(errors, list) or not errors:
-        return "error (no details)"
-    return "; ".join(_describe_error(error) for error in errors if isinstance(error, Mapping))
-
-
-def _describe_error(error: Mapping[str, Any]) -> str:
-    """'send-0011 Header cannot be ... (related to Headers["Reply-To"])'."""
-    text = (
-        " ".join(str(error[key]) for key in ("ErrorCode", "ErrorMessage") if error.get(key))
-        or "error"
-    )
-    related = error.get("ErrorRelatedTo")
-    if isinstance(related, list) and related:
-        text += f" (related to {', '.join(str(item) for item in related)})"
-    return text
-
-
-def _message_id(entry: Mapping[str, Any]) -> str | None:
-    """``MessageID`` as a str: an int beyond 2**53 (json keeps it exact).
-
-    The legacy numeric id, not MessageUUID, because Mailjet's events report it.
-    A sandbox send answers with MessageID 0: nothing was sent, so no id.
-    """
-    message_id = entry.get("MessageID")
-    if isinstance(message_id, bool) or message_id in (None, "", 0, "0"):
-        return None
-    return str(message_id)
-
-
-API_KEY: Final = Setting(
-    "api_key", CREDENTIAL, "your Mailjet API key (the public key)", secret=True, bare=True
-)
-SECRET_KEY: Final = Setting(
-    "secret_key", CREDENTIAL, "your Mailjet secret key (the private key)", secret=True, bare=True
-)
-
-
-class EmailBackend(CoalescingBackend):
+class EmailBackend(MailjetAnswers[MailjetPayload]):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"
@@ -332,7 +281,7 @@ class EmailBackend(CoalescingBackend):
             )
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MailjetPayload, message: EmailMessage
     ) -> None:
         """Mailjet answers a *partly* successful batch with a 4xx status: don't raise for that.
 
@@ -349,159 +298,19 @@ class EmailBackend(CoalescingBackend):
             if isinstance(messages, list) and messages:
                 # A 5xx is a server failure, never a partial success, even if its
                 # body lists messages as sent (the error then names them).
-                if status_code < 500 and any(_is_success(result) for result in messages):
+                if status_code < 500 and any(is_success(result) for result in messages):
                     return  # parse_recipient_status() reports the failed messages
                 details = "; ".join(
                     f"Messages[{index}]: "
-                    + ("success" if _is_success(result) else _describe_errors(result))
+                    + ("success" if is_success(result) else describe_errors(result))
                     for index, result in enumerate(messages)
                 )
             elif data.get("ErrorMessage") or data.get("ErrorCode"):
-                details = _describe_error(data)
+                details = describe_error(data)
                 if data.get("ErrorIdentifier"):
                     # Mailjet's support asks for it.
                     details += f" (ErrorIdentifier {data['ErrorIdentifier']})"
-        reason = f" {response.reason}" if response.reason else ""
-        summary = f"Mailjet API error: HTTP {status_code}{reason}"
-        raise AnymailRequestsAPIError(
-            f"{summary}: {details}" if details else f"{summary}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+        summary = f"Mailjet API error: {http_status(response)}"
+        raise self.api_error(
+            f"{summary}: {details}" if details else f"{summary}.", response, payload, message
         )
-
-    # --- coalescing (_coalesce.py): several payloads' Messages in one call -----------
-
-    def coalesce_key(self, payload: RequestsPayload) -> Any:
-        assert isinstance(payload, MailjetPayload)
-        data = payload.data
-        if not isinstance(data, dict) or not isinstance(data.get("Globals"), dict):
-            return None  # esp_extra reshaped the request: send it as it is
-        if not isinstance(data.get("Messages"), list):
-            return None
-        # Top-level properties (esp_extra's SandboxMode ...) apply to the whole call.
-        others = {key: value for key, value in data.items() if key not in ("Globals", "Messages")}
-        return serialize_json(others, "esp_extra"), tuple(sorted(payload.headers.items()))
-
-    def coalesced_size(self, payload: RequestsPayload) -> int:
-        return len(cast(MailjetPayload, payload).data["Messages"])
-
-    def coalesced_payload(self, payloads: Sequence[RequestsPayload]) -> RequestsPayload:
-        # Each message carries its payload's Globals: a message's own property
-        # replaces the Globals one, as in Mailjet's Globals (the per-recipient
-        # Variables and Headers are already complete sets).
-        messages = [
-            {**payload.data["Globals"], **entry}
-            for payload in cast(Sequence[MailjetPayload], payloads)
-            for entry in payload.data["Messages"]
-        ]
-        first = cast(MailjetPayload, payloads[0])
-        data = {**first.data, "Messages": messages}
-        del data["Globals"]
-        return CallPayload(first, payloads, "send", data)
-
-    def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayload]
-    ) -> list[Result]:
-        results = self._results(response, call, call.message)
-        counts = [self.coalesced_size(payload) for payload in payloads]
-        if len(results) != sum(counts):
-            raise AnymailRequestsAPIError(
-                f"Unexpected Mailjet API response: expected {sum(counts)} 'Messages' results.",
-                email_message=call.message,
-                payload=call,
-                response=response,
-                backend=self,
-            )
-        parsed: list[Result] = []
-        position = 0
-        for payload, count in zip(cast(Sequence[MailjetPayload], payloads), counts, strict=True):
-            own = results[position : position + count]
-            position += count
-            if any(_is_success(result) for result in own):
-                parsed.append(self._statuses(own, payload))
-                continue
-            # Nothing of this message was sent: its error, as if it had been sent alone.
-            details = "; ".join(
-                f"Messages[{index}]: {_describe_errors(result)}" for index, result in enumerate(own)
-            )
-            parsed.append(
-                AnymailRequestsAPIError(
-                    f"Mailjet API error: HTTP {response.status_code}: {details}",
-                    email_message=payload.message,
-                    payload=payload,
-                    response=response,
-                    backend=self,
-                )
-            )
-        return parsed
-
-    # --- answers ----------------------------------------------------------------
-
-    def _results(self, response: Any, payload: BasePayload, message: EmailMessage) -> list[Any]:
-        data = self.deserialize_json_response(response, payload, message)
-        results = data.get("Messages") if isinstance(data, dict) else None
-        if not isinstance(results, list):
-            raise AnymailRequestsAPIError(
-                "Unexpected Mailjet API response: no 'Messages' list.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
-            )
-        return results
-
-    def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, MailjetPayload)
-        return self._statuses(self._results(response, payload, message), payload)
-
-    def _statuses(
-        self, results: list[Any], payload: MailjetPayload
-    ) -> dict[str, AnymailRecipientStatus]:
-        """Each recipient's status from the results of the payload's messages, in order."""
-        sent_messages = payload.sent_messages()
-        # Every address we sent to, in request order (to, then cc, then bcc).
-        recipients: dict[str, AnymailRecipientStatus | None] = {}
-        for addresses in sent_messages:
-            for field in _RECIPIENT_FIELDS:
-                for address in addresses[field]:
-                    recipients.setdefault(address, None)
-        # Mailjet may not echo an address exactly as sent (e.g. its case).
-        by_folded = {address.casefold(): address for address in recipients}
-
-        def record(email: str, status: AnymailRecipientStatus) -> None:
-            # A cc/bcc of a batch gets one copy (and id) per message: report the
-            # first copy that was sent, and "failed" only if no copy was.
-            current = recipients.get(email)
-            if current is None or (current.status == "failed" and status.status == "sent"):
-                recipients[email] = status
-
-        # Mailjet answers in request order: result i is about request message i.
-        for index, result in enumerate(results):
-            sent = sent_messages[index] if index < len(sent_messages) else None
-            if _is_success(result):
-                for field in _RECIPIENT_FIELDS:
-                    entries = result.get(field)
-                    for position, entry in enumerate(entries if isinstance(entries, list) else []):
-                        if not isinstance(entry, Mapping):
-                            continue
-                        echoed = str(entry.get("Email") or "")
-                        matched = by_folded.get(echoed.casefold())
-                        if matched is None and sent and position < len(sent[field]):
-                            matched = sent[field][position]
-                        if matched or echoed:
-                            status = AnymailRecipientStatus(_message_id(entry), "sent")
-                            record(matched or echoed, status)
-            elif sent:
-                # An error result lists no recipients: its message went to none of them.
-                for field in _RECIPIENT_FIELDS:
-                    for email in sent[field]:
-                        record(email, AnymailRecipientStatus(None, "failed"))
-
-        return {
-            email: status if status is not None else AnymailRecipientStatus(None, "failed")
-            for email, status in recipients.items()
-        }

@@ -17,11 +17,10 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
 from ..conf import TEXT, Setting, get_text
-from ..exceptions import AnymailError, AnymailRequestsAPIError
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Mandrill's per-recipient ``status`` values, as Anymail statuses.
 #: "scheduled" (a send_at message waiting for its time) is reported as "queued":
@@ -43,17 +42,9 @@ class MandrillPayload(RequestsPayload):
         send_at_str=True,
     )
 
-    def __init__(
-        self,
-        message: EmailMessage,
-        defaults: Mapping[str, Any],
-        backend: EmailBackend,
-    ) -> None:
-        self.api_key = backend.api_key
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.api_key = self.backend.api_key
+        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
         self.data: dict[str, Any] = {"key": self.api_key, "message": {}}
 
     @property
@@ -89,10 +80,7 @@ class MandrillPayload(RequestsPayload):
         # "bcc_address" option, which is a logging copy rather than a bcc.
         to = self.msg.setdefault("to", [])
         for email in emails:
-            recipient = {"email": email.addr_spec}
-            if email.display_name:
-                recipient["name"] = email.display_name
-            recipient["type"] = recipient_type
+            recipient = {**email.as_dict(), "type": recipient_type}
             to.append(recipient)
 
     def set_subject(self, subject: str) -> None:
@@ -196,12 +184,9 @@ class MandrillPayload(RequestsPayload):
         if message_extra is None:
             return
         if not isinstance(message_extra, Mapping):
-            raise AnymailError(
+            raise self.error(
                 "Mandrill esp_extra['message'] must be a dict of Mandrill message "
-                f"options, not {type(message_extra).__name__}.",
-                email_message=self.message,
-                payload=self,
-                backend=self.backend,
+                f"options, not {type(message_extra).__name__}."
             )
         message_extra = dict(message_extra)
         recipient_metadata = message_extra.get("recipient_metadata")
@@ -216,7 +201,7 @@ class MandrillPayload(RequestsPayload):
 API_KEY: Final = Setting("api_key", TEXT, "Your Mandrill API key.", secret=True, bare=True)
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[MandrillPayload]):
     """Sends through Mandrill's messages/send and messages/send-template API."""
 
     esp_name: ClassVar[str] = "Mandrill"
@@ -229,36 +214,29 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MandrillPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
         # Classic Mandrill answers every error with HTTP 500; the newer API
         # descriptions use 401/402/404/429 too. Treat all of them alike and
         # quote Mandrill's own error name and text.
-        reason = f" {response.reason}" if response.reason else ""
         detail = _error_text(self.error_json(response))
-        raise AnymailRequestsAPIError(
-            f"Mandrill API error{': ' + detail if detail else ''} "
-            f"(HTTP {response.status_code}{reason}).",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+        raise self.api_error(
+            f"Mandrill API error{': ' + detail if detail else ''} ({http_status(response)}).",
+            response,
+            payload,
+            message,
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: MandrillPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         results = self.deserialize_json_response(response, payload, message)
         if isinstance(results, Mapping) and results.get("status") == "error":
             # An error object with a 2xx status: still an error.
-            raise AnymailRequestsAPIError(
-                f"Mandrill API error: {_describe_error(results)}.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+            raise self.api_error(
+                f"Mandrill API error: {_describe_error(results)}.", response, payload, message
             )
         if not isinstance(results, list) or not all(
             isinstance(item, Mapping)
@@ -266,13 +244,12 @@ class EmailBackend(AnymailRequestsBackend):
             and isinstance(item.get("status"), str)
             for item in results
         ):
-            raise AnymailRequestsAPIError(
+            raise self.api_error(
                 "Invalid Mandrill API response: expected a list of per-recipient "
                 "results, each with an 'email' and a 'status'.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+                response,
+                payload,
+                message,
             )
         statuses = {}
         for item in results:

@@ -13,7 +13,6 @@ Postal's integer message id, which Postal's webhooks report too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -21,12 +20,11 @@ import requests
 from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, URL, Setting, get_credential, get_setting, invalid_setting
-from ..exceptions import AnymailRequestsAPIError
+from ..conf import URL, Setting, credential_setting, get_credential, get_setting, invalid_setting
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Extra guidance for Postal error codes that usually mean a settings problem.
 _ERROR_HINTS = {
@@ -59,17 +57,14 @@ class PostalPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Server-API-Key": backend.api_key,
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-Server-API-Key": self.backend.api_key,
+            }
+        )
         self.data: dict[str, Any] = {}
 
     def get_api_endpoint(self) -> str:
@@ -128,12 +123,8 @@ class PostalPayload(RequestsPayload):
         self.data.update(extra)
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    "a Postal API credential (Postal: your mail server > Credentials, type API)",
-    secret=True,
-    bare=True,
+API_KEY: Final = credential_setting(
+    "api_key", "a Postal API credential (Postal: your mail server > Credentials, type API)"
 )
 # Postal is self-hosted, so there is no default API URL.
 API_URL: Final = Setting(
@@ -141,7 +132,7 @@ API_URL: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[PostalPayload]):
     """Anymail's backend for Postal's send/message API."""
 
     esp_name = "Postal"
@@ -154,12 +145,11 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(api_url=_check_api_url(api_url), **kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostalPayload, message: EmailMessage
     ) -> None:
         if not 200 <= response.status_code < 300:
-            reason = f" {response.reason}" if response.reason else ""
-            raise self._api_error(
-                f"Postal API error: HTTP {response.status_code}{reason}.",
+            raise self.api_error(
+                f"Postal API error: {http_status(response)}.",
                 response,
                 payload,
                 message,
@@ -176,7 +166,7 @@ class EmailBackend(AnymailRequestsBackend):
         if text:
             described += f": {text}"
         hint = _ERROR_HINTS.get(str(code))
-        raise self._api_error(
+        raise self.api_error(
             f"Postal API error: {described}" + (f" {hint}" if hint else ""),
             response,
             payload,
@@ -184,7 +174,7 @@ class EmailBackend(AnymailRequestsBackend):
         )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostalPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self._response_json(response, payload, message)
         details = data.get("data")
@@ -192,12 +182,8 @@ class EmailBackend(AnymailRequestsBackend):
         if not isinstance(messages, dict) or not all(
             isinstance(item, dict) and _is_message_id(item.get("id")) for item in messages.values()
         ):
-            raise self._api_error(
-                "Invalid Postal API response format: expected data.messages with an id "
-                "for each recipient.",
-                response,
-                payload,
-                message,
+            raise self.invalid_response(
+                "expected data.messages with an id for each recipient", response, payload, message
             )
         # Postal keys data.messages by each recipient's address (no display name):
         # one message, with its own id, per to/cc/bcc recipient.
@@ -211,21 +197,10 @@ class EmailBackend(AnymailRequestsBackend):
     ) -> dict[str, Any]:
         data = self.error_json(response)
         if not isinstance(data, dict):
-            raise self._api_error(
+            raise self.api_error(
                 "Invalid Postal API response: expected a JSON object.", response, payload, message
             )
         return data
-
-    def _api_error(
-        self,
-        text: str,
-        response: requests.Response,
-        payload: BasePayload,
-        message: EmailMessage,
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            text, email_message=message, payload=payload, response=response, backend=self
-        )
 
 
 def _is_message_id(value: Any) -> bool:

@@ -15,43 +15,25 @@ A send is a batch when merge_data, merge_metadata or merge_headers is set (even
 to ``{}``): every "to" recipient then gets a message of their own, and cc/bcc
 are copied into each of them.
 
-Postmark reports most refusals with HTTP 422 and an ``ErrorCode`` in the body.
-Recipient problems (inactive addresses, unparsable To/Cc/Bcc) become
-per-recipient statuses; anything else is an :exc:`AnymailRequestsAPIError`.
+Postmark reports most refusals with HTTP 422 and an ``ErrorCode`` in the body;
+reading the answers (and coalescing) is in ``_postmark_answers.py``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import requests
 from django.core.mail import EmailMessage
 
-from ..addresses import EmailAddress, idna_encode_domain
-from ..conf import CREDENTIAL, Setting, get_credential, is_valid_credential
-from ..exceptions import AnymailError, AnymailRequestsAPIError
-from ..message import AnymailRecipientStatus
+from ..addresses import EmailAddress
+from ..conf import credential_setting, get_credential, is_valid_credential
+from ..exceptions import AnymailError
 from ..utils import Attachment, CaseInsensitiveDict
-from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._postmark_answers import DIGITS_RE, PostmarkAnswers
 from ._split import BatchLimits
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import RequestsPayload
-
-#: An ErrorCode 300 that names a recipient field, e.g. "Invalid 'To' address: 'x@y'."
-#: or "Error parsing 'Cc': Illegal email domain '+' in address 'user@+'."
-_RECIPIENT_ERROR_RE = re.compile(r"^(?:Invalid|Error\s+parsing)\s+'(?:To|Cc|Bcc)'", re.IGNORECASE)
-_DIGITS_RE = re.compile(r"[0-9]+")
-_QUOTED_ADDRESS_RE = re.compile(r"address:?\s*'([^']*)'", re.IGNORECASE)
-
-#: The list after "inactive addresses:", up to the sentence-ending period (addresses
-#: contain dots, so only a period followed by whitespace or the end counts).
-_INACTIVE_RE = re.compile(r"inactive addresses:\s*(.*?)(?:\.(?:\s|$)|$)", re.IGNORECASE | re.DOTALL)
-
-#: ErrorCode meanings that concern recipients rather than the whole request.
-_ERROR_INVALID_REQUEST = 300
-_ERROR_INACTIVE_RECIPIENT = 406
 
 
 class PostmarkPayload(RequestsPayload):
@@ -65,21 +47,29 @@ class PostmarkPayload(RequestsPayload):
         # Refusing EAI here gives a clearer error than Postmark's.
         eai_from=False,
         eai_recipients=False,
+        # Postmark silently ignores a TemplateModel on its non-template endpoints.
+        # (An empty merge_data still asks for a batch send.)
+        merge_data=False,
+        merge_global_data=False,
     )
+    template_capabilities = capabilities.replace(merge_data=True, merge_global_data=True)
+    read_from_send_params = frozenset({"merge_data", "merge_metadata", "merge_headers"})
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Postmark-Server-Token": backend.server_token,
-        }
-        super().__init__(message, defaults, backend, headers=headers)
+    def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-Postmark-Server-Token": self.backend.server_token,
+            }
+        )
+        self.data: dict[str, Any] = {}
+
+    def finish_payload(self) -> None:
         self.batch = self.is_batch
-        if self.batch and not self.to_recipients:
+        if self.batch and not self.send_params.get("to"):
             # Postmark's batch endpoints send one message per entry; with no "to"
             # there would be none. Ignoring this sends one message to the cc/bcc.
             self.unsupported_feature(
@@ -88,18 +78,7 @@ class PostmarkPayload(RequestsPayload):
             )
             self.batch = False
 
-    def init_payload(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.to_recipients: list[EmailAddress] = []
-        self.merge_data: dict[str, Any] = {}
-        self.merge_metadata: dict[str, Any] = {}
-        self.merge_headers: dict[str, Any] = {}
-
     # --- request ------------------------------------------------------------
-
-    @property
-    def uses_template(self) -> bool:
-        return "template_id" in self.send_params
 
     def get_api_endpoint(self) -> str:
         if self.uses_template:
@@ -127,30 +106,23 @@ class PostmarkPayload(RequestsPayload):
             base.setdefault("TemplateModel", {})
         if not self.batch:
             return [base]
-        return [self._batch_message(base, to) for to in self.to_recipients]
+        return [self._batch_message(base, to) for to in self.send_params.get("to", [])]
 
     def _batch_message(self, base: dict[str, Any], to: EmailAddress) -> dict[str, Any]:
         message = dict(base)
         message["To"] = to.address
         if self.uses_template:
-            model = _lookup(self.merge_data, to)
-            message["TemplateModel"] = {**(base.get("TemplateModel") or {}), **(model or {})}
-        metadata = _lookup(self.merge_metadata, to)
+            model = self.for_recipient(self.send_params.get("merge_data"), to)
+            message["TemplateModel"] = {**(base.get("TemplateModel") or {}), **model}
+        metadata = self.for_recipient(self.send_params.get("merge_metadata"), to)
         if metadata:
             message["Metadata"] = {**(base.get("Metadata") or {}), **metadata}
-        headers = _lookup(self.merge_headers, to)
+        headers = self.for_recipient(self.send_params.get("merge_headers"), to)
         if headers:
             merged = CaseInsensitiveDict(_headers_from_postmark(base.get("Headers")))
             merged.update(headers)
             message["Headers"] = _headers_to_postmark(merged)
         return message
-
-    def recipient_groups(self) -> list[list[EmailAddress]]:
-        """The recipients of each message sent, in request order."""
-        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
-        if self.batch:
-            return [[to, *copies] for to in self.to_recipients]
-        return [self.all_recipients]
 
     # --- hooks ---------------------------------------------------------------
 
@@ -158,8 +130,6 @@ class PostmarkPayload(RequestsPayload):
         self.data["From"] = email.address
 
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        if recipient_type == "to":
-            self.to_recipients = emails
         self.data[recipient_type.title()] = ", ".join(email.address for email in emails)
 
     def set_subject(self, subject: str) -> None:
@@ -196,12 +166,6 @@ class PostmarkPayload(RequestsPayload):
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["Metadata"] = metadata
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        self.merge_headers = merge_headers
-
     def set_tags(self, tags: list[str]) -> None:
         # The base already refused (or trimmed) more than one tag.
         self.data["Tag"] = tags[0]
@@ -218,23 +182,12 @@ class PostmarkPayload(RequestsPayload):
         # template's alias (not its name).
         if isinstance(template_id, int) and not isinstance(template_id, bool):
             self.data["TemplateId"] = template_id
-        elif isinstance(template_id, str) and _DIGITS_RE.fullmatch(template_id.strip()):
+        elif isinstance(template_id, str) and DIGITS_RE.fullmatch(template_id.strip()):
             self.data["TemplateId"] = int(template_id)
         else:
             self.data["TemplateAlias"] = str(template_id)
 
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        if merge_data and not self.uses_template:
-            # Postmark silently ignores a TemplateModel on its non-template
-            # endpoints. (An empty merge_data still asks for a batch send.)
-            self.unsupported_feature("merge_data without template_id")
-            return
-        self.merge_data = merge_data
-
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        if not self.uses_template:
-            self.unsupported_feature("merge_global_data without template_id")
-            return
         self.data["TemplateModel"] = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
@@ -245,27 +198,20 @@ class PostmarkPayload(RequestsPayload):
         if "server_token" in extra:
             token = extra.pop("server_token")
             if not is_valid_credential(token):
-                raise AnymailError(
+                raise self.error(
                     "Invalid Postmark esp_extra['server_token']: expected a server token, "
-                    "a non-empty string without spaces or line breaks.",
-                    email_message=self.message,
-                    payload=self,
-                    backend=self.backend,
+                    "a non-empty string without spaces or line breaks."
                 )
             self.headers["X-Postmark-Server-Token"] = token
         self.data.update(extra)
 
 
-SERVER_TOKEN: Final = Setting(
-    "server_token",
-    CREDENTIAL,
-    "a Postmark server token (copy it from your server's API Tokens tab)",
-    secret=True,
-    bare=True,
+SERVER_TOKEN: Final = credential_setting(
+    "server_token", "a Postmark server token (copy it from your server's API Tokens tab)"
 )
 
 
-class EmailBackend(CoalescingBackend):
+class EmailBackend(PostmarkAnswers[PostmarkPayload]):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
@@ -280,174 +226,22 @@ class EmailBackend(CoalescingBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: PostmarkPayload, message: EmailMessage
     ) -> None:
         # Postmark answers 422 for refused requests, including refused recipients
         # (ErrorCode 300/406), which parse_recipient_status turns into statuses.
         if response.status_code == 422:
             return
         if response.status_code == 401:
-            raise AnymailRequestsAPIError(
+            raise self.api_error(
                 f"Postmark API error: HTTP 401 {response.reason or 'Unauthorized'}. "
                 "Check your POSTMARK_SERVER_TOKEN setting (or the message's "
                 "esp_extra['server_token']): it must be a server token, not an account token.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+                response,
+                payload,
+                message,
             )
         super().raise_for_status(response, payload, message)
-
-    # --- coalescing (_coalesce.py): independent messages in one batch call ---------
-
-    def coalesce_key(self, payload: RequestsPayload) -> Any:
-        assert isinstance(payload, PostmarkPayload)
-        # One endpoint, and one server token (esp_extra can change it) per call.
-        return (payload.uses_template, tuple(sorted(payload.headers.items())))
-
-    def coalesced_size(self, payload: RequestsPayload) -> int:
-        assert isinstance(payload, PostmarkPayload)
-        return len(payload.recipient_groups())
-
-    def coalesced_payload(self, payloads: Sequence[RequestsPayload]) -> RequestsPayload:
-        first = payloads[0]
-        assert isinstance(first, PostmarkPayload)
-        messages = [item for p in payloads for item in cast(PostmarkPayload, p).wire_messages()]
-        if first.uses_template:
-            return CallPayload(first, payloads, "email/batchWithTemplates", {"Messages": messages})
-        return CallPayload(first, payloads, "email/batch", messages)
-
-    def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayload]
-    ) -> list[Result]:
-        data = self.deserialize_json_response(response, call, call.message)
-        groups = [cast(PostmarkPayload, p).recipient_groups() for p in payloads]
-        total = sum(len(g) for g in groups)
-        if response.status_code != 422 and (not isinstance(data, list) or len(data) != total):
-            raise self._format_error(
-                f"expected a list of {total} results, one per batch message",
-                response,
-                call,
-                call.message,
-            )
-        results: list[Result] = []
-        position = 0
-        for payload, messages in zip(
-            cast(Sequence[PostmarkPayload], payloads), groups, strict=True
-        ):
-            if isinstance(data, list):
-                items = data[position : position + len(messages)]
-                position += len(messages)
-                pairs = list(zip(items, messages, strict=True))
-            else:  # 422: the whole call refused, so every message
-                pairs = [(data, [address for group in messages for address in group])]
-            try:
-                results.append(self._statuses(pairs, response, payload, payload.message))
-            except AnymailError as err:
-                results.append(err)
-        return results
-
-    # --- answers ----------------------------------------------------------------
-
-    def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, PostmarkPayload)
-        data = self.deserialize_json_response(response, payload, message)
-        messages = payload.recipient_groups()
-        if payload.batch and response.status_code != 422:
-            if not isinstance(data, list) or len(data) != len(messages):
-                raise self._format_error(
-                    f"expected a list of {len(messages)} results, one per batch message",
-                    response,
-                    payload,
-                    message,
-                )
-            results = list(zip(data, messages, strict=True))
-        else:
-            if not isinstance(data, dict):
-                raise self._format_error("expected a JSON object", response, payload, message)
-            # A 422 for a batch request refuses the whole request: every message.
-            everyone = [address for group in messages for address in group]
-            results = [(data, everyone)]
-        return self._statuses(results, response, payload, message)
-
-    def _statuses(
-        self,
-        results: list[tuple[Any, list[EmailAddress]]],
-        response: requests.Response,
-        payload: PostmarkPayload,
-        message: EmailMessage,
-    ) -> dict[str, AnymailRecipientStatus]:
-        """Statuses from (result item, the recipients of the message it answers) pairs."""
-        statuses = _RecipientStatuses(payload.all_recipients)
-        accepted: list[str] = []
-        errors: list[tuple[int, str]] = []
-        for item, recipients in results:
-            if not isinstance(item, dict) or not isinstance(item.get("Message"), str):
-                raise self._format_error(
-                    "each result needs a 'Message'", response, payload, message
-                )
-            error_code = _error_code(item.get("ErrorCode", 0))
-            text = item["Message"]
-            if error_code == 0:
-                message_id = item.get("MessageID")
-                if not isinstance(message_id, str) or not message_id:
-                    raise self._format_error(
-                        "a successful result needs a 'MessageID'", response, payload, message
-                    )
-                status = "queued" if "delivery may be delayed" in text.lower() else "sent"
-                for recipient in recipients:
-                    statuses.set(recipient.addr_spec, message_id, status)
-                    accepted.append(recipient.addr_spec)
-                for inactive in _inactive_addresses(text):
-                    statuses.set(inactive, None, "rejected")
-            elif error_code == _ERROR_INACTIVE_RECIPIENT and _inactive_addresses(text):
-                for inactive in _inactive_addresses(text):
-                    statuses.set(inactive, None, "rejected")
-            elif (
-                error_code == _ERROR_INVALID_REQUEST
-                and _RECIPIENT_ERROR_RE.match(text)
-                and _QUOTED_ADDRESS_RE.search(text)
-            ):
-                for invalid in _QUOTED_ADDRESS_RE.findall(text):
-                    statuses.set(invalid, None, "invalid")
-            else:
-                errors.append((error_code if error_code is not None else -1, text))
-
-        if errors:
-            described = "; ".join(
-                f"ErrorCode {code}: {text}" if code >= 0 else text for code, text in errors
-            )
-            partial = ""
-            if accepted:
-                # Postmark already sent these batch messages: say so, or a retry
-                # would send them twice.
-                sent_to = ", ".join(dict.fromkeys(accepted))
-                partial = f" (Postmark did accept the messages to {sent_to}.)"
-            raise AnymailRequestsAPIError(
-                f"Postmark API error: HTTP {response.status_code}: {described}{partial}",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
-            )
-        return statuses.result()
-
-    def _format_error(
-        self,
-        problem: str,
-        response: requests.Response,
-        payload: BasePayload,
-        message: EmailMessage,
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid Postmark API response format: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
 
 
 def _headers_to_postmark(headers: CaseInsensitiveDict) -> list[dict[str, str]]:
@@ -464,65 +258,3 @@ def _headers_from_postmark(headers: Any) -> list[tuple[str, str]]:
             "Postmark Headers (from esp_extra) must be a list of "
             '{"Name": ..., "Value": ...} objects to combine them with merge_headers.'
         ) from None
-
-
-def _lookup(per_recipient: dict[str, Any], to: EmailAddress) -> Any:
-    """``per_recipient[to]``, matching keys case-insensitively and with IDNA domains.
-
-    (Keys are written by the user: "Ana@Exämple.com" should find the recipient
-    whose normalized address is "Ana@xn--exmple-cua.com".)
-    """
-    if not per_recipient:
-        return None
-    if to.addr_spec in per_recipient:
-        return per_recipient[to.addr_spec]
-    wanted = to.addr_spec.lower()
-    for key, value in per_recipient.items():
-        local, at, domain = str(key).rpartition("@")
-        if not at:
-            continue
-        try:
-            normalized = f"{local}@{idna_encode_domain(domain.strip())}"
-        except AnymailError:
-            continue
-        if normalized.strip().lower() == wanted:
-            return value
-    return None
-
-
-def _error_code(value: Any) -> int | None:
-    """Postmark's ErrorCode: an int, or a numeric string; None if it is neither."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _DIGITS_RE.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-def _inactive_addresses(text: str) -> list[str]:
-    match = _INACTIVE_RE.search(text)
-    if not match:
-        return []
-    return [address.strip() for address in match.group(1).split(",") if address.strip()]
-
-
-class _RecipientStatuses:
-    """Per-recipient statuses keyed by the address as sent, matched case-insensitively.
-
-    (Postmark lowercases addresses in its messages.)
-    """
-
-    def __init__(self, recipients: list[EmailAddress]) -> None:
-        self.statuses: dict[str, AnymailRecipientStatus] = {}
-        self.keys: dict[str, str] = {}
-        for address in recipients:
-            self.set(address.addr_spec, None, "unknown")
-
-    def set(self, address: str, message_id: str | None, status: str) -> None:
-        key = self.keys.setdefault(address.lower(), address)
-        self.statuses[key] = AnymailRecipientStatus(message_id, status)
-
-    def result(self) -> dict[str, AnymailRecipientStatus]:
-        return self.statuses

@@ -15,30 +15,30 @@ Resend's ``template`` object, with merge_global_data / merge_data as its
 variables.
 
 Resend never refuses single recipients at send time: a request is accepted
-(every recipient "queued") or fails as a whole (:exc:`AnymailRequestsAPIError`).
+(every recipient "queued") or fails as a whole (:exc:`AnymailRequestsAPIError`);
+reading the answers (and coalescing) is in ``_resend_answers.py``.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import requests
 from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
-from ..addresses import EmailAddress, parse_address_list
-from ..conf import BOOL, CREDENTIAL, Setting, get_bool, get_credential
-from ..exceptions import AnymailError, AnymailRequestsAPIError
-from ..message import AnymailRecipientStatus
+from ..addresses import EmailAddress
+from ..conf import BOOL, Setting, credential_setting, get_bool, get_credential
+from ..exceptions import AnymailError
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
-from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._resend_answers import ResendAnswers
 from ._split import BatchLimits
-from .base import BasePayload, Capabilities
-from .base_requests import RequestsPayload
+from .base import Capabilities
+from .base_requests import RequestsPayload, http_status
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
@@ -62,34 +62,40 @@ class ResendPayload(RequestsPayload):
         eai_from=False,
         eai_recipients=False,
         send_at_str=True,  # e.g. Resend's own "in 1 hour"
+        # Without a template there is nothing to merge into. (An empty merge_data
+        # still asks for a batch send.)
+        merge_data=False,
+        merge_global_data=False,
     )
+    # Resend refuses html/text beside a template: the template is the body.
+    template_capabilities = capabilities.replace(
+        merge_data=True,
+        merge_global_data=True,
+        body=False,
+        refusals={"body": "a text or html body with template_id"},
+    )
+    read_from_send_params = frozenset({"merge_metadata", "merge_headers", "merge_data"})
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {backend.api_key}",
-        }
-        super().__init__(message, defaults, backend, headers=headers)
+    def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.backend.api_key}",
+            }
+        )
+        self.data: dict[str, Any] = {}
+        self.metadata: dict[str, Any] = {}
+
+    def finish_payload(self) -> None:
         if self.is_batch and not self.batch:
             # Ignoring this sends one ordinary email to the cc/bcc recipients.
             self.unsupported_feature(
                 "batch sending (merge_data, merge_metadata or merge_headers) "
                 "without any 'to' recipients"
             )
-
-    def init_payload(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.to_recipients: list[EmailAddress] = []
-        self.metadata: dict[str, Any] = {}
-        self.merge_metadata: dict[str, Any] = {}
-        self.merge_headers: dict[str, Any] = {}
-        self.merge_data: dict[str, Any] = {}
-        self._batch_attachments_reported = False
 
     # --- request ------------------------------------------------------------
 
@@ -101,31 +107,29 @@ class ResendPayload(RequestsPayload):
         """
         return self.is_batch and "to" in self.send_params
 
-    @property
-    def uses_template(self) -> bool:
-        return "template_id" in self.send_params
-
     def get_api_endpoint(self) -> str:
         return "emails/batch" if self.batch else "emails"
 
     def serialize_data(self) -> bytes:
         if not self.batch:
-            return self.serialize_json(_plain(self.data))
-        return self.serialize_json([_plain(self._batch_item(to)) for to in self.to_recipients])
+            return self.serialize_json(self.email_object())
+        items = [_plain(self._batch_item(to)) for to in self.send_params.get("to", [])]
+        return self.serialize_json(items)
+
+    def email_object(self) -> dict[str, Any]:
+        """The email object of an ordinary send (coalescing puts several in one call)."""
+        return _plain(self.data)
 
     def _batch_item(self, to: EmailAddress) -> dict[str, Any]:
         item = dict(self.data)
         item["to"] = [to.address]
 
         headers = _headers(item.get("headers"))
-        per_recipient_headers = _for_recipient(self.merge_headers, to)
-        if per_recipient_headers:
-            headers.update(
-                {force_str(name): force_str(value) for name, value in per_recipient_headers.items()}
-            )
-        per_recipient_metadata = _for_recipient(self.merge_metadata, to)
+        per_recipient_headers = self.for_recipient(self.send_params.get("merge_headers"), to)
+        headers.update({force_str(k): force_str(v) for k, v in per_recipient_headers.items()})
+        per_recipient_metadata = self.for_recipient(self.send_params.get("merge_metadata"), to)
         if per_recipient_metadata:
-            headers["X-Metadata"] = self._json_header(
+            headers["X-Metadata"] = serialize_json(
                 {**self.metadata, **per_recipient_metadata}, "merge_metadata"
             )
         if headers:
@@ -134,23 +138,11 @@ class ResendPayload(RequestsPayload):
         if self.uses_template:
             template = dict(item.get("template") or {})
             variables = {**(template.get("variables") or {})}
-            variables.update(_for_recipient(self.merge_data, to) or {})
+            variables.update(self.for_recipient(self.send_params.get("merge_data"), to))
             if variables:
                 template["variables"] = variables
             item["template"] = template
         return item
-
-    def recipient_groups(self) -> list[list[EmailAddress]]:
-        """The recipients of each email object sent, in request order."""
-        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
-        if self.batch:
-            return [[to, *copies] for to in self.to_recipients]
-        return [self.all_recipients]
-
-    def _json_header(self, value: dict[str, Any] | list[str], field: str) -> str:
-        # ASCII-only JSON (non-ASCII as \u escapes): a header value that survives
-        # any mail system unchanged, and that json.loads() reads back as it was.
-        return serialize_json(value, field)
 
     def _headers(self) -> CaseInsensitiveDict:
         headers = self.data.get("headers")
@@ -164,8 +156,6 @@ class ResendPayload(RequestsPayload):
         self.data["from"] = email.address
 
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        if recipient_type == "to":
-            self.to_recipients = emails
         self.data[recipient_type] = [email.address for email in emails]
 
     def set_subject(self, subject: str) -> None:
@@ -186,11 +176,9 @@ class ResendPayload(RequestsPayload):
         self.data["html"] = body
 
     def add_attachment(self, attachment: Attachment) -> None:
-        if self.batch and not self._batch_attachments_reported:
-            self._batch_attachments_reported = True
+        if self.batch:
             # Resend's batch endpoint refuses attachments (inline images included).
             self.unsupported_feature("attachments with batch sending")
-        if self.batch:
             return
         filename = self._attachment_filename(attachment)
         if filename is None:
@@ -242,18 +230,14 @@ class ResendPayload(RequestsPayload):
 
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.metadata = metadata
-        self._headers()["X-Metadata"] = self._json_header(metadata, "metadata")
-
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, str]]) -> None:
-        self.merge_headers = merge_headers
+        # ASCII-only JSON (non-ASCII as \u escapes), as in X-Tags: a header value that
+        # survives any mail system unchanged, and that json.loads() reads back as it was.
+        self._headers()["X-Metadata"] = serialize_json(metadata, "metadata")
 
     def set_tags(self, tags: list[str]) -> None:
         # Resend's native "tags" allow only ASCII letters, digits, "_" and "-":
         # too narrow for Anymail's tags (they remain available through esp_extra).
-        self._headers()["X-Tags"] = self._json_header(tags, "tags")
+        self._headers()["X-Tags"] = serialize_json(tags, "tags")
 
     def set_send_at(self, send_at: datetime | str) -> None:
         if self.batch:
@@ -266,27 +250,11 @@ class ResendPayload(RequestsPayload):
         self.data["scheduled_at"] = send_at
 
     def set_template_id(self, template_id: Any) -> None:
-        # Resend refuses html/text alongside a template: the template is the body.
-        if "text" in self.data or "html" in self.data:
-            self.unsupported_feature("a text or html body with template_id")
-            self.data.pop("text", None)
-            self.data.pop("html", None)
         if self.data.get("subject") == "":
             del self.data["subject"]
         self.data["template"] = {"id": force_str(template_id)}
 
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        if not self.uses_template and any(merge_data.values()):
-            # Without a template there is nothing to merge into. (An empty
-            # merge_data still asks for a batch send.)
-            self.unsupported_feature("merge_data without template_id")
-            return
-        self.merge_data = merge_data
-
     def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        if not self.uses_template:
-            self.unsupported_feature("merge_global_data without template_id")
-            return
         self.data["template"]["variables"] = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
@@ -299,12 +267,9 @@ class ResendPayload(RequestsPayload):
         if IDEMPOTENCY_KEY in extra:
             key = extra.pop(IDEMPOTENCY_KEY)
             if not isinstance(key, str) or not _IDEMPOTENCY_KEY_RE.fullmatch(key):
-                raise AnymailError(
+                raise self.error(
                     f"Invalid Resend esp_extra[{IDEMPOTENCY_KEY!r}]: expected a string of "
-                    "1 to 256 printable ASCII characters (no line breaks).",
-                    email_message=self.message,
-                    payload=self,
-                    backend=self.backend,
+                    "1 to 256 printable ASCII characters (no line breaks)."
                 )
             self.headers["Idempotency-Key"] = key
         if isinstance(extra.get("headers"), Mapping):
@@ -313,12 +278,8 @@ class ResendPayload(RequestsPayload):
         update_deep(self.data, extra)
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    "a Resend API key ('re_...'; the inbound webhook needs a full-access one)",
-    secret=True,
-    bare=True,
+API_KEY: Final = credential_setting(
+    "api_key", "a Resend API key ('re_...'; the inbound webhook needs a full-access one)"
 )
 VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
     "verify_attachment_extensions",
@@ -328,7 +289,7 @@ VERIFY_ATTACHMENT_EXTENSIONS: Final = Setting(
 )
 
 
-class EmailBackend(CoalescingBackend):
+class EmailBackend(ResendAnswers[ResendPayload]):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
@@ -347,145 +308,18 @@ class EmailBackend(CoalescingBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ResendPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
         name, text = error_details(self.error_json(response))
-        reason = f" {response.reason}" if response.reason else ""
-        description = f"HTTP {response.status_code}{reason}"
-        if text:
-            description += f": {text}"
-        if name:
-            description += f" ({name})"
-        hint = ""
+        described = http_status(response) + (f": {text}" if text else "")
+        described += f" ({name})" if name else ""
         if name in _KEY_ERRORS:
-            hint = " Check your RESEND_API_KEY setting: it needs at least sending access."
-        raise AnymailRequestsAPIError(
-            f"Resend API error: {description}.{hint}",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
-
-    def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, ResendPayload)
-        data = self.deserialize_json_response(response, payload, message)
-        groups = payload.recipient_groups()
-        statuses = _RecipientStatuses()
-        if not payload.batch:
-            message_id = data.get("id") if isinstance(data, dict) else None
-            if not isinstance(message_id, str) or not message_id:
-                raise self._format_error("expected an 'id'", response, payload, message)
-            for recipient in groups[0]:
-                statuses.set(recipient.addr_spec, message_id, "queued")
-            return statuses.result()
-
-        results = data.get("data") if isinstance(data, dict) else None
-        # Anymail uses Resend's default ("strict") batch validation: the batch is
-        # accepted or refused as a whole, and "data" has one result per item, in order.
-        if not isinstance(results, list) or len(results) != len(groups):
-            raise self._format_error(
-                f"expected 'data' with one result per batch email ({len(groups)})",
-                response,
-                payload,
-                message,
-            )
-        for result, (to, *copies) in zip(results, groups, strict=True):
-            message_id = result.get("id") if isinstance(result, dict) else None
-            if not isinstance(message_id, str) or not message_id:
-                raise self._format_error(
-                    "each batch result needs an 'id'", response, payload, message
-                )
-            statuses.set(to.addr_spec, message_id, "queued")
-            # cc/bcc get a copy of every batch email: no single id to report.
-            for copy in copies:
-                statuses.set_default(copy.addr_spec, None, "queued")
-        return statuses.result()
-
-    # --- coalescing (_coalesce.py): ordinary emails in one emails/batch call ---------
-
-    def coalesce_key(self, payload: RequestsPayload) -> Any:
-        assert isinstance(payload, ResendPayload)
-        if payload.batch or "Idempotency-Key" in payload.headers:
-            return None  # a batch send's own call; a key that names this one email
-        if "attachments" in payload.data or "scheduled_at" in payload.data:
-            return None  # emails/batch takes neither
-        return tuple(sorted(payload.headers.items()))
-
-    def coalesced_payload(self, payloads: Sequence[RequestsPayload]) -> RequestsPayload:
-        emails = [_plain(cast(ResendPayload, payload).data) for payload in payloads]
-        # Permissive: Resend sends the valid emails and reports the others one by one
-        # (strict, its default, would refuse every email for one bad one).
-        headers = {"x-batch-validation": "permissive"}
-        return CallPayload(payloads[0], payloads, "emails/batch", emails, headers)
-
-    def parse_coalesced(
-        self, response: Any, call: RequestsPayload, payloads: Sequence[RequestsPayload]
-    ) -> list[Result]:
-        data = self.deserialize_json_response(response, call, call.message)
-        ids = data.get("data") if isinstance(data, dict) else None
-        errors = data.get("errors") if isinstance(data, dict) else None
-        refused: dict[int, str] = {}
-        for error in errors if isinstance(errors, list) else []:
-            if isinstance(error, dict) and isinstance(error.get("index"), int):
-                refused[error["index"]] = str(error.get("message") or "refused")
-        count = len(payloads)
-        if not isinstance(ids, list) or len(ids) not in (count, count - len(refused)):
-            raise self._format_error(
-                f"expected 'data' with a result per email of the batch ({count})",
-                response,
-                call,
-                call.message,
-            )
-        # "data" lists the emails sent, in order, without the refused ones (as Resend's
-        # examples show); a list with every email is read position by position.
-        sent = iter(ids)
-        answers = (
-            ids
-            if len(ids) == count
-            else [None if i in refused else next(sent) for i in range(count)]
-        )
-        results: list[Result] = []
-        for index, (payload, answer) in enumerate(zip(payloads, answers, strict=True)):
-            message_id = answer.get("id") if isinstance(answer, dict) else None
-            if index in refused:
-                error = f"Resend API error: {refused[index]} (email {index + 1} of the batch)."
-                results.append(
-                    AnymailRequestsAPIError(
-                        error,
-                        email_message=payload.message,
-                        payload=payload,
-                        response=response,
-                        backend=self,
-                    )
-                )
-            elif not isinstance(message_id, str) or not message_id:
-                results.append(
-                    self._format_error(
-                        "each batch result needs an 'id'", response, payload, payload.message
-                    )
-                )
-            else:
-                status = AnymailRecipientStatus(message_id, "queued")
-                results.append({r.addr_spec: status for r in payload.all_recipients})
-        return results
-
-    def _format_error(
-        self, problem: str, response: requests.Response, payload: BasePayload, message: EmailMessage
-    ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid Resend API response format: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
+            described += ". Check your RESEND_API_KEY setting: it needs at least sending access"
+        raise self.api_error(f"Resend API error: {described}.", response, payload, message)
 
 
 def error_details(data: Any) -> tuple[str | None, str | None]:
@@ -535,44 +369,3 @@ def _plain(email: dict[str, Any]) -> dict[str, Any]:
     elif headers is not None:
         result["headers"] = headers
     return result
-
-
-def _for_recipient(per_recipient: dict[str, Any], to: EmailAddress) -> Any:
-    """``per_recipient[to]``, with keys matched like addresses.
-
-    Keys are written by the user: "Ana@Exämple.com" finds the recipient whose
-    normalized address is "ana@xn--exmple-cua.com".
-    """
-    if not per_recipient:
-        return None
-    if to.addr_spec in per_recipient:
-        return per_recipient[to.addr_spec]
-    wanted = to.addr_spec.lower()
-    for key, value in per_recipient.items():
-        try:
-            parsed = parse_address_list(key)
-        except AnymailError:
-            continue
-        if len(parsed) == 1 and parsed[0].addr_spec.lower() == wanted:
-            return value
-    return None
-
-
-class _RecipientStatuses:
-    """Statuses keyed by each address as the caller wrote it, matched case-insensitively
-    (Resend treats addresses case-insensitively)."""
-
-    def __init__(self) -> None:
-        self.statuses: dict[str, AnymailRecipientStatus] = {}
-        self.keys: dict[str, str] = {}
-
-    def set(self, address: str, message_id: str | None, status: str) -> None:
-        key = self.keys.setdefault(address.lower(), address)
-        self.statuses[key] = AnymailRecipientStatus(message_id, status)
-
-    def set_default(self, address: str, message_id: str | None, status: str) -> None:
-        if address.lower() not in self.keys:
-            self.set(address, message_id, status)
-
-    def result(self) -> dict[str, AnymailRecipientStatus]:
-        return self.statuses

@@ -16,21 +16,20 @@ no recipient at send time (problems are reported later), so a send is never
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 import requests
 from django.core.mail import EmailMessage
 
+from .._mime import one_line_address
 from ..addresses import EmailAddress
-from ..conf import CREDENTIAL, STRING, Setting, get_credential, get_setting, invalid_setting
+from ..conf import STRING, Setting, credential_setting, get_credential, get_setting, invalid_setting
 from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import BasePayload, Capabilities
-from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload
+from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload, http_status
 
 #: The API URL's default; ``{region}`` is replaced with the SCALEWAY_REGION setting.
 DEFAULT_API_URL: Final = "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/"
@@ -49,9 +48,6 @@ _STATUS_MAP: Final = {
 
 #: TEM refuses a subject, text body or HTML body shorter than this.
 MIN_CONTENT_LENGTH: Final = 10
-
-#: A line break and the indent after it, as the email package folds long encoded names.
-_FOLD_RE: Final = re.compile(r"\r?\n[ \t]*")
 
 
 class ScalewayPayload(RequestsPayload):
@@ -80,17 +76,14 @@ class ScalewayPayload(RequestsPayload):
 
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Auth-Token": backend.secret_key,
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-Auth-Token": self.backend.secret_key,
+            }
+        )
         self.data: dict[str, Any] = {"project_id": self.backend.project_id}
         # The four sources of additional_headers, kept apart so none overwrites
         # another; serialize_data() combines them.
@@ -143,22 +136,20 @@ class ScalewayPayload(RequestsPayload):
         if self.backend.ignore_unsupported_features:
             self.unsupported_feature(feature)  # only records it
             return
-        raise AnymailUnsupportedFeature(
+        raise self.error(
             f"{self.esp_name} does not support {feature}: its API refuses the message "
             f"(the {field} has {len(value)}). Make it longer, or set ANYMAIL "
             "IGNORE_UNSUPPORTED_FEATURES to True to send it anyway and let TEM decide.",
-            email_message=self.message,
-            payload=self,
-            backend=self.backend,
+            AnymailUnsupportedFeature,
         )
 
     # --- hooks ---------------------------------------------------------------
 
     def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = _address(email)
+        self.data["from"] = email.as_dict()
 
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self.data[recipient_type] = [_address(email) for email in emails]
+        self.data[recipient_type] = [email.as_dict() for email in emails]
 
     def set_subject(self, subject: str) -> None:
         if subject:
@@ -166,14 +157,9 @@ class ScalewayPayload(RequestsPayload):
             self.data["subject"] = subject
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
-        # TEM sends our header as is, so a non-ASCII display name must be
-        # RFC 2047-encoded here. (Domains are already in their ASCII form.) A long
-        # encoded name comes back folded over several lines: TEM takes the value
-        # as one line, so the encoded-words are joined with spaces instead, which
-        # mail programs ignore between encoded-words.
-        self.reply_to_header = ", ".join(
-            _FOLD_RE.sub(" ", email.format(use_rfc2047=True)) for email in emails
-        )
+        # TEM sends our header as is (and takes it as one line), so a non-ASCII
+        # display name must be RFC 2047-encoded here.
+        self.reply_to_header = ", ".join(one_line_address(email) for email in emails)
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
         # Non-ASCII values are sent as they are: TEM encodes them itself.
@@ -211,19 +197,8 @@ class ScalewayPayload(RequestsPayload):
         self.esp_extra = extra
 
 
-def _address(email: EmailAddress) -> dict[str, str]:
-    """TEM's address object; the display name is sent raw (TEM encodes it)."""
-    if email.display_name:
-        return {"email": email.addr_spec, "name": email.display_name}
-    return {"email": email.addr_spec}
-
-
-SECRET_KEY: Final = Setting(
-    "secret_key",
-    CREDENTIAL,
-    "a Scaleway IAM API secret key (the secret key, not the SCW... access key)",
-    secret=True,
-    bare=True,
+SECRET_KEY: Final = credential_setting(
+    "secret_key", "a Scaleway IAM API secret key (the secret key, not the SCW... access key)"
 )
 # Never a bare setting: SCALEWAY_PROJECT_ID at the settings root is ignored.
 PROJECT_ID: Final = Setting(
@@ -234,7 +209,7 @@ REGION: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
     """Anymail's backend for Scaleway Transactional Email (TEM)."""
 
     esp_name = "Scaleway"  # as in signals and errors; the settings are SCALEWAY_*
@@ -279,26 +254,19 @@ class EmailBackend(AnymailRequestsBackend):
         return api_url
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
-        reason = f" {response.reason}" if response.reason else ""
-        text = f"{self.esp_name} API error: HTTP {response.status_code}{reason}"
+        text = f"{self.esp_name} API error: {http_status(response)}"
         described = _describe_error(self.error_json(response))
         if described:
             text += f": {described}"
         hint = _ERROR_HINTS.get(response.status_code)
-        raise AnymailRequestsAPIError(
-            f"{text}.{f' {hint}' if hint else ''}",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
-        )
+        raise self.api_error(f"{text}.{f' {hint}' if hint else ''}", response, payload, message)
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         data = self.deserialize_json_response(response, payload, message)
         emails = data.get("emails") if isinstance(data, dict) else None
@@ -308,10 +276,7 @@ class EmailBackend(AnymailRequestsBackend):
         sent = {
             recipient.addr_spec.lower(): recipient.addr_spec for recipient in payload.all_recipients
         }
-        statuses = {
-            recipient.addr_spec: AnymailRecipientStatus(None, "unknown")
-            for recipient in payload.all_recipients
-        }
+        statuses = payload.statuses_for_all(None, "unknown")
         for email in emails:
             if not isinstance(email, dict):
                 raise self._invalid_response(
@@ -339,12 +304,8 @@ class EmailBackend(AnymailRequestsBackend):
         payload: BasePayload,
         message: EmailMessage,
     ) -> AnymailRequestsAPIError:
-        return AnymailRequestsAPIError(
-            f"Invalid response from {self.esp_name} API: {problem}.",
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+        return self.api_error(
+            f"Invalid response from {self.esp_name} API: {problem}.", response, payload, message
         )
 
 

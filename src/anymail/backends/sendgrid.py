@@ -10,6 +10,7 @@ arg; the tracking webhook reads it back as ``event.message_id``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import warnings
@@ -23,9 +24,9 @@ from django.core.mail import EmailMessage
 from ..addresses import EmailAddress
 from ..conf import (
     BOOL,
-    CREDENTIAL,
     Setting,
     SettingType,
+    credential_setting,
     get_anymail_setting,
     get_bool,
     get_credential,
@@ -40,7 +41,7 @@ from ..exceptions import (
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, update_deep
 from ._split import BatchLimits
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import AnymailRequestsBackend, RequestsPayload
 
 #: The custom arg that carries Anymail's generated message id.
@@ -65,29 +66,23 @@ class SendGridPayload(RequestsPayload):
         eai_recipients=False,
     )
 
+    # (Placed in personalizations once every feature is known.)
+    read_from_send_params = frozenset(
+        {"to", "cc", "bcc", "merge_data", "merge_global_data", "merge_metadata", "merge_headers"}
+    )
+
     backend: EmailBackend
 
-    def __init__(
-        self, message: EmailMessage, defaults: Mapping[str, Any], backend: EmailBackend
-    ) -> None:
-        headers = {
-            "Authorization": f"Bearer {backend.api_key}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        super().__init__(message, defaults, backend, headers=headers)
-        self._build_personalizations()
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Authorization": f"Bearer {self.backend.api_key}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
         self.data: dict[str, Any] = {"personalizations": []}  # (filled in last; shown first)
-        self.to: list[EmailAddress] = []
-        self.cc: list[EmailAddress] = []
-        self.bcc: list[EmailAddress] = []
         self.content: list[dict[str, str]] = []
-        self.merge_data: dict[str, dict[str, Any]] | None = None
-        self.merge_global_data: dict[str, Any] = {}
-        self.merge_metadata: dict[str, dict[str, Any]] = {}
-        self.merge_headers: dict[str, dict[str, Any]] = {}
         self.merge_field_format: str | None = self.backend.merge_field_format
         self.use_dynamic_template: bool | None = None  # None: decide from template_id
         self.extra_personalizations: dict[str, Any] | list[Any] | None = None
@@ -103,11 +98,7 @@ class SendGridPayload(RequestsPayload):
     # --- hooks ----------------------------------------------------------------
 
     def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = _address(email)
-
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        # Placed in personalizations once every feature is known.
-        getattr(self, recipient_type).extend(emails)
+        self.data["from"] = email.as_dict()
 
     def set_subject(self, subject: str) -> None:
         # An empty subject is refused (minLength 1), and omitting it lets a
@@ -117,7 +108,7 @@ class SendGridPayload(RequestsPayload):
 
     def set_reply_to(self, emails: list[EmailAddress]) -> None:
         # reply_to_list takes one or many; never combined with reply_to.
-        self.data["reply_to_list"] = [_address(email) for email in emails]
+        self.data["reply_to_list"] = [email.as_dict() for email in emails]
 
     def set_extra_headers(self, headers: CaseInsensitiveDict) -> None:
         self.data["headers"] = dict(headers.items())
@@ -146,14 +137,6 @@ class SendGridPayload(RequestsPayload):
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["custom_args"] = _string_values(metadata, "metadata")
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        # SendGrid itself layers a personalization's custom_args over the
-        # message-level ones, so no merging with metadata here.
-        self.merge_metadata = merge_metadata
-
-    def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
-        self.merge_headers = merge_headers
-
     def set_tags(self, tags: list[str]) -> None:
         self.data["categories"] = tags
 
@@ -169,12 +152,6 @@ class SendGridPayload(RequestsPayload):
 
     def set_template_id(self, template_id: Any) -> None:
         self.data["template_id"] = template_id
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        self.merge_data = merge_data
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        self.merge_global_data = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         extra = dict(extra)
@@ -211,7 +188,7 @@ class SendGridPayload(RequestsPayload):
 
     # --- personalizations ---------------------------------------------------
 
-    def _build_personalizations(self) -> None:
+    def finish_payload(self) -> None:
         """Assemble the body parts that need every feature known (after all hooks)."""
         if self.content and "content" not in self.data:  # (esp_extra's content wins)
             self.data["content"] = sorted(
@@ -238,6 +215,7 @@ class SendGridPayload(RequestsPayload):
         self.data["personalizations"] = personalizations
 
     def _message_personalizations(self) -> list[dict[str, Any]]:
+        params = self.send_params
         is_dynamic = self.use_dynamic_template
         if is_dynamic is None:
             is_dynamic = str(self.data.get("template_id", "")).startswith("d-")
@@ -245,41 +223,43 @@ class SendGridPayload(RequestsPayload):
             self._warn_if_undelimited()
 
         if not self.is_batch:
-            personalization = self._recipients(self.to)
+            personalization = self._recipients(params.get("to", []))
             personalization.update(self._merge_fields(is_dynamic, {}, ""))
             return [personalization]
 
         # Batch: each "to" gets its own message (and its own copy of cc and bcc).
         personalizations = []
-        to_list: list[EmailAddress | None] = list(self.to) or [None]  # no "to": let SendGrid say
+        to_list: list[EmailAddress | None] = [*params.get("to", [])] or [None]  # let SendGrid say
         for to in to_list:
             personalization = self._recipients([to] if to else [])
             addr_spec = to.addr_spec if to else ""
-            recipient_data = (self.merge_data or {}).get(addr_spec) or {}
+            recipient_data = self.for_recipient(params.get("merge_data"), to)
             personalization.update(self._merge_fields(is_dynamic, recipient_data, addr_spec))
-            if self.merge_metadata.get(addr_spec):
+            # (SendGrid itself lays a personalization's custom_args over the message's.)
+            if metadata := self.for_recipient(params.get("merge_metadata"), to):
                 personalization["custom_args"] = _string_values(
-                    self.merge_metadata[addr_spec], f"merge_metadata[{addr_spec!r}]"
+                    metadata, f"merge_metadata[{addr_spec!r}]"
                 )
-            if self.merge_headers.get(addr_spec):
+            if headers := self.for_recipient(params.get("merge_headers"), to):
                 personalization["headers"] = _string_values(
-                    self.merge_headers[addr_spec], f"merge_headers[{addr_spec!r}]"
+                    headers, f"merge_headers[{addr_spec!r}]"
                 )
             personalizations.append(personalization)
         return personalizations
 
     def _recipients(self, to: list[EmailAddress]) -> dict[str, Any]:
         personalization: dict[str, Any] = {}
-        for field, emails in (("to", to), ("cc", self.cc), ("bcc", self.bcc)):
+        cc, bcc = self.send_params.get("cc", []), self.send_params.get("bcc", [])
+        for field, emails in (("to", to), ("cc", cc), ("bcc", bcc)):
             if emails:
-                personalization[field] = [_address(email) for email in emails]
+                personalization[field] = [email.as_dict() for email in emails]
         return personalization
 
     def _merge_fields(
         self, is_dynamic: bool, recipient_data: dict[str, Any], addr_spec: str
     ) -> dict[str, Any]:
         """merge_global_data overlaid with one recipient's merge_data, in SendGrid's form."""
-        merged = {**self.merge_global_data, **recipient_data}
+        merged = {**self.send_params.get("merge_global_data", {}), **recipient_data}
         if not merged:
             return {}
         if is_dynamic:
@@ -298,8 +278,8 @@ class SendGridPayload(RequestsPayload):
         return {"substitutions": substitutions}
 
     def _warn_if_undelimited(self) -> None:
-        keys = set(self.merge_global_data)
-        for values in (self.merge_data or {}).values():
+        keys = set(self.send_params.get("merge_global_data", {}))
+        for values in self.send_params.get("merge_data", {}).values():
             keys.update(values)
         if keys and all(re.fullmatch(r"\w+", str(key)) for key in keys):
             warnings.warn(
@@ -322,13 +302,7 @@ class SendGridPayload(RequestsPayload):
                     self.recipient_message_ids[str(recipient["email"])] = message_id
 
 
-API_KEY: Final = Setting(
-    "api_key",
-    CREDENTIAL,
-    'a SendGrid API key with "Mail Send" permission',
-    secret=True,
-    bare=True,
-)
+API_KEY: Final = credential_setting("api_key", 'a SendGrid API key with "Mail Send" permission')
 GENERATE_MESSAGE_ID: Final = Setting(
     "generate_message_id",
     BOOL,
@@ -343,7 +317,7 @@ MERGE_FIELD_FORMAT: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[SendGridPayload]):
     """Sends with SendGrid's v3 Mail Send API."""
 
     esp_name = "SendGrid"
@@ -380,13 +354,12 @@ class EmailBackend(AnymailRequestsBackend):
                 )
 
     def parse_recipient_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: SendGridPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         # A 202 has an empty body: SendGrid accepted (queued) every recipient.
         # It never refuses recipients at send time; they show up later as
         # "dropped" tracking events. (Its X-Message-Id header, one per request,
         # stays reachable in anymail_status.esp_response.headers.)
-        assert isinstance(payload, SendGridPayload)
         return {
             email: AnymailRecipientStatus(message_id, "queued")
             for email, message_id in payload.recipient_message_ids.items()
@@ -413,60 +386,46 @@ def merge_field_format_problem(merge_field_format: Any) -> str | None:
     return None
 
 
-def _address(email: EmailAddress) -> dict[str, str]:
-    result = {"email": email.addr_spec}
-    if email.display_name:
-        result["name"] = email.display_name
-    return result
-
-
 def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:
     """Base64 content and content type, with text re-encoded as UTF-8.
 
     SendGrid drops or replaces a text attachment's charset parameter, so UTF-8
     (the most likely guess of any client) is the only safe encoding to send.
     """
-    charset = attachment.charset
-    if not charset or not attachment.mimetype.startswith("text/"):
+    if not attachment.charset or not attachment.mimetype.startswith("text/"):
         return attachment.b64content, attachment.mimetype
-    if charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        try:
-            text = attachment.content.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            # Not decodable as declared: send it untouched rather than garbled.
-            return attachment.b64content, f'{attachment.mimetype}; charset="{charset}"'
-        attachment = Attachment(
-            text.encode("utf-8"), attachment.mimetype, attachment.name, charset="utf-8"
-        )
-    return attachment.b64content, f'{attachment.mimetype}; charset="utf-8"'
+    # (Not decodable as declared: sent untouched rather than garbled.)
+    with contextlib.suppress(LookupError, UnicodeDecodeError):
+        attachment = attachment.as_utf8()
+    return attachment.b64content, f'{attachment.mimetype}; charset="{attachment.charset}"'
 
 
-def _string_values(values: Mapping[str, Any], where: str) -> dict[str, str]:
-    """SendGrid custom_args and headers take only strings: format numbers, refuse the rest."""
-    result = {}
-    for key, value in values.items():
-        if isinstance(value, str):
-            result[key] = value
-        elif isinstance(value, int | float):
-            result[key] = str(value)
-        else:
-            raise AnymailSerializationError(
-                f"Don't know how to send {type(value).__name__} {where}[{key!r}] to SendGrid: "
-                "it only accepts strings (and Anymail converts numbers). Format the value as "
-                "a str before sending."
-            )
-    return result
-
-
-def _substitution_value(value: Any, where: str) -> str | None:
-    """Legacy substitutions are strings (None is passed through): format numbers."""
-    if value is None or isinstance(value, str):
+def _string_value(value: Any, where: str, rule: str) -> str:
+    """A value SendGrid takes only as a string: numbers formatted, anything else refused."""
+    if isinstance(value, str):
         return value
     if isinstance(value, int | float):
         return str(value)
     raise AnymailSerializationError(
-        f"Don't know how to send {type(value).__name__} {where} to SendGrid: legacy and "
-        "on-the-fly template substitutions must be strings (or numbers, which Anymail "
-        "converts). Format the value as a str, or use a dynamic template ('d-...' "
-        "template_id), which accepts structured data."
+        f"Don't know how to send {type(value).__name__} {where} to SendGrid: {rule}"
+    )
+
+
+def _string_values(values: Mapping[str, Any], where: str) -> dict[str, str]:
+    """custom_args and headers: strings only."""
+    rule = "it only accepts strings (and Anymail converts numbers). Format the value as a str "
+    rule += "before sending."
+    return {key: _string_value(value, f"{where}[{key!r}]", rule) for key, value in values.items()}
+
+
+def _substitution_value(value: Any, where: str) -> str | None:
+    """Legacy substitutions are strings (None is passed through)."""
+    if value is None:
+        return None
+    return _string_value(
+        value,
+        where,
+        "legacy and on-the-fly template substitutions must be strings (or numbers, which "
+        "Anymail converts). Format the value as a str, or use a dynamic template ('d-...' "
+        "template_id), which accepts structured data.",
     )

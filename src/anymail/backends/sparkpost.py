@@ -19,19 +19,19 @@ from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, parse_address_list
 from ..conf import (
-    CREDENTIAL,
     Setting,
     SettingType,
+    credential_setting,
     get_credential,
     get_django_setting,
     get_setting,
     invalid_setting,
 )
-from ..exceptions import AnymailInvalidAddress, AnymailRequestsAPIError
+from ..exceptions import AnymailInvalidAddress
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
-from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base import Capabilities
+from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Headers that have their own Transmissions fields (or that SparkPost builds
 #: itself): SparkPost refuses them in ``content.headers``.
@@ -110,31 +110,47 @@ class SparkPostPayload(RequestsPayload):
         alternatives=frozenset({_AMP_MIMETYPE}),
         send_at_str=True,
     )
+    #: A stored template brings its own headers, reply-to and attachments: SparkPost
+    #: silently ignores these beside it, so they are refused rather than lost.
+    #: (The newer top-level "override" object could carry some of them, but its
+    #: behaviour with stored templates is not verified: esp_extra can set it.)
+    template_capabilities = capabilities.replace(
+        reply_to=False,
+        extra_headers=False,
+        merge_headers=False,
+        attachments=False,
+        inline_images=False,
+        refusals={
+            "extra_headers": "extra headers with template_id",
+            "attachments": "attachments or inline images with template_id",
+            "inline_images": "attachments or inline images with template_id",
+        },
+    )
+
+    # (Placed in recipients[] and substitution_data as the body is built.)
+    read_from_send_params = frozenset(
+        {"to", "cc", "bcc", "merge_data", "merge_metadata", "merge_global_data"}
+    )
 
     backend: EmailBackend
     content: dict[str, Any]
     content_headers: CaseInsensitiveDict
 
-    def __init__(self, message: EmailMessage, defaults: Any, backend: Any) -> None:
-        headers = {
-            "Authorization": backend.api_key,  # the bare key: SparkPost wants no scheme
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        if backend.subaccount is not None:
-            headers["X-MSYS-SUBACCOUNT"] = backend.subaccount
-        super().__init__(message, defaults, backend, headers=headers)
-
     def init_payload(self) -> None:
+        self.headers.update(
+            {
+                "Authorization": self.backend.api_key,  # the bare key: no scheme
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
+        if self.backend.subaccount is not None:
+            self.headers["X-MSYS-SUBACCOUNT"] = self.backend.subaccount
         self.content = {}
         self.data = {"content": self.content}
         self.content_headers = CaseInsensitiveDict()
-        self.recipients: dict[str, list[EmailAddress]] = {}
         self.show_cc_header = True
-        self.merge_data: dict[str, dict[str, Any]] = {}
-        self.merge_metadata: dict[str, dict[str, Any]] = {}
         self.merge_headers: dict[str, dict[str, Any]] = {}
-        self.merge_global_data: dict[str, Any] = {}
         self.esp_extra: dict[str, Any] = {}
         #: Entries in the recipients[] actually sent (None: not a list, e.g. a
         #: stored recipient list from esp_extra). Set by serialize_data().
@@ -157,9 +173,9 @@ class SparkPostPayload(RequestsPayload):
         content = body["content"]
 
         headers: dict[str, str] = dict(self.content_headers.items())
-        substitution_data = dict(self.merge_global_data)
+        substitution_data = dict(self.send_params.get("merge_global_data", {}))
         substitution_data.update(self._merge_header_placeholders(headers))
-        cc = self.recipients.get("cc", [])
+        cc = self.send_params.get("cc", [])
         if cc and self.show_cc_header:
             headers["Cc"] = ", ".join(address.address for address in cc)
         if headers:
@@ -193,15 +209,15 @@ class SparkPostPayload(RequestsPayload):
         return defaults
 
     def _recipient_substitution_data(self, address: EmailAddress) -> dict[str, Any]:
-        data = dict(self.merge_data.get(address.addr_spec) or {})
-        for name, value in (self.merge_headers.get(address.addr_spec) or {}).items():
+        data = dict(self.for_recipient(self.send_params.get("merge_data"), address))
+        for name, value in self.for_recipient(self.merge_headers, address).items():
             if value is not None:
                 data[_substitution_key(name)] = str(value)
         return data
 
     def _build_recipients(self) -> list[dict[str, Any]]:
-        to = self.recipients.get("to", [])
-        copies = [*self.recipients.get("cc", []), *self.recipients.get("bcc", [])]
+        to = self.send_params.get("to", [])
+        copies = [*self.send_params.get("cc", []), *self.send_params.get("bcc", [])]
         if not (self.is_batch and to):
             # One message: everybody sees the same To header (empty if there is no "to").
             header_to = ", ".join(address.address for address in to)
@@ -218,8 +234,9 @@ class SparkPostPayload(RequestsPayload):
             substitution_data = self._recipient_substitution_data(address)
             if substitution_data:
                 entry["substitution_data"] = substitution_data
-            metadata = self.merge_metadata.get(address.addr_spec)
-            if metadata:
+            # (SparkPost itself lays a recipient's metadata and substitution_data
+            # over the transmission's.)
+            if metadata := self.for_recipient(self.send_params.get("merge_metadata"), address):
                 entry["metadata"] = metadata
             entries.append(entry)
         # Each cc/bcc gets a copy of every "to" recipient's message, personalized alike.
@@ -232,9 +249,6 @@ class SparkPostPayload(RequestsPayload):
 
     def set_from_email(self, email: EmailAddress) -> None:
         self.content["from"] = email.address
-
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self.recipients[recipient_type] = emails
 
     def set_subject(self, subject: str) -> None:
         self.content["subject"] = subject
@@ -294,10 +308,6 @@ class SparkPostPayload(RequestsPayload):
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["metadata"] = metadata
 
-    def set_merge_metadata(self, merge_metadata: dict[str, dict[str, Any]]) -> None:
-        # SparkPost merges recipient metadata over the transmission's itself.
-        self.merge_metadata = merge_metadata
-
     def set_merge_headers(self, merge_headers: dict[str, dict[str, Any]]) -> None:
         self.merge_headers = {
             recipient: {
@@ -331,10 +341,8 @@ class SparkPostPayload(RequestsPayload):
         # non-empty subject, text or html is left in: SparkPost's error says why.
         if content.get("subject") == "":
             del content["subject"]
-        # SparkPost silently ignores these next to a stored template, so refuse
-        # them rather than send something other than what the message says.
-        # (The newer top-level "override" object could carry from/reply_to, but
-        # its behaviour with stored templates is not verified: esp_extra can set it.)
+        # SparkPost silently ignores these next to a stored template, too (see
+        # template_capabilities for the rest).
         if "from" in content:
             if not self._from_is_default():
                 self.unsupported_feature(
@@ -342,23 +350,10 @@ class SparkPostPayload(RequestsPayload):
                     "to use the template's From)"
                 )
             del content["from"]
-        if "reply_to" in content:
-            self.unsupported_feature("reply_to with template_id")
-            del content["reply_to"]
-        if self.content_headers:
-            self.unsupported_feature("extra headers with template_id")
-            self.content_headers = CaseInsensitiveDict()
-        if self.merge_headers:
-            self.unsupported_feature("merge_headers with template_id")
-            self.merge_headers = {}
-        if self.recipients.get("cc"):
+        if self.send_params.get("cc"):
             # The recipients still get the message, but not the Cc header.
             self.unsupported_feature("cc recipients (a visible Cc header) with template_id")
             self.show_cc_header = False
-        if "attachments" in content or "inline_images" in content:
-            self.unsupported_feature("attachments or inline images with template_id")
-            content.pop("attachments", None)
-            content.pop("inline_images", None)
 
     def _from_is_default(self) -> bool:
         """Whether from_email is just Django's DEFAULT_FROM_EMAIL (EmailMessage's fallback)."""
@@ -367,13 +362,6 @@ class SparkPostPayload(RequestsPayload):
         except AnymailInvalidAddress:
             return False
         return self.send_params.get("from_email") == default
-
-    def set_merge_data(self, merge_data: dict[str, dict[str, Any]]) -> None:
-        # SparkPost lets recipient substitution_data override the global data itself.
-        self.merge_data = merge_data
-
-    def set_merge_global_data(self, merge_global_data: dict[str, Any]) -> None:
-        self.merge_global_data = merge_global_data
 
     def set_esp_extra(self, extra: dict[str, Any]) -> None:
         """Deep-merged into the request body last (so it can replace recipients[]).
@@ -392,9 +380,7 @@ class SparkPostPayload(RequestsPayload):
         self.esp_extra = merge_dicts_deep(moved, rest)
 
 
-API_KEY: Final = Setting(
-    "api_key", CREDENTIAL, "a SparkPost API key (Account > API Keys)", secret=True, bare=True
-)
+API_KEY: Final = credential_setting("api_key", "a SparkPost API key (Account > API Keys)")
 SUBACCOUNT: Final = Setting(
     "subaccount",
     SettingType("number"),
@@ -403,7 +389,7 @@ SUBACCOUNT: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend):
+class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
     """``anymail.backends.sparkpost.EmailBackend``: SparkPost's Transmissions API."""
 
     esp_name = "SparkPost"
@@ -423,43 +409,36 @@ class EmailBackend(AnymailRequestsBackend):
         super().__init__(**kwargs)
 
     def raise_for_status(
-        self, response: requests.Response, payload: BasePayload, message: EmailMessage
+        self, response: requests.Response, payload: SparkPostPayload, message: EmailMessage
     ) -> None:
         if 200 <= response.status_code < 300:
             return
-        reason = f" {response.reason}" if response.reason else ""
         details = _error_details(self.error_json(response))
-        raise AnymailRequestsAPIError(
-            f"{self.esp_name} API error: HTTP {response.status_code}{reason}"
+        raise self.api_error(
+            f"{self.esp_name} API error: {http_status(response)}"
             + (f": {details}" if details else "."),
-            email_message=message,
-            payload=payload,
-            response=response,
-            backend=self,
+            response,
+            payload,
+            message,
         )
 
     def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
+        self, response: Any, payload: SparkPostPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        assert isinstance(payload, SparkPostPayload)
         data = self.deserialize_json_response(response, payload, message)
         results = data.get("results") if isinstance(data, dict) else None
-        try:
-            transmission_id = results["id"]  # type: ignore[index]
-            accepted = results["total_accepted_recipients"]  # type: ignore[index]
-            rejected = results["total_rejected_recipients"]  # type: ignore[index]
-        except (KeyError, TypeError):
-            transmission_id = accepted = rejected = None
+        results = results if isinstance(results, dict) else {}
+        transmission_id = results.get("id")
+        accepted = results.get("total_accepted_recipients")
+        rejected = results.get("total_rejected_recipients")
         if not (
             isinstance(transmission_id, str | int) and _is_count(accepted) and _is_count(rejected)
         ):
-            raise AnymailRequestsAPIError(
-                f"Invalid {self.esp_name} API response format: expected results with id, "
-                "total_accepted_recipients and total_rejected_recipients.",
-                email_message=message,
-                payload=payload,
-                response=response,
-                backend=self,
+            raise self.invalid_response(
+                "expected results with id, total_accepted_recipients and total_rejected_recipients",
+                response,
+                payload,
+                message,
             )
         # SparkPost only counts: statuses are certain when every entry we sent
         # went the same way. (Counts cover recipients[] entries, so batch cc/bcc
@@ -472,7 +451,4 @@ class EmailBackend(AnymailRequestsBackend):
         else:
             status = "unknown"
         message_id = str(transmission_id)
-        return {
-            address.addr_spec: AnymailRecipientStatus(message_id, status)
-            for address in payload.all_recipients
-        }
+        return payload.statuses_for_all(message_id, status)

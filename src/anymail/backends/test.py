@@ -26,11 +26,12 @@ from typing import Any, Final
 from django.core import mail
 from django.core.mail import EmailMessage
 
+from .._features import FEATURES
 from ..addresses import EmailAddress
 from ..conf import STRING, Setting, get_send_defaults, get_setting, invalid_setting
 from ..message import AnymailRecipientStatus
 from ..utils import CaseInsensitiveDict, serialize_json
-from .base import FEATURE_ORDER, AnymailBaseBackend, BasePayload, Capabilities
+from .base import AnymailBaseBackend, BasePayload, Capabilities
 
 # JSON-bound features a real ESP would serialize: checked so that tests catch
 # what would fail in production (e.g. a Decimal in metadata).
@@ -67,9 +68,6 @@ class TestPayload(BasePayload):
     def set_from_email_list(self, emails: list[EmailAddress]) -> None:
         self._record("from_email", emails)
 
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self._record(recipient_type, emails)
-
     def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
         self._record("to_header", emails)
 
@@ -91,11 +89,11 @@ def _recorder(feature: str) -> Any:
     return hook
 
 
-# set_subject, set_tags, set_metadata ...: each records its value under its feature
-# name. (Features with hooks of another shape are defined on the class above.)
-for _feature in FEATURE_ORDER:
-    if _feature not in ("from_email", "to", "cc", "bcc", "alternatives", "attachments"):
-        setattr(TestPayload, f"set_{_feature}", _recorder(_feature))
+# set_to, set_subject, set_tags ...: each records its value under its feature name.
+# (The hooks of another shape are defined on the class above.)
+for _feature in FEATURES:
+    if _feature.hook == f"set_{_feature.name}" and _feature.hook not in vars(TestPayload):
+        setattr(TestPayload, _feature.hook, _recorder(_feature.name))
 
 
 def _readable(value: Any) -> Any:
@@ -108,7 +106,7 @@ def _readable(value: Any) -> Any:
     return value
 
 
-#: Modules in anymail.backends that are not ESP backends.
+#: Modules in anymail.backends that are not ESP backends (besides the _private ones).
 _NOT_ESPS: Final = frozenset({"base", "base_requests", "test", "console", "queued"})
 
 
@@ -134,11 +132,13 @@ def _esp_backend(module_name: str) -> type[AnymailBaseBackend]:
 
 @cache
 def _emulating_payload(module_name: str) -> type[TestPayload]:
-    """TestPayload, limited to the capabilities the ESP's payload class declares."""
+    """TestPayload, limited to the capabilities the ESP's payload class declares
+    (with and without a template)."""
     esp_backend = _esp_backend(module_name)
 
     class EmulatingPayload(TestPayload):
         capabilities = esp_backend.payload_class.capabilities
+        template_capabilities = esp_backend.payload_class.template_capabilities
 
         def init_payload(self) -> None:
             super().init_payload()
@@ -171,7 +171,7 @@ EMULATE_ESP: Final = Setting(
 )
 
 
-class EmailBackend(AnymailBaseBackend):
+class EmailBackend(AnymailBaseBackend[TestPayload]):
     """``anymail.backends.test.EmailBackend``: for your app's tests."""
 
     esp_name = "Test"
@@ -196,13 +196,12 @@ class EmailBackend(AnymailBaseBackend):
         if not hasattr(mail, "outbox"):
             mail.outbox = []
 
-    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
+    def build_message_payload(self, message: EmailMessage, defaults: Any) -> TestPayload:
         if self._emulating_payload is None:
             return super().build_message_payload(message, defaults)
         return self._emulating_payload(message, defaults, self)
 
-    def post_to_esp(self, payload: BasePayload, message: EmailMessage) -> dict[str, Any]:
-        assert isinstance(payload, TestPayload)
+    def post_to_esp(self, payload: TestPayload, message: EmailMessage) -> dict[str, Any]:
         message.anymail_send_params = payload.get_params()
         self.deliver(message)
         return {"message_id": str(uuid.uuid4()), "status": "sent"}
@@ -211,9 +210,6 @@ class EmailBackend(AnymailBaseBackend):
         mail.outbox.append(message)
 
     def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
+        self, response: Any, payload: TestPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
-        return {
-            recipient.addr_spec: AnymailRecipientStatus(response["message_id"], response["status"])
-            for recipient in payload.all_recipients
-        }
+        return payload.statuses_for_all(response["message_id"], response["status"])
