@@ -1,6 +1,8 @@
-"""The sandbox signs Postal (RSA) and SendGrid (ECDSA) events with key pairs of its own,
-and the app verifies them with the public halves: in the app's process, and with
-``anymail sandbox`` in another process (``--keys FILE`` keeps the pairs across restarts)."""
+"""The sandbox signs Postal (RSA), SendGrid (ECDSA) and Amazon SES (SNS: RSA and a
+certificate) events with key pairs of its own, and the app verifies them with the public
+halves (for SNS, the certificate pinned by AMAZON_SES_SNS_SIGNING_CERTIFICATES): in the
+app's process, and with ``anymail sandbox`` in another process (``--keys FILE`` keeps the
+pairs across restarts)."""
 
 from __future__ import annotations
 
@@ -64,10 +66,21 @@ def test_keys_file_keeps_the_key_pairs(tmp_path: Path) -> None:
     path = tmp_path / "sandbox-keys.json"
     keys = SandboxKeys(path)
     postal, sendgrid = keys.postal.public_key, keys.sendgrid.public_key
+    sns_settings = Sandbox(keys=keys).emulator("amazon_ses").webhook_settings()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = SandboxKeys(path)
     assert (again.postal.public_key, again.sendgrid.public_key) == (postal, sendgrid)
+    assert Sandbox(keys=again).emulator("amazon_ses").webhook_settings() == sns_settings
     assert SandboxKeys().postal.public_key != postal
+
+
+def test_sns_certificate_is_pinned_to_the_url_the_sandbox_signs_with(sandbox: Sandbox) -> None:
+    signer = sandbox.keys.sns
+    url = signer.cert_url("us-east-1")
+    assert sandbox.settings("amazon_ses")["AMAZON_SES_SNS_SIGNING_CERTIFICATES"] == {
+        url: signer.cert_pem.decode("ascii")
+    }
+    assert Sandbox().keys.sns.cert_url("us-east-1") != url
 
 
 @pytest.fixture
@@ -99,6 +112,8 @@ def sandbox_process(app_url: str, unused_port: int, tmp_path: Path) -> Iterator[
     # It printed the public keys the app must be configured with.
     public = SandboxKeys(keys)
     assert f"'POSTAL_WEBHOOK_KEY': '{public.postal.public_key}'" in out
+    pinned = {public.sns.cert_url("us-east-1"): public.sns.cert_pem.decode("ascii")}
+    assert f"'AMAZON_SES_SNS_SIGNING_CERTIFICATES': {pinned!r}," in out
 
 
 @pytest.mark.parametrize("esp", sorted(KEY_SETTINGS))
@@ -126,5 +141,45 @@ def test_out_of_process_sandbox_events_verify_with_its_public_keys(
     assert answer.status_code == 200  # (after the redirect to the message page)
     [event] = events
     assert (event.event_type, event.recipient) == ("bounced", "ana@example.com")
+    [summary] = requests.get(f"{url}api/messages", timeout=10).json()
+    assert [(e["event"], e["status"]) for e in summary["events"]] == [("bounced", 200)]
+
+
+def test_out_of_process_sandbox_ses_events_verify_with_the_pinned_certificate(
+    sandbox_process: tuple[str, Path],
+) -> None:
+    """No certificate is handed over in-process: without the pinned one the app would
+    fetch the URL from Amazon, which cannot serve it (503)."""
+    pytest.importorskip("boto3")
+    from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
+
+    url, keys_file = sandbox_process
+    sns = SandboxKeys(keys_file).sns
+    settings = {
+        "AMAZON_SES_CLIENT_PARAMS": {
+            "endpoint_url": f"{url}amazon_ses/",
+            "region_name": "us-east-1",
+            "aws_access_key_id": "SANDBOXACCESSKEY",
+            "aws_secret_access_key": DEFAULT_API_KEY,
+        },
+        "AMAZON_SES_CONFIGURATION_SET_NAME": "anymail-sandbox",
+        "AMAZON_SES_SNS_SIGNING_CERTIFICATES": {
+            sns.cert_url("us-east-1"): sns.cert_pem.decode("ascii")
+        },
+        "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+    }
+    send("amazon_ses", settings)
+    [message] = requests.get(f"{url}api/messages", timeout=10).json()
+    assert DEFAULT_CERT_CACHE.get(sns.cert_url("us-east-1")) is None
+    with override_settings(ANYMAIL=settings), captured_events() as events:
+        answer = requests.post(
+            f"{url}messages/{message['id']}/events",
+            data={"event": "bounced", "recipient": "ana@example.com"},
+            timeout=30,
+        )
+    assert answer.status_code == 200
+    [event] = events
+    assert (event.esp_event["eventType"], event.event_type) == ("Bounce", "bounced")
+    assert event.recipient == "ana@example.com"
     [summary] = requests.get(f"{url}api/messages", timeout=10).json()
     assert [(e["event"], e["status"]) for e in summary["events"]] == [("bounced", 200)]

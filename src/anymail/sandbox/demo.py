@@ -148,7 +148,7 @@ def serve(args: Any, out: TextIO) -> int:
     for name, value in sandbox.settings(DEFAULT_ESP).items():
         out.write(f"  {name!r}: {value!r},\n")
     out.write("Settings that verify the sandbox's signed webhooks (its own key pairs):\n")
-    for esp in ("postal", "sendgrid"):
+    for esp in ("postal", "sendgrid", "amazon_ses"):
         for name, value in sandbox.emulator(esp).webhook_settings().items():
             out.write(f"  {name!r}: {value!r},\n")
     if args.keys is None:

@@ -3,13 +3,12 @@
 Postal (RSA), SendGrid (ECDSA) and Amazon SNS (an RSA key and its certificate)
 sign with keys only they have: the sandbox signs with key pairs of its own, and
 the app verifies with their public halves, which :meth:`Sandbox.settings` gives
-(``POSTAL_WEBHOOK_KEY``, ``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY``). They are
-made when first needed; the Postal and SendGrid ones can be kept in a file
-(``anymail sandbox --keys FILE``), so that an app configured with their public
-halves keeps working across restarts. The SNS certificate reaches the app's
-webhook view through :mod:`anymail.testing`'s certificate hand-over, which needs
-the sandbox in the app's process. These are throwaway sandbox keys: nothing
-real is signed with them.
+(``POSTAL_WEBHOOK_KEY``, ``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY``, and
+``AMAZON_SES_SNS_SIGNING_CERTIFICATES``, which pins the SNS certificate to the URL
+the sandbox's messages name, so the app never tries to download it from Amazon).
+They are made when first needed, and can be kept in a file (``anymail sandbox
+--keys FILE``), so that an app configured with them keeps working across
+restarts. These are throwaway sandbox keys: nothing real is signed with them.
 """
 
 from __future__ import annotations
@@ -38,6 +37,15 @@ def _load_key(pem: str) -> Any:
     from cryptography.hazmat.primitives import serialization
 
     return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+
+
+def _load_sns(data: dict[str, str]) -> SnsTestSigner:
+    from cryptography import x509
+
+    from ..webhooks._signers import SnsTestSigner
+
+    certificate = x509.load_pem_x509_certificate(data["certificate"].encode("ascii"))
+    return SnsTestSigner(kept=(_load_key(data["key"]), certificate, data["cert_id"]))
 
 
 class SandboxKeys:
@@ -82,17 +90,24 @@ class SandboxKeys:
                 from ..webhooks._signers import SnsTestSigner
 
                 self._sns = SnsTestSigner(valid_for=timedelta(days=3650))
+                self._save()
             return self._sns
 
     # -- a file, so that the app's configured public keys outlive a restart -------------
     def _save(self) -> None:
         if self.path is None:
             return
-        data = {
+        data: dict[str, Any] = {
             name: _pem(signer.private_key)
             for name, signer in (("postal", self._postal), ("sendgrid", self._sendgrid))
             if signer is not None
         }
+        if self._sns is not None:
+            data["sns"] = {
+                "key": _pem(self._sns.private_key),
+                "certificate": self._sns.cert_pem.decode("ascii"),
+                "cert_id": self._sns.cert_id,
+            }
         # Private keys, if only sandbox ones: readable by their owner alone.
         self.path.touch(mode=0o600, exist_ok=True)
         self.path.write_text(json.dumps(data, indent=2), encoding="utf-8")
@@ -104,3 +119,5 @@ class SandboxKeys:
             self._postal = RsaTestSigner(private_key=_load_key(data["postal"]))
         if "sendgrid" in data:
             self._sendgrid = EcdsaTestSigner(private_key=_load_key(data["sendgrid"]))
+        if "sns" in data:
+            self._sns = _load_sns(data["sns"])
