@@ -225,7 +225,7 @@ def add_sandbox_command(commands: Any) -> None:
     sandbox.add_argument(
         "--keys",
         metavar="FILE",
-        help="keep the key pairs that sign Postal, SendGrid and Amazon SES (SNS) events in "
+        help="keep the keys that sign Postal, SendGrid, Amazon SES and Scaleway events in "
         "FILE (made if missing), so your app's key settings stay valid across restarts",
     )
 

@@ -21,6 +21,7 @@ from django.test import override_settings
 from anymail import _testing_postal, _testing_sendgrid
 from anymail.message import AnymailMessage
 from anymail.sandbox import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET, Sandbox, SandboxKeys
+from anymail.sandbox.keys import certificate_pem
 from anymail.testing import captured_events
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +29,19 @@ KEY_SETTINGS = {
     "postal": "POSTAL_WEBHOOK_KEY",
     "sendgrid": "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
 }
+SNS_SETTINGS = {
+    "amazon_ses": "AMAZON_SES_SNS_SIGNING_CERTIFICATES",
+    "scaleway": "SCALEWAY_SNS_SIGNING_CERTIFICATES",
+}
 
 
 def send(esp: str, settings: dict[str, object]) -> None:
     with override_settings(EMAIL_BACKEND=f"anymail.backends.{esp}.EmailBackend", ANYMAIL=settings):
         AnymailMessage(
-            subject="Your order", body="Hi", from_email="shop@example.com", to=["ana@example.com"]
+            subject="Your order",
+            body="Your order has shipped.",
+            from_email="shop@example.com",
+            to=["ana@example.com"],
         ).send()
 
 
@@ -66,21 +74,29 @@ def test_keys_file_keeps_the_key_pairs(tmp_path: Path) -> None:
     path = tmp_path / "sandbox-keys.json"
     keys = SandboxKeys(path)
     postal, sendgrid = keys.postal.public_key, keys.sendgrid.public_key
-    sns_settings = Sandbox(keys=keys).emulator("amazon_ses").webhook_settings()
+    sns_settings = [Sandbox(keys=keys).emulator(esp).webhook_settings() for esp in SNS_SETTINGS]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = SandboxKeys(path)
     assert (again.postal.public_key, again.sendgrid.public_key) == (postal, sendgrid)
-    assert Sandbox(keys=again).emulator("amazon_ses").webhook_settings() == sns_settings
+    assert [Sandbox(keys=again).emulator(esp).webhook_settings() for esp in SNS_SETTINGS] == (
+        sns_settings
+    )
     assert SandboxKeys().postal.public_key != postal
 
 
-def test_sns_certificate_is_pinned_to_the_url_the_sandbox_signs_with(sandbox: Sandbox) -> None:
+def test_sns_certificates_are_pinned_to_the_urls_the_sandbox_signs_with(sandbox: Sandbox) -> None:
     signer = sandbox.keys.sns
     url = signer.cert_url("us-east-1")
     assert sandbox.settings("amazon_ses")["AMAZON_SES_SNS_SIGNING_CERTIFICATES"] == {
         url: signer.cert_pem.decode("ascii")
     }
     assert Sandbox().keys.sns.cert_url("us-east-1") != url
+    ca, scaleway = sandbox.keys.scaleway
+    settings = sandbox.settings("scaleway")
+    assert settings["SCALEWAY_SNS_TRUST_CHAIN"] == certificate_pem(ca)
+    [(scaleway_url, pem)] = settings["SCALEWAY_SNS_SIGNING_CERTIFICATES"].items()
+    assert scaleway.cert_id in scaleway_url and pem == scaleway.cert_pem.decode("ascii")
+    scaleway.certificate.verify_directly_issued_by(ca)
 
 
 @pytest.fixture
@@ -112,8 +128,9 @@ def sandbox_process(app_url: str, unused_port: int, tmp_path: Path) -> Iterator[
     # It printed the public keys the app must be configured with.
     public = SandboxKeys(keys)
     assert f"'POSTAL_WEBHOOK_KEY': '{public.postal.public_key}'" in out
-    pinned = {public.sns.cert_url("us-east-1"): public.sns.cert_pem.decode("ascii")}
-    assert f"'AMAZON_SES_SNS_SIGNING_CERTIFICATES': {pinned!r}," in out
+    for esp, name in SNS_SETTINGS.items():
+        printed = Sandbox(keys=public).emulator(esp).webhook_settings()[name]
+        assert f"{name!r}: {printed!r}," in out
 
 
 @pytest.mark.parametrize("esp", sorted(KEY_SETTINGS))
@@ -145,32 +162,24 @@ def test_out_of_process_sandbox_events_verify_with_its_public_keys(
     assert [(e["event"], e["status"]) for e in summary["events"]] == [("bounced", 200)]
 
 
-def test_out_of_process_sandbox_ses_events_verify_with_the_pinned_certificate(
-    sandbox_process: tuple[str, Path],
+@pytest.mark.parametrize("esp", sorted(SNS_SETTINGS))
+def test_out_of_process_sandbox_sns_events_verify_with_the_pinned_certificate(
+    sandbox_process: tuple[str, Path], esp: str
 ) -> None:
-    """No certificate is handed over in-process: without the pinned one the app would
-    fetch the URL from Amazon, which cannot serve it (503)."""
-    pytest.importorskip("boto3")
+    """Nothing is handed over in-process: without the pinned certificate the app would
+    fetch its URL from Amazon's or Scaleway's host, which cannot serve it (503)."""
+    if esp == "amazon_ses":
+        pytest.importorskip("boto3")
     from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
 
     url, keys_file = sandbox_process
-    sns = SandboxKeys(keys_file).sns
-    settings = {
-        "AMAZON_SES_CLIENT_PARAMS": {
-            "endpoint_url": f"{url}amazon_ses/",
-            "region_name": "us-east-1",
-            "aws_access_key_id": "SANDBOXACCESSKEY",
-            "aws_secret_access_key": DEFAULT_API_KEY,
-        },
-        "AMAZON_SES_CONFIGURATION_SET_NAME": "anymail-sandbox",
-        "AMAZON_SES_SNS_SIGNING_CERTIFICATES": {
-            sns.cert_url("us-east-1"): sns.cert_pem.decode("ascii")
-        },
-        "WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
-    }
-    send("amazon_ses", settings)
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    # What the running sandbox printed: its settings, with the keys from the file.
+    settings = Sandbox(port=port, keys=SandboxKeys(keys_file)).settings(esp)
+    [cert_url] = settings[SNS_SETTINGS[esp]]
+    send(esp, settings)
     [message] = requests.get(f"{url}api/messages", timeout=10).json()
-    assert DEFAULT_CERT_CACHE.get(sns.cert_url("us-east-1")) is None
+    assert DEFAULT_CERT_CACHE.get(cert_url) is None
     with override_settings(ANYMAIL=settings), captured_events() as events:
         answer = requests.post(
             f"{url}messages/{message['id']}/events",
@@ -179,7 +188,6 @@ def test_out_of_process_sandbox_ses_events_verify_with_the_pinned_certificate(
         )
     assert answer.status_code == 200
     [event] = events
-    assert (event.esp_event["eventType"], event.event_type) == ("Bounce", "bounced")
-    assert event.recipient == "ana@example.com"
+    assert (event.event_type, event.recipient) == ("bounced", "ana@example.com")
     [summary] = requests.get(f"{url}api/messages", timeout=10).json()
     assert [(e["event"], e["status"]) for e in summary["events"]] == [("bounced", 200)]
