@@ -32,7 +32,7 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 
-from .utils import request_json
+from .utils import make_message, request_json
 
 API_KEY = "tiny-secret-api-key-1234"
 SEND_URL = "https://api.tiny.example/v1/messages/send"
@@ -104,14 +104,9 @@ def tiny_settings(settings: Any) -> Any:
 
 
 def message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Body",
-        "from_email": "From <from@example.com>",
-        "to": ["to@example.com"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    """make_message(), with this module's short texts and a named sender."""
+    defaults = {"subject": "Subject", "body": "Body", "from_email": "From <from@example.com>"}
+    return make_message(**{**defaults, **kwargs})
 
 
 def ok(mock: responses.RequestsMock, message_id: str = "msg-1") -> None:

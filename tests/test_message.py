@@ -33,17 +33,9 @@ GIF = b"GIF89a\x01\x00\x01\x00" + b"\x00" * 20
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-@pytest.fixture(autouse=True)
-def test_backend_without_anymail_settings(settings: Any) -> None:
-    use_anymail_test_backend(settings)
-    settings.ANYMAIL = {}
-
-
-# --- AnymailMessage ---------------------------------------------------------------
-
-
-def test_anymail_message_constructor_takes_every_anymail_attribute() -> None:
-    values: dict[str, Any] = {
+def every_attribute() -> dict[str, Any]:
+    """A value for every Anymail attribute (fresh each call: a send may not share them)."""
+    return {
         "envelope_sender": "bounces@example.com",
         "metadata": {"user_id": "42"},
         "merge_metadata": {"to@example.com": {"order": "1"}},
@@ -57,10 +49,27 @@ def test_anymail_message_constructor_takes_every_anymail_attribute() -> None:
         "merge_global_data": {"site": "Example"},
         "esp_extra": {"custom": {"nested": 1}},
     }
-    assert set(values) == set(ANYMAIL_MESSAGE_ATTRIBUTES)
-    message = AnymailMessage(subject="Subject", body="Body", to=["to@example.com"], **values)
+
+
+@pytest.fixture(autouse=True)
+def test_backend_without_anymail_settings(settings: Any) -> None:
+    use_anymail_test_backend(settings)
+    settings.ANYMAIL = {}
+
+
+# --- AnymailMessage ---------------------------------------------------------------
+
+
+def test_every_anymail_attribute_is_in_the_sample_values() -> None:
+    assert set(every_attribute()) == set(ANYMAIL_MESSAGE_ATTRIBUTES)
+
+
+def test_anymail_message_constructor_takes_every_anymail_attribute() -> None:
+    message = AnymailMessage(
+        subject="Subject", body="Body", to=["to@example.com"], **every_attribute()
+    )
     assert isinstance(message, EmailMultiAlternatives)
-    for name, value in values.items():
+    for name, value in every_attribute().items():
         assert getattr(message, name) == value, name
     assert message.subject == "Subject"
     assert message.to == ["to@example.com"]
@@ -118,36 +127,15 @@ def test_every_attribute_on_a_plain_django_email_message() -> None:
     message = EmailMessage(
         subject="Subject", body="Body", from_email="From <from@example.com>", to=["to@example.com"]
     )
-    message.envelope_sender = "bounces@example.com"
-    message.metadata = {"user_id": "42"}
-    message.merge_metadata = {"to@example.com": {"order": "1"}}
-    message.merge_headers = {"to@example.com": {"X-Order": "1"}}
-    message.tags = ["welcome", "test"]
-    message.track_clicks = False
-    message.track_opens = True
-    message.send_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
-    message.template_id = "welcome-template"
-    message.merge_data = {"to@example.com": {"name": "Ana"}}
-    message.merge_global_data = {"site": "Example"}
-    message.esp_extra = {"custom": {"nested": 1}}
+    for name, value in every_attribute().items():
+        setattr(message, name, value)
     assert message.send() == 1
     assert message.anymail_send_params == {
         "from_email": "From <from@example.com>",
         "to": ["to@example.com"],
         "subject": "Subject",
         "text_body": "Body",
-        "envelope_sender": "bounces@example.com",
-        "metadata": {"user_id": "42"},
-        "merge_metadata": {"to@example.com": {"order": "1"}},
-        "merge_headers": {"to@example.com": {"X-Order": "1"}},
-        "tags": ["welcome", "test"],
-        "track_clicks": False,
-        "track_opens": True,
-        "send_at": datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
-        "template_id": "welcome-template",
-        "merge_data": {"to@example.com": {"name": "Ana"}},
-        "merge_global_data": {"site": "Example"},
-        "esp_extra": {"custom": {"nested": 1}},
+        **every_attribute(),
     }
 
 

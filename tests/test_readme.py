@@ -90,23 +90,23 @@ def run_usage_block(mocked_responses: responses.RequestsMock) -> dict[str, Any]:
     return namespace
 
 
-def test_quick_start_django_52_settings(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, mocked_responses: responses.RequestsMock
+@pytest.mark.parametrize(
+    ("block", "absent"),
+    [
+        # A Django 5.2 project's settings; Django 6.1 still accepts them (deprecated).
+        pytest.param(SETTINGS_52, "MAILERS", id="django_52"),
+        pytest.param(SETTINGS_61, "EMAIL_BACKEND", id="django_61", marks=requires_mailers),
+    ],
+)
+def test_quick_start_settings(
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mocked_responses: responses.RequestsMock,
+    block: str,
+    absent: str,
 ) -> None:
-    # A Django 5.2 project's settings; Django 6.1 still accepts them (deprecated).
-    names = load_settings_block(quick_start_blocks()[SETTINGS_52], settings, monkeypatch)
-    assert "MAILERS" not in names
-    run_usage_block(mocked_responses)
-    request = only_request(mocked_responses)
-    assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"
-
-
-@requires_mailers
-def test_quick_start_django_61_settings(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, mocked_responses: responses.RequestsMock
-) -> None:
-    names = load_settings_block(quick_start_blocks()[SETTINGS_61], settings, monkeypatch)
-    assert "EMAIL_BACKEND" not in names
+    names = load_settings_block(quick_start_blocks()[block], settings, monkeypatch)
+    assert absent not in names
     run_usage_block(mocked_responses)
     request = only_request(mocked_responses)
     assert request.headers["X-Postmark-Server-Token"] == "<your-server-token>"

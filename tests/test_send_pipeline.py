@@ -38,7 +38,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from anymail.utils import Attachment
 
-from .utils import PNG, requires_mailers
+from .utils import PNG, make_message, requires_mailers
 
 #: An ESP with typical limits: no envelope sender, one tag, one reply-to, no inline
 #: images, no EAI (and Capabilities' defaults: no spoofed To, one HTML part ...).
@@ -84,14 +84,9 @@ def no_anymail_settings(settings: Any) -> Any:
 
 
 def message(**kwargs: Any) -> AnymailMessage:
-    params: dict[str, Any] = {
-        "subject": "Subject",
-        "body": "Body",
-        "from_email": "From <from@example.com>",
-        "to": ["to@example.com"],
-    }
-    params.update(kwargs)
-    return AnymailMessage(**params)
+    """make_message(), with this module's short texts and a named sender."""
+    defaults = {"subject": "Subject", "body": "Body", "from_email": "From <from@example.com>"}
+    return make_message(**{**defaults, **kwargs})
 
 
 # --- normalization ------------------------------------------------------------------

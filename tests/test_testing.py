@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +22,12 @@ from anymail.testing import (
     webhook_request,
 )
 
+from .utils import run_django_script
 from .webhooks.contract.dummy_esp import SIGNING_SECRET
 from .webhooks.contract.registry import CASES
 
 dummy_payload = next(case for case in CASES if case.id == "dummy").payload
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "userhalf-16chars:passhalf-16chars"
 CONTRACT_URLS = pytest.mark.urls("tests.webhooks.contract.urls")
 
@@ -144,13 +141,5 @@ def test_importable_without_pytest() -> None:
         print(sorted(name for name in sys.modules if "pytest" in name and sys.modules[name]))
         """
     )
-    result = subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["Basic dTpw", "[]"]
+    stdout = run_django_script(script)
+    assert stdout.split("\n")[:2] == ["Basic dTpw", "[]"]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +13,7 @@ from anymail.checks import routed_webhook_views
 from anymail.urls import WEBHOOK_ROUTES, LazyWebhookView, WebhookRoute, webhook_urlpatterns
 
 from .test_webhooks_base import SECRET, TinyTrackingWebhookView, auth
-
-ROOT = Path(__file__).resolve().parent.parent
+from .utils import run_django_script
 
 #: The routes this issue adds (the later issues extend it with their ESPs' routes).
 EXPECTED_ROUTES = {
@@ -200,16 +196,8 @@ def test_including_the_urls_needs_no_extra_and_imports_no_esp_module() -> None:
         print("loaded:", loaded)
         """
     )
-    result = subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("loaded: []")
+    stdout = run_django_script(script)
+    assert stdout.strip().endswith("loaded: []")
 
 
 @lazy_urls

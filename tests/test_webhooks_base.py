@@ -31,9 +31,10 @@ from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events
 from anymail.webhooks import base as webhooks_base
+from anymail.webhooks._body import read_body
 from anymail.webhooks._payload import JsonObject, json_objects
-from anymail.webhooks.base import AnymailBaseWebhookView, one_line, raw_event_bytes
-from anymail.webhooks.dedupe import digest_key, event_key
+from anymail.webhooks.base import AnymailBaseWebhookView, one_line
+from anymail.webhooks.dedupe import digest_key, event_key, raw_event_bytes
 
 SECRET = "abcdefghijklmnop:qrstuvwxyz012345"
 OLD_SECRET = "OLDabcdefghijklm:OLDnopqrstuvwxyz"
@@ -468,6 +469,14 @@ def test_a_body_over_djangos_form_limit_is_read_within_the_views_limit(
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_MAX_BODY_SIZE": 10}
     assert post(client, OTHER_BODY, **auth(SECRET)).status_code == 400
     assert len(received) == 2
+
+
+def test_read_body_past_djangos_form_memory_limit(settings: Any, rf: RequestFactory) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    request = rf.post("/", b"a=" + b"x" * 100, content_type="application/x-www-form-urlencoded")
+    assert read_body(request) == b"a=" + b"x" * 100
+    assert request.body == b"a=" + b"x" * 100  # still there for the app's receivers
+    assert read_body(request) == request.body
 
 
 def test_djangos_own_body_limits_are_400(

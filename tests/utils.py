@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,9 @@ import pytest
 import responses
 
 from anymail.cli import DEMO_PNG
+
+#: The repository's root.
+ROOT = Path(__file__).resolve().parent.parent
 
 #: The sample image (a real 1x1 PNG): the demo's.
 PNG = DEMO_PNG
@@ -132,3 +137,19 @@ def form_parts(call: Any) -> list[tuple[Any, ...]]:
 
 def form_fields(call: Any) -> list[tuple[str, str]]:
     return [part for part in form_parts(call) if len(part) == 2]  # type: ignore[misc]
+
+
+def run_django_script(script: str) -> str:
+    """Run ``script`` in a fresh Python (the test settings, no pytest, an empty PATH);
+    assert that it succeeds and return what it printed."""
+    result = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

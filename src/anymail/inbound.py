@@ -32,21 +32,23 @@ from typing import IO, Any, TypeVar, overload
 
 from django.core.files.uploadedfile import UploadedFile
 
-from ._inbound_mime import (
-    VERBATIM_HEADERS,
-    Limits,
-    SpooledBody,
+from ._inbound_decoding import (
     address_header_value,
-    base64_lines,
     clean_filename,
     decode_header_text,
     decode_text,
     encode_utf8,
-    file_lines,
     parse_address_values,
     parse_date_value,
-    parse_lines,
     raw_header_text,
+)
+from ._inbound_mime import (
+    VERBATIM_HEADERS,
+    Limits,
+    SpooledBody,
+    base64_lines,
+    file_lines,
+    parse_lines,
 )
 from .addresses import EmailAddress
 

@@ -58,6 +58,23 @@ def browser() -> Iterator[Any]:
             driver.quit()
 
 
+def click_and_load(browser: Any, element: Any) -> None:
+    """Click a link or submit button and wait until the next page has loaded.
+
+    ``click()`` returns before the navigation it starts: without the wait, the next
+    lookup may run on the old page (which happens on a busy machine).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(browser, 60)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 @pytest.mark.parametrize("esp", ["postmark", "amazon_ses"])
 def test_list_open_and_bounce(sandbox: Sandbox, browser: Any, esp: str) -> None:
     from selenium.webdriver.common.by import By
@@ -81,12 +98,13 @@ def test_list_open_and_bounce(sandbox: Sandbox, browser: Any, esp: str) -> None:
         rows = browser.find_elements(By.CSS_SELECTOR, "tr.message")
         assert len(rows) == 2
         assert sandbox.emulator(esp).name in rows[1].text
-        browser.find_element(By.LINK_TEXT, "Your order <script>window.hacked=1</script>").click()
+        link = browser.find_element(By.LINK_TEXT, "Your order <script>window.hacked=1</script>")
+        click_and_load(browser, link)
         assert browser.execute_script("return window.hacked") is None
         assert "ana@example.com" in browser.find_element(By.TAG_NAME, "table").text
 
         with captured_events() as events:
-            browser.find_element(By.CSS_SELECTOR, "button[value=bounced]").click()
+            click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "button[value=bounced]"))
             row = browser.find_element(By.CSS_SELECTOR, "#events tr.event")
         assert "bounced" in row.text
         assert row.find_element(By.CSS_SELECTOR, ".status").text == "200"
@@ -113,7 +131,7 @@ def test_inbound_form(sandbox: Sandbox, browser: Any) -> None:
         subject = form.find_element(By.NAME, "subject")
         subject.clear()
         subject.send_keys("<script>window.hacked=1</script>")
-        form.find_element(By.TAG_NAME, "button").click()
+        click_and_load(browser, form.find_element(By.TAG_NAME, "button"))
         row = browser.find_element(By.CSS_SELECTOR, "#inbound ~ table tr.event")
         assert row.find_element(By.CSS_SELECTOR, ".status").text == "200"
         assert browser.execute_script("return window.hacked") is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.dispatch import Signal
 from django.test import Client
 
 from anymail.signals import AnymailTrackingEvent, tracking
@@ -33,6 +35,17 @@ def event_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in EVENT_FIELDS}
 
 
+def changed_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
+    """The event's fields that differ from the defaults, and its event_type (esp_event
+    left out)."""
+    defaults = vars(AnymailTrackingEvent("x"))
+    return {
+        key: value
+        for key, value in vars(event).items()
+        if key != "esp_event" and (key == "event_type" or value != defaults[key])
+    }
+
+
 def poster(esp: str) -> Post:
     """``post(payload, kind="tracking", client=None, **options)``: ``payload`` posted to
     the ESP's ``kind`` webhook URL, as the ESP would (anymail.testing's builder)."""
@@ -58,3 +71,18 @@ def tracked_event(post: Post, payload: Any, **options: Any) -> AnymailTrackingEv
     """The one tracking event a post dispatches."""
     [event] = tracked(post, payload, **options)
     return event
+
+
+@contextmanager
+def signal_calls(signal: Signal) -> Iterator[list[dict[str, Any]]]:
+    """The arguments (``sender`` included) of each send of ``signal`` while the block runs."""
+    calls: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    signal.connect(receiver, weak=False)
+    try:
+        yield calls
+    finally:
+        signal.disconnect(receiver)

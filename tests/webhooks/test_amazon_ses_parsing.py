@@ -124,51 +124,22 @@ def test_complaint_without_feedback_report() -> None:
     assert event.description is None and event.user_agent is None
 
 
+def news(status: str) -> dict[str, Any]:
+    """Topic preferences without a list-wide opt-out, ``status`` for the News topic."""
+    return {
+        "unsubscribeAll": False,
+        "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": status}],
+    }
+
+
 @pytest.mark.parametrize(
     ("new", "old", "event_type"),
     [
         ({"unsubscribeAll": True}, {"unsubscribeAll": False}, EventType.UNSUBSCRIBED),
-        (
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptOut"}],
-            },
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptIn"}],
-            },
-            EventType.UNSUBSCRIBED,
-        ),
-        (
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptIn"}],
-            },
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptOut"}],
-            },
-            EventType.SUBSCRIBED,
-        ),
-        (
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptIn"}],
-            },
-            None,
-            EventType.SUBSCRIBED,
-        ),
-        (
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptIn"}],
-            },
-            {
-                "unsubscribeAll": False,
-                "topicSubscriptionStatus": [{"topicName": "News", "subscriptionStatus": "OptIn"}],
-            },
-            EventType.UNKNOWN,
-        ),
+        (news("OptOut"), news("OptIn"), EventType.UNSUBSCRIBED),
+        (news("OptIn"), news("OptOut"), EventType.SUBSCRIBED),
+        (news("OptIn"), None, EventType.SUBSCRIBED),
+        (news("OptIn"), news("OptIn"), EventType.UNKNOWN),
     ],
 )
 def test_subscription_events(new: Any, old: Any, event_type: str) -> None:

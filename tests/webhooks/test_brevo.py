@@ -20,14 +20,14 @@ from anymail.exceptions import (
     AnymailDeprecationWarning,
 )
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailTrackingEvent
+from anymail.signals import AnymailTrackingEvent, tracking
 from anymail.testing import webhook_request, webhook_secret_setting
 from anymail.webhooks.brevo import BrevoTrackingWebhookView, parse_tracking_body
 from anymail.webhooks.sendinblue import SendinBlueTrackingWebhookView
 from tests.utils import FIXTURES_DIR, request_json
 
 from .brevo_support import fixture
-from .support import event_fields
+from .support import event_fields, signal_calls
 
 SECRET = "brevobrevobrevob:revobrevobrevobr"
 URL = "/anymail/brevo/tracking/"
@@ -155,18 +155,8 @@ def test_batched_post_dispatches_each_event_in_order(events: list[Any]) -> None:
 
 
 def test_signal_arguments() -> None:
-    calls: list[dict[str, Any]] = []
-
-    def receiver(sender: Any, **kwargs: Any) -> None:
-        calls.append({"sender": sender, **kwargs})
-
-    from anymail.signals import tracking
-
-    tracking.connect(receiver, weak=False)
-    try:
+    with signal_calls(tracking) as calls:
         post(fixture("tracking_delivered.json"))
-    finally:
-        tracking.disconnect(receiver)
     assert calls[0]["sender"] is BrevoTrackingWebhookView
     assert calls[0]["esp_name"] == "Brevo"
 
@@ -363,19 +353,8 @@ def test_inbound_post_at_the_tracking_url_is_a_configuration_error(events: list[
 
 
 def test_sendinblue_route_warns_and_dispatches_as_sendinblue() -> None:
-    calls: list[dict[str, Any]] = []
-
-    def receiver(sender: Any, **kwargs: Any) -> None:
-        calls.append({"sender": sender, **kwargs})
-
-    from anymail.signals import tracking
-
-    tracking.connect(receiver, weak=False)
-    try:
-        with pytest.warns(AnymailDeprecationWarning) as warned:
-            response = post(fixture("tracking_delivered.json"), url="/anymail/sendinblue/tracking/")
-    finally:
-        tracking.disconnect(receiver)
+    with signal_calls(tracking) as calls, pytest.warns(AnymailDeprecationWarning) as warned:
+        response = post(fixture("tracking_delivered.json"), url="/anymail/sendinblue/tracking/")
     assert response.status_code == 200
     assert str(warned[0].message) == (
         "Anymail's SendinBlue tracking webhook (/anymail/sendinblue/tracking/) is deprecated: "

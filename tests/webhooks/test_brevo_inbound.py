@@ -33,6 +33,7 @@ from .brevo_support import (
     add_attachments,
     fixture,
 )
+from .support import signal_calls
 
 SECRET = "brevobrevobrevob:revobrevobrevobr"
 URL = "/anymail/brevo/inbound/"
@@ -469,17 +470,8 @@ def legacy() -> Any:
 
 
 def test_sendinblue_route_warns_and_dispatches_as_sendinblue(api: responses.RequestsMock) -> None:
-    calls: list[dict[str, Any]] = []
-
-    def receiver(sender: Any, **kwargs: Any) -> None:
-        calls.append({"sender": sender, **kwargs})
-
-    inbound.connect(receiver, weak=False)
-    try:
-        with pytest.warns(AnymailDeprecationWarning) as warned:
-            response = post(fixture("inbound_basic.json"), url=LEGACY_URL)
-    finally:
-        inbound.disconnect(receiver)
+    with signal_calls(inbound) as calls, pytest.warns(AnymailDeprecationWarning) as warned:
+        response = post(fixture("inbound_basic.json"), url=LEGACY_URL)
     assert response.status_code == 200
     assert str(warned[0].message) == (
         "Anymail's SendinBlue inbound webhook (/anymail/sendinblue/inbound/) is deprecated: "

@@ -13,15 +13,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from django.test import Client
 
-from anymail.signals import inbound, tracking
-from anymail.testing import WebhookRequest, captured_events, webhook_request
+from anymail.testing import WebhookRequest, webhook_request
 from anymail.webhooks.signing import MandrillVerifier
 from tests.utils import FIXTURES_DIR
 
 from .contract.form_fuzz import form_mutations
-from .contract.fuzz import Mutation, mutations, sample
+from .contract.fuzz import Mutation, mutations, post_hostile, sample
 
 MANDRILL_KEY = "TEST-mandrill-fuzz-key-NOT-REAL"
 MANDRILL_URL = "/anymail/mandrill/"
@@ -58,17 +56,6 @@ def signed_form(payload: list[tuple[str, Any]] | bytes) -> WebhookRequest:
     )
 
 
-def check(request: WebhookRequest, url: str, mutation: Mutation) -> None:
-    with captured_events(tracking) as tracked, captured_events(inbound) as received:
-        response = request.post(Client(), url)  # Client() raises what the view lets out
-    assert response.status_code in ((400,) if mutation.strict else (200, 400)), response.content
-    if response.status_code == 400:
-        assert tracked == [] and received == []
-        reason = response.content.decode()
-        assert "\n" not in reason and len(reason) <= 300
-        assert "xxxxxxxxxx" not in reason  # nothing the ESP sent is echoed
-
-
 @pytest.mark.parametrize(("shape", "mutation"), mandrill_cases())
 def test_mandrill_form_fixture_variants(shape: str, mutation: Mutation, settings: Any) -> None:
     settings.ANYMAIL = {"MANDRILL_WEBHOOK_KEY": MANDRILL_KEY}
@@ -76,4 +63,4 @@ def test_mandrill_form_fixture_variants(shape: str, mutation: Mutation, settings
         request = webhook_request("mandrill", mutation.payload, basic_auth=None)
     else:
         request = signed_form(mutation.payload)
-    check(request, MANDRILL_URL, mutation)
+    post_hostile(request, MANDRILL_URL, mutation)

@@ -10,11 +10,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
-import subprocess
-import sys
 import textwrap
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,11 +27,10 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, 
 from anymail.testing import captured_events, json_webhook_request, webhook_request
 from anymail.webhooks._signers import EcdsaTestSigner, RsaTestSigner
 from anymail.webhooks.postal import PostalTrackingWebhookView
-from tests.utils import FIXTURES_DIR, add_response, fixture_json
+from tests.utils import FIXTURES_DIR, add_response, fixture_json, run_django_script
 
 from .support import poster, tracked_event
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "postalpostalpost:alpostalpostalp"
 FIXTURES = sorted(
     path.name
@@ -65,8 +61,20 @@ post_event = functools.partial(tracked_event, post)
 
 # --- tracking: every fixture --------------------------------------------------------------
 
-ALICE = {"message_id": 1503, "recipient": "alice@example.com", "tags": ["receipt"]}
 NO_MESSAGE = {"message_id": None, "recipient": None, "tags": []}
+#: A notice about the mail server, not about a message: unknown.
+SERVER_NOTICE: dict[str, Any] = {
+    "event_type": "unknown",
+    "reject_reason": None,
+    **NO_MESSAGE,
+    "description": None,
+    "mta_response": None,
+    "click_url": None,
+    "user_agent": None,
+}
+
+
+ALICE = {"message_id": 1503, "recipient": "alice@example.com", "tags": ["receipt"]}
 TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_message_sent.json": {
         "event_type": "delivered",
@@ -132,24 +140,8 @@ TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
         "click_url": None,
         "user_agent": "Mozilla/5.0 (X11; Linux x86_64) ExampleBrowser/1.0",
     },
-    "tracking_domain_dns_error.json": {
-        "event_type": "unknown",
-        "reject_reason": None,
-        **NO_MESSAGE,
-        "description": None,
-        "mta_response": None,
-        "click_url": None,
-        "user_agent": None,
-    },
-    "tracking_send_limit_approaching.json": {
-        "event_type": "unknown",
-        "reject_reason": None,
-        **NO_MESSAGE,
-        "description": None,
-        "mta_response": None,
-        "click_url": None,
-        "user_agent": None,
-    },
+    "tracking_domain_dns_error.json": SERVER_NOTICE,
+    "tracking_send_limit_approaching.json": SERVER_NOTICE,
 }
 
 
@@ -428,16 +420,8 @@ def test_views_need_cryptography_only_when_used() -> None:
             print("refused:", err.install_extra)
         """
     )
-    result = subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "refused: postal"
+    stdout = run_django_script(script)
+    assert stdout.strip() == "refused: postal"
 
 
 # --- inbound -----------------------------------------------------------------------------

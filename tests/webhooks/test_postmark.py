@@ -22,7 +22,7 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, 
 from anymail.testing import captured_events, webhook_request
 from tests.utils import FIXTURES_DIR, PNG, add_response, fixture_json, only_request_json
 
-from .support import poster, tracked_event
+from .support import poster, signal_calls, tracked_event
 
 SECRET = "postmarkpostmark:postmarkpostmark"
 EST = timezone(timedelta(hours=-5))
@@ -202,16 +202,8 @@ def test_tracking_fixture(name: str, events: list[AnymailTrackingEvent]) -> None
 
 
 def test_signal_arguments() -> None:
-    received: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        received.append(kwargs)
-
-    tracking.connect(receiver, weak=False)
-    try:
+    with signal_calls(tracking) as received:
         assert post(fixture("tracking_delivery.json")).status_code == 200
-    finally:
-        tracking.disconnect(receiver)
     from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 
     assert [(kwargs["sender"], kwargs["esp_name"]) for kwargs in received] == [

@@ -8,10 +8,9 @@ Django's ``request.POST`` does not suit webhooks that post forms:
 - ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB by default) refuses a raw message or a
   batch of inbound messages of ordinary size, answered 400: the ESP drops the mail.
 
-So these helpers read the body once, bounded by the webhook view's own body gate
-(``WEBHOOK_MAX_BODY_SIZE``, checked against Content-Length before reading), and
-parse it with strict, bounded rules: anything malformed is an
-:exc:`AnymailWebhookPayloadError` (400).
+So these helpers parse the raw body (read by ``_body.read_body``, bounded by the
+view's own ``WEBHOOK_MAX_BODY_SIZE``) with strict, bounded rules: anything
+malformed is an :exc:`AnymailWebhookPayloadError` (400).
 """
 
 from __future__ import annotations
@@ -25,29 +24,10 @@ from email.utils import collapse_rfc2231_value
 from typing import Final
 from urllib.parse import parse_qsl
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest
-
 from ..exceptions import AnymailWebhookPayloadError
 
 #: Most fields accepted in one form: real posts have a few dozen.
 MAX_FORM_FIELDS: Final = 2000
-
-
-def read_body(request: HttpRequest) -> bytes:
-    """The request's raw body, however large Django's DATA_UPLOAD_MAX_MEMORY_SIZE allows.
-
-    The view's body gate has already refused a Content-Length over its limit, and
-    Django's stream never reads past Content-Length.
-    """
-    try:
-        return request.body
-    except RequestDataTooBig:
-        # Django checks the size before it reads anything, so the stream is intact.
-        # Keep the body where Django keeps it, so request.body (and request.POST,
-        # within Django's limits) still work for the app's receivers.
-        request._body = request.read()
-        return request._body
 
 
 def parse_urlencoded(body: bytes) -> list[tuple[str, str]]:

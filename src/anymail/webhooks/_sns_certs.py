@@ -402,20 +402,26 @@ def _pinned(items: tuple[tuple[str, str | bytes], ...], esp_name: str) -> Mappin
     return pinned
 
 
+def sns_get(url: str) -> requests.Response:
+    """GET a URL already checked as the SNS service's: TLS verified, no redirects,
+    streamed (the caller bounds what it reads), within CERT_FETCH_TIMEOUT."""
+    return requests.get(
+        url,
+        timeout=CERT_FETCH_TIMEOUT,
+        allow_redirects=False,
+        stream=True,
+        verify=True,
+        headers={"User-Agent": f"django-anymail/{__version__}"},
+    )
+
+
 def fetch_certificate(url: str, what: str = "SNS signing certificate") -> bytes:
     """GET an (already validated) certificate URL: TLS verified, no redirects, bounded.
 
     Raises :exc:`AnymailWebhookTransientError` on any failure (``what`` names the file).
     """
     try:
-        with requests.get(
-            url,
-            timeout=CERT_FETCH_TIMEOUT,
-            allow_redirects=False,
-            stream=True,
-            verify=True,
-            headers={"User-Agent": f"django-anymail/{__version__}"},
-        ) as response:
+        with sns_get(url) as response:
             if response.status_code != 200:
                 raise AnymailWebhookTransientError(
                     f"Could not fetch the {what} {url}: HTTP {response.status_code}. "

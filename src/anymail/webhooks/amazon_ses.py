@@ -96,14 +96,7 @@ def _destinations(mail: JsonObject, **fields: Any) -> list[_Recipient]:
 
 def _bounce(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
     description = f"{detail.text('bounceType')}: {detail.text('bounceSubType')}"
-    return [
-        _Recipient(
-            recipient=bounced.text("emailAddress"),
-            description=description,
-            mta_response=bounced.text("diagnosticCode", None),
-        )
-        for bounced in detail.objects("bouncedRecipients")
-    ]
+    return _diagnosed(detail.objects("bouncedRecipients"), description)
 
 
 def _complaint(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
@@ -126,13 +119,18 @@ def _delivery(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
 
 def _delivery_delay(detail: JsonObject, mail: JsonObject) -> list[_Recipient]:
     description = detail.text("delayType", None)
+    return _diagnosed(detail.objects("delayedRecipients"), description)
+
+
+def _diagnosed(recipients: list[JsonObject], description: str | None) -> list[_Recipient]:
+    """Bounced or delayed recipients, each with its SMTP diagnostic."""
     return [
         _Recipient(
-            recipient=delayed.text("emailAddress"),
+            recipient=recipient.text("emailAddress"),
             description=description,
-            mta_response=delayed.text("diagnosticCode", None),
+            mta_response=recipient.text("diagnosticCode", None),
         )
-        for delayed in detail.objects("delayedRecipients")
+        for recipient in recipients
     ]
 
 

@@ -47,11 +47,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import io
-import json
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Final
@@ -59,7 +57,7 @@ from typing import Any, ClassVar, Final
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.dispatch import Signal
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import classonlymethod, method_decorator
 from django.views import View
@@ -68,8 +66,6 @@ from django.views.decorators.csrf import csrf_exempt
 from ..conf import (
     WEBHOOK_SECRET,
     Setting,
-    SettingType,
-    get_django_setting,
     get_setting,
     get_webhook_secrets,
     invalid_setting,
@@ -81,6 +77,13 @@ from ..exceptions import (
     AnymailWebhookValidationFailure,
 )
 from ..signals import AnymailEvent, AnymailInboundEvent, inbound, tracking
+from ._body import (
+    DEFAULT_INBOUND_MAX_BODY_SIZE,
+    DEFAULT_MAX_BODY_SIZE,
+    MULTIPART,
+    WEBHOOK_MAX_BODY_SIZE,
+    read_body,
+)
 from ._payload import parse_json
 from .dedupe import (
     WEBHOOK_DEDUPE_CACHE,
@@ -91,6 +94,7 @@ from .dedupe import (
     event_key,
     get_dedupe_store,
     get_dedupe_ttl,
+    raw_event_bytes,
 )
 from .freshness import WEBHOOK_MAX_AGE, check_freshness, get_max_age
 from .signing import utc_now
@@ -99,19 +103,6 @@ __all__ = ["AnymailBaseWebhookView"]
 
 logger = logging.getLogger("anymail")
 
-#: Default body size limits (bytes): tracking posts, and posts that carry received mail
-#: (room for an INBOUND_MAX_SIZE message of 50 MB, base64-encoded in JSON).
-DEFAULT_MAX_BODY_SIZE: Final = 10 * 1024 * 1024
-DEFAULT_INBOUND_MAX_BODY_SIZE: Final = 100 * 1024 * 1024
-WEBHOOK_MAX_BODY_SIZE: Final = Setting(
-    "webhook_max_body_size",
-    SettingType("bytes"),
-    "Largest webhook post accepted, in bytes.",
-    default=None,
-    default_doc=f"{DEFAULT_MAX_BODY_SIZE} (tracking), {DEFAULT_INBOUND_MAX_BODY_SIZE} (inbound)",
-    per_esp=False,
-    option=False,
-)
 #: Longest reason put in a 400 answer or a log line (it may quote ESP input).
 MAX_REASON_LENGTH: Final = 300
 #: The realm of the basic auth challenge (pinned by Amazon SES's fact sheet).
@@ -133,6 +124,19 @@ def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
     line = text.strip().split("\n", 1)[0]
     line = "".join(char if char.isprintable() else "?" for char in line[: limit + 1])
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def view_setting(
+    setting: Setting,
+    esp_name: str,
+    kwargs: MutableMapping[str, Any],
+    getter: Callable[[Setting, str, MutableMapping[str, Any]], Any] = get_setting,
+) -> Any:
+    """``getter(setting, esp_name, kwargs)`` for a view's ``as_view()`` keywords, where
+    ``<name>=None`` (the class attribute's default) means "use the settings"."""
+    if kwargs.get(setting.name, "") is None:
+        del kwargs[setting.name]
+    return getter(setting, esp_name, kwargs)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -203,21 +207,13 @@ class AnymailBaseWebhookView(View):
 
     def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Some ESPs check that the URL exists with a HEAD request before posting.
-        challenge = self.basic_auth_challenge_response(request)
-        if challenge is not None:
-            return challenge
-        try:
-            self.validate_basic_auth(request)
-        except AnymailWebhookValidationFailure as err:
-            return self.refused(err)
-        return HttpResponse()
+        return self.unauthenticated(request) or HttpResponse()
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        challenge = self.basic_auth_challenge_response(request)
-        if challenge is not None:
-            return challenge
+        refusal = self.unauthenticated(request)
+        if refusal is not None:
+            return refusal
         try:
-            self.validate_basic_auth(request)
             self.check_body(request)
             signed_at = self.validate_request(request)
             check_freshness(
@@ -233,6 +229,18 @@ class AnymailBaseWebhookView(View):
         return self.dispatch_events(events)
 
     # --- 1. basic auth ------------------------------------------------------------------
+
+    def unauthenticated(self, request: HttpRequest) -> HttpResponse | None:
+        """The answer to a request without valid credentials (the 401 challenge, or 400);
+        None when the basic auth checks out."""
+        challenge = self.basic_auth_challenge_response(request)
+        if challenge is not None:
+            return challenge
+        try:
+            self.validate_basic_auth(request)
+        except AnymailWebhookValidationFailure as err:
+            return self.refused(err)
+        return None
 
     def basic_auth_challenge_response(self, request: HttpRequest) -> HttpResponse | None:
         """The 401 challenge, if this view sends one and the post has no credentials."""
@@ -307,28 +315,10 @@ class AnymailBaseWebhookView(View):
                 f"the body should be {' or '.join(self.content_types)}, "
                 f"not {one_line(request.content_type or 'untyped', 80)}."
             )
-        self.read_large_body(request, length)
-
-    @staticmethod
-    def read_large_body(request: HttpRequest, length: int) -> None:
-        """Read a body that Django would refuse as over DATA_UPLOAD_MAX_MEMORY_SIZE.
-
-        That limit (2.5 MB by default) is meant for forms; ESPs post inbound mail far
-        bigger, and the limit for a webhook is the view's own, checked before this.
-        Multipart bodies are left to Django, which streams their files to disk.
-        """
-        django_limit = get_django_setting("DATA_UPLOAD_MAX_MEMORY_SIZE")
-        if (
-            django_limit is None
-            or length <= django_limit
-            or request.content_type == "multipart/form-data"
-            or hasattr(request, "_body")
-            or request._read_started
-        ):
-            return
-        # What HttpRequest.body does, without its size check.
-        request._body = request.read()
-        request._stream = io.BytesIO(request._body)
+        # Read now, past Django's form limit (see _body). Multipart bodies are left to
+        # Django, which streams their files to disk (SendGrid's view reads its own).
+        if length and request.content_type != MULTIPART and not request._read_started:
+            read_body(request)
 
     def json_body(self, request: HttpRequest) -> Any:
         """The body parsed as JSON (strict UTF-8, bounded depth); parsed once per request."""
@@ -379,6 +369,10 @@ class AnymailBaseWebhookView(View):
         """
         if event.event_id:
             return event_key(self._settings_esp_name, event.event_id)
+        return self.digest_dedupe_key(event)
+
+    def digest_dedupe_key(self, event: AnymailEvent) -> str | None:
+        """The key of a digest of ``event``'s ``esp_event`` (None if it isn't plain data)."""
         raw = raw_event_bytes(event.esp_event)
         return digest_key(self._settings_esp_name, raw) if raw is not None else None
 
@@ -435,24 +429,3 @@ class AnymailBaseWebhookView(View):
         reason = one_line(str(err))
         logger.error("Anymail %s webhook could not be handled (503): %s", self.esp_name, reason)
         return HttpResponse(reason, status=503, content_type="text/plain")
-
-
-def raw_event_bytes(esp_event: Any) -> bytes | None:
-    """Stable bytes for an ESP event with no id, for its dedupe digest (None: no dedupe).
-
-    Retries of one event are identical, so the canonical JSON of the parsed event
-    (sorted keys) identifies it as well as its raw bytes.
-    """
-    if isinstance(esp_event, HttpRequest):
-        return esp_event.body
-    if isinstance(esp_event, bytes):
-        return esp_event
-    if isinstance(esp_event, QueryDict):
-        esp_event = {key: esp_event.getlist(key) for key in esp_event}
-    if isinstance(esp_event, Mapping | list | str | int | float):
-        try:
-            text = json.dumps(esp_event, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return None  # not plain data: no stable bytes
-        return text.encode("ascii")
-    return None

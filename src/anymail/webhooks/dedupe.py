@@ -19,11 +19,13 @@ turns deduplication off), ``WEBHOOK_DEDUPE_PREFIX`` (cache key prefix) and
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from django.core.cache import InvalidCacheBackendError, caches
+from django.http import HttpRequest, QueryDict
 
 from ..conf import SECONDS, STRING, Setting, get_setting, invalid_setting
 from ..exceptions import AnymailWebhookTransientError
@@ -72,6 +74,27 @@ WEBHOOK_DEDUPE_TTL: Final = Setting(
         view.settings_esp_name or view.esp_name, FALLBACK_DEDUPE_TTL
     ),
 )
+
+
+def raw_event_bytes(esp_event: Any) -> bytes | None:
+    """Stable bytes for an ESP event with no id, for its dedupe digest (None: no dedupe).
+
+    Retries of one event are identical, so the canonical JSON of the parsed event
+    (sorted keys) identifies it as well as its raw bytes.
+    """
+    if isinstance(esp_event, HttpRequest):
+        return esp_event.body
+    if isinstance(esp_event, bytes):
+        return esp_event
+    if isinstance(esp_event, QueryDict):
+        esp_event = {key: esp_event.getlist(key) for key in esp_event}
+    if isinstance(esp_event, Mapping | list | str | int | float):
+        try:
+            text = json.dumps(esp_event, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return None  # not plain data: no stable bytes
+        return text.encode("ascii")
+    return None
 
 
 class DedupeStore(Protocol):

@@ -29,7 +29,8 @@ from ..exceptions import (
 )
 from ..inbound import AnymailInboundMessage
 from ..signals import AnymailEvent, AnymailInboundEvent, AnymailTrackingEvent, EventType
-from ._forms import parse_urlencoded, read_body
+from ._body import read_body
+from ._forms import parse_urlencoded
 from ._payload import JsonObject, json_objects, parse_json
 from .base import AnymailBaseWebhookView
 from .signing import MandrillVerifier

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Final
 from django.http import HttpRequest
 
 from ..addresses import parse_single_address
-from ..conf import Setting, SettingType, get_setting
+from ..conf import Setting, SettingType
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -36,8 +36,7 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, finite_number, json_object
-from .base import AnymailBaseWebhookView, raw_event_bytes
-from .dedupe import digest_key
+from .base import AnymailBaseWebhookView, view_setting
 from .signing import RsaVerifier
 
 __all__ = [
@@ -187,9 +186,7 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     declared_settings = (WEBHOOK_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("webhook_key", "") is None:
-            del kwargs["webhook_key"]  # None: use the setting
-        key = get_setting(WEBHOOK_KEY, self.esp_name, kwargs)
+        key = view_setting(WEBHOOK_KEY, self.esp_name, kwargs)
         self.verifier = RsaVerifier(key)
         super().__init__(**kwargs)
 
@@ -228,5 +225,4 @@ class PostalInboundWebhookView(PostalBaseWebhookView):
     def dedupe_key(self, event: AnymailEvent) -> str | None:
         # Each Postal mail server numbers its messages itself: two servers routing to
         # this URL can both send an id 1702. A retry repeats the whole post: its digest.
-        raw = raw_event_bytes(event.esp_event)
-        return digest_key(self._settings_esp_name, raw) if raw is not None else None
+        return self.digest_dedupe_key(event)

@@ -36,8 +36,7 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, check_header_name, finite_number, json_object
-from .base import AnymailBaseWebhookView, raw_event_bytes
-from .dedupe import digest_key
+from .base import AnymailBaseWebhookView
 
 __all__ = ["PostmarkInboundWebhookView", "PostmarkTrackingWebhookView"]
 
@@ -280,8 +279,7 @@ class PostmarkTrackingWebhookView(AnymailBaseWebhookView):
         # body's digest catches them without that risk.
         if event.event_id is not None and event.event_id != self.trace_id:
             return super().dedupe_key(event)
-        raw = raw_event_bytes(event.esp_event)
-        return digest_key(self._settings_esp_name, raw) if raw is not None else None
+        return self.digest_dedupe_key(event)
 
 
 class PostmarkInboundWebhookView(AnymailBaseWebhookView):

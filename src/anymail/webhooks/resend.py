@@ -47,9 +47,10 @@ from ..signals import (
     inbound,
     tracking,
 )
+from ._body import DEFAULT_MAX_BODY_SIZE
 from ._payload import JsonObject, json_object, parse_json
 from ._resend_api import ReceivedEmailFetcher
-from .base import DEFAULT_MAX_BODY_SIZE, AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView
 from .dedupe import event_key
 from .signing import SvixVerifier
 

@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from .. import __version__
 from ..conf import Setting, SettingType, get_setting, invalid_setting
 from ..exceptions import (
     AnymailWebhookPayloadError,
@@ -35,10 +34,10 @@ from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReaso
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
 from ._sns_certs import (
-    CERT_FETCH_TIMEOUT,
     SNS_SIGNING_CERTIFICATES,
     ScalewaySnsTrust,
     certificate_cache,
+    sns_get,
 )
 from .signing import SnsVerifier
 
@@ -197,13 +196,7 @@ class ScalewayTrackingWebhookView(SnsWebhookView):
                 esp_name=ESP_NAME,
             )
         try:
-            with requests.get(
-                url,
-                timeout=CERT_FETCH_TIMEOUT,
-                allow_redirects=False,
-                stream=True,
-                headers={"User-Agent": f"django-anymail/{__version__}"},
-            ) as response:
+            with sns_get(url) as response:
                 failure = None if response.status_code == 200 else f"HTTP {response.status_code}"
         except requests.RequestException as err:
             failure = type(err).__name__

@@ -21,9 +21,9 @@ from typing import Any, ClassVar, Final
 
 from django.http import HttpRequest
 
-from .._inbound_mime import decode_text
+from .._inbound_decoding import decode_text
 from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
-from ..conf import Setting, SettingType, get_setting, is_setting_set
+from ..conf import Setting, SettingType, is_setting_set
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
 from ..signals import (
@@ -35,9 +35,10 @@ from ..signals import (
     inbound,
     tracking,
 )
-from ._forms import FormPart, form_digest, parse_form_data, read_body
+from ._body import read_body
+from ._forms import FormPart, form_digest, parse_form_data
 from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, view_setting
 from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
 
@@ -235,9 +236,7 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
     declared_settings = (VERIFICATION_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("tracking_webhook_verification_key", "") is None:
-            del kwargs["tracking_webhook_verification_key"]  # None: use the setting
-        key = get_setting(VERIFICATION_KEY, self.esp_name, kwargs)
+        key = view_setting(VERIFICATION_KEY, self.esp_name, kwargs)
         self.verifier = EcdsaVerifier(key) if key is not None else None
         # Basic auth is optional once posts are signed.
         self.warn_if_no_basic_auth = self.verifier is None

@@ -22,28 +22,30 @@ verifier is built.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
-import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..conf import invalid_setting
-from ..exceptions import AnymailImproperlyInstalled, AnymailWebhookValidationFailure
-from ._sns_certs import (
-    DEFAULT_CERT_CACHE,
-    AwsSnsTrust,
-    CertificateCache,
-    SnsTrust,
-    fetch_certificate,
-    load_certificate,
+from ._sns_signing import SnsVerifier, sns_string_to_sign
+from ._verifying import (
+    Clock,
+    _b64decode,
+    _crypto_required,
+    _epoch,
+    _fail,
+    _header,
+    _load_public_key,
+    _raw_header,
+    _redact_userinfo,
+    _secret_text,
+    _text,
+    utc_now,
 )
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
-    from cryptography.x509 import Certificate
 
 __all__ = [
     "Clock",
@@ -56,87 +58,6 @@ __all__ = [
     "sns_string_to_sign",
     "utc_now",
 ]
-
-#: Returns the current time as an aware UTC datetime (injectable for tests).
-Clock = Callable[[], datetime]
-
-#: Longest signature header (or field) worth looking at: real ones are < 1 KB.
-MAX_SIGNATURE_LENGTH: Final = 8192
-
-_EPOCH_RE: Final = re.compile(r"[0-9]{1,12}")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fail(esp_name: str, problem: str) -> AnymailWebhookValidationFailure:
-    return AnymailWebhookValidationFailure(f"{esp_name} webhook: {problem}", esp_name=esp_name)
-
-
-def _text(value: object) -> str | None:
-    """``value`` if it is a bounded ASCII string (what a signature or header must be)."""
-    if isinstance(value, str) and len(value) <= MAX_SIGNATURE_LENGTH and value.isascii():
-        return value
-    return None
-
-
-def _raw_header(headers: Mapping[str, Any], name: str) -> object:
-    """A header's value, looked up case-insensitively (None when absent)."""
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if isinstance(key, str) and key.lower() == lowered:
-                return candidate
-    return value
-
-
-def _header(headers: Mapping[str, Any], name: str) -> str | None:
-    """A header's value; None when absent or not ASCII text."""
-    return _text(_raw_header(headers, name))
-
-
-def _b64decode(value: str) -> bytes | None:
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _epoch(value: object, esp_name: str) -> datetime:
-    """A signed Unix timestamp (decimal digits) as an aware UTC datetime."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _EPOCH_RE.fullmatch(value):
-        raise _fail(esp_name, "the signed timestamp is missing or is not a Unix time.")
-    return datetime.fromtimestamp(int(value), UTC)
-
-
-def _secret_text(value: object, setting: str, esp_name: str) -> str:
-    """A configured key or secret, refused (without quoting it) when empty or not text."""
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("ascii")
-        except UnicodeDecodeError:
-            value = ""
-    if not isinstance(value, str) or not value.strip():
-        raise invalid_setting(
-            setting, None, f"it is empty. Set it to the webhook key from your {esp_name} account."
-        )
-    return value
-
-
-def _redact_userinfo(url: str) -> str:
-    """The URL with any password replaced, so it can go in an error message."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unparsable URL)"
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 # ---------------------------------------------------------------------------
@@ -361,37 +282,32 @@ class _SvixHmac(_HmacVerifier):
 # Public-key schemes
 
 
-def _crypto_required(install_extra: str) -> None:
-    try:
-        import cryptography  # noqa: F401
-    except ImportError:
-        raise AnymailImproperlyInstalled("cryptography", install_extra=install_extra) from None
+class _PublicKeyVerifier:
+    """A scheme checked with the ESP's public key (needs ``cryptography``)."""
+
+    esp_name: str
+    key_setting: str
+    install_extra: ClassVar[str]
+
+    def __init__(
+        self,
+        public_key: str | bytes,
+        *,
+        esp_name: str | None = None,
+        key_setting: str | None = None,
+    ) -> None:
+        self.esp_name = esp_name or self.esp_name
+        self.key_setting = key_setting or self.key_setting
+        _crypto_required(self.install_extra)
+        key = _load_public_key(public_key, self.key_setting, self.esp_name)
+        self._key = self._checked_key(key)
+
+    def _checked_key(self, key: PublicKeyTypes) -> Any:
+        """``key``, if it is of the scheme's kind; else raise invalid_setting."""
+        raise NotImplementedError
 
 
-def _load_public_key(value: object, setting: str, esp_name: str) -> PublicKeyTypes:
-    """A public key given as PEM, or as bare base64 DER (SubjectPublicKeyInfo)."""
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.serialization import (
-        load_der_public_key,
-        load_pem_public_key,
-    )
-
-    text = _secret_text(value, setting, esp_name).strip()
-    try:
-        if text.startswith("-----BEGIN"):
-            return load_pem_public_key(text.encode("ascii"))
-        der = _b64decode("".join(text.split()))
-        if der is None:
-            raise ValueError
-        return load_der_public_key(der)
-    except (ValueError, UnsupportedAlgorithm, UnicodeEncodeError):
-        pass
-    raise invalid_setting(
-        setting, None, f"it is not a public key. Copy it again from your {esp_name} account."
-    )
-
-
-class RsaVerifier:
+class RsaVerifier(_PublicKeyVerifier):
     """Postal: RSA PKCS#1 v1.5 over the raw body, with the instance's public key.
 
     Postal 3.2+ sends a SHA-256 signature; older versions only SHA-1. The first
@@ -408,22 +324,12 @@ class RsaVerifier:
         ("X-Postal-Signature", "sha1"),
     )
 
-    def __init__(
-        self,
-        public_key: str | bytes,
-        *,
-        esp_name: str | None = None,
-        key_setting: str | None = None,
-    ) -> None:
-        self.esp_name = esp_name or self.esp_name
-        self.key_setting = key_setting or self.key_setting
-        _crypto_required(self.install_extra)
+    def _checked_key(self, key: PublicKeyTypes) -> Any:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
-        key = _load_public_key(public_key, self.key_setting, self.esp_name)
         if not isinstance(key, rsa.RSAPublicKey):
             raise invalid_setting(self.key_setting, None, "it is not an RSA public key.")
-        self._key = key
+        return key
 
     def verify(self, body: bytes, headers: Mapping[str, Any]) -> None:
         from cryptography.exceptions import InvalidSignature
@@ -452,7 +358,7 @@ class RsaVerifier:
             ) from None
 
 
-class EcdsaVerifier:
+class EcdsaVerifier(_PublicKeyVerifier):
     """SendGrid's Signed Event Webhook: ECDSA P-256 / SHA-256 over ``timestamp + body``.
 
     The key is the base64 verification key of the webhook's settings. Returns the
@@ -465,22 +371,12 @@ class EcdsaVerifier:
     signature_header: ClassVar[str] = "X-Twilio-Email-Event-Webhook-Signature"
     timestamp_header: ClassVar[str] = "X-Twilio-Email-Event-Webhook-Timestamp"
 
-    def __init__(
-        self,
-        public_key: str | bytes,
-        *,
-        esp_name: str | None = None,
-        key_setting: str | None = None,
-    ) -> None:
-        self.esp_name = esp_name or self.esp_name
-        self.key_setting = key_setting or self.key_setting
-        _crypto_required(self.install_extra)
+    def _checked_key(self, key: PublicKeyTypes) -> Any:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        key = _load_public_key(public_key, self.key_setting, self.esp_name)
         if not (isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"):
             raise invalid_setting(self.key_setting, None, "it is not a P-256 (ECDSA) public key.")
-        self._key = key
+        return key
 
     def verify(self, body: bytes, headers: Mapping[str, Any]) -> datetime:
         from cryptography.exceptions import InvalidSignature
@@ -502,148 +398,3 @@ class EcdsaVerifier:
                 f"{self.key_setting} is this webhook's verification key.",
             ) from None
         return signed_at
-
-
-# ---------------------------------------------------------------------------
-# Amazon SNS (and SNS-compatible services)
-
-#: The fields each SNS message type signs, in signing order.
-_SNS_CONFIRMATION_FIELDS: Final = (
-    "Message",
-    "MessageId",
-    "SubscribeURL",
-    "Timestamp",
-    "Token",
-    "TopicArn",
-    "Type",
-)
-SNS_SIGNED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
-    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
-    "SubscriptionConfirmation": _SNS_CONFIRMATION_FIELDS,
-    "UnsubscribeConfirmation": _SNS_CONFIRMATION_FIELDS,
-}
-#: Optional signed fields (signed only when present).
-_SNS_OPTIONAL_FIELDS: Final = frozenset({"Subject"})
-_SNS_TIMESTAMP_RE: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
-
-
-def sns_string_to_sign(message: Mapping[str, Any]) -> bytes:
-    """The bytes SNS signs: ``key\\nvalue\\n`` for each signed field present, in order.
-
-    Raises KeyError for an unknown ``Type``; the verifier checks types first.
-    """
-    fields = SNS_SIGNED_FIELDS[message["Type"]]
-    return "".join(f"{key}\n{message[key]}\n" for key in fields if key in message).encode()
-
-
-class SnsVerifier:
-    """Amazon SNS message signatures (SignatureVersion 1: SHA-1, 2: SHA-256, RSA).
-
-    The signing certificate comes from the message's ``SigningCertURL``, which
-    ``trust`` checks *before* anything is fetched (:class:`AwsSnsTrust`: the
-    topic region's own SNS host). Certificates are cached by URL. A certificate
-    that cannot be fetched raises :exc:`AnymailWebhookTransientError` (answer 5xx,
-    SNS retries). ``topic_arns`` optionally limits which topics are accepted: a
-    valid signature only proves the post came from *some* SNS topic.
-    """
-
-    install_extra: ClassVar[str] = "amazon-ses"
-
-    def __init__(
-        self,
-        *,
-        esp_name: str = "Amazon SES",
-        trust: SnsTrust | None = None,
-        topic_arns: Collection[str] | None = None,
-        min_signature_version: int = 1,
-        fetcher: Callable[[str], bytes] = fetch_certificate,
-        clock: Clock = utc_now,
-        cert_cache: CertificateCache = DEFAULT_CERT_CACHE,
-    ) -> None:
-        _crypto_required(self.install_extra)
-        self.esp_name = esp_name
-        self.trust = trust or AwsSnsTrust()
-        self.topic_arns = frozenset(topic_arns) if topic_arns is not None else None
-        self.signature_versions = {"1": 1, "2": 2}
-        self.min_signature_version = min_signature_version
-        self.fetcher = fetcher
-        self.clock = clock
-        self.cert_cache = cert_cache
-
-    def verify(self, message: object) -> datetime:
-        """Check a parsed SNS envelope; return its signed ``Timestamp``."""
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-        message_type = message.get("Type") if isinstance(message, Mapping) else None
-        if not isinstance(message_type, str) or message_type not in SNS_SIGNED_FIELDS:
-            raise _fail(self.esp_name, "not an SNS message (unknown or missing Type).")
-        assert isinstance(message, Mapping)
-        for field in SNS_SIGNED_FIELDS[message_type]:
-            if not isinstance(message.get(field), str) and not (
-                field in _SNS_OPTIONAL_FIELDS and field not in message
-            ):
-                raise _fail(self.esp_name, f"SNS message field {field} is missing or not text.")
-        version = self.signature_versions.get(_text(message.get("SignatureVersion")) or "")
-        if version is None or version < self.min_signature_version:
-            raise _fail(self.esp_name, "unsupported or missing SNS SignatureVersion.")
-
-        topic_arn = message["TopicArn"]
-        region = self.trust.topic_region(topic_arn)
-        if region is None:
-            raise _fail(self.esp_name, "the SNS TopicArn is malformed.")
-        if self.topic_arns is not None and topic_arn not in self.topic_arns:
-            raise _fail(
-                self.esp_name,
-                f"SNS topic {topic_arn[:300]} is not one of the allowed topics.",
-            )
-        signature = _b64decode(_text(message.get("Signature")) or "")
-        if not signature:
-            raise _fail(self.esp_name, "the SNS Signature is missing or not base64.")
-        try:
-            if not _SNS_TIMESTAMP_RE.fullmatch(message["Timestamp"]):
-                raise ValueError
-            signed_at = datetime.fromisoformat(message["Timestamp"])
-        except ValueError:
-            raise _fail(self.esp_name, "the SNS Timestamp is malformed.") from None
-
-        cert_url = message.get("SigningCertURL")
-        problem = (
-            self.trust.cert_url_problem(cert_url, region)
-            if isinstance(cert_url, str)
-            else "it is missing"
-        )
-        if problem:
-            raise _fail(self.esp_name, f"untrusted SNS SigningCertURL: {problem}.")
-        assert isinstance(cert_url, str)
-        certificate = self._certificate(cert_url, region)
-
-        key = certificate.public_key()
-        hash_algorithm = hashes.SHA256() if version == 2 else hashes.SHA1()  # noqa: S303
-        try:
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise InvalidSignature
-            key.verify(signature, sns_string_to_sign(message), padding.PKCS1v15(), hash_algorithm)
-        except InvalidSignature:
-            raise _fail(self.esp_name, "incorrect SNS message signature.") from None
-        return signed_at
-
-    def _certificate(self, url: str, region: str) -> Certificate:
-        # The cache only saves the fetch: the trust checks run on every message,
-        # as the clock moves on and as different trust policies may share the cache.
-        certificate = self.cert_cache.get(url)
-        if certificate is None:
-            certificate = load_certificate(self.fetcher(url), url, self.esp_name)
-            self.cert_cache.put(url, certificate)
-        now = self.clock()
-        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-            raise _fail(
-                self.esp_name,
-                "the SNS signing certificate is not valid now (expired, or the server "
-                "clock is wrong).",
-            )
-        problem = self.trust.certificate_problem(certificate, region, now)
-        if problem:
-            raise _fail(self.esp_name, f"untrusted SNS signing certificate: {problem}.")
-        return certificate

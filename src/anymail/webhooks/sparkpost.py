@@ -13,7 +13,7 @@ answered 200 and dispatches nothing. SparkPost retries a post for 8 hours
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -33,7 +33,7 @@ from ..signals import (
     tracking,
 )
 from ._payload import JsonObject, json_object, json_objects
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, view_setting
 
 __all__ = [
     "SparkPostInboundWebhookView",
@@ -131,6 +131,21 @@ def unwrap(item: JsonObject) -> tuple[str, JsonObject] | None:
     return category, json_object(event, f"{msys.path}.{category[:40]}")
 
 
+def unwrapped_batch(data: Any, *, relay: bool) -> Iterator[tuple[JsonObject, JsonObject]]:
+    """(item, event) for each event of a batch, pings skipped; a relay message where
+    ``relay`` is False, or another event where it is True, is a misrouted post."""
+    for item in json_objects(data):
+        unwrapped = unwrap(item)
+        if unwrapped is None:
+            continue
+        category, event = unwrapped
+        if category == RELAY_MESSAGE and not relay:
+            raise misrouted("a received message (a relay webhook)", "tracking")
+        if category != RELAY_MESSAGE and relay:
+            raise misrouted("tracking events (an event webhook)", "inbound")
+        yield item, event
+
+
 # --- tracking ---------------------------------------------------------------------------
 
 
@@ -138,16 +153,10 @@ def parse_tracking_events(
     data: Any, *, initial_open_as_opened: bool = False
 ) -> list[AnymailTrackingEvent]:
     """A tracking batch -> one event per wrapped event (pings give none)."""
-    events = []
-    for item in json_objects(data):
-        unwrapped = unwrap(item)
-        if unwrapped is None:
-            continue
-        category, event = unwrapped
-        if category == RELAY_MESSAGE:
-            raise misrouted("a received message (a relay webhook)", "tracking")
-        events.append(parse_tracking_event(item, event, initial_open_as_opened))
-    return events
+    return [
+        parse_tracking_event(item, event, initial_open_as_opened)
+        for item, event in unwrapped_batch(data, relay=False)
+    ]
 
 
 def parse_tracking_event(
@@ -205,16 +214,7 @@ def _timestamp(event: JsonObject) -> datetime | None:
 
 def parse_inbound_events(data: Any) -> list[AnymailInboundEvent]:
     """A relay webhook post -> its received message (one, in a list; pings give none)."""
-    events = []
-    for item in json_objects(data):
-        unwrapped = unwrap(item)
-        if unwrapped is None:
-            continue
-        category, relay = unwrapped
-        if category != RELAY_MESSAGE:
-            raise misrouted("tracking events (an event webhook)", "inbound")
-        events.append(parse_relay_message(item, relay))
-    return events
+    return [parse_relay_message(item, relay) for item, relay in unwrapped_batch(data, relay=True)]
 
 
 def parse_relay_message(item: JsonObject, relay: JsonObject) -> AnymailInboundEvent:
@@ -261,9 +261,9 @@ class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
     declared_settings = (TRACK_INITIAL_OPEN_AS_OPENED,)
 
     def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("track_initial_open_as_opened", "") is None:
-            del kwargs["track_initial_open_as_opened"]  # None: use the setting
-        self.initial_open_as_opened = get_bool(TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs)
+        self.initial_open_as_opened = view_setting(
+            TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs, get_bool
+        )
         super().__init__(**kwargs)
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:

@@ -14,6 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.test import Client
+
+from anymail.signals import inbound, tracking
+from anymail.testing import WebhookRequest, captured_events
+
 #: At most this many fields of a payload get the per-field mutations (spread evenly).
 MAX_FIELDS = 40
 #: Deeper than anything accepted (anymail.webhooks._payload.MAX_JSON_DEPTH is 64), and
@@ -153,3 +158,20 @@ def sample(found: list[Mutation], original: Any = None, size: int = 16) -> list[
     fields = [mutation for mutation in found if not mutation.strict]
     step = max(1, len(fields) // max(1, size - len(strict)))
     return fields[::step] + strict
+
+
+def post_hostile(request: WebhookRequest, url: str, mutation: Mutation) -> int | None:
+    """Post a hostile variant: it must be refused (400, nothing dispatched, a one-line
+    reason that echoes nothing sent) or, unless strict, accepted. The events dispatched
+    when accepted; None when refused."""
+    with captured_events(tracking) as tracked, captured_events(inbound) as received:
+        # Client() raises any exception the view lets out: none may.
+        response = request.post(Client(), url)
+    assert response.status_code in ((400,) if mutation.strict else (200, 400)), response.content
+    if response.status_code == 400:
+        assert tracked == [] and received == []
+        reason = response.content.decode()
+        assert "\n" not in reason and len(reason) <= 300
+        assert "xxxxxxxxxx" not in reason  # nothing the ESP sent is echoed
+        return None
+    return len(tracked) + len(received)

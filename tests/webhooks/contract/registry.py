@@ -1,8 +1,10 @@
 """The webhook views the webhook contract suite runs against.
 
-Every module in ``cases/`` defines ``CASE``, a :class:`WebhookContractCase` that
-says where the ESP's view is routed and how to post to it as the ESP would.
-Adding an ESP's webhook to the suite means adding one such module.
+Every module in ``cases/`` (one per ESP) defines ``CASES``, one
+:class:`WebhookContractCase` per view, that says where the view is routed and how
+to post to it as the ESP would; an ESP's inbound case is usually its tracking case
+with what differs replaced. Adding an ESP's webhooks to the suite means adding one
+such module.
 
 ``request(payload, **options)`` builds a correctly signed and authenticated post
 (an ``anymail.testing`` builder). ``payload`` is a valid payload from
@@ -19,12 +21,14 @@ import json
 import pkgutil
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.dispatch import Signal
 
+from anymail.signals import inbound
 from anymail.testing import WebhookRequest
+from anymail.webhooks._signers import SnsTestSigner
 
 from ...utils import FIXTURES_DIR
 from . import cases
@@ -71,6 +75,16 @@ NOT_SECURED = (
     "Your Anymail {esp_name} webhook is not secured: set ANYMAIL WEBHOOK_SECRET and add it "
     "to the webhook URL at your ESP."
 )
+#: The warning (its start) of an SNS-delivered view: the posts are signed by SNS, but
+#: any topic may post unless a secret or a topic list says which.
+ANY_SNS_TOPIC = "Your Anymail {esp_name} webhook accepts posts from any "
+
+
+def forged_sns(request: WebhookRequest, forger: SnsTestSigner) -> WebhookRequest:
+    """``request`` (an SNS post) signed by ``forger``'s key, naming the trusted certificate."""
+    envelope = json.loads(request.body)
+    forged = forger.sign(envelope, cert_url=envelope["SigningCertURL"])
+    return request.with_body(json.dumps(forged).encode())
 
 
 def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
@@ -85,11 +99,20 @@ def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
     return load
 
 
+def inbound_case(tracking: WebhookContractCase, **changes: Any) -> WebhookContractCase:
+    """The case of the ESP's inbound view: ``tracking``'s, with ``changes``, posted to
+    ``<esp>_inbound_webhook`` (the spec's route name, beside ``<esp>_tracking_webhook``)."""
+    esp = tracking.url_name.removesuffix("_tracking_webhook")
+    return replace(
+        tracking, id=f"{esp}_inbound", url_name=f"{esp}_inbound_webhook", signal=inbound, **changes
+    )
+
+
 def load_cases() -> list[WebhookContractCase]:
     found = []
     for info in pkgutil.iter_modules(cases.__path__):
         module = importlib.import_module(f"{cases.__name__}.{info.name}")
-        found.append(module.CASE)
+        found.extend(module.CASES)
     return sorted(found, key=lambda case: case.id)
 
 

@@ -17,10 +17,10 @@ from django.core.cache import caches
 from django.test import Client
 
 from anymail.exceptions import AnymailImproperlyConfigured, AnymailInsecureWebhookWarning
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, random_webhook_secret
 
-from .fuzz import sample
+from .fuzz import post_hostile, sample
 from .registry import CASES, WebhookContractCase
 
 pytestmark = pytest.mark.urls("tests.webhooks.contract.urls")
@@ -281,17 +281,9 @@ def _fuzz_params() -> list[Any]:
 def test_hostile_body_is_refused_or_accepted_never_an_error(
     case: WebhookContractCase, mutation: Any
 ) -> None:
-    with captured_events(tracking) as tracked, captured_events(inbound) as received:
-        # Client() raises any exception the view lets out: none may.
-        response = case.request(mutation.payload).post(Client(), case.url_name)
-    assert response.status_code in ((400,) if mutation.strict else (200, 400)), response.content
-    if response.status_code == 400:
-        assert tracked == received == []
-        reason = response.content.decode()
-        assert "\n" not in reason and len(reason) <= 300
-        assert "xxxxxxxxxx" not in reason  # nothing the ESP sent is echoed
-    elif case.fuzz_accepted_events is not None:
-        assert len(tracked) + len(received) == case.fuzz_accepted_events
+    dispatched = post_hostile(case.request(mutation.payload), case.url_name, mutation)
+    if dispatched is not None and case.fuzz_accepted_events is not None:
+        assert dispatched == case.fuzz_accepted_events
 
 
 class DownCache:

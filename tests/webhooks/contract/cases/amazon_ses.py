@@ -2,7 +2,8 @@
 
 The payload is the SES message (the SNS ``Message``); the builder wraps it in a
 ``Notification`` signed now, so the fuzz mutates what SES sends. Raw bytes are
-posted as the whole body (a JSON string can't carry them unchanged).
+posted as the whole body (a JSON string can't carry them unchanged). Inbound: a
+receipt notification with the message inline (SNS action).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
 from anymail.webhooks.signing import utc_now
 
 from ...amazon_ses_support import fixture, use_aws_test_environment
-from ..registry import WebhookContractCase
+from ..registry import ANY_SNS_TOPIC, WebhookContractCase, forged_sns, inbound_case
 
 
 def ses_message(name: str) -> dict[str, Any]:
@@ -52,11 +53,7 @@ def _forger() -> SnsTestSigner:
 
 
 def forge(payload: Any) -> WebhookRequest:
-    """Signed by another key, naming the trusted test certificate's URL."""
-    request = sns_webhook_request(payload)
-    envelope = json.loads(request.body)
-    forged = _forger().sign(envelope, cert_url=envelope["SigningCertURL"])
-    return request.with_body(json.dumps(forged).encode())
+    return forged_sns(sns_webhook_request(payload), _forger())
 
 
 def stale(payload: Any) -> WebhookRequest:
@@ -72,7 +69,7 @@ def aws_test_context() -> Iterator[None]:
     DEFAULT_CERT_CACHE.clear()
 
 
-CASE = WebhookContractCase(
+TRACKING = WebhookContractCase(
     id="amazon_ses",
     esp_name="Amazon SES",
     url_name="amazon_ses_tracking_webhook",
@@ -84,6 +81,13 @@ CASE = WebhookContractCase(
     stale=stale,
     basic_auth_challenge=True,
     context=aws_test_context,
-    # Signed by SNS, but any topic may post unless a secret or a topic list says which.
-    warning_without_secret="Your Anymail {esp_name} webhook accepts posts from any ",
+    warning_without_secret=ANY_SNS_TOPIC,
 )
+CASES = [
+    TRACKING,
+    inbound_case(
+        TRACKING,
+        payload=inbound_payload,
+        event_count=1,
+    ),
+]

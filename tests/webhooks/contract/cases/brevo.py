@@ -1,18 +1,22 @@
-"""Brevo tracking: a batched post (a JSON array of events), basic auth only."""
+"""Brevo: tracking posts batched (a JSON array of events); inbound, an email with two
+attachments downloaded from Brevo's API (stubbed); and the deprecated SendinBlue
+tracking route (Brevo's view under its old name). Basic auth only.
+"""
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from anymail.signals import tracking
+from anymail.exceptions import AnymailDeprecationWarning
+from anymail.signals import inbound, tracking
 from anymail.testing import json_webhook_request
 
-from ...brevo_support import fixture
+from ...brevo_support import API_KEY, any_attachment_api, fixture
 from ..fuzz import Mutation, mutations
 from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
-
-
-def payload() -> Any:
-    return fixture("tracking_batched.json")
 
 
 def brevo_mutations(payload: Any) -> list[Mutation]:
@@ -25,12 +29,20 @@ def brevo_mutations(payload: Any) -> list[Mutation]:
     ]
 
 
-CASE = WebhookContractCase(
+@contextmanager
+def deprecation_expected() -> Iterator[None]:
+    # (Its warning has its own test, in test_brevo.py.)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnymailDeprecationWarning)
+        yield
+
+
+TRACKING = WebhookContractCase(
     id="brevo",
     esp_name="Brevo",
     url_name="brevo_tracking_webhook",
     signal=tracking,
-    payload=payload,
+    payload=partial(fixture, "tracking_batched.json"),
     event_count=2,
     request=json_webhook_request,
     warning_without_secret=NOT_SECURED,
@@ -38,3 +50,29 @@ CASE = WebhookContractCase(
     fuzz_payloads=fixture_payloads("brevo", "tracking_*.json"),
     fuzz_sample=16,
 )
+CASES = [
+    TRACKING,
+    WebhookContractCase(
+        id="brevo_inbound",
+        esp_name="Brevo",
+        url_name="brevo_inbound_webhook",
+        signal=inbound,
+        payload=partial(fixture, "inbound_attachments.json"),
+        event_count=1,
+        request=json_webhook_request,
+        settings={"BREVO_API_KEY": API_KEY},
+        context=any_attachment_api,
+        warning_without_secret=NOT_SECURED,
+    ),
+    WebhookContractCase(
+        id="sendinblue",
+        esp_name="SendinBlue",
+        url_name="sendinblue_tracking_webhook",
+        signal=tracking,
+        payload=TRACKING.payload,
+        event_count=TRACKING.event_count,
+        request=json_webhook_request,
+        context=deprecation_expected,
+        warning_without_secret=NOT_SECURED,
+    ),
+]

@@ -41,16 +41,18 @@ def stale(payload: Any) -> WebhookRequest:
     return dummy_webhook_request(payload, timestamp=int(time.time()) - 600)
 
 
-CASE = WebhookContractCase(
-    id="dummy",
-    esp_name="Dummy",
-    url_name="dummy_tracking_webhook",
-    signal=tracking,
-    payload=payload,
-    event_count=2,
-    request=dummy_webhook_request,
-    # An ESP the framework has no window for: the setting gives it one.
-    settings={"DUMMY_SIGNING_SECRET": SIGNING_SECRET, "DUMMY_WEBHOOK_MAX_AGE": 300},
-    forge=forge,
-    stale=stale,
-)
+CASES = [
+    WebhookContractCase(
+        id="dummy",
+        esp_name="Dummy",
+        url_name="dummy_tracking_webhook",
+        signal=tracking,
+        payload=payload,
+        event_count=2,
+        request=dummy_webhook_request,
+        # An ESP the framework has no window for: the setting gives it one.
+        settings={"DUMMY_SIGNING_SECRET": SIGNING_SECRET, "DUMMY_WEBHOOK_MAX_AGE": 300},
+        forge=forge,
+        stale=stale,
+    ),
+]

@@ -1,9 +1,11 @@
-"""Mandrill's combined webhook, with a batch of every tracking event fixture."""
+"""Mandrill's combined webhook: a batch of every tracking event fixture, and an inbound
+message (to the inbound signal)."""
 
+from dataclasses import replace
 from typing import Any
 
 from anymail._testing_mandrill import mandrill_webhook_request
-from anymail.signals import tracking
+from anymail.signals import inbound, tracking
 from anymail.testing import WebhookRequest
 from tests.utils import fixture_json
 
@@ -20,11 +22,15 @@ def payload() -> list[Any]:
     return [fixture_json("mandrill", f"tracking_{name}.json") for name in EVENTS]
 
 
+def inbound_payload() -> list[Any]:
+    return [fixture_json("mandrill", "inbound.json")]
+
+
 def forge(payload: Any) -> WebhookRequest:
     return mandrill_webhook_request(payload, webhook_key="some-other-webhook-key")
 
 
-CASE = WebhookContractCase(
+TRACKING = WebhookContractCase(
     id="mandrill",
     esp_name="Mandrill",
     url_name="mandrill_webhook",
@@ -35,3 +41,9 @@ CASE = WebhookContractCase(
     settings={"MANDRILL_WEBHOOK_KEY": WEBHOOK_KEY},
     forge=forge,
 )
+CASES = [
+    TRACKING,
+    replace(
+        TRACKING, id="mandrill_inbound", signal=inbound, payload=inbound_payload, event_count=1
+    ),
+]

@@ -1,4 +1,5 @@
-"""Mailjet tracking: basic auth only, grouped events (no ids: deduplicated by digest)."""
+"""Mailjet: basic auth only. Tracking posts grouped events (no ids: deduplicated by
+digest); inbound (Parse API) posts one parsed message."""
 
 import json
 from dataclasses import replace
@@ -10,7 +11,7 @@ from anymail.testing import json_webhook_request
 
 from ....utils import fixture_json
 from ..fuzz import Mutation, mutations
-from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
+from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads, inbound_case
 
 
 def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
@@ -26,7 +27,7 @@ def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
     return found
 
 
-CASE = WebhookContractCase(
+TRACKING = WebhookContractCase(
     id="mailjet_tracking",
     esp_name="Mailjet",
     url_name="mailjet_tracking_webhook",
@@ -38,3 +39,13 @@ CASE = WebhookContractCase(
     fuzz_payloads=fixture_payloads("mailjet", "tracking_*"),
     warning_without_secret=NOT_SECURED,
 )
+CASES = [
+    TRACKING,
+    inbound_case(
+        TRACKING,
+        payload=partial(fixture_json, "mailjet", "inbound_parse_attachments.json"),
+        event_count=1,
+        fuzz=mailjet_mutations,
+        fuzz_payloads=fixture_payloads("mailjet", "inbound_*"),
+    ),
+]
