@@ -29,7 +29,7 @@ from .conf import (
     prefixed_setting_names,
     renamed_setting_message,
 )
-from .exceptions import AnymailImproperlyConfigured
+from .exceptions import AnymailImproperlyConfigured, AnymailImproperlyInstalled
 from .message import ANYMAIL_MESSAGE_ATTRIBUTES
 
 #: Keys allowed in SEND_DEFAULTS: Django EmailMessage attributes and Anymail's.
@@ -335,7 +335,7 @@ def _pinned_certificates_problems(esp_name: str) -> list[checks.CheckMessage]:
 
     try:
         certificate_cache(esp_name)
-    except AnymailImproperlyConfigured as err:
+    except (AnymailImproperlyConfigured, AnymailImproperlyInstalled) as err:
         return [checks.Error(str(err), id="anymail.E008")]
     return []
 

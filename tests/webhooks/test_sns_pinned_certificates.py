@@ -9,6 +9,7 @@ than the signer, the certificate can only come from the setting or a download.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -196,6 +197,15 @@ def test_two_certificates_in_one_value_are_refused(settings: Any) -> None:
     }
     [error] = [message for message in check_amazon_ses_webhooks() if message.id == "anymail.E008"]
     assert "not the PEM text of one certificate" in error.msg
+
+
+def test_pinned_certificates_need_cryptography(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin(settings, fixture_time_signer())
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # as if not installed
+    [error] = [message for message in check_amazon_ses_webhooks() if message.id == "anymail.E008"]
+    assert "django-anymail[amazon-ses]" in error.msg
 
 
 def test_a_valid_setting_passes_the_checks(settings: Any) -> None:

@@ -34,7 +34,11 @@ import requests
 
 from .. import __version__
 from ..conf import Setting, SettingType, get_setting, invalid_setting
-from ..exceptions import AnymailImproperlyConfigured, AnymailWebhookTransientError
+from ..exceptions import (
+    AnymailImproperlyConfigured,
+    AnymailImproperlyInstalled,
+    AnymailWebhookTransientError,
+)
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -378,6 +382,11 @@ def certificate_cache(esp_name: str) -> CertificateCache:
             )
         if not isinstance(pem, str | bytes):
             raise _not_one_certificate(url, esp_name)
+    try:
+        import cryptography  # noqa: F401 (parses the certificates)
+    except ImportError:
+        extra = esp_name.lower().replace(" ", "-")
+        raise AnymailImproperlyInstalled("cryptography", install_extra=extra) from None
     return PinnedCertificateCache(_pinned(tuple(sorted(value.items())), esp_name))
 
 
