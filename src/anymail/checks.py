@@ -30,7 +30,7 @@ from .conf import (
     prefixed_setting_names,
     renamed_setting_message,
 )
-from .exceptions import AnymailImproperlyConfigured
+from .exceptions import AnymailImproperlyConfigured, AnymailImproperlyInstalled
 
 #: Recommended minimum length of each half of a "random:random" webhook secret.
 MIN_SECRET_PART_LENGTH = 16
@@ -299,13 +299,28 @@ def check_amazon_ses_webhooks(app_configs: Any = None, **kwargs: Any) -> list[ch
                 id="anymail.W005",
             )
         )
-    return problems + _any_topic_can_post(esp_name, "AWS account's SNS topic", "SNS")
+    return (
+        problems
+        + _pinned_certificates_problems(esp_name)
+        + _any_topic_can_post(esp_name, "AWS account's SNS topic", "SNS")
+    )
 
 
 def check_scaleway_webhooks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return _any_topic_can_post(
+    return _pinned_certificates_problems("Scaleway") + _any_topic_can_post(
         "Scaleway", "Scaleway account's Topics and Events topic", "Topics and Events"
     )
+
+
+def _pinned_certificates_problems(esp_name: str) -> list[checks.CheckMessage]:
+    """anymail.E008: <ESP>_SNS_SIGNING_CERTIFICATES that the webhook view would refuse."""
+    from .webhooks._sns_certs import certificate_cache
+
+    try:
+        certificate_cache(esp_name)
+    except (AnymailImproperlyConfigured, AnymailImproperlyInstalled) as err:
+        return [checks.Error(str(err), id="anymail.E008")]
+    return []
 
 
 def _any_topic_can_post(esp_name: str, who: str, service: str) -> list[checks.CheckMessage]:

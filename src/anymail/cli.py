@@ -224,8 +224,8 @@ def add_sandbox_command(commands: Any) -> None:
     sandbox.add_argument(
         "--keys",
         metavar="FILE",
-        help="keep the key pairs that sign Postal and SendGrid events in FILE (made if "
-        "missing), so your app's public-key settings stay valid across restarts",
+        help="keep the keys that sign Postal, SendGrid, Amazon SES and Scaleway events in "
+        "FILE (made if missing), so your app's key settings stay valid across restarts",
     )
 
 

@@ -14,9 +14,8 @@ inbound messages to your app's webhooks::
 
 The server binds 127.0.0.1 only. Posts are built by :mod:`anymail.testing`'s
 builders with the sandbox's own keys (:class:`SandboxKeys`; ``settings()`` gives
-the app the matching ones) and its ``webhook_secret`` as basic auth. SNS
-signatures (Amazon SES, Scaleway) verify only in the app's process: the
-certificate is handed to the webhook view, not downloaded.
+the app the matching ones; for SNS, Amazon SES's and Scaleway's, the pinned
+signing certificate) and its ``webhook_secret`` as basic auth.
 """
 
 from __future__ import annotations

@@ -88,19 +88,17 @@ def run(esp: str | None, keep_open: bool, out: TextIO) -> int:
 
 def describe_signing(sandbox: Sandbox, esp: str, out: TextIO) -> None:
     """How the app checks that the events come from the sandbox."""
-    from .esps.amazon_ses import AmazonSES
-
     out.write("The app's webhooks accept the sandbox's posts with ANYMAIL settings:\n")
     out.write(f"  WEBHOOK_SECRET = {sandbox.webhook_secret!r} (basic auth)\n")
     for name, value in sandbox.emulator(esp).webhook_settings().items():
+        if isinstance(value, dict):  # pinned certificates: URL -> PEM
+            for url in value:
+                out.write(f"  {name} = {{{url!r}: '-----BEGIN CERTIFICATE-----...'}}\n")
+            out.write("  (the sandbox's own SNS certificate, pinned to the URL its posts name)\n")
+            continue
         shown = f"{value[:40]}...{value[-8:]}" if len(value) > 60 else value
         what = "public key of the sandbox's own key pair" if len(value) > 60 else "shared key"
         out.write(f"  {name} = {shown!r} ({what})\n")
-    if esp == AmazonSES.esp:
-        out.write(
-            "  (SNS signs with a certificate, which the sandbox hands to the webhook view\n"
-            "  through anymail.testing, as if downloaded from Amazon.)\n"
-        )
 
 
 def send_demo(build: Any, out: TextIO) -> list[Any]:
@@ -148,7 +146,7 @@ def serve(args: Any, out: TextIO) -> int:
     for name, value in sandbox.settings(DEFAULT_ESP).items():
         out.write(f"  {name!r}: {value!r},\n")
     out.write("Settings that verify the sandbox's signed webhooks (its own key pairs):\n")
-    for esp in ("postal", "sendgrid"):
+    for esp in ("postal", "sendgrid", "amazon_ses", "scaleway"):
         for name, value in sandbox.emulator(esp).webhook_settings().items():
             out.write(f"  {name!r}: {value!r},\n")
     if args.keys is None:

@@ -1,15 +1,16 @@
 """The sandbox's own signing keys, for the ESPs that sign webhooks with a private key.
 
-Postal (RSA), SendGrid (ECDSA) and Amazon SNS (an RSA key and its certificate)
-sign with keys only they have: the sandbox signs with key pairs of its own, and
-the app verifies with their public halves, which :meth:`Sandbox.settings` gives
-(``POSTAL_WEBHOOK_KEY``, ``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY``). They are
-made when first needed; the Postal and SendGrid ones can be kept in a file
-(``anymail sandbox --keys FILE``), so that an app configured with their public
-halves keeps working across restarts. The SNS certificate reaches the app's
-webhook view through :mod:`anymail.testing`'s certificate hand-over, which needs
-the sandbox in the app's process. These are throwaway sandbox keys: nothing
-real is signed with them.
+Postal (RSA), SendGrid (ECDSA), Amazon SNS and Scaleway's SNS (an RSA key and
+its certificate; Scaleway's issued by a CA) sign with keys only they have: the
+sandbox signs with key pairs of its own, and the app verifies with their public
+halves, which :meth:`Sandbox.settings` gives (``POSTAL_WEBHOOK_KEY``,
+``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY``; for SNS,
+``<ESP>_SNS_SIGNING_CERTIFICATES`` pins the certificate to the URL the sandbox's
+messages name, so the app never downloads it, and ``SCALEWAY_SNS_TRUST_CHAIN``
+is the sandbox's CA).
+They are made when first needed, and can be kept in a file (``anymail sandbox
+--keys FILE``), so that an app configured with them keeps working across
+restarts. These are throwaway sandbox keys: nothing real is signed with them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,37 @@ def _load_key(pem: str) -> Any:
     return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
 
 
+def _load_certificate(pem: str) -> Any:
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def _load_sns(data: dict[str, str]) -> SnsTestSigner:
+    from ..webhooks._signers import SnsTestSigner
+
+    certificate = _load_certificate(data["certificate"])
+    return SnsTestSigner(kept=(_load_key(data["key"]), certificate, data["cert_id"]))
+
+
+def _sns_data(signer: SnsTestSigner) -> dict[str, str]:
+    return {
+        "key": _pem(signer.private_key),
+        "certificate": signer.cert_pem.decode("ascii"),
+        "cert_id": signer.cert_id,
+    }
+
+
+def certificate_pem(certificate: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+#: How long the sandbox's certificates are valid: a kept keys file outlives restarts.
+_VALIDITY_DAYS = 3650
+
+
 class SandboxKeys:
     """The key pairs one sandbox signs with (thread-safe, made on first use)."""
 
@@ -50,6 +82,7 @@ class SandboxKeys:
         self._postal: RsaTestSigner | None = None
         self._sendgrid: EcdsaTestSigner | None = None
         self._sns: SnsTestSigner | None = None
+        self._scaleway: tuple[Any, SnsTestSigner] | None = None
         if self.path is not None and self.path.exists():
             self._load(json.loads(self.path.read_text(encoding="utf-8")))
 
@@ -81,18 +114,59 @@ class SandboxKeys:
 
                 from ..webhooks._signers import SnsTestSigner
 
-                self._sns = SnsTestSigner(valid_for=timedelta(days=3650))
+                self._sns = SnsTestSigner(valid_for=timedelta(days=_VALIDITY_DAYS))
+                self._save()
             return self._sns
+
+    @property
+    def scaleway(self) -> tuple[Any, SnsTestSigner]:
+        """Scaleway's SNS: (the sandbox's CA certificate, a signer whose certificate it issued)."""
+        with self._lock:
+            if self._scaleway is None:
+                self._scaleway = self._new_scaleway()
+                self._save()
+            return self._scaleway
+
+    @staticmethod
+    def _new_scaleway() -> tuple[Any, SnsTestSigner]:
+        from datetime import timedelta
+
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        from ..webhooks._signers import SnsTestSigner, make_certificate
+        from ..webhooks.signing import utc_now
+
+        # The CA's key signs this one certificate, and is then dropped.
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = utc_now()
+        ca = make_certificate(
+            ca_key,
+            "Anymail sandbox Scaleway SNS CA",
+            now - timedelta(days=1),
+            now + timedelta(days=_VALIDITY_DAYS + 1),
+            is_ca=True,
+        )
+        signer = SnsTestSigner(
+            name="sns.mnq.scaleway.com",
+            valid_for=timedelta(days=_VALIDITY_DAYS),
+            issuer=(ca, ca_key),
+        )
+        return ca, signer
 
     # -- a file, so that the app's configured public keys outlive a restart -------------
     def _save(self) -> None:
         if self.path is None:
             return
-        data = {
+        data: dict[str, Any] = {
             name: _pem(signer.private_key)
             for name, signer in (("postal", self._postal), ("sendgrid", self._sendgrid))
             if signer is not None
         }
+        if self._sns is not None:
+            data["sns"] = _sns_data(self._sns)
+        if self._scaleway is not None:
+            ca, signer = self._scaleway
+            data["scaleway"] = {**_sns_data(signer), "ca": certificate_pem(ca)}
         # Private keys, if only sandbox ones: readable by their owner alone.
         self.path.touch(mode=0o600, exist_ok=True)
         self.path.write_text(json.dumps(data, indent=2), encoding="utf-8")
@@ -104,3 +178,8 @@ class SandboxKeys:
             self._postal = RsaTestSigner(private_key=_load_key(data["postal"]))
         if "sendgrid" in data:
             self._sendgrid = EcdsaTestSigner(private_key=_load_key(data["sendgrid"]))
+        if "sns" in data:
+            self._sns = _load_sns(data["sns"])
+        if "scaleway" in data:
+            scaleway = data["scaleway"]
+            self._scaleway = (_load_certificate(scaleway["ca"]), _load_sns(scaleway))

@@ -30,7 +30,7 @@ from ..exceptions import (
 from ..signals import AnymailEvent
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import AwsSnsTrust
+from ._sns_certs import SNS_SIGNING_CERTIFICATES, AwsSnsTrust, certificate_cache
 
 if TYPE_CHECKING:
     from .signing import SnsVerifier
@@ -162,7 +162,12 @@ class AmazonSESBaseWebhookView(SnsWebhookView):
     esp_name = ESP_NAME
     signature_scheme = "Amazon SNS certificate (RSA)"
     # The session and client params make the boto3 clients (AwsClients).
-    declared_settings = (VERIFY_SNS_SIGNATURES, SESSION_PARAMS, CLIENT_PARAMS)
+    declared_settings = (
+        VERIFY_SNS_SIGNATURES,
+        SNS_SIGNING_CERTIFICATES,
+        SESSION_PARAMS,
+        CLIENT_PARAMS,
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         self.aws = AwsClients()
@@ -174,7 +179,12 @@ class AmazonSESBaseWebhookView(SnsWebhookView):
             return None
         from .signing import SnsVerifier
 
-        return SnsVerifier(esp_name=ESP_NAME, trust=self.trust, clock=self.now)
+        return SnsVerifier(
+            esp_name=ESP_NAME,
+            trust=self.trust,
+            clock=self.now,
+            cert_cache=certificate_cache(ESP_NAME),
+        )
 
     def validate_request(self, request: HttpRequest) -> datetime | None:
         if request.headers.get("x-amz-sns-rawdelivery", "").lower() != "true":

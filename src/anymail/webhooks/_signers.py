@@ -91,7 +91,8 @@ class SnsTestSigner:
     Build the view's :class:`~anymail.webhooks.signing.SnsVerifier` with
     ``fetcher=signer.fetch``: no network is used. ``issuer`` (a certificate and
     its private key) makes the certificate issued by that CA instead of
-    self-signed (for trust-chain policies such as Scaleway's).
+    self-signed (for trust-chain policies such as Scaleway's). ``kept`` (a private
+    key, its certificate and the certificate id of its URL) restores a signer.
     """
 
     def __init__(
@@ -101,16 +102,20 @@ class SnsTestSigner:
         clock: Clock = utc_now,
         valid_for: timedelta = timedelta(days=365),
         issuer: tuple[Any, Any] | None = None,
+        kept: tuple[Any, Any, str] | None = None,
     ) -> None:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
+        self.fetched: list[str] = []
+        if kept is not None:
+            self.private_key, self.certificate, self.cert_id = kept
+            return
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.cert_id = secrets.token_hex(16)
         now = clock()
         self.certificate = make_certificate(
             self.private_key, name, now - timedelta(days=1), now + valid_for, issuer
         )
-        self.fetched: list[str] = []
 
     @property
     def cert_pem(self) -> bytes:

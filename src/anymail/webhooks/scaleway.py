@@ -33,7 +33,12 @@ from ..exceptions import (
 from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason, tracking
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import ScalewaySnsTrust, sns_get
+from ._sns_certs import (
+    SNS_SIGNING_CERTIFICATES,
+    ScalewaySnsTrust,
+    certificate_cache,
+    sns_get,
+)
 from .signing import SnsVerifier
 
 __all__ = ["ScalewayTrackingWebhookView", "parse_tem_event"]
@@ -157,7 +162,7 @@ class ScalewayTrackingWebhookView(SnsWebhookView):
     signal = tracking
     signature_scheme = "Scaleway SNS certificate (RSA)"
     sns_service: ClassVar[str] = "Scaleway Topics and Events"
-    declared_settings = (SNS_TRUST_CHAIN,)
+    declared_settings = (SNS_TRUST_CHAIN, SNS_SIGNING_CERTIFICATES)
 
     def make_verifier(self) -> SnsVerifier:
         chain = get_setting(SNS_TRUST_CHAIN, ESP_NAME)
@@ -166,7 +171,12 @@ class ScalewayTrackingWebhookView(SnsWebhookView):
                 "sns_trust_chain", ESP_NAME, "expected the PEM text of Scaleway's trust chain."
             )
         self.trust = ScalewaySnsTrust(chain)
-        return _ScalewaySnsVerifier(esp_name=ESP_NAME, trust=self.trust, clock=self.now)
+        return _ScalewaySnsVerifier(
+            esp_name=ESP_NAME,
+            trust=self.trust,
+            clock=self.now,
+            cert_cache=certificate_cache(ESP_NAME),
+        )
 
     def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailEvent]:
         return [parse_tem_event(json_object(parse_json(message, "body.Message"), "body.Message"))]

@@ -3,8 +3,9 @@
 boto3 is pointed at it by ``AMAZON_SES_CLIENT_PARAMS["endpoint_url"]`` (with the
 sandbox's access key, its secret and a region). Events are SES event-publishing
 records in Amazon SNS notifications, signed by the sandbox's SNS key and
-certificate (:mod:`anymail.testing` hands the certificate to the webhook view, as
-if downloaded from Amazon, so the view checks the signature for real).
+certificate. The app's webhook view checks the signature for real, with the
+certificate pinned by ``AMAZON_SES_SNS_SIGNING_CERTIFICATES`` (in the app's own
+process, :mod:`anymail.testing` also hands it over, as if downloaded from Amazon).
 """
 
 from __future__ import annotations
@@ -93,6 +94,15 @@ class AmazonSES(Emulator):
                 "aws_secret_access_key": self.api_key,
             },
             "AMAZON_SES_CONFIGURATION_SET_NAME": CONFIGURATION_SET,
+        }
+
+    def webhook_settings(self) -> dict[str, Any]:
+        # The sandbox's SNS certificate, pinned to the URL its messages name.
+        signer = self.keys.sns
+        return {
+            "AMAZON_SES_SNS_SIGNING_CERTIFICATES": {
+                signer.cert_url(REGION): signer.cert_pem.decode("ascii")
+            }
         }
 
     def authenticate(self, request: ApiRequest) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from ._base import (
     ApiRequest,
@@ -29,6 +29,13 @@ def invalid(argument: str, reason: str, text: str) -> EspError:
             "details": [{"argument_name": argument, "reason": reason, "help_message": text}],
         },
     )
+
+
+#: Where the sandbox's events come from (a Topics and Events topic of its project).
+REGION: Final = "fr-par"
+TOPIC_ARN: Final = (
+    f"arn:scw:sns:{REGION}:project-00000000-0000-4000-8000-000000000000:anymail-sandbox-events"
+)
 
 
 class Scaleway(Emulator):
@@ -125,6 +132,23 @@ class Scaleway(Emulator):
                     }
                 )
         return [message], ApiResponse.json(200, {"emails": emails})
+
+    def webhook_settings(self) -> dict[str, Any]:
+        # The sandbox's CA stands in for Scaleway's trust chain; its signing
+        # certificate is pinned to the URL the posts name (region of the builder's topic).
+        from ..._testing_scaleway import cert_url
+        from ..keys import certificate_pem
+
+        ca, signer = self.keys.scaleway
+        return {
+            "SCALEWAY_SNS_TRUST_CHAIN": certificate_pem(ca),
+            "SCALEWAY_SNS_SIGNING_CERTIFICATES": {
+                cert_url(signer, REGION): signer.cert_pem.decode("ascii")
+            },
+        }
+
+    def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
+        return {"signer": self.keys.scaleway[1], "topic_arn": TOPIC_ARN}
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
         names = {"delivered": "email_delivered", "bounced": "email_mailbox_not_found"}
