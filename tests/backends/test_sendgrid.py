@@ -320,7 +320,10 @@ def test_use_dynamic_template_overrides_template_id_detection(
         esp_extra={"use_dynamic_template": False},
     )
     assert connection().send_messages([forced_dynamic, forced_legacy]) == 2
-    dynamic, legacy = (request_json(call) for call in sendgrid.calls)
+    # The two calls may run concurrently: tell them apart by their template ids.
+    by_template = {body["template_id"]: body for body in map(request_json, sendgrid.calls)}
+    dynamic = by_template["5997fcf6-2b9f-484d-acd5-7e9a99f0dc1f"]
+    legacy = by_template["d-5a963add2ec84305813ff860db277d7a"]
     assert dynamic["personalizations"][0]["dynamic_template_data"] == {"name": "Alice"}
     assert "substitutions" not in dynamic["personalizations"][0]
     assert legacy["personalizations"][0]["substitutions"] == {"-name-": "Alice"}
