@@ -7,11 +7,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from .process import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,30 +110,9 @@ def test_e2e_demo_unknown_esp() -> None:
 
 
 def test_sandbox_command_serves(unused_port: int) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    process = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "anymail.cli", "sandbox", "--port", str(unused_port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        url = f"http://127.0.0.1:{unused_port}/"
-        for _ in range(100):
-            try:
-                page = requests.get(url, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("anymail sandbox did not answer")
+    with running_sandbox(unused_port) as (url, _process):
+        page = requests.get(url, timeout=10)
         assert page.status_code == 200
         assert "POSTMARK_API_URL" in page.text
         refused = requests.post(f"{url}postmark/email", json={}, timeout=5)
         assert refused.status_code == 401
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
