@@ -9,7 +9,7 @@ from typing import Any
 from django.dispatch import Signal
 from django.test import Client
 
-from anymail.signals import AnymailTrackingEvent, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, webhook_request
 
 Post = Callable[..., Any]
@@ -70,6 +70,15 @@ def tracked(post: Post, payload: Any, **options: Any) -> list[AnymailTrackingEve
 def tracked_event(post: Post, payload: Any, **options: Any) -> AnymailTrackingEvent:
     """The one tracking event a post dispatches."""
     [event] = tracked(post, payload, **options)
+    return event
+
+
+def received_inbound(post: Post, payload: Any, **options: Any) -> AnymailInboundEvent:
+    """The one inbound event a post to the ESP's inbound URL dispatches (answered 200)."""
+    with captured_events(inbound) as received:
+        response = post(payload, "inbound", **options)
+    assert response.status_code == 200, response.content
+    [event] = received
     return event
 
 

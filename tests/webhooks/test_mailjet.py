@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,11 +19,10 @@ from django.test import Client
 from anymail.exceptions import AnymailConfigurationError
 from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound
-from anymail.testing import captured_events
+from anymail.signals import AnymailTrackingEvent
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, only_request_json
 
-from .support import poster, tracked, tracked_event
+from .support import poster, received_inbound, tracked, tracked_event
 
 SECRET = "mailjetmailjetma:iljetmailjetmail"
 TRACKING_FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "mailjet").glob("tracking_*"))
@@ -361,12 +361,7 @@ def test_events_join_the_send_by_message_id_with_its_tags_and_metadata(
 # --- inbound ----------------------------------------------------------------------------------
 
 
-def post_inbound(payload: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound")
-    assert response.status_code == 200, response.content
-    [event] = received
-    return event
+post_inbound = partial(received_inbound, post)
 
 
 def test_inbound_parse() -> None:

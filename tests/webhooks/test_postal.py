@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import textwrap
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from anymail.webhooks._signers import EcdsaTestSigner, RsaTestSigner
 from anymail.webhooks.postal import PostalTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, run_django_script
 
-from .support import poster, tracked_event
+from .support import poster, received_inbound, tracked_event
 
 SECRET = "postalpostalpost:alpostalpostalp"
 FIXTURES = sorted(
@@ -427,12 +428,7 @@ def test_views_need_cryptography_only_when_used() -> None:
 # --- inbound -----------------------------------------------------------------------------
 
 
-def post_message(payload: Any, **options: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound", **options)
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_message = partial(received_inbound, post)
 
 
 def with_raw_message(raw: bytes) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,11 +19,11 @@ from django.test import Client
 from anymail.exceptions import AnymailConfigurationError
 from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, webhook_request
 from tests.utils import FIXTURES_DIR, PNG, add_response, fixture_json, only_request_json
 
-from .support import poster, signal_calls, tracked_event
+from .support import poster, received_inbound, signal_calls, tracked_event
 
 SECRET = "postmarkpostmark:postmarkpostmark"
 EST = timezone(timedelta(hours=-5))
@@ -470,12 +471,7 @@ def test_events_join_the_send_by_message_id_with_its_tags_and_metadata(
 # --- inbound ----------------------------------------------------------------------------------
 
 
-def post_inbound(payload: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound")
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_inbound = partial(received_inbound, post)
 
 
 def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:

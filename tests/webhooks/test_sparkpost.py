@@ -11,6 +11,7 @@ import copy
 import functools
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,12 +25,12 @@ from anymail.exceptions import (
     AnymailImproperlyConfigured,
 )
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, json_webhook_request
 from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, only_request_json
 
-from .support import poster, tracked
+from .support import poster, received_inbound, tracked
 
 SECRET = "sparkpostspark:postsparkpostsp"
 TRANSMISSIONS_URL = "https://api.sparkpost.com/api/v1/transmissions/"
@@ -416,12 +417,7 @@ def test_overlapping_batches_dispatch_each_event_once(events: list[AnymailTracki
 # --- inbound -----------------------------------------------------------------------------
 
 
-def post_message(payload: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound")
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_message = partial(received_inbound, post)
 
 
 def test_inbound_relay_message() -> None:

@@ -3,11 +3,10 @@
 import time
 from typing import Any
 
-from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 
 from ..dummy_esp import SIGNING_SECRET, dummy_webhook_request
-from ..registry import WebhookContractCase
+from ..registry import webhook_case
 
 
 def payload() -> dict[str, Any]:
@@ -42,12 +41,10 @@ def stale(payload: Any) -> WebhookRequest:
 
 
 CASES = [
-    WebhookContractCase(
-        id="dummy",
-        esp_name="Dummy",
-        url_name="dummy_tracking_webhook",
-        signal=tracking,
-        payload=payload,
+    webhook_case(
+        "dummy",
+        "Dummy",
+        payload,
         event_count=2,
         request=dummy_webhook_request,
         # An ESP the framework has no window for: the setting gives it one.

@@ -5,11 +5,11 @@ from dataclasses import replace
 from typing import Any
 
 from anymail._testing_mandrill import mandrill_webhook_request
-from anymail.signals import inbound, tracking
+from anymail.signals import inbound
 from anymail.testing import WebhookRequest
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase
+from ..registry import webhook_case
 
 WEBHOOK_KEY = "TEST-mandrill-webhook-key-NOT-REAL"
 EVENTS = (
@@ -30,16 +30,15 @@ def forge(payload: Any) -> WebhookRequest:
     return mandrill_webhook_request(payload, webhook_key="some-other-webhook-key")
 
 
-TRACKING = WebhookContractCase(
-    id="mandrill",
-    esp_name="Mandrill",
-    url_name="mandrill_webhook",
-    signal=tracking,
-    payload=payload,
+TRACKING = webhook_case(
+    "mandrill",
+    "Mandrill",
+    payload,
     event_count=len(EVENTS),
     request=mandrill_webhook_request,
     settings={"MANDRILL_WEBHOOK_KEY": WEBHOOK_KEY},
     forge=forge,
+    url_name="mandrill_webhook",  # one view for both signals
 )
 CASES = [
     TRACKING,

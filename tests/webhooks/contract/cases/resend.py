@@ -7,11 +7,10 @@ from functools import partial
 from typing import Any
 
 from anymail._testing_resend import resend_webhook_request
-from anymail.signals import tracking
 from anymail.testing import WebhookRequest
 
-from ...resend_support import OTHER_SECRET, SETTINGS, fixture, receiving_api
-from ..registry import WebhookContractCase, fixture_payloads, inbound_case
+from ...resend_support import OTHER_SECRET, SETTINGS, receiving_api
+from ..registry import inbound_case, webhook_case
 
 Builder = Callable[..., WebhookRequest]
 
@@ -29,24 +28,22 @@ def stale(payload: Any, request: Builder = resend_webhook_request) -> WebhookReq
     return request(payload, timestamp=int(time.time()) - 301)
 
 
-TRACKING = WebhookContractCase(
-    id="resend_tracking",
-    esp_name="Resend",
-    url_name="resend_tracking_webhook",
-    signal=tracking,
-    payload=partial(fixture, "tracking_email_bounced.json"),
+TRACKING = webhook_case(
+    "resend",
+    "Resend",
+    "tracking_email_bounced.json",
     event_count=1,
     request=resend_webhook_request,
     settings=dict(SETTINGS),
     forge=forge,
     stale=stale,
-    fuzz_payloads=fixture_payloads("resend", "tracking_*.json"),
+    fuzz_fixtures="tracking_*.json",
 )
 CASES = [
     TRACKING,
     inbound_case(
         TRACKING,
-        payload=partial(fixture, "inbound_email_received.json"),
+        "inbound_email_received.json",
         request=inbound_request,
         forge=partial(forge, request=inbound_request),
         stale=partial(stale, request=inbound_request),
