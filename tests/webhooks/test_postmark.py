@@ -23,7 +23,16 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, webhook_request
 from tests.utils import FIXTURES_DIR, PNG, add_response, fixture_json, only_request_json
 
-from .support import poster, received_inbound, signal_calls, tracked_event
+from .support import (
+    DISPLAYED_FROM,
+    headline,
+    named,
+    parts,
+    poster,
+    received_inbound,
+    signal_calls,
+    tracked_event,
+)
 
 SECRET = "postmarkpostmark:postmarkpostmark"
 EST = timezone(timedelta(hours=-5))
@@ -483,20 +492,13 @@ def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:
     assert event.esp_event == payload
     message = event.message
     assert isinstance(message, AnymailInboundMessage)
-    assert message.from_email is not None
-    assert (message.from_email.display_name, message.from_email.addr_spec) == (
-        "Displayed From",
-        "from+test@example.org",
-    )
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
-        ("Support Team", "support@inbound.example.com"),
-        ("", "other@example.com"),
-    ]
-    assert [cc.addr_spec for cc in message.cc] == ["cc@example.com"]
-    assert message["Bcc"] is None  # BccFull is empty: no empty header
-    assert message.subject == "Question about order 12345"
     # Postmark moves Date and Reply-To out of Headers: they are put back.
-    assert message.date == datetime(2026, 3, 2, 9, 10, 11, tzinfo=timezone(timedelta(hours=1)))
+    assert headline(message) == {
+        **DISPLAYED_FROM,
+        "subject": "Question about order 12345",
+        "date": datetime(2026, 3, 2, 9, 10, 11, tzinfo=timezone(timedelta(hours=1))),
+    }
+    assert message["Bcc"] is None  # BccFull is empty: no empty header
     assert message["Reply-To"] == "reply@example.org"
     assert message["Message-ID"] == "<CAF00000000000000@mail.example.org>"
     assert message.get_all("Received") == [
@@ -513,15 +515,10 @@ def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:
     assert message.envelope_recipient == "support@inbound.example.com"
     assert message.spam_detected is False
     assert message.spam_score == -0.1
-    [attachment] = message.attachments
-    assert attachment.get_filename() == "note.txt"
-    assert attachment.get_content_type() == "text/plain"
-    assert attachment.get_content_text() == "Hello, attachment ✓\n"
-    [inline] = message.inlines
-    assert inline.get_filename() == "pixel.png"
-    assert inline.get_content_type() == "image/png"
-    assert inline.get_content_bytes() == base64.b64decode(payload["Attachments"][1]["Content"])
-    assert message.content_id_map == {"pixel@example.org": inline}
+    assert parts(message.attachments) == [("note.txt", "text/plain", "Hello, attachment ✓\n")]
+    pixel = base64.b64decode(payload["Attachments"][1]["Content"])
+    assert parts(message.inlines) == [("pixel.png", "image/png", pixel)]
+    assert message.content_id_map == {"pixel@example.org": message.inlines[0]}
 
 
 def test_inbound_display_names_with_specials_survive() -> None:
@@ -529,10 +526,8 @@ def test_inbound_display_names_with_specials_survive() -> None:
     payload["FromFull"]["Name"] = 'Zoë "Z" Smith, Esq.'
     payload["ToFull"][1]["Name"] = "Ops \\ Support"
     message = post_inbound(payload).message
-    assert message.from_email is not None
-    assert message.from_email.display_name == 'Zoë "Z" Smith, Esq.'
-    assert message.from_email.addr_spec == "from+test@example.org"
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
+    assert named(message.from_email) == [('Zoë "Z" Smith, Esq.', "from+test@example.org")]
+    assert named(message.to) == [
         ("Support Team", "support@inbound.example.com"),
         ("Ops \\ Support", "other@example.com"),
     ]

@@ -38,7 +38,7 @@ from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from tests.utils import FIXTURES_DIR, fixture_json, request_json
 
 from .sendgrid_fixtures import inbound_form_fields
-from .support import changed_fields
+from .support import DISPLAYED_FROM, changed_fields, headline, parts
 
 SECRET = "sendgridsendgrid:sendgridsendgrid"
 TRACKING = "sendgrid_tracking_webhook"
@@ -453,17 +453,11 @@ def test_inbound_parsed_mode(messages: list[Any]) -> None:
     assert event.timestamp is None and event.event_id is None
     assert event.esp_event.path == "/anymail/sendgrid/inbound/"  # the HttpRequest
     message = event.message
-    assert (message.from_email.display_name, message.from_email.addr_spec) == (
-        "Displayed From",
-        "from+test@example.org",
-    )
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
-        ("Support Team", "support@inbound.example.com"),
-        ("", "other@example.com"),
-    ]
-    assert [str(cc) for cc in message.cc] == ["cc@example.com"]
-    assert message.subject == "Café order"  # an RFC 2047 header, decoded
-    assert message.date == datetime(2026, 3, 2, 8, 10, 11, tzinfo=UTC)
+    assert headline(message) == {
+        **DISPLAYED_FROM,
+        "subject": "Café order",  # an RFC 2047 header, decoded
+        "date": datetime(2026, 3, 2, 8, 10, 11, tzinfo=UTC),
+    }
     assert message["Message-ID"] == "<CAF00000000000002@mail.example.org>"
     assert message.get_all("Received")[0].startswith("from mail.example.org")
     # text and html were posted in ISO-8859-1, as the charsets field says.
@@ -474,10 +468,7 @@ def test_inbound_parsed_mode(messages: list[Any]) -> None:
     assert message.spam_score == 0.3
     assert message.spam_detected is None  # SendGrid gives no verdict
     assert message.stripped_text is None
-    (attachment,) = message.attachments
-    assert attachment.get_filename() == "note.txt"
-    assert attachment.get_content_type() == "text/plain"
-    assert attachment.get_content_text() == "Hello, attachment ✓\n"
+    assert parts(message.attachments) == [("note.txt", "text/plain", "Hello, attachment ✓\n")]
     (inline,) = message.inlines
     assert inline.get_filename() == "logo.png"
     assert inline.get_content_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
