@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import pytest
@@ -369,7 +368,7 @@ def test_events_join_the_send_by_message_id_with_its_tags_and_metadata(
 # --- inbound ----------------------------------------------------------------------------------
 
 
-post_inbound = partial(received_inbound, post)
+post_inbound = functools.partial(received_inbound, post)
 
 
 def test_inbound_parse() -> None:

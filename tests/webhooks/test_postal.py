@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import textwrap
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import pytest
@@ -428,7 +427,7 @@ def test_views_need_cryptography_only_when_used() -> None:
 # --- inbound -----------------------------------------------------------------------------
 
 
-post_message = partial(received_inbound, post)
+post_message = functools.partial(received_inbound, post)
 
 
 def with_raw_message(raw: bytes) -> dict[str, Any]:

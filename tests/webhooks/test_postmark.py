@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import functools
 from datetime import UTC, datetime, timedelta, timezone
-from functools import partial
 from typing import Any
 
 import pytest
@@ -480,7 +479,7 @@ def test_events_join_the_send_by_message_id_with_its_tags_and_metadata(
 # --- inbound ----------------------------------------------------------------------------------
 
 
-post_inbound = partial(received_inbound, post)
+post_inbound = functools.partial(received_inbound, post)
 
 
 def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:

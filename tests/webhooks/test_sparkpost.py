@@ -11,7 +11,6 @@ import copy
 import functools
 import json
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import pytest
@@ -417,7 +416,7 @@ def test_overlapping_batches_dispatch_each_event_once(events: list[AnymailTracki
 # --- inbound -----------------------------------------------------------------------------
 
 
-post_message = partial(received_inbound, post)
+post_message = functools.partial(received_inbound, post)
 
 
 def test_inbound_relay_message() -> None:
