@@ -57,6 +57,17 @@ post_event = functools.partial(tracked_event, post)
 # --- tracking: every fixture --------------------------------------------------------------
 
 MESSAGE_1 = "0a1b2c3d-0000-4000-8000-000000000001"
+#: What the open and the click of MESSAGE_1 (a welcome email) have in common.
+WELCOME_EMAIL = {
+    "event_id": None,
+    "message_id": MESSAGE_1,
+    "recipient": "to@example.com",
+    "reject_reason": None,
+    "description": None,
+    "mta_response": None,
+    "tags": ["welcome-email"],
+    "metadata": {"order_id": "12345"},
+}
 TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_delivery.json": {
         "event_type": "delivered",
@@ -133,14 +144,7 @@ TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_open.json": {
         "event_type": "opened",
         "timestamp": datetime(2026, 3, 2, 16, 21, 41, 249368, tzinfo=EST),
-        "event_id": None,
-        "message_id": MESSAGE_1,
-        "recipient": "to@example.com",
-        "reject_reason": None,
-        "description": None,
-        "mta_response": None,
-        "tags": ["welcome-email"],
-        "metadata": {"order_id": "12345"},
+        **WELCOME_EMAIL,
         "click_url": None,
         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 "
         "(KHTML, like Gecko) Chrome/120.0 Safari/537.36",
@@ -148,14 +152,7 @@ TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_click.json": {
         "event_type": "clicked",
         "timestamp": datetime(2026, 3, 2, 21, 21, 11, 906561, tzinfo=UTC),
-        "event_id": None,
-        "message_id": MESSAGE_1,
-        "recipient": "to@example.com",
-        "reject_reason": None,
-        "description": None,
-        "mta_response": None,
-        "tags": ["welcome-email"],
-        "metadata": {"order_id": "12345"},
+        **WELCOME_EMAIL,
         "click_url": "https://example.com/orders/12345?utm_source=email",
         "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) "
         "Gecko/20100101 Firefox/121.0",
