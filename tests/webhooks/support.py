@@ -13,6 +13,7 @@ from django.test import Client
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, webhook_request
+from tests.utils import make_message
 
 Post = Callable[..., Any]
 
@@ -82,6 +83,19 @@ def received_inbound(post: Post, payload: Any, **options: Any) -> AnymailInbound
     assert response.status_code == 200, response.content
     [event] = received
     return event
+
+
+def sent_order(**changes: Any) -> Any:
+    """The message Postal's and Scaleway's send_success.json fixtures answer for: "Your
+    order 1234" from shop@example.com to alice@, cc@ and bcc@example.com, with ``changes``."""
+    return make_message(
+        subject="Your order 1234",
+        from_email="shop@example.com",
+        to=["alice@example.com"],
+        cc=["cc@example.com"],
+        bcc=["bcc@example.com"],
+        **changes,
+    )
 
 
 def named(addresses: Any) -> list[tuple[str, str]]:
