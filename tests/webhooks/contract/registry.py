@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -168,6 +169,18 @@ def forged_sns(request: WebhookRequest, forger: SnsTestSigner) -> WebhookRequest
     envelope = json.loads(request.body)
     forged = forger.sign(envelope, cert_url=envelope["SigningCertURL"])
     return request.with_body(json.dumps(forged).encode())
+
+
+def signed_ago(
+    request: Callable[..., WebhookRequest], age: timedelta
+) -> Callable[[Any], WebhookRequest]:
+    """A builder of ``request``'s posts signed ``age`` ago (a Unix time): a case's ``stale``
+    where that is past the ESP's window."""
+
+    def build(payload: Any) -> WebhookRequest:
+        return request(payload, timestamp=int(time.time() - age.total_seconds()))
+
+    return build
 
 
 #: How long ago a stale SNS post was signed: past the views' window of two hours.

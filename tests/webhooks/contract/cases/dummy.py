@@ -1,12 +1,11 @@
 """The test-only Dummy ESP (see ../dummy_esp.py): the framework on its own."""
 
-import time
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from anymail.testing import WebhookRequest
-
 from ..dummy_esp import SIGNING_SECRET, dummy_webhook_request
-from ..registry import webhook_case
+from ..registry import signed_ago, webhook_case
 
 
 def payload() -> dict[str, Any]:
@@ -32,14 +31,6 @@ def payload() -> dict[str, Any]:
     }
 
 
-def forge(payload: Any) -> WebhookRequest:
-    return dummy_webhook_request(payload, signing_secret="whsec_" + "QUJD" * 8)
-
-
-def stale(payload: Any) -> WebhookRequest:
-    return dummy_webhook_request(payload, timestamp=int(time.time()) - 600)
-
-
 CASES = [
     webhook_case(
         "dummy",
@@ -49,7 +40,7 @@ CASES = [
         request=dummy_webhook_request,
         # An ESP the framework has no window for: the setting gives it one.
         settings={"DUMMY_SIGNING_SECRET": SIGNING_SECRET, "DUMMY_WEBHOOK_MAX_AGE": 300},
-        forge=forge,
-        stale=stale,
+        forge=partial(dummy_webhook_request, signing_secret="whsec_" + "QUJD" * 8),
+        stale=signed_ago(dummy_webhook_request, timedelta(minutes=10)),
     ),
 ]

@@ -2,7 +2,8 @@
 inbound routes (form posts, signed in form fields; the raw MIME variant)."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -11,7 +12,7 @@ from anymail.testing import WebhookRequest
 from tests.utils import FIXTURES_DIR
 
 from ..form_fuzz import form_mutations
-from ..registry import inbound_case, webhook_case
+from ..registry import inbound_case, signed_ago, webhook_case
 
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
 SIGNATURE_FIELDS = frozenset({"timestamp", "token", "signature"})
@@ -26,10 +27,6 @@ def forge(payload: Any) -> WebhookRequest:
     return signed.with_body(json.dumps(body).encode())
 
 
-def stale(payload: Any) -> WebhookRequest:
-    return mailgun_webhook_request(payload, timestamp=datetime.now(UTC) - timedelta(hours=13))
-
-
 def inbound_payload() -> list[tuple[str, str]]:
     body = (FIXTURES_DIR / "mailgun" / "inbound_mime.form.txt").read_text("ascii")
     return parse_qsl(body, keep_blank_values=True)
@@ -40,10 +37,6 @@ def inbound_request(payload: Any, **options: Any) -> WebhookRequest:
     return mailgun_webhook_request(payload, form=True, **options)
 
 
-def inbound_forge(payload: Any) -> WebhookRequest:
-    return inbound_request(payload, signing_key="not-the-signing-key")
-
-
 TRACKING = webhook_case(
     "mailgun",
     "Mailgun",
@@ -52,7 +45,7 @@ TRACKING = webhook_case(
     request=mailgun_webhook_request,
     settings={"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
     forge=forge,
-    stale=stale,
+    stale=signed_ago(mailgun_webhook_request, timedelta(hours=13)),
     # (tracking_bad_signature.json is tracking_delivered.json with another signature.)
     fuzz_fixtures="tracking_[!b]*.json",
     fuzz_each_field_once=True,
@@ -64,7 +57,7 @@ CASES = [
         TRACKING,
         inbound_payload,
         request=inbound_request,
-        forge=inbound_forge,
+        forge=partial(inbound_request, signing_key="not-the-signing-key"),
         fuzz=lambda payload: form_mutations(payload, skip=SIGNATURE_FIELDS),
         fuzz_payloads=None,
         fuzz_each_field_once=False,

@@ -2,11 +2,11 @@
 message (to the inbound signal)."""
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from anymail._testing_mandrill import mandrill_webhook_request
 from anymail.signals import inbound
-from anymail.testing import WebhookRequest
 from tests.utils import fixture_json
 
 from ..registry import webhook_case
@@ -26,10 +26,6 @@ def inbound_payload() -> list[Any]:
     return [fixture_json("mandrill", "inbound.json")]
 
 
-def forge(payload: Any) -> WebhookRequest:
-    return mandrill_webhook_request(payload, webhook_key="some-other-webhook-key")
-
-
 TRACKING = webhook_case(
     "mandrill",
     "Mandrill",
@@ -37,7 +33,7 @@ TRACKING = webhook_case(
     event_count=len(EVENTS),
     request=mandrill_webhook_request,
     settings={"MANDRILL_WEBHOOK_KEY": WEBHOOK_KEY},
-    forge=forge,
+    forge=partial(mandrill_webhook_request, webhook_key="some-other-webhook-key"),
     url_name="mandrill_webhook",  # one view for both signals
 )
 CASES = [

@@ -1,18 +1,12 @@
 """Postal's tracking webhook and inbound HTTP endpoint (JSON, raw message), RSA-signed
 (SHA-256 and SHA-1 headers)."""
 
-from typing import Any
+from functools import partial
 
 from anymail._testing_postal import postal_webhook_request, webhook_key
-from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import RsaTestSigner
 
 from ..registry import inbound_case, webhook_case
-
-
-def forge(payload: Any) -> WebhookRequest:
-    return postal_webhook_request(payload, signer=RsaTestSigner())
-
 
 TRACKING = webhook_case(
     "postal",
@@ -21,7 +15,7 @@ TRACKING = webhook_case(
     event_count=1,
     request=postal_webhook_request,
     settings={"POSTAL_WEBHOOK_KEY": webhook_key()},
-    forge=forge,
+    forge=partial(postal_webhook_request, signer=RsaTestSigner()),
     fuzz_fixtures="tracking*.json",
 )
 CASES = [
