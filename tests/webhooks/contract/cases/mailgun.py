@@ -32,9 +32,8 @@ def inbound_payload() -> list[tuple[str, str]]:
     return parse_qsl(body, keep_blank_values=True)
 
 
-def inbound_request(payload: Any, **options: Any) -> WebhookRequest:
-    # Raw bytes are a form body too.
-    return mailgun_webhook_request(payload, form=True, **options)
+# Raw bytes are a form body too.
+inbound_request = partial(mailgun_webhook_request, form=True)
 
 
 TRACKING = webhook_case(

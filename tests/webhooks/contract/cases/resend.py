@@ -3,18 +3,14 @@ with the inbound endpoint's secret; the mail comes from Resend's API."""
 
 from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from anymail._testing_resend import resend_webhook_request
-from anymail.testing import WebhookRequest
 
 from ...resend_support import OTHER_SECRET, SETTINGS, receiving_api
 from ..registry import inbound_case, signed_ago, webhook_case
 
-
-def inbound_request(payload: Any, **options: Any) -> WebhookRequest:
-    # Signed with the inbound endpoint's secret, whatever the (mutated) payload says.
-    return resend_webhook_request(payload, inbound=True, **options)
+# Signed with the inbound endpoint's secret, whatever the (mutated) payload says.
+inbound_request = partial(resend_webhook_request, inbound=True)
 
 
 TRACKING = webhook_case(
