@@ -197,9 +197,9 @@ def sns_case(
     **fields: Any,
 ) -> WebhookContractCase:
     """The tracking case of a view whose posts SNS delivers (built by ``request``): forged
-    with ``forger()``'s key, stale when signed ``SNS_STALE`` ago; it challenges a post
-    without credentials (basic auth is how SNS is told the secret) and, without a secret,
-    warns that any topic may post."""
+    with ``forger()``'s key, stale when signed ``SNS_STALE`` ago. It challenges a post
+    without credentials (SNS sends the URL's basic auth only when challenged) and,
+    without a secret, warns that any topic may post."""
     return webhook_case(
         esp,
         esp_name,
