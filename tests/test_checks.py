@@ -162,15 +162,84 @@ def test_webhook_replay_settings_are_known(settings: Any) -> None:
     assert check_anymail_settings() == []
 
 
-def test_unknown_key_in_anymail_dict_with_hint(settings: Any) -> None:
-    settings.ANYMAIL = {"SEND_DEFAULT": {}, "MAILGUN_APIKEY": "x", "ZZZZ": 1}
-    warnings = check_anymail_settings()
-    assert ids(warnings) == ["anymail.W002"] * 3
-    assert [w.msg for w in warnings] == [
-        "Unknown Anymail setting ANYMAIL['SEND_DEFAULT']. Did you mean 'SEND_DEFAULTS'?",
-        "Unknown Anymail setting ANYMAIL['MAILGUN_APIKEY']. Did you mean 'MAILGUN_API_KEY'?",
-        "Unknown Anymail setting ANYMAIL['ZZZZ'].",
-    ]
+def did_you_mean(name: str, hint: str, where: str = "") -> str:
+    if where:
+        return f"Unknown key '{name}' in Anymail setting {where}. Did you mean '{hint}'?"
+    return f"Unknown Anymail setting ANYMAIL['{name}']. Did you mean '{hint}'?"
+
+
+# Each case: ANYMAIL, the prefixed settings (ANYMAIL_<NAME>), the warnings (id, message).
+UNKNOWN_SETTINGS = {
+    "unknown_key_in_anymail_dict_with_hint": (
+        {"SEND_DEFAULT": {}, "MAILGUN_APIKEY": "x", "ZZZZ": 1},
+        {},
+        [
+            ("anymail.W002", did_you_mean("SEND_DEFAULT", "SEND_DEFAULTS")),
+            ("anymail.W002", did_you_mean("MAILGUN_APIKEY", "MAILGUN_API_KEY")),
+            ("anymail.W002", "Unknown Anymail setting ANYMAIL['ZZZZ']."),
+        ],
+    ),
+    "did_you_mean_a_setting_only_a_webhook_reads": (
+        {"SENDGRID_VERIFICATION_KEY": "x", "SPARKPOST_TRACK_INITIAL_OPENS_AS_OPENED": True},
+        {},
+        [
+            (
+                "anymail.W002",
+                did_you_mean(
+                    "SENDGRID_VERIFICATION_KEY", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"
+                ),
+            ),
+            (
+                "anymail.W002",
+                did_you_mean(
+                    "SPARKPOST_TRACK_INITIAL_OPENS_AS_OPENED",
+                    "SPARKPOST_TRACK_INITIAL_OPEN_AS_OPENED",
+                ),
+            ),
+        ],
+    ),
+    "lowercase_key_gets_the_uppercase_hint": (
+        {"send_defaults": {}},
+        {},
+        [("anymail.W002", did_you_mean("send_defaults", "SEND_DEFAULTS"))],
+    ),
+    "unknown_prefixed_setting_with_hint": (
+        {},
+        {"IGNORE_UNSUPORTED_FEATURES": True},
+        [
+            (
+                "anymail.W002",
+                "Unknown Anymail setting ANYMAIL_IGNORE_UNSUPORTED_FEATURES. "
+                "Did you mean ANYMAIL_IGNORE_UNSUPPORTED_FEATURES?",
+            )
+        ],
+    ),
+    "bad_send_defaults_keys": (
+        {"SEND_DEFAULTS": {"tag": ["a"], "metadata": {}, "track_click": True}},
+        {},
+        [
+            ("anymail.W003", did_you_mean("tag", "tags", "SEND_DEFAULTS")),
+            ("anymail.W003", did_you_mean("track_click", "track_clicks", "SEND_DEFAULTS")),
+        ],
+    ),
+    "esp_send_defaults_keys_and_prefixed_setting": (
+        {},
+        {"MAILGUN_SEND_DEFAULTS": {"esp_extras": {}}},
+        [("anymail.W003", did_you_mean("esp_extras", "esp_extra", "MAILGUN_SEND_DEFAULTS"))],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("anymail", "prefixed", "expected"), UNKNOWN_SETTINGS.values(), ids=UNKNOWN_SETTINGS.keys()
+)
+def test_unknown_setting_warns_with_a_hint(
+    settings: Any, anymail: dict[str, Any], prefixed: dict[str, Any], expected: list[Any]
+) -> None:
+    settings.ANYMAIL = anymail
+    for name, value in prefixed.items():
+        setattr(settings, f"ANYMAIL_{name}", value)
+    assert [(warning.id, warning.msg) for warning in check_anymail_settings()] == expected
 
 
 def test_unknown_setting_hint_names_the_settings_reference(settings: Any) -> None:
@@ -182,37 +251,6 @@ def test_unknown_setting_hint_names_the_settings_reference(settings: Any) -> Non
     assert (Path(__file__).resolve().parent.parent / "docs" / "settings.md").exists()
 
 
-def test_did_you_mean_a_setting_only_a_webhook_reads(settings: Any) -> None:
-    settings.ANYMAIL = {
-        "SENDGRID_VERIFICATION_KEY": "x",
-        "SPARKPOST_TRACK_INITIAL_OPENS_AS_OPENED": True,
-    }
-    assert [warning.msg for warning in check_anymail_settings()] == [
-        "Unknown Anymail setting ANYMAIL['SENDGRID_VERIFICATION_KEY']. "
-        "Did you mean 'SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY'?",
-        "Unknown Anymail setting ANYMAIL['SPARKPOST_TRACK_INITIAL_OPENS_AS_OPENED']. "
-        "Did you mean 'SPARKPOST_TRACK_INITIAL_OPEN_AS_OPENED'?",
-    ]
-
-
-def test_lowercase_key_gets_the_uppercase_hint(settings: Any) -> None:
-    settings.ANYMAIL = {"send_defaults": {}}
-    (warning,) = check_anymail_settings()
-    assert warning.msg == (
-        "Unknown Anymail setting ANYMAIL['send_defaults']. Did you mean 'SEND_DEFAULTS'?"
-    )
-
-
-def test_unknown_prefixed_setting_with_hint(settings: Any) -> None:
-    settings.ANYMAIL_IGNORE_UNSUPORTED_FEATURES = True
-    (warning,) = check_anymail_settings()
-    assert warning.id == "anymail.W002"
-    assert warning.msg == (
-        "Unknown Anymail setting ANYMAIL_IGNORE_UNSUPORTED_FEATURES. "
-        "Did you mean ANYMAIL_IGNORE_UNSUPPORTED_FEATURES?"
-    )
-
-
 def test_anymail_setting_not_a_dict(settings: Any) -> None:
     settings.ANYMAIL = [("SEND_DEFAULTS", {})]
     (error,) = check_anymail_settings()
@@ -221,25 +259,6 @@ def test_anymail_setting_not_a_dict(settings: Any) -> None:
 
 
 # --- SEND_DEFAULTS keys ----------------------------------------------------------------
-
-
-def test_bad_send_defaults_keys(settings: Any) -> None:
-    settings.ANYMAIL = {"SEND_DEFAULTS": {"tag": ["a"], "metadata": {}, "track_click": True}}
-    warnings = check_anymail_settings()
-    assert ids(warnings) == ["anymail.W003", "anymail.W003"]
-    assert [w.msg for w in warnings] == [
-        "Unknown key 'tag' in Anymail setting SEND_DEFAULTS. Did you mean 'tags'?",
-        "Unknown key 'track_click' in Anymail setting SEND_DEFAULTS. Did you mean 'track_clicks'?",
-    ]
-
-
-def test_esp_send_defaults_keys_and_prefixed_setting(settings: Any) -> None:
-    settings.ANYMAIL_MAILGUN_SEND_DEFAULTS = {"esp_extras": {}}
-    (warning,) = check_anymail_settings()
-    assert warning.msg == (
-        "Unknown key 'esp_extras' in Anymail setting MAILGUN_SEND_DEFAULTS. "
-        "Did you mean 'esp_extra'?"
-    )
 
 
 def test_every_message_attribute_is_a_valid_send_default(settings: Any) -> None:

@@ -30,7 +30,7 @@ from anymail.exceptions import (
 )
 from anymail.retry import task_idempotency_key
 from anymail.signals import post_send, pre_send
-from tests.utils import make_message, requires_mailers
+from tests.utils import fixture_json, make_message, requires_mailers
 
 if django.VERSION >= (6, 0):
     from django.tasks.signals import task_finished
@@ -41,13 +41,7 @@ QUEUED = "anymail.backends.queued.EmailBackend"
 POSTMARK = "anymail.backends.postmark.EmailBackend"
 POSTMARK_URL = "https://api.postmarkapp.com/email"
 RESEND_URL = "https://api.resend.com/emails"
-POSTMARK_OK = {
-    "To": "to@example.com",
-    "SubmittedAt": "2030-01-01T00:00:00Z",
-    "MessageID": "0a129aee-e1cd-480d-b08d-4f48548ff48d",
-    "ErrorCode": 0,
-    "Message": "OK",
-}
+POSTMARK_OK = fixture_json("postmark", "send_success.json")
 
 
 @pytest.fixture(autouse=True)

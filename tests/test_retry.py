@@ -28,17 +28,11 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.retry import RetryPolicy, Verdict, classify
-from tests.utils import make_message
+from tests.utils import fixture_json, make_message
 
 POSTMARK = "https://api.postmarkapp.com/email"
 RESEND = "https://api.resend.com/emails"
-POSTMARK_OK = {
-    "To": "to@example.com",
-    "SubmittedAt": "2030-01-01T00:00:00Z",
-    "MessageID": "0a129aee-e1cd-480d-b08d-4f48548ff48d",
-    "ErrorCode": 0,
-    "Message": "OK",
-}
+POSTMARK_OK = fixture_json("postmark", "send_success.json")
 RESEND_OK = {"id": "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from django.dispatch import Signal
 from django.test import Client
 
-from anymail.signals import AnymailTrackingEvent, tracking
+from anymail.inbound import AnymailInboundMessage
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, webhook_request
+from tests.utils import make_message
 
 Post = Callable[..., Any]
 
@@ -71,6 +74,77 @@ def tracked_event(post: Post, payload: Any, **options: Any) -> AnymailTrackingEv
     """The one tracking event a post dispatches."""
     [event] = tracked(post, payload, **options)
     return event
+
+
+def received_inbound(post: Post, payload: Any, **options: Any) -> AnymailInboundEvent:
+    """The one inbound event a post to the ESP's inbound URL dispatches (answered 200)."""
+    with captured_events(inbound) as received:
+        response = post(payload, "inbound", **options)
+    assert response.status_code == 200, response.content
+    [event] = received
+    return event
+
+
+def sent_order(**changes: Any) -> Any:
+    """The message Postal's and Scaleway's send_success.json fixtures answer for: "Your
+    order 1234" from shop@example.com to alice@, cc@ and bcc@example.com, with ``changes``."""
+    return make_message(
+        subject="Your order 1234",
+        from_email="shop@example.com",
+        to=["alice@example.com"],
+        cc=["cc@example.com"],
+        bcc=["bcc@example.com"],
+        **changes,
+    )
+
+
+def named(addresses: Any) -> list[tuple[str, str]]:
+    """(display name, address) of each of ``addresses`` (a list, or one address)."""
+    items = addresses if isinstance(addresses, list) else [addresses]
+    return [(address.display_name, address.addr_spec) for address in items]
+
+
+def headline(message: AnymailInboundMessage) -> dict[str, Any]:
+    """Who an inbound message is from and to (``named``), its subject and its date."""
+    return {
+        "from": named(message.from_email),
+        "to": named(message.to),
+        "cc": named(message.cc),
+        "subject": message.subject,
+        "date": message.date,
+    }
+
+
+#: The ``headline`` of the sample question several ESPs' inbound fixtures carry
+#: (Message-ID <CAinbound0001@mail.example.org>).
+ORDER_QUESTION = {
+    "from": [("Envelope Sender", "from@example.org")],
+    "to": [("Support", "support@inbound.example.com"), ("", "other@example.com")],
+    "cc": [("", "cc@example.com")],
+    "subject": "Question about order 12345",
+    "date": datetime(2026, 1, 15, 10, 0, tzinfo=UTC),
+}
+#: The senders and recipients of the other sample (Postmark's and SendGrid's parsed mail).
+DISPLAYED_FROM = {
+    "from": [("Displayed From", "from+test@example.org")],
+    "to": [("Support Team", "support@inbound.example.com"), ("", "other@example.com")],
+    "cc": [("", "cc@example.com")],
+}
+
+
+def parts(found: Iterable[AnymailInboundMessage]) -> list[tuple[str | None, str, str | bytes]]:
+    """(filename, content type, content) of each attachment: the text of a text part (so
+    decoded by its charset), the bytes of any other."""
+    return [
+        (
+            part.get_filename(),
+            part.get_content_type(),
+            part.get_content_text()
+            if part.get_content_maintype() == "text"
+            else part.get_content_bytes(),
+        )
+        for part in found
+    ]
 
 
 @contextmanager

@@ -246,26 +246,32 @@ def test_other_receipt_actions_are_a_configuration_error(signer: SnsTestSigner) 
         post_receipt(signer, receipt(receipt=message["receipt"]))
 
 
-def test_tracking_event_at_the_inbound_url(signer: SnsTestSigner) -> None:
-    envelope = fixture("tracking_event_delivery.json")
+@pytest.mark.parametrize(
+    ("name", "url", "expected"),
+    [
+        (
+            "tracking_event_delivery.json",
+            INBOUND_URL,
+            "You seem to have set an Amazon SES *sending* event or notification to publish to "
+            "an SNS Topic that posts to Anymail's *inbound* webhook URL. "
+            "(SNS TopicArn arn:aws:sns:us-east-1:123456789012:SES_Tracking_Events)",
+        ),
+        (
+            "inbound_sns_base64.json",
+            TRACKING_URL,
+            "You seem to have set an Amazon SES *inbound* receipt rule to publish to an SNS "
+            "Topic that posts to Anymail's *tracking* webhook URL. "
+            "(SNS TopicArn arn:aws:sns:us-east-1:123456789012:SES_Inbound_Events)",
+        ),
+    ],
+    ids=["tracking_event_at_the_inbound_url", "inbound_notification_at_the_tracking_url"],
+)
+def test_notification_at_the_other_url(
+    signer: SnsTestSigner, name: str, url: str, expected: str
+) -> None:
     with pytest.raises(AnymailConfigurationError) as error:
-        post_receipt(signer, envelope, INBOUND_URL)
-    assert str(error.value) == (
-        "You seem to have set an Amazon SES *sending* event or notification to publish to an "
-        "SNS Topic that posts to Anymail's *inbound* webhook URL. "
-        "(SNS TopicArn arn:aws:sns:us-east-1:123456789012:SES_Tracking_Events)"
-    )
-
-
-def test_inbound_notification_at_the_tracking_url(signer: SnsTestSigner) -> None:
-    envelope = fixture("inbound_sns_base64.json")
-    with pytest.raises(AnymailConfigurationError) as error:
-        post_receipt(signer, envelope, TRACKING_URL)
-    assert str(error.value) == (
-        "You seem to have set an Amazon SES *inbound* receipt rule to publish to an SNS Topic "
-        "that posts to Anymail's *tracking* webhook URL. "
-        "(SNS TopicArn arn:aws:sns:us-east-1:123456789012:SES_Inbound_Events)"
-    )
+        post_receipt(signer, fixture(name), url)
+    assert str(error.value) == expected
 
 
 def test_misrouted_post_answers_500(signer: SnsTestSigner) -> None:

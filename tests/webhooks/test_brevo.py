@@ -26,7 +26,7 @@ from anymail.webhooks.brevo import BrevoTrackingWebhookView, parse_tracking_body
 from anymail.webhooks.sendinblue import SendinBlueTrackingWebhookView
 from tests.utils import FIXTURES_DIR, request_json
 
-from .brevo_support import fixture
+from .brevo_support import fixture, sendinblue_call
 from .support import event_fields, signal_calls
 
 SECRET = "brevobrevobrevob:revobrevobrevobr"
@@ -353,18 +353,10 @@ def test_inbound_post_at_the_tracking_url_is_a_configuration_error(events: list[
 
 
 def test_sendinblue_route_warns_and_dispatches_as_sendinblue() -> None:
-    with signal_calls(tracking) as calls, pytest.warns(AnymailDeprecationWarning) as warned:
-        response = post(fixture("tracking_delivered.json"), url="/anymail/sendinblue/tracking/")
-    assert response.status_code == 200
-    assert str(warned[0].message) == (
-        "Anymail's SendinBlue tracking webhook (/anymail/sendinblue/tracking/) is deprecated: "
-        "SendinBlue is now Brevo. Change the webhook URL at Brevo to Anymail's "
-        "/anymail/brevo/tracking/ URL (BrevoTrackingWebhookView)."
-    )
-    assert calls[0]["sender"] is SendinBlueTrackingWebhookView
-    assert calls[0]["esp_name"] == "SendinBlue"
-    assert calls[0]["event"].event_type == "delivered"
-    assert calls[0]["event"].message_id == MESSAGE_ID
+    payload = fixture("tracking_delivered.json")
+    call = sendinblue_call("tracking", payload, tracking, SendinBlueTrackingWebhookView)
+    assert call["event"].event_type == "delivered"
+    assert call["event"].message_id == MESSAGE_ID
 
 
 def test_sendinblue_misrouting_names_the_legacy_url() -> None:

@@ -32,8 +32,8 @@ from .brevo_support import (
     TEXT_ATTACHMENT,
     add_attachments,
     fixture,
+    sendinblue_call,
 )
-from .support import signal_calls
 
 SECRET = "brevobrevobrevob:revobrevobrevobr"
 URL = "/anymail/brevo/inbound/"
@@ -470,17 +470,9 @@ def legacy() -> Any:
 
 
 def test_sendinblue_route_warns_and_dispatches_as_sendinblue(api: responses.RequestsMock) -> None:
-    with signal_calls(inbound) as calls, pytest.warns(AnymailDeprecationWarning) as warned:
-        response = post(fixture("inbound_basic.json"), url=LEGACY_URL)
-    assert response.status_code == 200
-    assert str(warned[0].message) == (
-        "Anymail's SendinBlue inbound webhook (/anymail/sendinblue/inbound/) is deprecated: "
-        "SendinBlue is now Brevo. Change the webhook URL at Brevo to Anymail's "
-        "/anymail/brevo/inbound/ URL (BrevoInboundWebhookView)."
-    )
-    assert calls[0]["sender"] is SendinBlueInboundWebhookView
-    assert calls[0]["esp_name"] == "SendinBlue"
-    assert calls[0]["event"].message.subject == "Question about order 1234"
+    payload = fixture("inbound_basic.json")
+    call = sendinblue_call("inbound", payload, inbound, SendinBlueInboundWebhookView)
+    assert call["event"].message.subject == "Question about order 1234"
 
 
 def test_sendinblue_reads_its_own_api_settings(

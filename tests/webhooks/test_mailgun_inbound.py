@@ -19,6 +19,8 @@ from anymail.testing import WebhookRequest, captured_events, webhook_request
 from anymail.webhooks.mailgun import MailgunBaseWebhookView, MailgunInboundWebhookView
 from tests.utils import FIXTURES_DIR
 
+from .support import ORDER_QUESTION, headline
+
 FIXTURES = FIXTURES_DIR / "mailgun"
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
 SIGNED_AT = datetime.fromtimestamp(1768471200, UTC)  # the inbound fixtures' signatures
@@ -82,17 +84,7 @@ def test_fully_parsed_fields(events: list[Any]) -> None:
     assert abs(event.timestamp - datetime.now(UTC)) < timedelta(minutes=1)  # signed now
     assert event.esp_event.POST["subject"] == "Question about order 12345"  # the request
     message = event.message
-    assert (message.from_email.display_name, message.from_email.addr_spec) == (
-        "Envelope Sender",
-        "from@example.org",
-    )
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
-        ("Support", "support@inbound.example.com"),
-        ("", "other@example.com"),
-    ]
-    assert [cc.addr_spec for cc in message.cc] == ["cc@example.com"]
-    assert message.subject == "Question about order 12345"
-    assert message.date == datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    assert headline(message) == ORDER_QUESTION
     assert message["Message-Id"] == "<CAinbound0001@mail.example.org>"
     assert message["Received"].startswith("from mail.example.org by mxa.mailgun.org")
     assert message.text == "Hi, where is my order?\n\n> quoted earlier text\n-- \nSig"

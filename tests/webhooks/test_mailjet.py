@@ -18,11 +18,18 @@ from django.test import Client
 from anymail.exceptions import AnymailConfigurationError
 from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound
-from anymail.testing import captured_events
+from anymail.signals import AnymailTrackingEvent
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, only_request_json
 
-from .support import poster, tracked, tracked_event
+from .support import (
+    ORDER_QUESTION,
+    headline,
+    parts,
+    poster,
+    received_inbound,
+    tracked,
+    tracked_event,
+)
 
 SECRET = "mailjetmailjetma:iljetmailjetmail"
 TRACKING_FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "mailjet").glob("tracking_*"))
@@ -361,12 +368,7 @@ def test_events_join_the_send_by_message_id_with_its_tags_and_metadata(
 # --- inbound ----------------------------------------------------------------------------------
 
 
-def post_inbound(payload: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound")
-    assert response.status_code == 200, response.content
-    [event] = received
-    return event
+post_inbound = functools.partial(received_inbound, post)
 
 
 def test_inbound_parse() -> None:
@@ -376,16 +378,7 @@ def test_inbound_parse() -> None:
     assert event.esp_event == payload
     message = event.message
     assert isinstance(message, AnymailInboundMessage)
-    assert message.from_email is not None
-    assert message.from_email.display_name == "Envelope Sender"
-    assert message.from_email.addr_spec == "from@example.org"
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
-        ("Support", "support@inbound.example.com"),
-        ("", "other@example.com"),
-    ]
-    assert [cc.addr_spec for cc in message.cc] == ["cc@example.com"]
-    assert message.subject == "Question about order 12345"
-    assert message.date == datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+    assert headline(message) == ORDER_QUESTION
     assert message["Reply-To"] == "replies@example.org"
     assert message["Message-ID"] == "<CAinbound0001@mail.example.org>"
     # A list value is a repeated header, in order.
@@ -408,13 +401,11 @@ def test_inbound_parse_attachments() -> None:
     assert message.text == "See attached.\n"
     assert message.html == '<div>See attached. <img src="cid:logo@example.org"></div>\n'
     assert message.spam_score == 1.7
-    [attachment] = message.attachments
-    assert attachment.get_filename() == "invoice.txt"
-    assert attachment.get_content_type() == "text/plain"
-    assert attachment.get_content_text() == "Invoice 12345: total 42.00 €\n"
+    assert parts(message.attachments) == [
+        ("invoice.txt", "text/plain", "Invoice 12345: total 42.00 €\n")
+    ]
     [inline] = message.inlines
-    assert inline.get_filename() == "logo.gif"
-    assert inline.get_content_type() == "image/gif"
+    assert (inline.get_filename(), inline.get_content_type()) == ("logo.gif", "image/gif")
     assert inline.get_content_bytes().startswith(b"GIF89a")
     assert message.content_id_map == {"logo@example.org": inline}
 

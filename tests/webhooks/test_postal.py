@@ -22,14 +22,13 @@ from django.test import Client, RequestFactory
 from anymail._testing_postal import webhook_key
 from anymail.backends.postal import EmailBackend
 from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyConfigured
-from anymail.message import AnymailMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, json_webhook_request, webhook_request
 from anymail.webhooks._signers import EcdsaTestSigner, RsaTestSigner
 from anymail.webhooks.postal import PostalTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, run_django_script
 
-from .support import poster, tracked_event
+from .support import poster, received_inbound, sent_order, tracked_event
 
 SECRET = "postalpostalpost:alpostalpostalp"
 FIXTURES = sorted(
@@ -207,15 +206,7 @@ def test_sends_and_events_join(mocked_responses: responses.RequestsMock, setting
         "https://postal.example.com/api/v1/send/message",
         body=fixture("send_success.json"),
     )
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks",
-        from_email="shop@example.com",
-        to=["alice@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        tags=["receipt"],
-    )
+    message = sent_order(tags=["receipt"])
     EmailBackend().send_messages([message])
     assert message.anymail_status.message_id == {1503, 1504, 1505}
     event = post_event(fixture("tracking_message_sent.json"))
@@ -427,12 +418,7 @@ def test_views_need_cryptography_only_when_used() -> None:
 # --- inbound -----------------------------------------------------------------------------
 
 
-def post_message(payload: Any, **options: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound", **options)
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_message = functools.partial(received_inbound, post)
 
 
 def with_raw_message(raw: bytes) -> dict[str, Any]:

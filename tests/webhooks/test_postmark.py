@@ -18,11 +18,20 @@ from django.test import Client
 from anymail.exceptions import AnymailConfigurationError
 from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, webhook_request
 from tests.utils import FIXTURES_DIR, PNG, add_response, fixture_json, only_request_json
 
-from .support import poster, signal_calls, tracked_event
+from .support import (
+    DISPLAYED_FROM,
+    headline,
+    named,
+    parts,
+    poster,
+    received_inbound,
+    signal_calls,
+    tracked_event,
+)
 
 SECRET = "postmarkpostmark:postmarkpostmark"
 EST = timezone(timedelta(hours=-5))
@@ -48,6 +57,17 @@ post_event = functools.partial(tracked_event, post)
 # --- tracking: every fixture --------------------------------------------------------------
 
 MESSAGE_1 = "0a1b2c3d-0000-4000-8000-000000000001"
+#: What the open and the click of MESSAGE_1 (a welcome email) have in common.
+WELCOME_EMAIL = {
+    "event_id": None,
+    "message_id": MESSAGE_1,
+    "recipient": "to@example.com",
+    "reject_reason": None,
+    "description": None,
+    "mta_response": None,
+    "tags": ["welcome-email"],
+    "metadata": {"order_id": "12345"},
+}
 TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_delivery.json": {
         "event_type": "delivered",
@@ -124,14 +144,7 @@ TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_open.json": {
         "event_type": "opened",
         "timestamp": datetime(2026, 3, 2, 16, 21, 41, 249368, tzinfo=EST),
-        "event_id": None,
-        "message_id": MESSAGE_1,
-        "recipient": "to@example.com",
-        "reject_reason": None,
-        "description": None,
-        "mta_response": None,
-        "tags": ["welcome-email"],
-        "metadata": {"order_id": "12345"},
+        **WELCOME_EMAIL,
         "click_url": None,
         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 "
         "(KHTML, like Gecko) Chrome/120.0 Safari/537.36",
@@ -139,14 +152,7 @@ TRACKING_EXPECTED: dict[str, dict[str, Any]] = {
     "tracking_click.json": {
         "event_type": "clicked",
         "timestamp": datetime(2026, 3, 2, 21, 21, 11, 906561, tzinfo=UTC),
-        "event_id": None,
-        "message_id": MESSAGE_1,
-        "recipient": "to@example.com",
-        "reject_reason": None,
-        "description": None,
-        "mta_response": None,
-        "tags": ["welcome-email"],
-        "metadata": {"order_id": "12345"},
+        **WELCOME_EMAIL,
         "click_url": "https://example.com/orders/12345?utm_source=email",
         "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) "
         "Gecko/20100101 Firefox/121.0",
@@ -470,12 +476,7 @@ def test_events_join_the_send_by_message_id_with_its_tags_and_metadata(
 # --- inbound ----------------------------------------------------------------------------------
 
 
-def post_inbound(payload: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound")
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_inbound = functools.partial(received_inbound, post)
 
 
 def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:
@@ -487,20 +488,13 @@ def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:
     assert event.esp_event == payload
     message = event.message
     assert isinstance(message, AnymailInboundMessage)
-    assert message.from_email is not None
-    assert (message.from_email.display_name, message.from_email.addr_spec) == (
-        "Displayed From",
-        "from+test@example.org",
-    )
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
-        ("Support Team", "support@inbound.example.com"),
-        ("", "other@example.com"),
-    ]
-    assert [cc.addr_spec for cc in message.cc] == ["cc@example.com"]
-    assert message["Bcc"] is None  # BccFull is empty: no empty header
-    assert message.subject == "Question about order 12345"
     # Postmark moves Date and Reply-To out of Headers: they are put back.
-    assert message.date == datetime(2026, 3, 2, 9, 10, 11, tzinfo=timezone(timedelta(hours=1)))
+    assert headline(message) == {
+        **DISPLAYED_FROM,
+        "subject": "Question about order 12345",
+        "date": datetime(2026, 3, 2, 9, 10, 11, tzinfo=timezone(timedelta(hours=1))),
+    }
+    assert message["Bcc"] is None  # BccFull is empty: no empty header
     assert message["Reply-To"] == "reply@example.org"
     assert message["Message-ID"] == "<CAF00000000000000@mail.example.org>"
     assert message.get_all("Received") == [
@@ -517,15 +511,10 @@ def test_inbound_parsed(messages: list[AnymailInboundEvent]) -> None:
     assert message.envelope_recipient == "support@inbound.example.com"
     assert message.spam_detected is False
     assert message.spam_score == -0.1
-    [attachment] = message.attachments
-    assert attachment.get_filename() == "note.txt"
-    assert attachment.get_content_type() == "text/plain"
-    assert attachment.get_content_text() == "Hello, attachment ✓\n"
-    [inline] = message.inlines
-    assert inline.get_filename() == "pixel.png"
-    assert inline.get_content_type() == "image/png"
-    assert inline.get_content_bytes() == base64.b64decode(payload["Attachments"][1]["Content"])
-    assert message.content_id_map == {"pixel@example.org": inline}
+    assert parts(message.attachments) == [("note.txt", "text/plain", "Hello, attachment ✓\n")]
+    pixel = base64.b64decode(payload["Attachments"][1]["Content"])
+    assert parts(message.inlines) == [("pixel.png", "image/png", pixel)]
+    assert message.content_id_map == {"pixel@example.org": message.inlines[0]}
 
 
 def test_inbound_display_names_with_specials_survive() -> None:
@@ -533,10 +522,8 @@ def test_inbound_display_names_with_specials_survive() -> None:
     payload["FromFull"]["Name"] = 'Zoë "Z" Smith, Esq.'
     payload["ToFull"][1]["Name"] = "Ops \\ Support"
     message = post_inbound(payload).message
-    assert message.from_email is not None
-    assert message.from_email.display_name == 'Zoë "Z" Smith, Esq.'
-    assert message.from_email.addr_spec == "from+test@example.org"
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
+    assert named(message.from_email) == [('Zoë "Z" Smith, Esq.', "from+test@example.org")]
+    assert named(message.to) == [
         ("Support Team", "support@inbound.example.com"),
         ("Ops \\ Support", "other@example.com"),
     ]

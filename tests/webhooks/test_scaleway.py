@@ -54,6 +54,7 @@ from .scaleway_support import (
     pinned_clock,
     scaleway_test_context,
 )
+from .support import sent_order
 
 MESSAGE_ID = "655c27f2-b2a3-4a9f-8e1f-3e6dc268b1c1"  # send_success.json's first emails[].id
 SUBSCRIBE_URL = fixture("webhook_sns_subscription_confirmation.json")["SubscribeURL"]
@@ -299,19 +300,11 @@ def test_events_join_what_the_backend_sent(
     """message_id is anymail_status's, and tags and metadata come back as they were sent."""
     from django.core.mail import get_connection
 
-    from anymail.message import AnymailMessage
-
     mocked_responses.post(
         "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails",
         json=fixture("send_success.json"),
     )
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thank you for your order.",
-        from_email="shop@example.com",
-        to=["alice@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
+    message = sent_order(
         tags=["order", "café"],
         metadata={"order_id": 1234, "items": ["a", "b"]},
         connection=get_connection(

@@ -38,7 +38,7 @@ from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from tests.utils import FIXTURES_DIR, fixture_json, request_json
 
 from .sendgrid_fixtures import inbound_form_fields
-from .support import changed_fields
+from .support import DISPLAYED_FROM, changed_fields, headline, parts
 
 SECRET = "sendgridsendgrid:sendgridsendgrid"
 TRACKING = "sendgrid_tracking_webhook"
@@ -89,22 +89,43 @@ def expect(event_type: str, **fields: Any) -> dict[str, Any]:
     return {"event_type": event_type, **fields}
 
 
+def of_the_order(event_type: str, timestamp: int, event_id: str, **fields: Any) -> dict[str, Any]:
+    """An event of message 01, the order confirmation to to@example.com."""
+    return expect(
+        event_type,
+        timestamp=at(timestamp),
+        event_id=event_id,
+        message_id=ID + "01",
+        recipient="to@example.com",
+        tags=TAGS,
+        metadata=ORDER,
+        **fields,
+    )
+
+
+def dropped(reason: str, event_id: str, message: str, recipient: str, description: str) -> Any:
+    """A "dropped" event (all at the batch's first time): rejected for ``reason``."""
+    return expect(
+        "rejected",
+        reject_reason=reason,
+        timestamp=at(1772478306),
+        event_id=event_id,
+        message_id=ID + message,
+        recipient=recipient,
+        description=description,
+    )
+
+
 #: The events of tracking_batch.json: what differs from AnymailTrackingEvent's defaults.
 EXPECTED_BATCH: list[dict[str, Any]] = [
-    expect("queued", timestamp=at(1772478306), event_id="cHJvY2Vzc2VkLTAwMDE",
-         message_id=ID + "01", recipient="to@example.com", tags=TAGS, metadata=ORDER),
-    expect("deferred", timestamp=at(1772478307), event_id="ZGVmZXJyZWQtMDAwMQ",
-         message_id=ID + "01", recipient="to@example.com", tags=TAGS, metadata=ORDER,
-         mta_response="451 4.7.650 The mail server has been temporarily rate limited."),
-    expect("delivered", timestamp=at(1772478310), event_id="ZGVsaXZlcmVkLTAwMDE",
-         message_id=ID + "01", recipient="to@example.com", tags=TAGS, metadata=ORDER,
-         mta_response="250 2.0.0 OK  1772478310 x12-20020a05.1 - gsmtp"),
-    expect("opened", timestamp=at(1772481906), event_id="b3Blbi0wMDAx",
-         message_id=ID + "01", recipient="to@example.com", tags=TAGS, metadata=ORDER,
-         user_agent=BROWSER),
-    expect("clicked", timestamp=at(1772481920), event_id="Y2xpY2stMDAwMQ",
-         message_id=ID + "01", recipient="to@example.com", tags=TAGS, metadata=ORDER,
-         click_url="https://example.com/orders/12345", user_agent=BROWSER),
+    of_the_order("queued", 1772478306, "cHJvY2Vzc2VkLTAwMDE"),
+    of_the_order("deferred", 1772478307, "ZGVmZXJyZWQtMDAwMQ",
+                 mta_response="451 4.7.650 The mail server has been temporarily rate limited."),
+    of_the_order("delivered", 1772478310, "ZGVsaXZlcmVkLTAwMDE",
+                 mta_response="250 2.0.0 OK  1772478310 x12-20020a05.1 - gsmtp"),
+    of_the_order("opened", 1772481906, "b3Blbi0wMDAx", user_agent=BROWSER),
+    of_the_order("clicked", 1772481920, "Y2xpY2stMDAwMQ",
+                 click_url="https://example.com/orders/12345", user_agent=BROWSER),
     expect("bounced", reject_reason="bounced", timestamp=at(1772478311),
          event_id="Ym91bmNlLTAwMDE", message_id=ID + "02", recipient="nobody@example.net",
          mta_response="550 5.1.1 The email account that you tried to reach does not exist."),
@@ -112,19 +133,12 @@ EXPECTED_BATCH: list[dict[str, Any]] = [
          event_id="YmxvY2tlZC0wMDAx", message_id=ID + "03", recipient="blocked@example.org",
          mta_response="550 5.7.1 Service unavailable; client host [192.0.2.1] blocked using "
          "zen.spamhaus.org"),
-    expect("rejected", reject_reason="bounced", timestamp=at(1772478306),
-         event_id="ZHJvcHBlZC0wMDAx", message_id=ID + "04", recipient="hardbounced@example.com",
-         description="Bounced Address"),
-    expect("rejected", reject_reason="unsubscribed", timestamp=at(1772478306),
-         event_id="ZHJvcHBlZC0wMDAy", message_id=ID + "05", recipient="leaver@example.com",
-         description="Unsubscribed Address"),
+    dropped("bounced", "ZHJvcHBlZC0wMDAx", "04", "hardbounced@example.com", "Bounced Address"),
+    dropped("unsubscribed", "ZHJvcHBlZC0wMDAy", "05", "leaver@example.com",
+            "Unsubscribed Address"),
     # The sheet's recommendation over the public release's "other".
-    expect("rejected", reject_reason="spam", timestamp=at(1772478306),
-         event_id="ZHJvcHBlZC0wMDAz", message_id=ID + "06", recipient="complainer@example.com",
-         description="Spam Reporting Address"),
-    expect("rejected", reject_reason="invalid", timestamp=at(1772478306),
-         event_id="ZHJvcHBlZC0wMDA0", message_id=ID + "07", recipient="not-an-address",
-         description="Invalid"),
+    dropped("spam", "ZHJvcHBlZC0wMDAz", "06", "complainer@example.com", "Spam Reporting Address"),
+    dropped("invalid", "ZHJvcHBlZC0wMDA0", "07", "not-an-address", "Invalid"),
     # A category given as a string, not a list.
     expect("complained", reject_reason="spam", timestamp=at(1772490000),
          event_id="c3BhbXJlcG9ydC0wMDAx", message_id=ID + "08",
@@ -453,17 +467,11 @@ def test_inbound_parsed_mode(messages: list[Any]) -> None:
     assert event.timestamp is None and event.event_id is None
     assert event.esp_event.path == "/anymail/sendgrid/inbound/"  # the HttpRequest
     message = event.message
-    assert (message.from_email.display_name, message.from_email.addr_spec) == (
-        "Displayed From",
-        "from+test@example.org",
-    )
-    assert [(to.display_name, to.addr_spec) for to in message.to] == [
-        ("Support Team", "support@inbound.example.com"),
-        ("", "other@example.com"),
-    ]
-    assert [str(cc) for cc in message.cc] == ["cc@example.com"]
-    assert message.subject == "Café order"  # an RFC 2047 header, decoded
-    assert message.date == datetime(2026, 3, 2, 8, 10, 11, tzinfo=UTC)
+    assert headline(message) == {
+        **DISPLAYED_FROM,
+        "subject": "Café order",  # an RFC 2047 header, decoded
+        "date": datetime(2026, 3, 2, 8, 10, 11, tzinfo=UTC),
+    }
     assert message["Message-ID"] == "<CAF00000000000002@mail.example.org>"
     assert message.get_all("Received")[0].startswith("from mail.example.org")
     # text and html were posted in ISO-8859-1, as the charsets field says.
@@ -474,10 +482,7 @@ def test_inbound_parsed_mode(messages: list[Any]) -> None:
     assert message.spam_score == 0.3
     assert message.spam_detected is None  # SendGrid gives no verdict
     assert message.stripped_text is None
-    (attachment,) = message.attachments
-    assert attachment.get_filename() == "note.txt"
-    assert attachment.get_content_type() == "text/plain"
-    assert attachment.get_content_text() == "Hello, attachment ✓\n"
+    assert parts(message.attachments) == [("note.txt", "text/plain", "Hello, attachment ✓\n")]
     (inline,) = message.inlines
     assert inline.get_filename() == "logo.png"
     assert inline.get_content_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

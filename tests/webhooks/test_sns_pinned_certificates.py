@@ -60,6 +60,20 @@ def post_at_fixture_time(request: WebhookRequest) -> Any:
     return response, events
 
 
+def resigned(request: WebhookRequest, signer: SnsTestSigner, url: str) -> WebhookRequest:
+    """``request`` signed again by ``signer``, naming the certificate at ``url``."""
+    signed = signer.sign(json.loads(request.body), cert_url=url)
+    return request.with_body(json.dumps(signed).encode())
+
+
+def assert_refused(request: WebhookRequest, reason: bytes) -> None:
+    """The post is refused (400, saying ``reason``) and dispatches nothing."""
+    response, events = post_at_fixture_time(request)
+    assert response.status_code == 400
+    assert reason in response.content
+    assert events == []
+
+
 def fixture_time_signer(**options: Any) -> SnsTestSigner:
     at = just_after(fixture(NAME))
     return SnsTestSigner(clock=lambda: at, **options)
@@ -104,13 +118,9 @@ def test_a_pinned_url_is_not_replaced_by_a_cached_download(settings: Any) -> Non
     pinned, impostor = fixture_time_signer(), fixture_time_signer()
     url = pinned.cert_url("us-east-1")
     pin(settings, pinned)
-    request = ses_request(impostor)
-    forged = impostor.sign(json.loads(request.body), cert_url=url)
+    forged = resigned(ses_request(impostor), impostor, url)
     DEFAULT_CERT_CACHE.put(url, impostor.certificate)
-    response, events = post_at_fixture_time(request.with_body(json.dumps(forged).encode()))
-    assert response.status_code == 400
-    assert b"incorrect SNS message signature" in response.content
-    assert events == []
+    assert_refused(forged, b"incorrect SNS message signature")
 
 
 def test_forged_signature_with_a_pinned_certificate_is_refused(
@@ -119,13 +129,8 @@ def test_forged_signature_with_a_pinned_certificate_is_refused(
     pinned, forger = fixture_time_signer(), fixture_time_signer()
     url = pinned.cert_url("us-east-1")
     pin(settings, pinned)
-    request = ses_request(forger)
     # The forger's signature, naming the pinned certificate.
-    forged = forger.sign(json.loads(request.body), cert_url=url)
-    response, events = post_at_fixture_time(request.with_body(json.dumps(forged).encode()))
-    assert response.status_code == 400
-    assert b"incorrect SNS message signature" in response.content
-    assert events == []
+    assert_refused(resigned(ses_request(forger), forger, url), b"incorrect SNS message signature")
     assert len(mocked_responses.calls) == 0
 
 
@@ -135,10 +140,7 @@ def test_expired_pinned_certificate_is_refused(
     at = just_after(fixture(NAME))
     expired = SnsTestSigner(clock=lambda: at - timedelta(days=30), valid_for=timedelta(days=7))
     pin(settings, expired)
-    response, events = post_at_fixture_time(ses_request(expired))
-    assert response.status_code == 400
-    assert b"not valid now" in response.content
-    assert events == []
+    assert_refused(ses_request(expired), b"not valid now")
     assert len(mocked_responses.calls) == 0
 
 
@@ -147,10 +149,7 @@ def test_pinned_certificate_must_still_carry_an_sns_signing_name(
 ) -> None:
     signer = fixture_time_signer(name="example.com")
     pin(settings, signer)
-    response, events = post_at_fixture_time(ses_request(signer))
-    assert response.status_code == 400
-    assert b"not issued to a name Amazon SNS signs with" in response.content
-    assert events == []
+    assert_refused(ses_request(signer), b"not issued to a name Amazon SNS signs with")
 
 
 def test_pinned_url_must_still_be_the_topic_region_s(
@@ -159,12 +158,7 @@ def test_pinned_url_must_still_be_the_topic_region_s(
     signer = fixture_time_signer()
     url = signer.cert_url("eu-west-1")  # the topic is in us-east-1
     pin(settings, signer, url=url)
-    request = ses_request(signer)
-    signed = signer.sign(json.loads(request.body), cert_url=url)
-    response, events = post_at_fixture_time(request.with_body(json.dumps(signed).encode()))
-    assert response.status_code == 400
-    assert b"untrusted SNS SigningCertURL" in response.content
-    assert events == []
+    assert_refused(resigned(ses_request(signer), signer, url), b"untrusted SNS SigningCertURL")
     assert len(mocked_responses.calls) == 0
 
 
@@ -259,12 +253,11 @@ def test_scaleway_pinned_certificate_must_come_from_the_trust_chain(
         scaleway_fixture("webhook_event_email_queued.json"), timestamp=utc_now()
     )
     url = json.loads(request.body)["SigningCertURL"]
-    forged = impostor.sign(json.loads(request.body), cert_url=url)
     scaleway.ANYMAIL = {
         **scaleway.ANYMAIL,
         "SCALEWAY_SNS_SIGNING_CERTIFICATES": {url: pem(impostor)},
     }
-    response, events = scaleway_post(request.with_body(json.dumps(forged).encode()))
+    response, events = scaleway_post(resigned(request, impostor, url))
     assert response.status_code == 400
     assert b"not issued by Scaleway's trust chain" in response.content
     assert events == []

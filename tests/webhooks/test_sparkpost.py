@@ -24,12 +24,12 @@ from anymail.exceptions import (
     AnymailImproperlyConfigured,
 )
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, json_webhook_request
 from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, only_request_json
 
-from .support import poster, tracked
+from .support import poster, received_inbound, tracked
 
 SECRET = "sparkpostspark:postsparkpostsp"
 TRANSMISSIONS_URL = "https://api.sparkpost.com/api/v1/transmissions/"
@@ -68,137 +68,109 @@ RENDER_ERROR = (
     "554 5.3.3 [internal] Error while rendering part html: "
     "substitution value 'order_no' did not exist or was null"
 )
-# (event_type, timestamp, recipient, reject_reason, description, mta_response,
-#  click_url, user_agent) for each event of tracking_batch.json, in order.
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"
+WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"
+AMP = "Mozilla/5.0 (AMP)"
+
+
+def expect(
+    event_type: str,
+    timestamp: datetime,
+    recipient: str = "To@Example.com",
+    reject_reason: str | None = None,
+    description: str | None = None,
+    mta_response: str | None = None,
+    click_url: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[Any, ...]:
+    """An event's (event_type, timestamp, recipient, reject_reason, description,
+    mta_response, click_url, user_agent): None where not given, the recipient the batch
+    mostly tracks."""
+    return (
+        event_type,
+        timestamp,
+        recipient,
+        reject_reason,
+        description,
+        mta_response,
+        click_url,
+        user_agent,
+    )
+
+
+def refusal(event_type: str, timestamp: datetime, recipient: str, reason: Any, text: str) -> Any:
+    """A refusal whose description is the MTA's response."""
+    return expect(event_type, timestamp, recipient, reason, text, text)
+
+
+# Each event of tracking_batch.json, in order.
 BATCH_EXPECTED: list[tuple[Any, ...]] = [
-    ("queued", at(1772478306), "To@Example.com", None, None, None, None, None),
-    ("delivered", at(1772478310), "To@Example.com", None, None, None, None, None),
-    (
+    expect("queued", at(1772478306)),
+    expect("delivered", at(1772478310)),
+    expect(
         "bounced",
         at(1772478311),
         "nobody@example.net",
         "invalid",
         "550 5.1.1 ...@... Recipient address rejected: User unknown",
         BOUNCE_REASON,
-        None,
-        None,
     ),
-    (
+    refusal(
         "autoresponded",  # bounce_class 60
         at(1772478312),
         "away@example.org",
         "other",
         "550 5.0.0 Auto-reply: I am out of the office",
-        "550 5.0.0 Auto-reply: I am out of the office",
-        None,
-        None,
     ),
-    (
+    refusal(
         "deferred",
         at(1772478313),
         "slow@nomx.example.com",
         "bounced",
         "454 4.4.4 [internal] no MX or A for domain",
-        "454 4.4.4 [internal] no MX or A for domain",
-        None,
-        None,
     ),
-    (
+    expect(
         "bounced",
         at(1772478400),
         "gone@example.com",
         "invalid",
         "550: 5.1.1 unknown or illegal alias: ...@...",
         "550: 5.1.1 unknown or illegal alias: gone@example.com",
-        None,
-        None,
     ),
-    (
+    refusal(
         "rejected",
         at(1772478306),
         "blocked@example.com",
         "blocked",
         "554 5.7.1 [internal] Policy rejection: recipient domain is on the account block list",
-        "554 5.7.1 [internal] Policy rejection: recipient domain is on the account block list",
-        None,
-        None,
     ),
-    ("complained", at(1772490000), "To@Example.com", "spam", None, None, None, None),
-    (
+    expect("complained", at(1772490000), reject_reason="spam"),
+    refusal(
         "failed",
         datetime(2026, 3, 2, 19, 5, 7, tzinfo=UTC),  # an ISO 8601 timestamp
         "alice@example.com",
         None,
         RENDER_ERROR,
-        RENDER_ERROR,
-        None,
-        None,
     ),
-    (
+    refusal(
         "rejected",
         at(1772478306),
         "suppressed@example.com",
         None,
         "554 5.7.1 recipient address suppressed due to customer policy",
-        "554 5.7.1 recipient address suppressed due to customer policy",
-        None,
-        None,
     ),
-    (
-        "unknown",  # initial_open: the open event follows
-        at(1772481900),
-        "To@Example.com",
-        None,
-        None,
-        None,
-        None,
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+    expect("unknown", at(1772481900), user_agent=IPHONE),  # initial_open: the open follows
+    expect("opened", at(1772481906), user_agent=IPHONE),
+    expect(
+        "clicked", at(1772481920), click_url="https://example.com/orders/12345", user_agent=WINDOWS
     ),
-    (
-        "opened",
-        at(1772481906),
-        "To@Example.com",
-        None,
-        None,
-        None,
-        None,
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
-    ),
-    (
-        "clicked",
-        at(1772481920),
-        "To@Example.com",
-        None,
-        None,
-        None,
-        "https://example.com/orders/12345",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
-    ),
-    ("unknown", at(1772481930), "To@Example.com", None, None, None, None, "Mozilla/5.0 (AMP)"),
-    ("opened", at(1772481931), "To@Example.com", None, None, None, None, "Mozilla/5.0 (AMP)"),
-    (
-        "clicked",
-        at(1772481932),
-        "To@Example.com",
-        None,
-        None,
-        None,
-        "https://example.com/amp-link",
-        "Mozilla/5.0 (AMP)",
-    ),
-    ("unsubscribed", at(1772490001), "To@Example.com", "unsubscribed", None, None, None, None),
-    (
-        "unsubscribed",
-        at(1772490002),
-        "To@Example.com",
-        "unsubscribed",
-        None,
-        None,
-        None,
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
-    ),
+    expect("unknown", at(1772481930), user_agent=AMP),
+    expect("opened", at(1772481931), user_agent=AMP),
+    expect("clicked", at(1772481932), click_url="https://example.com/amp-link", user_agent=AMP),
+    expect("unsubscribed", at(1772490001), reject_reason="unsubscribed"),
+    expect("unsubscribed", at(1772490002), reject_reason="unsubscribed", user_agent=WINDOWS),
     # A relay (inbound) event: not about a sent message.
-    ("unknown", at(1772490100), "support@inbound.example.com", None, None, None, None, None),
+    expect("unknown", at(1772490100), "support@inbound.example.com"),
 ]
 
 
@@ -416,12 +388,7 @@ def test_overlapping_batches_dispatch_each_event_once(events: list[AnymailTracki
 # --- inbound -----------------------------------------------------------------------------
 
 
-def post_message(payload: Any) -> AnymailInboundEvent:
-    with captured_events(inbound) as received:
-        response = post(payload, "inbound")
-    assert response.status_code == 200, response.content
-    assert len(received) == 1
-    return received[0]
+post_message = functools.partial(received_inbound, post)
 
 
 def test_inbound_relay_message() -> None:

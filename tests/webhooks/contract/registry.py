@@ -4,7 +4,8 @@ Every module in ``cases/`` (one per ESP) defines ``CASES``, one
 :class:`WebhookContractCase` per view, that says where the view is routed and how
 to post to it as the ESP would; an ESP's inbound case is usually its tracking case
 with what differs replaced. Adding an ESP's webhooks to the suite means adding one
-such module.
+such module; ``webhook_case`` and ``inbound_case`` follow the spec's route names, and
+``BASIC_AUTH_ONLY`` and ``sns_case`` say what an unsigned or SNS-delivered view is.
 
 ``request(payload, **options)`` builds a correctly signed and authenticated post
 (an ``anymail.testing`` builder). ``payload`` is a valid payload from
@@ -19,18 +20,22 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.dispatch import Signal
 
-from anymail.signals import inbound
-from anymail.testing import WebhookRequest
+from anymail.signals import inbound, tracking
+from anymail.testing import WebhookRequest, json_webhook_request
 from anymail.webhooks._signers import SnsTestSigner
+from anymail.webhooks.signing import utc_now
 
-from ...utils import FIXTURES_DIR
+from ...utils import FIXTURES_DIR, fixture_json
 from . import cases
 from .fuzz import Mutation, mutations
 
@@ -80,11 +85,14 @@ NOT_SECURED = (
 ANY_SNS_TOPIC = "Your Anymail {esp_name} webhook accepts posts from any "
 
 
-def forged_sns(request: WebhookRequest, forger: SnsTestSigner) -> WebhookRequest:
-    """``request`` (an SNS post) signed by ``forger``'s key, naming the trusted certificate."""
-    envelope = json.loads(request.body)
-    forged = forger.sign(envelope, cert_url=envelope["SigningCertURL"])
-    return request.with_body(json.dumps(forged).encode())
+#: The fields of a view that only basic auth protects: the ESP posts JSON, unsigned.
+BASIC_AUTH_ONLY: dict[str, Any] = {
+    "request": json_webhook_request,
+    "warning_without_secret": NOT_SECURED,
+}
+
+#: A payload: a function returning one, or the name of a JSON fixture of the ESP's.
+Payload = Callable[[], Any] | str
 
 
 def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
@@ -99,12 +107,109 @@ def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
     return load
 
 
-def inbound_case(tracking: WebhookContractCase, **changes: Any) -> WebhookContractCase:
-    """The case of the ESP's inbound view: ``tracking``'s, with ``changes``, posted to
+def _payloads(esp: str, payload: Payload | None, fuzz_fixtures: str | None) -> dict[str, Any]:
+    """The ``payload`` and ``fuzz_payloads`` fields, where given: fixture names of ``esp``'s
+    are loaded from tests/fixtures/<esp>/ (``fuzz_fixtures`` is a glob pattern)."""
+    fields: dict[str, Any] = {}
+    if payload is not None:
+        fields["payload"] = (
+            partial(fixture_json, esp, payload) if isinstance(payload, str) else payload
+        )
+    if fuzz_fixtures is not None:
+        fields["fuzz_payloads"] = fixture_payloads(esp, fuzz_fixtures)
+    return fields
+
+
+def webhook_case(
+    esp: str,
+    esp_name: str,
+    payload: Payload,
+    *,
+    kind: str = "tracking",
+    fuzz_fixtures: str | None = None,
+    **fields: Any,
+) -> WebhookContractCase:
+    """The case of the ESP's ``kind`` ("tracking" or "inbound") view, routed as
+    ``<esp>_<kind>_webhook`` (the spec's route names) and sending the signal of that
+    name; ``payload`` and ``fuzz_fixtures`` as in ``_payloads``."""
+    return WebhookContractCase(
+        **{
+            "id": esp if kind == "tracking" else f"{esp}_{kind}",
+            "esp_name": esp_name,
+            "url_name": f"{esp}_{kind}_webhook",
+            "signal": tracking if kind == "tracking" else inbound,
+            **_payloads(esp, payload, fuzz_fixtures),
+            **fields,
+        }
+    )
+
+
+def inbound_case(
+    tracking_case: WebhookContractCase,
+    payload: Payload | None = None,
+    *,
+    fuzz_fixtures: str | None = None,
+    **changes: Any,
+) -> WebhookContractCase:
+    """The case of the ESP's inbound view: ``tracking_case``'s, with ``changes``, posted to
     ``<esp>_inbound_webhook`` (the spec's route name, beside ``<esp>_tracking_webhook``)."""
-    esp = tracking.url_name.removesuffix("_tracking_webhook")
+    esp = tracking_case.url_name.removesuffix("_tracking_webhook")
     return replace(
-        tracking, id=f"{esp}_inbound", url_name=f"{esp}_inbound_webhook", signal=inbound, **changes
+        tracking_case,
+        id=f"{esp}_inbound",
+        url_name=f"{esp}_inbound_webhook",
+        signal=inbound,
+        **_payloads(esp, payload, fuzz_fixtures),
+        **changes,
+    )
+
+
+def forged_sns(request: WebhookRequest, forger: SnsTestSigner) -> WebhookRequest:
+    """``request`` (an SNS post) signed by ``forger``'s key, naming the trusted certificate."""
+    envelope = json.loads(request.body)
+    forged = forger.sign(envelope, cert_url=envelope["SigningCertURL"])
+    return request.with_body(json.dumps(forged).encode())
+
+
+def signed_ago(
+    request: Callable[..., WebhookRequest], age: timedelta
+) -> Callable[[Any], WebhookRequest]:
+    """A builder of ``request``'s posts signed ``age`` ago (a Unix time): a case's ``stale``
+    where that is past the ESP's window."""
+
+    def build(payload: Any) -> WebhookRequest:
+        return request(payload, timestamp=int(time.time() - age.total_seconds()))
+
+    return build
+
+
+#: How long ago a stale SNS post was signed: past the views' window of two hours.
+SNS_STALE = timedelta(hours=2, minutes=1)
+
+
+def sns_case(
+    esp: str,
+    esp_name: str,
+    payload: Payload,
+    *,
+    request: Callable[..., WebhookRequest],
+    forger: Callable[[], SnsTestSigner],
+    **fields: Any,
+) -> WebhookContractCase:
+    """The tracking case of a view whose posts SNS delivers (built by ``request``): forged
+    with ``forger()``'s key, stale when signed ``SNS_STALE`` ago. It challenges a post
+    without credentials (SNS sends the URL's basic auth only when challenged) and,
+    without a secret, warns that any topic may post."""
+    return webhook_case(
+        esp,
+        esp_name,
+        payload,
+        request=request,
+        forge=lambda payload: forged_sns(request(payload), forger()),
+        stale=lambda payload: request(payload, timestamp=utc_now() - SNS_STALE),
+        basic_auth_challenge=True,
+        warning_without_secret=ANY_SNS_TOPIC,
+        **fields,
     )
 
 

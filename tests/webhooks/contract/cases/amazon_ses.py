@@ -11,21 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
 import pytest
 
 from anymail._testing_amazon_ses import sns_webhook_request
-from anymail.signals import tracking
-from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks._sns_certs import DEFAULT_CERT_CACHE
-from anymail.webhooks.signing import utc_now
 
 from ...amazon_ses_support import fixture, use_aws_test_environment
-from ..registry import ANY_SNS_TOPIC, WebhookContractCase, forged_sns, inbound_case
+from ..registry import inbound_case, sns_case
 
 
 def ses_message(name: str) -> dict[str, Any]:
@@ -47,19 +43,6 @@ def inbound_payload() -> dict[str, Any]:
     return message
 
 
-@cache
-def _forger() -> SnsTestSigner:
-    return SnsTestSigner()
-
-
-def forge(payload: Any) -> WebhookRequest:
-    return forged_sns(sns_webhook_request(payload), _forger())
-
-
-def stale(payload: Any) -> WebhookRequest:
-    return sns_webhook_request(payload, timestamp=utc_now() - timedelta(hours=2, minutes=1))
-
-
 @contextmanager
 def aws_test_context() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
@@ -69,25 +52,13 @@ def aws_test_context() -> Iterator[None]:
     DEFAULT_CERT_CACHE.clear()
 
 
-TRACKING = WebhookContractCase(
-    id="amazon_ses",
-    esp_name="Amazon SES",
-    url_name="amazon_ses_tracking_webhook",
-    signal=tracking,
-    payload=tracking_payload,
+TRACKING = sns_case(
+    "amazon_ses",
+    "Amazon SES",
+    tracking_payload,
     event_count=2,
     request=sns_webhook_request,
-    forge=forge,
-    stale=stale,
-    basic_auth_challenge=True,
+    forger=cache(SnsTestSigner),
     context=aws_test_context,
-    warning_without_secret=ANY_SNS_TOPIC,
 )
-CASES = [
-    TRACKING,
-    inbound_case(
-        TRACKING,
-        payload=inbound_payload,
-        event_count=1,
-    ),
-]
+CASES = [TRACKING, inbound_case(TRACKING, inbound_payload, event_count=1)]

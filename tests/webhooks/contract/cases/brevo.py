@@ -7,16 +7,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from anymail.exceptions import AnymailDeprecationWarning
-from anymail.signals import inbound, tracking
-from anymail.testing import json_webhook_request
 
-from ...brevo_support import API_KEY, any_attachment_api, fixture
+from ...brevo_support import API_KEY, any_attachment_api
 from ..fuzz import Mutation, mutations
-from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads
+from ..registry import BASIC_AUTH_ONLY, webhook_case
 
 
 def brevo_mutations(payload: Any) -> list[Mutation]:
@@ -37,42 +34,34 @@ def deprecation_expected() -> Iterator[None]:
         yield
 
 
-TRACKING = WebhookContractCase(
-    id="brevo",
-    esp_name="Brevo",
-    url_name="brevo_tracking_webhook",
-    signal=tracking,
-    payload=partial(fixture, "tracking_batched.json"),
+TRACKING = webhook_case(
+    "brevo",
+    "Brevo",
+    "tracking_batched.json",
     event_count=2,
-    request=json_webhook_request,
-    warning_without_secret=NOT_SECURED,
     fuzz=brevo_mutations,
-    fuzz_payloads=fixture_payloads("brevo", "tracking_*.json"),
+    fuzz_fixtures="tracking_*.json",
     fuzz_sample=16,
+    **BASIC_AUTH_ONLY,
 )
 CASES = [
     TRACKING,
-    WebhookContractCase(
-        id="brevo_inbound",
-        esp_name="Brevo",
-        url_name="brevo_inbound_webhook",
-        signal=inbound,
-        payload=partial(fixture, "inbound_attachments.json"),
+    webhook_case(
+        "brevo",
+        "Brevo",
+        "inbound_attachments.json",
+        kind="inbound",
         event_count=1,
-        request=json_webhook_request,
         settings={"BREVO_API_KEY": API_KEY},
         context=any_attachment_api,
-        warning_without_secret=NOT_SECURED,
+        **BASIC_AUTH_ONLY,
     ),
-    WebhookContractCase(
-        id="sendinblue",
-        esp_name="SendinBlue",
-        url_name="sendinblue_tracking_webhook",
-        signal=tracking,
-        payload=TRACKING.payload,
+    webhook_case(
+        "sendinblue",
+        "SendinBlue",
+        TRACKING.payload,
         event_count=TRACKING.event_count,
-        request=json_webhook_request,
         context=deprecation_expected,
-        warning_without_secret=NOT_SECURED,
+        **BASIC_AUTH_ONLY,
     ),
 ]

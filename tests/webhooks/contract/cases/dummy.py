@@ -1,13 +1,11 @@
 """The test-only Dummy ESP (see ../dummy_esp.py): the framework on its own."""
 
-import time
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from anymail.signals import tracking
-from anymail.testing import WebhookRequest
-
 from ..dummy_esp import SIGNING_SECRET, dummy_webhook_request
-from ..registry import WebhookContractCase
+from ..registry import signed_ago, webhook_case
 
 
 def payload() -> dict[str, Any]:
@@ -33,26 +31,16 @@ def payload() -> dict[str, Any]:
     }
 
 
-def forge(payload: Any) -> WebhookRequest:
-    return dummy_webhook_request(payload, signing_secret="whsec_" + "QUJD" * 8)
-
-
-def stale(payload: Any) -> WebhookRequest:
-    return dummy_webhook_request(payload, timestamp=int(time.time()) - 600)
-
-
 CASES = [
-    WebhookContractCase(
-        id="dummy",
-        esp_name="Dummy",
-        url_name="dummy_tracking_webhook",
-        signal=tracking,
-        payload=payload,
+    webhook_case(
+        "dummy",
+        "Dummy",
+        payload,
         event_count=2,
         request=dummy_webhook_request,
         # An ESP the framework has no window for: the setting gives it one.
         settings={"DUMMY_SIGNING_SECRET": SIGNING_SECRET, "DUMMY_WEBHOOK_MAX_AGE": 300},
-        forge=forge,
-        stale=stale,
+        forge=partial(dummy_webhook_request, signing_secret="whsec_" + "QUJD" * 8),
+        stale=signed_ago(dummy_webhook_request, timedelta(minutes=10)),
     ),
 ]

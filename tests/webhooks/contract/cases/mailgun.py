@@ -2,24 +2,20 @@
 inbound routes (form posts, signed in form fields; the raw MIME variant)."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
 from anymail._testing_mailgun import mailgun_webhook_request
-from anymail.signals import inbound, tracking
 from anymail.testing import WebhookRequest
-from tests.utils import FIXTURES_DIR, fixture_json
+from tests.utils import FIXTURES_DIR
 
 from ..form_fuzz import form_mutations
-from ..registry import WebhookContractCase, fixture_payloads
+from ..registry import inbound_case, signed_ago, webhook_case
 
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
 SIGNATURE_FIELDS = frozenset({"timestamp", "token", "signature"})
-
-
-def payload() -> Any:
-    return fixture_json("mailgun", "tracking_delivered.json")
 
 
 def forge(payload: Any) -> WebhookRequest:
@@ -31,53 +27,38 @@ def forge(payload: Any) -> WebhookRequest:
     return signed.with_body(json.dumps(body).encode())
 
 
-def stale(payload: Any) -> WebhookRequest:
-    return mailgun_webhook_request(payload, timestamp=datetime.now(UTC) - timedelta(hours=13))
-
-
 def inbound_payload() -> list[tuple[str, str]]:
     body = (FIXTURES_DIR / "mailgun" / "inbound_mime.form.txt").read_text("ascii")
     return parse_qsl(body, keep_blank_values=True)
 
 
-def inbound_request(payload: Any, **options: Any) -> WebhookRequest:
-    # Raw bytes are a form body too.
-    return mailgun_webhook_request(payload, form=True, **options)
+# Raw bytes are a form body too.
+inbound_request = partial(mailgun_webhook_request, form=True)
 
 
-def inbound_forge(payload: Any) -> WebhookRequest:
-    return inbound_request(payload, signing_key="not-the-signing-key")
-
-
+TRACKING = webhook_case(
+    "mailgun",
+    "Mailgun",
+    "tracking_delivered.json",
+    event_count=1,
+    request=mailgun_webhook_request,
+    settings={"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
+    forge=forge,
+    stale=signed_ago(mailgun_webhook_request, timedelta(hours=13)),
+    # (tracking_bad_signature.json is tracking_delivered.json with another signature.)
+    fuzz_fixtures="tracking_[!b]*.json",
+    fuzz_each_field_once=True,
+    fuzz_accepted_events=1,
+)
 CASES = [
-    WebhookContractCase(
-        id="mailgun",
-        esp_name="Mailgun",
-        url_name="mailgun_tracking_webhook",
-        signal=tracking,
-        payload=payload,
-        event_count=1,
-        request=mailgun_webhook_request,
-        settings={"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
-        forge=forge,
-        stale=stale,
-        # (tracking_bad_signature.json is tracking_delivered.json with another signature.)
-        fuzz_payloads=fixture_payloads("mailgun", "tracking_[!b]*.json"),
-        fuzz_each_field_once=True,
-        fuzz_accepted_events=1,
-    ),
-    WebhookContractCase(
-        id="mailgun_inbound",
-        esp_name="Mailgun",
-        url_name="mailgun_inbound_webhook",
-        signal=inbound,
-        payload=inbound_payload,
-        event_count=1,
+    TRACKING,
+    inbound_case(
+        TRACKING,
+        inbound_payload,
         request=inbound_request,
-        settings={"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY},
-        forge=inbound_forge,
-        stale=stale,
+        forge=partial(inbound_request, signing_key="not-the-signing-key"),
         fuzz=lambda payload: form_mutations(payload, skip=SIGNATURE_FIELDS),
-        fuzz_accepted_events=1,
+        fuzz_payloads=None,
+        fuzz_each_field_once=False,
     ),
 ]

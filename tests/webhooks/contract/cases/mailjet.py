@@ -6,12 +6,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from anymail.signals import tracking
-from anymail.testing import json_webhook_request
-
-from ....utils import fixture_json
 from ..fuzz import Mutation, mutations
-from ..registry import NOT_SECURED, WebhookContractCase, fixture_payloads, inbound_case
+from ..registry import BASIC_AUTH_ONLY, inbound_case, webhook_case
 
 
 def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
@@ -27,25 +23,22 @@ def mailjet_mutations(payload: Any, *, grouped: bool = False) -> list[Mutation]:
     return found
 
 
-TRACKING = WebhookContractCase(
-    id="mailjet_tracking",
-    esp_name="Mailjet",
-    url_name="mailjet_tracking_webhook",
-    signal=tracking,
-    payload=partial(fixture_json, "mailjet", "tracking_grouped_batch.json"),
+TRACKING = webhook_case(
+    "mailjet",
+    "Mailjet",
+    "tracking_grouped_batch.json",
     event_count=3,
-    request=json_webhook_request,
     fuzz=partial(mailjet_mutations, grouped=True),
-    fuzz_payloads=fixture_payloads("mailjet", "tracking_*"),
-    warning_without_secret=NOT_SECURED,
+    fuzz_fixtures="tracking_*",
+    **BASIC_AUTH_ONLY,
 )
 CASES = [
     TRACKING,
     inbound_case(
         TRACKING,
-        payload=partial(fixture_json, "mailjet", "inbound_parse_attachments.json"),
+        "inbound_parse_attachments.json",
         event_count=1,
         fuzz=mailjet_mutations,
-        fuzz_payloads=fixture_payloads("mailjet", "inbound_*"),
+        fuzz_fixtures="inbound_*",
     ),
 ]

@@ -2,14 +2,14 @@
 message (to the inbound signal)."""
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from anymail._testing_mandrill import mandrill_webhook_request
-from anymail.signals import inbound, tracking
-from anymail.testing import WebhookRequest
+from anymail.signals import inbound
 from tests.utils import fixture_json
 
-from ..registry import WebhookContractCase
+from ..registry import webhook_case
 
 WEBHOOK_KEY = "TEST-mandrill-webhook-key-NOT-REAL"
 EVENTS = (
@@ -26,20 +26,15 @@ def inbound_payload() -> list[Any]:
     return [fixture_json("mandrill", "inbound.json")]
 
 
-def forge(payload: Any) -> WebhookRequest:
-    return mandrill_webhook_request(payload, webhook_key="some-other-webhook-key")
-
-
-TRACKING = WebhookContractCase(
-    id="mandrill",
-    esp_name="Mandrill",
-    url_name="mandrill_webhook",
-    signal=tracking,
-    payload=payload,
+TRACKING = webhook_case(
+    "mandrill",
+    "Mandrill",
+    payload,
     event_count=len(EVENTS),
     request=mandrill_webhook_request,
     settings={"MANDRILL_WEBHOOK_KEY": WEBHOOK_KEY},
-    forge=forge,
+    forge=partial(mandrill_webhook_request, webhook_key="some-other-webhook-key"),
+    url_name="mandrill_webhook",  # one view for both signals
 )
 CASES = [
     TRACKING,

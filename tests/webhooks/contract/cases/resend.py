@@ -1,55 +1,37 @@
 """Resend: Svix-signed JSON, one event per post. Inbound: an email.received post, signed
 with the inbound endpoint's secret; the mail comes from Resend's API."""
 
-import time
-from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from anymail._testing_resend import resend_webhook_request
-from anymail.signals import tracking
-from anymail.testing import WebhookRequest
 
-from ...resend_support import OTHER_SECRET, SETTINGS, fixture, receiving_api
-from ..registry import WebhookContractCase, fixture_payloads, inbound_case
+from ...resend_support import OTHER_SECRET, SETTINGS, receiving_api
+from ..registry import inbound_case, signed_ago, webhook_case
 
-Builder = Callable[..., WebhookRequest]
-
-
-def inbound_request(payload: Any, **options: Any) -> WebhookRequest:
-    # Signed with the inbound endpoint's secret, whatever the (mutated) payload says.
-    return resend_webhook_request(payload, inbound=True, **options)
+# Signed with the inbound endpoint's secret, whatever the (mutated) payload says.
+inbound_request = partial(resend_webhook_request, inbound=True)
 
 
-def forge(payload: Any, request: Builder = resend_webhook_request) -> WebhookRequest:
-    return request(payload, signing_secret=OTHER_SECRET)
-
-
-def stale(payload: Any, request: Builder = resend_webhook_request) -> WebhookRequest:
-    return request(payload, timestamp=int(time.time()) - 301)
-
-
-TRACKING = WebhookContractCase(
-    id="resend_tracking",
-    esp_name="Resend",
-    url_name="resend_tracking_webhook",
-    signal=tracking,
-    payload=partial(fixture, "tracking_email_bounced.json"),
+TRACKING = webhook_case(
+    "resend",
+    "Resend",
+    "tracking_email_bounced.json",
     event_count=1,
     request=resend_webhook_request,
     settings=dict(SETTINGS),
-    forge=forge,
-    stale=stale,
-    fuzz_payloads=fixture_payloads("resend", "tracking_*.json"),
+    forge=partial(resend_webhook_request, signing_secret=OTHER_SECRET),
+    stale=signed_ago(resend_webhook_request, timedelta(seconds=301)),
+    fuzz_fixtures="tracking_*.json",
 )
 CASES = [
     TRACKING,
     inbound_case(
         TRACKING,
-        payload=partial(fixture, "inbound_email_received.json"),
+        "inbound_email_received.json",
         request=inbound_request,
-        forge=partial(forge, request=inbound_request),
-        stale=partial(stale, request=inbound_request),
+        forge=partial(inbound_request, signing_secret=OTHER_SECRET),
+        stale=signed_ago(inbound_request, timedelta(seconds=301)),
         context=receiving_api,
         fuzz_payloads=None,
     ),

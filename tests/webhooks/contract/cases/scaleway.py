@@ -8,33 +8,18 @@ posted as the whole body (a JSON string can't carry them unchanged).
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from anymail._testing_scaleway import make_signer, scaleway_webhook_request
-from anymail.signals import tracking
-from anymail.testing import WebhookRequest
-from anymail.webhooks._signers import SnsTestSigner
-from anymail.webhooks.signing import utc_now
 
 from ...scaleway_support import EVENT_FIXTURES, fixture, scaleway_test_context
 from ..fuzz import Mutation, mutations
-from ..registry import ANY_SNS_TOPIC, WebhookContractCase, forged_sns
+from ..registry import sns_case
 
 
 def payload() -> dict[str, Any]:
     return {**fixture("webhook_event_email_delivered.json"), "email_to": "to@example.com"}
-
-
-@cache
-def _forger() -> SnsTestSigner:
-    return make_signer()
-
-
-def forge(payload: Any) -> WebhookRequest:
-    # Another key of the same test CA.
-    return forged_sns(scaleway_webhook_request(payload), _forger())
 
 
 def tem_mutations(payload: Any) -> list[Mutation]:
@@ -48,26 +33,18 @@ def tem_mutations(payload: Any) -> list[Mutation]:
     return found
 
 
-def stale(payload: Any) -> WebhookRequest:
-    return scaleway_webhook_request(payload, timestamp=utc_now() - timedelta(hours=2, minutes=1))
-
-
 CASES = [
-    WebhookContractCase(
-        id="scaleway",
-        esp_name="Scaleway",
-        url_name="scaleway_tracking_webhook",
-        signal=tracking,
-        payload=payload,
+    sns_case(
+        "scaleway",
+        "Scaleway",
+        payload,
         event_count=1,
         request=scaleway_webhook_request,
-        forge=forge,
-        stale=stale,
-        basic_auth_challenge=True,
+        # Another key of the same test CA.
+        forger=cache(make_signer),
         context=scaleway_test_context,
         fuzz=tem_mutations,
         fuzz_payloads=lambda: {name: fixture(name) for name in EVENT_FIXTURES},
         fuzz_each_field_once=True,
-        warning_without_secret=ANY_SNS_TOPIC,
     ),
 ]

@@ -4,8 +4,8 @@ a form-data fuzz."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -15,25 +15,13 @@ from anymail._testing_sendgrid import (
     sendgrid_webhook_request,
     verification_key,
 )
-from anymail.signals import inbound, tracking
-from anymail.testing import WebhookRequest
 from anymail.webhooks._signers import EcdsaTestSigner
-from tests.utils import fixture_json
 from tests.webhooks.sendgrid_fixtures import inbound_form_fields
 
 from ..fuzz import HUGE_TEXT, Mutation, deep_json
-from ..registry import NOT_SECURED, WebhookContractCase
+from ..registry import NOT_SECURED, signed_ago, webhook_case
 
 JSON_FIELDS = ("envelope", "charsets", "attachment-info", "content-ids")
-
-
-def forge(payload: Any) -> WebhookRequest:
-    return sendgrid_webhook_request(payload, signer=EcdsaTestSigner())
-
-
-def stale(payload: Any) -> WebhookRequest:
-    # SendGrid retries for 24 hours: the default window is 25.
-    return sendgrid_webhook_request(payload, timestamp=int(time.time()) - 26 * 3600)
 
 
 def _replaced(fields: list[tuple[str, Any]], name: str, value: Any) -> list[tuple[str, Any]]:
@@ -77,29 +65,27 @@ def form_mutations(fields: list[tuple[str, Any]]) -> list[Mutation]:
     return found
 
 
-INBOUND = WebhookContractCase(
-    id="sendgrid_inbound",
-    esp_name="SendGrid",
-    url_name="sendgrid_inbound_webhook",
-    signal=inbound,
-    payload=partial(inbound_form_fields, "inbound_parsed.form.json"),
+INBOUND = webhook_case(
+    "sendgrid",
+    "SendGrid",
+    partial(inbound_form_fields, "inbound_parsed.form.json"),
+    kind="inbound",
     event_count=1,
     request=sendgrid_inbound_webhook_request,
     fuzz=form_mutations,
     warning_without_secret=NOT_SECURED,
 )
 CASES = [
-    WebhookContractCase(
-        id="sendgrid",
-        esp_name="SendGrid",
-        url_name="sendgrid_tracking_webhook",
-        signal=tracking,
-        payload=partial(fixture_json, "sendgrid", "tracking_batch.json"),
+    webhook_case(
+        "sendgrid",
+        "SendGrid",
+        "tracking_batch.json",
         event_count=17,
         request=sendgrid_webhook_request,
         settings={"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": verification_key()},
-        forge=forge,
-        stale=stale,
+        forge=partial(sendgrid_webhook_request, signer=EcdsaTestSigner()),
+        # SendGrid retries for 24 hours: the default window is 25.
+        stale=signed_ago(sendgrid_webhook_request, timedelta(hours=26)),
     ),
     INBOUND,
     replace(
