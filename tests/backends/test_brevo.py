@@ -27,6 +27,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent, sender
 from tests.utils import (
     PNG,
     add_response,
@@ -92,8 +93,7 @@ HTML = "<p>Body html of the message</p>"
 make_message = functools.partial(make_text_message, html=HTML)
 
 
-def send(message: EmailMessage, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+send = sender(EmailBackend)
 
 
 # --- the whole request -----------------------------------------------------------
@@ -117,12 +117,8 @@ def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
         "htmlContent": "<p>Here is the message.</p>",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == MESSAGE_ID
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(MESSAGE_ID, "queued")}
-    assert status.esp_response.status_code == 201
-    assert status.esp_response.json() == {"messageId": MESSAGE_ID}
+    assert_sent(message, "queued", MESSAGE_ID, {"messageId": MESSAGE_ID})
+    assert message.anymail_status.esp_response.status_code == 201
 
 
 def test_request_with_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:

@@ -24,6 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent
 from tests.utils import PNG, add_response, form_fields, form_parts
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
@@ -117,11 +118,7 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
         ("text", "Hi there"),
     ]
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == MESSAGE_ID
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(MESSAGE_ID, "queued")}
-    assert status.esp_response.json() == json.loads(fixture_text("send_success.json"))
+    assert_sent(message, "queued", MESSAGE_ID, json.loads(fixture_text("send_success.json")))
 
 
 def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:

@@ -21,6 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent
 from tests.utils import (
     PNG,
     add_response,
@@ -115,14 +116,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         },
         "Messages": [{"To": [{"Email": "to@example.com"}]}],
     }
-    status = message.anymail_status
-    assert status.status == {"sent"}
-    assert status.message_id == "576460752303423500"
-    assert status.recipients == {
-        "to@example.com": AnymailRecipientStatus("576460752303423500", "sent")
-    }
-    assert status.esp_response is not None
-    assert status.esp_response.status_code == 200
+    assert_sent(message, "sent", "576460752303423500")
+    assert message.anymail_status.esp_response is not None
+    assert message.anymail_status.esp_response.status_code == 200
 
 
 @pytest.mark.parametrize("name", ["MAILJET_API_KEY", "MAILJET_SECRET_KEY"])

@@ -21,6 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent
 from tests.utils import (
     PNG,
     add_response,
@@ -97,12 +98,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         },
     }
 
-    status = message.anymail_status
-    assert status.status == {"sent"}
-    assert status.message_id == "abc123"
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus("abc123", "sent")}
-    assert isinstance(status.esp_response, requests.Response)
-    assert status.esp_response.json()[0]["_id"] == "abc123"
+    assert_sent(message, "sent", "abc123")
+    assert isinstance(message.anymail_status.esp_response, requests.Response)
+    assert message.anymail_status.esp_response.json()[0]["_id"] == "abc123"
 
 
 def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:

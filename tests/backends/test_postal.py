@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import MIMEPart
@@ -23,6 +22,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent, sender, short_message
 from tests.utils import (
     PNG,
     add_response,
@@ -31,7 +31,6 @@ from tests.utils import (
     only_request_json,
     request_json,
 )
-from tests.utils import make_message as shared_make_message
 
 API_URL = "https://postal.example.com/"
 ENDPOINT = API_URL + "api/v1/send/message"
@@ -78,13 +77,8 @@ def mock_postal(
 
 
 #: The shared test message, with the short texts and named recipient these tests show.
-make_message = functools.partial(
-    shared_make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
-)
-
-
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+make_message = short_message
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -106,11 +100,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "plain_body": "Body",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == 1503
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(1503, "queued")}
-    assert status.esp_response.json() == success_for("to@example.com")
+    assert_sent(message, "queued", 1503, success_for("to@example.com"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

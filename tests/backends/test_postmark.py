@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from email.mime.image import MIMEImage
 from typing import Any
@@ -19,6 +18,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent, sender, short_message
 from tests.utils import (
     PNG,
     add_response,
@@ -27,7 +27,6 @@ from tests.utils import (
     only_request_json,
     request_json,
 )
-from tests.utils import make_message as shared_make_message
 
 API = "https://api.postmarkapp.com/"
 TOKEN = "test-server-token"
@@ -56,13 +55,8 @@ def mock_postmark(
 
 
 #: The shared test message, with the short texts and named recipient these tests show.
-make_message = functools.partial(
-    shared_make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
-)
-
-
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+make_message = short_message
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -82,13 +76,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "TextBody": "Body",
     }
 
-    status = message.anymail_status
-    assert status.status == {"sent"}
-    assert status.message_id == "0a1b2c3d-0000-4000-8000-000000000001"
-    assert status.recipients == {
-        "to@example.com": AnymailRecipientStatus("0a1b2c3d-0000-4000-8000-000000000001", "sent")
-    }
-    assert status.esp_response.json() == fixture("send_success.json")
+    assert_sent(
+        message, "sent", "0a1b2c3d-0000-4000-8000-000000000001", fixture("send_success.json")
+    )
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.mime.base import MIMEBase
@@ -25,6 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent, sender, short_message
 from tests.utils import (
     PNG,
     add_response,
@@ -32,7 +32,6 @@ from tests.utils import (
     only_request,
     only_request_json,
 )
-from tests.utils import make_message as shared_make_message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resend"
 API = "https://api.resend.com/"
@@ -66,13 +65,8 @@ def mock_resend(
 
 
 #: The shared test message, with the short texts and named recipient these tests show.
-make_message = functools.partial(
-    shared_make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
-)
-
-
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+make_message = short_message
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -93,11 +87,7 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "text": "Body",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == SINGLE_ID
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(SINGLE_ID, "queued")}
-    assert status.esp_response.json() == fixture("send_success.json")
+    assert_sent(message, "queued", SINGLE_ID, fixture("send_success.json"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

@@ -19,6 +19,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import assert_sent, sender
 from tests.utils import (
     PNG,
     add_response,
@@ -78,8 +79,7 @@ def mock_tem(
     add_response(mocked, url, body, status=status, **kwargs)
 
 
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -102,13 +102,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "text": "Body text of the message",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == "655c27f2-b2a3-4a9f-8e1f-000000000001"
-    assert status.recipients == {
-        "to@example.com": AnymailRecipientStatus("655c27f2-b2a3-4a9f-8e1f-000000000001", "queued")
-    }
-    assert status.esp_response.json() == accepted("to@example.com")
+    assert_sent(
+        message, "queued", "655c27f2-b2a3-4a9f-8e1f-000000000001", accepted("to@example.com")
+    )
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
