@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from anymail._demo.esps import DEMO_ESPS
+
 from ..utils import request_json
 from . import cases
 
@@ -107,6 +109,19 @@ class ContractCase:
     options_example: OptionsExample | None = None
     # Headers every request carries (besides the credentials').
     request_headers: dict[str, str] = field(default_factory=dict)
+
+
+#: The headers of a JSON API's requests: the body's type, and the answer's it accepts.
+JSON_REQUEST = {"Content-Type": "application/json"}
+JSON_EXCHANGE = {**JSON_REQUEST, "Accept": "application/json"}
+
+
+def demo_case(id: str, esp_name: str, **fields: Any) -> ContractCase:
+    """The case of an ESP in the demo's table: its backend, dummy options and typical
+    success answer are the demo's (``fields`` may set others)."""
+    demo = DEMO_ESPS[id]
+    fields = {"options": dict(demo.options), "answer": demo.answer, **fields}
+    return ContractCase(id=id, backend=demo.backend, esp_name=esp_name, **fields)
 
 
 # --- readers -----------------------------------------------------------------------------
