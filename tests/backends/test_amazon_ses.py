@@ -59,6 +59,8 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.aws_environment import AWS_ENVIRONMENT_TO_CLEAR as ENVIRONMENT_TO_CLEAR
+from tests.aws_environment import AWS_TEST_ENVIRONMENT as EMULATED_ENVIRONMENT
 from tests.utils import PNG, fixture_json, make_message, requires_mailers
 
 REGION = "us-east-1"
@@ -70,30 +72,12 @@ SIGNATURE_RE = re.compile(
     r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}"
 )
 
-#: Dummy credentials and region; no shared AWS config; no EC2 metadata probes.
+#: The contract suite's dummy credentials, region and hermetic environment, but
+#: without a session token (these tests check the exact signed request).
 AWS_TEST_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": "/nonexistent/anymail-tests/aws-config",
-    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/anymail-tests/aws-credentials",
+    name: value for name, value in EMULATED_ENVIRONMENT.items() if name != "AWS_SESSION_TOKEN"
 }
-
-#: Environment that could make boto3 use other credentials, or fetch them over HTTP.
-AWS_ENVIRONMENT_TO_CLEAR = (
-    "AWS_PROFILE",
-    "AWS_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_RETRY_MODE",
-    "AWS_MAX_ATTEMPTS",
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_SESV2",
-)
+AWS_ENVIRONMENT_TO_CLEAR = (*ENVIRONMENT_TO_CLEAR, "AWS_SESSION_TOKEN")
 
 
 def _no_network(sock: socket.socket, address: Any) -> None:

@@ -68,8 +68,10 @@ class OptionsExample:
 
     options: dict[str, Any]
     url: str  # the request goes here
-    #: Asserts the options' other effects, given the connection and the request.
-    check: Callable[[Any, Any], None] | None = None
+    #: The connection's attributes the options set, and their values.
+    attributes: dict[str, Any] = field(default_factory=dict)
+    #: Headers the request then carries.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,8 @@ reported later, by tracking webhooks), so there is no ``rejected`` answer.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...utils import fixture_json
 from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
-
-
-def _without_bug_workarounds(connection: Any, request: Any) -> None:
-    assert connection.workaround_display_name_bugs is False
-    assert connection.prevent_header_encoding_bugs is False
-
 
 CASE = demo_case(
     "brevo",
@@ -36,7 +28,7 @@ CASE = demo_case(
             "prevent_header_encoding_bugs": False,
         },
         "https://proxy.example.com/brevo/v3/smtp/email",
-        check=_without_bug_workarounds,
+        attributes={"workaround_display_name_bugs": False, "prevent_header_encoding_bugs": False},
     ),
     request_headers=JSON_EXCHANGE,
 )

@@ -17,10 +17,6 @@ def _tags(request: Any) -> list[str]:
     return list(json.loads(request_json(request)["headers"]["X-Tags"]))
 
 
-def _attachment_extensions_unchecked(connection: Any, request: Any) -> None:
-    assert connection.verify_attachment_extensions is False
-
-
 CASE = demo_case(
     "resend",
     "Resend",
@@ -31,7 +27,7 @@ CASE = demo_case(
     options_example=OptionsExample(
         {"api_url": "https://mailers.example.com/", "verify_attachment_extensions": False},
         "https://mailers.example.com/emails",
-        check=_attachment_extensions_unchecked,
+        attributes={"verify_attachment_extensions": False},
     ),
     request_headers=JSON_EXCHANGE,
 )

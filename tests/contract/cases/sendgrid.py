@@ -6,15 +6,8 @@ later), so there is no ``rejected`` answer.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...utils import fixture_json
 from ..registry import JSON_REQUEST, Credential, OptionsExample, demo_case, json_at
-
-
-def _no_message_id(connection: Any, request: Any) -> None:
-    assert connection.generate_message_id is False
-
 
 CASE = demo_case(
     "sendgrid",
@@ -34,7 +27,7 @@ CASE = demo_case(
             "merge_field_format": "-{}-",
         },
         "https://api.eu.sendgrid.com/v3/mail/send",
-        check=_no_message_id,
+        attributes={"generate_message_id": False},
     ),
     request_headers=JSON_REQUEST,
 )

@@ -15,10 +15,6 @@ def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
     return 200, {"Content-Type": "application/json"}, json.dumps({"results": results})
 
 
-def _subaccount(connection: Any, request: Any) -> None:
-    assert request.headers["X-MSYS-SUBACCOUNT"] == "42"
-
-
 CASE = demo_case(
     "sparkpost",
     "SparkPost",
@@ -42,7 +38,7 @@ CASE = demo_case(
     options_example=OptionsExample(
         {"api_url": "https://api.eu.sparkpost.com/api/v1", "subaccount": 42},
         "https://api.eu.sparkpost.com/api/v1/transmissions/",
-        check=_subaccount,
+        headers={"X-MSYS-SUBACCOUNT": "42"},
     ),
     request_headers=JSON_REQUEST,
 )
