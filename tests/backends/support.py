@@ -50,6 +50,25 @@ def answerer(
     return mock
 
 
+def endpoint_answerer(
+    api: str, default_endpoint: str, default_body: Callable[[str], Any]
+) -> Callable[..., None]:
+    """``mock(mocked, endpoint=..., body=None, status=200, **kwargs)``: the ESP answering
+    at ``api + endpoint`` with ``body`` (by default ``default_body(endpoint)``)."""
+
+    def mock(
+        mocked: responses.RequestsMock,
+        endpoint: str = default_endpoint,
+        body: Any = None,
+        status: int = 200,
+        **kwargs: Any,
+    ) -> None:
+        body = default_body(endpoint) if body is None else body
+        add_response(mocked, api + endpoint, body, status, **kwargs)
+
+    return mock
+
+
 def assert_sent(
     message: Any,
     status: str,

@@ -27,10 +27,9 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, sender
+from tests.backends.support import answerer, assert_sent, sender
 from tests.utils import (
     PNG,
-    add_response,
     only_request,
     only_request_json,
     requires_mailers,
@@ -68,22 +67,10 @@ def brevo_settings(settings: Any) -> None:
     settings.ANYMAIL = {"BREVO_API_KEY": API_KEY}
 
 
-def mock_send(
-    mock: responses.RequestsMock,
-    body: Any = None,
-    status: int = 201,
-    url: str = SEND_URL,
-    headers: dict[str, str] | None = None,
-) -> None:
-    """Brevo's answer at the send endpoint (by default one messageId, HTTP 201)."""
-    add_response(
-        mock,
-        url,
-        {"messageId": MESSAGE_ID} if body is None else body,
-        status,
-        content_type="application/json",
-        headers=headers,
-    )
+#: Brevo's answer at the send endpoint (by default one messageId, HTTP 201).
+mock_send = answerer(
+    SEND_URL, lambda: {"messageId": MESSAGE_ID}, 201, content_type="application/json"
+)
 
 
 HTML = "<p>Body html of the message</p>"

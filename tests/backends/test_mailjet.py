@@ -21,10 +21,9 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent
+from tests.backends.support import answerer, assert_sent
 from tests.utils import (
     PNG,
-    add_response,
     only_request,
     only_request_json,
     request_json,
@@ -53,18 +52,10 @@ def mailjet_settings(settings: Any) -> None:
     settings.EMAIL_BACKEND = BACKEND
 
 
-def mock_send(
-    mock: responses.RequestsMock,
-    body: str | None = None,
-    status: int = 200,
-    url: str = SEND_URL,
-    **kwargs: Any,
-) -> None:
-    """Mailjet's answer at the send endpoint (by default send_success.json)."""
-    kwargs.setdefault("content_type", "application/json")
-    add_response(
-        mock, url, fixture("send_success.json") if body is None else body, status, **kwargs
-    )
+#: Mailjet's answer at the send endpoint (by default send_success.json).
+mock_send = answerer(
+    SEND_URL, lambda: fixture("send_success.json"), content_type="application/json"
+)
 
 
 def success_for(*to: str) -> str:

@@ -21,10 +21,9 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent
+from tests.backends.support import answerer, assert_sent
 from tests.utils import (
     PNG,
-    add_response,
     make_message,
     only_request,
     only_request_json,
@@ -60,16 +59,8 @@ SENT_TO_ONE = [
 ]
 
 
-def mock_send(
-    mock: responses.RequestsMock,
-    body: Any = None,
-    status: int = 200,
-    url: str = SEND_URL,
-    **kwargs: Any,
-) -> None:
-    """Mandrill's answer (by default SENT_TO_ONE) at ``url``."""
-    kwargs.setdefault("content_type", "application/json")
-    add_response(mock, url, SENT_TO_ONE if body is None else body, status, **kwargs)
+#: Mandrill's answer (by default SENT_TO_ONE) at ``url``.
+mock_send = answerer(SEND_URL, lambda: SENT_TO_ONE, content_type="application/json")
 
 
 def connection(**kwargs: Any) -> EmailBackend:

@@ -22,10 +22,9 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, sender, short_message
+from tests.backends.support import answerer, assert_sent, sender, short_message
 from tests.utils import (
     PNG,
-    add_response,
     fixture_json,
     only_request,
     only_request_json,
@@ -63,17 +62,8 @@ def success_for(*addresses: str, first_id: int = 1503) -> dict[str, Any]:
     }
 
 
-def mock_postal(
-    mocked: responses.RequestsMock,
-    body: Any = None,
-    status: int = 200,
-    url: str = ENDPOINT,
-    **kwargs: Any,
-) -> None:
-    """Postal's answer (by default, success for to@example.com)."""
-    if body is None:
-        body = success_for("to@example.com")
-    add_response(mocked, url, body, status=status, **kwargs)
+#: Postal's answer (by default, success for to@example.com).
+mock_postal = answerer(ENDPOINT, lambda: success_for("to@example.com"))
 
 
 #: The shared test message, with the short texts and named recipient these tests show.

@@ -18,7 +18,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, sender, short_message
+from tests.backends.support import assert_sent, endpoint_answerer, sender, short_message
 from tests.utils import (
     PNG,
     add_response,
@@ -41,17 +41,8 @@ def postmark_settings(settings: Any) -> None:
     settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": TOKEN}
 
 
-def mock_postmark(
-    mocked: responses.RequestsMock,
-    endpoint: str = "email",
-    body: Any = None,
-    status: int = 200,
-    **kwargs: Any,
-) -> None:
-    """Postmark answering at ``endpoint``: by default, the single-send success fixture."""
-    if body is None:
-        body = fixture("send_success.json")
-    add_response(mocked, API + endpoint, body, status, **kwargs)
+#: Postmark answering at ``endpoint``: by default, the single-send success fixture.
+mock_postmark = endpoint_answerer(API, "email", lambda endpoint: fixture("send_success.json"))
 
 
 #: The shared test message, with the short texts and named recipient these tests show.

@@ -24,7 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, sender, short_message
+from tests.backends.support import assert_sent, endpoint_answerer, sender, short_message
 from tests.utils import (
     PNG,
     add_response,
@@ -49,19 +49,14 @@ def resend_settings(settings: Any) -> None:
     settings.ANYMAIL = {"RESEND_API_KEY": API_KEY}
 
 
-def mock_resend(
-    mocked: responses.RequestsMock,
-    endpoint: str = "emails",
-    body: Any = None,
-    status: int = 200,
-    **kwargs: Any,
-) -> None:
-    """Resend's answer (by default, the success fixture for the endpoint)."""
-    if body is None:
-        body = fixture(
-            "send_success_batch.json" if endpoint == "emails/batch" else "send_success.json"
-        )
-    add_response(mocked, API + endpoint, body, status=status, **kwargs)
+#: Resend's answer (by default, the success fixture for the endpoint).
+mock_resend = endpoint_answerer(
+    API,
+    "emails",
+    lambda endpoint: fixture(
+        "send_success_batch.json" if endpoint == "emails/batch" else "send_success.json"
+    ),
+)
 
 
 #: The shared test message, with the short texts and named recipient these tests show.

@@ -19,10 +19,9 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, sender
+from tests.backends.support import answerer, assert_sent, sender
 from tests.utils import (
     PNG,
-    add_response,
     fixture_json,
     make_message,
     only_request,
@@ -66,17 +65,8 @@ def accepted(*addresses: str) -> dict:
     return {"emails": [email_result(address, i) for i, address in enumerate(addresses, 1)]}
 
 
-def mock_tem(
-    mocked: responses.RequestsMock,
-    body: Any = None,
-    status: int = 200,
-    url: str = API_URL,
-    **kwargs: Any,
-) -> None:
-    """TEM's answer at the send endpoint (by default: one recipient accepted)."""
-    if body is None:
-        body = accepted("to@example.com")
-    add_response(mocked, url, body, status=status, **kwargs)
+#: TEM's answer at the send endpoint (by default: one recipient accepted).
+mock_tem = answerer(API_URL, lambda: accepted("to@example.com"))
 
 
 send = sender(EmailBackend)
