@@ -1011,6 +1011,26 @@ def bulk_success(count: int, prefix: str = "id") -> dict[str, Any]:
     }
 
 
+#: The bulk entry content of a template message without merge data.
+NO_MERGE_DATA = {"ReplacementTemplate": {"ReplacementTemplateData": "{}"}}
+
+
+def template_request(**entry: Any) -> dict[str, Any]:
+    """The send_bulk_email request for template "T" from from@example.com, without merge
+    data, in one bulk entry to to@example.com (``entry`` adds to or replaces its keys)."""
+    return {
+        "FromEmailAddress": "from@example.com",
+        "DefaultContent": {"Template": {"TemplateName": "T"}},
+        "BulkEmailEntries": [
+            {
+                "Destination": {"ToAddresses": ["to@example.com"]},
+                "ReplacementEmailContent": NO_MERGE_DATA,
+                **entry,
+            }
+        ],
+    }
+
+
 def test_template_long_display_names_stay_on_one_line(ses_stub: Stubber) -> None:
     # The email package folds a long RFC 2047 name over several lines; an SES
     # address parameter gets it on one line, the encoded-words joined by a space.
@@ -1032,9 +1052,7 @@ def test_template_long_display_names_stay_on_one_line(ses_stub: Stubber) -> None
                         "ToAddresses": [f"{encoded} <to@example.com>"],
                         "CcAddresses": [f"{encoded} <cc@example.com>"],
                     },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                 }
             ],
         },
@@ -1063,9 +1081,7 @@ def test_template_with_subject_and_from_none(ses_stub: Stubber) -> None:
             "BulkEmailEntries": [
                 {
                     "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                 }
             ],
             "FromEmailAddressIdentityArn": arn,
@@ -1090,9 +1106,7 @@ def test_template_arn(ses_stub: Stubber) -> None:
             "BulkEmailEntries": [
                 {
                     "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                 }
             ],
         },
@@ -1114,9 +1128,7 @@ def test_template_headers_and_merge_headers(ses_stub: Stubber) -> None:
                         "ToAddresses": ["a@example.com"],
                         "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
                     },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                     "ReplacementHeaders": [
                         {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/a>"},
                         {"Name": "X-Custom", "Value": "=?utf-8?b?dsOkbHVl?="},
@@ -1129,9 +1141,7 @@ def test_template_headers_and_merge_headers(ses_stub: Stubber) -> None:
                         "ToAddresses": ["b@example.com"],
                         "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
                     },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                     "ReplacementHeaders": [
                         {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/default>"},
                         {"Name": "X-Metadata", "Value": '{"user": "b"}'},
@@ -1213,19 +1223,7 @@ def test_template_header_limits(ses_stub: Stubber) -> None:
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(1),
-        {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                    "ReplacementHeaders": [{"Name": f"X-H{i}", "Value": "v"} for i in range(15)],
-                }
-            ],
-        },
+        template_request(ReplacementHeaders=[{"Name": f"X-H{i}", "Value": "v"} for i in range(15)]),
     )
     assert send(many, ignore_unsupported_features=True) == 1
 
@@ -1234,21 +1232,9 @@ def test_template_without_to_recipients(ses_stub: Stubber) -> None:
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(1, prefix="cc"),
-        {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {
-                        "CcAddresses": ["cc@example.com"],
-                        "BccAddresses": ["bcc@example.com"],
-                    },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                }
-            ],
-        },
+        template_request(
+            Destination={"CcAddresses": ["cc@example.com"], "BccAddresses": ["bcc@example.com"]}
+        ),
     )
     message = make_message(
         subject="", body="", to=[], cc=["cc@example.com"], bcc=["bcc@example.com"], template_id="T"
@@ -1350,18 +1336,7 @@ def test_template_headers_need_a_recent_botocore(
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(1),
-        {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                }
-            ],
-        },
+        template_request(),
     )
     assert send(message, ignore_unsupported_features=True) == 1
 
@@ -1371,16 +1346,7 @@ def test_template_esp_extra_v1_names(ses_stub: Stubber) -> None:
         "send_bulk_email",
         bulk_success(1),
         {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                }
-            ],
+            **template_request(),
             "DefaultEmailTags": [{"Name": "UserID", "Value": "u-1"}],
         },
     )
