@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import responses
 
 from anymail.message import AnymailRecipientStatus
@@ -19,6 +20,17 @@ short_message = functools.partial(
 )
 
 _UNSET: Any = object()
+
+
+def anymail_settings(**values: Any) -> Any:
+    """An autouse fixture: the ANYMAIL setting is ``values`` in every test of the module
+    that assigns it (e.g. ``esp_settings = anymail_settings(POSTMARK_SERVER_TOKEN=...)``)."""
+
+    @pytest.fixture(autouse=True)
+    def esp_settings(settings: Any) -> None:
+        settings.ANYMAIL = dict(values)
+
+    return esp_settings
 
 
 def sender(backend_class: type) -> Callable[..., int]:

@@ -16,6 +16,7 @@ import base64
 import builtins
 import email
 import email.policy
+import functools
 import importlib
 import json
 import re
@@ -84,8 +85,7 @@ def _no_network(sock: socket.socket, address: Any) -> None:
     raise AssertionError(f"A test tried to connect to {address!r}")
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("amazon_ses", name)
+fixture = functools.partial(fixture_json, "amazon_ses")
 
 
 def boto_response(name: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, assert_sent, sender
+from tests.backends.support import answerer, anymail_settings, assert_sent, sender
 from tests.utils import (
     PNG,
     only_request,
@@ -62,9 +62,7 @@ def load_http_fixture(name: str) -> tuple[int, dict[str, str], str]:
     return int(status_line.split()[1]), headers, body
 
 
-@pytest.fixture(autouse=True)
-def brevo_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"BREVO_API_KEY": API_KEY}
+esp_settings = anymail_settings(BREVO_API_KEY=API_KEY)
 
 
 #: Brevo's answer at the send endpoint (by default one messageId, HTTP 201).

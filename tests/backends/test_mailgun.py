@@ -24,7 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage
-from tests.backends.support import assert_sent
+from tests.backends.support import anymail_settings, assert_sent
 from tests.utils import PNG, add_response, form_fields, form_parts
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
@@ -44,10 +44,7 @@ def basic_auth(key: str = API_KEY) -> str:
     return "Basic " + base64.b64encode(f"api:{key}".encode()).decode("ascii")
 
 
-@pytest.fixture(autouse=True)
-def mailgun_settings(settings: Any) -> Any:
-    settings.ANYMAIL = {"MAILGUN_API_KEY": API_KEY}
-    return settings
+esp_settings = anymail_settings(MAILGUN_API_KEY=API_KEY)
 
 
 def mock_mailgun(

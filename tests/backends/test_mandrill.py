@@ -21,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, assert_sent
+from tests.backends.support import answerer, anymail_settings, assert_sent
 from tests.utils import (
     PNG,
     make_message,
@@ -47,10 +47,7 @@ def b64(content: bytes | str) -> str:
     return base64.b64encode(content).decode("ascii")
 
 
-@pytest.fixture(autouse=True)
-def mandrill_settings(settings: Any) -> Any:
-    settings.ANYMAIL = {"MANDRILL_API_KEY": API_KEY}
-    return settings
+esp_settings = anymail_settings(MANDRILL_API_KEY=API_KEY)
 
 
 #: Mandrill's answer for the one recipient most tests send to.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import MIMEPart
@@ -22,7 +23,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, assert_sent, sender, short_message
+from tests.backends.support import answerer, anymail_settings, assert_sent, sender, short_message
 from tests.utils import (
     PNG,
     fixture_json,
@@ -37,13 +38,10 @@ ENDPOINT = API_URL + "api/v1/send/message"
 API_KEY = "fake-server-api-key-not-real"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("postal", name)
+fixture = functools.partial(fixture_json, "postal")
 
 
-@pytest.fixture(autouse=True)
-def postal_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": API_URL}
+esp_settings = anymail_settings(POSTAL_API_KEY=API_KEY, POSTAL_API_URL=API_URL)
 
 
 def success_for(*addresses: str, first_id: int = 1503) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from email.mime.image import MIMEImage
 from typing import Any
@@ -18,7 +19,13 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, endpoint_answerer, sender, short_message
+from tests.backends.support import (
+    anymail_settings,
+    assert_sent,
+    endpoint_answerer,
+    sender,
+    short_message,
+)
 from tests.utils import (
     PNG,
     add_response,
@@ -32,13 +39,10 @@ API = "https://api.postmarkapp.com/"
 TOKEN = "test-server-token"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("postmark", name)
+fixture = functools.partial(fixture_json, "postmark")
 
 
-@pytest.fixture(autouse=True)
-def postmark_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": TOKEN}
+esp_settings = anymail_settings(POSTMARK_SERVER_TOKEN=TOKEN)
 
 
 #: Postmark answering at ``endpoint``: by default, the single-send success fixture.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.mime.base import MIMEBase
@@ -24,7 +25,13 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import assert_sent, endpoint_answerer, sender, short_message
+from tests.backends.support import (
+    anymail_settings,
+    assert_sent,
+    endpoint_answerer,
+    sender,
+    short_message,
+)
 from tests.utils import (
     PNG,
     add_response,
@@ -40,13 +47,10 @@ SINGLE_ID = "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"
 BATCH_IDS = ["ae2014de-c168-4c61-8267-70d2662a1ce1", "faccb7a5-8a28-4e9a-ac64-8da1cc3bc1cb"]
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("resend", name)
+fixture = functools.partial(fixture_json, "resend")
 
 
-@pytest.fixture(autouse=True)
-def resend_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"RESEND_API_KEY": API_KEY}
+esp_settings = anymail_settings(RESEND_API_KEY=API_KEY)
 
 
 #: Resend's answer (by default, the success fixture for the endpoint).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from email.mime.image import MIMEImage
@@ -19,7 +20,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, assert_sent, sender
+from tests.backends.support import answerer, anymail_settings, assert_sent, sender
 from tests.utils import (
     PNG,
     fixture_json,
@@ -34,13 +35,10 @@ SECRET_KEY = "11111111-2222-4333-8444-555555555555"
 PROJECT_ID = "00000000-0000-4000-8000-00000000abcd"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("scaleway", name)
+fixture = functools.partial(fixture_json, "scaleway")
 
 
-@pytest.fixture(autouse=True)
-def scaleway_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": SECRET_KEY, "SCALEWAY_PROJECT_ID": PROJECT_ID}
+esp_settings = anymail_settings(SCALEWAY_SECRET_KEY=SECRET_KEY, SCALEWAY_PROJECT_ID=PROJECT_ID)
 
 
 def email_result(address: str, index: int, status: str = "new", rcpt_type: str = "to") -> dict:

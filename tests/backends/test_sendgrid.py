@@ -31,6 +31,7 @@ from anymail.exceptions import (
     AnymailWarning,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import anymail_settings
 from tests.utils import (
     add_response,
     only_request,
@@ -56,9 +57,7 @@ def success_headers() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines)
 
 
-@pytest.fixture(autouse=True)
-def sendgrid_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"SENDGRID_API_KEY": API_KEY}
+esp_settings = anymail_settings(SENDGRID_API_KEY=API_KEY)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -23,6 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import anymail_settings
 from tests.utils import (
     PNG,
     add_response,
@@ -36,8 +38,7 @@ TRANSMISSIONS_URL = "https://api.sparkpost.com/api/v1/transmissions/"
 BACKEND = "anymail.backends.sparkpost.EmailBackend"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("sparkpost", name)
+fixture = functools.partial(fixture_json, "sparkpost")
 
 
 def mock_send(
@@ -86,9 +87,7 @@ def inline_image(content: bytes, content_id: str, subtype: str = "png") -> Any:
     return image
 
 
-@pytest.fixture(autouse=True)
-def sparkpost_settings(settings: Any) -> None:
-    settings.ANYMAIL = {}
+esp_settings = anymail_settings()
 
 
 # --- the whole request -------------------------------------------------------
