@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from email.mime.image import MIMEImage
 from typing import Any
 
 import pytest
 import responses
 
-from anymail.message import AnymailRecipientStatus
+from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import add_response, make_message
 
 #: The shared test message, with the short texts and named recipient these tests show.
@@ -98,3 +99,60 @@ def assert_sent(
     }
     if esp_response is not _UNSET:
         assert sent.esp_response.json() == esp_response
+
+
+# --- the fact sheets' sample messages ------------------------------------------------------
+
+
+def order_message(**kwargs: Any) -> AnymailMessage:
+    """The "Your order" message behind the Postmark, SparkPost and SendGrid fact sheets'
+    request_single.json samples (``kwargs`` replace its attributes), without its inline
+    logo (see attach_logo)."""
+    params: dict[str, Any] = {
+        "subject": "Your order",
+        "body": "Thanks for your order.",
+        "from_email": '"Example Shop" <shop@example.com>',
+        "to": ['"Recipient Name" <to@example.com>', "other@example.com"],
+        "cc": ["cc@example.com"],
+        "bcc": ["bcc@example.com"],
+        "reply_to": ['"Help Desk" <help@example.com>'],
+        "headers": {"X-Custom": "custom value"},
+        "metadata": {"order_id": "12345"},
+        "tags": ["order-confirmation"],
+        **kwargs,
+    }
+    message = AnymailMessage(**params)
+    message.attach_alternative(
+        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
+    )
+    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
+    return message
+
+
+def invoice_message(html: str = "<p>Thanks for your order.</p>", **kwargs: Any) -> AnymailMessage:
+    """The "Your order 1234" message behind the Brevo, Scaleway, Resend and Postal fact
+    sheets' samples (``kwargs`` replace its attributes): an html body and a PDF invoice."""
+    params: dict[str, Any] = {
+        "subject": "Your order 1234",
+        "body": "Thanks for your order.",
+        "from_email": '"Example Shop" <shop@example.com>',
+        "to": ["Alice Example <alice@example.com>"],
+        "cc": ["cc@example.com"],
+        "bcc": ["bcc@example.com"],
+        "reply_to": ["Support <support@example.com>"],
+        **kwargs,
+    }
+    message = AnymailMessage(**params)
+    message.attach_alternative(html, "text/html")
+    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
+    return message
+
+
+def attach_logo(
+    message: AnymailMessage, content: bytes = b"\x89PNG\r\n\x1a\n", cid: str = "logo@example.com"
+) -> None:
+    """The samples' inline logo.png (the bytes their requests carry), as Content-ID ``cid``."""
+    logo = MIMEImage(content, "png")
+    logo["Content-ID"] = f"<{cid}>"
+    logo.add_header("Content-Disposition", "inline", filename="logo.png")
+    message.attachments.append(logo)

@@ -27,7 +27,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, assert_sent, sender
+from tests.backends.support import answerer, anymail_settings, assert_sent, invoice_message, sender
 from tests.utils import (
     PNG,
     only_request,
@@ -109,21 +109,12 @@ def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
 def test_request_with_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
     # Reproduces the sample request in the Brevo fact sheet's fixtures.
     mock_send(mocked_responses, fixture_json("send_success.json"))
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email="Example Shop <shop@example.com>",
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
+    message = invoice_message(
         headers={"List-Unsubscribe": "<mailto:unsubscribe@example.com>"},
         metadata={"order_id": "1234"},
         tags=["order", "receipt"],
         send_at=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
     )
-    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
     assert only_request_json(mocked_responses) == fixture_json("send_request_basic.json")

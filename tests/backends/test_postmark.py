@@ -22,7 +22,9 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
     assert_sent,
+    attach_logo,
     endpoint_answerer,
+    order_message,
     sender,
     short_message,
 )
@@ -78,28 +80,8 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_postmark(mocked_responses)
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=['"Recipient Name" <to@example.com>', "other@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=['"Help Desk" <help@example.com>'],
-        headers={"X-Custom": "custom value"},
-        metadata={"order_id": "12345"},
-        tags=["order-confirmation"],
-        track_opens=True,
-        track_clicks=True,
-    )
-    message.attach_alternative(
-        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
-    )
-    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
-    logo = MIMEImage(b"\x89PNG\r\n\x1a\n", "png")
-    logo["Content-ID"] = "<logo@example.com>"
-    logo.add_header("Content-Disposition", "inline", filename="logo.png")
-    message.attachments.append(logo)
+    message = order_message(track_opens=True, track_clicks=True)
+    attach_logo(message)
     assert send(message) == 1
 
     expected = fixture("request_single.json")

@@ -28,7 +28,9 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
     assert_sent,
+    attach_logo,
     endpoint_answerer,
+    invoice_message,
     sender,
     short_message,
 )
@@ -91,27 +93,14 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_resend(mocked_responses)
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
+    message = invoice_message(
+        html='<p>Thanks for your order. <img src="cid:logo123@example.com"></p>',
         headers={"X-Order-Id": 1234},
         tags=["order", "receipt"],
         metadata={"order_id": "1234"},
         send_at=datetime(2026, 3, 4, 5, 6, 7, 8000, tzinfo=UTC),
     )
-    message.attach_alternative(
-        '<p>Thanks for your order. <img src="cid:logo123@example.com"></p>', "text/html"
-    )
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
-    logo = MIMEImage(b"\x89PNG\r\n\x1a\nfake-png-bytes", "png")
-    logo["Content-ID"] = "<logo123@example.com>"
-    logo.add_header("Content-Disposition", "inline", filename="logo.png")
-    message.attachments.append(logo)
+    attach_logo(message, b"\x89PNG\r\n\x1a\nfake-png-bytes", "logo123@example.com")
     assert send(message) == 1
 
     request = only_request(mocked_responses)

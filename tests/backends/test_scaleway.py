@@ -19,8 +19,8 @@ from anymail.exceptions import (
     AnymailRequestsAPIError,
     AnymailUnsupportedFeature,
 )
-from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, assert_sent, sender
+from anymail.message import AnymailRecipientStatus
+from tests.backends.support import answerer, anymail_settings, assert_sent, invoice_message, sender
 from tests.utils import (
     PNG,
     fixture_json,
@@ -97,20 +97,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses, body=fixture("send_success.json"))
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email="Example Shop <shop@example.com>",
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
-        headers={"X-Order-Id": 1234},
-        tags=["order", "receipt"],
-        metadata={"order_id": "1234"},
+    message = invoice_message(
+        headers={"X-Order-Id": 1234}, tags=["order", "receipt"], metadata={"order_id": "1234"}
     )
-    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
     request = only_request(mocked_responses)

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.mime.image import MIMEImage
 from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from anymail.exceptions import (
     AnymailWarning,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import anymail_settings
+from tests.backends.support import anymail_settings, attach_logo, order_message
 from tests.utils import (
     add_response,
     only_request,
@@ -129,14 +128,7 @@ def test_every_feature_matches_the_fact_sheet_request(
     sendgrid: responses.RequestsMock, message_ids: Any
 ) -> None:
     message_ids(1)
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks for your order.",
-        from_email="Example Shop <shop@example.com>",
-        to=["Recipient Name <to@example.com>", "other@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Help Desk <help@example.com>"],
+    message = order_message(
         headers={"X-Custom": "custom value", "X-Priority-Level": 3},
         metadata={"order_id": "12345", "user_id": 42},
         tags=["order-confirmation", "shop"],
@@ -145,14 +137,7 @@ def test_every_feature_matches_the_fact_sheet_request(
         # microseconds are dropped: SendGrid schedules in whole seconds
         send_at=datetime(2026, 3, 3, 18, 0, 0, 654321, tzinfo=UTC),
     )
-    message.attach_alternative(
-        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
-    )
-    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
-    logo = MIMEImage(b"\x89PNG\r\n\x1a\n", "png")
-    logo["Content-ID"] = "<logo@example.com>"
-    logo.add_header("Content-Disposition", "inline", filename="logo.png")
-    message.attachments.append(logo)
+    attach_logo(message)
 
     assert send(message) == 1
     request = only_request(sendgrid)

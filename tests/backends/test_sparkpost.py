@@ -24,7 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import anymail_settings
+from tests.backends.support import anymail_settings, order_message
 from tests.utils import (
     PNG,
     add_response,
@@ -117,26 +117,12 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
 
 def every_feature_message() -> AnymailMessage:
     """The message behind the fact sheet's request_single.json sample."""
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=['"Recipient Name" <to@example.com>', "other@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=['"Help Desk" <help@example.com>'],
-        headers={"X-Custom": "custom value"},
-        metadata={"order_id": "12345"},
-        tags=["order-confirmation"],
+    message = order_message(
         envelope_sender="bounces@mail.example.com",
         track_opens=True,
         track_clicks=False,
         send_at=datetime(2026, 3, 3, 18, 0, 0, tzinfo=UTC),
     )
-    message.attach_alternative(
-        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
-    )
-    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
     message.attach(inline_image(b"\x89PNG\r\n\x1a\n", "logo@example.com"))
     return message
 
