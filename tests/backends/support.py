@@ -20,6 +20,9 @@ short_message = functools.partial(
     make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
 )
 
+#: The shared test message with the short texts these tests show (to to@example.com).
+plain_message = functools.partial(make_message, subject="Subject", body="Body")
+
 _UNSET: Any = object()
 
 

@@ -24,7 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage
-from tests.backends.support import anymail_settings, assert_sent
+from tests.backends.support import anymail_settings, assert_sent, plain_message
 from tests.utils import PNG, add_response, form_fields, form_parts
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
@@ -335,11 +335,8 @@ def test_merge_data_keys_match_recipients_loosely(
 
 def test_merge_metadata_values_and_defaults(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["a@example.com", "b@example.com"],
+    message = plain_message(
+        to=["a@example.com", "b@example.com"],
         metadata={"source": "web"},
         merge_metadata={"a@example.com": {"user_id": 17, "source": "app"}},
     )
@@ -862,7 +859,7 @@ def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock)
 
 
 def simple_message() -> AnymailMessage:
-    return AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    return plain_message()
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, assert_sent
+from tests.backends.support import answerer, anymail_settings, assert_sent, plain_message
 from tests.utils import (
     PNG,
     make_message,
@@ -473,7 +473,7 @@ def test_empty_merge_attributes_make_a_batch(
     mocked_responses: responses.RequestsMock, attrs: dict[str, Any]
 ) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"], **attrs)
+    message = plain_message(**attrs)
     connection().send_messages([message])
     assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is False
 
@@ -482,11 +482,8 @@ def test_non_batch_leaves_preserve_recipients_to_esp_extra(
     mocked_responses: responses.RequestsMock,
 ) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com", "to2@example.com"],
+    message = plain_message(
+        to=["to@example.com", "to2@example.com"],
         esp_extra={"message": {"preserve_recipients": True}},
     )
     connection().send_messages([message])
@@ -495,11 +492,7 @@ def test_non_batch_leaves_preserve_recipients_to_esp_extra(
 
 def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_headers={"to@example.com": {"List-Unsubscribe": "<https://example.com/u/1>"}},
     )
     with pytest.raises(AnymailUnsupportedFeature, match=r"Mandrill does not support merge_headers"):
@@ -530,11 +523,7 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
             },
         },
     }
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         metadata={"order": "1"},
         esp_extra=esp_extra,
     )
@@ -576,11 +565,7 @@ def test_esp_extra_from_send_defaults(
         },
     }
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         tags=["mine"],
         esp_extra={"message": {"important": True}},
     )
@@ -670,11 +655,8 @@ def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) 
 
 def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture_text("send_mixed_status.json"))
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["ok@example.com", "bounced-before@example.com", "not-an-address@example"],
+    message = plain_message(
+        to=["ok@example.com", "bounced-before@example.com", "not-an-address@example"],
     )
     assert connection().send_messages([message]) == 1
     status = message.anymail_status
@@ -692,11 +674,8 @@ def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None
 
 def test_all_rejected_raises(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture_text("send_all_rejected.json"))
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["bounced-before@example.com", "unsubscribed@example.com"],
+    message = plain_message(
+        to=["bounced-before@example.com", "unsubscribed@example.com"],
     )
     with pytest.raises(AnymailRecipientsRefused) as excinfo:
         connection().send_messages([message])
