@@ -830,24 +830,6 @@ def test_bad_token_401(mocked_responses: responses.RequestsMock) -> None:
     assert TOKEN not in text
 
 
-@pytest.mark.parametrize(
-    ("status", "body", "quoted"),
-    [
-        (413, {"ErrorCode": 413, "Message": "Request too large."}, "Request too large."),
-        (500, {"ErrorCode": 100, "Message": "Maintenance."}, "Maintenance."),
-    ],
-)
-def test_http_errors(
-    mocked_responses: responses.RequestsMock, status: int, body: Any, quoted: str
-) -> None:
-    mock_postmark(mocked_responses, body=body, status=status)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    assert excinfo.value.status_code == status
-    assert f"Postmark API error: HTTP {status}" in str(excinfo.value)
-    assert quoted in str(excinfo.value)
-
-
 @pytest.mark.parametrize("status", [200, 422])
 def test_non_json_response(mocked_responses: responses.RequestsMock, status: int) -> None:
     mock_postmark(mocked_responses, body="<html>oops</html>", status=status)

@@ -722,25 +722,6 @@ def test_api_errors(
     assert message.anymail_status.recipients == {}
 
 
-@pytest.mark.parametrize(
-    ("status", "body", "quoted"),
-    [
-        (404, {"type": "not_found", "message": "resource is not found"}, "resource is not found"),
-        (500, {"message": "internal error"}, "internal error"),
-        (503, "", "HTTP 503"),
-    ],
-)
-def test_other_http_errors(
-    mocked_responses: responses.RequestsMock, status: int, body: Any, quoted: str
-) -> None:
-    mock_tem(mocked_responses, body=body, status=status)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    assert excinfo.value.status_code == status
-    assert f"Scaleway API error: HTTP {status}" in str(excinfo.value)
-    assert quoted in str(excinfo.value)
-
-
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses, body="<html>oops</html>")
     with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON") as excinfo:

@@ -87,6 +87,9 @@ class ContractCase:
     # An error answer: the HTTP status, the body (None: the emulator refuses by itself),
     # and a piece of the ESP's error text that the AnymailAPIError message must quote.
     error: tuple[int, Any, str] | None = None
+    # More error answers (status, body, a piece of it the message must quote): each is
+    # an AnymailRequestsAPIError naming the ESP and the HTTP status.
+    http_errors: tuple[tuple[int, Any, str], ...] = ()
     # An answer in which every recipient is refused, for ESPs that say so at send time.
     rejected: Answer | None = None
     # For backends that don't use requests: makes the emulator accept the contract

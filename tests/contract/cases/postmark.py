@@ -31,6 +31,10 @@ CASE = demo_case(
         },
         "The Server Token you provided",
     ),
+    http_errors=(
+        (413, {"ErrorCode": 413, "Message": "Request too large."}, "Request too large."),
+        (500, {"ErrorCode": 100, "Message": "Maintenance."}, "Maintenance."),
+    ),
     rejected=_all_inactive,
     credentials=(
         Credential.in_header("server_token", "POSTMARK_SERVER_TOKEN", "X-Postmark-Server-Token"),

@@ -32,6 +32,11 @@ CASE = demo_case(
         },
         "authentication is denied",
     ),
+    http_errors=(
+        (404, {"type": "not_found", "message": "resource is not found"}, "resource is not found"),
+        (500, {"message": "internal error"}, "internal error"),
+        (503, "", "HTTP 503"),
+    ),
     credentials=(
         Credential.in_header("secret_key", "SCALEWAY_SECRET_KEY", "X-Auth-Token"),
         # Not a secret, and not read from a bare SCALEWAY_PROJECT_ID setting.
