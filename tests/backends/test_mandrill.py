@@ -60,6 +60,18 @@ SENT_TO_ONE = [
 mock_send = answerer(SEND_URL, lambda: SENT_TO_ONE, content_type="application/json")
 
 
+def plain_request(message: Any = None, **request: Any) -> dict[str, Any]:
+    """The request of plain_message(), ``message`` adding to its "message" part and
+    ``request`` to the request."""
+    plain = {
+        "from_email": "from@example.com",
+        "to": [{"email": "to@example.com", "type": "to"}],
+        "subject": "Subject",
+        "text": "Body",
+    }
+    return {"key": API_KEY, "message": {**plain, **(message or {})}, **request}
+
+
 def connection(**kwargs: Any) -> EmailBackend:
     # What get_connection(BACKEND, **kwargs) returns (that call is deprecated in Django 6.1).
     return EmailBackend(**kwargs)
@@ -70,21 +82,13 @@ def connection(**kwargs: Any) -> EmailBackend:
 
 def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = EmailMessage("Hello", "Body text", "from@example.com", ["to@example.com"])
+    message = EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     assert connection().send_messages([message]) == 1
 
     request = only_request(mocked_responses)
     assert request.url == SEND_URL
     assert "Authorization" not in request.headers
-    assert only_request_json(mocked_responses) == {
-        "key": API_KEY,
-        "message": {
-            "from_email": "from@example.com",
-            "to": [{"email": "to@example.com", "type": "to"}],
-            "subject": "Hello",
-            "text": "Body text",
-        },
-    }
+    assert only_request_json(mocked_responses) == plain_request()
 
     assert_sent(message, "sent", "abc123")
     assert isinstance(message.anymail_status.esp_response, requests.Response)
@@ -528,13 +532,8 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
         esp_extra=esp_extra,
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses) == {
-        "key": API_KEY,
-        "message": {
-            "from_email": "from@example.com",
-            "to": [{"email": "to@example.com", "type": "to"}],
-            "subject": "Subject",
-            "text": "Body",
+    assert only_request_json(mocked_responses) == plain_request(
+        {
             # shallow: esp_extra's metadata replaces the message's
             "metadata": {"replaced": "yes"},
             "subaccount": "Marketing Dept.",
@@ -543,9 +542,8 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
                 {"rcpt": "z@example.com", "values": {"rank": "2"}},
             ],
         },
-        "async": True,
-        "ip_pool": "Bulk Pool",
-    }
+        **{"async": True, "ip_pool": "Bulk Pool"},
+    )
     # the caller's dict is untouched
     assert esp_extra["message"]["recipient_metadata"] == {
         "z@example.com": {"rank": "2"},
