@@ -733,6 +733,7 @@ def test_server_errors_raise_even_with_a_success_listed(
 @pytest.mark.parametrize(
     ("fixture_name", "status_code", "quoted"),
     [
+        # Every message failed:
         (
             "send_error_message_400.json",
             400,
@@ -749,37 +750,7 @@ def test_server_errors_raise_even_with_a_success_listed(
             403,
             'send-0008 "unverified@example.com" is not an authorized sender email address',
         ),
-    ],
-)
-def test_every_message_failed_raises(
-    mocked_responses: responses.RequestsMock, fixture_name: str, status_code: int, quoted: str
-) -> None:
-    # Deliberately raises (rather than reporting every recipient "failed"):
-    # nothing was sent, and Mailjet's error text says what to fix.
-    mock_send(mocked_responses, body=fixture(fixture_name), status=status_code)
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
-    assert err.status_code == status_code
-    assert err.response is not None and err.response.status_code == status_code
-    assert str(err).startswith(f"Mailjet API error: HTTP {status_code}")
-    assert quoted in str(err)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
-
-
-def test_every_batch_message_failed_names_each(mocked_responses: responses.RequestsMock) -> None:
-    error = json.loads(fixture("send_error_message_400.json"))["Messages"][0]
-    mock_send(mocked_responses, body=json.dumps({"Messages": [error, error]}), status=400)
-    message = AnymailMessage("S", "", "from@example.com", ["a@x.com", "b@x.com"], merge_data={})
-    with pytest.raises(AnymailRequestsAPIError, match=r"Messages\[0\]: send-0003.*Messages\[1\]"):
-        send(message)
-
-
-@pytest.mark.parametrize(
-    ("fixture_name", "status_code", "quoted"),
-    [
+        # The call failed:
         (
             "send_error_global_400.json",
             400,
@@ -793,15 +764,31 @@ def test_every_batch_message_failed_names_each(mocked_responses: responses.Reque
         ),
     ],
 )
-def test_call_level_errors(
+def test_errors_raise(
     mocked_responses: responses.RequestsMock, fixture_name: str, status_code: int, quoted: str
 ) -> None:
+    # Deliberately raises when every message failed (rather than reporting every
+    # recipient "failed"): nothing was sent, and Mailjet's error text says what to fix.
     mock_send(mocked_responses, body=fixture(fixture_name), status=status_code)
+    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"]))
-    assert excinfo.value.status_code == status_code
-    assert quoted in str(excinfo.value)
-    assert API_KEY not in str(excinfo.value) and SECRET_KEY not in str(excinfo.value)
+        send(message)
+    err = excinfo.value
+    assert err.status_code == status_code
+    assert err.response is not None and err.response.status_code == status_code
+    assert str(err).startswith(f"Mailjet API error: HTTP {status_code}")
+    assert quoted in str(err)
+    assert API_KEY not in str(err) and SECRET_KEY not in str(err)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_every_batch_message_failed_names_each(mocked_responses: responses.RequestsMock) -> None:
+    error = json.loads(fixture("send_error_message_400.json"))["Messages"][0]
+    mock_send(mocked_responses, body=json.dumps({"Messages": [error, error]}), status=400)
+    message = AnymailMessage("S", "", "from@example.com", ["a@x.com", "b@x.com"], merge_data={})
+    with pytest.raises(AnymailRequestsAPIError, match=r"Messages\[0\]: send-0003.*Messages\[1\]"):
+        send(message)
 
 
 def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
