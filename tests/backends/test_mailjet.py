@@ -21,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, assert_sent
+from tests.backends.support import answerer, assert_sent, plain_message
 from tests.utils import (
     PNG,
     only_request,
@@ -152,11 +152,11 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
         },
     }
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"], metadata={"a": "1"}))
+    send(plain_message(metadata={"a": "1"}))
     assert only_request_json(mocked_responses)["Globals"] == {
         "From": {"Email": "from@example.com"},
-        "Subject": "S",
-        "TextPart": "B",
+        "Subject": "Subject",
+        "TextPart": "Body",
         "EventPayload": '{"global":"yes","a":"1"}',
         "TrackOpens": "enabled",
         "CustomCampaign": "mailjet-default",
@@ -313,9 +313,7 @@ def test_reply_to_header_uses_reply_to_property(mocked_responses: responses.Requ
 
 def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage(
-        "S", "B", "from@example.com", ["to@example.com"], tags=["first", "second"]
-    )
+    message = plain_message(tags=["first", "second"])
     with pytest.raises(AnymailUnsupportedFeature, match="Mailjet does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
@@ -340,7 +338,7 @@ def test_no_to_recipients(mocked_responses: responses.RequestsMock) -> None:
 
 def test_send_at_unsupported(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], send_at=1893456000)
+    message = plain_message(send_at=1893456000)
     with pytest.raises(AnymailUnsupportedFeature, match="Mailjet does not support send_at"):
         send(message)
     assert send(message, ignore_unsupported_features=True) == 1
@@ -389,7 +387,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
 
 def test_inline_image_without_filename(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     cid = message.attach_inline_image(PNG)
     message.attach_alternative(f"<img src='cid:{cid}'>", "text/html")
     send(message)
@@ -452,11 +450,7 @@ def test_headers_mailjet_refuses(mocked_responses: responses.RequestsMock, heade
 def test_metadata_serialization_error_names_the_value() -> None:
     from decimal import Decimal
 
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_metadata={"to@example.com": {"price": Decimal("1.50")}},
     )
     with pytest.raises(AnymailSerializationError, match=r"merge_metadata.*to@example.com.*price"):
@@ -625,11 +619,7 @@ def test_merge_headers_mailjet_refuses(
     mocked_responses: responses.RequestsMock, headers: dict[str, str], problem: str
 ) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_headers={"to@example.com": {**headers, "X-Ok": "1"}},
     )
     with pytest.raises(AnymailUnsupportedFeature, match=problem):
@@ -642,11 +632,7 @@ def test_merge_headers_mailjet_refuses(
 
 def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture("send_sandbox_success.json"))
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         tags=["anymail-tag"],
         esp_extra={
             "SandboxMode": True,
@@ -658,8 +644,8 @@ def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
     assert only_request_json(mocked_responses) == {
         "Globals": {
             "From": {"Email": "from@example.com", "Name": "Added"},
-            "Subject": "S",
-            "TextPart": "B",
+            "Subject": "Subject",
+            "TextPart": "Body",
             "CustomCampaign": "esp-extra-wins",
         },
         "Messages": [{"To": [{"Email": "to@example.com"}]}],
@@ -675,11 +661,7 @@ def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
 
 def test_esp_extra_messages_replace_the_list(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("x@example.com"))
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         esp_extra={"Messages": [{"To": [{"Email": "x@example.com"}], "Priority": 1}]},
     )
     send(message)
@@ -697,9 +679,7 @@ def test_esp_extra_messages_replace_the_list(mocked_responses: responses.Request
 
 def test_partial_failure_does_not_raise(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture("send_partial_error_400.json"), status=400)
-    message = AnymailMessage(
-        "S", "B", "from@example.com", ["alice@example.com", "invalid@123.4"], merge_data={}
-    )
+    message = plain_message(to=["alice@example.com", "invalid@123.4"], merge_data={})
     assert send(message) == 1
     status = message.anymail_status
     assert status.recipients == {
@@ -717,9 +697,7 @@ def test_server_errors_raise_even_with_a_success_listed(
 ) -> None:
     # The partial-success rule is for 4xx: a 5xx is a server failure, whatever its body.
     mock_send(mocked_responses, body=fixture("send_partial_error_400.json"), status=status_code)
-    message = AnymailMessage(
-        "S", "B", "from@example.com", ["alice@example.com", "invalid@123.4"], merge_data={}
-    )
+    message = plain_message(to=["alice@example.com", "invalid@123.4"], merge_data={})
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
     err = excinfo.value
