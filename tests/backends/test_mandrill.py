@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -334,9 +335,23 @@ def test_template_send_whole_request(mocked_responses: responses.RequestsMock) -
     assert message.anymail_status.status == {"sent"}
 
 
-def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMock) -> None:
+@pytest.mark.parametrize(
+    ("template_content", "sent"),
+    [
+        (
+            {"header": "<h1>Hi</h1>", "footer": "Bye"},
+            [{"name": "header", "content": "<h1>Hi</h1>"}, {"name": "footer", "content": "Bye"}],
+        ),
+        # Mandrill's own list form passes through.
+        ([{"name": "header", "content": "Hi"}], [{"name": "header", "content": "Hi"}]),
+    ],
+)
+def test_template_content_from_esp_extra(
+    mocked_responses: responses.RequestsMock, template_content: Any, sent: Any
+) -> None:
     mock_send(mocked_responses, url=TEMPLATE_URL)
-    esp_extra = {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
+    esp_extra = {"template_content": template_content}
+    untouched = copy.deepcopy(esp_extra)
     message = AnymailMessage(
         "Subject",
         "",
@@ -347,31 +362,11 @@ def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMoc
     )
     connection().send_messages([message])
     data = only_request_json(mocked_responses)
-    assert data["template_content"] == [
-        {"name": "header", "content": "<h1>Hi</h1>"},
-        {"name": "footer", "content": "Bye"},
-    ]
+    assert data["template_content"] == sent
     assert data["message"]["subject"] == "Subject"
     assert "text" not in data["message"]
     # the caller's dict is untouched
-    assert esp_extra == {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
-
-
-def test_template_content_list_form_passes_through(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses, url=TEMPLATE_URL)
-    content = [{"name": "header", "content": "Hi"}]
-    message = AnymailMessage(
-        "Subject",
-        "",
-        "from@example.com",
-        ["to@example.com"],
-        template_id="welcome-email",
-        esp_extra={"template_content": content},
-    )
-    connection().send_messages([message])
-    assert only_request_json(mocked_responses)["template_content"] == content
+    assert esp_extra == untouched
 
 
 def test_int_template_id_is_sent_as_a_string(mocked_responses: responses.RequestsMock) -> None:
