@@ -70,6 +70,20 @@ mock_tem = answerer(API_URL, lambda: accepted("to@example.com"))
 send = sender(EmailBackend)
 
 
+def tem_request(**fields: Any) -> dict[str, Any]:
+    """TEM's request for make_message(): ``fields`` add to or replace its keys (None
+    leaves one out)."""
+    request = {
+        "project_id": PROJECT_ID,
+        "from": {"email": "from@example.com"},
+        "to": [{"email": "to@example.com"}],
+        "subject": "Subject line",
+        "text": "Body text of the message",
+        **fields,
+    }
+    return {key: value for key, value in request.items() if value is not None}
+
+
 # --- the request -------------------------------------------------------------
 
 
@@ -82,13 +96,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     assert request.url == API_URL
     assert "Authorization" not in request.headers
     # No cc, bcc, html, attachments or additional_headers keys when unused.
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com", "name": "Recipient Name"}],
-        "subject": "Subject line",
-        "text": "Body text of the message",
-    }
+    assert only_request_json(mocked_responses) == tem_request(
+        to=[{"email": "to@example.com", "name": "Recipient Name"}]
+    )
 
     assert_sent(
         message, "queued", "655c27f2-b2a3-4a9f-8e1f-000000000001", accepted("to@example.com")
@@ -147,13 +157,9 @@ def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
     message = make_message(body="<p>An HTML-only message</p>")
     message.content_subtype = "html"
     send(message)
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com"}],
-        "subject": "Subject line",
-        "html": "<p>An HTML-only message</p>",
-    }
+    assert only_request_json(mocked_responses) == tem_request(
+        html="<p>An HTML-only message</p>", text=None
+    )
 
 
 def test_reply_to_encoding(mocked_responses: responses.RequestsMock) -> None:
@@ -358,14 +364,7 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
     )
     assert send(message, ignore_unsupported_features=True) == 1
     # No batch: one ordinary message (safe with one "to"), without the unsupported features.
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com"}],
-        "cc": [{"email": "cc@example.com"}],
-        "subject": "Subject line",
-        "text": "Body text of the message",
-    }
+    assert only_request_json(mocked_responses) == tem_request(cc=[{"email": "cc@example.com"}])
     assert set(message.anymail_status.recipients) == {"to@example.com", "cc@example.com"}
 
     # With several "to", one message would show them to each other: refused.
@@ -395,15 +394,11 @@ def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> N
             },
         )
     )
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "other@example.com"},
-        "to": [{"email": "to@example.com"}],
-        "subject": "Subject line",
-        "text": "Body text of the message",
-        "additional_headers": [{"key": "X-Tags", "value": '["tag"]'}],
-        "send_before": "2026-08-13T02:22:00Z",
-    }
+    assert only_request_json(mocked_responses) == tem_request(
+        **{"from": {"email": "other@example.com"}},
+        additional_headers=[{"key": "X-Tags", "value": '["tag"]'}],
+        send_before="2026-08-13T02:22:00Z",
+    )
 
 
 def test_esp_extra_can_replace_additional_headers(mocked_responses: responses.RequestsMock) -> None:
