@@ -1116,6 +1116,19 @@ def test_template_arn(ses_stub: Stubber) -> None:
 
 
 def test_template_headers_and_merge_headers(ses_stub: Stubber) -> None:
+    tags = [{"Name": "X-Tag", "Value": "one"}, {"Name": "X-Tag", "Value": "=?utf-8?q?tw=C3=B6?="}]
+
+    def entry(to: str, *headers: dict[str, str]) -> dict[str, Any]:
+        # Every entry has the cc copy, and the message's tags as its last headers.
+        return {
+            "Destination": {
+                "ToAddresses": [to],
+                "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
+            },
+            "ReplacementEmailContent": NO_MERGE_DATA,
+            "ReplacementHeaders": [*headers, *tags],
+        }
+
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(2),
@@ -1123,32 +1136,16 @@ def test_template_headers_and_merge_headers(ses_stub: Stubber) -> None:
             "FromEmailAddress": "from@example.com",
             "DefaultContent": {"Template": {"TemplateName": "T"}},
             "BulkEmailEntries": [
-                {
-                    "Destination": {
-                        "ToAddresses": ["a@example.com"],
-                        "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
-                    },
-                    "ReplacementEmailContent": NO_MERGE_DATA,
-                    "ReplacementHeaders": [
-                        {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/a>"},
-                        {"Name": "X-Custom", "Value": "=?utf-8?b?dsOkbHVl?="},
-                        {"Name": "X-Tag", "Value": "one"},
-                        {"Name": "X-Tag", "Value": "=?utf-8?q?tw=C3=B6?="},
-                    ],
-                },
-                {
-                    "Destination": {
-                        "ToAddresses": ["b@example.com"],
-                        "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
-                    },
-                    "ReplacementEmailContent": NO_MERGE_DATA,
-                    "ReplacementHeaders": [
-                        {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/default>"},
-                        {"Name": "X-Metadata", "Value": '{"user": "b"}'},
-                        {"Name": "X-Tag", "Value": "one"},
-                        {"Name": "X-Tag", "Value": "=?utf-8?q?tw=C3=B6?="},
-                    ],
-                },
+                entry(
+                    "a@example.com",
+                    {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/a>"},
+                    {"Name": "X-Custom", "Value": "=?utf-8?b?dsOkbHVl?="},
+                ),
+                entry(
+                    "b@example.com",
+                    {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/default>"},
+                    {"Name": "X-Metadata", "Value": '{"user": "b"}'},
+                ),
             ],
         },
     )
