@@ -13,7 +13,7 @@ import pytest
 import responses
 
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.utils import add_response, make_message
+from tests.utils import add_response, fixture_text, make_message
 
 #: The shared test message, with the short texts and named recipient these tests show.
 short_message = functools.partial(
@@ -35,6 +35,14 @@ def anymail_settings(**values: Any) -> Any:
         settings.ANYMAIL = dict(values)
 
     return esp_settings
+
+
+def http_fixture(esp: str, name: str) -> tuple[int, dict[str, str], str]:
+    """A recorded raw HTTP answer in tests/fixtures/<esp>/: (status, headers, body)."""
+    head, _, body = fixture_text(esp, name).partition("\n\n")
+    status_line, *header_lines = head.strip().splitlines()
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
 
 
 def sender(backend_class: type) -> Callable[..., int]:

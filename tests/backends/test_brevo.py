@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email import encoders
 from email.message import MIMEPart
 from email.mime.base import MIMEBase
-from pathlib import Path
 from typing import Any
 
 import django
@@ -27,16 +26,24 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, assert_sent, invoice_message, sender
+from tests.backends.support import (
+    answerer,
+    anymail_settings,
+    assert_sent,
+    http_fixture,
+    invoice_message,
+    sender,
+)
 from tests.utils import (
     PNG,
     only_request,
     only_request_json,
     requires_mailers,
 )
+from tests.utils import fixture_json as shared_fixture_json
+from tests.utils import fixture_text as shared_fixture_text
 from tests.utils import make_message as make_text_message
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "brevo"
 API_KEY = "xkeysib-test-key-0123456789"
 SEND_URL = "https://api.brevo.com/v3/smtp/email"
 MESSAGE_ID = "<202603040506.12345678901@smtp-relay.mailin.fr>"
@@ -46,20 +53,8 @@ BATCH_IDS = [
 ]
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
-
-
-def fixture_json(name: str) -> Any:
-    return json.loads(fixture_text(name))
-
-
-def load_http_fixture(name: str) -> tuple[int, dict[str, str], str]:
-    """(status, headers, body) from a raw HTTP response fixture."""
-    head, _, body = fixture_text(name).partition("\n\n")
-    status_line, *header_lines = head.splitlines()
-    headers = dict(line.split(": ", 1) for line in header_lines)
-    return int(status_line.split()[1]), headers, body
+fixture_text = functools.partial(shared_fixture_text, "brevo")
+fixture_json = functools.partial(shared_fixture_json, "brevo")
 
 
 esp_settings = anymail_settings(BREVO_API_KEY=API_KEY)
@@ -812,7 +807,7 @@ def test_api_errors(
 
 
 def test_rate_limit_error_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
-    status, headers, body = load_http_fixture("send_error_429_rate_limited.http")
+    status, headers, body = http_fixture("brevo", "send_error_429_rate_limited.http")
     del headers["content-type"]
     mock_send(mocked_responses, body, status=status, headers=headers)
     with pytest.raises(AnymailAPIError) as excinfo:

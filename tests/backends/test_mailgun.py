@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.mime.image import MIMEImage
-from pathlib import Path
 from typing import Any
 
 import django
@@ -26,8 +26,8 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage
 from tests.backends.support import anymail_settings, assert_sent, plain_message
 from tests.utils import PNG, add_response, form_fields, form_parts
+from tests.utils import fixture_text as shared_fixture_text
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
 API_KEY = "key-test-mailgun-NOT-REAL"
 BACKEND = "anymail.backends.mailgun.EmailBackend"
 US_API = "https://api.mailgun.net/v3"
@@ -36,8 +36,7 @@ SEND_URL = f"{US_API}/example.com/messages"
 MESSAGE_ID = "<20260115093012.5f3e1a2b4c6d8e90@mg.example.com>"
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture_text = functools.partial(shared_fixture_text, "mailgun")
 
 
 def basic_auth(key: str = API_KEY) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,12 +24,12 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import answerer, assert_sent, plain_message
 from tests.utils import (
     PNG,
+    fixture_text,
     only_request,
     only_request_json,
     request_json,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mailjet"
 BACKEND = "anymail.backends.mailjet.EmailBackend"
 SEND_URL = "https://api.mailjet.com/v3.1/send"
 API_KEY = "test-api-key"
@@ -38,8 +38,7 @@ SECRET_KEY = "test-secret-key"
 AUTHORIZATION = "Basic " + base64.b64encode(f"{API_KEY}:{SECRET_KEY}".encode()).decode()
 
 
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture = functools.partial(fixture_text, "mailjet")
 
 
 def b64(content: bytes) -> str:

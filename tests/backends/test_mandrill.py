@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,16 +30,15 @@ from tests.utils import (
     only_request_json,
     request_json,
 )
+from tests.utils import fixture_text as shared_fixture_text
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "mandrill"
 API_KEY = "test-mandrill-api-key-NOT-REAL"
 SEND_URL = "https://mandrillapp.com/api/1.0/messages/send.json"
 TEMPLATE_URL = "https://mandrillapp.com/api/1.0/messages/send-template.json"
 BACKEND = "anymail.backends.mandrill.EmailBackend"
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture_text = functools.partial(shared_fixture_text, "mandrill")
 
 
 def b64(content: bytes | str) -> str:

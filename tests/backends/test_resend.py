@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from email.mime.text import MIMEText
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from tests.backends.support import (
     assert_sent,
     attach_logo,
     endpoint_answerer,
+    http_fixture,
     invoice_message,
     sender,
     short_message,
@@ -42,7 +42,6 @@ from tests.utils import (
     only_request_json,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resend"
 API = "https://api.resend.com/"
 API_KEY = "re_test_123456789"
 SINGLE_ID = "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"
@@ -865,17 +864,10 @@ def test_error_fails_silently(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
-    raw = (FIXTURES / "send_error_429_rate_limit.http").read_text(encoding="utf-8")
-    head, body = raw.split("\n\n", 1)
-    status_line, *header_lines = head.splitlines()
-    headers = dict(line.split(": ", 1) for line in header_lines)
+    status, headers, body = http_fixture("resend", "send_error_429_rate_limit.http")
     content_type = headers.pop("content-type")
     mock_resend(
-        mocked_responses,
-        body=body,
-        status=int(status_line.split()[1]),
-        headers=headers,
-        content_type=content_type,
+        mocked_responses, body=body, status=status, headers=headers, content_type=content_type
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())
