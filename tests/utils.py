@@ -97,9 +97,14 @@ def make_message(html: str | None = None, **kwargs: Any) -> Any:
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
 
+def fixture_text(esp: str, name: str) -> str:
+    """A fixture from tests/fixtures/<esp>/ (copied from the ESP fact sheets), as text."""
+    return (FIXTURES_DIR / esp / name).read_text(encoding="utf-8")
+
+
 def fixture_json(esp: str, name: str) -> Any:
     """A JSON fixture from tests/fixtures/<esp>/ (copied from the ESP fact sheets)."""
-    return json.loads((FIXTURES_DIR / esp / name).read_text(encoding="utf-8"))
+    return json.loads(fixture_text(esp, name))
 
 
 def form_parts(call: Any) -> list[tuple[Any, ...]]:

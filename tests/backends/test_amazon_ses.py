@@ -16,6 +16,7 @@ import base64
 import builtins
 import email
 import email.policy
+import functools
 import importlib
 import json
 import re
@@ -59,6 +60,8 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.aws_environment import AWS_ENVIRONMENT_TO_CLEAR as ENVIRONMENT_TO_CLEAR
+from tests.aws_environment import AWS_TEST_ENVIRONMENT as EMULATED_ENVIRONMENT
 from tests.utils import PNG, fixture_json, make_message, requires_mailers
 
 REGION = "us-east-1"
@@ -70,38 +73,19 @@ SIGNATURE_RE = re.compile(
     r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}"
 )
 
-#: Dummy credentials and region; no shared AWS config; no EC2 metadata probes.
+#: The contract suite's dummy credentials, region and hermetic environment, but
+#: without a session token (these tests check the exact signed request).
 AWS_TEST_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": "/nonexistent/anymail-tests/aws-config",
-    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/anymail-tests/aws-credentials",
+    name: value for name, value in EMULATED_ENVIRONMENT.items() if name != "AWS_SESSION_TOKEN"
 }
-
-#: Environment that could make boto3 use other credentials, or fetch them over HTTP.
-AWS_ENVIRONMENT_TO_CLEAR = (
-    "AWS_PROFILE",
-    "AWS_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_RETRY_MODE",
-    "AWS_MAX_ATTEMPTS",
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_SESV2",
-)
+AWS_ENVIRONMENT_TO_CLEAR = (*ENVIRONMENT_TO_CLEAR, "AWS_SESSION_TOKEN")
 
 
 def _no_network(sock: socket.socket, address: Any) -> None:
     raise AssertionError(f"A test tried to connect to {address!r}")
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("amazon_ses", name)
+fixture = functools.partial(fixture_json, "amazon_ses")
 
 
 def boto_response(name: str) -> dict[str, Any]:
@@ -1027,6 +1011,26 @@ def bulk_success(count: int, prefix: str = "id") -> dict[str, Any]:
     }
 
 
+#: The bulk entry content of a template message without merge data.
+NO_MERGE_DATA = {"ReplacementTemplate": {"ReplacementTemplateData": "{}"}}
+
+
+def template_request(**entry: Any) -> dict[str, Any]:
+    """The send_bulk_email request for template "T" from from@example.com, without merge
+    data, in one bulk entry to to@example.com (``entry`` adds to or replaces its keys)."""
+    return {
+        "FromEmailAddress": "from@example.com",
+        "DefaultContent": {"Template": {"TemplateName": "T"}},
+        "BulkEmailEntries": [
+            {
+                "Destination": {"ToAddresses": ["to@example.com"]},
+                "ReplacementEmailContent": NO_MERGE_DATA,
+                **entry,
+            }
+        ],
+    }
+
+
 def test_template_long_display_names_stay_on_one_line(ses_stub: Stubber) -> None:
     # The email package folds a long RFC 2047 name over several lines; an SES
     # address parameter gets it on one line, the encoded-words joined by a space.
@@ -1048,9 +1052,7 @@ def test_template_long_display_names_stay_on_one_line(ses_stub: Stubber) -> None
                         "ToAddresses": [f"{encoded} <to@example.com>"],
                         "CcAddresses": [f"{encoded} <cc@example.com>"],
                     },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                 }
             ],
         },
@@ -1079,9 +1081,7 @@ def test_template_with_subject_and_from_none(ses_stub: Stubber) -> None:
             "BulkEmailEntries": [
                 {
                     "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                 }
             ],
             "FromEmailAddressIdentityArn": arn,
@@ -1106,9 +1106,7 @@ def test_template_arn(ses_stub: Stubber) -> None:
             "BulkEmailEntries": [
                 {
                     "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
+                    "ReplacementEmailContent": NO_MERGE_DATA,
                 }
             ],
         },
@@ -1118,6 +1116,19 @@ def test_template_arn(ses_stub: Stubber) -> None:
 
 
 def test_template_headers_and_merge_headers(ses_stub: Stubber) -> None:
+    tags = [{"Name": "X-Tag", "Value": "one"}, {"Name": "X-Tag", "Value": "=?utf-8?q?tw=C3=B6?="}]
+
+    def entry(to: str, *headers: dict[str, str]) -> dict[str, Any]:
+        # Every entry has the cc copy, and the message's tags as its last headers.
+        return {
+            "Destination": {
+                "ToAddresses": [to],
+                "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
+            },
+            "ReplacementEmailContent": NO_MERGE_DATA,
+            "ReplacementHeaders": [*headers, *tags],
+        }
+
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(2),
@@ -1125,36 +1136,16 @@ def test_template_headers_and_merge_headers(ses_stub: Stubber) -> None:
             "FromEmailAddress": "from@example.com",
             "DefaultContent": {"Template": {"TemplateName": "T"}},
             "BulkEmailEntries": [
-                {
-                    "Destination": {
-                        "ToAddresses": ["a@example.com"],
-                        "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
-                    },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                    "ReplacementHeaders": [
-                        {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/a>"},
-                        {"Name": "X-Custom", "Value": "=?utf-8?b?dsOkbHVl?="},
-                        {"Name": "X-Tag", "Value": "one"},
-                        {"Name": "X-Tag", "Value": "=?utf-8?q?tw=C3=B6?="},
-                    ],
-                },
-                {
-                    "Destination": {
-                        "ToAddresses": ["b@example.com"],
-                        "CcAddresses": ["=?utf-8?b?w4dj?= <cc@example.com>"],
-                    },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                    "ReplacementHeaders": [
-                        {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/default>"},
-                        {"Name": "X-Metadata", "Value": '{"user": "b"}'},
-                        {"Name": "X-Tag", "Value": "one"},
-                        {"Name": "X-Tag", "Value": "=?utf-8?q?tw=C3=B6?="},
-                    ],
-                },
+                entry(
+                    "a@example.com",
+                    {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/a>"},
+                    {"Name": "X-Custom", "Value": "=?utf-8?b?dsOkbHVl?="},
+                ),
+                entry(
+                    "b@example.com",
+                    {"Name": "List-Unsubscribe", "Value": "<https://example.com/u/default>"},
+                    {"Name": "X-Metadata", "Value": '{"user": "b"}'},
+                ),
             ],
         },
     )
@@ -1229,19 +1220,7 @@ def test_template_header_limits(ses_stub: Stubber) -> None:
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(1),
-        {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                    "ReplacementHeaders": [{"Name": f"X-H{i}", "Value": "v"} for i in range(15)],
-                }
-            ],
-        },
+        template_request(ReplacementHeaders=[{"Name": f"X-H{i}", "Value": "v"} for i in range(15)]),
     )
     assert send(many, ignore_unsupported_features=True) == 1
 
@@ -1250,21 +1229,9 @@ def test_template_without_to_recipients(ses_stub: Stubber) -> None:
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(1, prefix="cc"),
-        {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {
-                        "CcAddresses": ["cc@example.com"],
-                        "BccAddresses": ["bcc@example.com"],
-                    },
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                }
-            ],
-        },
+        template_request(
+            Destination={"CcAddresses": ["cc@example.com"], "BccAddresses": ["bcc@example.com"]}
+        ),
     )
     message = make_message(
         subject="", body="", to=[], cc=["cc@example.com"], bcc=["bcc@example.com"], template_id="T"
@@ -1366,18 +1333,7 @@ def test_template_headers_need_a_recent_botocore(
     ses_stub.add_response(
         "send_bulk_email",
         bulk_success(1),
-        {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                }
-            ],
-        },
+        template_request(),
     )
     assert send(message, ignore_unsupported_features=True) == 1
 
@@ -1387,16 +1343,7 @@ def test_template_esp_extra_v1_names(ses_stub: Stubber) -> None:
         "send_bulk_email",
         bulk_success(1),
         {
-            "FromEmailAddress": "from@example.com",
-            "DefaultContent": {"Template": {"TemplateName": "T"}},
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": ["to@example.com"]},
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": "{}"}
-                    },
-                }
-            ],
+            **template_request(),
             "DefaultEmailTags": [{"Name": "UserID", "Value": "u-1"}],
         },
     )

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email import encoders
 from email.message import MIMEPart
 from email.mime.base import MIMEBase
-from pathlib import Path
 from typing import Any
 
 import django
@@ -27,16 +26,24 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import (
+    answerer,
+    anymail_settings,
+    assert_sent,
+    http_fixture,
+    invoice_message,
+    sender,
+)
 from tests.utils import (
     PNG,
-    add_response,
     only_request,
     only_request_json,
     requires_mailers,
 )
+from tests.utils import fixture_json as shared_fixture_json
+from tests.utils import fixture_text as shared_fixture_text
 from tests.utils import make_message as make_text_message
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "brevo"
 API_KEY = "xkeysib-test-key-0123456789"
 SEND_URL = "https://api.brevo.com/v3/smtp/email"
 MESSAGE_ID = "<202603040506.12345678901@smtp-relay.mailin.fr>"
@@ -46,43 +53,17 @@ BATCH_IDS = [
 ]
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture_text = functools.partial(shared_fixture_text, "brevo")
+fixture_json = functools.partial(shared_fixture_json, "brevo")
 
 
-def fixture_json(name: str) -> Any:
-    return json.loads(fixture_text(name))
+esp_settings = anymail_settings(BREVO_API_KEY=API_KEY)
 
 
-def load_http_fixture(name: str) -> tuple[int, dict[str, str], str]:
-    """(status, headers, body) from a raw HTTP response fixture."""
-    head, _, body = fixture_text(name).partition("\n\n")
-    status_line, *header_lines = head.splitlines()
-    headers = dict(line.split(": ", 1) for line in header_lines)
-    return int(status_line.split()[1]), headers, body
-
-
-@pytest.fixture(autouse=True)
-def brevo_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"BREVO_API_KEY": API_KEY}
-
-
-def mock_send(
-    mock: responses.RequestsMock,
-    body: Any = None,
-    status: int = 201,
-    url: str = SEND_URL,
-    headers: dict[str, str] | None = None,
-) -> None:
-    """Brevo's answer at the send endpoint (by default one messageId, HTTP 201)."""
-    add_response(
-        mock,
-        url,
-        {"messageId": MESSAGE_ID} if body is None else body,
-        status,
-        content_type="application/json",
-        headers=headers,
-    )
+#: Brevo's answer at the send endpoint (by default one messageId, HTTP 201).
+mock_send = answerer(
+    SEND_URL, lambda: {"messageId": MESSAGE_ID}, 201, content_type="application/json"
+)
 
 
 HTML = "<p>Body html of the message</p>"
@@ -92,8 +73,7 @@ HTML = "<p>Body html of the message</p>"
 make_message = functools.partial(make_text_message, html=HTML)
 
 
-def send(message: EmailMessage, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+send = sender(EmailBackend)
 
 
 # --- the whole request -----------------------------------------------------------
@@ -117,32 +97,19 @@ def test_simple_send(mocked_responses: responses.RequestsMock) -> None:
         "htmlContent": "<p>Here is the message.</p>",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == MESSAGE_ID
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(MESSAGE_ID, "queued")}
-    assert status.esp_response.status_code == 201
-    assert status.esp_response.json() == {"messageId": MESSAGE_ID}
+    assert_sent(message, "queued", MESSAGE_ID, {"messageId": MESSAGE_ID})
+    assert message.anymail_status.esp_response.status_code == 201
 
 
 def test_request_with_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
     # Reproduces the sample request in the Brevo fact sheet's fixtures.
     mock_send(mocked_responses, fixture_json("send_success.json"))
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email="Example Shop <shop@example.com>",
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
+    message = invoice_message(
         headers={"List-Unsubscribe": "<mailto:unsubscribe@example.com>"},
         metadata={"order_id": "1234"},
         tags=["order", "receipt"],
         send_at=datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
     )
-    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
     assert only_request_json(mocked_responses) == fixture_json("send_request_basic.json")
@@ -840,7 +807,7 @@ def test_api_errors(
 
 
 def test_rate_limit_error_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
-    status, headers, body = load_http_fixture("send_error_429_rate_limited.http")
+    status, headers, body = http_fixture("brevo", "send_error_429_rate_limited.http")
     del headers["content-type"]
     mock_send(mocked_responses, body, status=status, headers=headers)
     with pytest.raises(AnymailAPIError) as excinfo:
@@ -855,23 +822,23 @@ def test_rate_limit_error_keeps_headers(mocked_responses: responses.RequestsMock
 # --- settings ----------------------------------------------------------------------------
 
 
-def test_missing_api_key_without_old_setting(settings: Any) -> None:
+@pytest.mark.parametrize(
+    ("old_key", "says", "never_says"),
+    [
+        (None, "BREVO_API_KEY", "SENDINBLUE"),
+        # The old setting is named, but not used (and its value never shown).
+        ("old-secret-key", "rename it to BREVO_API_KEY", "old-secret-key"),
+    ],
+)
+def test_missing_api_key(settings: Any, old_key: str | None, says: str, never_says: str) -> None:
     settings.ANYMAIL = {}
+    if old_key is not None:
+        settings.SENDINBLUE_API_KEY = old_key
     with pytest.raises(AnymailImproperlyConfigured) as excinfo:
         EmailBackend()
     message = str(excinfo.value)
-    assert "BREVO_API_KEY" in message
-    assert "SENDINBLUE" not in message
-
-
-def test_missing_api_key_mentions_old_sendinblue_setting(settings: Any) -> None:
-    settings.ANYMAIL = {}
-    settings.SENDINBLUE_API_KEY = "old-secret-key"
-    with pytest.raises(AnymailImproperlyConfigured) as excinfo:
-        EmailBackend()
-    message = str(excinfo.value)
-    assert "rename it to BREVO_API_KEY" in message
-    assert "old-secret-key" not in message
+    assert says in message
+    assert never_says not in message
 
 
 def test_api_url_setting(mocked_responses: responses.RequestsMock, settings: Any) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.mime.image import MIMEImage
-from pathlib import Path
 from typing import Any
 
 import django
@@ -23,10 +23,11 @@ from anymail.exceptions import (
     AnymailSerializationError,
     AnymailUnsupportedFeature,
 )
-from anymail.message import AnymailMessage, AnymailRecipientStatus
+from anymail.message import AnymailMessage
+from tests.backends.support import anymail_settings, assert_sent, plain_message
 from tests.utils import PNG, add_response, form_fields, form_parts
+from tests.utils import fixture_text as shared_fixture_text
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "mailgun"
 API_KEY = "key-test-mailgun-NOT-REAL"
 BACKEND = "anymail.backends.mailgun.EmailBackend"
 US_API = "https://api.mailgun.net/v3"
@@ -35,18 +36,14 @@ SEND_URL = f"{US_API}/example.com/messages"
 MESSAGE_ID = "<20260115093012.5f3e1a2b4c6d8e90@mg.example.com>"
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture_text = functools.partial(shared_fixture_text, "mailgun")
 
 
 def basic_auth(key: str = API_KEY) -> str:
     return "Basic " + base64.b64encode(f"api:{key}".encode()).decode("ascii")
 
 
-@pytest.fixture(autouse=True)
-def mailgun_settings(settings: Any) -> Any:
-    settings.ANYMAIL = {"MAILGUN_API_KEY": API_KEY}
-    return settings
+esp_settings = anymail_settings(MAILGUN_API_KEY=API_KEY)
 
 
 def mock_mailgun(
@@ -117,11 +114,7 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
         ("text", "Hi there"),
     ]
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == MESSAGE_ID
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(MESSAGE_ID, "queued")}
-    assert status.esp_response.json() == json.loads(fixture_text("send_success.json"))
+    assert_sent(message, "queued", MESSAGE_ID, json.loads(fixture_text("send_success.json")))
 
 
 def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
@@ -179,17 +172,8 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
         ("inline", cid, "image/png", PNG),
     ]
 
-    status = message.anymail_status
-    assert status.message_id == MESSAGE_ID
-    assert status.recipients == {
-        address: AnymailRecipientStatus(MESSAGE_ID, "queued")
-        for address in (
-            "ana@example.com",
-            "bob@xn--exmple-cua.com",
-            "cc@example.com",
-            "bcc@example.com",
-        )
-    }
+    to = ("ana@example.com", "bob@xn--exmple-cua.com", "cc@example.com", "bcc@example.com")
+    assert_sent(message, "queued", MESSAGE_ID, recipients=to)
 
 
 def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
@@ -270,17 +254,9 @@ def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
         },
     }
 
-    status = message.anymail_status
-    assert status.message_id == MESSAGE_ID  # one id for the whole batch
-    assert status.recipients == {
-        address: AnymailRecipientStatus(MESSAGE_ID, "queued")
-        for address in (
-            "alice@example.com",
-            "bob@example.com",
-            "carol@example.com",
-            "cc@example.com",
-        )
-    }
+    # One id for the whole batch.
+    to = ("alice@example.com", "bob@example.com", "carol@example.com", "cc@example.com")
+    assert_sent(message, "queued", MESSAGE_ID, recipients=to)
 
 
 @pytest.mark.parametrize("feature", ["merge_data", "merge_metadata", "merge_headers"])
@@ -358,11 +334,8 @@ def test_merge_data_keys_match_recipients_loosely(
 
 def test_merge_metadata_values_and_defaults(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["a@example.com", "b@example.com"],
+    message = plain_message(
+        to=["a@example.com", "b@example.com"],
         metadata={"source": "web"},
         merge_metadata={"a@example.com": {"user_id": 17, "source": "app"}},
     )
@@ -612,9 +585,9 @@ def test_sender_domain_is_idna_encoded_and_quoted(
 ) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.exämple.com"}
     mock_mailgun(mocked_responses, f"{US_API}/mg.xn--exmple-cua.com/messages")
-    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"])) == 1
+    assert send(plain_message()) == 1
 
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.esp_extra = {"sender_domain": "odd?domain#"}
     mock_mailgun(mocked_responses, f"{US_API}/odd%3Fdomain%23/messages")
     assert send(message) == 1
@@ -627,7 +600,7 @@ def test_sender_domain_is_idna_encoded_and_quoted(
 def test_sender_domain_that_would_change_the_url_path_is_refused(
     mocked_responses: responses.RequestsMock, domain: str
 ) -> None:
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.esp_extra = {"sender_domain": domain}
     with pytest.raises(AnymailError, match=r"Invalid Mailgun sender domain .* esp_extra"):
         send(message)
@@ -647,7 +620,7 @@ def test_api_url(
 ) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": api_url}
     mock_mailgun(mocked_responses, expected)
-    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"])) == 1
+    assert send(plain_message()) == 1
     assert mocked_responses.calls[0].request.url == expected
 
 
@@ -679,7 +652,7 @@ def test_api_key_setting(
     else:
         kwargs["api_key"] = "key-from-dict"
     mock_mailgun(mocked_responses)
-    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
+    assert send(plain_message(), **kwargs) == 1
     assert mocked_responses.calls[0].request.headers["Authorization"] == basic_auth("key-from-dict")
 
 
@@ -697,7 +670,7 @@ def test_sender_domain_setting(
     else:
         kwargs["sender_domain"] = "mg.example.com"
     mock_mailgun(mocked_responses, f"{US_API}/mg.example.com/messages")
-    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
+    assert send(plain_message(), **kwargs) == 1
 
 
 @pytest.mark.parametrize("where", ["ANYMAIL", "prefixed", "kwarg"])
@@ -712,7 +685,7 @@ def test_api_url_setting(
     else:
         kwargs["api_url"] = EU_API
     mock_mailgun(mocked_responses, f"{EU_API}/example.com/messages")
-    assert send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"]), **kwargs) == 1
+    assert send(plain_message(), **kwargs) == 1
 
 
 def test_bare_api_url_setting_is_not_used(settings: Any) -> None:
@@ -727,7 +700,7 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
         "MAILGUN_SEND_DEFAULTS": {"tags": ["mailgun"], "esp_extra": {"o:dkim": "no"}},
     }
     mock_mailgun(mocked_responses)
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], tags=["msg"])
+    message = plain_message(tags=["msg"])
     assert send(message) == 1
     assert form_fields(mocked_responses.calls[0])[4:] == [
         ("o:tag", "mailgun"),  # MAILGUN_SEND_DEFAULTS replaces SEND_DEFAULTS' tags
@@ -742,7 +715,7 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
 
 def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.encoding = "iso-8859-1"
     message.attach("notes.txt", "Olá", "text/plain")
     assert send(message) == 1
@@ -756,7 +729,7 @@ def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsM
 
 def test_inline_image_without_content_id(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.attach(inline_image_without_content_id())
     with pytest.raises(
         AnymailUnsupportedFeature,
@@ -770,14 +743,14 @@ def test_inline_image_without_content_id(mocked_responses: responses.RequestsMoc
     assert form_parts(mocked_responses.calls[0]) == [
         ("from", "from@example.com"),
         ("to", "to@example.com"),
-        ("subject", "S"),
-        ("text", "B"),
+        ("subject", "Subject"),
+        ("text", "Body"),
         ("attachment", "logo.png", "image/png", PNG),
     ]
 
 
 def test_eai_from_is_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    message = AnymailMessage("S", "B", "jörg@example.com", ["to@example.com"])
+    message = plain_message(from_email="jörg@example.com")
     with pytest.raises(AnymailUnsupportedFeature, match=r"^Mailgun does not support .*jörg"):
         send(message)
     assert len(mocked_responses.calls) == 0
@@ -785,14 +758,14 @@ def test_eai_from_is_unsupported(mocked_responses: responses.RequestsMock) -> No
 
 def test_eai_recipient_is_sent(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage("S", "B", "from@example.com", ["Jörg <jörg@exämple.com>"])
+    message = plain_message(to=["Jörg <jörg@exämple.com>"])
     assert send(message) == 1
     assert form_field(mocked_responses.calls[0], "to") == "Jörg <jörg@xn--exmple-cua.com>"
     assert set(message.anymail_status.recipients) == {"jörg@xn--exmple-cua.com"}
 
 
 def test_multiple_amp_parts_are_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.attach_alternative("<html ⚡4email>1</html>", "text/x-amp-html")
     message.attach_alternative("<html ⚡4email>2</html>", "text/x-amp-html")
     with pytest.raises(AnymailUnsupportedFeature, match="multiple AMP html parts"):
@@ -812,18 +785,14 @@ def test_multiple_amp_parts_are_unsupported(mocked_responses: responses.Requests
 )
 def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], send_at=send_at)
+    message = plain_message(send_at=send_at)
     assert send(message) == 1
     assert form_field(mocked_responses.calls[0], "o:deliverytime") == expected
 
 
 def test_metadata_values(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         metadata={"text": "hé", "number": 1.5, "flag": True, "nested": {"a": [1, "ü"]}},
     )
     assert send(message) == 1
@@ -836,11 +805,7 @@ def test_metadata_values(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_unserializable_merge_data(mocked_responses: responses.RequestsMock) -> None:
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_data={"to@example.com": {"when": datetime(2030, 1, 1, tzinfo=UTC)}},
     )
     with pytest.raises(AnymailSerializationError, match="when"):
@@ -850,11 +815,7 @@ def test_unserializable_merge_data(mocked_responses: responses.RequestsMock) -> 
 
 def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock) -> None:
     mock_mailgun(mocked_responses)
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         tags=["a", "b"],
         track_clicks=True,
         esp_extra={
@@ -871,7 +832,7 @@ def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock)
     assert form_parts(mocked_responses.calls[0]) == [
         ("from", "from@example.com"),
         ("to", "to@example.com"),
-        ("subject", "S"),
+        ("subject", "Subject"),
         ("o:tag", "replaced"),
         ("o:tracking-clicks", "htmlonly"),
         ("o:testmode", "yes"),
@@ -882,10 +843,6 @@ def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock)
 
 
 # --- responses and errors ------------------------------------------------------------------
-
-
-def simple_message() -> AnymailMessage:
-    return AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
 
 
 @pytest.mark.parametrize(
@@ -900,7 +857,7 @@ def test_api_error_quotes_mailgun_message(
     mocked_responses: responses.RequestsMock, status: int, fixture: str, quoted: str
 ) -> None:
     mock_mailgun(mocked_responses, status=status, body=fixture_text(fixture))
-    message = simple_message()
+    message = plain_message()
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
     err = excinfo.value
@@ -921,7 +878,7 @@ def test_api_error_401_forbidden(mocked_responses: responses.RequestsMock) -> No
         content_type="text/plain",
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(simple_message())
+        send(plain_message())
     err = excinfo.value
     assert err.status_code == 401
     text = str(err)
@@ -942,7 +899,7 @@ def test_api_error_404_domain_not_found(
         body=fixture_text("send_error_404_domain_not_found.json"),
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(simple_message())
+        send(plain_message())
     text = str(excinfo.value)
     assert excinfo.value.status_code == 404
     assert "Domain not found: mg.example.com" in text
@@ -961,7 +918,7 @@ def test_api_error_429_keeps_response_headers(mocked_responses: responses.Reques
         headers={"Retry-After": "120", "X-RateLimit-Limit": "100"},
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(simple_message())
+        send(plain_message())
     err = excinfo.value
     assert err.status_code == 429
     assert "account-requests-per-sec limit exceeded, try again after 120 seconds" in str(err)
@@ -977,7 +934,7 @@ def test_api_error_html_body(mocked_responses: responses.RequestsMock) -> None:
         content_type="text/html",
     )
     with pytest.raises(AnymailRequestsAPIError, match="502 Bad Gateway") as excinfo:
-        send(simple_message())
+        send(plain_message())
     assert excinfo.value.status_code == 502
 
 
@@ -985,7 +942,7 @@ def test_api_home_page_answer_is_an_error(mocked_responses: responses.RequestsMo
     mock_mailgun(
         mocked_responses, body=fixture_text("send_bad_endpoint_200.txt"), content_type="text/html"
     )
-    message = simple_message()
+    message = plain_message()
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
     text = str(excinfo.value)
@@ -1012,7 +969,7 @@ def test_unrecognized_success_response(
 ) -> None:
     mock_mailgun(mocked_responses, body=body, content_type=content_type)
     with pytest.raises(AnymailRequestsAPIError, match=expected) as excinfo:
-        send(simple_message())
+        send(plain_message())
     assert excinfo.value.status_code == 200
     assert body in str(excinfo.value)
 
@@ -1038,7 +995,7 @@ def test_api_url_userinfo_is_never_quoted(
     # An API URL with user:password@ (e.g. for a proxy): the URL is quoted without them.
     mock_mailgun(mocked_responses, re.compile(r"https://.*"), status=status, body=body)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(simple_message(), api_url=USERINFO_API, debug_api_requests=True)
+        send(plain_message(), api_url=USERINFO_API, debug_api_requests=True)
     for shown in (str(excinfo.value), repr(excinfo.value), capsys.readouterr().out):
         assert "proxy-user" not in shown
         assert "proxy-pass-0123" not in shown

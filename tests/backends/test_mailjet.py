@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,15 +21,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import answerer, assert_sent, plain_message
 from tests.utils import (
     PNG,
-    add_response,
+    fixture_text,
     only_request,
     only_request_json,
     request_json,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mailjet"
 BACKEND = "anymail.backends.mailjet.EmailBackend"
 SEND_URL = "https://api.mailjet.com/v3.1/send"
 API_KEY = "test-api-key"
@@ -38,8 +38,7 @@ SECRET_KEY = "test-secret-key"
 AUTHORIZATION = "Basic " + base64.b64encode(f"{API_KEY}:{SECRET_KEY}".encode()).decode()
 
 
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture = functools.partial(fixture_text, "mailjet")
 
 
 def b64(content: bytes) -> str:
@@ -52,18 +51,10 @@ def mailjet_settings(settings: Any) -> None:
     settings.EMAIL_BACKEND = BACKEND
 
 
-def mock_send(
-    mock: responses.RequestsMock,
-    body: str | None = None,
-    status: int = 200,
-    url: str = SEND_URL,
-    **kwargs: Any,
-) -> None:
-    """Mailjet's answer at the send endpoint (by default send_success.json)."""
-    kwargs.setdefault("content_type", "application/json")
-    add_response(
-        mock, url, fixture("send_success.json") if body is None else body, status, **kwargs
-    )
+#: Mailjet's answer at the send endpoint (by default send_success.json).
+mock_send = answerer(
+    SEND_URL, lambda: fixture("send_success.json"), content_type="application/json"
+)
 
 
 def success_for(*to: str) -> str:
@@ -115,14 +106,9 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         },
         "Messages": [{"To": [{"Email": "to@example.com"}]}],
     }
-    status = message.anymail_status
-    assert status.status == {"sent"}
-    assert status.message_id == "576460752303423500"
-    assert status.recipients == {
-        "to@example.com": AnymailRecipientStatus("576460752303423500", "sent")
-    }
-    assert status.esp_response is not None
-    assert status.esp_response.status_code == 200
+    assert_sent(message, "sent", "576460752303423500")
+    assert message.anymail_status.esp_response is not None
+    assert message.anymail_status.esp_response.status_code == 200
 
 
 @pytest.mark.parametrize("name", ["MAILJET_API_KEY", "MAILJET_SECRET_KEY"])
@@ -165,11 +151,11 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
         },
     }
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    send(AnymailMessage("S", "B", "from@example.com", ["to@example.com"], metadata={"a": "1"}))
+    send(plain_message(metadata={"a": "1"}))
     assert only_request_json(mocked_responses)["Globals"] == {
         "From": {"Email": "from@example.com"},
-        "Subject": "S",
-        "TextPart": "B",
+        "Subject": "Subject",
+        "TextPart": "Body",
         "EventPayload": '{"global":"yes","a":"1"}',
         "TrackOpens": "enabled",
         "CustomCampaign": "mailjet-default",
@@ -326,9 +312,7 @@ def test_reply_to_header_uses_reply_to_property(mocked_responses: responses.Requ
 
 def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage(
-        "S", "B", "from@example.com", ["to@example.com"], tags=["first", "second"]
-    )
+    message = plain_message(tags=["first", "second"])
     with pytest.raises(AnymailUnsupportedFeature, match="Mailjet does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
@@ -353,7 +337,7 @@ def test_no_to_recipients(mocked_responses: responses.RequestsMock) -> None:
 
 def test_send_at_unsupported(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"], send_at=1893456000)
+    message = plain_message(send_at=1893456000)
     with pytest.raises(AnymailUnsupportedFeature, match="Mailjet does not support send_at"):
         send(message)
     assert send(message, ignore_unsupported_features=True) == 1
@@ -402,7 +386,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
 
 def test_inline_image_without_filename(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = plain_message()
     cid = message.attach_inline_image(PNG)
     message.attach_alternative(f"<img src='cid:{cid}'>", "text/html")
     send(message)
@@ -465,11 +449,7 @@ def test_headers_mailjet_refuses(mocked_responses: responses.RequestsMock, heade
 def test_metadata_serialization_error_names_the_value() -> None:
     from decimal import Decimal
 
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_metadata={"to@example.com": {"price": Decimal("1.50")}},
     )
     with pytest.raises(AnymailSerializationError, match=r"merge_metadata.*to@example.com.*price"):
@@ -638,11 +618,7 @@ def test_merge_headers_mailjet_refuses(
     mocked_responses: responses.RequestsMock, headers: dict[str, str], problem: str
 ) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_headers={"to@example.com": {**headers, "X-Ok": "1"}},
     )
     with pytest.raises(AnymailUnsupportedFeature, match=problem):
@@ -655,11 +631,7 @@ def test_merge_headers_mailjet_refuses(
 
 def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture("send_sandbox_success.json"))
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         tags=["anymail-tag"],
         esp_extra={
             "SandboxMode": True,
@@ -671,8 +643,8 @@ def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
     assert only_request_json(mocked_responses) == {
         "Globals": {
             "From": {"Email": "from@example.com", "Name": "Added"},
-            "Subject": "S",
-            "TextPart": "B",
+            "Subject": "Subject",
+            "TextPart": "Body",
             "CustomCampaign": "esp-extra-wins",
         },
         "Messages": [{"To": [{"Email": "to@example.com"}]}],
@@ -688,11 +660,7 @@ def test_esp_extra_deep_merge(mocked_responses: responses.RequestsMock) -> None:
 
 def test_esp_extra_messages_replace_the_list(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("x@example.com"))
-    message = AnymailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         esp_extra={"Messages": [{"To": [{"Email": "x@example.com"}], "Priority": 1}]},
     )
     send(message)
@@ -710,9 +678,7 @@ def test_esp_extra_messages_replace_the_list(mocked_responses: responses.Request
 
 def test_partial_failure_does_not_raise(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture("send_partial_error_400.json"), status=400)
-    message = AnymailMessage(
-        "S", "B", "from@example.com", ["alice@example.com", "invalid@123.4"], merge_data={}
-    )
+    message = plain_message(to=["alice@example.com", "invalid@123.4"], merge_data={})
     assert send(message) == 1
     status = message.anymail_status
     assert status.recipients == {
@@ -730,9 +696,7 @@ def test_server_errors_raise_even_with_a_success_listed(
 ) -> None:
     # The partial-success rule is for 4xx: a 5xx is a server failure, whatever its body.
     mock_send(mocked_responses, body=fixture("send_partial_error_400.json"), status=status_code)
-    message = AnymailMessage(
-        "S", "B", "from@example.com", ["alice@example.com", "invalid@123.4"], merge_data={}
-    )
+    message = plain_message(to=["alice@example.com", "invalid@123.4"], merge_data={})
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(message)
     err = excinfo.value
@@ -746,6 +710,7 @@ def test_server_errors_raise_even_with_a_success_listed(
 @pytest.mark.parametrize(
     ("fixture_name", "status_code", "quoted"),
     [
+        # Every message failed:
         (
             "send_error_message_400.json",
             400,
@@ -762,37 +727,7 @@ def test_server_errors_raise_even_with_a_success_listed(
             403,
             'send-0008 "unverified@example.com" is not an authorized sender email address',
         ),
-    ],
-)
-def test_every_message_failed_raises(
-    mocked_responses: responses.RequestsMock, fixture_name: str, status_code: int, quoted: str
-) -> None:
-    # Deliberately raises (rather than reporting every recipient "failed"):
-    # nothing was sent, and Mailjet's error text says what to fix.
-    mock_send(mocked_responses, body=fixture(fixture_name), status=status_code)
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
-    assert err.status_code == status_code
-    assert err.response is not None and err.response.status_code == status_code
-    assert str(err).startswith(f"Mailjet API error: HTTP {status_code}")
-    assert quoted in str(err)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
-
-
-def test_every_batch_message_failed_names_each(mocked_responses: responses.RequestsMock) -> None:
-    error = json.loads(fixture("send_error_message_400.json"))["Messages"][0]
-    mock_send(mocked_responses, body=json.dumps({"Messages": [error, error]}), status=400)
-    message = AnymailMessage("S", "", "from@example.com", ["a@x.com", "b@x.com"], merge_data={})
-    with pytest.raises(AnymailRequestsAPIError, match=r"Messages\[0\]: send-0003.*Messages\[1\]"):
-        send(message)
-
-
-@pytest.mark.parametrize(
-    ("fixture_name", "status_code", "quoted"),
-    [
+        # The call failed:
         (
             "send_error_global_400.json",
             400,
@@ -806,15 +741,31 @@ def test_every_batch_message_failed_names_each(mocked_responses: responses.Reque
         ),
     ],
 )
-def test_call_level_errors(
+def test_errors_raise(
     mocked_responses: responses.RequestsMock, fixture_name: str, status_code: int, quoted: str
 ) -> None:
+    # Deliberately raises when every message failed (rather than reporting every
+    # recipient "failed"): nothing was sent, and Mailjet's error text says what to fix.
     mock_send(mocked_responses, body=fixture(fixture_name), status=status_code)
+    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"]))
-    assert excinfo.value.status_code == status_code
-    assert quoted in str(excinfo.value)
-    assert API_KEY not in str(excinfo.value) and SECRET_KEY not in str(excinfo.value)
+        send(message)
+    err = excinfo.value
+    assert err.status_code == status_code
+    assert err.response is not None and err.response.status_code == status_code
+    assert str(err).startswith(f"Mailjet API error: HTTP {status_code}")
+    assert quoted in str(err)
+    assert API_KEY not in str(err) and SECRET_KEY not in str(err)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+
+
+def test_every_batch_message_failed_names_each(mocked_responses: responses.RequestsMock) -> None:
+    error = json.loads(fixture("send_error_message_400.json"))["Messages"][0]
+    mock_send(mocked_responses, body=json.dumps({"Messages": [error, error]}), status=400)
+    message = AnymailMessage("S", "", "from@example.com", ["a@x.com", "b@x.com"], merge_data={})
+    with pytest.raises(AnymailRequestsAPIError, match=r"Messages\[0\]: send-0003.*Messages\[1\]"):
+        send(message)
 
 
 def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> None:

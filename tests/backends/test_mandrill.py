@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import copy
+import functools
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,24 +22,23 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import answerer, anymail_settings, assert_sent, plain_message
 from tests.utils import (
     PNG,
-    add_response,
     make_message,
     only_request,
     only_request_json,
     request_json,
 )
+from tests.utils import fixture_text as shared_fixture_text
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "mandrill"
 API_KEY = "test-mandrill-api-key-NOT-REAL"
 SEND_URL = "https://mandrillapp.com/api/1.0/messages/send.json"
 TEMPLATE_URL = "https://mandrillapp.com/api/1.0/messages/send-template.json"
 BACKEND = "anymail.backends.mandrill.EmailBackend"
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+fixture_text = functools.partial(shared_fixture_text, "mandrill")
 
 
 def b64(content: bytes | str) -> str:
@@ -47,10 +47,7 @@ def b64(content: bytes | str) -> str:
     return base64.b64encode(content).decode("ascii")
 
 
-@pytest.fixture(autouse=True)
-def mandrill_settings(settings: Any) -> Any:
-    settings.ANYMAIL = {"MANDRILL_API_KEY": API_KEY}
-    return settings
+esp_settings = anymail_settings(MANDRILL_API_KEY=API_KEY)
 
 
 #: Mandrill's answer for the one recipient most tests send to.
@@ -59,16 +56,20 @@ SENT_TO_ONE = [
 ]
 
 
-def mock_send(
-    mock: responses.RequestsMock,
-    body: Any = None,
-    status: int = 200,
-    url: str = SEND_URL,
-    **kwargs: Any,
-) -> None:
-    """Mandrill's answer (by default SENT_TO_ONE) at ``url``."""
-    kwargs.setdefault("content_type", "application/json")
-    add_response(mock, url, SENT_TO_ONE if body is None else body, status, **kwargs)
+#: Mandrill's answer (by default SENT_TO_ONE) at ``url``.
+mock_send = answerer(SEND_URL, lambda: SENT_TO_ONE, content_type="application/json")
+
+
+def plain_request(message: Any = None, **request: Any) -> dict[str, Any]:
+    """The request of plain_message(), ``message`` adding to its "message" part and
+    ``request`` to the request."""
+    plain = {
+        "from_email": "from@example.com",
+        "to": [{"email": "to@example.com", "type": "to"}],
+        "subject": "Subject",
+        "text": "Body",
+    }
+    return {"key": API_KEY, "message": {**plain, **(message or {})}, **request}
 
 
 def connection(**kwargs: Any) -> EmailBackend:
@@ -81,28 +82,17 @@ def connection(**kwargs: Any) -> EmailBackend:
 
 def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = EmailMessage("Hello", "Body text", "from@example.com", ["to@example.com"])
+    message = EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
     assert connection().send_messages([message]) == 1
 
     request = only_request(mocked_responses)
     assert request.url == SEND_URL
     assert "Authorization" not in request.headers
-    assert only_request_json(mocked_responses) == {
-        "key": API_KEY,
-        "message": {
-            "from_email": "from@example.com",
-            "to": [{"email": "to@example.com", "type": "to"}],
-            "subject": "Hello",
-            "text": "Body text",
-        },
-    }
+    assert only_request_json(mocked_responses) == plain_request()
 
-    status = message.anymail_status
-    assert status.status == {"sent"}
-    assert status.message_id == "abc123"
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus("abc123", "sent")}
-    assert isinstance(status.esp_response, requests.Response)
-    assert status.esp_response.json()[0]["_id"] == "abc123"
+    assert_sent(message, "sent", "abc123")
+    assert isinstance(message.anymail_status.esp_response, requests.Response)
+    assert message.anymail_status.esp_response.json()[0]["_id"] == "abc123"
 
 
 def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:
@@ -344,9 +334,23 @@ def test_template_send_whole_request(mocked_responses: responses.RequestsMock) -
     assert message.anymail_status.status == {"sent"}
 
 
-def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMock) -> None:
+@pytest.mark.parametrize(
+    ("template_content", "sent"),
+    [
+        (
+            {"header": "<h1>Hi</h1>", "footer": "Bye"},
+            [{"name": "header", "content": "<h1>Hi</h1>"}, {"name": "footer", "content": "Bye"}],
+        ),
+        # Mandrill's own list form passes through.
+        ([{"name": "header", "content": "Hi"}], [{"name": "header", "content": "Hi"}]),
+    ],
+)
+def test_template_content_from_esp_extra(
+    mocked_responses: responses.RequestsMock, template_content: Any, sent: Any
+) -> None:
     mock_send(mocked_responses, url=TEMPLATE_URL)
-    esp_extra = {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
+    esp_extra = {"template_content": template_content}
+    untouched = copy.deepcopy(esp_extra)
     message = AnymailMessage(
         "Subject",
         "",
@@ -357,31 +361,11 @@ def test_template_content_from_esp_extra(mocked_responses: responses.RequestsMoc
     )
     connection().send_messages([message])
     data = only_request_json(mocked_responses)
-    assert data["template_content"] == [
-        {"name": "header", "content": "<h1>Hi</h1>"},
-        {"name": "footer", "content": "Bye"},
-    ]
+    assert data["template_content"] == sent
     assert data["message"]["subject"] == "Subject"
     assert "text" not in data["message"]
     # the caller's dict is untouched
-    assert esp_extra == {"template_content": {"header": "<h1>Hi</h1>", "footer": "Bye"}}
-
-
-def test_template_content_list_form_passes_through(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses, url=TEMPLATE_URL)
-    content = [{"name": "header", "content": "Hi"}]
-    message = AnymailMessage(
-        "Subject",
-        "",
-        "from@example.com",
-        ["to@example.com"],
-        template_id="welcome-email",
-        esp_extra={"template_content": content},
-    )
-    connection().send_messages([message])
-    assert only_request_json(mocked_responses)["template_content"] == content
+    assert esp_extra == untouched
 
 
 def test_int_template_id_is_sent_as_a_string(mocked_responses: responses.RequestsMock) -> None:
@@ -487,7 +471,7 @@ def test_empty_merge_attributes_make_a_batch(
     mocked_responses: responses.RequestsMock, attrs: dict[str, Any]
 ) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"], **attrs)
+    message = plain_message(**attrs)
     connection().send_messages([message])
     assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is False
 
@@ -496,11 +480,8 @@ def test_non_batch_leaves_preserve_recipients_to_esp_extra(
     mocked_responses: responses.RequestsMock,
 ) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com", "to2@example.com"],
+    message = plain_message(
+        to=["to@example.com", "to2@example.com"],
         esp_extra={"message": {"preserve_recipients": True}},
     )
     connection().send_messages([message])
@@ -509,11 +490,7 @@ def test_non_batch_leaves_preserve_recipients_to_esp_extra(
 
 def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_headers={"to@example.com": {"List-Unsubscribe": "<https://example.com/u/1>"}},
     )
     with pytest.raises(AnymailUnsupportedFeature, match=r"Mandrill does not support merge_headers"):
@@ -544,22 +521,13 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
             },
         },
     }
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         metadata={"order": "1"},
         esp_extra=esp_extra,
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses) == {
-        "key": API_KEY,
-        "message": {
-            "from_email": "from@example.com",
-            "to": [{"email": "to@example.com", "type": "to"}],
-            "subject": "Subject",
-            "text": "Body",
+    assert only_request_json(mocked_responses) == plain_request(
+        {
             # shallow: esp_extra's metadata replaces the message's
             "metadata": {"replaced": "yes"},
             "subaccount": "Marketing Dept.",
@@ -568,9 +536,8 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
                 {"rcpt": "z@example.com", "values": {"rank": "2"}},
             ],
         },
-        "async": True,
-        "ip_pool": "Bulk Pool",
-    }
+        **{"async": True, "ip_pool": "Bulk Pool"},
+    )
     # the caller's dict is untouched
     assert esp_extra["message"]["recipient_metadata"] == {
         "z@example.com": {"rank": "2"},
@@ -590,11 +557,7 @@ def test_esp_extra_from_send_defaults(
         },
     }
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         tags=["mine"],
         esp_extra={"message": {"important": True}},
     )
@@ -684,11 +647,8 @@ def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) 
 
 def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture_text("send_mixed_status.json"))
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["ok@example.com", "bounced-before@example.com", "not-an-address@example"],
+    message = plain_message(
+        to=["ok@example.com", "bounced-before@example.com", "not-an-address@example"],
     )
     assert connection().send_messages([message]) == 1
     status = message.anymail_status
@@ -706,11 +666,8 @@ def test_mixed_status_response(mocked_responses: responses.RequestsMock) -> None
 
 def test_all_rejected_raises(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture_text("send_all_rejected.json"))
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["bounced-before@example.com", "unsubscribed@example.com"],
+    message = plain_message(
+        to=["bounced-before@example.com", "unsubscribed@example.com"],
     )
     with pytest.raises(AnymailRecipientsRefused) as excinfo:
         connection().send_messages([message])

@@ -22,16 +22,22 @@ from anymail.exceptions import (
     AnymailSerializationError,
     AnymailUnsupportedFeature,
 )
-from anymail.message import AnymailMessage, AnymailRecipientStatus
+from anymail.message import AnymailRecipientStatus
+from tests.backends.support import (
+    answerer,
+    anymail_settings,
+    assert_sent,
+    invoice_message,
+    sender,
+    short_message,
+)
 from tests.utils import (
     PNG,
-    add_response,
     fixture_json,
     only_request,
     only_request_json,
     request_json,
 )
-from tests.utils import make_message as shared_make_message
 
 API_URL = "https://postal.example.com/"
 ENDPOINT = API_URL + "api/v1/send/message"
@@ -39,13 +45,10 @@ ENDPOINT = API_URL + "api/v1/send/message"
 API_KEY = "fake-server-api-key-not-real"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("postal", name)
+fixture = functools.partial(fixture_json, "postal")
 
 
-@pytest.fixture(autouse=True)
-def postal_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": API_URL}
+esp_settings = anymail_settings(POSTAL_API_KEY=API_KEY, POSTAL_API_URL=API_URL)
 
 
 def success_for(*addresses: str, first_id: int = 1503) -> dict[str, Any]:
@@ -64,27 +67,13 @@ def success_for(*addresses: str, first_id: int = 1503) -> dict[str, Any]:
     }
 
 
-def mock_postal(
-    mocked: responses.RequestsMock,
-    body: Any = None,
-    status: int = 200,
-    url: str = ENDPOINT,
-    **kwargs: Any,
-) -> None:
-    """Postal's answer (by default, success for to@example.com)."""
-    if body is None:
-        body = success_for("to@example.com")
-    add_response(mocked, url, body, status=status, **kwargs)
+#: Postal's answer (by default, success for to@example.com).
+mock_postal = answerer(ENDPOINT, lambda: success_for("to@example.com"))
 
 
 #: The shared test message, with the short texts and named recipient these tests show.
-make_message = functools.partial(
-    shared_make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
-)
-
-
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+make_message = short_message
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -106,30 +95,17 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "plain_body": "Body",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == 1503
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(1503, "queued")}
-    assert status.esp_response.json() == success_for("to@example.com")
+    assert_sent(message, "queued", 1503, success_for("to@example.com"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_postal(mocked_responses, body=fixture("send_success.json"))
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
+    message = invoice_message(
         headers={"X-Order-Id": "1234"},
         envelope_sender="bounces@example.com",
         tags=["receipt"],
         esp_extra={"bounce": False},
     )
-    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
     assert only_request(mocked_responses).url == ENDPOINT

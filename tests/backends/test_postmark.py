@@ -19,6 +19,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import (
+    anymail_settings,
+    assert_sent,
+    attach_logo,
+    endpoint_answerer,
+    order_message,
+    sender,
+    short_message,
+)
 from tests.utils import (
     PNG,
     add_response,
@@ -27,42 +36,24 @@ from tests.utils import (
     only_request_json,
     request_json,
 )
-from tests.utils import make_message as shared_make_message
 
 API = "https://api.postmarkapp.com/"
 TOKEN = "test-server-token"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("postmark", name)
+fixture = functools.partial(fixture_json, "postmark")
 
 
-@pytest.fixture(autouse=True)
-def postmark_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": TOKEN}
+esp_settings = anymail_settings(POSTMARK_SERVER_TOKEN=TOKEN)
 
 
-def mock_postmark(
-    mocked: responses.RequestsMock,
-    endpoint: str = "email",
-    body: Any = None,
-    status: int = 200,
-    **kwargs: Any,
-) -> None:
-    """Postmark answering at ``endpoint``: by default, the single-send success fixture."""
-    if body is None:
-        body = fixture("send_success.json")
-    add_response(mocked, API + endpoint, body, status, **kwargs)
+#: Postmark answering at ``endpoint``: by default, the single-send success fixture.
+mock_postmark = endpoint_answerer(API, "email", lambda endpoint: fixture("send_success.json"))
 
 
 #: The shared test message, with the short texts and named recipient these tests show.
-make_message = functools.partial(
-    shared_make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
-)
-
-
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+make_message = short_message
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -82,39 +73,15 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "TextBody": "Body",
     }
 
-    status = message.anymail_status
-    assert status.status == {"sent"}
-    assert status.message_id == "0a1b2c3d-0000-4000-8000-000000000001"
-    assert status.recipients == {
-        "to@example.com": AnymailRecipientStatus("0a1b2c3d-0000-4000-8000-000000000001", "sent")
-    }
-    assert status.esp_response.json() == fixture("send_success.json")
+    assert_sent(
+        message, "sent", "0a1b2c3d-0000-4000-8000-000000000001", fixture("send_success.json")
+    )
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_postmark(mocked_responses)
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=['"Recipient Name" <to@example.com>', "other@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=['"Help Desk" <help@example.com>'],
-        headers={"X-Custom": "custom value"},
-        metadata={"order_id": "12345"},
-        tags=["order-confirmation"],
-        track_opens=True,
-        track_clicks=True,
-    )
-    message.attach_alternative(
-        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
-    )
-    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
-    logo = MIMEImage(b"\x89PNG\r\n\x1a\n", "png")
-    logo["Content-ID"] = "<logo@example.com>"
-    logo.add_header("Content-Disposition", "inline", filename="logo.png")
-    message.attachments.append(logo)
+    message = order_message(track_opens=True, track_clicks=True)
+    attach_logo(message)
     assert send(message) == 1
 
     expected = fixture("request_single.json")
@@ -861,24 +828,6 @@ def test_bad_token_401(mocked_responses: responses.RequestsMock) -> None:
     assert "Check your POSTMARK_SERVER_TOKEN setting" in text
     assert "The Server Token you provided in the X-Postmark-Server-Token" in text
     assert TOKEN not in text
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "quoted"),
-    [
-        (413, {"ErrorCode": 413, "Message": "Request too large."}, "Request too large."),
-        (500, {"ErrorCode": 100, "Message": "Maintenance."}, "Maintenance."),
-    ],
-)
-def test_http_errors(
-    mocked_responses: responses.RequestsMock, status: int, body: Any, quoted: str
-) -> None:
-    mock_postmark(mocked_responses, body=body, status=status)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    assert excinfo.value.status_code == status
-    assert f"Postmark API error: HTTP {status}" in str(excinfo.value)
-    assert quoted in str(excinfo.value)
 
 
 @pytest.mark.parametrize("status", [200, 422])

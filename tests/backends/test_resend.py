@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from email.mime.text import MIMEText
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +24,16 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import (
+    anymail_settings,
+    assert_sent,
+    attach_logo,
+    endpoint_answerer,
+    http_fixture,
+    invoice_message,
+    sender,
+    short_message,
+)
 from tests.utils import (
     PNG,
     add_response,
@@ -32,47 +41,32 @@ from tests.utils import (
     only_request,
     only_request_json,
 )
-from tests.utils import make_message as shared_make_message
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "resend"
 API = "https://api.resend.com/"
 API_KEY = "re_test_123456789"
 SINGLE_ID = "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"
 BATCH_IDS = ["ae2014de-c168-4c61-8267-70d2662a1ce1", "faccb7a5-8a28-4e9a-ac64-8da1cc3bc1cb"]
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("resend", name)
+fixture = functools.partial(fixture_json, "resend")
 
 
-@pytest.fixture(autouse=True)
-def resend_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"RESEND_API_KEY": API_KEY}
+esp_settings = anymail_settings(RESEND_API_KEY=API_KEY)
 
 
-def mock_resend(
-    mocked: responses.RequestsMock,
-    endpoint: str = "emails",
-    body: Any = None,
-    status: int = 200,
-    **kwargs: Any,
-) -> None:
-    """Resend's answer (by default, the success fixture for the endpoint)."""
-    if body is None:
-        body = fixture(
-            "send_success_batch.json" if endpoint == "emails/batch" else "send_success.json"
-        )
-    add_response(mocked, API + endpoint, body, status=status, **kwargs)
-
-
-#: The shared test message, with the short texts and named recipient these tests show.
-make_message = functools.partial(
-    shared_make_message, subject="Subject", body="Body", to=["Recipient Name <to@example.com>"]
+#: Resend's answer (by default, the success fixture for the endpoint).
+mock_resend = endpoint_answerer(
+    API,
+    "emails",
+    lambda endpoint: fixture(
+        "send_success_batch.json" if endpoint == "emails/batch" else "send_success.json"
+    ),
 )
 
 
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+#: The shared test message, with the short texts and named recipient these tests show.
+make_message = short_message
+send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
@@ -93,36 +87,19 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
         "text": "Body",
     }
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == SINGLE_ID
-    assert status.recipients == {"to@example.com": AnymailRecipientStatus(SINGLE_ID, "queued")}
-    assert status.esp_response.json() == fixture("send_success.json")
+    assert_sent(message, "queued", SINGLE_ID, fixture("send_success.json"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_resend(mocked_responses)
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
+    message = invoice_message(
+        html='<p>Thanks for your order. <img src="cid:logo123@example.com"></p>',
         headers={"X-Order-Id": 1234},
         tags=["order", "receipt"],
         metadata={"order_id": "1234"},
         send_at=datetime(2026, 3, 4, 5, 6, 7, 8000, tzinfo=UTC),
     )
-    message.attach_alternative(
-        '<p>Thanks for your order. <img src="cid:logo123@example.com"></p>', "text/html"
-    )
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
-    logo = MIMEImage(b"\x89PNG\r\n\x1a\nfake-png-bytes", "png")
-    logo["Content-ID"] = "<logo123@example.com>"
-    logo.add_header("Content-Disposition", "inline", filename="logo.png")
-    message.attachments.append(logo)
+    attach_logo(message, b"\x89PNG\r\n\x1a\nfake-png-bytes", "logo123@example.com")
     assert send(message) == 1
 
     request = only_request(mocked_responses)
@@ -887,17 +864,10 @@ def test_error_fails_silently(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
-    raw = (FIXTURES / "send_error_429_rate_limit.http").read_text(encoding="utf-8")
-    head, body = raw.split("\n\n", 1)
-    status_line, *header_lines = head.splitlines()
-    headers = dict(line.split(": ", 1) for line in header_lines)
+    status, headers, body = http_fixture("resend", "send_error_429_rate_limit.http")
     content_type = headers.pop("content-type")
     mock_resend(
-        mocked_responses,
-        body=body,
-        status=int(status_line.split()[1]),
-        headers=headers,
-        content_type=content_type,
+        mocked_responses, body=body, status=status, headers=headers, content_type=content_type
     )
     with pytest.raises(AnymailRequestsAPIError) as excinfo:
         send(make_message())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from email.mime.image import MIMEImage
@@ -18,10 +19,10 @@ from anymail.exceptions import (
     AnymailRequestsAPIError,
     AnymailUnsupportedFeature,
 )
-from anymail.message import AnymailMessage, AnymailRecipientStatus
+from anymail.message import AnymailRecipientStatus
+from tests.backends.support import answerer, anymail_settings, assert_sent, invoice_message, sender
 from tests.utils import (
     PNG,
-    add_response,
     fixture_json,
     make_message,
     only_request,
@@ -34,13 +35,10 @@ SECRET_KEY = "11111111-2222-4333-8444-555555555555"
 PROJECT_ID = "00000000-0000-4000-8000-00000000abcd"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("scaleway", name)
+fixture = functools.partial(fixture_json, "scaleway")
 
 
-@pytest.fixture(autouse=True)
-def scaleway_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"SCALEWAY_SECRET_KEY": SECRET_KEY, "SCALEWAY_PROJECT_ID": PROJECT_ID}
+esp_settings = anymail_settings(SCALEWAY_SECRET_KEY=SECRET_KEY, SCALEWAY_PROJECT_ID=PROJECT_ID)
 
 
 def email_result(address: str, index: int, status: str = "new", rcpt_type: str = "to") -> dict:
@@ -65,21 +63,25 @@ def accepted(*addresses: str) -> dict:
     return {"emails": [email_result(address, i) for i, address in enumerate(addresses, 1)]}
 
 
-def mock_tem(
-    mocked: responses.RequestsMock,
-    body: Any = None,
-    status: int = 200,
-    url: str = API_URL,
-    **kwargs: Any,
-) -> None:
-    """TEM's answer at the send endpoint (by default: one recipient accepted)."""
-    if body is None:
-        body = accepted("to@example.com")
-    add_response(mocked, url, body, status=status, **kwargs)
+#: TEM's answer at the send endpoint (by default: one recipient accepted).
+mock_tem = answerer(API_URL, lambda: accepted("to@example.com"))
 
 
-def send(message: Any, **backend_kwargs: Any) -> int:
-    return EmailBackend(**backend_kwargs).send_messages([message])
+send = sender(EmailBackend)
+
+
+def tem_request(**fields: Any) -> dict[str, Any]:
+    """TEM's request for make_message(): ``fields`` add to or replace its keys (None
+    leaves one out)."""
+    request = {
+        "project_id": PROJECT_ID,
+        "from": {"email": "from@example.com"},
+        "to": [{"email": "to@example.com"}],
+        "subject": "Subject line",
+        "text": "Body text of the message",
+        **fields,
+    }
+    return {key: value for key, value in request.items() if value is not None}
 
 
 # --- the request -------------------------------------------------------------
@@ -94,39 +96,20 @@ def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -
     assert request.url == API_URL
     assert "Authorization" not in request.headers
     # No cc, bcc, html, attachments or additional_headers keys when unused.
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com", "name": "Recipient Name"}],
-        "subject": "Subject line",
-        "text": "Body text of the message",
-    }
+    assert only_request_json(mocked_responses) == tem_request(
+        to=[{"email": "to@example.com", "name": "Recipient Name"}]
+    )
 
-    status = message.anymail_status
-    assert status.status == {"queued"}
-    assert status.message_id == "655c27f2-b2a3-4a9f-8e1f-000000000001"
-    assert status.recipients == {
-        "to@example.com": AnymailRecipientStatus("655c27f2-b2a3-4a9f-8e1f-000000000001", "queued")
-    }
-    assert status.esp_response.json() == accepted("to@example.com")
+    assert_sent(
+        message, "queued", "655c27f2-b2a3-4a9f-8e1f-000000000001", accepted("to@example.com")
+    )
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_tem(mocked_responses, body=fixture("send_success.json"))
-    message = AnymailMessage(
-        subject="Your order 1234",
-        body="Thanks for your order.",
-        from_email="Example Shop <shop@example.com>",
-        to=["Alice Example <alice@example.com>"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Support <support@example.com>"],
-        headers={"X-Order-Id": 1234},
-        tags=["order", "receipt"],
-        metadata={"order_id": "1234"},
+    message = invoice_message(
+        headers={"X-Order-Id": 1234}, tags=["order", "receipt"], metadata={"order_id": "1234"}
     )
-    message.attach_alternative("<p>Thanks for your order.</p>", "text/html")
-    message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     assert send(message) == 1
 
     request = only_request(mocked_responses)
@@ -174,13 +157,9 @@ def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
     message = make_message(body="<p>An HTML-only message</p>")
     message.content_subtype = "html"
     send(message)
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com"}],
-        "subject": "Subject line",
-        "html": "<p>An HTML-only message</p>",
-    }
+    assert only_request_json(mocked_responses) == tem_request(
+        html="<p>An HTML-only message</p>", text=None
+    )
 
 
 def test_reply_to_encoding(mocked_responses: responses.RequestsMock) -> None:
@@ -385,14 +364,7 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
     )
     assert send(message, ignore_unsupported_features=True) == 1
     # No batch: one ordinary message (safe with one "to"), without the unsupported features.
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "from@example.com"},
-        "to": [{"email": "to@example.com"}],
-        "cc": [{"email": "cc@example.com"}],
-        "subject": "Subject line",
-        "text": "Body text of the message",
-    }
+    assert only_request_json(mocked_responses) == tem_request(cc=[{"email": "cc@example.com"}])
     assert set(message.anymail_status.recipients) == {"to@example.com", "cc@example.com"}
 
     # With several "to", one message would show them to each other: refused.
@@ -422,15 +394,11 @@ def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> N
             },
         )
     )
-    assert only_request_json(mocked_responses) == {
-        "project_id": PROJECT_ID,
-        "from": {"email": "other@example.com"},
-        "to": [{"email": "to@example.com"}],
-        "subject": "Subject line",
-        "text": "Body text of the message",
-        "additional_headers": [{"key": "X-Tags", "value": '["tag"]'}],
-        "send_before": "2026-08-13T02:22:00Z",
-    }
+    assert only_request_json(mocked_responses) == tem_request(
+        **{"from": {"email": "other@example.com"}},
+        additional_headers=[{"key": "X-Tags", "value": '["tag"]'}],
+        send_before="2026-08-13T02:22:00Z",
+    )
 
 
 def test_esp_extra_can_replace_additional_headers(mocked_responses: responses.RequestsMock) -> None:
@@ -747,25 +715,6 @@ def test_api_errors(
     assert SECRET_KEY not in text
     assert message.anymail_status.status is None
     assert message.anymail_status.recipients == {}
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "quoted"),
-    [
-        (404, {"type": "not_found", "message": "resource is not found"}, "resource is not found"),
-        (500, {"message": "internal error"}, "internal error"),
-        (503, "", "HTTP 503"),
-    ],
-)
-def test_other_http_errors(
-    mocked_responses: responses.RequestsMock, status: int, body: Any, quoted: str
-) -> None:
-    mock_tem(mocked_responses, body=body, status=status)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    assert excinfo.value.status_code == status
-    assert f"Scaleway API error: HTTP {status}" in str(excinfo.value)
-    assert quoted in str(excinfo.value)
 
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.mime.image import MIMEImage
 from email.mime.text import MIMEText
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,34 +30,31 @@ from anymail.exceptions import (
     AnymailWarning,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import anymail_settings, attach_logo, http_fixture, order_message
 from tests.utils import (
     add_response,
+    fixture_text,
     only_request,
     only_request_json,
     request_json,
     requires_mailers,
 )
+from tests.utils import fixture_json as shared_fixture_json
 
 BACKEND = "anymail.backends.sendgrid.EmailBackend"
 API_URL = "https://api.sendgrid.com/v3/mail/send"
 API_KEY = "SG.test-api-key-not-real"
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sendgrid"
 
 
-def fixture_json(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture_json = functools.partial(shared_fixture_json, "sendgrid")
 
 
 def success_headers() -> dict[str, str]:
     """The headers of SendGrid's recorded 202 answer."""
-    raw = (FIXTURES / "send_success.http.txt").read_text(encoding="utf-8")
-    lines = raw.strip().splitlines()[1:]
-    return dict(line.split(": ", 1) for line in lines)
+    return http_fixture("sendgrid", "send_success.http.txt")[1]
 
 
-@pytest.fixture(autouse=True)
-def sendgrid_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"SENDGRID_API_KEY": API_KEY}
+esp_settings = anymail_settings(SENDGRID_API_KEY=API_KEY)
 
 
 @pytest.fixture
@@ -130,14 +126,7 @@ def test_every_feature_matches_the_fact_sheet_request(
     sendgrid: responses.RequestsMock, message_ids: Any
 ) -> None:
     message_ids(1)
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks for your order.",
-        from_email="Example Shop <shop@example.com>",
-        to=["Recipient Name <to@example.com>", "other@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=["Help Desk <help@example.com>"],
+    message = order_message(
         headers={"X-Custom": "custom value", "X-Priority-Level": 3},
         metadata={"order_id": "12345", "user_id": 42},
         tags=["order-confirmation", "shop"],
@@ -146,14 +135,7 @@ def test_every_feature_matches_the_fact_sheet_request(
         # microseconds are dropped: SendGrid schedules in whole seconds
         send_at=datetime(2026, 3, 3, 18, 0, 0, 654321, tzinfo=UTC),
     )
-    message.attach_alternative(
-        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
-    )
-    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
-    logo = MIMEImage(b"\x89PNG\r\n\x1a\n", "png")
-    logo["Content-ID"] = "<logo@example.com>"
-    logo.add_header("Content-Disposition", "inline", filename="logo.png")
-    message.attachments.append(logo)
+    attach_logo(message)
 
     assert send(message) == 1
     request = only_request(sendgrid)
@@ -674,7 +656,7 @@ ERROR_FIXTURES = [
 def test_error_responses(
     mocked_responses: responses.RequestsMock, status_code: int, fixture: str
 ) -> None:
-    body = (FIXTURES / fixture).read_text(encoding="utf-8")
+    body = fixture_text("sendgrid", fixture)
     add_response(mocked_responses, API_URL, body, status_code, content_type="application/json")
     message = AnymailMessage(body="Body", from_email="from@example.com", to=["to@example.com"])
     with pytest.raises(AnymailRequestsAPIError) as excinfo:

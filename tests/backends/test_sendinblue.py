@@ -18,6 +18,7 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailRecipientStatus
 from anymail.signals import post_send, pre_send
+from tests.backends.support import anymail_settings
 from tests.utils import (
     add_response,
     only_request,
@@ -31,9 +32,7 @@ SEND_URL = "https://api.brevo.com/v3/smtp/email"
 MESSAGE_ID = "<202603040506.12345678901@smtp-relay.mailin.fr>"
 
 
-@pytest.fixture(autouse=True)
-def sendinblue_settings(settings: Any) -> None:
-    settings.ANYMAIL = {"SENDINBLUE_API_KEY": API_KEY}
+esp_settings = anymail_settings(SENDINBLUE_API_KEY=API_KEY)
 
 
 #: The shared test message, plus the html body Brevo needs.

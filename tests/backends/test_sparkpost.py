@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -23,6 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
+from tests.backends.support import anymail_settings, order_message, plain_message
 from tests.utils import (
     PNG,
     add_response,
@@ -36,8 +38,7 @@ TRANSMISSIONS_URL = "https://api.sparkpost.com/api/v1/transmissions/"
 BACKEND = "anymail.backends.sparkpost.EmailBackend"
 
 
-def fixture(name: str) -> Any:
-    return fixture_json("sparkpost", name)
+fixture = functools.partial(fixture_json, "sparkpost")
 
 
 def mock_send(
@@ -86,9 +87,7 @@ def inline_image(content: bytes, content_id: str, subtype: str = "png") -> Any:
     return image
 
 
-@pytest.fixture(autouse=True)
-def sparkpost_settings(settings: Any) -> None:
-    settings.ANYMAIL = {}
+esp_settings = anymail_settings()
 
 
 # --- the whole request -------------------------------------------------------
@@ -118,26 +117,12 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
 
 def every_feature_message() -> AnymailMessage:
     """The message behind the fact sheet's request_single.json sample."""
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks for your order.",
-        from_email='"Example Shop" <shop@example.com>',
-        to=['"Recipient Name" <to@example.com>', "other@example.com"],
-        cc=["cc@example.com"],
-        bcc=["bcc@example.com"],
-        reply_to=['"Help Desk" <help@example.com>'],
-        headers={"X-Custom": "custom value"},
-        metadata={"order_id": "12345"},
-        tags=["order-confirmation"],
+    message = order_message(
         envelope_sender="bounces@mail.example.com",
         track_opens=True,
         track_clicks=False,
         send_at=datetime(2026, 3, 3, 18, 0, 0, tzinfo=UTC),
     )
-    message.attach_alternative(
-        '<p>Thanks for your order.</p><img src="cid:logo@example.com">', "text/html"
-    )
-    message.attach("receipt.txt", "Total: 10 €\n", "text/plain")
     message.attach(inline_image(b"\x89PNG\r\n\x1a\n", "logo@example.com"))
     return message
 
@@ -351,11 +336,8 @@ def test_merge_metadata_keeps_transmission_metadata(
     mocked_responses: responses.RequestsMock,
 ) -> None:
     mock_send(mocked_responses, accepted=2)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["a@example.com", "b@example.com"],
+    message = plain_message(
+        to=["a@example.com", "b@example.com"],
         metadata={"batch": "7", "kind": "receipt"},
         merge_metadata={"a@example.com": {"kind": "special", "user": 1}},
     )
@@ -374,11 +356,8 @@ def test_merge_metadata_keeps_transmission_metadata(
 
 def test_merge_headers(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, accepted=2)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["alice@example.com", "bob@example.com"],
+    message = plain_message(
+        to=["alice@example.com", "bob@example.com"],
         headers={"X-Custom": "default value", "X-Other": "same for all"},
         merge_headers={
             "alice@example.com": {
@@ -420,11 +399,8 @@ def test_merge_headers(mocked_responses: responses.RequestsMock) -> None:
 
 def test_merge_headers_with_merge_data(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["alice@example.com"],
+    message = plain_message(
+        to=["alice@example.com"],
         merge_data={"alice@example.com": {"name": "Alice"}},
         merge_global_data={"site": "Example"},
         merge_headers={"alice@example.com": {"X-Order": 42}},
@@ -491,7 +467,7 @@ def test_attachment_without_filename_and_inline_image(
     mocked_responses: responses.RequestsMock,
 ) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.attach(None, b"\x00\x01", "application/octet-stream")
     cid = message.attach_inline_image(PNG, filename="logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
@@ -511,7 +487,7 @@ def test_inline_part_without_content_id_is_an_attachment(
 ) -> None:
     # SparkPost names inline images by Content-ID: without one, it can only be attached.
     mock_send(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = plain_message()
     part = inline_image(PNG, "unused")
     del part["Content-ID"]
     message.attach(part)
@@ -616,11 +592,7 @@ def test_reserved_extra_headers(mocked_responses: responses.RequestsMock, header
 
 def test_reserved_merge_headers(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_headers={"to@example.com": {"Reply-To": "x@example.com"}},
     )
     with pytest.raises(AnymailUnsupportedFeature, match="'Reply-To' header in merge_headers"):
@@ -665,11 +637,7 @@ def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, start_t
 
 def test_tracking_options(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         track_opens=False,
         track_clicks=True,
     )
@@ -809,11 +777,7 @@ def test_template_bcc_is_fine(mocked_responses: responses.RequestsMock) -> None:
 
 def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         track_clicks=True,
         metadata={"a": "1"},
         esp_extra={
@@ -841,7 +805,7 @@ def test_esp_extra_from_send_defaults(
         "SPARKPOST_SEND_DEFAULTS": {"esp_extra": {"options": {"transactional": True}}},
     }
     mock_send(mocked_responses)
-    message = AnymailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = plain_message()
     message.esp_extra = {"options": {"inline_css": True}}
     send(message)
     body = only_request_json(mocked_responses)
@@ -871,11 +835,7 @@ def test_esp_extra_in_the_6_0_sdk_style(mocked_responses: responses.RequestsMock
 
 def test_esp_extra_stored_recipient_list(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, accepted=1000)
-    message = AnymailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
+    message = plain_message(
         merge_data={"to@example.com": {"name": "ignored"}},
         esp_extra={"recipients": {"list_id": "my-list"}},
     )

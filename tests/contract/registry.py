@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from anymail._demo.esps import DEMO_ESPS
+
 from ..utils import request_json
 from . import cases
 
@@ -66,8 +68,10 @@ class OptionsExample:
 
     options: dict[str, Any]
     url: str  # the request goes here
-    #: Asserts the options' other effects, given the connection and the request.
-    check: Callable[[Any, Any], None] | None = None
+    #: The connection's attributes the options set, and their values.
+    attributes: dict[str, Any] = field(default_factory=dict)
+    #: Headers the request then carries.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class ContractCase:
     # An error answer: the HTTP status, the body (None: the emulator refuses by itself),
     # and a piece of the ESP's error text that the AnymailAPIError message must quote.
     error: tuple[int, Any, str] | None = None
+    # More error answers (status, body, a piece of it the message must quote): each is
+    # an AnymailRequestsAPIError naming the ESP and the HTTP status.
+    http_errors: tuple[tuple[int, Any, str], ...] = ()
     # An answer in which every recipient is refused, for ESPs that say so at send time.
     rejected: Answer | None = None
     # For backends that don't use requests: makes the emulator accept the contract
@@ -107,6 +114,19 @@ class ContractCase:
     options_example: OptionsExample | None = None
     # Headers every request carries (besides the credentials').
     request_headers: dict[str, str] = field(default_factory=dict)
+
+
+#: The headers of a JSON API's requests: the body's type, and the answer's it accepts.
+JSON_REQUEST = {"Content-Type": "application/json"}
+JSON_EXCHANGE = {**JSON_REQUEST, "Accept": "application/json"}
+
+
+def demo_case(id: str, esp_name: str, **fields: Any) -> ContractCase:
+    """The case of an ESP in the demo's table: its backend, dummy options and typical
+    success answer are the demo's (``fields`` may set others)."""
+    demo = DEMO_ESPS[id]
+    fields = {"options": dict(demo.options), "answer": demo.answer, **fields}
+    return ContractCase(id=id, backend=demo.backend, esp_name=esp_name, **fields)
 
 
 # --- readers -----------------------------------------------------------------------------

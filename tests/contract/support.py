@@ -61,10 +61,14 @@ class Esp:
         assert self.case.error is not None
         status, body, quoted = self.case.error
         if body is not None:
-            kind = "body" if isinstance(body, str | bytes) else "json"
-            target = re.compile(self.case.endpoint or ".*")
-            self.mock.add(responses.POST, target, status=status, **{kind: body})
+            self.mock_answer(status, body)
         return status, quoted
+
+    def mock_answer(self, status: int, body: Any) -> None:
+        """The ESP's next answer at the case's endpoint: ``body`` (JSON, or text as given)."""
+        kind = "body" if isinstance(body, str | bytes) else "json"
+        target = re.compile(self.case.endpoint or ".*")
+        self.mock.add(responses.POST, target, status=status, **{kind: body})
 
     @property
     def request_count(self) -> int:

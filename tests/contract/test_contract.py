@@ -233,6 +233,18 @@ def test_api_error_is_anymail_api_error(esp: Esp) -> None:
     assert message.anymail_status.recipients == {}
 
 
+def test_more_http_errors(esp: Esp) -> None:
+    if not esp.case.http_errors:
+        pytest.skip("no more error answers")
+    for status, body, quoted in esp.case.http_errors:
+        esp.mock_answer(status, body)
+        with pytest.raises(AnymailRequestsAPIError) as excinfo:
+            esp.connection().send_messages([make_message()])
+        assert excinfo.value.status_code == status
+        assert f"{esp.case.esp_name} API error: HTTP {status}" in str(excinfo.value)
+        assert quoted in str(excinfo.value)
+
+
 def test_api_error_with_fail_silently(esp: Esp) -> None:
     if esp.case.error is None:
         pytest.skip("backend has no API errors")

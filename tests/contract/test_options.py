@@ -163,8 +163,11 @@ def test_options_reach_the_esp(esp: Esp, settings: Any) -> None:
         assert credential.sent(request) == options[credential.option]
     assert esp.case.sent_tags is not None
     assert esp.case.sent_tags(request) == ["mailers"]
-    if example.check is not None:
-        example.check(connection, request)
+    for name, value in example.attributes.items():
+        assert getattr(connection, name) == value, name
+        assert type(getattr(connection, name)) is type(value), name
+    for name, value in example.headers.items():
+        assert request.headers[name] == value, name
 
 
 def test_send_defaults_kwarg(esp: Esp) -> None:

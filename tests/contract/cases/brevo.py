@@ -6,26 +6,13 @@ reported later, by tracking webhooks), so there is no ``rejected`` answer.
 
 from __future__ import annotations
 
-from typing import Any
-
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import fixture_json
-from ..registry import ContractCase, Credential, OptionsExample, json_at
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
 
-
-def _without_bug_workarounds(connection: Any, request: Any) -> None:
-    assert connection.workaround_display_name_bugs is False
-    assert connection.prevent_header_encoding_bugs is False
-
-
-CASE = ContractCase(
-    id="brevo",
-    backend="anymail.backends.brevo.EmailBackend",
-    esp_name="Brevo",
-    options={"api_key": "xkeysib-contract-test-key"},
+CASE = demo_case(
+    "brevo",
+    "Brevo",
     endpoint=r"^https://api\.brevo\.com/v3/smtp/email$",
-    answer=DEMO_ESPS["brevo"].answer,
     error=(
         400,
         fixture_json("brevo", "send_error_400_invalid_parameter.json"),
@@ -41,7 +28,7 @@ CASE = ContractCase(
             "prevent_header_encoding_bugs": False,
         },
         "https://proxy.example.com/brevo/v3/smtp/email",
-        check=_without_bug_workarounds,
+        attributes={"workaround_display_name_bugs": False, "prevent_header_encoding_bugs": False},
     ),
-    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
+    request_headers=JSON_EXCHANGE,
 )

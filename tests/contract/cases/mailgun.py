@@ -8,24 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import form_fields
-from ..registry import ContractCase, Credential, OptionsExample, basic_auth
+from ..registry import Credential, OptionsExample, basic_auth, demo_case
 
 
 def _tags(request: Any) -> list[str]:
     return [value for name, value in form_fields(request) if name == "o:tag"]
 
 
-CASE = ContractCase(
-    id="mailgun",
-    backend="anymail.backends.mailgun.EmailBackend",
-    esp_name="Mailgun",
+CASE = demo_case(
+    "mailgun",
+    "Mailgun",
     options={"api_key": "key-test-mailgun-NOT-REAL"},
     # Any sender domain (the contract messages are from example.com).
     endpoint=r"^https://api\.mailgun\.net/v3/[^/]+/messages$",
-    answer=DEMO_ESPS["mailgun"].answer,
     error=(
         400,
         {"message": "to parameter is not a valid address. please check documentation"},

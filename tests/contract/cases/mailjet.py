@@ -4,17 +4,12 @@ Mailjet never reports a recipient as rejected or invalid at send time (an error
 result means "failed"), so there is no ``rejected`` answer.
 """
 
-from anymail._demo.esps import DEMO_ESPS
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, basic_auth, demo_case, json_at
 
-from ..registry import ContractCase, Credential, OptionsExample, basic_auth, json_at
-
-CASE = ContractCase(
-    id="mailjet",
-    backend="anymail.backends.mailjet.EmailBackend",
-    esp_name="Mailjet",
-    options={"api_key": "test-api-key", "secret_key": "test-secret-key"},
+CASE = demo_case(
+    "mailjet",
+    "Mailjet",
     endpoint=r"^https://api\.mailjet\.com/v3\.1/send$",
-    answer=DEMO_ESPS["mailjet"].answer,
     error=(
         401,
         {
@@ -33,5 +28,5 @@ CASE = ContractCase(
     options_example=OptionsExample(
         {"api_url": "https://api.us.mailjet.com/v3.1"}, "https://api.us.mailjet.com/v3.1/send"
     ),
-    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
+    request_headers=JSON_EXCHANGE,
 )

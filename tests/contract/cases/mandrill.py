@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import fixture_json, request_json
-from ..registry import ContractCase, Credential, OptionsExample, json_at
+from ..registry import JSON_REQUEST, Credential, OptionsExample, demo_case, json_at
 
 
 def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
@@ -24,13 +22,10 @@ def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
     return 200, {"Content-Type": "application/json"}, json.dumps(results)
 
 
-CASE = ContractCase(
-    id="mandrill",
-    backend="anymail.backends.mandrill.EmailBackend",
-    esp_name="Mandrill",
-    options={"api_key": "contract-test-mandrill-key"},
+CASE = demo_case(
+    "mandrill",
+    "Mandrill",
     endpoint=r"^https://mandrillapp\.com/api/1\.0/messages/send(-template)?\.json$",
-    answer=DEMO_ESPS["mandrill"].answer,
     # Classic Mandrill answers every API error with HTTP 500.
     error=(500, fixture_json("mandrill", "error_invalid_key.json"), "Invalid_Key: Invalid API key"),
     rejected=_all_rejected,
@@ -43,5 +38,5 @@ CASE = ContractCase(
         {"api_url": "https://mailers.example.com/api/1.0"},
         "https://mailers.example.com/api/1.0/messages/send.json",
     ),
-    request_headers={"Content-Type": "application/json"},
+    request_headers=JSON_REQUEST,
 )

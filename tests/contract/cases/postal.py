@@ -4,17 +4,12 @@ Postal never refuses recipients at send time (suppressed addresses are held and
 reported later by webhook), so there is no ``rejected`` answer.
 """
 
-from anymail._demo.esps import DEMO_ESPS
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
 
-from ..registry import ContractCase, Credential, OptionsExample, json_at
-
-CASE = ContractCase(
-    id="postal",
-    backend="anymail.backends.postal.EmailBackend",
-    esp_name="Postal",
-    options={"api_key": "contract-postal-api-key", "api_url": "https://postal.example.com/"},
+CASE = demo_case(
+    "postal",
+    "Postal",
     endpoint=r"^https://postal\.example\.com/api/v1/send/message$",
-    answer=DEMO_ESPS["postal"].answer,
     # Postal reports refused requests with HTTP 200 and status "error".
     error=(
         200,
@@ -35,5 +30,5 @@ CASE = ContractCase(
         {"api_url": "https://mailers.example.com"},
         "https://mailers.example.com/api/v1/send/message",
     ),
-    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
+    request_headers=JSON_EXCHANGE,
 )

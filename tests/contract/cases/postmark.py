@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anymail._demo.esps import DEMO_ESPS
-
-from ..registry import ContractCase, Credential, OptionsExample, json_at
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
 
 
 def _all_inactive(request: Any) -> tuple[int, dict[str, str], str]:
@@ -20,13 +18,10 @@ def _all_inactive(request: Any) -> tuple[int, dict[str, str], str]:
     return 422, {"Content-Type": "application/json"}, json.dumps(answer)
 
 
-CASE = ContractCase(
-    id="postmark",
-    backend="anymail.backends.postmark.EmailBackend",
-    esp_name="Postmark",
-    options={"server_token": "POSTMARK_API_TEST"},
+CASE = demo_case(
+    "postmark",
+    "Postmark",
     endpoint=r"^https://api\.postmarkapp\.com/email(/\w+)?$",
-    answer=DEMO_ESPS["postmark"].answer,
     error=(
         401,
         {
@@ -35,6 +30,10 @@ CASE = ContractCase(
             "request header was invalid. Please verify that you are using a valid token.",
         },
         "The Server Token you provided",
+    ),
+    http_errors=(
+        (413, {"ErrorCode": 413, "Message": "Request too large."}, "Request too large."),
+        (500, {"ErrorCode": 100, "Message": "Maintenance."}, "Maintenance."),
     ),
     rejected=_all_inactive,
     credentials=(
@@ -46,5 +45,5 @@ CASE = ContractCase(
         {"api_url": "https://proxy.example.com/postmark"},
         "https://proxy.example.com/postmark/email",
     ),
-    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
+    request_headers=JSON_EXCHANGE,
 )

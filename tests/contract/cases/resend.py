@@ -9,34 +9,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import fixture_json, request_json
-from ..registry import ContractCase, Credential, OptionsExample
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case
 
 
 def _tags(request: Any) -> list[str]:
     return list(json.loads(request_json(request)["headers"]["X-Tags"]))
 
 
-def _attachment_extensions_unchecked(connection: Any, request: Any) -> None:
-    assert connection.verify_attachment_extensions is False
-
-
-CASE = ContractCase(
-    id="resend",
-    backend="anymail.backends.resend.EmailBackend",
-    esp_name="Resend",
-    options={"api_key": "re_contract_test_key"},
+CASE = demo_case(
+    "resend",
+    "Resend",
     endpoint=r"^https://api\.resend\.com/emails(/batch)?$",
-    answer=DEMO_ESPS["resend"].answer,
     error=(422, fixture_json("resend", "send_error_422_validation.json"), "Invalid `to` field."),
     credentials=(Credential.in_header("api_key", "RESEND_API_KEY", "Authorization", "Bearer "),),
     sent_tags=_tags,
     options_example=OptionsExample(
         {"api_url": "https://mailers.example.com/", "verify_attachment_extensions": False},
         "https://mailers.example.com/emails",
-        check=_attachment_extensions_unchecked,
+        attributes={"verify_attachment_extensions": False},
     ),
-    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
+    request_headers=JSON_EXCHANGE,
 )

@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import request_json
-from ..registry import ContractCase, Credential, OptionsExample, json_at
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
 
 
 def _tags(request: Any) -> list[str]:
@@ -20,13 +18,10 @@ def _tags(request: Any) -> list[str]:
     return list(json.loads(tags))
 
 
-CASE = ContractCase(
-    id="scaleway",
-    backend="anymail.backends.scaleway.EmailBackend",
-    esp_name="Scaleway",
-    options=dict(DEMO_ESPS["scaleway"].options),
+CASE = demo_case(
+    "scaleway",
+    "Scaleway",
     endpoint=r"^https://api\.scaleway\.com/transactional-email/v1alpha1/regions/fr-par/emails$",
-    answer=DEMO_ESPS["scaleway"].answer,
     error=(
         401,
         {
@@ -36,6 +31,11 @@ CASE = ContractCase(
             "reason": "invalid_argument",
         },
         "authentication is denied",
+    ),
+    http_errors=(
+        (404, {"type": "not_found", "message": "resource is not found"}, "resource is not found"),
+        (500, {"message": "internal error"}, "internal error"),
+        (503, "", "HTTP 503"),
     ),
     credentials=(
         Credential.in_header("secret_key", "SCALEWAY_SECRET_KEY", "X-Auth-Token"),
@@ -54,5 +54,5 @@ CASE = ContractCase(
         {"region": "nl-ams", "api_url": "https://mailers.example.com/{region}/"},
         "https://mailers.example.com/nl-ams/emails",
     ),
-    request_headers={"Content-Type": "application/json", "Accept": "application/json"},
+    request_headers=JSON_EXCHANGE,
 )

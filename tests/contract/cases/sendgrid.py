@@ -6,25 +6,13 @@ later), so there is no ``rejected`` answer.
 
 from __future__ import annotations
 
-from typing import Any
-
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import fixture_json
-from ..registry import ContractCase, Credential, OptionsExample, json_at
+from ..registry import JSON_REQUEST, Credential, OptionsExample, demo_case, json_at
 
-
-def _no_message_id(connection: Any, request: Any) -> None:
-    assert connection.generate_message_id is False
-
-
-CASE = ContractCase(
-    id="sendgrid",
-    backend="anymail.backends.sendgrid.EmailBackend",
-    esp_name="SendGrid",
-    options={"api_key": "SG.contract-test-key"},
+CASE = demo_case(
+    "sendgrid",
+    "SendGrid",
     endpoint=r"^https://api\.sendgrid\.com/v3/mail/send$",
-    answer=DEMO_ESPS["sendgrid"].answer,
     error=(
         403,
         fixture_json("sendgrid", "send_error_403_sender_identity.json"),
@@ -39,7 +27,7 @@ CASE = ContractCase(
             "merge_field_format": "-{}-",
         },
         "https://api.eu.sendgrid.com/v3/mail/send",
-        check=_no_message_id,
+        attributes={"generate_message_id": False},
     ),
-    request_headers={"Content-Type": "application/json"},
+    request_headers=JSON_REQUEST,
 )

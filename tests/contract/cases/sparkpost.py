@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anymail._demo.esps import DEMO_ESPS
-
 from ...utils import request_json
-from ..registry import ContractCase, Credential, OptionsExample, json_at
+from ..registry import JSON_REQUEST, Credential, OptionsExample, demo_case, json_at
 
 
 def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
@@ -17,17 +15,10 @@ def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
     return 200, {"Content-Type": "application/json"}, json.dumps({"results": results})
 
 
-def _subaccount(connection: Any, request: Any) -> None:
-    assert request.headers["X-MSYS-SUBACCOUNT"] == "42"
-
-
-CASE = ContractCase(
-    id="sparkpost",
-    backend="anymail.backends.sparkpost.EmailBackend",
-    esp_name="SparkPost",
-    options={"api_key": "test-api-key"},
+CASE = demo_case(
+    "sparkpost",
+    "SparkPost",
     endpoint=r"^https://api\.sparkpost\.com/api/v1/transmissions/$",
-    answer=DEMO_ESPS["sparkpost"].answer,
     error=(
         400,
         {
@@ -47,7 +38,7 @@ CASE = ContractCase(
     options_example=OptionsExample(
         {"api_url": "https://api.eu.sparkpost.com/api/v1", "subaccount": 42},
         "https://api.eu.sparkpost.com/api/v1/transmissions/",
-        check=_subaccount,
+        headers={"X-MSYS-SUBACCOUNT": "42"},
     ),
-    request_headers={"Content-Type": "application/json"},
+    request_headers=JSON_REQUEST,
 )
