@@ -30,11 +30,10 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._amazon_sns import ESP_NAME, AmazonSESBaseWebhookView, SnsEnvelope
 from ._payload import JsonObject, parse_json
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import event_key
 
 __all__ = [
@@ -329,10 +328,8 @@ def _sns_content(content: str, encoding: str) -> bytes:
 # --- views ------------------------------------------------------------------------------
 
 
-class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView):
+class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView, AnymailTrackingWebhookView):
     """SES notifications and event publishing -> ``tracking`` signal."""
-
-    signal = tracking
 
     def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
         return list(
@@ -350,10 +347,8 @@ class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView):
         return event_key(ESP_NAME, f"{event.event_id}\n{event.recipient}")
 
 
-class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView):
+class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView, AnymailInboundWebhookView):
     """SES receipt notifications (SNS or S3 action) -> ``inbound`` signal."""
-
-    signal = inbound
 
     def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
         # A duplicate is known by the mail's id before its (maybe large) download.

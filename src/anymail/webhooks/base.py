@@ -1,10 +1,11 @@
 """The shared webhook view: authentication, body checks, signatures, dispatch.
 
-An ESP subclasses :class:`AnymailBaseWebhookView` once per direction::
+An ESP subclasses :class:`AnymailTrackingWebhookView` and :class:`AnymailInboundWebhookView`
+(a view whose posts mix both, like Mandrill's, subclasses :class:`AnymailBaseWebhookView`;
+each event then goes out on the signal of its event class)::
 
-    class AcmeTrackingWebhookView(AnymailBaseWebhookView):
+    class AcmeTrackingWebhookView(AnymailTrackingWebhookView):
         esp_name = "Acme"
-        signal = tracking                  # or inbound
         signature_scheme = "HMAC-SHA256"   # for the feature matrix; None: basic auth only
         warn_if_no_basic_auth = False      # the ESP signs its posts
 
@@ -99,7 +100,11 @@ from .dedupe import (
 from .freshness import WEBHOOK_MAX_AGE, check_freshness, get_max_age
 from .signing import utc_now
 
-__all__ = ["AnymailBaseWebhookView"]
+__all__ = [
+    "AnymailBaseWebhookView",
+    "AnymailInboundWebhookView",
+    "AnymailTrackingWebhookView",
+]
 
 logger = logging.getLogger("anymail")
 
@@ -147,7 +152,8 @@ class AnymailBaseWebhookView(View):
     esp_name: ClassVar[str] = "Anymail"
     #: The ESP's name in setting names, when it differs (a renamed ESP's legacy views).
     settings_esp_name: ClassVar[str | None] = None
-    #: ``tracking`` or ``inbound``; None for a view that sends both (see signal_for()).
+    #: ``tracking`` or ``inbound`` (the two subclasses below set it); None for a view
+    #: that sends both (see signal_for()).
     signal: ClassVar[Signal | None] = None
     #: The signature scheme the view checks, as the feature matrix shows it.
     signature_scheme: ClassVar[str | None] = None
@@ -429,3 +435,15 @@ class AnymailBaseWebhookView(View):
         reason = one_line(str(err))
         logger.error("Anymail %s webhook could not be handled (503): %s", self.esp_name, reason)
         return HttpResponse(reason, status=503, content_type="text/plain")
+
+
+class AnymailTrackingWebhookView(AnymailBaseWebhookView):
+    """Base for a view of delivery and engagement events: sent with ``tracking``."""
+
+    signal = tracking
+
+
+class AnymailInboundWebhookView(AnymailBaseWebhookView):
+    """Base for a view of received messages: sent with ``inbound``."""
+
+    signal = inbound

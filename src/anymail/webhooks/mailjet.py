@@ -29,8 +29,6 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._payload import (
     JsonObject,
@@ -40,7 +38,7 @@ from ._payload import (
     json_objects,
     parse_json,
 )
-from .base import AnymailBaseWebhookView
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
 __all__ = ["MailjetInboundWebhookView", "MailjetTrackingWebhookView"]
 
@@ -211,21 +209,19 @@ def _attachment(data: JsonObject, part: JsonObject) -> AnymailInboundMessage:
 # --- views ------------------------------------------------------------------------------
 
 
-class MailjetTrackingWebhookView(AnymailBaseWebhookView):
+class MailjetTrackingWebhookView(AnymailTrackingWebhookView):
     """Mailjet's Event API webhook (grouped or single events)."""
 
     esp_name = "Mailjet"
-    signal = tracking
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return list(parse_tracking_events(self.json_body(request)))
 
 
-class MailjetInboundWebhookView(AnymailBaseWebhookView):
+class MailjetInboundWebhookView(AnymailInboundWebhookView):
     """Mailjet's Parse API webhook: one received message per post."""
 
     esp_name = "Mailjet"
-    signal = inbound
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

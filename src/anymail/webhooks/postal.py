@@ -32,11 +32,14 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._payload import JsonObject, finite_number, json_object
-from .base import AnymailBaseWebhookView, view_setting
+from .base import (
+    AnymailBaseWebhookView,
+    AnymailInboundWebhookView,
+    AnymailTrackingWebhookView,
+    view_setting,
+)
 from .signing import RsaVerifier
 
 __all__ = [
@@ -195,19 +198,16 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
         return None  # nothing signed tells the time
 
 
-class PostalTrackingWebhookView(PostalBaseWebhookView):
+class PostalTrackingWebhookView(PostalBaseWebhookView, AnymailTrackingWebhookView):
     """Postal webhooks (every event type): ``/anymail/postal/tracking/``."""
-
-    signal = tracking
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return list(parse_tracking_event(json_object(self.json_body(request))))
 
 
-class PostalInboundWebhookView(PostalBaseWebhookView):
+class PostalInboundWebhookView(PostalBaseWebhookView, AnymailInboundWebhookView):
     """An HTTP endpoint (JSON, raw message) of an incoming route: ``/anymail/postal/inbound/``."""
 
-    signal = inbound
     # Form posts pass the body gate only to be reported, once signed, as misconfigured.
     content_types = ("application/json", *sorted(FORM_CONTENT_TYPES))
 

@@ -32,11 +32,9 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._payload import JsonObject, check_header_name, finite_number, json_object
-from .base import AnymailBaseWebhookView
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
 __all__ = ["PostmarkInboundWebhookView", "PostmarkTrackingWebhookView"]
 
@@ -260,11 +258,10 @@ def _address_list(data: JsonObject, field: str) -> str | None:
 # --- views ------------------------------------------------------------------------------
 
 
-class PostmarkTrackingWebhookView(AnymailBaseWebhookView):
+class PostmarkTrackingWebhookView(AnymailTrackingWebhookView):
     """Postmark's delivery, bounce, spam complaint, open, click and subscription webhooks."""
 
     esp_name = "Postmark"
-    signal = tracking
 
     trace_id: str | None = None
 
@@ -282,11 +279,10 @@ class PostmarkTrackingWebhookView(AnymailBaseWebhookView):
         return self.digest_dedupe_key(event)
 
 
-class PostmarkInboundWebhookView(AnymailBaseWebhookView):
+class PostmarkInboundWebhookView(AnymailInboundWebhookView):
     """Postmark's inbound webhook: one received message per post."""
 
     esp_name = "Postmark"
-    signal = inbound
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

@@ -44,13 +44,11 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._body import DEFAULT_MAX_BODY_SIZE
 from ._payload import JsonObject, json_object, parse_json
 from ._resend_api import ReceivedEmailFetcher
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import event_key
 from .signing import SvixVerifier
 
@@ -298,10 +296,9 @@ class ResendBaseWebhookView(AnymailBaseWebhookView):
         return self.verifier.verify(request.body, request.headers)
 
 
-class ResendTrackingWebhookView(ResendBaseWebhookView):
+class ResendTrackingWebhookView(ResendBaseWebhookView, AnymailTrackingWebhookView):
     """Resend's email events -> ``tracking`` signal."""
 
-    signal = tracking
     signature_setting = SIGNING_SECRET
     declared_settings = (SIGNING_SECRET,)
     #: ``as_view(signing_secret=...)`` overrides RESEND_SIGNING_SECRET.
@@ -311,10 +308,9 @@ class ResendTrackingWebhookView(ResendBaseWebhookView):
         return [parse_tracking_event(json_object(self.json_body(request)), svix_id(request))]
 
 
-class ResendInboundWebhookView(ResendBaseWebhookView):
+class ResendInboundWebhookView(ResendBaseWebhookView, AnymailInboundWebhookView):
     """Resend's ``email.received`` events -> the fetched message -> ``inbound`` signal."""
 
-    signal = inbound
     signature_setting = INBOUND_SECRET
     declared_settings = (INBOUND_SECRET, API_KEY, API_URL, REQUESTS_TIMEOUT)
     # The post only says that mail arrived (the mail is fetched): a tracking-sized limit.

@@ -30,7 +30,7 @@ from ..exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason, tracking
+from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
 from ._sns_certs import (
@@ -39,6 +39,7 @@ from ._sns_certs import (
     certificate_cache,
     sns_get,
 )
+from .base import AnymailTrackingWebhookView
 from .signing import SnsVerifier
 
 __all__ = ["ScalewayTrackingWebhookView", "parse_tem_event"]
@@ -155,11 +156,10 @@ class _ScalewaySnsVerifier(SnsVerifier):
     install_extra = "scaleway"
 
 
-class ScalewayTrackingWebhookView(SnsWebhookView):
+class ScalewayTrackingWebhookView(SnsWebhookView, AnymailTrackingWebhookView):
     """TEM events from a Topics and Events subscription (``/anymail/scaleway/tracking/``)."""
 
     esp_name = ESP_NAME
-    signal = tracking
     signature_scheme = "Scaleway SNS certificate (RSA)"
     sns_service: ClassVar[str] = "Scaleway Topics and Events"
     declared_settings = (SNS_TRUST_CHAIN, SNS_SIGNING_CERTIFICATES)

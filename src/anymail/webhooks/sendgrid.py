@@ -32,13 +32,15 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._body import read_body
 from ._forms import FormPart, form_digest, parse_form_data
 from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
-from .base import AnymailBaseWebhookView, view_setting
+from .base import (
+    AnymailInboundWebhookView,
+    AnymailTrackingWebhookView,
+    view_setting,
+)
 from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
 
@@ -223,11 +225,10 @@ class _UnlessVerificationKeySet:
         return not is_setting_set(VERIFICATION_KEY, "SendGrid")
 
 
-class SendGridTrackingWebhookView(AnymailBaseWebhookView):
+class SendGridTrackingWebhookView(AnymailTrackingWebhookView):
     """The Event Webhook: ``https://[user:pass@]host/anymail/sendgrid/tracking/``."""
 
     esp_name = "SendGrid"
-    signal = tracking
     signature_scheme = "ECDSA P-256 (tracking, optional)"
     content_types = ("application/json",)
     warn_if_no_basic_auth = _UnlessVerificationKeySet()
@@ -255,11 +256,10 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
         return parse_tracking_events(self.json_body(request))
 
 
-class SendGridInboundWebhookView(AnymailBaseWebhookView):
+class SendGridInboundWebhookView(AnymailInboundWebhookView):
     """Inbound Parse: ``https://user:pass@host/anymail/sendgrid/inbound/`` (trailing slash)."""
 
     esp_name = "SendGrid"
-    signal = inbound
     content_types = ("multipart/form-data",)
 
     _form_digest: bytes = b""

@@ -29,11 +29,13 @@ from ..signals import (
     AnymailTrackingEvent,
     EventType,
     RejectReason,
-    inbound,
-    tracking,
 )
 from ._payload import JsonObject, json_object, json_objects
-from .base import AnymailBaseWebhookView, view_setting
+from .base import (
+    AnymailInboundWebhookView,
+    AnymailTrackingWebhookView,
+    view_setting,
+)
 
 __all__ = [
     "SparkPostInboundWebhookView",
@@ -250,11 +252,10 @@ TRACK_INITIAL_OPEN_AS_OPENED: Final = Setting(
 )
 
 
-class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
+class SparkPostTrackingWebhookView(AnymailTrackingWebhookView):
     """Event webhooks: ``https://yoursite.example.com/anymail/sparkpost/tracking/``."""
 
     esp_name = "SparkPost"
-    signal = tracking
     content_types = ("application/json",)
     #: ``as_view(track_initial_open_as_opened=True)`` overrides the setting.
     track_initial_open_as_opened: ClassVar[bool | None] = None
@@ -274,12 +275,11 @@ class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
         )
 
 
-class SparkPostInboundWebhookView(AnymailBaseWebhookView):
+class SparkPostInboundWebhookView(AnymailInboundWebhookView):
     """Relay webhooks: target ``https://user:pass@yoursite.example.com/anymail/sparkpost/inbound/``
     (the credentials are your WEBHOOK_SECRET)."""
 
     esp_name = "SparkPost"
-    signal = inbound
     content_types = ("application/json",)
 
     def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
