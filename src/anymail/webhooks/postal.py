@@ -139,11 +139,8 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
             "Anymail's Postal inbound webhook received a processed (hash) message. Set the "
             "HTTP endpoint's Format to 'Delivered as the raw message' in Postal."
         )
-    if data.boolean("base64", True):
-        # base64 with a line break every 60 characters; parsed as bytes (8-bit survives).
-        raw = data.base64_bytes("message")
-    else:
-        raw = data.text("message", max_length=None).encode("utf-8")
+    # base64 (with a line break every 60 characters) unless the endpoint says otherwise
+    raw = data.mime_bytes("message", is_base64=data.boolean("base64", True))
     message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
     message.envelope_sender = data.text("mail_from", None)
     message.envelope_recipient = data.text("rcpt_to", None)

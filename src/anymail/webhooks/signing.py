@@ -60,15 +60,33 @@ __all__ = [
 ]
 
 
+class _Verifier:
+    """What every keyed verifier has: the ESP and the setting that holds the key, named
+    in its error messages (class defaults, which an ESP reusing a scheme overrides)."""
+
+    esp_name: str
+    key_setting: str
+
+    def __init__(self, *, esp_name: str | None = None, key_setting: str | None = None) -> None:
+        self.esp_name = esp_name or self.esp_name
+        self.key_setting = key_setting or self.key_setting
+
+    def _secret_list(self, secrets: object) -> list[Any]:
+        """A secret, or a list of them (rotation), as a list; an empty list is refused
+        like an empty secret."""
+        items = list(secrets) if isinstance(secrets, list | tuple) else [secrets]
+        if not items:
+            _secret_text("", self.key_setting, self.esp_name)
+        return items
+
+
 # ---------------------------------------------------------------------------
 # HMAC schemes
 
 
-class _HmacVerifier:
+class _HmacVerifier(_Verifier):
     """Shared by the HMAC schemes: a list of keys (rotation), constant-time checks."""
 
-    esp_name: str
-    key_setting: str
     digestmod: ClassVar[str]
     #: "hex" or "base64": how the ESP writes the digest.
     encoding: ClassVar[str]
@@ -80,16 +98,12 @@ class _HmacVerifier:
         esp_name: str | None = None,
         key_setting: str | None = None,
     ) -> None:
-        self.esp_name = esp_name or self.esp_name
-        self.key_setting = key_setting or self.key_setting
-        key_list = list(keys) if isinstance(keys, list | tuple) else [keys]
-        if not key_list:
-            _secret_text("", self.key_setting, self.esp_name)
+        super().__init__(esp_name=esp_name, key_setting=key_setting)
         self._keys = [
             key
             if isinstance(key, bytes) and key
             else _secret_text(key, self.key_setting, self.esp_name).encode("utf-8")
-            for key in key_list
+            for key in self._secret_list(keys)
         ]
 
     def _digest(self, key: bytes, message: bytes) -> str:
@@ -188,7 +202,7 @@ class MandrillVerifier(_HmacVerifier):
             )
 
 
-class SvixVerifier:
+class SvixVerifier(_Verifier):
     """Svix (Resend): base64 HMAC-SHA256 of ``msg_id.timestamp.body``.
 
     The ``whsec_...`` secret is base64 after its prefix. The signature header lists
@@ -213,12 +227,8 @@ class SvixVerifier:
         esp_name: str | None = None,
         key_setting: str | None = None,
     ) -> None:
-        self.esp_name = esp_name or self.esp_name
-        self.key_setting = key_setting or self.key_setting
-        secrets = list(secret) if isinstance(secret, list | tuple) else [secret]
-        if not secrets:
-            _secret_text("", self.key_setting, self.esp_name)
-        keys = [self._key(item) for item in secrets]
+        super().__init__(esp_name=esp_name, key_setting=key_setting)
+        keys = [self._key(item) for item in self._secret_list(secret)]
         self._hmac = _SvixHmac(keys, esp_name=self.esp_name, key_setting=self.key_setting)
 
     def _key(self, secret: object) -> bytes:
@@ -282,11 +292,9 @@ class _SvixHmac(_HmacVerifier):
 # Public-key schemes
 
 
-class _PublicKeyVerifier:
+class _PublicKeyVerifier(_Verifier):
     """A scheme checked with the ESP's public key (needs ``cryptography``)."""
 
-    esp_name: str
-    key_setting: str
     install_extra: ClassVar[str]
 
     def __init__(
@@ -296,8 +304,7 @@ class _PublicKeyVerifier:
         esp_name: str | None = None,
         key_setting: str | None = None,
     ) -> None:
-        self.esp_name = esp_name or self.esp_name
-        self.key_setting = key_setting or self.key_setting
+        super().__init__(esp_name=esp_name, key_setting=key_setting)
         _crypto_required(self.install_extra)
         key = _load_public_key(public_key, self.key_setting, self.esp_name)
         self._key = self._checked_key(key)

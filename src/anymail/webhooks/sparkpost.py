@@ -228,12 +228,9 @@ def parse_relay_message(item: JsonObject, relay: JsonObject) -> AnymailInboundEv
             f"not {protocol[:20]!r}. Set the relay webhook's match protocol to SMTP."
         )
     content = relay.object("content")
-    if content.boolean("email_rfc822_is_base64", False):
-        # SparkPost uses base64 when the message has non-UTF-8 bytes: parse those bytes.
-        raw = content.base64_bytes("email_rfc822")
-    else:
-        # As bytes: parsing a str would mangle 8-bit parts.
-        raw = content.text("email_rfc822", max_length=None).encode("utf-8")
+    # SparkPost uses base64 when the message has non-UTF-8 bytes.
+    is_base64 = content.boolean("email_rfc822_is_base64", False)
+    raw = content.mime_bytes("email_rfc822", is_base64=is_base64)
     message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
     message.envelope_sender = relay.text("msg_from", None)
     message.envelope_recipient = relay.text("rcpt_to", None)
