@@ -30,7 +30,8 @@ from ..exceptions import (
 from ..signals import AnymailEvent
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import SNS_SIGNING_CERTIFICATES, AwsSnsTrust, certificate_cache
+from ._sns_certs import AwsSnsTrust
+from ._sns_pinning import SNS_SIGNING_CERTIFICATES, certificate_cache
 
 if TYPE_CHECKING:
     from .signing import SnsVerifier

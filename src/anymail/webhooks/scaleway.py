@@ -33,12 +33,8 @@ from ..exceptions import (
 from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import (
-    SNS_SIGNING_CERTIFICATES,
-    ScalewaySnsTrust,
-    certificate_cache,
-    sns_get,
-)
+from ._sns_certs import ScalewaySnsTrust, sns_get
+from ._sns_pinning import SNS_SIGNING_CERTIFICATES, certificate_cache
 from .base import AnymailTrackingWebhookView
 from .signing import SnsVerifier
 
