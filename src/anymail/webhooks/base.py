@@ -131,19 +131,6 @@ def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def view_setting(
-    setting: Setting,
-    esp_name: str,
-    kwargs: MutableMapping[str, Any],
-    getter: Callable[[Setting, str, MutableMapping[str, Any]], Any] = get_setting,
-) -> Any:
-    """``getter(setting, esp_name, kwargs)`` for a view's ``as_view()`` keywords, where
-    ``<name>=None`` (the class attribute's default) means "use the settings"."""
-    if kwargs.get(setting.name, "") is None:
-        del kwargs[setting.name]
-    return getter(setting, esp_name, kwargs)
-
-
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
 class AnymailBaseWebhookView(View):
@@ -208,6 +195,18 @@ class AnymailBaseWebhookView(View):
     @property
     def _settings_esp_name(self) -> str:
         return self.settings_esp_name or self.esp_name
+
+    def view_setting(
+        self,
+        setting: Setting,
+        kwargs: MutableMapping[str, Any],
+        getter: Callable[[Setting, str, MutableMapping[str, Any]], Any] = get_setting,
+    ) -> Any:
+        """``getter(setting, esp_name, kwargs)`` for the ``as_view()`` keywords, where
+        ``<name>=None`` (the class attribute's default) means "use the settings"."""
+        if kwargs.get(setting.name, "") is None:
+            del kwargs[setting.name]
+        return getter(setting, self.esp_name, kwargs)
 
     # --- the request --------------------------------------------------------------------
 

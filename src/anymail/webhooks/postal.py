@@ -34,12 +34,7 @@ from ..signals import (
     RejectReason,
 )
 from ._payload import JsonObject, finite_number, json_object
-from .base import (
-    AnymailBaseWebhookView,
-    AnymailInboundWebhookView,
-    AnymailTrackingWebhookView,
-    view_setting,
-)
+from .base import AnymailBaseWebhookView, AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .signing import RsaVerifier
 
 __all__ = [
@@ -186,7 +181,7 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     declared_settings = (WEBHOOK_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        key = view_setting(WEBHOOK_KEY, self.esp_name, kwargs)
+        key = self.view_setting(WEBHOOK_KEY, kwargs)
         self.verifier = RsaVerifier(key)
         super().__init__(**kwargs)
 

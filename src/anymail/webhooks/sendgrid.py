@@ -36,11 +36,7 @@ from ..signals import (
 from ._body import read_body
 from ._forms import FormPart, form_digest, parse_form_data
 from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
-from .base import (
-    AnymailInboundWebhookView,
-    AnymailTrackingWebhookView,
-    view_setting,
-)
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
 
@@ -237,7 +233,7 @@ class SendGridTrackingWebhookView(AnymailTrackingWebhookView):
     declared_settings = (VERIFICATION_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        key = view_setting(VERIFICATION_KEY, self.esp_name, kwargs)
+        key = self.view_setting(VERIFICATION_KEY, kwargs)
         self.verifier = EcdsaVerifier(key) if key is not None else None
         # Basic auth is optional once posts are signed.
         self.warn_if_no_basic_auth = self.verifier is None

@@ -31,11 +31,7 @@ from ..signals import (
     RejectReason,
 )
 from ._payload import JsonObject, json_object, json_objects
-from .base import (
-    AnymailInboundWebhookView,
-    AnymailTrackingWebhookView,
-    view_setting,
-)
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
 __all__ = [
     "SparkPostInboundWebhookView",
@@ -259,8 +255,8 @@ class SparkPostTrackingWebhookView(AnymailTrackingWebhookView):
     declared_settings = (TRACK_INITIAL_OPEN_AS_OPENED,)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.initial_open_as_opened = view_setting(
-            TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs, get_bool
+        self.initial_open_as_opened = self.view_setting(
+            TRACK_INITIAL_OPEN_AS_OPENED, kwargs, get_bool
         )
         super().__init__(**kwargs)
 
