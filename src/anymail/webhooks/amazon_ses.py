@@ -24,13 +24,7 @@ from typing import IO, Any, Final, TypedDict, cast
 
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._amazon_sns import ESP_NAME, AmazonSESBaseWebhookView, SnsEnvelope
 from ._payload import JsonObject, parse_json
 from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
@@ -331,7 +325,7 @@ def _sns_content(content: str, encoding: str) -> bytes:
 class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView, AnymailTrackingWebhookView):
     """SES notifications and event publishing -> ``tracking`` signal."""
 
-    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailTrackingEvent]:
         return list(
             parse_tracking_message(
                 ses,
@@ -341,16 +335,15 @@ class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView, AnymailTrackingWebh
             )
         )
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailTrackingEvent) -> str | None:
         # One SNS message (one event_id) carries an event per recipient.
-        assert isinstance(event, AnymailTrackingEvent)
         return event_key(ESP_NAME, f"{event.event_id}\n{event.recipient}")
 
 
 class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView, AnymailInboundWebhookView):
     """SES receipt notifications (SNS or S3 action) -> ``inbound`` signal."""
 
-    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailInboundEvent]:
         # A duplicate is known by the mail's id before its (maybe large) download.
         mail_id = ses.object("mail").text("messageId", None) if "mail" in ses else None
         store = self.dedupe_store

@@ -53,7 +53,7 @@ import warnings
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -77,7 +77,7 @@ from ..exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ..signals import AnymailEvent, AnymailInboundEvent, inbound, tracking
+from ..signals import AnymailEvent, AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from ._body import (
     DEFAULT_INBOUND_MAX_BODY_SIZE,
     DEFAULT_MAX_BODY_SIZE,
@@ -123,6 +123,9 @@ _UNREADABLE_BODY: Final = (
 
 _UNPARSED: Final[Any] = object()
 
+#: The kind of event a view parses (AnymailTrackingEvent, AnymailInboundEvent or both).
+EventT = TypeVar("EventT", bound=AnymailEvent)
+
 
 def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
     """The first line of ``text``, control characters removed, at most ``limit`` long."""
@@ -133,7 +136,7 @@ def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class AnymailBaseWebhookView(View):
+class AnymailBaseWebhookView(View, Generic[EventT]):
     """Base for every Anymail webhook view (CSRF-exempt, login-exempt, POST and HEAD)."""
 
     esp_name: ClassVar[str] = "Anymail"
@@ -351,7 +354,7 @@ class AnymailBaseWebhookView(View):
 
     # --- 4. parsing ---------------------------------------------------------------------
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[EventT]:
         """Turn the request into normalized events. Read the body through the typed
         accessors of ``anymail.webhooks._payload``, which raise AnymailWebhookPayloadError."""
         raise NotImplementedError(f"{type(self).__name__} must implement parse_events()")
@@ -366,7 +369,7 @@ class AnymailBaseWebhookView(View):
     def dedupe_ttl(self) -> float:
         return get_dedupe_ttl(self._settings_esp_name)
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: EventT) -> str | None:
         """The key that identifies ``event`` among the ESP's events, None to never dedupe it.
 
         By default the event's ``event_id``, or else a digest of its ``esp_event``.
@@ -381,13 +384,13 @@ class AnymailBaseWebhookView(View):
         raw = raw_event_bytes(event.esp_event)
         return digest_key(self._settings_esp_name, raw) if raw is not None else None
 
-    def signal_for(self, event: AnymailEvent) -> Signal:
+    def signal_for(self, event: EventT) -> Signal:
         """The signal that carries ``event``: ``signal``, or by event class if None."""
         if self.signal is not None:
             return self.signal
         return inbound if isinstance(event, AnymailInboundEvent) else tracking
 
-    def dispatch_events(self, events: list[AnymailEvent]) -> HttpResponse:
+    def dispatch_events(self, events: list[EventT]) -> HttpResponse:
         store = self.dedupe_store
         for event in events:
             key = self.dedupe_key(event) if store is not None else None
@@ -436,13 +439,13 @@ class AnymailBaseWebhookView(View):
         return HttpResponse(reason, status=503, content_type="text/plain")
 
 
-class AnymailTrackingWebhookView(AnymailBaseWebhookView):
+class AnymailTrackingWebhookView(AnymailBaseWebhookView[AnymailTrackingEvent]):
     """Base for a view of delivery and engagement events: sent with ``tracking``."""
 
     signal = tracking
 
 
-class AnymailInboundWebhookView(AnymailBaseWebhookView):
+class AnymailInboundWebhookView(AnymailBaseWebhookView[AnymailInboundEvent]):
     """Base for a view of received messages: sent with ``inbound``."""
 
     signal = inbound

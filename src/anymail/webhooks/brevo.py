@@ -46,13 +46,7 @@ from ..exceptions import (
     AnymailWebhookPayloadError,
 )
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._download import ApiDownloader
 from ._payload import JsonObject, check_text, json_object, json_objects, parse_json
 from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
@@ -312,7 +306,7 @@ class BrevoTrackingWebhookView(AnymailTrackingWebhookView):
 
     esp_name = "Brevo"
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(parse_tracking_body(self.json_body(request), esp_name=self.esp_name))
 
 
@@ -325,7 +319,7 @@ class BrevoInboundWebhookView(AnymailInboundWebhookView):
     default_api_url: ClassVar[str | None] = BrevoBackend.default_api_url
     declared_settings = (API_KEY, API_URL, REQUESTS_TIMEOUT)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         downloader: ApiDownloader | None = None
 
         def download(token: str, **options: Any) -> AbstractContextManager[UploadedFile]:

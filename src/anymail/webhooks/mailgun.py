@@ -25,12 +25,7 @@ from ..backends.mailgun import API_KEY
 from ..conf import STRINGS, Setting, get_setting
 from ..exceptions import AnymailConfigurationError, AnymailImproperlyConfigured
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._mailgun_forms import (
     bracketed,
     construct_parsed_message,

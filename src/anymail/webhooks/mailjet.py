@@ -23,13 +23,7 @@ from django.http import HttpRequest
 
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import (
     JsonObject,
     check_header_name,
@@ -214,7 +208,7 @@ class MailjetTrackingWebhookView(AnymailTrackingWebhookView):
 
     esp_name = "Mailjet"
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(parse_tracking_events(self.json_body(request)))
 
 
@@ -223,5 +217,5 @@ class MailjetInboundWebhookView(AnymailInboundWebhookView):
 
     esp_name = "Mailjet"
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

@@ -139,7 +139,7 @@ WEBHOOK_URL: Final = Setting(
 )
 
 
-class MandrillCombinedWebhookView(AnymailBaseWebhookView):
+class MandrillCombinedWebhookView(AnymailBaseWebhookView[AnymailEvent]):
     """Tracking and inbound: ``https://[user:pass@]host/anymail/mandrill/``."""
 
     esp_name = "Mandrill"

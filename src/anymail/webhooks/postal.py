@@ -26,13 +26,7 @@ from ..addresses import parse_single_address
 from ..conf import Setting, SettingType
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, finite_number, json_object
 from .base import AnymailBaseWebhookView, AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .signing import RsaVerifier
@@ -193,7 +187,7 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
 class PostalTrackingWebhookView(PostalBaseWebhookView, AnymailTrackingWebhookView):
     """Postal webhooks (every event type): ``/anymail/postal/tracking/``."""
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(parse_tracking_event(json_object(self.json_body(request))))
 
 
@@ -211,10 +205,10 @@ class PostalInboundWebhookView(PostalBaseWebhookView, AnymailInboundWebhookView)
                 "endpoint's Encoding to 'Sent in the body as JSON' in Postal."
             )
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailInboundEvent) -> str | None:
         # Each Postal mail server numbers its messages itself: two servers routing to
         # this URL can both send an id 1702. A retry repeats the whole post: its digest.
         return self.digest_dedupe_key(event)

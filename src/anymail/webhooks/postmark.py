@@ -26,13 +26,7 @@ from django.utils.dateparse import parse_datetime
 
 from ..exceptions import AnymailConfigurationError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, check_header_name, finite_number, json_object
 from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
@@ -265,11 +259,11 @@ class PostmarkTrackingWebhookView(AnymailTrackingWebhookView):
 
     trace_id: str | None = None
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         self.trace_id = webhook_trace_id(request)
         return [parse_tracking_event(json_object(self.json_body(request)), self.trace_id)]
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailTrackingEvent) -> str | None:
         # A bounce record's ID is unique. The trace header is documented as unique
         # per delivery but not yet seen in live traffic: if it ever repeated, deduping
         # by it would silently drop events. Retries repeat the same body, so the
@@ -284,5 +278,5 @@ class PostmarkInboundWebhookView(AnymailInboundWebhookView):
 
     esp_name = "Postmark"
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

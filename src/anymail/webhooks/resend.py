@@ -38,13 +38,7 @@ from ..conf import (
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..exceptions import AnymailWebhookPayloadError as PayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._body import DEFAULT_MAX_BODY_SIZE
 from ._payload import JsonObject, json_object, parse_json
 from ._resend_api import ReceivedEmailFetcher
@@ -304,7 +298,7 @@ class ResendTrackingWebhookView(ResendBaseWebhookView, AnymailTrackingWebhookVie
     #: ``as_view(signing_secret=...)`` overrides RESEND_SIGNING_SECRET.
     signing_secret: ClassVar[str | list[str] | None] = None
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return [parse_tracking_event(json_object(self.json_body(request)), svix_id(request))]
 
 
@@ -331,7 +325,7 @@ class ResendInboundWebhookView(ResendBaseWebhookView, AnymailInboundWebhookView)
         )
         super().__init__(**kwargs)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         event_id = svix_id(request)
         store = self.dedupe_store
         if event_id and store is not None and store.seen(event_key(ESP_NAME, event_id)):

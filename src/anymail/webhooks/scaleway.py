@@ -30,7 +30,7 @@ from ..exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason
+from ..signals import AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
 from ._sns_certs import ScalewaySnsTrust, sns_get
@@ -174,7 +174,7 @@ class ScalewayTrackingWebhookView(SnsWebhookView, AnymailTrackingWebhookView):
             cert_cache=certificate_cache(ESP_NAME),
         )
 
-    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailTrackingEvent]:
         return [parse_tem_event(json_object(parse_json(message, "body.Message"), "body.Message"))]
 
     def manual_confirmation(self, envelope: SnsEnvelope) -> str:

@@ -26,13 +26,7 @@ from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
 from ..conf import Setting, SettingType, is_setting_set
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._body import read_body
 from ._forms import FormPart, form_digest, parse_form_data
 from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
@@ -99,7 +93,7 @@ INBOUND_DEDUPE_TTL: Final = 73 * 3600
 _ATTACHMENT_FIELD: Final = re.compile(r"attachment([0-9]{1,6})")
 
 
-def parse_tracking_events(data: Any) -> list[AnymailEvent]:
+def parse_tracking_events(data: Any) -> list[AnymailTrackingEvent]:
     return [parse_tracking_event(item) for item in json_objects(data)]
 
 
@@ -248,7 +242,7 @@ class SendGridTrackingWebhookView(AnymailTrackingWebhookView):
             return None
         return self.verifier.verify(request.body, request.headers)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return parse_tracking_events(self.json_body(request))
 
 
@@ -264,13 +258,13 @@ class SendGridInboundWebhookView(AnymailInboundWebhookView):
         _refuse_misrouted(request, "application/json", "Event Webhook", "tracking")
         super().check_body(request)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         parts = parse_form_data(read_body(request), request.META.get("CONTENT_TYPE", ""))
         self._form_digest = form_digest(parts)
         # SendGrid gives no time or id; esp_event is the request.
         return [AnymailInboundEvent(esp_event=request, message=parse_inbound_message(parts))]
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailInboundEvent) -> str | None:
         # The fields, not the body: a retry's multipart boundary may differ.
         return digest_key(f"{self.esp_name} inbound", self._form_digest)
 

@@ -23,13 +23,7 @@ from django.http import HttpRequest
 from ..conf import BOOL, Setting, get_bool
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, json_object, json_objects
 from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
@@ -260,7 +254,7 @@ class SparkPostTrackingWebhookView(AnymailTrackingWebhookView):
         )
         super().__init__(**kwargs)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(
             parse_tracking_events(
                 self.json_body(request), initial_open_as_opened=self.initial_open_as_opened
@@ -275,5 +269,5 @@ class SparkPostInboundWebhookView(AnymailInboundWebhookView):
     esp_name = "SparkPost"
     content_types = ("application/json",)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return list(parse_inbound_events(self.json_body(request)))
