@@ -20,7 +20,7 @@ each event then goes out on the signal of its event class)::
 
 A POST goes through, in order:
 
-1. basic auth against ``WEBHOOK_SECRET`` (a list allows rotation; constant time).
+1. basic auth (``_basic_auth``) against ``WEBHOOK_SECRET`` (a list allows rotation).
    With ``basic_auth_challenge`` set, a post without credentials is answered 401
    with ``WWW-Authenticate`` first (Amazon SNS only sends them when challenged);
 2. the body gate: ``max_body_size`` (``WEBHOOK_MAX_BODY_SIZE``) and ``content_types``;
@@ -45,9 +45,6 @@ How exceptions become responses (the ESP retries 5xx; most drop what got a 4xx):
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 import warnings
 from collections.abc import Callable, MutableMapping, Sequence
@@ -78,6 +75,7 @@ from ..exceptions import (
     AnymailWebhookValidationFailure,
 )
 from ..signals import AnymailEvent, AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from ._basic_auth import challenge, matches_any, offered_credentials
 from ._body import (
     DEFAULT_INBOUND_MAX_BODY_SIZE,
     DEFAULT_MAX_BODY_SIZE,
@@ -110,8 +108,6 @@ logger = logging.getLogger("anymail")
 
 #: Longest reason put in a 400 answer or a log line (it may quote ESP input).
 MAX_REASON_LENGTH: Final = 300
-#: The realm of the basic auth challenge (pinned by Amazon SES's fact sheet).
-BASIC_AUTH_REALM: Final = "Anymail WEBHOOK_SECRET"
 
 #: Django's own exceptions for a body it refuses to read: hostile input, so a 400.
 _UNREADABLE_BODY: Final = (
@@ -257,43 +253,17 @@ class AnymailBaseWebhookView(View, Generic[EventT]):
             and self.basic_auth
             and not request.META.get("HTTP_AUTHORIZATION")
         ):
-            response = HttpResponse(
-                "Credentials required (WEBHOOK_SECRET).", status=401, content_type="text/plain"
-            )
-            response["WWW-Authenticate"] = f'Basic realm="{BASIC_AUTH_REALM}"'
-            return response
+            return challenge()
         return None
 
     def validate_basic_auth(self, request: HttpRequest) -> None:
         """Check the shared secret (HTTP basic auth) in constant time."""
-        if not self.basic_auth:
-            return
-        offered = self._offered_basic_auth(request)
-        matched = False
-        if offered is not None:
-            # Compare against every allowed secret, without stopping early.
-            for secret in self.basic_auth:
-                matched |= hmac.compare_digest(offered, secret)
-        if not matched:
+        if self.basic_auth and not matches_any(offered_credentials(request), self.basic_auth):
             raise AnymailWebhookValidationFailure(
                 f"Missing or invalid basic auth in Anymail {self.esp_name} webhook. Check "
                 "that the credentials in the webhook URL at your ESP match ANYMAIL "
                 "WEBHOOK_SECRET (and that your web server passes the Authorization header)."
             )
-
-    @staticmethod
-    def _offered_basic_auth(request: HttpRequest) -> bytes | None:
-        """The Basic credentials sent, or None (absent, another scheme, undecodable, empty):
-        None matches no secret, whatever the secrets are."""
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            offered = base64.b64decode(credentials.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        return offered or None
 
     # --- 2. body gate -------------------------------------------------------------------
 
