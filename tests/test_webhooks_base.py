@@ -30,7 +30,7 @@ from anymail.exceptions import (
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events
-from anymail.webhooks import base as webhooks_base
+from anymail.webhooks import _basic_auth
 from anymail.webhooks._body import read_body
 from anymail.webhooks._payload import JsonObject, json_objects
 from anymail.webhooks.base import AnymailBaseWebhookView, one_line
@@ -162,7 +162,7 @@ def test_every_secret_is_compared_in_constant_time(
         compared.append((a, b))
         return compare_digest(a, b)
 
-    monkeypatch.setattr(webhooks_base.hmac, "compare_digest", recording_compare_digest)
+    monkeypatch.setattr(_basic_auth.hmac, "compare_digest", recording_compare_digest)
     assert post(client, **auth(SECRET)).status_code == 200
     # No early exit on the first match: both secrets were compared.
     assert compared == [(SECRET.encode(), SECRET.encode()), (SECRET.encode(), OLD_SECRET.encode())]

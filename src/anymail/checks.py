@@ -314,7 +314,7 @@ def check_scaleway_webhooks(app_configs: Any = None, **kwargs: Any) -> list[chec
 
 def _pinned_certificates_problems(esp_name: str) -> list[checks.CheckMessage]:
     """anymail.E008: <ESP>_SNS_SIGNING_CERTIFICATES that the webhook view would refuse."""
-    from .webhooks._sns_certs import certificate_cache
+    from .webhooks._sns_pinning import certificate_cache
 
     try:
         certificate_cache(esp_name)

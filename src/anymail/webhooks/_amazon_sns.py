@@ -27,10 +27,11 @@ from ..exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ..signals import AnymailEvent
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import SNS_SIGNING_CERTIFICATES, AwsSnsTrust, certificate_cache
+from ._sns_certs import AwsSnsTrust
+from ._sns_pinning import SNS_SIGNING_CERTIFICATES, certificate_cache
+from .base import EventT
 
 if TYPE_CHECKING:
     from .signing import SnsVerifier
@@ -156,7 +157,7 @@ VERIFY_SNS_SIGNATURES: Final = Setting(
 )
 
 
-class AmazonSESBaseWebhookView(SnsWebhookView):
+class AmazonSESBaseWebhookView(SnsWebhookView[EventT]):
     """What both Amazon SES views share: the SNS side, as Amazon SNS does it."""
 
     esp_name = ESP_NAME
@@ -197,13 +198,13 @@ class AmazonSESBaseWebhookView(SnsWebhookView):
         self.envelope = raw_delivery_envelope(request.body, request.headers)
         return self.check_envelope(self.envelope)
 
-    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[EventT]:
         if message.strip() == TOPIC_VALIDATED_MESSAGE:
             return []
         ses = json_object(parse_json(message, "body.Message"), "body.Message")
         return self.parse_ses(ses, envelope)
 
-    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[EventT]:
         """The events of the SES message ``ses`` (the Notification's parsed Message)."""
         raise NotImplementedError
 

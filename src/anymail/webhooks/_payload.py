@@ -22,6 +22,7 @@ its value: nothing the ESP sent is echoed.
         when = item.epoch("timestamp")              # aware UTC datetime
         inner = item.json("Message")                # a string field that holds JSON
         content = item.base64_bytes("Content")      # base64 text, decoded
+        raw = item.mime_bytes("raw", is_base64=False)  # a raw message as bytes
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar, overload
+from typing import Any, Final, Generic, TypeVar, overload
 
 from ..exceptions import AnymailWebhookPayloadError
 
@@ -176,126 +177,6 @@ def check_text(value: Any, path: str, max_length: int | None = MAX_TEXT_LENGTH) 
     return value
 
 
-class JsonObject:
-    """A JSON object (or form fields) from an ESP, read through typed accessors.
-
-    Each accessor takes the field name and, optionally, a default: without one the
-    field is required and must not be null; with one, an absent or null field gives
-    the default. A field of the wrong type is always an error. ``data`` is the
-    object itself (for ``esp_event``); ``path`` names it in error messages.
-    """
-
-    __slots__ = ("data", "path")
-
-    def __init__(self, data: Mapping[str, Any], path: str = "body") -> None:
-        self.data = data
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"JsonObject({self.path})"
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.data
-
-    def _path(self, key: str) -> str:
-        return f"{self.path}.{key}"
-
-    def _get(self, key: str, default: Any, check: Callable[[Any, str], _T]) -> _T | Any:
-        value = self.data.get(key)
-        if value is None:
-            if default is _MISSING:
-                problem = "is null." if key in self.data else "is missing."
-                raise _fail(self._path(key), problem)
-            return default
-        return check(value, self._path(key))
-
-    def raw(self, key: str, default: Any = _MISSING) -> Any:
-        """The field's value as it came, of any type (e.g. user metadata)."""
-        return self._get(key, default, lambda value, path: value)
-
-    @overload
-    def text(self, key: str, *, max_length: int | None = ...) -> str: ...
-    @overload
-    def text(self, key: str, default: _D, *, max_length: int | None = ...) -> str | _D: ...
-    def text(
-        self, key: str, default: Any = _MISSING, *, max_length: int | None = MAX_TEXT_LENGTH
-    ) -> Any:
-        return self._get(key, default, lambda value, path: check_text(value, path, max_length))
-
-    @overload
-    def integer(self, key: str) -> int: ...
-    @overload
-    def integer(self, key: str, default: _D) -> int | _D: ...
-    def integer(self, key: str, default: Any = _MISSING) -> Any:
-        return self._get(key, default, _check_integer)
-
-    @overload
-    def number(self, key: str) -> float: ...
-    @overload
-    def number(self, key: str, default: _D) -> float | _D: ...
-    def number(self, key: str, default: Any = _MISSING) -> Any:
-        return self._get(key, default, _check_number)
-
-    @overload
-    def boolean(self, key: str) -> bool: ...
-    @overload
-    def boolean(self, key: str, default: _D) -> bool | _D: ...
-    def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        return self._get(key, default, _check_boolean)
-
-    @overload
-    def object(self, key: str) -> JsonObject: ...
-    @overload
-    def object(self, key: str, default: _D) -> JsonObject | _D: ...
-    def object(self, key: str, default: Any = _MISSING) -> Any:
-        return self._get(key, default, json_object)
-
-    def array(self, key: str, default: Any = _MISSING) -> list[Any]:
-        """A list of values of any type (``default``, e.g. ``[]``, when absent or null)."""
-        return self._get(key, default, _check_list)
-
-    def objects(self, key: str, default: Any = _MISSING) -> list[JsonObject]:
-        """A list of objects (``default``, e.g. ``[]``, when absent or null)."""
-        return self._get(key, default, json_objects)
-
-    def texts(
-        self, key: str, default: Any = _MISSING, *, max_length: int | None = MAX_TEXT_LENGTH
-    ) -> list[str]:
-        """A list of texts (``default``, e.g. ``[]``, when absent or null)."""
-
-        def check(value: Any, path: str) -> list[str]:
-            items = _check_list(value, path)
-            return [check_text(item, f"{path}[{i}]", max_length) for i, item in enumerate(items)]
-
-        return self._get(key, default, check)
-
-    def json(self, key: str, default: Any = _MISSING) -> Any:
-        """A text field that itself holds a JSON document (parsed with the same limits)."""
-        return self._get(
-            key, default, lambda value, path: parse_json(check_text(value, path, None), path)
-        )
-
-    def base64_bytes(self, key: str, default: Any = _MISSING) -> bytes:
-        """A base64 text field (e.g. attachment content) decoded; line breaks allowed."""
-        return self._get(key, default, _check_base64)
-
-    @overload
-    def epoch(self, key: str) -> datetime: ...
-    @overload
-    def epoch(self, key: str, default: _D) -> datetime | _D: ...
-    def epoch(self, key: str, default: Any = _MISSING) -> Any:
-        """A Unix time (seconds, as a number or decimal text) as an aware UTC datetime."""
-        return self._get(key, default, _check_epoch)
-
-    @overload
-    def iso_datetime(self, key: str) -> datetime: ...
-    @overload
-    def iso_datetime(self, key: str, default: _D) -> datetime | _D: ...
-    def iso_datetime(self, key: str, default: Any = _MISSING) -> Any:
-        """An ISO 8601 date-time as an aware datetime (no offset given means UTC)."""
-        return self._get(key, default, _check_iso_datetime)
-
-
 def _check_integer(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(path, f"should be a whole number, not {type_name(value)}.")
@@ -352,3 +233,129 @@ def _check_iso_datetime(value: Any, path: str) -> datetime:
     except ValueError:
         raise _fail(path, "should be an ISO 8601 date and time.") from None
     return result if result.tzinfo is not None else result.replace(tzinfo=UTC)
+
+
+class _Accessor(Generic[_T]):
+    """A typed accessor of :class:`JsonObject`, made from its check function:
+    ``obj.integer("id")`` (required) or ``obj.integer("id", None)`` (the default when
+    absent or null)."""
+
+    def __init__(self, check: Callable[[Any, str], _T], doc: str) -> None:
+        self.check = check
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Accessor[_T]: ...
+    @overload
+    def __get__(self, obj: JsonObject, owner: type | None = None) -> _BoundAccessor[_T]: ...
+    def __get__(self, obj: JsonObject | None, owner: type | None = None) -> Any:
+        return self if obj is None else _BoundAccessor(obj, self.check)
+
+
+class _BoundAccessor(Generic[_T]):
+    __slots__ = ("check", "obj")
+
+    def __init__(self, obj: JsonObject, check: Callable[[Any, str], _T]) -> None:
+        self.obj = obj
+        self.check = check
+
+    @overload
+    def __call__(self, key: str) -> _T: ...
+    @overload
+    def __call__(self, key: str, default: _D) -> _T | _D: ...
+    def __call__(self, key: str, default: Any = _MISSING) -> Any:
+        return self.obj._get(key, default, self.check)
+
+
+class JsonObject:
+    """A JSON object (or form fields) from an ESP, read through typed accessors.
+
+    Each accessor takes the field name and, optionally, a default: without one the
+    field is required and must not be null; with one, an absent or null field gives
+    the default. A field of the wrong type is always an error. ``data`` is the
+    object itself (for ``esp_event``); ``path`` names it in error messages.
+    """
+
+    __slots__ = ("data", "path")
+
+    def __init__(self, data: Mapping[str, Any], path: str = "body") -> None:
+        self.data = data
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"JsonObject({self.path})"
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def _path(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def _get(self, key: str, default: Any, check: Callable[[Any, str], _T]) -> _T | Any:
+        value = self.data.get(key)
+        if value is None:
+            if default is _MISSING:
+                problem = "is null." if key in self.data else "is missing."
+                raise _fail(self._path(key), problem)
+            return default
+        return check(value, self._path(key))
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        """The field's value as it came, of any type (e.g. user metadata)."""
+        return self._get(key, default, lambda value, path: value)
+
+    @overload
+    def text(self, key: str, *, max_length: int | None = ...) -> str: ...
+    @overload
+    def text(self, key: str, default: _D, *, max_length: int | None = ...) -> str | _D: ...
+    def text(
+        self, key: str, default: Any = _MISSING, *, max_length: int | None = MAX_TEXT_LENGTH
+    ) -> Any:
+        return self._get(key, default, lambda value, path: check_text(value, path, max_length))
+
+    integer = _Accessor(_check_integer, "A whole number (not a boolean).")
+    number = _Accessor(_check_number, "A finite number, as a float.")
+    boolean = _Accessor(_check_boolean, "true or false.")
+    object = _Accessor(json_object, "A nested object, as a JsonObject.")
+    epoch = _Accessor(
+        _check_epoch, "A Unix time (seconds, as a number or decimal text) as an aware UTC datetime."
+    )
+    iso_datetime = _Accessor(
+        _check_iso_datetime, "An ISO 8601 date-time, aware (UTC when it gives no offset)."
+    )
+
+    def array(self, key: str, default: Any = _MISSING) -> list[Any]:
+        """A list of values of any type (``default``, e.g. ``[]``, when absent or null)."""
+        return self._get(key, default, _check_list)
+
+    def objects(self, key: str, default: Any = _MISSING) -> list[JsonObject]:
+        """A list of objects (``default``, e.g. ``[]``, when absent or null)."""
+        return self._get(key, default, json_objects)
+
+    def texts(
+        self, key: str, default: Any = _MISSING, *, max_length: int | None = MAX_TEXT_LENGTH
+    ) -> list[str]:
+        """A list of texts (``default``, e.g. ``[]``, when absent or null)."""
+
+        def check(value: Any, path: str) -> list[str]:
+            items = _check_list(value, path)
+            return [check_text(item, f"{path}[{i}]", max_length) for i, item in enumerate(items)]
+
+        return self._get(key, default, check)
+
+    def json(self, key: str, default: Any = _MISSING) -> Any:
+        """A text field that itself holds a JSON document (parsed with the same limits)."""
+        return self._get(
+            key, default, lambda value, path: parse_json(check_text(value, path, None), path)
+        )
+
+    def base64_bytes(self, key: str, default: Any = _MISSING) -> bytes:
+        """A base64 text field (e.g. attachment content) decoded; line breaks allowed."""
+        return self._get(key, default, _check_base64)
+
+    def mime_bytes(self, key: str, *, is_base64: bool) -> bytes:
+        """A raw message, base64 or plain text, as bytes: parsing bytes rather than a str
+        keeps its 8-bit parts intact."""
+        if is_base64:
+            return self.base64_bytes(key)
+        return self.text(key, max_length=None).encode("utf-8")

@@ -27,9 +27,8 @@ from django.http import HttpRequest
 
 from ..conf import BOOL, STRINGS, Setting, get_bool, get_setting, invalid_setting, setting_name
 from ..exceptions import AnymailInsecureWebhookWarning, AnymailWebhookValidationFailure
-from ..signals import AnymailEvent
 from ._payload import JsonObject, json_object
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, EventT
 
 if TYPE_CHECKING:
     from .signing import SnsVerifier
@@ -124,7 +123,7 @@ def topic_arns_setting(esp_name: str) -> frozenset[str] | None:
     return frozenset(value)
 
 
-class SnsWebhookView(AnymailBaseWebhookView):
+class SnsWebhookView(AnymailBaseWebhookView[EventT]):
     """The SNS envelope, its checks and subscriptions; subclasses handle the Message."""
 
     basic_auth_challenge = True
@@ -175,7 +174,7 @@ class SnsWebhookView(AnymailBaseWebhookView):
             return envelope.timestamp  # not signed, but still limits naive replays
         return self.verifier.verify(envelope.fields.data)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[EventT]:
         envelope = self.envelope
         if envelope.type == "SubscriptionConfirmation":
             self.confirm_subscription(envelope)
@@ -184,7 +183,7 @@ class SnsWebhookView(AnymailBaseWebhookView):
             return []  # never re-subscribe with its token
         return self.parse_notification(envelope.fields.text("Message", max_length=None), envelope)
 
-    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[EventT]:
         """The events of a Notification's ``message`` (its Message field)."""
         raise NotImplementedError(f"{type(self).__name__} must implement parse_notification()")
 

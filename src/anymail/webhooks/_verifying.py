@@ -1,6 +1,6 @@
-"""What the signature verifiers (``signing``, ``_sns_signing``) share: reading untrusted
-header values, decoding them, failing as one validation failure, and reading the
-configured keys (refused, never quoted, when unusable).
+"""What the signature verifiers (``signing``, ``_public_key_signing``, ``_sns_signing``)
+share: reading untrusted header values, decoding them, failing as one validation
+failure, and reading the configured keys (refused, never quoted, when unusable).
 """
 
 from __future__ import annotations
@@ -129,3 +129,23 @@ def _load_public_key(value: object, setting: str, esp_name: str) -> PublicKeyTyp
     raise invalid_setting(
         setting, None, f"it is not a public key. Copy it again from your {esp_name} account."
     )
+
+
+class _Verifier:
+    """What every keyed verifier has: the ESP and the setting that holds the key, named
+    in its error messages (class defaults, which an ESP reusing a scheme overrides)."""
+
+    esp_name: str
+    key_setting: str
+
+    def __init__(self, *, esp_name: str | None = None, key_setting: str | None = None) -> None:
+        self.esp_name = esp_name or self.esp_name
+        self.key_setting = key_setting or self.key_setting
+
+    def _secret_list(self, secrets: object) -> list[Any]:
+        """A secret, or a list of them (rotation), as a list; an empty list is refused
+        like an empty secret."""
+        items = list(secrets) if isinstance(secrets, list | tuple) else [secrets]
+        if not items:
+            _secret_text("", self.key_setting, self.esp_name)
+        return items

@@ -24,17 +24,10 @@ from typing import IO, Any, Final, TypedDict, cast
 
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._amazon_sns import ESP_NAME, AmazonSESBaseWebhookView, SnsEnvelope
 from ._payload import JsonObject, parse_json
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import event_key
 
 __all__ = [
@@ -329,12 +322,10 @@ def _sns_content(content: str, encoding: str) -> bytes:
 # --- views ------------------------------------------------------------------------------
 
 
-class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView):
+class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView, AnymailTrackingWebhookView):
     """SES notifications and event publishing -> ``tracking`` signal."""
 
-    signal = tracking
-
-    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailTrackingEvent]:
         return list(
             parse_tracking_message(
                 ses,
@@ -344,18 +335,15 @@ class AmazonSESTrackingWebhookView(AmazonSESBaseWebhookView):
             )
         )
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailTrackingEvent) -> str | None:
         # One SNS message (one event_id) carries an event per recipient.
-        assert isinstance(event, AnymailTrackingEvent)
         return event_key(ESP_NAME, f"{event.event_id}\n{event.recipient}")
 
 
-class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView):
+class AmazonSESInboundWebhookView(AmazonSESBaseWebhookView, AnymailInboundWebhookView):
     """SES receipt notifications (SNS or S3 action) -> ``inbound`` signal."""
 
-    signal = inbound
-
-    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_ses(self, ses: JsonObject, envelope: SnsEnvelope) -> list[AnymailInboundEvent]:
         # A duplicate is known by the mail's id before its (maybe large) download.
         mail_id = ses.object("mail").text("messageId", None) if "mail" in ses else None
         store = self.dedupe_store

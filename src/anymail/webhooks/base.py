@@ -1,10 +1,11 @@
 """The shared webhook view: authentication, body checks, signatures, dispatch.
 
-An ESP subclasses :class:`AnymailBaseWebhookView` once per direction::
+An ESP subclasses :class:`AnymailTrackingWebhookView` and :class:`AnymailInboundWebhookView`
+(a view whose posts mix both, like Mandrill's, subclasses :class:`AnymailBaseWebhookView`;
+each event then goes out on the signal of its event class)::
 
-    class AcmeTrackingWebhookView(AnymailBaseWebhookView):
+    class AcmeTrackingWebhookView(AnymailTrackingWebhookView):
         esp_name = "Acme"
-        signal = tracking                  # or inbound
         signature_scheme = "HMAC-SHA256"   # for the feature matrix; None: basic auth only
         warn_if_no_basic_auth = False      # the ESP signs its posts
 
@@ -19,7 +20,7 @@ An ESP subclasses :class:`AnymailBaseWebhookView` once per direction::
 
 A POST goes through, in order:
 
-1. basic auth against ``WEBHOOK_SECRET`` (a list allows rotation; constant time).
+1. basic auth (``_basic_auth``) against ``WEBHOOK_SECRET`` (a list allows rotation).
    With ``basic_auth_challenge`` set, a post without credentials is answered 401
    with ``WWW-Authenticate`` first (Amazon SNS only sends them when challenged);
 2. the body gate: ``max_body_size`` (``WEBHOOK_MAX_BODY_SIZE``) and ``content_types``;
@@ -44,15 +45,12 @@ How exceptions become responses (the ESP retries 5xx; most drop what got a 4xx):
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 import warnings
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -76,7 +74,8 @@ from ..exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ..signals import AnymailEvent, AnymailInboundEvent, inbound, tracking
+from ..signals import AnymailEvent, AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from ._basic_auth import challenge, matches_any, offered_credentials
 from ._body import (
     DEFAULT_INBOUND_MAX_BODY_SIZE,
     DEFAULT_MAX_BODY_SIZE,
@@ -99,14 +98,16 @@ from .dedupe import (
 from .freshness import WEBHOOK_MAX_AGE, check_freshness, get_max_age
 from .signing import utc_now
 
-__all__ = ["AnymailBaseWebhookView"]
+__all__ = [
+    "AnymailBaseWebhookView",
+    "AnymailInboundWebhookView",
+    "AnymailTrackingWebhookView",
+]
 
 logger = logging.getLogger("anymail")
 
 #: Longest reason put in a 400 answer or a log line (it may quote ESP input).
 MAX_REASON_LENGTH: Final = 300
-#: The realm of the basic auth challenge (pinned by Amazon SES's fact sheet).
-BASIC_AUTH_REALM: Final = "Anymail WEBHOOK_SECRET"
 
 #: Django's own exceptions for a body it refuses to read: hostile input, so a 400.
 _UNREADABLE_BODY: Final = (
@@ -118,6 +119,9 @@ _UNREADABLE_BODY: Final = (
 
 _UNPARSED: Final[Any] = object()
 
+#: The kind of event a view parses (AnymailTrackingEvent, AnymailInboundEvent or both).
+EventT = TypeVar("EventT", bound=AnymailEvent)
+
 
 def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
     """The first line of ``text``, control characters removed, at most ``limit`` long."""
@@ -126,28 +130,16 @@ def one_line(text: str, limit: int = MAX_REASON_LENGTH) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def view_setting(
-    setting: Setting,
-    esp_name: str,
-    kwargs: MutableMapping[str, Any],
-    getter: Callable[[Setting, str, MutableMapping[str, Any]], Any] = get_setting,
-) -> Any:
-    """``getter(setting, esp_name, kwargs)`` for a view's ``as_view()`` keywords, where
-    ``<name>=None`` (the class attribute's default) means "use the settings"."""
-    if kwargs.get(setting.name, "") is None:
-        del kwargs[setting.name]
-    return getter(setting, esp_name, kwargs)
-
-
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class AnymailBaseWebhookView(View):
+class AnymailBaseWebhookView(View, Generic[EventT]):
     """Base for every Anymail webhook view (CSRF-exempt, login-exempt, POST and HEAD)."""
 
     esp_name: ClassVar[str] = "Anymail"
     #: The ESP's name in setting names, when it differs (a renamed ESP's legacy views).
     settings_esp_name: ClassVar[str | None] = None
-    #: ``tracking`` or ``inbound``; None for a view that sends both (see signal_for()).
+    #: ``tracking`` or ``inbound`` (the two subclasses below set it); None for a view
+    #: that sends both (see signal_for()).
     signal: ClassVar[Signal | None] = None
     #: The signature scheme the view checks, as the feature matrix shows it.
     signature_scheme: ClassVar[str | None] = None
@@ -203,6 +195,18 @@ class AnymailBaseWebhookView(View):
     def _settings_esp_name(self) -> str:
         return self.settings_esp_name or self.esp_name
 
+    def view_setting(
+        self,
+        setting: Setting,
+        kwargs: MutableMapping[str, Any],
+        getter: Callable[[Setting, str, MutableMapping[str, Any]], Any] = get_setting,
+    ) -> Any:
+        """``getter(setting, esp_name, kwargs)`` for the ``as_view()`` keywords, where
+        ``<name>=None`` (the class attribute's default) means "use the settings"."""
+        if kwargs.get(setting.name, "") is None:
+            del kwargs[setting.name]
+        return getter(setting, self.esp_name, kwargs)
+
     # --- the request --------------------------------------------------------------------
 
     def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -249,43 +253,17 @@ class AnymailBaseWebhookView(View):
             and self.basic_auth
             and not request.META.get("HTTP_AUTHORIZATION")
         ):
-            response = HttpResponse(
-                "Credentials required (WEBHOOK_SECRET).", status=401, content_type="text/plain"
-            )
-            response["WWW-Authenticate"] = f'Basic realm="{BASIC_AUTH_REALM}"'
-            return response
+            return challenge()
         return None
 
     def validate_basic_auth(self, request: HttpRequest) -> None:
         """Check the shared secret (HTTP basic auth) in constant time."""
-        if not self.basic_auth:
-            return
-        offered = self._offered_basic_auth(request)
-        matched = False
-        if offered is not None:
-            # Compare against every allowed secret, without stopping early.
-            for secret in self.basic_auth:
-                matched |= hmac.compare_digest(offered, secret)
-        if not matched:
+        if self.basic_auth and not matches_any(offered_credentials(request), self.basic_auth):
             raise AnymailWebhookValidationFailure(
                 f"Missing or invalid basic auth in Anymail {self.esp_name} webhook. Check "
                 "that the credentials in the webhook URL at your ESP match ANYMAIL "
                 "WEBHOOK_SECRET (and that your web server passes the Authorization header)."
             )
-
-    @staticmethod
-    def _offered_basic_auth(request: HttpRequest) -> bytes | None:
-        """The Basic credentials sent, or None (absent, another scheme, undecodable, empty):
-        None matches no secret, whatever the secrets are."""
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            offered = base64.b64decode(credentials.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        return offered or None
 
     # --- 2. body gate -------------------------------------------------------------------
 
@@ -346,7 +324,7 @@ class AnymailBaseWebhookView(View):
 
     # --- 4. parsing ---------------------------------------------------------------------
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[EventT]:
         """Turn the request into normalized events. Read the body through the typed
         accessors of ``anymail.webhooks._payload``, which raise AnymailWebhookPayloadError."""
         raise NotImplementedError(f"{type(self).__name__} must implement parse_events()")
@@ -361,7 +339,7 @@ class AnymailBaseWebhookView(View):
     def dedupe_ttl(self) -> float:
         return get_dedupe_ttl(self._settings_esp_name)
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: EventT) -> str | None:
         """The key that identifies ``event`` among the ESP's events, None to never dedupe it.
 
         By default the event's ``event_id``, or else a digest of its ``esp_event``.
@@ -376,13 +354,13 @@ class AnymailBaseWebhookView(View):
         raw = raw_event_bytes(event.esp_event)
         return digest_key(self._settings_esp_name, raw) if raw is not None else None
 
-    def signal_for(self, event: AnymailEvent) -> Signal:
+    def signal_for(self, event: EventT) -> Signal:
         """The signal that carries ``event``: ``signal``, or by event class if None."""
         if self.signal is not None:
             return self.signal
         return inbound if isinstance(event, AnymailInboundEvent) else tracking
 
-    def dispatch_events(self, events: list[AnymailEvent]) -> HttpResponse:
+    def dispatch_events(self, events: list[EventT]) -> HttpResponse:
         store = self.dedupe_store
         for event in events:
             key = self.dedupe_key(event) if store is not None else None
@@ -429,3 +407,15 @@ class AnymailBaseWebhookView(View):
         reason = one_line(str(err))
         logger.error("Anymail %s webhook could not be handled (503): %s", self.esp_name, reason)
         return HttpResponse(reason, status=503, content_type="text/plain")
+
+
+class AnymailTrackingWebhookView(AnymailBaseWebhookView[AnymailTrackingEvent]):
+    """Base for a view of delivery and engagement events: sent with ``tracking``."""
+
+    signal = tracking
+
+
+class AnymailInboundWebhookView(AnymailBaseWebhookView[AnymailInboundEvent]):
+    """Base for a view of received messages: sent with ``inbound``."""
+
+    signal = inbound

@@ -46,18 +46,10 @@ from ..exceptions import (
     AnymailWebhookPayloadError,
 )
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._download import ApiDownloader
 from ._payload import JsonObject, check_text, json_object, json_objects, parse_json
-from .base import AnymailBaseWebhookView
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import event_key
 
 __all__ = [
@@ -309,27 +301,25 @@ def header_pairs(headers: JsonObject | None) -> list[tuple[str, str]]:
 # --- views ------------------------------------------------------------------------------
 
 
-class BrevoTrackingWebhookView(AnymailBaseWebhookView):
+class BrevoTrackingWebhookView(AnymailTrackingWebhookView):
     """Brevo transactional webhook events -> ``tracking`` signal."""
 
     esp_name = "Brevo"
-    signal = tracking
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(parse_tracking_body(self.json_body(request), esp_name=self.esp_name))
 
 
-class BrevoInboundWebhookView(AnymailBaseWebhookView):
+class BrevoInboundWebhookView(AnymailInboundWebhookView):
     """Brevo inbound parsing -> ``inbound`` signal (attachments fetched from Brevo's API)."""
 
     esp_name = "Brevo"
-    signal = inbound
     #: Prefixes under which the API key and URL are looked for, in order.
     api_settings_esp_names: ClassVar[tuple[str, ...]] = ("Brevo",)
     default_api_url: ClassVar[str | None] = BrevoBackend.default_api_url
     declared_settings = (API_KEY, API_URL, REQUESTS_TIMEOUT)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         downloader: ApiDownloader | None = None
 
         def download(token: str, **options: Any) -> AbstractContextManager[UploadedFile]:

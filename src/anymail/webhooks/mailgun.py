@@ -25,14 +25,7 @@ from ..backends.mailgun import API_KEY
 from ..conf import STRINGS, Setting, get_setting
 from ..exceptions import AnymailConfigurationError, AnymailImproperlyConfigured
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._mailgun_forms import (
     bracketed,
     construct_parsed_message,
@@ -41,7 +34,7 @@ from ._mailgun_forms import (
     urlencoded_bytes,
 )
 from ._payload import JsonObject, check_text, finite_number, json_object
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .signing import MailgunVerifier
 
 __all__ = ["MailgunInboundWebhookView", "MailgunTrackingWebhookView"]
@@ -229,10 +222,8 @@ class MailgunBaseWebhookView(AnymailBaseWebhookView):
         )
 
 
-class MailgunTrackingWebhookView(MailgunBaseWebhookView):
+class MailgunTrackingWebhookView(MailgunBaseWebhookView, AnymailTrackingWebhookView):
     """Mailgun's tracking webhooks, current (JSON) and legacy (form fields)."""
-
-    signal = tracking
 
     def parse_events(self, request: HttpRequest) -> list[Any]:
         if self.is_json(request):
@@ -246,10 +237,8 @@ class MailgunTrackingWebhookView(MailgunBaseWebhookView):
         return [parse_legacy_tracking_event(form)]
 
 
-class MailgunInboundWebhookView(MailgunBaseWebhookView):
+class MailgunInboundWebhookView(MailgunBaseWebhookView, AnymailInboundWebhookView):
     """Mailgun inbound routes: ``forward()`` to ``.../inbound/`` or ``.../inbound_mime/``."""
-
-    signal = inbound
 
     def parse_events(self, request: HttpRequest) -> list[Any]:
         if self.is_json(request):

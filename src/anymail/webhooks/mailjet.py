@@ -23,15 +23,7 @@ from django.http import HttpRequest
 
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import (
     JsonObject,
     check_header_name,
@@ -40,7 +32,7 @@ from ._payload import (
     json_objects,
     parse_json,
 )
-from .base import AnymailBaseWebhookView
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
 __all__ = ["MailjetInboundWebhookView", "MailjetTrackingWebhookView"]
 
@@ -211,21 +203,19 @@ def _attachment(data: JsonObject, part: JsonObject) -> AnymailInboundMessage:
 # --- views ------------------------------------------------------------------------------
 
 
-class MailjetTrackingWebhookView(AnymailBaseWebhookView):
+class MailjetTrackingWebhookView(AnymailTrackingWebhookView):
     """Mailjet's Event API webhook (grouped or single events)."""
 
     esp_name = "Mailjet"
-    signal = tracking
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(parse_tracking_events(self.json_body(request)))
 
 
-class MailjetInboundWebhookView(AnymailBaseWebhookView):
+class MailjetInboundWebhookView(AnymailInboundWebhookView):
     """Mailjet's Parse API webhook: one received message per post."""
 
     esp_name = "Mailjet"
-    signal = inbound
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

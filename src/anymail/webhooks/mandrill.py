@@ -29,6 +29,7 @@ from ..exceptions import (
 )
 from ..inbound import AnymailInboundMessage
 from ..signals import AnymailEvent, AnymailInboundEvent, AnymailTrackingEvent, EventType
+from ._basic_auth import offered_credentials
 from ._body import read_body
 from ._forms import parse_urlencoded
 from ._payload import JsonObject, json_objects, parse_json
@@ -139,7 +140,7 @@ WEBHOOK_URL: Final = Setting(
 )
 
 
-class MandrillCombinedWebhookView(AnymailBaseWebhookView):
+class MandrillCombinedWebhookView(AnymailBaseWebhookView[AnymailEvent]):
     """Tracking and inbound: ``https://[user:pass@]host/anymail/mandrill/``."""
 
     esp_name = "Mandrill"
@@ -170,7 +171,7 @@ class MandrillCombinedWebhookView(AnymailBaseWebhookView):
         if url is not None:
             return str(url)
         url = request.build_absolute_uri()
-        credentials = self._offered_basic_auth(request)
+        credentials = offered_credentials(request)
         if credentials is not None:
             scheme, _, rest = url.partition("://")
             url = f"{scheme}://{credentials.decode('utf-8', 'replace')}@{rest}"

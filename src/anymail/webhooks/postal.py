@@ -26,17 +26,9 @@ from ..addresses import parse_single_address
 from ..conf import Setting, SettingType
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, finite_number, json_object
-from .base import AnymailBaseWebhookView, view_setting
+from .base import AnymailBaseWebhookView, AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .signing import RsaVerifier
 
 __all__ = [
@@ -136,11 +128,8 @@ def parse_inbound_event(data: JsonObject) -> AnymailInboundEvent:
             "Anymail's Postal inbound webhook received a processed (hash) message. Set the "
             "HTTP endpoint's Format to 'Delivered as the raw message' in Postal."
         )
-    if data.boolean("base64", True):
-        # base64 with a line break every 60 characters; parsed as bytes (8-bit survives).
-        raw = data.base64_bytes("message")
-    else:
-        raw = data.text("message", max_length=None).encode("utf-8")
+    # base64 (with a line break every 60 characters) unless the endpoint says otherwise
+    raw = data.mime_bytes("message", is_base64=data.boolean("base64", True))
     message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
     message.envelope_sender = data.text("mail_from", None)
     message.envelope_recipient = data.text("rcpt_to", None)
@@ -186,7 +175,7 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
     declared_settings = (WEBHOOK_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        key = view_setting(WEBHOOK_KEY, self.esp_name, kwargs)
+        key = self.view_setting(WEBHOOK_KEY, kwargs)
         self.verifier = RsaVerifier(key)
         super().__init__(**kwargs)
 
@@ -195,19 +184,16 @@ class PostalBaseWebhookView(AnymailBaseWebhookView):
         return None  # nothing signed tells the time
 
 
-class PostalTrackingWebhookView(PostalBaseWebhookView):
+class PostalTrackingWebhookView(PostalBaseWebhookView, AnymailTrackingWebhookView):
     """Postal webhooks (every event type): ``/anymail/postal/tracking/``."""
 
-    signal = tracking
-
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(parse_tracking_event(json_object(self.json_body(request))))
 
 
-class PostalInboundWebhookView(PostalBaseWebhookView):
+class PostalInboundWebhookView(PostalBaseWebhookView, AnymailInboundWebhookView):
     """An HTTP endpoint (JSON, raw message) of an incoming route: ``/anymail/postal/inbound/``."""
 
-    signal = inbound
     # Form posts pass the body gate only to be reported, once signed, as misconfigured.
     content_types = ("application/json", *sorted(FORM_CONTENT_TYPES))
 
@@ -219,10 +205,10 @@ class PostalInboundWebhookView(PostalBaseWebhookView):
                 "endpoint's Encoding to 'Sent in the body as JSON' in Postal."
             )
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailInboundEvent) -> str | None:
         # Each Postal mail server numbers its messages itself: two servers routing to
         # this URL can both send an id 1702. A retry repeats the whole post: its digest.
         return self.digest_dedupe_key(event)

@@ -26,17 +26,9 @@ from django.utils.dateparse import parse_datetime
 
 from ..exceptions import AnymailConfigurationError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, check_header_name, finite_number, json_object
-from .base import AnymailBaseWebhookView
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
 __all__ = ["PostmarkInboundWebhookView", "PostmarkTrackingWebhookView"]
 
@@ -260,19 +252,18 @@ def _address_list(data: JsonObject, field: str) -> str | None:
 # --- views ------------------------------------------------------------------------------
 
 
-class PostmarkTrackingWebhookView(AnymailBaseWebhookView):
+class PostmarkTrackingWebhookView(AnymailTrackingWebhookView):
     """Postmark's delivery, bounce, spam complaint, open, click and subscription webhooks."""
 
     esp_name = "Postmark"
-    signal = tracking
 
     trace_id: str | None = None
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         self.trace_id = webhook_trace_id(request)
         return [parse_tracking_event(json_object(self.json_body(request)), self.trace_id)]
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailTrackingEvent) -> str | None:
         # A bounce record's ID is unique. The trace header is documented as unique
         # per delivery but not yet seen in live traffic: if it ever repeated, deduping
         # by it would silently drop events. Retries repeat the same body, so the
@@ -282,11 +273,10 @@ class PostmarkTrackingWebhookView(AnymailBaseWebhookView):
         return self.digest_dedupe_key(event)
 
 
-class PostmarkInboundWebhookView(AnymailBaseWebhookView):
+class PostmarkInboundWebhookView(AnymailInboundWebhookView):
     """Postmark's inbound webhook: one received message per post."""
 
     esp_name = "Postmark"
-    signal = inbound
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return [parse_inbound_event(json_object(self.json_body(request)))]

@@ -38,19 +38,11 @@ from ..conf import (
 from ..exceptions import AnymailConfigurationError, AnymailInvalidAddress
 from ..exceptions import AnymailWebhookPayloadError as PayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._body import DEFAULT_MAX_BODY_SIZE
 from ._payload import JsonObject, json_object, parse_json
 from ._resend_api import ReceivedEmailFetcher
-from .base import AnymailBaseWebhookView
+from .base import AnymailBaseWebhookView, AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import event_key
 from .signing import SvixVerifier
 
@@ -298,23 +290,21 @@ class ResendBaseWebhookView(AnymailBaseWebhookView):
         return self.verifier.verify(request.body, request.headers)
 
 
-class ResendTrackingWebhookView(ResendBaseWebhookView):
+class ResendTrackingWebhookView(ResendBaseWebhookView, AnymailTrackingWebhookView):
     """Resend's email events -> ``tracking`` signal."""
 
-    signal = tracking
     signature_setting = SIGNING_SECRET
     declared_settings = (SIGNING_SECRET,)
     #: ``as_view(signing_secret=...)`` overrides RESEND_SIGNING_SECRET.
     signing_secret: ClassVar[str | list[str] | None] = None
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return [parse_tracking_event(json_object(self.json_body(request)), svix_id(request))]
 
 
-class ResendInboundWebhookView(ResendBaseWebhookView):
+class ResendInboundWebhookView(ResendBaseWebhookView, AnymailInboundWebhookView):
     """Resend's ``email.received`` events -> the fetched message -> ``inbound`` signal."""
 
-    signal = inbound
     signature_setting = INBOUND_SECRET
     declared_settings = (INBOUND_SECRET, API_KEY, API_URL, REQUESTS_TIMEOUT)
     # The post only says that mail arrived (the mail is fetched): a tracking-sized limit.
@@ -335,7 +325,7 @@ class ResendInboundWebhookView(ResendBaseWebhookView):
         )
         super().__init__(**kwargs)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         event_id = svix_id(request)
         store = self.dedupe_store
         if event_id and store is not None and store.seen(event_key(ESP_NAME, event_id)):

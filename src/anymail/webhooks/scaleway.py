@@ -30,15 +30,12 @@ from ..exceptions import (
     AnymailWebhookTransientError,
     AnymailWebhookValidationFailure,
 )
-from ..signals import AnymailEvent, AnymailTrackingEvent, EventType, RejectReason, tracking
+from ..signals import AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, json_object, parse_json
 from ._sns import SnsEnvelope, SnsWebhookView
-from ._sns_certs import (
-    SNS_SIGNING_CERTIFICATES,
-    ScalewaySnsTrust,
-    certificate_cache,
-    sns_get,
-)
+from ._sns_certs import ScalewaySnsTrust, sns_get
+from ._sns_pinning import SNS_SIGNING_CERTIFICATES, certificate_cache
+from .base import AnymailTrackingWebhookView
 from .signing import SnsVerifier
 
 __all__ = ["ScalewayTrackingWebhookView", "parse_tem_event"]
@@ -155,11 +152,10 @@ class _ScalewaySnsVerifier(SnsVerifier):
     install_extra = "scaleway"
 
 
-class ScalewayTrackingWebhookView(SnsWebhookView):
+class ScalewayTrackingWebhookView(SnsWebhookView, AnymailTrackingWebhookView):
     """TEM events from a Topics and Events subscription (``/anymail/scaleway/tracking/``)."""
 
     esp_name = ESP_NAME
-    signal = tracking
     signature_scheme = "Scaleway SNS certificate (RSA)"
     sns_service: ClassVar[str] = "Scaleway Topics and Events"
     declared_settings = (SNS_TRUST_CHAIN, SNS_SIGNING_CERTIFICATES)
@@ -178,7 +174,7 @@ class ScalewayTrackingWebhookView(SnsWebhookView):
             cert_cache=certificate_cache(ESP_NAME),
         )
 
-    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailEvent]:
+    def parse_notification(self, message: str, envelope: SnsEnvelope) -> list[AnymailTrackingEvent]:
         return [parse_tem_event(json_object(parse_json(message, "body.Message"), "body.Message"))]
 
     def manual_confirmation(self, envelope: SnsEnvelope) -> str:

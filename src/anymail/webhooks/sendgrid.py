@@ -26,19 +26,11 @@ from ..backends.sendgrid import MESSAGE_ID_CUSTOM_ARG
 from ..conf import Setting, SettingType, is_setting_set
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._body import read_body
 from ._forms import FormPart, form_digest, parse_form_data
 from ._payload import JsonObject, finite_number, json_object, json_objects, parse_json
-from .base import AnymailBaseWebhookView, view_setting
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 from .dedupe import WEBHOOK_DEDUPE_TTL, digest_key, get_dedupe_ttl
 from .signing import EcdsaVerifier
 
@@ -101,7 +93,7 @@ INBOUND_DEDUPE_TTL: Final = 73 * 3600
 _ATTACHMENT_FIELD: Final = re.compile(r"attachment([0-9]{1,6})")
 
 
-def parse_tracking_events(data: Any) -> list[AnymailEvent]:
+def parse_tracking_events(data: Any) -> list[AnymailTrackingEvent]:
     return [parse_tracking_event(item) for item in json_objects(data)]
 
 
@@ -223,11 +215,10 @@ class _UnlessVerificationKeySet:
         return not is_setting_set(VERIFICATION_KEY, "SendGrid")
 
 
-class SendGridTrackingWebhookView(AnymailBaseWebhookView):
+class SendGridTrackingWebhookView(AnymailTrackingWebhookView):
     """The Event Webhook: ``https://[user:pass@]host/anymail/sendgrid/tracking/``."""
 
     esp_name = "SendGrid"
-    signal = tracking
     signature_scheme = "ECDSA P-256 (tracking, optional)"
     content_types = ("application/json",)
     warn_if_no_basic_auth = _UnlessVerificationKeySet()
@@ -236,7 +227,7 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
     declared_settings = (VERIFICATION_KEY,)
 
     def __init__(self, **kwargs: Any) -> None:
-        key = view_setting(VERIFICATION_KEY, self.esp_name, kwargs)
+        key = self.view_setting(VERIFICATION_KEY, kwargs)
         self.verifier = EcdsaVerifier(key) if key is not None else None
         # Basic auth is optional once posts are signed.
         self.warn_if_no_basic_auth = self.verifier is None
@@ -251,15 +242,14 @@ class SendGridTrackingWebhookView(AnymailBaseWebhookView):
             return None
         return self.verifier.verify(request.body, request.headers)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return parse_tracking_events(self.json_body(request))
 
 
-class SendGridInboundWebhookView(AnymailBaseWebhookView):
+class SendGridInboundWebhookView(AnymailInboundWebhookView):
     """Inbound Parse: ``https://user:pass@host/anymail/sendgrid/inbound/`` (trailing slash)."""
 
     esp_name = "SendGrid"
-    signal = inbound
     content_types = ("multipart/form-data",)
 
     _form_digest: bytes = b""
@@ -268,13 +258,13 @@ class SendGridInboundWebhookView(AnymailBaseWebhookView):
         _refuse_misrouted(request, "application/json", "Event Webhook", "tracking")
         super().check_body(request)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         parts = parse_form_data(read_body(request), request.META.get("CONTENT_TYPE", ""))
         self._form_digest = form_digest(parts)
         # SendGrid gives no time or id; esp_event is the request.
         return [AnymailInboundEvent(esp_event=request, message=parse_inbound_message(parts))]
 
-    def dedupe_key(self, event: AnymailEvent) -> str | None:
+    def dedupe_key(self, event: AnymailInboundEvent) -> str | None:
         # The fields, not the body: a retry's multipart boundary may differ.
         return digest_key(f"{self.esp_name} inbound", self._form_digest)
 

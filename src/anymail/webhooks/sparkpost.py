@@ -23,17 +23,9 @@ from django.http import HttpRequest
 from ..conf import BOOL, Setting, get_bool
 from ..exceptions import AnymailConfigurationError, AnymailWebhookPayloadError
 from ..inbound import AnymailInboundMessage
-from ..signals import (
-    AnymailEvent,
-    AnymailInboundEvent,
-    AnymailTrackingEvent,
-    EventType,
-    RejectReason,
-    inbound,
-    tracking,
-)
+from ..signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, RejectReason
 from ._payload import JsonObject, json_object, json_objects
-from .base import AnymailBaseWebhookView, view_setting
+from .base import AnymailInboundWebhookView, AnymailTrackingWebhookView
 
 __all__ = [
     "SparkPostInboundWebhookView",
@@ -226,12 +218,9 @@ def parse_relay_message(item: JsonObject, relay: JsonObject) -> AnymailInboundEv
             f"not {protocol[:20]!r}. Set the relay webhook's match protocol to SMTP."
         )
     content = relay.object("content")
-    if content.boolean("email_rfc822_is_base64", False):
-        # SparkPost uses base64 when the message has non-UTF-8 bytes: parse those bytes.
-        raw = content.base64_bytes("email_rfc822")
-    else:
-        # As bytes: parsing a str would mangle 8-bit parts.
-        raw = content.text("email_rfc822", max_length=None).encode("utf-8")
+    # SparkPost uses base64 when the message has non-UTF-8 bytes.
+    is_base64 = content.boolean("email_rfc822_is_base64", False)
+    raw = content.mime_bytes("email_rfc822", is_base64=is_base64)
     message = AnymailInboundMessage.parse_raw_mime_bytes(raw)
     message.envelope_sender = relay.text("msg_from", None)
     message.envelope_recipient = relay.text("rcpt_to", None)
@@ -250,23 +239,22 @@ TRACK_INITIAL_OPEN_AS_OPENED: Final = Setting(
 )
 
 
-class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
+class SparkPostTrackingWebhookView(AnymailTrackingWebhookView):
     """Event webhooks: ``https://yoursite.example.com/anymail/sparkpost/tracking/``."""
 
     esp_name = "SparkPost"
-    signal = tracking
     content_types = ("application/json",)
     #: ``as_view(track_initial_open_as_opened=True)`` overrides the setting.
     track_initial_open_as_opened: ClassVar[bool | None] = None
     declared_settings = (TRACK_INITIAL_OPEN_AS_OPENED,)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.initial_open_as_opened = view_setting(
-            TRACK_INITIAL_OPEN_AS_OPENED, self.esp_name, kwargs, get_bool
+        self.initial_open_as_opened = self.view_setting(
+            TRACK_INITIAL_OPEN_AS_OPENED, kwargs, get_bool
         )
         super().__init__(**kwargs)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailTrackingEvent]:
         return list(
             parse_tracking_events(
                 self.json_body(request), initial_open_as_opened=self.initial_open_as_opened
@@ -274,13 +262,12 @@ class SparkPostTrackingWebhookView(AnymailBaseWebhookView):
         )
 
 
-class SparkPostInboundWebhookView(AnymailBaseWebhookView):
+class SparkPostInboundWebhookView(AnymailInboundWebhookView):
     """Relay webhooks: target ``https://user:pass@yoursite.example.com/anymail/sparkpost/inbound/``
     (the credentials are your WEBHOOK_SECRET)."""
 
     esp_name = "SparkPost"
-    signal = inbound
     content_types = ("application/json",)
 
-    def parse_events(self, request: HttpRequest) -> list[AnymailEvent]:
+    def parse_events(self, request: HttpRequest) -> list[AnymailInboundEvent]:
         return list(parse_inbound_events(self.json_body(request)))
