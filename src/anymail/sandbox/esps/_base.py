@@ -3,23 +3,23 @@
 An emulator is a small class per ESP. It names the ESP's API-URL setting and
 endpoints, checks the auth header as the ESP does (its own 401 body), turns an
 accepted request into the messages the ESP would send (with the ESP's ids), and
-builds the ESP's tracking payload for an event on one of them.
+builds the ESP's tracking payload for an event on one of them. Its helpers are
+small modules beside this one: ``_addresses``, ``_values`` (JSON values), ``_auth``
+(where the key is), ``_time``, ``_mime``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message as MimeMessage
 from email.parser import BytesParser
 from email.policy import HTTP
-from email.utils import formataddr, getaddresses
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
+
+from ._addresses import addr_spec
 
 if TYPE_CHECKING:
     from ..keys import SandboxKeys
@@ -207,59 +207,3 @@ class Emulator:
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         """Options for the ESP's :mod:`anymail.testing` builder (e.g. the sandbox's signer)."""
         return {}
-
-
-def addr_spec(address: str) -> str:
-    return getaddresses([address])[0][1] or address
-
-
-def parse_list(value: Any) -> list[str]:
-    """Addresses from a comma-joined string or a list of strings."""
-    if not value:
-        return []
-    values = value if isinstance(value, list) else [value]
-    return [formataddr(pair) for pair in getaddresses([str(item) for item in values])]
-
-
-def named(obj: Any, email_key: str = "email", name_key: str = "name") -> str:
-    """A formatted address from an ``{"email": ..., "name": ...}`` object."""
-    if not isinstance(obj, Mapping):
-        return str(obj)
-    return formataddr((str(obj.get(name_key) or ""), str(obj.get(email_key) or "")))
-
-
-def attachments(
-    items: Any, filename: str, content: str, content_type: str | None, content_id: str | None = None
-) -> list[Attachment]:
-    """The attachments in a JSON list of objects, by the ESP's key names (content in base64)."""
-    return [
-        Attachment(
-            str(item.get(filename, "")),
-            item.get(content_type, "") if content_type else "",
-            b64decode(item.get(content)),
-            item.get(content_id) if content_id else None,
-        )
-        for item in items or []
-    ]
-
-
-def text_headers(headers: Any) -> dict[str, str]:
-    """A JSON object of headers, names and values as text."""
-    return {str(name): str(value) for name, value in (headers or {}).items()}
-
-
-def b64decode(value: Any) -> bytes:
-    try:
-        return base64.b64decode(str(value or ""), validate=False)
-    except (binascii.Error, ValueError):
-        return b""
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def valid_address(address: str) -> bool:
-    spec = addr_spec(address)
-    local, at, domain = spec.rpartition("@")
-    return bool(at and local and "." in domain and " " not in spec)

@@ -16,20 +16,12 @@ import json
 import secrets
 from typing import Any, Final
 
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    new_uuid,
-    parse_list,
-    valid_address,
-)
+from ._addresses import addr_spec, parse_list, valid_address
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._mime import inbound_bytes, parse_raw
 from ._sigv4 import SigV4Problem, check_sigv4
 from ._time import iso_now
+from ._values import new_uuid
 
 #: The sandbox's AWS access key id (the secret is the sandbox's API key).
 ACCESS_KEY: Final = "SANDBOXACCESSKEY"

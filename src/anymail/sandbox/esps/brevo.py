@@ -5,20 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import _inbound
+from ._addresses import addr_spec, named, valid_address
 from ._auth import Header
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    attachments,
-    named,
-    text_headers,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, text_headers
 
 
 def error(status: int, code: str, text: str) -> EspError:

@@ -7,16 +7,9 @@ import secrets
 from typing import Any
 
 from . import _inbound
+from ._addresses import parse_list, valid_address
 from ._auth import Basic
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    parse_list,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
 
 NO_BODY = "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"

@@ -6,21 +6,11 @@ import itertools
 from typing import Any
 
 from . import _inbound
+from ._addresses import addr_spec, named, valid_address
 from ._auth import Basic
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    attachments,
-    named,
-    new_uuid,
-    text_headers,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, new_uuid, text_headers
 
 #: Mailjet's MessageIDs are integers beyond 2**53 (the backend must keep them exact).
 _ids = itertools.count(576460752303423489)

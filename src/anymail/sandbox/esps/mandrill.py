@@ -6,19 +6,10 @@ import secrets
 from typing import Any
 
 from . import _inbound
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    attachments,
-    named,
-    text_headers,
-    valid_address,
-)
+from ._addresses import addr_spec, named, valid_address
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, text_headers
 
 
 def error(name: str, code: int, text: str) -> EspError:

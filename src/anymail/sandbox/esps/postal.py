@@ -6,21 +6,11 @@ import itertools
 from typing import Any
 
 from . import _inbound
+from ._addresses import addr_spec, parse_list, valid_address
 from ._auth import Header
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    attachments,
-    new_uuid,
-    parse_list,
-    text_headers,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, new_uuid, text_headers
 
 _ids = itertools.count(1501)
 

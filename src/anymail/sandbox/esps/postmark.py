@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._addresses import addr_spec, parse_list, valid_address
 from ._auth import Header
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    attachments,
-    new_uuid,
-    parse_list,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import iso_now
+from ._values import attachments, new_uuid
 
 MAX_RECIPIENTS = 50
 

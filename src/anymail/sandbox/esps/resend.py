@@ -7,20 +7,11 @@ import hashlib
 from typing import Any
 
 from . import _inbound
+from ._addresses import parse_list, valid_address
 from ._auth import Bearer
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    attachments,
-    new_uuid,
-    parse_list,
-    text_headers,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import iso_now
+from ._values import attachments, new_uuid, text_headers
 
 BATCH_LIMIT = 100
 

@@ -6,18 +6,11 @@ import secrets
 from typing import Any
 
 from . import _inbound
+from ._addresses import named, valid_address
 from ._auth import Bearer
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    attachments,
-    named,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments
 
 MAX_RECIPIENTS = 1000
 DOCS = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"

@@ -6,20 +6,11 @@ import itertools
 from typing import Any
 
 from . import _inbound
+from ._addresses import addr_spec, named, valid_address
 from ._auth import Header
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    attachments,
-    named,
-    text_headers,
-    valid_address,
-)
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, text_headers
 
 _ids = itertools.count(7318265432183591)
 
