@@ -16,17 +16,28 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: The command as users run it: this checkout's anymail, no Django settings of the tests'.
+CLI = [sys.executable, "-u", "-m", "anymail.cli"]
+CLI_ENV = {
+    **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    "PYTHONPATH": str(ROOT / "src"),
+}
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
     return subprocess.run(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "anymail.cli", *args],
-        capture_output=True,
+        [*CLI, *args], capture_output=True, text=True, env=CLI_ENV, cwd=ROOT, timeout=120
+    )
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 (our own command)
+        [*CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=CLI_ENV,
         cwd=ROOT,
-        timeout=120,
-        check=False,
     )
 
 
@@ -64,16 +75,7 @@ def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
 
 
 def test_open_keeps_the_ui_running() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "anymail.cli", "demo", "--open"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    process = start_cli("demo", "--open")
     try:
         assert process.stdout is not None
         lines = []
@@ -109,16 +111,7 @@ def test_e2e_demo_unknown_esp() -> None:
 
 
 def test_sandbox_command_serves(unused_port: int) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    process = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "anymail.cli", "sandbox", "--port", str(unused_port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    process = start_cli("sandbox", "--port", str(unused_port))
     try:
         url = f"http://127.0.0.1:{unused_port}/"
         for _ in range(100):

@@ -19,10 +19,10 @@ import requests
 from django.test import override_settings
 
 from anymail import _testing_postal, _testing_sendgrid
-from anymail.message import AnymailMessage
 from anymail.sandbox import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET, Sandbox, SandboxKeys
 from anymail.sandbox.keys import certificate_pem
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_SETTINGS = {
@@ -37,12 +37,7 @@ SNS_SETTINGS = {
 
 def send(esp: str, settings: dict[str, object]) -> None:
     with override_settings(EMAIL_BACKEND=f"anymail.backends.{esp}.EmailBackend", ANYMAIL=settings):
-        AnymailMessage(
-            subject="Your order",
-            body="Your order has shipped.",
-            from_email="shop@example.com",
-            to=["ana@example.com"],
-        ).send()
+        order(body="Your order has shipped.").send()
 
 
 def test_each_sandbox_has_its_own_key_pairs() -> None:

@@ -11,19 +11,14 @@ from anymail.message import AnymailMessage
 from anymail.sandbox import Sandbox
 from anymail.signals import inbound
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
 
 HOSTILE = "<script>alert('x')</script>"
 HOSTILE_FILENAME = '"><img src=x onerror=alert(1)>.html'
 
 
 def send_hostile(sandbox: Sandbox) -> AnymailMessage:
-    message = AnymailMessage(
-        subject=f"Hi {HOSTILE}",
-        body=f"Text {HOSTILE}",
-        from_email="shop@example.com",
-        to=["ana@example.com"],
-        headers={"X-Note": HOSTILE},
-    )
+    message = order(subject=f"Hi {HOSTILE}", body=f"Text {HOSTILE}", headers={"X-Note": HOSTILE})
     message.attach_alternative(f'<p onclick="alert(2)">Hi</p>{HOSTILE}"&quot;', "text/html")
     message.attach(HOSTILE_FILENAME, f"<html>{HOSTILE}</html>", "text/html")
     with override_settings(
