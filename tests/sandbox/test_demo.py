@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-#: The command as users run it: this checkout's anymail, no Django settings of the tests'.
-CLI = [sys.executable, "-u", "-m", "anymail.cli"]
-CLI_ENV = {
-    **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-    "PYTHONPATH": str(ROOT / "src"),
-}
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (our own command)
-        [*CLI, *args], capture_output=True, text=True, env=CLI_ENV, cwd=ROOT, timeout=120
-    )
-
-
-def start_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 (our own command)
-        [*CLI, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=CLI_ENV,
-        cwd=ROOT,
-    )
+from tests.sandbox.processes import first_answer, run_cli, start_cli
 
 
 @pytest.mark.parametrize(
@@ -114,14 +84,7 @@ def test_sandbox_command_serves(unused_port: int) -> None:
     process = start_cli("sandbox", "--port", str(unused_port))
     try:
         url = f"http://127.0.0.1:{unused_port}/"
-        for _ in range(100):
-            try:
-                page = requests.get(url, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("anymail sandbox did not answer")
+        page = first_answer(url)
         assert page.status_code == 200
         assert "POSTMARK_API_URL" in page.text
         refused = requests.post(f"{url}postmark/email", json={}, timeout=5)

@@ -6,11 +6,7 @@ pairs across restarts)."""
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +19,8 @@ from anymail.sandbox import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET, Sandbox, Sa
 from anymail.sandbox.keys import certificate_pem
 from anymail.testing import captured_events
 from tests.sandbox.messages import order
+from tests.sandbox.processes import first_answer, start_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY_SETTINGS = {
     "postal": "POSTAL_WEBHOOK_KEY",
     "sendgrid": "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
@@ -98,23 +94,13 @@ def test_sns_certificates_are_pinned_to_the_urls_the_sandbox_signs_with(sandbox:
 def sandbox_process(app_url: str, unused_port: int, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``anymail sandbox --keys FILE`` in another process, posting to the served test app."""
     keys = tmp_path / "keys.json"
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    command = [sys.executable, "-m", "anymail.cli", "sandbox", "--port", str(unused_port)]
-    command += ["--app-url", f"{app_url}/anymail/", "--keys", str(keys)]
-    process = subprocess.Popen(  # noqa: S603 (our own command)
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    process = start_cli(
+        *("sandbox", "--port", str(unused_port)),
+        *("--app-url", f"{app_url}/anymail/", "--keys", str(keys)),
     )
     url = f"http://127.0.0.1:{unused_port}/"
     try:
-        for _ in range(150):
-            try:
-                requests.get(url, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("anymail sandbox did not answer")
+        first_answer(url)
         yield url, keys
     finally:
         process.terminate()
