@@ -27,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(SRC))
 
-from compare_public import ENV, public_python  # noqa: E402
+from compare_public import ENV, public_python, run_script  # noqa: E402
 
 from anymail.cli import configure_django, demo_esps  # noqa: E402
 
@@ -85,16 +84,9 @@ def esp_specs(base_url: str, esps: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def run_worker(python: str, job: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    output = subprocess.run(
-        [python, str(HERE / "_throughput_worker.py")],
-        input=json.dumps(job),
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tempfile.gettempdir(),  # so the public run can't import this checkout
-    ).stdout
-    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    result: dict[str, Any] = run_script(
+        python, [str(HERE / "_throughput_worker.py")], env, stdin=json.dumps(job)
+    )
     return result
 
 

@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE / "_send_scenarios.py"
@@ -68,9 +69,11 @@ def public_python(release: str = "") -> Iterator[tuple[str, str]]:
         yield venv_python, version
 
 
-def run(python: str, seconds: float, env: dict[str, str]) -> dict[str, float]:
+def run_script(python: str, args: list[str], env: dict[str, str], stdin: str = "") -> Any:
+    """Run a benchmark script with ``python``; its result is the JSON of its last output line."""
     output = subprocess.run(
-        [python, str(SCENARIOS), str(seconds)],
+        [python, *args],
+        input=stdin,
         check=True,
         capture_output=True,
         text=True,
@@ -78,6 +81,11 @@ def run(python: str, seconds: float, env: dict[str, str]) -> dict[str, float]:
         cwd=tempfile.gettempdir(),  # so the public run can't import this checkout
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def run(python: str, seconds: float, env: dict[str, str]) -> dict[str, float]:
+    result: dict[str, float] = run_script(python, [str(SCENARIOS), str(seconds)], env)
+    return result
 
 
 def main() -> None:

@@ -20,10 +20,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from ._testing_sns import sns_envelope_request, sns_timestamp
+from ._testing_sns import pin_certificate, sns_envelope_request, sns_timestamp
 from .testing import FROM_SETTINGS, WebhookRequest
 from .webhooks._signers import SnsTestSigner
-from .webhooks._sns_certs import DEFAULT_CERT_CACHE
 
 __all__ = [
     "DEFAULT_TOPIC_ARN",
@@ -50,9 +49,7 @@ def trust_signer(signer: SnsTestSigner, region: str) -> str:
     Puts its certificate in the views' certificate cache under the URL it signs
     with, as if downloaded from Amazon. Returns that URL.
     """
-    url = signer.cert_url(region)
-    DEFAULT_CERT_CACHE.put(url, signer.certificate)
-    return url
+    return pin_certificate(signer, signer.cert_url(region))
 
 
 def sns_webhook_request(

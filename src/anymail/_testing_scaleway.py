@@ -23,14 +23,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
-from ._testing_sns import sns_envelope_request
+from ._testing_sns import pin_certificate, sns_envelope_request
 from .testing import FROM_SETTINGS, WebhookRequest
 from .webhooks._signers import SnsTestSigner, make_certificate
-from .webhooks._sns_certs import (
-    DEFAULT_CERT_CACHE,
-    DEFAULT_TRUST_CHAINS,
-    SCALEWAY_TRUST_CHAIN_URL,
-)
+from .webhooks._sns_certs import DEFAULT_TRUST_CHAINS, SCALEWAY_TRUST_CHAIN_URL
 from .webhooks.signing import utc_now
 
 __all__ = [
@@ -100,9 +96,7 @@ def trust_signer(signer: SnsTestSigner, region: str) -> str:
     DEFAULT_TRUST_CHAINS.put(
         SCALEWAY_TRUST_CHAIN_URL.format(region=region), [scaleway_test_ca()[0]]
     )
-    url = cert_url(signer, region)
-    DEFAULT_CERT_CACHE.put(url, signer.certificate)
-    return url
+    return pin_certificate(signer, cert_url(signer, region))
 
 
 def scaleway_webhook_request(

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from .testing import FROM_SETTINGS, WebhookRequest, json_webhook_request
 from .webhooks._signers import SnsTestSigner
+from .webhooks._sns_certs import DEFAULT_CERT_CACHE
 from .webhooks.signing import utc_now
 
 #: What SNS sends (it writes "UTF-8": Django's test client would re-encode a body
@@ -25,6 +26,13 @@ SNS_CONTENT_TYPE: Final = "text/plain; charset=utf-8"
 def sns_timestamp(when: datetime) -> str:
     """An SNS ``Timestamp``: ISO 8601 UTC with milliseconds and ``Z``."""
     return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def pin_certificate(signer: SnsTestSigner, url: str) -> str:
+    """Put ``signer``'s certificate in the webhook views' certificate cache under ``url``,
+    as if downloaded from there; returns ``url`` (to sign with)."""
+    DEFAULT_CERT_CACHE.put(url, signer.certificate)
+    return url
 
 
 def topic_region(topic_arn: object, default: str) -> str:

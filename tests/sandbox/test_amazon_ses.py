@@ -15,6 +15,7 @@ from anymail.message import AnymailMessage
 from anymail.sandbox import Sandbox
 from anymail.sandbox.esps.amazon_ses import ACCESS_KEY, CONFIGURATION_SET
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
 from tests.utils import fixture_json
 
 pytest.importorskip("boto3")
@@ -32,16 +33,6 @@ def send(sandbox: Sandbox, message: AnymailMessage, **settings: Any) -> None:
         ANYMAIL={**ses_settings(sandbox), **settings},
     ):
         message.send()
-
-
-def order(**kwargs: Any) -> AnymailMessage:
-    return AnymailMessage(
-        subject="Your order",
-        body="Hi",
-        from_email="shop@example.com",
-        to=["ana@example.com"],
-        **kwargs,
-    )
 
 
 def test_settings_point_boto3_at_the_sandbox(sandbox: Sandbox) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from anymail.message import AnymailMessage
 from anymail.sandbox import Sandbox
 from anymail.signals import inbound
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -81,16 +81,12 @@ def test_list_open_and_bounce(sandbox: Sandbox, browser: Any, esp: str) -> None:
 
     settings = sandbox.settings(esp)
     with override_settings(EMAIL_BACKEND=sandbox.backend(esp), ANYMAIL=settings):
-        AnymailMessage(
+        order(
             subject="Your order <script>window.hacked=1</script>",
             body="Hi Ana, your order is on its way.",
-            from_email="shop@example.com",
-            to=["ana@example.com"],
         ).send()
         message_html = "<p>Hi</p><script>parent.document.title='hacked'</script>"
-        mail = AnymailMessage(
-            subject="HTML mail", body="Hi", from_email="shop@example.com", to=["jo@example.com"]
-        )
+        mail = order(subject="HTML mail", to=["jo@example.com"])
         mail.attach_alternative(message_html, "text/html")
         mail.send()
 

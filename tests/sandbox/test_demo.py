@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
-from .process import running_sandbox
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    return subprocess.run(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "anymail.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+from tests.sandbox.processes import first_answer, run_cli, start_cli
 
 
 @pytest.mark.parametrize(
@@ -65,16 +45,7 @@ def test_e2e_demo(args: tuple[str, ...], esp_name: str) -> None:
 
 
 def test_open_keeps_the_ui_running() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "anymail.cli", "demo", "--open"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    process = start_cli("demo", "--open")
     try:
         assert process.stdout is not None
         lines = []
@@ -110,9 +81,14 @@ def test_e2e_demo_unknown_esp() -> None:
 
 
 def test_sandbox_command_serves(unused_port: int) -> None:
-    with running_sandbox(unused_port) as (url, _process):
-        page = requests.get(url, timeout=10)
+    process = start_cli("sandbox", "--port", str(unused_port))
+    try:
+        url = f"http://127.0.0.1:{unused_port}/"
+        page = first_answer(url)
         assert page.status_code == 200
         assert "POSTMARK_API_URL" in page.text
         refused = requests.post(f"{url}postmark/email", json={}, timeout=5)
         assert refused.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

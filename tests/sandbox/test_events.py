@@ -9,15 +9,15 @@ from django.test import override_settings
 from anymail.message import AnymailMessage
 from anymail.sandbox import EMULATORS, Sandbox
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
 
 CASES = [(esp, event) for esp in sorted(EMULATORS) for event in EMULATORS[esp].events]
 
 
 def send(sandbox: Sandbox, esp: str) -> AnymailMessage:
-    message = AnymailMessage(
+    message = order(
         subject="Your order 1234",
         body="Hi Ana, your order is on its way.",
-        from_email="shop@example.com",
         to=["Ana <ana@example.com>"],
         tags=["order"],
     )

@@ -15,14 +15,12 @@ import requests
 from django.test import override_settings
 
 from anymail import _testing_postal, _testing_sendgrid
-from anymail.message import AnymailMessage
 from anymail.sandbox import DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET, Sandbox, SandboxKeys
 from anymail.sandbox.keys import certificate_pem
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
+from tests.sandbox.processes import first_answer, start_cli
 
-from .process import running_sandbox
-
-ROOT = Path(__file__).resolve().parents[2]
 KEY_SETTINGS = {
     "postal": "POSTAL_WEBHOOK_KEY",
     "sendgrid": "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
@@ -35,12 +33,7 @@ SNS_SETTINGS = {
 
 def send(esp: str, settings: dict[str, object]) -> None:
     with override_settings(EMAIL_BACKEND=f"anymail.backends.{esp}.EmailBackend", ANYMAIL=settings):
-        AnymailMessage(
-            subject="Your order",
-            body="Your order has shipped.",
-            from_email="shop@example.com",
-            to=["ana@example.com"],
-        ).send()
+        order(body="Your order has shipped.").send()
 
 
 def test_each_sandbox_has_its_own_key_pairs() -> None:
@@ -101,9 +94,17 @@ def test_sns_certificates_are_pinned_to_the_urls_the_sandbox_signs_with(sandbox:
 def sandbox_process(app_url: str, unused_port: int, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``anymail sandbox --keys FILE`` in another process, posting to the served test app."""
     keys = tmp_path / "keys.json"
-    options = ("--app-url", f"{app_url}/anymail/", "--keys", str(keys))
-    with running_sandbox(unused_port, *options) as (url, process):
+    process = start_cli(
+        *("sandbox", "--port", str(unused_port)),
+        *("--app-url", f"{app_url}/anymail/", "--keys", str(keys)),
+    )
+    url = f"http://127.0.0.1:{unused_port}/"
+    try:
+        first_answer(url)
         yield url, keys
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
     out = process.stdout.read() if process.stdout else ""
     # It printed the public keys the app must be configured with.
     public = SandboxKeys(keys)

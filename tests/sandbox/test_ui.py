@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from django.test import override_settings
 
 from anymail.message import AnymailMessage
-from anymail.sandbox import Sandbox
+from anymail.sandbox import EMULATORS, Sandbox
 from anymail.signals import inbound
 from anymail.testing import captured_events
+from tests.sandbox.messages import order
 
 HOSTILE = "<script>alert('x')</script>"
 HOSTILE_FILENAME = '"><img src=x onerror=alert(1)>.html'
 
 
 def send_hostile(sandbox: Sandbox) -> AnymailMessage:
-    message = AnymailMessage(
-        subject=f"Hi {HOSTILE}",
-        body=f"Text {HOSTILE}",
-        from_email="shop@example.com",
-        to=["ana@example.com"],
-        headers={"X-Note": HOSTILE},
-    )
+    message = order(subject=f"Hi {HOSTILE}", body=f"Text {HOSTILE}", headers={"X-Note": HOSTILE})
     message.attach_alternative(f'<p onclick="alert(2)">Hi</p>{HOSTILE}"&quot;', "text/html")
     message.attach(HOSTILE_FILENAME, f"<html>{HOSTILE}</html>", "text/html")
     with override_settings(
@@ -57,6 +53,24 @@ def test_hostile_content_is_escaped(sandbox: Sandbox) -> None:
     # The exact request, with the server token hidden.
     assert "POST /postmark/email" in page.text
     assert "X-Postmark-Server-Token: (hidden)" in page.text
+    assert sandbox.api_key not in page.text
+
+
+#: Mandrill's key is in the JSON body, which the page shows as it was sent.
+KEY_IN_HEADERS = sorted(set(EMULATORS) - {"mandrill"})
+
+
+@pytest.mark.parametrize("esp", KEY_IN_HEADERS)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the Sendinblue backend
+def test_message_page_hides_the_key_header(sandbox: Sandbox, esp: str) -> None:
+    settings = {**sandbox.settings(esp), "IGNORE_UNSUPPORTED_FEATURES": True}
+    with override_settings(EMAIL_BACKEND=sandbox.backend(esp), ANYMAIL=settings):
+        order(subject="Your order 1234", body="Your order has shipped.").send()
+    [received] = sandbox.messages()
+    page = requests.get(f"{sandbox.url}messages/{received.id}", timeout=10)
+    assert page.status_code == 200
+    for header in sandbox.emulator(esp).secret_headers or ("Authorization",):
+        assert re.search(rf"^{header}: \(hidden\)$", page.text, re.MULTILINE | re.IGNORECASE)
     assert sandbox.api_key not in page.text
 
 

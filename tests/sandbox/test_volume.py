@@ -10,13 +10,13 @@ from django.test import override_settings
 
 from anymail.message import AnymailMessage
 from anymail.sandbox import Sandbox
+from tests.sandbox.messages import order
 
 
 def message(index: int, to: list[str] | None = None) -> AnymailMessage:
-    sent = AnymailMessage(
+    sent = order(
         subject=f"Order {index}",
         body=f"Your order {index} has shipped.",
-        from_email="shop@example.com",
         to=to or [f"customer{index}@example.com"],
     )
     sent.attach_alternative(f"<p>Order {index}</p>", "text/html")

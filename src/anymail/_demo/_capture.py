@@ -161,7 +161,8 @@ def _open_boto3_captured(esp: DemoEsp, backend: Any) -> list[Any]:
         operation, params = pending.pop("call")
         captured.append((operation, params, request))
         status, headers, body = esp.answer(request)
-        return AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
+        content = body.encode("utf-8") if isinstance(body, str) else body
+        return AWSResponse(request.url, status, headers, _Body(content))
 
     backend.open()
     events = backend.client.meta.events

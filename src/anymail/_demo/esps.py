@@ -16,60 +16,48 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from ..addresses import parse_address_list
-from . import REMOVE, DemoEsp
+from . import REMOVE, Answer, DemoEsp
 
-_JSON: Final = {"Content-Type": "application/json"}
-
-
-def _json(status: int, answer: Any, **headers: str) -> tuple[int, dict[str, str], str]:
-    return status, {**_JSON, **headers}, json.dumps(answer)
+_JSON: Final = MappingProxyType({"Content-Type": "application/json"})
 
 
-def _body(request: Any) -> Any:
-    return json.loads(request.body or b"{}")
+def _answer(body: Any, status: int = 200, headers: Mapping[str, str] = _JSON) -> Answer:
+    """An answer with ``status``, ``headers`` and ``body`` as JSON: a value, a function of
+    the request's JSON body that gives it, or None for an empty body."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        data = body(json.loads(request.body or b"{}")) if callable(body) else body
+        return status, dict(headers), "" if data is None else json.dumps(data)
+
+    return answer
 
 
-def _amazon_ses(request: Any) -> tuple[int, dict[str, str], bytes]:
+def _amazon_ses(body: Any) -> Any:
     """A message id (per bulk entry, for template sends)."""
-    body = _body(request)
     if "BulkEmailEntries" in body:
         results = [
             {"Status": "SUCCESS", "MessageId": f"0100019a8c41aa01-demo-{index:06d}-000000"}
             for index, _entry in enumerate(body["BulkEmailEntries"], 1)
         ]
-        answer: dict[str, Any] = {"BulkEmailEntryResults": results}
-    else:
-        answer = {"MessageId": "0100019a8c3e5f21-demo-000001-000000"}
-    headers = {"content-type": "application/json", "x-amzn-requestid": "demo-request-id"}
-    return 200, headers, json.dumps(answer).encode("utf-8")
+        return {"BulkEmailEntryResults": results}
+    return {"MessageId": "0100019a8c3e5f21-demo-000001-000000"}
 
 
-def _brevo(request: Any) -> tuple[int, dict[str, str], str]:
+def _brevo(body: Any) -> Any:
     """One messageId, or one per messageVersions entry."""
-    versions = _body(request).get("messageVersions")
+    versions = body.get("messageVersions")
     if versions is None:
-        answer: dict[str, Any] = {"messageId": "<202603021405.50123456789@smtp-relay.mailin.fr>"}
-    else:
-        answer = {
-            "messageIds": [
-                f"<202603021405.50123456789.{index}@smtp-relay.mailin.fr>"
-                for index in range(1, len(versions) + 1)
-            ]
-        }
-    return 201, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(answer)
-
-
-def _mailgun(request: Any) -> tuple[int, dict[str, str], str]:
-    answer = {
-        "id": "<20260115093012.5f3e1a2b4c6d8e90@mg.shop.example.com>",
-        "message": "Queued. Thank you.",
+        return {"messageId": "<202603021405.50123456789@smtp-relay.mailin.fr>"}
+    return {
+        "messageIds": [
+            f"<202603021405.50123456789.{index}@smtp-relay.mailin.fr>"
+            for index in range(1, len(versions) + 1)
+        ]
     }
-    return _json(200, answer)
 
 
-def _mailjet(request: Any) -> tuple[int, dict[str, str], str]:
+def _mailjet(data: Any) -> Any:
     """Each recipient of each message gets a MessageID of its own."""
-    data = _body(request)
     shared = data.get("Globals", {})
     message_id = 576460752303423489
     results = []
@@ -88,13 +76,12 @@ def _mailjet(request: Any) -> tuple[int, dict[str, str], str]:
                 )
                 message_id += 1
         results.append(result)
-    return _json(200, {"Messages": results})
+    return {"Messages": results}
 
 
-def _mandrill(request: Any) -> tuple[int, dict[str, str], str]:
+def _mandrill(body: Any) -> Any:
     """One "sent" result per recipient."""
-    recipients = _body(request).get("message", {}).get("to", [])
-    results = [
+    return [
         {
             "email": recipient["email"],
             "status": "sent",
@@ -102,14 +89,12 @@ def _mandrill(request: Any) -> tuple[int, dict[str, str], str]:
             "reject_reason": None,
             "queued_reason": None,
         }
-        for index, recipient in enumerate(recipients, start=1)
+        for index, recipient in enumerate(body.get("message", {}).get("to", []), start=1)
     ]
-    return _json(200, results)
 
 
-def _postal(request: Any) -> tuple[int, dict[str, str], str]:
+def _postal(body: Any) -> Any:
     """One message (with an id of its own) per to/cc/bcc address."""
-    body = _body(request)
     addresses = [
         address.addr_spec
         for field in ("to", "cc", "bcc")
@@ -123,12 +108,11 @@ def _postal(request: Any) -> tuple[int, dict[str, str], str]:
         "message_id": "5c9e1f7a-2b3d-4e8f-9a0b-1c2d3e4f5a6b@rp.postal.example.com",
         "messages": messages,
     }
-    return _json(200, {"status": "success", "time": 0.11, "flags": {}, "data": data})
+    return {"status": "success", "time": 0.11, "flags": {}, "data": data}
 
 
-def _postmark(request: Any) -> tuple[int, dict[str, str], str]:
+def _postmark(body: Any) -> Any:
     """One result per message: a list for batch sends."""
-    body = _body(request)
     if isinstance(body, dict) and "Messages" in body:
         messages, single = body["Messages"], False
     elif isinstance(body, list):
@@ -145,22 +129,19 @@ def _postmark(request: Any) -> tuple[int, dict[str, str], str]:
         }
         for index, message in enumerate(messages, 1)
     ]
-    return _json(200, results[0] if single else results)
+    return results[0] if single else results
 
 
-def _resend(request: Any) -> tuple[int, dict[str, str], str]:
+def _resend(body: Any) -> Any:
     """An id, or one per email of a batch."""
-    body = _body(request)
-    limits = {"ratelimit-limit": "5", "ratelimit-remaining": "4", "ratelimit-reset": "1"}
     if isinstance(body, list):
         ids = [{"id": f"5e4c8f5a-7a3e-4c1b-9f0d-{index:012d}"} for index in range(1, len(body) + 1)]
-        return _json(200, {"data": ids}, **limits)
-    return _json(200, {"id": "5e4c8f5a-7a3e-4c1b-9f0d-000000000000"}, **limits)
+        return {"data": ids}
+    return {"id": "5e4c8f5a-7a3e-4c1b-9f0d-000000000000"}
 
 
-def _scaleway(request: Any) -> tuple[int, dict[str, str], str]:
+def _scaleway(body: Any) -> Any:
     """One email object (with an id of its own) per to, cc and bcc recipient."""
-    body = _body(request)
     recipients = [
         (rcpt_type, recipient["email"])
         for rcpt_type in ("to", "cc", "bcc")
@@ -186,23 +167,18 @@ def _scaleway(request: Any) -> tuple[int, dict[str, str], str]:
         }
         for rcpt_type, address in recipients
     ]
-    return _json(200, {"emails": emails})
+    return {"emails": emails}
 
 
-def _sendgrid(request: Any) -> tuple[int, dict[str, str], str]:
-    # 202 and an empty body; the X-Message-Id is per request.
-    return 202, {"X-Message-Id": "0Xf00Aa1Bb2Cc3Dd4Ee5Ff"}, ""
-
-
-def _sparkpost(request: Any) -> tuple[int, dict[str, str], str]:
+def _sparkpost(body: Any) -> Any:
     """Every recipients[] entry accepted, one transmission id."""
-    recipients = _body(request).get("recipients")
+    recipients = body.get("recipients")
     results = {
         "total_rejected_recipients": 0,
         "total_accepted_recipients": len(recipients) if isinstance(recipients, list) else 0,
         "id": "7318265432183591",
     }
-    return _json(200, {"results": results})
+    return {"results": results}
 
 
 _BREVO = DemoEsp(
@@ -210,7 +186,7 @@ _BREVO = DemoEsp(
     options={"api_key": "xkeysib-demo-not-a-real-key"},
     adapted="merge fields rewritten as Brevo's {{ params.name }}, which Brevo fills in from "
     "merge_data and merge_global_data without a stored template.",
-    answer=_brevo,
+    answer=_answer(_brevo, 201, {"Content-Type": "application/json; charset=utf-8"}),
     merge_fields=r"{{ params.\1 }}",
 )
 
@@ -231,7 +207,10 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             adapted="a stored SES template (template_id 'OrderShipped') replaces the subject "
             "and bodies, as SES applies merge_data only to templates; SES can't attach files "
             "to a template send, so the attachment and inline image are left out.",
-            answer=_amazon_ses,
+            answer=_answer(
+                _amazon_ses,
+                headers={"content-type": "application/json", "x-amzn-requestid": "demo-request-id"},
+            ),
             template_id="OrderShipped",
             template_attachments=False,
             transport="boto3",
@@ -250,7 +229,12 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
                 "sender_domain": "mg.shop.example.com",
             },
             adapted="merge fields rewritten in Mailgun's on-the-fly %recipient.name% syntax.",
-            answer=_mailgun,
+            answer=_answer(
+                {
+                    "id": "<20260115093012.5f3e1a2b4c6d8e90@mg.shop.example.com>",
+                    "message": "Queued. Thank you.",
+                }
+            ),
             merge_fields=r"%recipient.\1%",
         ),
         "mailjet": DemoEsp(
@@ -258,7 +242,7 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             options={"api_key": "demo-api-key", "secret_key": "demo-secret-key"},
             adapted="merge fields rewritten as Mailjet's [[var:name]] in the bodies, and taken "
             "out of the subject (Mailjet doesn't merge fields into the subject).",
-            answer=_mailjet,
+            answer=_answer(_mailjet),
             merge_fields=r"[[var:\1]]",
             subject_merge_fields=REMOVE,
         ),
@@ -267,7 +251,7 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             options={"api_key": "demo-mandrill-key-NOT-REAL"},
             adapted="esp_extra selects Mandrill's handlebars merge language, which the demo's "
             "{{name}} fields use (Mandrill's default is MailChimp's *|NAME|*).",
-            answer=_mandrill,
+            answer=_answer(_mandrill),
             esp_extra={"message": {"merge_language": "handlebars"}},
         ),
         "postal": DemoEsp(
@@ -276,7 +260,7 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             adapted="Postal has no templates or merge features: merge_data, merge_global_data, "
             "merge_metadata and the {{fields}} are taken out, and one message goes to both "
             "recipients.",
-            answer=_postal,
+            answer=_answer(_postal),
             merge_fields=REMOVE,
             without_merge=True,
         ),
@@ -286,7 +270,7 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             options={"server_token": "POSTMARK_API_TEST"},
             adapted="a stored template (template_id 'order-shipped') replaces the subject and "
             "bodies: Postmark needs one for merge_data, and refuses a subject or body beside it.",
-            answer=_postmark,
+            answer=_answer(_postmark),
             template_id="order-shipped",
         ),
         "resend": DemoEsp(
@@ -295,7 +279,15 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             adapted="a stored template (template_id 'order-shipped') replaces the subject and "
             "bodies: Resend needs one for merge_data, and refuses a body beside it. The "
             "attachments stay, to show that Resend's batch endpoint can't take them.",
-            answer=_resend,
+            answer=_answer(
+                _resend,
+                headers={
+                    **_JSON,
+                    "ratelimit-limit": "5",
+                    "ratelimit-remaining": "4",
+                    "ratelimit-reset": "1",
+                },
+            ),
             template_id="order-shipped",
             template_subject=None,
         ),
@@ -308,7 +300,7 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             adapted="Scaleway TEM has no batch sending or merge features: each recipient gets "
             "a message of their own, with the merge fields (merge_data, merge_global_data, "
             "merge_metadata) filled in by the demo before sending.",
-            answer=_scaleway,
+            answer=_answer(_scaleway),
             one_message_each=True,
         ),
         "sendgrid": DemoEsp(
@@ -316,14 +308,15 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             options={"api_key": "SG.demo-key-not-real"},
             adapted="esp_extra sets merge_field_format, so SendGrid's substitutions fill in the "
             "demo's {{name}} fields.",
-            answer=_sendgrid,
+            # 202 and an empty body; the X-Message-Id is per request.
+            answer=_answer(None, 202, {"X-Message-Id": "0Xf00Aa1Bb2Cc3Dd4Ee5Ff"}),
             esp_extra={"merge_field_format": "{{{{{}}}}}"},
         ),
         "sparkpost": DemoEsp(
             backend="anymail.backends.sparkpost.EmailBackend",
             options={"api_key": "demo-sparkpost-api-key"},
             adapted="none (SparkPost renders the demo's {{name}} merge fields itself).",
-            answer=_sparkpost,
+            answer=_answer(_sparkpost),
         ),
     }
 )

@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from ..webhooks._signers import EcdsaTestSigner, RsaTestSigner, SnsTestSigner
@@ -68,6 +70,8 @@ def certificate_pem(certificate: Any) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
+_T = TypeVar("_T")
+
 #: How long the sandbox's certificates are valid: a kept keys file outlives restarts.
 _VALIDITY_DAYS = 3650
 
@@ -86,51 +90,42 @@ class SandboxKeys:
         if self.path is not None and self.path.exists():
             self._load(json.loads(self.path.read_text(encoding="utf-8")))
 
+    def _kept(self, name: str, make: Callable[[], _T]) -> _T:
+        """The key pair ``name`` (the attribute ``_<name>``), made and saved on first use."""
+        with self._lock:
+            if getattr(self, f"_{name}") is None:
+                setattr(self, f"_{name}", make())
+                self._save()
+            return cast(_T, getattr(self, f"_{name}"))
+
     @property
     def postal(self) -> RsaTestSigner:
-        with self._lock:
-            if self._postal is None:
-                from ..webhooks._signers import RsaTestSigner
+        from ..webhooks._signers import RsaTestSigner
 
-                self._postal = RsaTestSigner()
-                self._save()
-            return self._postal
+        return self._kept("postal", RsaTestSigner)
 
     @property
     def sendgrid(self) -> EcdsaTestSigner:
-        with self._lock:
-            if self._sendgrid is None:
-                from ..webhooks._signers import EcdsaTestSigner
+        from ..webhooks._signers import EcdsaTestSigner
 
-                self._sendgrid = EcdsaTestSigner()
-                self._save()
-            return self._sendgrid
+        return self._kept("sendgrid", EcdsaTestSigner)
 
     @property
     def sns(self) -> SnsTestSigner:
-        with self._lock:
-            if self._sns is None:
-                from datetime import timedelta
+        from ..webhooks._signers import SnsTestSigner
 
-                from ..webhooks._signers import SnsTestSigner
+        def make() -> SnsTestSigner:
+            return SnsTestSigner(valid_for=timedelta(days=_VALIDITY_DAYS))
 
-                self._sns = SnsTestSigner(valid_for=timedelta(days=_VALIDITY_DAYS))
-                self._save()
-            return self._sns
+        return self._kept("sns", make)
 
     @property
     def scaleway(self) -> tuple[Any, SnsTestSigner]:
         """Scaleway's SNS: (the sandbox's CA certificate, a signer whose certificate it issued)."""
-        with self._lock:
-            if self._scaleway is None:
-                self._scaleway = self._new_scaleway()
-                self._save()
-            return self._scaleway
+        return self._kept("scaleway", self._new_scaleway)
 
     @staticmethod
     def _new_scaleway() -> tuple[Any, SnsTestSigner]:
-        from datetime import timedelta
-
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         from ..webhooks._signers import SnsTestSigner, make_certificate

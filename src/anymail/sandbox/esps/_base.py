@@ -3,26 +3,27 @@
 An emulator is a small class per ESP. It names the ESP's API-URL setting and
 endpoints, checks the auth header as the ESP does (its own 401 body), turns an
 accepted request into the messages the ESP would send (with the ESP's ids), and
-builds the ESP's tracking payload for an event on one of them.
+builds the ESP's tracking payload for an event on one of them. Its helpers are
+small modules beside this one: ``_addresses``, ``_values`` (JSON values), ``_auth``
+(where the key is), ``_time``, ``_mime``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message as MimeMessage
 from email.parser import BytesParser
 from email.policy import HTTP
-from email.utils import formataddr, getaddresses
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
+from ._addresses import addr_spec
+
 if TYPE_CHECKING:
     from ..keys import SandboxKeys
+    from ._auth import KeyIn
 
 
 @dataclass
@@ -71,11 +72,19 @@ class ApiRequest:
                 return value
         return None
 
-    def json(self, error: Callable[[str], EspError]) -> Any:
+    def json(self, invalid: EspError) -> Any:
+        """The JSON body; ``invalid`` (the ESP's answer to malformed JSON) if it isn't JSON."""
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise error("Malformed JSON") from None
+            raise invalid from None
+
+    def json_object(self, invalid: EspError) -> dict[str, Any]:
+        """The JSON body, which must be an object: else ``invalid``."""
+        data = self.json(invalid)
+        if not isinstance(data, dict):
+            raise invalid
+        return data
 
     def form(self) -> tuple[list[tuple[str, str]], list[tuple[str, Attachment]]]:
         """Fields and files of a urlencoded or multipart body."""
@@ -133,16 +142,19 @@ class Emulator:
     name: ClassVar[str]
     #: The path of the API URL under the ESP's prefix (it mimics the real URL's).
     api_path: ClassVar[str] = ""
-    #: The backend setting that points it at the sandbox, and the credential settings.
+    #: The backend setting that points it at the sandbox, and the one that holds the key.
     api_url_setting: ClassVar[str]
+    key_setting: ClassVar[str]
+    #: Where a request carries the key (see :mod:`._auth`); None where the emulator's
+    #: own :meth:`authenticate` finds it (in the body, a request signature).
+    key_in: ClassVar[KeyIn | None] = None
     #: Endpoint path (after the API URL) -> handler method name.
     endpoints: ClassVar[Mapping[str, str]]
     #: GET endpoints (e.g. an API the app's webhook view calls back) -> handler name.
     get_endpoints: ClassVar[Mapping[str, str]] = {}
-    #: Anymail event name -> what the event buttons call it (also the payload's key).
-    events: ClassVar[tuple[str, ...]] = ("delivered", "bounced", "opened", "clicked", "complained")
-    #: Request headers holding credentials (shown masked in the UI).
-    secret_headers: ClassVar[tuple[str, ...]] = ("Authorization",)
+    #: The events the sandbox fires for this ESP (the UI's buttons, in this order):
+    #: Anymail's event name -> the ESP's own name for it, as its tracking post writes it.
+    events: ClassVar[Mapping[str, Any]]
     #: The tracking webhook path under the app's Anymail URLs.
     webhook_name: ClassVar[str] = "tracking"
     #: The inbound webhook path, and the :mod:`anymail.testing` builder of its posts.
@@ -156,12 +168,17 @@ class Emulator:
         #: The key pairs it signs webhooks with (where the ESP signs with a private key).
         self.keys = keys if keys is not None else SandboxKeys()
 
+    @property
+    def secret_headers(self) -> tuple[str, ...]:
+        """Request headers holding credentials (shown masked in the UI)."""
+        return (self.key_in.header,) if self.key_in is not None else ()
+
     def api_url(self, root: str) -> str:
         return f"{root}{self.esp}/{self.api_path}"
 
     def settings(self, root: str) -> dict[str, Any]:
         """The ANYMAIL settings that send through this emulator."""
-        raise NotImplementedError
+        return {self.key_setting: self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         """The app's settings that verify this emulator's signed webhook posts."""
@@ -169,6 +186,14 @@ class Emulator:
 
     def authenticate(self, request: ApiRequest) -> None:
         """Raise the ESP's 401 (or whatever it answers) unless the key is right."""
+        if self.key_in is None:
+            raise NotImplementedError
+        presented = self.key_in.read(request)
+        if presented != self.key_in.expected(self.api_key):
+            raise self.refused(presented)
+
+    def refused(self, presented: object) -> EspError:
+        """The ESP's answer to a request with a wrong key (``presented``; None: no key)."""
         raise NotImplementedError
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
@@ -182,39 +207,3 @@ class Emulator:
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         """Options for the ESP's :mod:`anymail.testing` builder (e.g. the sandbox's signer)."""
         return {}
-
-
-def addr_spec(address: str) -> str:
-    return getaddresses([address])[0][1] or address
-
-
-def parse_list(value: Any) -> list[str]:
-    """Addresses from a comma-joined string or a list of strings."""
-    if not value:
-        return []
-    values = value if isinstance(value, list) else [value]
-    return [formataddr(pair) for pair in getaddresses([str(item) for item in values])]
-
-
-def named(obj: Any, email_key: str = "email", name_key: str = "name") -> str:
-    """A formatted address from an ``{"email": ..., "name": ...}`` object."""
-    if not isinstance(obj, Mapping):
-        return str(obj)
-    return formataddr((str(obj.get(name_key) or ""), str(obj.get(email_key) or "")))
-
-
-def b64decode(value: Any) -> bytes:
-    try:
-        return base64.b64decode(str(value or ""), validate=False)
-    except (binascii.Error, ValueError):
-        return b""
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def valid_address(address: str) -> bool:
-    spec = addr_spec(address)
-    local, at, domain = spec.rpartition("@")
-    return bool(at and local and "." in domain and " " not in spec)

@@ -12,9 +12,10 @@ import itertools
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
-from ._base import addr_spec, new_uuid
+from ._addresses import addr_spec
 from ._mime import inbound_bytes
 from ._time import epoch, iso_now
+from ._values import new_uuid
 
 _ids = itertools.count(9001)
 

@@ -7,7 +7,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from ._base import Attachment, Message, parse_list
+from ._addresses import parse_list
+from ._base import Attachment, Message
 
 
 def parse_raw(data: bytes) -> Message:

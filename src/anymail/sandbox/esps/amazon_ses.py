@@ -16,20 +16,12 @@ import json
 import secrets
 from typing import Any, Final
 
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    new_uuid,
-    parse_list,
-    valid_address,
-)
+from ._addresses import addr_spec, parse_list, valid_address
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._mime import inbound_bytes, parse_raw
 from ._sigv4 import SigV4Problem, check_sigv4
 from ._time import iso_now
+from ._values import new_uuid
 
 #: The sandbox's AWS access key id (the secret is the sandbox's API key).
 ACCESS_KEY: Final = "SANDBOXACCESSKEY"
@@ -83,7 +75,13 @@ class AmazonSES(Emulator):
     name = "Amazon SES"
     api_url_setting = 'AMAZON_SES_CLIENT_PARAMS["endpoint_url"]'
     endpoints = {"v2/email/outbound-emails": "send", "v2/email/outbound-bulk-emails": "bulk"}
-    events = ("delivered", "bounced", "opened", "clicked", "complained")
+    events = {
+        "delivered": "Delivery",
+        "bounced": "Bounce",
+        "opened": "Open",
+        "clicked": "Click",
+        "complained": "Complaint",
+    }
 
     def settings(self, root: str) -> dict[str, Any]:
         return {
@@ -112,9 +110,7 @@ class AmazonSES(Emulator):
             raise error(problem.code, problem.text, 403) from None
 
     def parse(self, request: ApiRequest) -> dict[str, Any]:
-        data = request.json(lambda text: error("BadRequestException", "Malformed request body."))
-        if not isinstance(data, dict):
-            raise error("BadRequestException", "Malformed request body.")
+        data = request.json_object(error("BadRequestException", "Malformed request body."))
         name = data.get("ConfigurationSetName")
         if name is not None and name != CONFIGURATION_SET:
             raise error("NotFoundException", f"Configuration set <{name}> does not exist.", 404)
@@ -165,7 +161,7 @@ class AmazonSES(Emulator):
             raise error("BadRequestException", "Missing final '@domain' in the From address.")
         check_recipients(message.to + message.cc + message.bcc)
         message_id = ses_message_id()
-        message.ids = {addr_spec(a): message_id for a in message.to + message.cc + message.bcc}
+        message.ids = dict.fromkeys(message.recipients, message_id)
         return [message], ApiResponse.json(200, {"MessageId": message_id})
 
     def bulk(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
@@ -235,67 +231,56 @@ class AmazonSES(Emulator):
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
         now = iso_now()
         mta = "dns; a8-1.smtp-out.amazonses.com"
-        details: dict[str, tuple[str, str, dict[str, Any]]] = {
-            "delivered": (
-                "Delivery",
-                "delivery",
-                {
-                    "timestamp": now,
-                    "processingTimeMillis": 512,
-                    "recipients": [recipient],
-                    "smtpResponse": "250 2.6.0 Message received",
-                    "reportingMTA": mta,
-                },
-            ),
-            "bounced": (
-                "Bounce",
-                "bounce",
-                {
-                    "feedbackId": ses_message_id(),
-                    "bounceType": "Permanent",
-                    "bounceSubType": "General",
-                    "bouncedRecipients": [
-                        {
-                            "emailAddress": recipient,
-                            "action": "failed",
-                            "status": "5.1.1",
-                            "diagnosticCode": f"smtp; 550 5.1.1 <{recipient}>: user unknown",
-                        }
-                    ],
-                    "timestamp": now,
-                    "reportingMTA": mta,
-                },
-            ),
-            "complained": (
-                "Complaint",
-                "complaint",
-                {
-                    "feedbackId": ses_message_id(),
-                    "complainedRecipients": [{"emailAddress": recipient}],
-                    "complaintFeedbackType": "abuse",
-                    "userAgent": "Sandbox Feedback Loop",
-                    "timestamp": now,
-                },
-            ),
-            "opened": (
-                "Open",
-                "open",
-                {"timestamp": now, "ipAddress": "127.0.0.1", "userAgent": "Mozilla/5.0 (sandbox)"},
-            ),
-            "clicked": (
-                "Click",
-                "click",
-                {
-                    "timestamp": now,
-                    "ipAddress": "127.0.0.1",
-                    "userAgent": "Mozilla/5.0 (sandbox)",
-                    "link": "https://example.com/",
-                    "linkTags": {},
-                },
-            ),
+        # Each record's details are under its eventType in lower case.
+        details: dict[str, dict[str, Any]] = {
+            "delivered": {
+                "timestamp": now,
+                "processingTimeMillis": 512,
+                "recipients": [recipient],
+                "smtpResponse": "250 2.6.0 Message received",
+                "reportingMTA": mta,
+            },
+            "bounced": {
+                "feedbackId": ses_message_id(),
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": [
+                    {
+                        "emailAddress": recipient,
+                        "action": "failed",
+                        "status": "5.1.1",
+                        "diagnosticCode": f"smtp; 550 5.1.1 <{recipient}>: user unknown",
+                    }
+                ],
+                "timestamp": now,
+                "reportingMTA": mta,
+            },
+            "complained": {
+                "feedbackId": ses_message_id(),
+                "complainedRecipients": [{"emailAddress": recipient}],
+                "complaintFeedbackType": "abuse",
+                "userAgent": "Sandbox Feedback Loop",
+                "timestamp": now,
+            },
+            "opened": {
+                "timestamp": now,
+                "ipAddress": "127.0.0.1",
+                "userAgent": "Mozilla/5.0 (sandbox)",
+            },
+            "clicked": {
+                "timestamp": now,
+                "ipAddress": "127.0.0.1",
+                "userAgent": "Mozilla/5.0 (sandbox)",
+                "link": "https://example.com/",
+                "linkTags": {},
+            },
         }
-        event_type, key, detail = details[event]
-        return {"eventType": event_type, "mail": self.mail_object(message, recipient), key: detail}
+        event_type = self.events[event]
+        return {
+            "eventType": event_type,
+            "mail": self.mail_object(message, recipient),
+            event_type.lower(): details[event],
+        }
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         topic = INBOUND_TOPIC_ARN if url.rstrip("/").endswith("/inbound") else TOPIC_ARN

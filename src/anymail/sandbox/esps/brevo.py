@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import _inbound
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    named,
-    valid_address,
-)
+from ._addresses import addr_spec, named, valid_address
+from ._auth import Header
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, text_headers
 
 
 def error(status: int, code: str, text: str) -> EspError:
@@ -29,22 +21,23 @@ class Brevo(Emulator):
     name = "Brevo"
     api_path = "v3/"
     api_url_setting = "BREVO_API_URL"
+    key_setting = "BREVO_API_KEY"
+    key_in = Header("api-key")
     endpoints = {"smtp/email": "send"}
-    secret_headers = ("api-key",)
-    events = ("delivered", "bounced", "opened", "clicked", "complained")
+    events = {
+        "delivered": "delivered",
+        "bounced": "hard_bounce",
+        "opened": "unique_opened",
+        "clicked": "click",
+        "complained": "spam",
+    }
     inbound_payload = staticmethod(_inbound.brevo)
 
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"BREVO_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
-
-    def authenticate(self, request: ApiRequest) -> None:
-        if request.header("api-key") != self.api_key:
-            raise error(401, "unauthorized", "Key not found")
+    def refused(self, presented: object) -> EspError:
+        return error(401, "unauthorized", "Key not found")
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: error(400, "bad_request", "Input must be a json object"))
-        if not isinstance(data, dict):
-            raise error(400, "bad_request", "Input must be a json object")
+        data = request.json_object(error(400, "bad_request", "Input must be a json object"))
         sender = data.get("sender") or {}
         if not sender.get("email") and not sender.get("id"):
             raise error(400, "missing_parameter", "sender is missing")
@@ -70,11 +63,8 @@ class Brevo(Emulator):
                 subject=str(version.get("subject") or data.get("subject") or ""),
                 text=data.get("textContent"),
                 html=data.get("htmlContent"),
-                headers={str(k): str(v) for k, v in headers.items()},
-                attachments=[
-                    Attachment(str(a.get("name", "")), "", b64decode(a.get("content")))
-                    for a in data.get("attachment") or []
-                ],
+                headers=text_headers(headers),
+                attachments=attachments(data.get("attachment"), "name", "content", None),
                 tags=list(data.get("tags") or []),
                 template=str(data["templateId"]) if data.get("templateId") else None,
             )
@@ -87,15 +77,8 @@ class Brevo(Emulator):
         return messages, ApiResponse.json(201, body)
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        names = {
-            "delivered": "delivered",
-            "bounced": "hard_bounce",
-            "opened": "unique_opened",
-            "clicked": "click",
-            "complained": "spam",
-        }
         payload: dict[str, Any] = {
-            "event": names[event],
+            "event": self.events[event],
             "email": recipient,
             "id": 1,
             "ts_event": epoch(),
@@ -119,6 +102,4 @@ class Sendinblue(Brevo):
     esp = "sendinblue"
     name = "Sendinblue (Brevo)"
     api_url_setting = "SENDINBLUE_API_URL"
-
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"SENDINBLUE_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
+    key_setting = "SENDINBLUE_API_KEY"

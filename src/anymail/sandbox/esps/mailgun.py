@@ -7,16 +7,9 @@ import secrets
 from typing import Any
 
 from . import _inbound
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    parse_list,
-    valid_address,
-)
+from ._addresses import parse_list, valid_address
+from ._auth import Basic
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
 
 NO_BODY = "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"
@@ -29,19 +22,22 @@ def error(text: str, status: int = 400) -> EspError:
 class Mailgun(Emulator):
     esp = "mailgun"
     name = "Mailgun"
+    # MAILGUN_API_URL has no trailing slash: the backend adds "/<domain>/messages".
     api_path = "v3"
     api_url_setting = "MAILGUN_API_URL"
+    key_setting = "MAILGUN_API_KEY"
+    key_in = Basic("api")
     endpoints = {r"(?P<domain>[^/]+)/messages": "send"}
+    events = {
+        "delivered": "delivered",
+        "bounced": "failed",
+        "opened": "opened",
+        "clicked": "clicked",
+        "complained": "complained",
+    }
     # Posted to the route URL that asks for the raw message (``inbound_mime``).
     inbound_payload = staticmethod(_inbound.mailgun)
     inbound_name = "inbound_mime"
-
-    def api_url(self, root: str) -> str:
-        # MAILGUN_API_URL has no trailing slash: the backend adds "/<domain>/messages".
-        return f"{root}{self.esp}/{self.api_path}"
-
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"MAILGUN_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         return {"MAILGUN_WEBHOOK_SIGNING_KEY": f"{self.api_key}-webhooks"}
@@ -50,11 +46,8 @@ class Mailgun(Emulator):
         # The sandbox's own key, whatever the settings of the process it runs in.
         return {"signing_key": self.webhook_settings()["MAILGUN_WEBHOOK_SIGNING_KEY"]}
 
-    def authenticate(self, request: ApiRequest) -> None:
-        from ._auth import basic_credentials
-
-        if basic_credentials(request) != ("api", self.api_key):
-            raise EspError(ApiResponse(401, b"Forbidden", content_type="text/plain"))
+    def refused(self, presented: object) -> EspError:
+        return EspError(ApiResponse(401, b"Forbidden", content_type="text/plain"))
 
     def send(self, request: ApiRequest, domain: str = "") -> tuple[list[Message], ApiResponse]:
         fields, files = request.form()
@@ -97,14 +90,13 @@ class Mailgun(Emulator):
                 metadata=variables,
                 template=value("template"),
             )
-            message.ids = {addr_spec(a): message_id for a in group + cc + bcc}
+            message.ids = dict.fromkeys(message.recipients, message_id)
             messages.append(message)
         return messages, ApiResponse.json(200, {"id": message_id, "message": "Queued. Thank you."})
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        name = {"bounced": "failed", "complained": "complained"}.get(event, event)
         data: dict[str, Any] = {
-            "event": name,
+            "event": self.events[event],
             "id": secrets.token_hex(11),
             "timestamp": float(epoch()),
             "recipient": recipient,

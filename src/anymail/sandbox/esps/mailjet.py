@@ -6,21 +6,11 @@ import itertools
 from typing import Any
 
 from . import _inbound
-from ._auth import basic_credentials
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    named,
-    new_uuid,
-    valid_address,
-)
+from ._addresses import addr_spec, named, valid_address
+from ._auth import Basic
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, new_uuid, text_headers
 
 #: Mailjet's MessageIDs are integers beyond 2**53 (the backend must keep them exact).
 _ids = itertools.count(576460752303423489)
@@ -52,28 +42,32 @@ class Mailjet(Emulator):
     name = "Mailjet"
     api_path = "v3.1/"
     api_url_setting = "MAILJET_API_URL"
+    key_setting = "MAILJET_SECRET_KEY"
+    key_in = Basic(PUBLIC_KEY)
     endpoints = {"send": "send"}
+    events = {
+        "delivered": "sent",
+        "bounced": "bounce",
+        "opened": "open",
+        "clicked": "click",
+        "complained": "spam",
+    }
     inbound_payload = staticmethod(_inbound.mailjet)
 
     def settings(self, root: str) -> dict[str, Any]:
-        return {
-            "MAILJET_API_KEY": PUBLIC_KEY,
-            "MAILJET_SECRET_KEY": self.api_key,
-            self.api_url_setting: self.api_url(root),
-        }
+        return {"MAILJET_API_KEY": PUBLIC_KEY, **super().settings(root)}
 
-    def authenticate(self, request: ApiRequest) -> None:
-        if basic_credentials(request) != (PUBLIC_KEY, self.api_key):
-            raise global_error(
-                401,
-                "API key authentication/authorization failure. You may be unauthorized to "
-                "access the API or your API key may be expired. Visit API keys management "
-                "section to check your keys.",
-            )
+    def refused(self, presented: object) -> EspError:
+        return global_error(
+            401,
+            "API key authentication/authorization failure. You may be unauthorized to "
+            "access the API or your API key may be expired. Visit API keys management "
+            "section to check your keys.",
+        )
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
         malformed = "Malformed JSON, please review the syntax and properties types."
-        data = request.json(lambda text: global_error(400, malformed, "mj-0002"))
+        data = request.json(global_error(400, malformed, "mj-0002"))
         items = data.get("Messages") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items:
             raise global_error(400, "Missing mandatory property.", "mj-0003")
@@ -136,35 +130,26 @@ class Mailjet(Emulator):
             subject=str(item.get("Subject") or ""),
             text=item.get("TextPart"),
             html=item.get("HTMLPart"),
-            headers={str(k): str(v) for k, v in (item.get("Headers") or {}).items()},
-            attachments=[
-                Attachment(
-                    a.get("Filename", ""),
-                    a.get("ContentType", ""),
-                    b64decode(a.get("Base64Content")),
-                    a.get("ContentID"),
-                )
-                for a in (item.get("Attachments") or []) + (item.get("InlinedAttachments") or [])
-            ],
+            headers=text_headers(item.get("Headers")),
+            attachments=attachments(
+                (item.get("Attachments") or []) + (item.get("InlinedAttachments") or []),
+                "Filename",
+                "Base64Content",
+                "ContentType",
+                "ContentID",
+            ),
             tags=[item["MonitoringCategory"]] if item.get("MonitoringCategory") else [],
             template=str(item["TemplateID"]) if item.get("TemplateID") else None,
         )
         message.metadata = (
             {"EventPayload": item["EventPayload"]} if item.get("EventPayload") else {}
         )
-        message.ids = {addr_spec(a): next(_ids) for a in message.to + message.cc + message.bcc}
+        message.ids = {recipient: next(_ids) for recipient in message.recipients}
         return message
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        names = {
-            "delivered": "sent",
-            "bounced": "bounce",
-            "opened": "open",
-            "clicked": "click",
-            "complained": "spam",
-        }
         payload: dict[str, Any] = {
-            "event": names[event],
+            "event": self.events[event],
             "time": epoch(),
             "MessageID": message.ids[recipient],
             "Message_GUID": new_uuid(),

@@ -6,19 +6,10 @@ import secrets
 from typing import Any
 
 from . import _inbound
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    named,
-    valid_address,
-)
+from ._addresses import addr_spec, named, valid_address
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, text_headers
 
 
 def error(name: str, code: int, text: str) -> EspError:
@@ -33,28 +24,33 @@ class Mandrill(Emulator):
     name = "Mandrill"
     api_path = "api/1.0"
     api_url_setting = "MANDRILL_API_URL"
+    key_setting = "MANDRILL_API_KEY"
     endpoints = {
         r"messages/send(\.json)?": "send",
         r"messages/send-template(\.json)?": "send",
     }
-    secret_headers = ()
+    events = {
+        "delivered": "delivered",
+        "bounced": "hard_bounce",
+        "opened": "open",
+        "clicked": "click",
+        "complained": "spam",
+    }
     # One view takes tracking and inbound events alike.
     inbound_payload = staticmethod(_inbound.mandrill)
     inbound_name = "tracking"
-
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"MANDRILL_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         return {"MANDRILL_WEBHOOK_KEY": f"{self.api_key}-webhooks"}
 
     def authenticate(self, request: ApiRequest) -> None:
-        data = request.json(lambda text: error("ValidationError", -2, INVALID_JSON))
+        # The key is in the JSON body.
+        data = request.json(error("ValidationError", -2, INVALID_JSON))
         if not isinstance(data, dict) or data.get("key") != self.api_key:
             raise error("Invalid_Key", -1, "Invalid API key")
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: error("ValidationError", -2, INVALID_JSON))
+        data = request.json(error("ValidationError", -2, INVALID_JSON))
         item = data.get("message")
         if not isinstance(item, dict):
             raise error("ValidationError", -2, 'Validation error: {"message":"required"}')
@@ -79,11 +75,13 @@ class Mandrill(Emulator):
             subject=str(item.get("subject") or ""),
             text=item.get("text"),
             html=item.get("html"),
-            headers={str(k): str(v) for k, v in (item.get("headers") or {}).items()},
-            attachments=[
-                Attachment(a.get("name", ""), a.get("type", ""), b64decode(a.get("content")))
-                for a in (item.get("attachments") or []) + (item.get("images") or [])
-            ],
+            headers=text_headers(item.get("headers")),
+            attachments=attachments(
+                (item.get("attachments") or []) + (item.get("images") or []),
+                "name",
+                "content",
+                "type",
+            ),
             tags=list(item.get("tags") or []),
             metadata=dict(item.get("metadata") or {}),
             template=data.get("template_name"),
@@ -102,13 +100,6 @@ class Mandrill(Emulator):
         return [message], ApiResponse.json(200, body)
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        names = {
-            "delivered": "delivered",
-            "bounced": "hard_bounce",
-            "opened": "open",
-            "clicked": "click",
-            "complained": "spam",
-        }
         msg: dict[str, Any] = {
             "ts": epoch(),
             "_id": message.ids[recipient],
@@ -123,7 +114,7 @@ class Mandrill(Emulator):
             "smtp_events": [],
         }
         item: dict[str, Any] = {
-            "event": names[event],
+            "event": self.events[event],
             "_id": message.ids[recipient],
             "ts": epoch(),
             "msg": msg,

@@ -6,20 +6,11 @@ import itertools
 from typing import Any
 
 from . import _inbound
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    new_uuid,
-    parse_list,
-    valid_address,
-)
+from ._addresses import addr_spec, parse_list, valid_address
+from ._auth import Header
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, new_uuid, text_headers
 
 _ids = itertools.count(1501)
 
@@ -40,13 +31,16 @@ class Postal(Emulator):
     esp = "postal"
     name = "Postal"
     api_url_setting = "POSTAL_API_URL"
+    key_setting = "POSTAL_API_KEY"
+    key_in = Header("X-Server-API-Key")
     endpoints = {"api/v1/send/message": "send"}
-    secret_headers = ("X-Server-API-Key",)
-    events = ("delivered", "bounced", "opened", "clicked")
+    events = {
+        "delivered": "MessageSent",
+        "bounced": "MessageBounced",
+        "opened": "MessageLoaded",
+        "clicked": "MessageLinkClicked",
+    }
     inbound_payload = staticmethod(_inbound.postal)
-
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"POSTAL_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         # Postal signs with its instance's private key: the sandbox with its own key pair.
@@ -55,21 +49,17 @@ class Postal(Emulator):
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         return {"signer": self.keys.postal}
 
-    def authenticate(self, request: ApiRequest) -> None:
-        key = request.header("X-Server-API-Key")
-        if not key:
-            raise error("AccessDenied", "Must be authenticated as a server.")
-        if key != self.api_key:
-            # Postal also echoes the key in data.token: the sandbox doesn't, as its UI
-            # lists refused calls and the wrong key might be a real one.
-            raise error(
-                "InvalidServerAPIKey", "The API token provided in X-Server-API-Key was not valid."
-            )
+    def refused(self, presented: object) -> EspError:
+        if not presented:
+            return error("AccessDenied", "Must be authenticated as a server.")
+        # Postal also echoes the key in data.token: the sandbox doesn't, as its UI
+        # lists refused calls and the wrong key might be a real one.
+        return error(
+            "InvalidServerAPIKey", "The API token provided in X-Server-API-Key was not valid."
+        )
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: error("ParameterError", "Invalid JSON"))
-        if not isinstance(data, dict):
-            raise error("ParameterError", "Invalid JSON")
+        data = request.json_object(error("ParameterError", "Invalid JSON"))
         to, cc, bcc = (parse_list(data.get(key)) for key in ("to", "cc", "bcc"))
         if not to + cc + bcc:
             raise error("NoRecipients", "There are no recipients defined to receive this message")
@@ -91,14 +81,11 @@ class Postal(Emulator):
             subject=str(data.get("subject") or ""),
             text=data.get("plain_body"),
             html=data.get("html_body"),
-            headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
-            attachments=[
-                Attachment(a.get("name", ""), a.get("content_type", ""), b64decode(a.get("data")))
-                for a in data.get("attachments") or []
-            ],
+            headers=text_headers(data.get("headers")),
+            attachments=attachments(data.get("attachments"), "name", "data", "content_type"),
             tags=[data["tag"]] if data.get("tag") else [],
         )
-        message.ids = {addr_spec(a): next(_ids) for a in to + cc + bcc}
+        message.ids = {recipient: next(_ids) for recipient in message.recipients}
         message.metadata = {"message_id": f"{new_uuid()}@rp.postal.sandbox"}
         body = {
             "status": "success",
@@ -126,52 +113,43 @@ class Postal(Emulator):
             "spam_status": "NotChecked",
             "tag": message.tags[0] if message.tags else None,
         }
-        if event == "delivered":
-            name, payload = (
-                "MessageSent",
-                {
-                    "message": described,
-                    "status": "Sent",
-                    "details": "accepted",
-                    "output": "250 OK",
-                    "sent_with_ssl": True,
-                    "timestamp": float(epoch()),
-                    "time": 0.1,
+        payloads: dict[str, dict[str, Any]] = {
+            "delivered": {
+                "message": described,
+                "status": "Sent",
+                "details": "accepted",
+                "output": "250 OK",
+                "sent_with_ssl": True,
+                "timestamp": float(epoch()),
+                "time": 0.1,
+            },
+            "bounced": {
+                "original_message": described,
+                "bounce": {
+                    **described,
+                    "id": 0,
+                    "direction": "incoming",
+                    "to": "bounces@sandbox",
+                    "from": "MAILER-DAEMON@sandbox",
+                    "subject": "Undelivered Mail",
                 },
-            )
-        elif event == "bounced":
-            name, payload = (
-                "MessageBounced",
-                {
-                    "original_message": described,
-                    "bounce": {
-                        **described,
-                        "id": 0,
-                        "direction": "incoming",
-                        "to": "bounces@sandbox",
-                        "from": "MAILER-DAEMON@sandbox",
-                        "subject": "Undelivered Mail",
-                    },
-                },
-            )
-        elif event == "opened":
-            name, payload = (
-                "MessageLoaded",
-                {
-                    "message": described,
-                    "ip_address": "127.0.0.1",
-                    "user_agent": "Mozilla/5.0 (sandbox)",
-                },
-            )
-        else:
-            name, payload = (
-                "MessageLinkClicked",
-                {
-                    "message": described,
-                    "url": "https://example.com/",
-                    "token": "L1",
-                    "ip_address": "127.0.0.1",
-                    "user_agent": "Mozilla/5.0 (sandbox)",
-                },
-            )
-        return {"event": name, "timestamp": float(epoch()), "payload": payload, "uuid": new_uuid()}
+            },
+            "opened": {
+                "message": described,
+                "ip_address": "127.0.0.1",
+                "user_agent": "Mozilla/5.0 (sandbox)",
+            },
+            "clicked": {
+                "message": described,
+                "url": "https://example.com/",
+                "token": "L1",
+                "ip_address": "127.0.0.1",
+                "user_agent": "Mozilla/5.0 (sandbox)",
+            },
+        }
+        return {
+            "event": self.events[event],
+            "timestamp": float(epoch()),
+            "payload": payloads[event],
+            "uuid": new_uuid(),
+        }

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    new_uuid,
-    parse_list,
-    valid_address,
-)
+from ._addresses import addr_spec, parse_list, valid_address
+from ._auth import Header
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import iso_now
+from ._values import attachments, new_uuid
 
 MAX_RECIPIENTS = 50
 
@@ -26,43 +17,50 @@ def error(code: int, text: str, status: int = 422) -> EspError:
     return EspError.json(status, {"ErrorCode": code, "Message": text})
 
 
+def invalid_json() -> EspError:
+    return error(402, "Received invalid JSON input.", 400)
+
+
 class Postmark(Emulator):
     esp = "postmark"
     name = "Postmark"
     api_url_setting = "POSTMARK_API_URL"
+    key_setting = "POSTMARK_SERVER_TOKEN"
+    key_in = Header("X-Postmark-Server-Token")
     endpoints = {
         "email": "single",
         "email/withTemplate": "single",
         "email/batch": "batch",
         "email/batchWithTemplates": "batch_templates",
     }
-    secret_headers = ("X-Postmark-Server-Token",)
+    events = {
+        "delivered": "Delivery",
+        "bounced": "Bounce",
+        "opened": "Open",
+        "clicked": "Click",
+        "complained": "SpamComplaint",
+    }
 
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"POSTMARK_SERVER_TOKEN": self.api_key, self.api_url_setting: self.api_url(root)}
-
-    def authenticate(self, request: ApiRequest) -> None:
-        if request.header("X-Postmark-Server-Token") != self.api_key:
-            raise error(
-                10,
-                "The Server Token you provided in the X-Postmark-Server-Token request header"
-                " was invalid. Please verify that you are using a valid token.",
-                status=401,
-            )
+    def refused(self, presented: object) -> EspError:
+        return error(
+            10,
+            "The Server Token you provided in the X-Postmark-Server-Token request header"
+            " was invalid. Please verify that you are using a valid token.",
+            status=401,
+        )
 
     def single(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: error(402, "Received invalid JSON input.", 400))
-        message = self.message(data)
+        message = self.message(request.json(invalid_json()))
         return [message], ApiResponse.json(200, self.result(message))
 
     def batch(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        items = request.json(lambda text: error(402, "Received invalid JSON input.", 400))
+        items = request.json(invalid_json())
         if not isinstance(items, list):
-            raise error(402, "Received invalid JSON input.", 400)
+            raise invalid_json()
         return self.many(items)
 
     def batch_templates(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: error(402, "Received invalid JSON input.", 400))
+        data = request.json(invalid_json())
         items = data.get("Messages") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise error(403, "The 'Messages' field is required.")
@@ -84,7 +82,7 @@ class Postmark(Emulator):
 
     def message(self, data: Any) -> Message:
         if not isinstance(data, dict):
-            raise error(402, "Received invalid JSON input.", 400)
+            raise invalid_json()
         from_email = str(data.get("From") or "")
         if not valid_address(from_email):
             raise error(300, f"Invalid 'From' address: '{from_email}'.")
@@ -108,21 +106,15 @@ class Postmark(Emulator):
             text=data.get("TextBody"),
             html=data.get("HtmlBody"),
             headers={h.get("Name", ""): h.get("Value", "") for h in data.get("Headers") or []},
-            attachments=[
-                Attachment(
-                    a.get("Name", ""),
-                    a.get("ContentType", ""),
-                    b64decode(a.get("Content")),
-                    a.get("ContentID"),
-                )
-                for a in data.get("Attachments") or []
-            ],
+            attachments=attachments(
+                data.get("Attachments"), "Name", "Content", "ContentType", "ContentID"
+            ),
             tags=[data["Tag"]] if data.get("Tag") else [],
             metadata=dict(data.get("Metadata") or {}),
             template=str(template) if template else None,
         )
         message_id = new_uuid()  # Postmark: one MessageID for all of a message's recipients
-        message.ids = {addr_spec(address): message_id for address in to + cc + bcc}
+        message.ids = dict.fromkeys(message.recipients, message_id)
         return message
 
     def result(self, message: Message) -> dict[str, Any]:
@@ -144,7 +136,7 @@ class Postmark(Emulator):
         }
         if event == "delivered":
             return {
-                "RecordType": "Delivery",
+                "RecordType": self.events[event],
                 "Recipient": recipient,
                 "DeliveredAt": iso_now(),
                 "Details": "smtp;250 2.0.0 OK",
@@ -153,7 +145,7 @@ class Postmark(Emulator):
         if event in ("bounced", "complained"):
             bounce = event == "bounced"
             return {
-                "RecordType": "Bounce" if bounce else "SpamComplaint",
+                "RecordType": self.events[event],
                 "ID": 1,
                 "Type": "HardBounce" if bounce else "SpamComplaint",
                 "TypeCode": 1 if bounce else 100001,
@@ -171,7 +163,7 @@ class Postmark(Emulator):
             }
         if event == "opened":
             return {
-                "RecordType": "Open",
+                "RecordType": self.events[event],
                 "Recipient": recipient,
                 "ReceivedAt": iso_now(),
                 "FirstOpen": True,
@@ -179,7 +171,7 @@ class Postmark(Emulator):
                 **common,
             }
         return {
-            "RecordType": "Click",
+            "RecordType": self.events[event],
             "Recipient": recipient,
             "ReceivedAt": iso_now(),
             "OriginalLink": "https://example.com/",

@@ -7,21 +7,11 @@ import hashlib
 from typing import Any
 
 from . import _inbound
-from ._auth import bearer_token
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    new_uuid,
-    parse_list,
-    valid_address,
-)
+from ._addresses import parse_list, valid_address
+from ._auth import Bearer
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import iso_now
+from ._values import attachments, new_uuid, text_headers
 
 BATCH_LIMIT = 100
 
@@ -30,21 +20,31 @@ def error(status: int, name: str, text: str) -> EspError:
     return EspError.json(status, {"statusCode": status, "name": name, "message": text})
 
 
+def invalid_json() -> EspError:
+    return error(400, "invalid_request", "The request body is not valid JSON.")
+
+
 class Resend(Emulator):
     esp = "resend"
     name = "Resend"
     api_url_setting = "RESEND_API_URL"
+    key_setting = "RESEND_API_KEY"
+    key_in = Bearer()
     endpoints = {"emails": "single", "emails/batch": "batch"}
     #: The Receiving API, which the inbound webhook view calls to fetch a received email.
     get_endpoints = {r"emails/receiving/(?P<email_id>[\w-]+)": "received_email"}
+    events = {
+        "delivered": "email.delivered",
+        "bounced": "email.bounced",
+        "opened": "email.opened",
+        "clicked": "email.clicked",
+        "complained": "email.complained",
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: The inbound form's messages, by email id, until the app fetches them.
         self.received: dict[str, dict[str, str]] = {}
-
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"RESEND_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         # Fixed, valid Svix secrets (base64 of 24 bytes): the sandbox's, not real ones.
@@ -72,19 +72,17 @@ class Resend(Emulator):
             raise error(404, "not_found", "Email not found")
         return ApiResponse.json(200, _inbound.resend_email(email_id, form))
 
-    def authenticate(self, request: ApiRequest) -> None:
-        token = bearer_token(request)
-        if token is None:
-            raise error(401, "missing_api_key", "Missing API key in the authorization header")
-        if token != self.api_key:
-            raise error(403, "invalid_api_key", "API key is invalid")
+    def refused(self, presented: object) -> EspError:
+        if presented is None:
+            return error(401, "missing_api_key", "Missing API key in the authorization header")
+        return error(403, "invalid_api_key", "API key is invalid")
 
     def single(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        message = self.message(request.json(self.invalid_json))
+        message = self.message(request.json(invalid_json()))
         return [message], ApiResponse.json(200, {"id": next(iter(message.ids.values()))})
 
     def batch(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        items = request.json(self.invalid_json)
+        items = request.json(invalid_json())
         if not isinstance(items, list):
             raise error(422, "validation_error", "The request body must be an array.")
         if len(items) > BATCH_LIMIT:
@@ -96,10 +94,6 @@ class Resend(Emulator):
             messages.append(self.message(item))
         ids = [{"id": next(iter(m.ids.values()))} for m in messages]
         return messages, ApiResponse.json(200, {"data": ids})
-
-    @staticmethod
-    def invalid_json(text: str) -> EspError:
-        return error(400, "invalid_request", "The request body is not valid JSON.")
 
     def message(self, data: Any) -> Message:
         if not isinstance(data, dict):
@@ -126,26 +120,14 @@ class Resend(Emulator):
             subject=str(data.get("subject") or ""),
             text=data.get("text"),
             html=data.get("html"),
-            headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
-            attachments=[
-                Attachment(
-                    a.get("filename", ""), a.get("content_type", ""), b64decode(a.get("content"))
-                )
-                for a in data.get("attachments") or []
-            ],
+            headers=text_headers(data.get("headers")),
+            attachments=attachments(data.get("attachments"), "filename", "content", "content_type"),
         )
         email_id = new_uuid()
-        message.ids = {addr_spec(a): email_id for a in to + cc + bcc}
+        message.ids = dict.fromkeys(message.recipients, email_id)
         return message
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        names = {
-            "delivered": "email.delivered",
-            "bounced": "email.bounced",
-            "opened": "email.opened",
-            "clicked": "email.clicked",
-            "complained": "email.complained",
-        }
         data: dict[str, Any] = {
             "created_at": iso_now(),
             "email_id": message.ids[recipient],
@@ -167,4 +149,4 @@ class Resend(Emulator):
                 "timestamp": iso_now(),
                 "userAgent": "Mozilla/5.0 (sandbox)",
             }
-        return {"type": names[event], "created_at": iso_now(), "data": data}
+        return {"type": self.events[event], "created_at": iso_now(), "data": data}

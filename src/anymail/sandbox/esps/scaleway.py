@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    named,
-    new_uuid,
-    valid_address,
-)
+from ._addresses import addr_spec, named, valid_address
+from ._auth import Header
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import iso_now
+from ._values import attachments, new_uuid
 
 
 def invalid(argument: str, reason: str, text: str) -> EspError:
@@ -41,40 +32,31 @@ TOPIC_ARN: Final = (
 class Scaleway(Emulator):
     esp = "scaleway"
     name = "Scaleway TEM"
+    # The backend fills in {region}; the sandbox answers for any region.
     api_path = "transactional-email/v1alpha1/regions/{region}/"
     api_url_setting = "SCALEWAY_API_URL"
+    key_setting = "SCALEWAY_SECRET_KEY"
+    key_in = Header("X-Auth-Token")
     endpoints = {"emails": "send"}
-    secret_headers = ("X-Auth-Token",)
-    events = ("delivered", "bounced")
+    events = {"delivered": "email_delivered", "bounced": "email_mailbox_not_found"}
     project_id = "00000000-0000-4000-8000-000000000000"
 
-    def api_url(self, root: str) -> str:
-        # The backend fills in {region}; the sandbox answers for any region.
-        return f"{root}{self.esp}/{self.api_path}"
-
     def settings(self, root: str) -> dict[str, Any]:
-        return {
-            "SCALEWAY_SECRET_KEY": self.api_key,
-            "SCALEWAY_PROJECT_ID": self.project_id,
-            self.api_url_setting: self.api_url(root),
-        }
+        return {**super().settings(root), "SCALEWAY_PROJECT_ID": self.project_id}
 
-    def authenticate(self, request: ApiRequest) -> None:
-        if request.header("X-Auth-Token") != self.api_key:
-            raise EspError.json(
-                401,
-                {
-                    "type": "denied_authentication",
-                    "message": "authentication is denied",
-                    "method": "api_key",
-                    "reason": "invalid_argument",
-                },
-            )
+    def refused(self, presented: object) -> EspError:
+        return EspError.json(
+            401,
+            {
+                "type": "denied_authentication",
+                "message": "authentication is denied",
+                "method": "api_key",
+                "reason": "invalid_argument",
+            },
+        )
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: invalid("body", "format", "invalid JSON"))
-        if not isinstance(data, dict):
-            raise invalid("body", "format", "invalid JSON")
+        data = request.json_object(invalid("body", "format", "invalid JSON"))
         if not valid_address(named(data.get("from") or {})):
             raise invalid("from.email", "constraint", "Invalid email from address")
         if len(str(data.get("subject") or "")) < 6:
@@ -101,10 +83,7 @@ class Scaleway(Emulator):
             headers={
                 h.get("key", ""): h.get("value", "") for h in data.get("additional_headers") or []
             },
-            attachments=[
-                Attachment(a.get("name", ""), a.get("type", ""), b64decode(a.get("content")))
-                for a in data.get("attachments") or []
-            ],
+            attachments=attachments(data.get("attachments"), "name", "content", "type"),
         )
         message_id = new_uuid()
         emails = []
@@ -151,10 +130,9 @@ class Scaleway(Emulator):
         return {"signer": self.keys.scaleway[1], "topic_arn": TOPIC_ARN}
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        names = {"delivered": "email_delivered", "bounced": "email_mailbox_not_found"}
         return {
             "id": new_uuid(),
-            "type": names[event],
+            "type": self.events[event],
             "project_id": self.project_id,
             "created_at": iso_now(),
             "email_id": message.ids[recipient],

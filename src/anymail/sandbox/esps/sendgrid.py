@@ -6,20 +6,11 @@ import secrets
 from typing import Any
 
 from . import _inbound
-from ._auth import bearer_token
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    named,
-    valid_address,
-)
+from ._addresses import named, valid_address
+from ._auth import Bearer
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments
 
 MAX_RECIPIENTS = 1000
 DOCS = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
@@ -37,13 +28,18 @@ class SendGrid(Emulator):
     name = "SendGrid"
     api_path = "v3/"
     api_url_setting = "SENDGRID_API_URL"
+    key_setting = "SENDGRID_API_KEY"
+    key_in = Bearer()
     endpoints = {"mail/send": "send"}
-    events = ("delivered", "bounced", "opened", "clicked", "complained")
+    events = {
+        "delivered": "delivered",
+        "bounced": "bounce",
+        "opened": "open",
+        "clicked": "click",
+        "complained": "spamreport",
+    }
     inbound_payload = staticmethod(_inbound.sendgrid)
     inbound_builder = "sendgrid_inbound"
-
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"SENDGRID_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         # SendGrid signs with its private key: the sandbox with its own key pair.
@@ -53,16 +49,11 @@ class SendGrid(Emulator):
         # Only the Event Webhook is signed (Inbound Parse posts carry basic auth alone).
         return {"signer": self.keys.sendgrid} if url.endswith("/tracking/") else {}
 
-    def authenticate(self, request: ApiRequest) -> None:
-        if bearer_token(request) != self.api_key:
-            raise error(
-                "The provided authorization grant is invalid, expired, or revoked", status=401
-            )
+    def refused(self, presented: object) -> EspError:
+        return error("The provided authorization grant is invalid, expired, or revoked", status=401)
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(lambda text: error("Bad Request", status=400))
-        if not isinstance(data, dict):
-            raise error("Bad Request")
+        data = request.json_object(error("Bad Request"))
         if not (data.get("from") or {}).get("email"):
             raise error(
                 "The from object must be provided for every email send.",
@@ -113,39 +104,26 @@ class SendGrid(Emulator):
                 text=contents.get("text/plain"),
                 html=contents.get("text/html"),
                 headers={**(data.get("headers") or {}), **(person.get("headers") or {})},
-                attachments=[
-                    Attachment(
-                        a.get("filename", ""),
-                        a.get("type", ""),
-                        b64decode(a.get("content")),
-                        a.get("content_id"),
-                    )
-                    for a in data.get("attachments") or []
-                ],
+                attachments=attachments(
+                    data.get("attachments"), "filename", "content", "type", "content_id"
+                ),
                 tags=list(data.get("categories") or []),
                 metadata=custom_args,
                 template=data.get("template_id"),
             )
             # Events carry the custom args back: Anymail's anymail_id is the message id.
-            message.ids = {addr_spec(a): custom_args.get("anymail_id") for a in to + cc + bcc}
+            message.ids = dict.fromkeys(message.recipients, custom_args.get("anymail_id"))
             messages.append(message)
         if total > MAX_RECIPIENTS:
             raise error("The recipient limit (1000) was exceeded.", "personalizations")
         return messages, ApiResponse(202, b"", headers={"X-Message-Id": secrets.token_urlsafe(16)})
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        names = {
-            "delivered": "delivered",
-            "bounced": "bounce",
-            "opened": "open",
-            "clicked": "click",
-            "complained": "spamreport",
-        }
         item: dict[str, Any] = {
             **message.metadata,
             "email": recipient,
             "timestamp": epoch(),
-            "event": names[event],
+            "event": self.events[event],
             "sg_event_id": secrets.token_urlsafe(16),
             "sg_message_id": f"{secrets.token_urlsafe(16)}.sandbox",
             "category": message.tags,

@@ -6,19 +6,11 @@ import itertools
 from typing import Any
 
 from . import _inbound
-from ._base import (
-    ApiRequest,
-    ApiResponse,
-    Attachment,
-    Emulator,
-    EspError,
-    Message,
-    addr_spec,
-    b64decode,
-    named,
-    valid_address,
-)
+from ._addresses import addr_spec, named, valid_address
+from ._auth import Header
+from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._time import epoch
+from ._values import attachments, text_headers
 
 _ids = itertools.count(7318265432183591)
 
@@ -33,24 +25,26 @@ class SparkPost(Emulator):
     name = "SparkPost"
     api_path = "api/v1"
     api_url_setting = "SPARKPOST_API_URL"
+    key_setting = "SPARKPOST_API_KEY"
+    key_in = Header("Authorization")  # the bare key, no scheme
     endpoints = {"transmissions/?": "send"}
+    #: SparkPost's events come in groups: (the group, the event's type).
+    events = {
+        "delivered": ("message_event", "delivery"),
+        "bounced": ("message_event", "bounce"),
+        "opened": ("track_event", "open"),
+        "clicked": ("track_event", "click"),
+        "complained": ("message_event", "spam_complaint"),
+    }
     inbound_payload = staticmethod(_inbound.sparkpost)
 
-    def settings(self, root: str) -> dict[str, Any]:
-        return {"SPARKPOST_API_KEY": self.api_key, self.api_url_setting: self.api_url(root)}
-
-    def authenticate(self, request: ApiRequest) -> None:
-        if request.header("Authorization") != self.api_key:
-            raise error(401, "Unauthorized.")
+    def refused(self, presented: object) -> EspError:
+        return error(401, "Unauthorized.")
 
     def send(self, request: ApiRequest) -> tuple[list[Message], ApiResponse]:
-        data = request.json(
-            lambda text: error(
-                400, "invalid data format/type", "Problems parsing request as json", "1300"
-            )
+        data = request.json_object(
+            error(400, "invalid data format/type", "Problems parsing request as json", "1300")
         )
-        if not isinstance(data, dict):
-            raise error(400, "invalid data format/type", "Problems parsing request as json", "1300")
         content = data.get("content")
         if not isinstance(content, dict) or not (content.get("template_id") or content):
             raise error(
@@ -80,11 +74,13 @@ class SparkPost(Emulator):
             subject=str(content.get("subject") or ""),
             text=content.get("text"),
             html=content.get("html"),
-            headers={str(k): str(v) for k, v in headers.items()},
-            attachments=[
-                Attachment(a.get("name", ""), a.get("type", ""), b64decode(a.get("data")))
-                for a in (content.get("attachments") or []) + (content.get("inline_images") or [])
-            ],
+            headers=text_headers(headers),
+            attachments=attachments(
+                (content.get("attachments") or []) + (content.get("inline_images") or []),
+                "name",
+                "data",
+                "type",
+            ),
             tags=[data["campaign_id"]] if data.get("campaign_id") else [],
             metadata=dict(data.get("metadata") or {}),
             template=content.get("template_id"),
@@ -103,14 +99,7 @@ class SparkPost(Emulator):
         )
 
     def event_payload(self, message: Message, recipient: str, event: str) -> Any:
-        kinds = {
-            "delivered": ("message_event", "delivery"),
-            "bounced": ("message_event", "bounce"),
-            "opened": ("track_event", "open"),
-            "clicked": ("track_event", "click"),
-            "complained": ("message_event", "spam_complaint"),
-        }
-        group, kind = kinds[event]
+        group, kind = self.events[event]
         item: dict[str, Any] = {
             "type": kind,
             "event_id": str(next(_ids)),
