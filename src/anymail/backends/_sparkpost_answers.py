@@ -25,19 +25,10 @@ _PayloadT = TypeVar("_PayloadT", bound="SparkPostPayload")
 class SparkPostAnswers(AnymailRequestsBackend[_PayloadT]):
     """Reading SparkPost's answer to one message's transmission."""
 
-    def raise_for_status(
-        self, response: requests.Response, payload: _PayloadT, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: _PayloadT) -> str:
         details = _error_details(self.error_json(response))
-        raise self.api_error(
-            f"{self.esp_name} API error: {http_status(response)}"
-            + (f": {details}" if details else "."),
-            response,
-            payload,
-            message,
-        )
+        summary = f"{self.esp_name} API error: {http_status(response)}"
+        return f"{summary}: {details}" if details else f"{summary}."
 
     def parse_recipient_status(
         self, response: Any, payload: _PayloadT, message: EmailMessage

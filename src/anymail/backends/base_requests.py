@@ -174,14 +174,17 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
     def raise_for_status(
         self, response: requests.Response, payload: RequestsPayloadT, message: EmailMessage
     ) -> None:
-        """Raise AnymailRequestsAPIError for a non-2xx response.
+        """Raise AnymailRequestsAPIError for a non-2xx response, worded by describe_error().
 
         ESPs that report per-recipient errors with another status override this.
         """
         if not 200 <= response.status_code < 300:
-            raise self.api_error(
-                f"{self.esp_name} API error: {http_status(response)}.", response, payload, message
-            )
+            raise self.api_error(self.describe_error(response, payload), response, payload, message)
+
+    def describe_error(self, response: requests.Response, payload: RequestsPayloadT) -> str:
+        """The text of the error for a non-2xx ``response`` (the exception itself quotes the
+        body below it). ESPs override it to name the answer's error fields, or add a hint."""
+        return f"{self.esp_name} API error: {http_status(response)}."
 
     def read_json(self, response: requests.Response) -> Any:
         """The response's JSON; ValueError if it isn't usable JSON (invalid, not UTF-8,

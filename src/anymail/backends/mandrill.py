@@ -213,21 +213,12 @@ class EmailBackend(AnymailRequestsBackend[MandrillPayload]):
         self.api_key: str = str(get_text(API_KEY, self.esp_name, kwargs))
         super().__init__(**kwargs)
 
-    def raise_for_status(
-        self, response: requests.Response, payload: MandrillPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: MandrillPayload) -> str:
         # Classic Mandrill answers every error with HTTP 500; the newer API
         # descriptions use 401/402/404/429 too. Treat all of them alike and
         # quote Mandrill's own error name and text.
         detail = _error_text(self.error_json(response))
-        raise self.api_error(
-            f"Mandrill API error{': ' + detail if detail else ''} ({http_status(response)}).",
-            response,
-            payload,
-            message,
-        )
+        return f"Mandrill API error{': ' + detail if detail else ''} ({http_status(response)})."
 
     def parse_recipient_status(
         self, response: requests.Response, payload: MandrillPayload, message: EmailMessage

@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import Any, Final
 
 import requests
-from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
 from ..addresses import EmailAddress
@@ -307,11 +306,7 @@ class EmailBackend(ResendAnswers[ResendPayload]):
         )
         super().__init__(**kwargs)
 
-    def raise_for_status(
-        self, response: requests.Response, payload: ResendPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: ResendPayload) -> str:
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
         name, text = error_details(self.error_json(response))
@@ -319,7 +314,7 @@ class EmailBackend(ResendAnswers[ResendPayload]):
         described += f" ({name})" if name else ""
         if name in _KEY_ERRORS:
             described += ". Check your RESEND_API_KEY setting: it needs at least sending access"
-        raise self.api_error(f"Resend API error: {described}.", response, payload, message)
+        return f"Resend API error: {described}."
 
 
 def error_details(data: Any) -> tuple[str | None, str | None]:

@@ -253,17 +253,13 @@ class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
             )
         return api_url
 
-    def raise_for_status(
-        self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: ScalewayPayload) -> str:
         text = f"{self.esp_name} API error: {http_status(response)}"
         described = _describe_error(self.error_json(response))
         if described:
             text += f": {described}"
         hint = _ERROR_HINTS.get(response.status_code)
-        raise self.api_error(f"{text}.{f' {hint}' if hint else ''}", response, payload, message)
+        return f"{text}.{f' {hint}' if hint else ''}"
 
     def parse_recipient_status(
         self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
