@@ -318,8 +318,11 @@ class SparkPostPayload(RequestsPayload):
         # non-empty subject, text or html is left in: SparkPost's error says why.
         if content.get("subject") == "":
             del content["subject"]
-        # SparkPost silently ignores these next to a stored template, too (see
-        # template_capabilities for the rest).
+        # SparkPost silently ignores these next to a stored template, too. They are
+        # not in template_capabilities because a declaration refuses a feature
+        # whatever its value and leaves it out: from_email is refused only when it
+        # isn't Django's DEFAULT_FROM_EMAIL fallback, and cc addresses still get
+        # the message (only the Cc header goes).
         if "from" in content:
             if not self._from_is_default():
                 self.unsupported_feature(
