@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import urljoin
 
@@ -39,6 +40,7 @@ from .base import AnymailBaseBackend, BasePayload
 __all__ = [
     "API_URL",
     "DEBUG_API_REQUESTS",
+    "JSON_HEADERS",
     "AnymailRequestsBackend",
     "RequestsPayload",
     "http_status",
@@ -58,6 +60,10 @@ DEBUG_API_REQUESTS: Final = Setting(
     per_esp=False,
 )
 
+#: The request headers of a JSON API: a payload adds them to its ``headers``.
+JSON_HEADERS: Final = MappingProxyType(
+    {"Accept": "application/json", "Content-Type": "application/json"}
+)
 
 #: The payload class an HTTP backend builds.
 RequestsPayloadT = TypeVar("RequestsPayloadT", bound="RequestsPayload")

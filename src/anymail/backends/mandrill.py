@@ -20,7 +20,7 @@ from ..conf import TEXT, Setting, get_text
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Mandrill's per-recipient ``status`` values, as Anymail statuses.
 #: "scheduled" (a send_at message waiting for its time) is reported as "queued":
@@ -44,7 +44,7 @@ class MandrillPayload(RequestsPayload):
 
     def init_payload(self) -> None:
         self.api_key = self.backend.api_key
-        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.headers.update(JSON_HEADERS)
         self.data: dict[str, Any] = {"key": self.api_key, "message": {}}
 
     @property

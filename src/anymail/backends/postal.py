@@ -24,7 +24,7 @@ from ..conf import URL, Setting, credential_setting, get_credential, get_setting
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload
 
 #: Extra guidance for Postal error codes that usually mean a settings problem.
 _ERROR_HINTS = {
@@ -58,13 +58,7 @@ class PostalPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "X-Server-API-Key": self.backend.api_key,
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "X-Server-API-Key": self.backend.api_key})
         self.data: dict[str, Any] = {}
 
     def get_api_endpoint(self) -> str:

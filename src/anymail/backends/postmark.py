@@ -33,7 +33,7 @@ from ..utils import Attachment, CaseInsensitiveDict
 from ._postmark_answers import DIGITS_RE, PostmarkAnswers
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import RequestsPayload
+from .base_requests import JSON_HEADERS, RequestsPayload
 
 
 class PostmarkPayload(RequestsPayload):
@@ -58,13 +58,7 @@ class PostmarkPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "X-Postmark-Server-Token": self.backend.server_token,
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "X-Postmark-Server-Token": self.backend.server_token})
         self.data: dict[str, Any] = {}
 
     def finish_payload(self) -> None:

@@ -37,7 +37,7 @@ from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from ._resend_answers import ResendAnswers
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, RequestsPayload, http_status
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
@@ -78,13 +78,7 @@ class ResendPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.backend.api_key}",
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "Authorization": f"Bearer {self.backend.api_key}"})
         self.data: dict[str, Any] = {}
         self.metadata: dict[str, Any] = {}
 

@@ -29,7 +29,13 @@ from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import BasePayload, Capabilities
-from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import (
+    API_URL,
+    JSON_HEADERS,
+    AnymailRequestsBackend,
+    RequestsPayload,
+    http_status,
+)
 
 #: The API URL's default; ``{region}`` is replaced with the SCALEWAY_REGION setting.
 DEFAULT_API_URL: Final = "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/"
@@ -77,13 +83,7 @@ class ScalewayPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "X-Auth-Token": self.backend.secret_key,
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "X-Auth-Token": self.backend.secret_key})
         self.data: dict[str, Any] = {"project_id": self.backend.project_id}
         # The four sources of additional_headers, kept apart so none overwrites
         # another; serialize_data() combines them.

@@ -44,7 +44,7 @@ from ._sendgrid_values import (
 )
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload
 
 #: The custom arg that carries Anymail's generated message id.
 MESSAGE_ID_CUSTOM_ARG = "anymail_id"
@@ -76,13 +76,7 @@ class SendGridPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Authorization": f"Bearer {self.backend.api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
-        )
+        self.headers.update({"Authorization": f"Bearer {self.backend.api_key}", **JSON_HEADERS})
         self.data: dict[str, Any] = {"personalizations": []}  # (filled in last; shown first)
         self.content: list[dict[str, str]] = []
         self.merge_field_format: str | None = self.backend.merge_field_format

@@ -29,7 +29,7 @@ from ..exceptions import AnymailInvalidAddress
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
 from ._sparkpost_answers import SparkPostAnswers
 from .base import Capabilities
-from .base_requests import RequestsPayload
+from .base_requests import JSON_HEADERS, RequestsPayload
 
 #: Headers that have their own Transmissions fields (or that SparkPost builds
 #: itself): SparkPost refuses them in ``content.headers``.
@@ -114,13 +114,8 @@ class SparkPostPayload(RequestsPayload):
     content_headers: CaseInsensitiveDict
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Authorization": self.backend.api_key,  # the bare key: no scheme
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
-        )
+        # SparkPost takes the bare key: no scheme.
+        self.headers.update({"Authorization": self.backend.api_key, **JSON_HEADERS})
         if self.backend.subaccount is not None:
             self.headers["X-MSYS-SUBACCOUNT"] = self.backend.subaccount
         self.content = {}
