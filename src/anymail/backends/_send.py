@@ -71,7 +71,7 @@ def handle_send_error(
     return True
 
 
-def prepare_send(backend: AnymailBaseBackend[Any], message: EmailMessage) -> Any:
+def prepare_send(backend: AnymailBaseBackend[Any], message: EmailMessage) -> BasePayload | None:
     """pre_send and the payload; None when there is nothing to send."""
     message.anymail_status = AnymailStatus()
     try:
