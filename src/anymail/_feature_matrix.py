@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from anymail import backends
 from anymail._features import FEATURES, Group
+from anymail._settings_registry import webhook_route_views
 from anymail.backends.base import AnymailBaseBackend, BasePayload, Capabilities
 from anymail.signals import inbound, tracking
 from anymail.urls import WEBHOOK_ROUTES
@@ -52,14 +53,7 @@ ROWS: tuple[tuple[str, str | None], ...] = tuple(
 def _webhook_views() -> dict[str, list[Any]]:
     """The routed webhook view classes, by esp_name (legacy aliases have their own name)."""
     views: dict[str, list[Any]] = defaultdict(list)
-    for route in WEBHOOK_ROUTES:
-        module = route.view.rpartition(".")[0]
-        try:
-            view = import_string(route.view)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
-            continue  # the ESP's webhook module is not in this tree (yet): nothing to show
+    for view in webhook_route_views(WEBHOOK_ROUTES, import_string):
         if view not in views[view.esp_name]:
             views[view.esp_name].append(view)
     return views

@@ -108,6 +108,21 @@ def _feature(
     )
 
 
+def _body(name: str, matrix: tuple[tuple[str, str], ...]) -> Feature:
+    """The row of one of the two bodies: both come from the message's body (and
+    its alternatives), normalized by a step of their own and gated by "body"."""
+    return _feature(
+        name,
+        "text",
+        None,
+        "django",
+        attribute="body",
+        empty_is_absent=True,
+        capability="body",
+        matrix=matrix,
+    )
+
+
 #: Every feature, in the order the pipeline calls their hooks (esp_extra last,
 #: so that it can override anything the other hooks wrote).
 FEATURES: Final = (
@@ -143,26 +158,8 @@ FEATURES: Final = (
         empty_is_absent=True,
         matrix=(("extra headers", "extra_headers"),),
     ),
-    _feature(
-        "text_body",
-        "text",
-        None,
-        "django",
-        attribute="body",
-        empty_is_absent=True,
-        capability="body",
-        matrix=(("text / html body", "body"),),
-    ),
-    _feature(
-        "html_body",
-        "text",
-        None,
-        "django",
-        attribute="body",
-        empty_is_absent=True,
-        capability="body",
-        matrix=(),
-    ),
+    _body("text_body", matrix=(("text / html body", "body"),)),
+    _body("html_body", matrix=()),
     _feature(
         "alternatives",
         "replace",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
@@ -150,21 +150,30 @@ def _backend_readers() -> Iterator[Reader]:
             yield _class_reader(backend, "backend")
 
 
-def _webhook_readers() -> Iterator[Reader]:
-    from .urls import WEBHOOK_ROUTES
-
+def webhook_route_views(
+    routes: Iterable[Any], load: Callable[[str], Any] = import_string
+) -> Iterator[Any]:
+    """The view class of each view path of ``routes`` (``anymail.urls.WEBHOOK_ROUTES``),
+    in route order (a legacy alias path may name the same class again)."""
     seen = set()
-    for route in WEBHOOK_ROUTES:
+    for route in routes:
         if route.view in seen:
             continue
         seen.add(route.view)
         module = route.view.rpartition(".")[0]
         try:
-            view = import_string(route.view)
+            view = load(route.view)
         except ModuleNotFoundError as err:
             if err.name != module:
                 raise
-            continue  # a route whose ESP module is not in this tree (yet)
+            continue  # the ESP's webhook module is not in this tree (yet): nothing to read
+        yield view
+
+
+def _webhook_readers() -> Iterator[Reader]:
+    from .urls import WEBHOOK_ROUTES
+
+    for view in webhook_route_views(WEBHOOK_ROUTES):
         yield _class_reader(view, "webhook")
 
 

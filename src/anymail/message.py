@@ -111,64 +111,6 @@ class RecipientStatuses(dict[str, AnymailRecipientStatus]):
         self[key] = AnymailRecipientStatus(message_id, status)
 
 
-class AnymailMessageMixin:
-    """Adds Anymail's attributes (as constructor arguments) and helpers to an EmailMessage.
-
-    Attributes not given to the constructor stay *unset*, so that global send
-    defaults apply to them; set an attribute to ``None`` to turn a default off.
-    """
-
-    anymail_attributes: ClassVar[tuple[str, ...]] = ANYMAIL_MESSAGE_ATTRIBUTES
-
-    if TYPE_CHECKING:
-        envelope_sender: str | None
-        metadata: dict[str, Any] | None
-        merge_metadata: dict[str, dict[str, Any]] | None
-        merge_headers: dict[str, dict[str, str]] | None
-        tags: list[str] | None
-        track_clicks: bool | None
-        track_opens: bool | None
-        send_at: Any
-        template_id: str | int | None
-        merge_data: dict[str, dict[str, Any]] | None
-        merge_global_data: dict[str, Any] | None
-        esp_extra: dict[str, Any] | None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        anymail_values = {
-            name: kwargs.pop(name) for name in self.anymail_attributes if name in kwargs
-        }
-        super().__init__(*args, **kwargs)
-        for name, value in anymail_values.items():
-            setattr(self, name, value)
-        self.anymail_status = AnymailStatus()
-
-    def attach_inline_image_file(
-        self,
-        path: str | Path,
-        subtype: str | None = None,
-        idstring: str = "img",
-        domain: str | None = None,
-    ) -> str:
-        """Attach an inline image from a file; return its Content-ID (use as "cid:<id>")."""
-        return attach_inline_image_file(self, path, subtype, idstring, domain)
-
-    def attach_inline_image(
-        self,
-        content: bytes,
-        filename: str | None = None,
-        subtype: str | None = None,
-        idstring: str = "img",
-        domain: str | None = None,
-    ) -> str:
-        """Attach inline image data; return its Content-ID (use as "cid:<id>")."""
-        return attach_inline_image(self, content, filename, subtype, idstring, domain)
-
-
-class AnymailMessage(AnymailMessageMixin, EmailMultiAlternatives):
-    """An ``EmailMultiAlternatives`` whose constructor also takes every Anymail attribute."""
-
-
 # Magic numbers of the image formats email clients display inline.
 _IMAGE_SIGNATURES: Final = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -256,3 +198,44 @@ def attach_inline_image(
         image.add_header("Content-ID", content_id)
         message.attach(image)
     return content_id[1:-1]
+
+
+class AnymailMessageMixin:
+    """Adds Anymail's attributes (as constructor arguments) and helpers to an EmailMessage.
+
+    Attributes not given to the constructor stay *unset*, so that global send
+    defaults apply to them; set an attribute to ``None`` to turn a default off.
+    """
+
+    anymail_attributes: ClassVar[tuple[str, ...]] = ANYMAIL_MESSAGE_ATTRIBUTES
+
+    if TYPE_CHECKING:
+        envelope_sender: str | None
+        metadata: dict[str, Any] | None
+        merge_metadata: dict[str, dict[str, Any]] | None
+        merge_headers: dict[str, dict[str, str]] | None
+        tags: list[str] | None
+        track_clicks: bool | None
+        track_opens: bool | None
+        send_at: Any
+        template_id: str | int | None
+        merge_data: dict[str, dict[str, Any]] | None
+        merge_global_data: dict[str, Any] | None
+        esp_extra: dict[str, Any] | None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        anymail_values = {
+            name: kwargs.pop(name) for name in self.anymail_attributes if name in kwargs
+        }
+        super().__init__(*args, **kwargs)
+        for name, value in anymail_values.items():
+            setattr(self, name, value)
+        self.anymail_status = AnymailStatus()
+
+    # The module's functions, as methods: the message is ``self``.
+    attach_inline_image_file = attach_inline_image_file
+    attach_inline_image = attach_inline_image
+
+
+class AnymailMessage(AnymailMessageMixin, EmailMultiAlternatives):
+    """An ``EmailMultiAlternatives`` whose constructor also takes every Anymail attribute."""

@@ -31,6 +31,7 @@ from django.core.mail import EmailMessage
 from ..conf import POSITIVE_INT, Setting
 from ..exceptions import AnymailAPIError, AnymailError
 from ..message import AnymailStatus
+from ._send import call_esp, handle_send_error, prepare_send, report_send
 
 if TYPE_CHECKING:
     from ._coalesce import CoalescingBackend
@@ -141,7 +142,7 @@ class _WorkerPool:
                 try:
                     if getattr(worker, attr) is None:
                         worker.open()
-                    result = worker._call_esp(payload, message)
+                    result = call_esp(worker, payload, message)
                 except BaseException as err:
                     if isinstance(err, AnymailError) and err.backend is worker:
                         err.backend = backend  # the caller knows its backend, not our copy
@@ -161,7 +162,7 @@ class _InlinePool:
     def submit(self, payload: BasePayload, message: EmailMessage) -> Future[Any]:
         future: Future[Any] = Future()
         try:
-            future.set_result(self._backend._call_esp(payload, message))
+            future.set_result(call_esp(self._backend, payload, message))
         except Exception as err:
             future.set_exception(err)
         return future
@@ -219,7 +220,7 @@ def send_concurrently(backend: AnymailBaseBackend, messages: Sequence[EmailMessa
             sent, errors = _finish(backend, unit)
             num_sent += sent
             for index, message, err in errors:
-                if not backend._handle_send_error(err, message):
+                if not handle_send_error(backend, err, message):
                     fail(index, err)
                 elif is_rate_limited(err):
                     rate_limited = True
@@ -266,7 +267,7 @@ class _Units:
     def _next(self) -> tuple[int, EmailMessage, BasePayload | None]:
         index, message = self.next_index, self.messages[self.next_index]
         self.next_index += 1
-        return index, message, self.backend._prepare_send(message)
+        return index, message, prepare_send(self.backend, message)
 
     def take(self) -> tuple[_Unit | None, tuple[int, BaseException] | None]:
         """The next call, and the error of a message that could not be prepared."""
@@ -279,7 +280,7 @@ class _Units:
                 try:
                     index, message, maybe_payload = self._next()
                 except BaseException as err:
-                    if self.backend._handle_send_error(err, self.messages[self.next_index - 1]):
+                    if handle_send_error(self.backend, err, self.messages[self.next_index - 1]):
                         continue
                     return (_group_unit(self.coalescer, group), (self.next_index - 1, err))
                 if maybe_payload is None:
@@ -336,9 +337,9 @@ def _finish(
         index, message, payload = unit.items[0]
         try:
             if error is not None:
-                backend._report_send(payload, message, error=error)
+                report_send(backend, payload, message, error=error)
             else:
-                backend._report_send(payload, message, response=unit.future.result())
+                report_send(backend, payload, message, response=unit.future.result())
         except BaseException as err:
             return 0, [(index, message, err)]
         return 1, []

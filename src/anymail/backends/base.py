@@ -13,6 +13,9 @@
 4. ``message.anymail_status`` and the ``post_send`` signal;
 5. ``AnymailRecipientsRefused`` when every recipient was refused.
 
+Steps 1 and 3-5 are the functions of ``_send.py`` (one message after the
+other) and ``_concurrency.py`` (with ESP calls in flight together).
+
 An ESP backend subclasses both classes: the backend knows how to call the
 ESP, the payload only translates normalized values into the ESP's format.
 """
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from functools import partial
 from typing import Any, ClassVar, Final, Generic, TypeVar, cast
 
 from django.core.mail import EmailMessage
@@ -41,20 +43,19 @@ from ..conf import (
     get_send_defaults,
 )
 from ..exceptions import (
-    AnymailAPIError,
-    AnymailCancelSend,
     AnymailError,
     AnymailRecipientsRefused,
     AnymailUnsupportedFeature,
 )
 from ..message import AnymailRecipientStatus, AnymailStatus, RecipientStatuses
 from ..retry import RETRY_SETTINGS, RetryPolicy, retry_policy_option
-from ..signals import post_send, pre_send
+from ..signals import post_send
 from ._capabilities import Capabilities, Support, check_line_breaks, enforce, select_mode
 from ._concurrency import SEND_CONCURRENCY, can_send_concurrently, send_concurrently
 from ._hooks import PayloadHooks
 from ._normalize import SendParams, normalize
-from ._split import BatchLimits, SplitSend, post_parts, report_parts, split_batch
+from ._send import FAIL_SILENTLY_ERRORS, send_each
+from ._split import BatchLimits, SplitSend
 
 __all__ = [
     "FEATURE_ORDER",
@@ -75,9 +76,6 @@ PayloadT = TypeVar("PayloadT", bound="BasePayload")
 #: Normalized features, in the order their hooks are called.
 FEATURE_ORDER: Final = tuple(feature.name for feature in FEATURES)
 _HOOKS: Final = tuple((feature.name, feature.hook) for feature in FEATURES)
-
-#: The errors fail_silently suppresses: failures to deliver, not mistakes in the message.
-_FAIL_SILENTLY_ERRORS: Final = (AnymailAPIError, AnymailRecipientsRefused)
 
 
 class BasePayload(PayloadHooks):
@@ -361,102 +359,17 @@ class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
             created_connection = self.open()
         except AnymailError as err:
             # e.g. an SDK client that can't be created: nothing can be sent.
-            if not (self.fail_silently and isinstance(err, _FAIL_SILENTLY_ERRORS)):
+            if not (self.fail_silently and isinstance(err, FAIL_SILENTLY_ERRORS)):
                 raise
             logger.warning("%s connection failed (fail_silently): %s", self.esp_name, err)
             return 0
         try:
             if can_send_concurrently(self, email_messages):
                 return send_concurrently(self, email_messages)
-            num_sent = 0
-            for message in email_messages:
-                try:
-                    if self._send(message):
-                        num_sent += 1
-                except AnymailError as err:
-                    if not self._handle_send_error(err, message):
-                        raise
+            return send_each(self, email_messages)
         finally:
             if created_connection:
                 self.close()
-        return num_sent
-
-    def _handle_send_error(self, err: BaseException, message: EmailMessage) -> bool:
-        """Complete an error's context; True if fail_silently silences it (it is logged)."""
-        if not isinstance(err, AnymailError):
-            return False
-        if err.email_message is None:
-            err.email_message = message
-        if err.backend is None:
-            err.backend = self
-        if not (self.fail_silently and isinstance(err, _FAIL_SILENTLY_ERRORS)):
-            return False
-        # Silenced, not lost: leave a trace for the operator.
-        logger.warning("%s send failed (fail_silently): %s", self.esp_name, err)
-        return True
-
-    def _send(self, message: EmailMessage) -> bool:
-        payload = self._prepare_send(message)
-        if payload is None:
-            return False
-        try:
-            response = self._call_esp(payload, message)
-        except AnymailAPIError as err:
-            self._report_send(payload, message, error=err)
-        self._report_send(payload, message, response)
-        return True
-
-    def _call_esp(self, payload: PayloadT, message: EmailMessage) -> Any:
-        """post_to_esp(), or one call per part of a batch cut at the ESP's limits.
-
-        With a retry policy (RETRY_SENDS, or the queued backend's worker), each call
-        is retried by it: a coalesced call as a whole, a split batch part by part.
-        """
-        policy = self.retry_policy
-        post = self.post_to_esp if policy is None else partial(policy.post, self)
-        if payload.split is not None:
-            return post_parts(self, payload.split, message, post)
-        return post(payload, message)
-
-    def _prepare_send(self, message: EmailMessage) -> PayloadT | None:
-        """pre_send and the payload; None when there is nothing to send."""
-        message.anymail_status = AnymailStatus()
-        try:
-            pre_send.send(self.__class__, message=message, esp_name=self.esp_name)
-        except AnymailCancelSend:
-            return None
-        if not message.recipients():
-            return None
-        policy = self.retry_policy
-        # With retries, each message gets its own idempotency key where the ESP takes one.
-        defaults = self.send_defaults if policy is None else policy.send_defaults(self)
-        payload = self.build_message_payload(message, defaults)
-        payload.split = split_batch(self, payload)
-        return payload
-
-    def _report_send(
-        self,
-        payload: PayloadT,
-        message: EmailMessage,
-        response: Any = None,
-        error: BaseException | None = None,
-    ) -> None:
-        """anymail_status and post_send for the ESP's answer (``response`` or ``error``)."""
-        status: AnymailStatus = message.anymail_status
-        if payload.split is not None:
-            report_parts(self, payload.split, message, error)
-        elif error is not None:
-            if isinstance(error, AnymailAPIError):
-                # Whatever the ESP answered (an error, or a 2xx its backend could not
-                # read) stays inspectable, as for a successful send.
-                status.esp_response = error.response
-            raise error
-        else:
-            status.esp_response = response
-            status.set_recipient_status(self.parse_recipient_status(response, payload, message))
-
-        self.run_post_send(message)
-        self.raise_for_recipient_status(status, response, payload, message)
 
     def build_message_payload(self, message: EmailMessage, defaults: Mapping[str, Any]) -> PayloadT:
         return cast(PayloadT, self.payload_class(message, defaults, self))

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Final, TextIO, TypeVar
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import urljoin
 
 import requests
@@ -19,19 +20,7 @@ from django.core.mail import EmailMessage
 from urllib3.exceptions import NewConnectionError
 
 from .. import __version__
-from .._redact import (
-    MAX_PARSED_TEXT,
-    REDACTED,
-    clean_json,
-    credential_values,
-    is_secret_name,
-    loads_json,
-    printable,
-    redact_text,
-    redact_values,
-    truncate,
-    url_without_userinfo,
-)
+from .._redact import clean_json, credential_values, loads_json
 from ..conf import (
     BOOL,
     REQUESTS_TIMEOUT,
@@ -45,11 +34,13 @@ from ..conf import (
 from ..exceptions import AnymailRequestsAPIError, requests_api_error_class
 from ..retry import NO_ANSWER, NOT_SENT
 from ..utils import serialize_json, update_deep
+from ._debug_requests import write_api_request
 from .base import AnymailBaseBackend, BasePayload
 
 __all__ = [
     "API_URL",
     "DEBUG_API_REQUESTS",
+    "JSON_HEADERS",
     "AnymailRequestsBackend",
     "RequestsPayload",
     "http_status",
@@ -69,6 +60,10 @@ DEBUG_API_REQUESTS: Final = Setting(
     per_esp=False,
 )
 
+#: The request headers of a JSON API: a payload adds them to its ``headers``.
+JSON_HEADERS: Final = MappingProxyType(
+    {"Accept": "application/json", "Content-Type": "application/json"}
+)
 
 #: The payload class an HTTP backend builds.
 RequestsPayloadT = TypeVar("RequestsPayloadT", bound="RequestsPayload")
@@ -185,14 +180,17 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
     def raise_for_status(
         self, response: requests.Response, payload: RequestsPayloadT, message: EmailMessage
     ) -> None:
-        """Raise AnymailRequestsAPIError for a non-2xx response.
+        """Raise AnymailRequestsAPIError for a non-2xx response, worded by describe_error().
 
         ESPs that report per-recipient errors with another status override this.
         """
         if not 200 <= response.status_code < 300:
-            raise self.api_error(
-                f"{self.esp_name} API error: {http_status(response)}.", response, payload, message
-            )
+            raise self.api_error(self.describe_error(response, payload), response, payload, message)
+
+    def describe_error(self, response: requests.Response, payload: RequestsPayloadT) -> str:
+        """The text of the error for a non-2xx ``response`` (the exception itself quotes the
+        body below it). ESPs override it to name the answer's error fields, or add a hint."""
+        return f"{self.esp_name} API error: {http_status(response)}."
 
     def read_json(self, response: requests.Response) -> Any:
         """The response's JSON; ValueError if it isn't usable JSON (invalid, not UTF-8,
@@ -251,7 +249,7 @@ class AnymailRequestsBackend(AnymailBaseBackend[RequestsPayloadT]):
         # Debug output must not turn a message the ESP accepted into an error
         # (e.g. a closed stdout, or one that can't encode the text).
         with contextlib.suppress(OSError, ValueError):
-            _write_api_request(response, sys.stdout, secrets)
+            write_api_request(response, sys.stdout, secrets)
 
 
 def http_status(response: requests.Response) -> str:
@@ -303,56 +301,6 @@ def _describe_timeout(timeout: Any) -> str:
     if isinstance(timeout, tuple):
         return f"{timeout!r}: (connect, read) seconds"
     return f"{timeout:g} seconds"
-
-
-#: How much of a request or response body DEBUG_API_REQUESTS shows.
-_DUMP_BODY_LIMIT = 10000
-
-
-def _write_api_request(
-    response: requests.Response, stream: TextIO, secrets: Iterable[str] = ()
-) -> None:
-    """Write the request and response to ``stream``: secret headers and fields, and
-    each of ``secrets`` (credential values), replaced."""
-    secrets = frozenset(secrets)
-    request = response.request
-    url = url_without_userinfo(_strip_query(request.url))
-    lines = [f"===== Anymail API request: {request.method} {url}"]
-    lines += [f"{name}: {_redact_header(name, value)}" for name, value in request.headers.items()]
-    body = _shown_body(request.body, "utf-8", secrets)
-    if body:
-        lines += ["", body]
-    lines += [
-        f"----- Response {response.status_code} {response.reason}",
-        *(f"{name}: {value}" for name, value in response.headers.items()),
-        "",
-        _shown_body(response.content, response.encoding or "utf-8", secrets),
-        "=====",
-    ]
-    stream.write(printable(redact_values("\n".join(lines), secrets)) + "\n")
-
-
-def _shown_body(body: Any, encoding: str, secrets: frozenset[str]) -> str:
-    """The start of a body, secrets hidden (JSON pretty-printed)."""
-    if isinstance(body, bytes | str) and len(body) > MAX_PARSED_TEXT:
-        # Not parsed: only the part that is shown is redacted (by pattern and value).
-        body = body[: _DUMP_BODY_LIMIT * 2]
-    if isinstance(body, bytes):
-        try:
-            body = body.decode(encoding, errors="replace")
-        except LookupError:
-            body = body.decode("utf-8", errors="replace")
-    if not isinstance(body, str):
-        return ""  # e.g. a streamed upload: nothing to show
-    return truncate(redact_text(body, secrets, indent=2), _DUMP_BODY_LIMIT)
-
-
-def _strip_query(url: str | None) -> str:
-    return (url or "").split("?", 1)[0]
-
-
-def _redact_header(name: str, value: str) -> str:
-    return REDACTED if is_secret_name(name) else value
 
 
 class RequestsPayload(BasePayload):

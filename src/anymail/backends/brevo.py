@@ -30,7 +30,7 @@ from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload
 
 logger = logging.getLogger("anymail")
 
@@ -60,13 +60,7 @@ class BrevoPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "api-key": self.backend.api_key,
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-            }
-        )
+        self.headers.update({"api-key": self.backend.api_key, **JSON_HEADERS})
         self.data: dict[str, Any] = {}
         # Brevo Title-Cases header names anyway: one header per name, whatever its case.
         self.message_headers: CaseInsensitiveDict = CaseInsensitiveDict()

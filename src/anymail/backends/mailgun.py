@@ -436,29 +436,27 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
     def raise_for_status(
         self, response: requests.Response, payload: MailgunPayload, message: EmailMessage
     ) -> None:
-        status = response.status_code
-        if 200 <= status < 300:
-            if _API_HOME_PAGE_TEXT in response.content[:4096]:
-                # A mangled URL reaches the API's home page, which answers 200.
-                raise self.api_error(
-                    f"Mailgun answered with its API home page instead of sending the message: "
-                    f"the request URL {url_without_userinfo(response.request.url or '')} is not "
-                    "the Messages API. "
-                    "Check MAILGUN_API_URL (Mailgun's base URL, e.g. "
-                    '"https://api.mailgun.net/v3", without the sender domain) and the '
-                    f"sender domain {payload.sender_domain!r} "
-                    f"(from {payload.sender_domain_source}).",
-                    response,
-                    payload,
-                    message,
-                )
-            return
+        # A mangled URL reaches the API's home page, which answers 200.
+        if 200 <= response.status_code < 300 and _API_HOME_PAGE_TEXT in response.content[:4096]:
+            raise self.api_error(
+                f"Mailgun answered with its API home page instead of sending the message: "
+                f"the request URL {url_without_userinfo(response.request.url or '')} is not "
+                "the Messages API. "
+                "Check MAILGUN_API_URL (Mailgun's base URL, e.g. "
+                '"https://api.mailgun.net/v3", without the sender domain) and the '
+                f"sender domain {payload.sender_domain!r} "
+                f"(from {payload.sender_domain_source}).",
+                response,
+                payload,
+                message,
+            )
+        super().raise_for_status(response, payload, message)
+
+    def describe_error(self, response: requests.Response, payload: MailgunPayload) -> str:
         # (AnymailError adds Mailgun's own error text from the response.)
         text = f"Mailgun API error: {http_status(response)}."
-        hint = self._error_hint(status, payload)
-        if hint:
-            text = f"{text}\n{hint}"
-        raise self.api_error(text, response, payload, message)
+        hint = self._error_hint(response.status_code, payload)
+        return f"{text}\n{hint}" if hint else text
 
     def _error_hint(self, status: int, payload: MailgunPayload) -> str:
         if status in (401, 403):

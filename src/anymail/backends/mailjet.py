@@ -30,7 +30,7 @@ from ._mailjet_answers import (
 )
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, RequestsPayload, http_status
 
 #: Header names Mailjet refuses in ``Headers`` (error send-0011): they have a
 #: dedicated Send API property, or (Message-ID) can't be customized at all.
@@ -50,7 +50,7 @@ class MailjetPayload(RequestsPayload):
     # --- request ----------------------------------------------------------
 
     def init_payload(self) -> None:
-        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.headers.update(JSON_HEADERS)
         self.auth = (self.backend.api_key, self.backend.secret_key)
         self.globals: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []

@@ -20,7 +20,7 @@ from ..conf import TEXT, Setting, get_text
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Mandrill's per-recipient ``status`` values, as Anymail statuses.
 #: "scheduled" (a send_at message waiting for its time) is reported as "queued":
@@ -44,7 +44,7 @@ class MandrillPayload(RequestsPayload):
 
     def init_payload(self) -> None:
         self.api_key = self.backend.api_key
-        self.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.headers.update(JSON_HEADERS)
         self.data: dict[str, Any] = {"key": self.api_key, "message": {}}
 
     @property
@@ -213,21 +213,12 @@ class EmailBackend(AnymailRequestsBackend[MandrillPayload]):
         self.api_key: str = str(get_text(API_KEY, self.esp_name, kwargs))
         super().__init__(**kwargs)
 
-    def raise_for_status(
-        self, response: requests.Response, payload: MandrillPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: MandrillPayload) -> str:
         # Classic Mandrill answers every error with HTTP 500; the newer API
         # descriptions use 401/402/404/429 too. Treat all of them alike and
         # quote Mandrill's own error name and text.
         detail = _error_text(self.error_json(response))
-        raise self.api_error(
-            f"Mandrill API error{': ' + detail if detail else ''} ({http_status(response)}).",
-            response,
-            payload,
-            message,
-        )
+        return f"Mandrill API error{': ' + detail if detail else ''} ({http_status(response)})."
 
     def parse_recipient_status(
         self, response: requests.Response, payload: MandrillPayload, message: EmailMessage

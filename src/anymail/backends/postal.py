@@ -24,7 +24,7 @@ from ..conf import URL, Setting, credential_setting, get_credential, get_setting
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
 from .base import BasePayload, Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload
 
 #: Extra guidance for Postal error codes that usually mean a settings problem.
 _ERROR_HINTS = {
@@ -58,13 +58,7 @@ class PostalPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "X-Server-API-Key": self.backend.api_key,
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "X-Server-API-Key": self.backend.api_key})
         self.data: dict[str, Any] = {}
 
     def get_api_endpoint(self) -> str:
@@ -147,13 +141,7 @@ class EmailBackend(AnymailRequestsBackend[PostalPayload]):
     def raise_for_status(
         self, response: requests.Response, payload: PostalPayload, message: EmailMessage
     ) -> None:
-        if not 200 <= response.status_code < 300:
-            raise self.api_error(
-                f"Postal API error: {http_status(response)}.",
-                response,
-                payload,
-                message,
-            )
+        super().raise_for_status(response, payload, message)
         # Postal answers 200 for refused requests too: the JSON status decides.
         data = self._response_json(response, payload, message)
         if data.get("status") == "success":

@@ -33,7 +33,7 @@ from ..utils import Attachment, CaseInsensitiveDict
 from ._postmark_answers import DIGITS_RE, PostmarkAnswers
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import RequestsPayload
+from .base_requests import JSON_HEADERS, RequestsPayload
 
 
 class PostmarkPayload(RequestsPayload):
@@ -58,13 +58,7 @@ class PostmarkPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "X-Postmark-Server-Token": self.backend.server_token,
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "X-Postmark-Server-Token": self.backend.server_token})
         self.data: dict[str, Any] = {}
 
     def finish_payload(self) -> None:
@@ -230,18 +224,17 @@ class EmailBackend(PostmarkAnswers[PostmarkPayload]):
     ) -> None:
         # Postmark answers 422 for refused requests, including refused recipients
         # (ErrorCode 300/406), which parse_recipient_status turns into statuses.
-        if response.status_code == 422:
-            return
+        if response.status_code != 422:
+            super().raise_for_status(response, payload, message)
+
+    def describe_error(self, response: requests.Response, payload: PostmarkPayload) -> str:
         if response.status_code == 401:
-            raise self.api_error(
+            return (
                 f"Postmark API error: HTTP 401 {response.reason or 'Unauthorized'}. "
                 "Check your POSTMARK_SERVER_TOKEN setting (or the message's "
-                "esp_extra['server_token']): it must be a server token, not an account token.",
-                response,
-                payload,
-                message,
+                "esp_extra['server_token']): it must be a server token, not an account token."
             )
-        super().raise_for_status(response, payload, message)
+        return super().describe_error(response, payload)
 
 
 def _headers_to_postmark(headers: CaseInsensitiveDict) -> list[dict[str, str]]:

@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import Any, Final
 
 import requests
-from django.core.mail import EmailMessage
 from django.utils.encoding import force_str
 
 from ..addresses import EmailAddress
@@ -38,7 +37,7 @@ from ..utils import Attachment, CaseInsensitiveDict, serialize_json, update_deep
 from ._resend_answers import ResendAnswers
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, RequestsPayload, http_status
 
 #: Resend's Idempotency-Key: 1 to 256 characters (printable ASCII, to be a valid header).
 _IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,256}")
@@ -79,13 +78,7 @@ class ResendPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.backend.api_key}",
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "Authorization": f"Bearer {self.backend.api_key}"})
         self.data: dict[str, Any] = {}
         self.metadata: dict[str, Any] = {}
 
@@ -307,11 +300,7 @@ class EmailBackend(ResendAnswers[ResendPayload]):
         )
         super().__init__(**kwargs)
 
-    def raise_for_status(
-        self, response: requests.Response, payload: ResendPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: ResendPayload) -> str:
         # Resend's errors: {"statusCode": 422, "name": "validation_error", "message": "..."}
         # (The whole body is quoted below this line by the exception itself.)
         name, text = error_details(self.error_json(response))
@@ -319,7 +308,7 @@ class EmailBackend(ResendAnswers[ResendPayload]):
         described += f" ({name})" if name else ""
         if name in _KEY_ERRORS:
             described += ". Check your RESEND_API_KEY setting: it needs at least sending access"
-        raise self.api_error(f"Resend API error: {described}.", response, payload, message)
+        return f"Resend API error: {described}."
 
 
 def error_details(data: Any) -> tuple[str | None, str | None]:

@@ -29,7 +29,13 @@ from ..exceptions import AnymailRequestsAPIError, AnymailUnsupportedFeature
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, serialize_json
 from .base import BasePayload, Capabilities
-from .base_requests import API_URL, AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import (
+    API_URL,
+    JSON_HEADERS,
+    AnymailRequestsBackend,
+    RequestsPayload,
+    http_status,
+)
 
 #: The API URL's default; ``{region}`` is replaced with the SCALEWAY_REGION setting.
 DEFAULT_API_URL: Final = "https://api.scaleway.com/transactional-email/v1alpha1/regions/{region}/"
@@ -77,13 +83,7 @@ class ScalewayPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "X-Auth-Token": self.backend.secret_key,
-            }
-        )
+        self.headers.update({**JSON_HEADERS, "X-Auth-Token": self.backend.secret_key})
         self.data: dict[str, Any] = {"project_id": self.backend.project_id}
         # The four sources of additional_headers, kept apart so none overwrites
         # another; serialize_data() combines them.
@@ -253,17 +253,13 @@ class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
             )
         return api_url
 
-    def raise_for_status(
-        self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
+    def describe_error(self, response: requests.Response, payload: ScalewayPayload) -> str:
         text = f"{self.esp_name} API error: {http_status(response)}"
         described = _describe_error(self.error_json(response))
         if described:
             text += f": {described}"
         hint = _ERROR_HINTS.get(response.status_code)
-        raise self.api_error(f"{text}.{f' {hint}' if hint else ''}", response, payload, message)
+        return f"{text}.{f' {hint}' if hint else ''}"
 
     def parse_recipient_status(
         self, response: requests.Response, payload: ScalewayPayload, message: EmailMessage

@@ -5,16 +5,14 @@ Every send, batch or not, is one request. Recipients travel in
 per "to" address for a batch send (each with a copy of the cc and bcc lists).
 SendGrid answers 202 with an empty body and no usable message id, so Anymail
 generates a UUID per personalization and sends it as the ``anymail_id`` custom
-arg; the tracking webhook reads it back as ``event.message_id``.
+arg; the tracking webhook reads it back as ``event.message_id``. How SendGrid
+takes merge data and string-only values is in ``_sendgrid_values.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import re
-import warnings
-from collections.abc import Mapping
 from typing import Any, Final
 from uuid import uuid4
 
@@ -35,14 +33,18 @@ from ..conf import (
 from ..exceptions import (
     AnymailConfigurationError,
     AnymailError,
-    AnymailSerializationError,
-    AnymailWarning,
 )
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, update_deep
+from ._sendgrid_values import (
+    merge_field_format_problem,
+    merge_fields,
+    string_values,
+    warn_if_undelimited,
+)
 from ._split import BatchLimits
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload
+from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload
 
 #: The custom arg that carries Anymail's generated message id.
 MESSAGE_ID_CUSTOM_ARG = "anymail_id"
@@ -74,13 +76,7 @@ class SendGridPayload(RequestsPayload):
     backend: EmailBackend
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Authorization": f"Bearer {self.backend.api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
-        )
+        self.headers.update({"Authorization": f"Bearer {self.backend.api_key}", **JSON_HEADERS})
         self.data: dict[str, Any] = {"personalizations": []}  # (filled in last; shown first)
         self.content: list[dict[str, str]] = []
         self.merge_field_format: str | None = self.backend.merge_field_format
@@ -135,7 +131,7 @@ class SendGridPayload(RequestsPayload):
         self.data.setdefault("attachments", []).append(entry)
 
     def set_metadata(self, metadata: dict[str, Any]) -> None:
-        self.data["custom_args"] = _string_values(metadata, "metadata")
+        self.data["custom_args"] = string_values(metadata, "metadata")
 
     def set_tags(self, tags: list[str]) -> None:
         self.data["categories"] = tags
@@ -216,15 +212,15 @@ class SendGridPayload(RequestsPayload):
 
     def _message_personalizations(self) -> list[dict[str, Any]]:
         params = self.send_params
-        is_dynamic = self.use_dynamic_template
+        is_dynamic, field_format = self.use_dynamic_template, self.merge_field_format
         if is_dynamic is None:
             is_dynamic = str(self.data.get("template_id", "")).startswith("d-")
-        if not is_dynamic and self.merge_field_format is None:
-            self._warn_if_undelimited()
+        if not is_dynamic and field_format is None:
+            warn_if_undelimited(params)
 
         if not self.is_batch:
             personalization = self._recipients(params.get("to", []))
-            personalization.update(self._merge_fields(is_dynamic, {}, ""))
+            personalization.update(merge_fields(params, {}, "", is_dynamic, field_format))
             return [personalization]
 
         # Batch: each "to" gets its own message (and its own copy of cc and bcc).
@@ -234,16 +230,16 @@ class SendGridPayload(RequestsPayload):
             personalization = self._recipients([to] if to else [])
             addr_spec = to.addr_spec if to else ""
             recipient_data = self.for_recipient(params.get("merge_data"), to)
-            personalization.update(self._merge_fields(is_dynamic, recipient_data, addr_spec))
+            personalization.update(
+                merge_fields(params, recipient_data, addr_spec, is_dynamic, field_format)
+            )
             # (SendGrid itself lays a personalization's custom_args over the message's.)
             if metadata := self.for_recipient(params.get("merge_metadata"), to):
-                personalization["custom_args"] = _string_values(
+                personalization["custom_args"] = string_values(
                     metadata, f"merge_metadata[{addr_spec!r}]"
                 )
             if headers := self.for_recipient(params.get("merge_headers"), to):
-                personalization["headers"] = _string_values(
-                    headers, f"merge_headers[{addr_spec!r}]"
-                )
+                personalization["headers"] = string_values(headers, f"merge_headers[{addr_spec!r}]")
             personalizations.append(personalization)
         return personalizations
 
@@ -254,42 +250,6 @@ class SendGridPayload(RequestsPayload):
             if emails:
                 personalization[field] = [email.as_dict() for email in emails]
         return personalization
-
-    def _merge_fields(
-        self, is_dynamic: bool, recipient_data: dict[str, Any], addr_spec: str
-    ) -> dict[str, Any]:
-        """merge_global_data overlaid with one recipient's merge_data, in SendGrid's form."""
-        merged = {**self.send_params.get("merge_global_data", {}), **recipient_data}
-        if not merged:
-            return {}
-        if is_dynamic:
-            # Handlebars templates take any JSON values, under the keys as given.
-            return {"dynamic_template_data": merged}
-        merge_field_format = self.merge_field_format
-        substitutions = {}
-        for key, value in merged.items():
-            where = (
-                f"merge_data[{addr_spec!r}][{key!r}]"
-                if key in recipient_data
-                else f"merge_global_data[{key!r}]"
-            )
-            field = merge_field_format.format(key) if merge_field_format else key
-            substitutions[field] = _substitution_value(value, where)
-        return {"substitutions": substitutions}
-
-    def _warn_if_undelimited(self) -> None:
-        keys = set(self.send_params.get("merge_global_data", {}))
-        for values in self.send_params.get("merge_data", {}).values():
-            keys.update(values)
-        if keys and all(re.fullmatch(r"\w+", str(key)) for key in keys):
-            warnings.warn(
-                "SendGrid legacy (or on-the-fly) template merge fields don't seem to have "
-                f"delimiters ({', '.join(sorted(map(str, keys)))}). Set "
-                "SENDGRID_MERGE_FIELD_FORMAT or esp_extra['merge_field_format'] to e.g. "
-                "\"-{}-\". (Dynamic templates, with a 'd-...' template_id, need no format.)",
-                AnymailWarning,
-                stacklevel=2,
-            )
 
     def _record_recipients(self, personalization: Any, message_id: str | None) -> None:
         # A cc/bcc copied into several batch personalizations ends up with the
@@ -366,26 +326,6 @@ class EmailBackend(AnymailRequestsBackend[SendGridPayload]):
         }
 
 
-def merge_field_format_problem(merge_field_format: Any) -> str | None:
-    """Why ``merge_field_format`` is unusable, or None if it is fine (or None)."""
-    if merge_field_format is None:
-        return None
-    example = 'e.g. "-{}-" for -field- or "{{{{{}}}}}" for {{field}}'
-    if not isinstance(merge_field_format, str):
-        kind = type(merge_field_format).__name__
-        return f"expected a str.format() pattern ({example}), not {kind}."
-    try:
-        formatted = merge_field_format.format("\x00")
-    except (IndexError, KeyError, ValueError):
-        return (
-            f"expected a str.format() pattern with a single {{}} for the field name ({example}); "
-            "double any literal { or } characters."
-        )
-    if "\x00" not in formatted:
-        return f"the pattern has no {{}} placeholder for the field name ({example})."
-    return None
-
-
 def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:
     """Base64 content and content type, with text re-encoded as UTF-8.
 
@@ -398,34 +338,3 @@ def _utf8_attachment(attachment: Attachment) -> tuple[str, str]:
     with contextlib.suppress(LookupError, UnicodeDecodeError):
         attachment = attachment.as_utf8()
     return attachment.b64content, f'{attachment.mimetype}; charset="{attachment.charset}"'
-
-
-def _string_value(value: Any, where: str, rule: str) -> str:
-    """A value SendGrid takes only as a string: numbers formatted, anything else refused."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    raise AnymailSerializationError(
-        f"Don't know how to send {type(value).__name__} {where} to SendGrid: {rule}"
-    )
-
-
-def _string_values(values: Mapping[str, Any], where: str) -> dict[str, str]:
-    """custom_args and headers: strings only."""
-    rule = "it only accepts strings (and Anymail converts numbers). Format the value as a str "
-    rule += "before sending."
-    return {key: _string_value(value, f"{where}[{key!r}]", rule) for key, value in values.items()}
-
-
-def _substitution_value(value: Any, where: str) -> str | None:
-    """Legacy substitutions are strings (None is passed through)."""
-    if value is None:
-        return None
-    return _string_value(
-        value,
-        where,
-        "legacy and on-the-fly template substitutions must be strings (or numbers, which "
-        "Anymail converts). Format the value as a str, or use a dynamic template ('d-...' "
-        "template_id), which accepts structured data.",
-    )

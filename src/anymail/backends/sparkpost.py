@@ -6,16 +6,14 @@ recipient is an entry of ``recipients[]``, whose ``header_to`` sets the To
 header that recipient sees, and the visible Cc list is a plain ``Cc`` header.
 A batch send gives every "to" its own entry (and To header), with its own
 ``substitution_data`` and ``metadata``; cc and bcc addresses get one copy of
-each "to" recipient's message.
+each "to" recipient's message. Reading SparkPost's answers is in
+``_sparkpost_answers.py``.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, Final
-
-import requests
-from django.core.mail import EmailMessage
 
 from ..addresses import EmailAddress, parse_address_list
 from ..conf import (
@@ -28,10 +26,10 @@ from ..conf import (
     invalid_setting,
 )
 from ..exceptions import AnymailInvalidAddress
-from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict, merge_dicts_deep
+from ._sparkpost_answers import SparkPostAnswers
 from .base import Capabilities
-from .base_requests import AnymailRequestsBackend, RequestsPayload, http_status
+from .base_requests import JSON_HEADERS, RequestsPayload
 
 #: Headers that have their own Transmissions fields (or that SparkPost builds
 #: itself): SparkPost refuses them in ``content.headers``.
@@ -70,27 +68,6 @@ def _subaccount_header(value: Any) -> str | None:
     raise invalid_setting(
         "subaccount", "SparkPost", "expected the numeric id of a SparkPost subaccount."
     )
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _error_details(data: Any) -> str:
-    """SparkPost's errors[] as text: "message: description (code N); ..."."""
-    errors = data.get("errors") if isinstance(data, dict) else None
-    if not isinstance(errors, list):
-        return ""
-    described = []
-    for error in errors:
-        if not isinstance(error, dict):
-            continue
-        text = ": ".join(str(error[key]) for key in ("message", "description") if error.get(key))
-        if error.get("code"):
-            text += f" (code {error['code']})"
-        if text:
-            described.append(text.strip())
-    return "; ".join(described)
 
 
 def _substitution_key(header_name: str) -> str:
@@ -137,13 +114,8 @@ class SparkPostPayload(RequestsPayload):
     content_headers: CaseInsensitiveDict
 
     def init_payload(self) -> None:
-        self.headers.update(
-            {
-                "Authorization": self.backend.api_key,  # the bare key: no scheme
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
-        )
+        # SparkPost takes the bare key: no scheme.
+        self.headers.update({"Authorization": self.backend.api_key, **JSON_HEADERS})
         if self.backend.subaccount is not None:
             self.headers["X-MSYS-SUBACCOUNT"] = self.backend.subaccount
         self.content = {}
@@ -341,8 +313,11 @@ class SparkPostPayload(RequestsPayload):
         # non-empty subject, text or html is left in: SparkPost's error says why.
         if content.get("subject") == "":
             del content["subject"]
-        # SparkPost silently ignores these next to a stored template, too (see
-        # template_capabilities for the rest).
+        # SparkPost silently ignores these next to a stored template, too. They are
+        # not in template_capabilities because a declaration refuses a feature
+        # whatever its value and leaves it out: from_email is refused only when it
+        # isn't Django's DEFAULT_FROM_EMAIL fallback, and cc addresses still get
+        # the message (only the Cc header goes).
         if "from" in content:
             if not self._from_is_default():
                 self.unsupported_feature(
@@ -389,7 +364,7 @@ SUBACCOUNT: Final = Setting(
 )
 
 
-class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
+class EmailBackend(SparkPostAnswers[SparkPostPayload]):
     """``anymail.backends.sparkpost.EmailBackend``: SparkPost's Transmissions API."""
 
     esp_name = "SparkPost"
@@ -407,48 +382,3 @@ class EmailBackend(AnymailRequestsBackend[SparkPostPayload]):
         self.api_key: str = get_credential(API_KEY, esp_name, kwargs)
         self.subaccount: str | None = _subaccount_header(get_setting(SUBACCOUNT, esp_name, kwargs))
         super().__init__(**kwargs)
-
-    def raise_for_status(
-        self, response: requests.Response, payload: SparkPostPayload, message: EmailMessage
-    ) -> None:
-        if 200 <= response.status_code < 300:
-            return
-        details = _error_details(self.error_json(response))
-        raise self.api_error(
-            f"{self.esp_name} API error: {http_status(response)}"
-            + (f": {details}" if details else "."),
-            response,
-            payload,
-            message,
-        )
-
-    def parse_recipient_status(
-        self, response: Any, payload: SparkPostPayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        data = self.deserialize_json_response(response, payload, message)
-        results = data.get("results") if isinstance(data, dict) else None
-        results = results if isinstance(results, dict) else {}
-        transmission_id = results.get("id")
-        accepted = results.get("total_accepted_recipients")
-        rejected = results.get("total_rejected_recipients")
-        if not (
-            isinstance(transmission_id, str | int) and _is_count(accepted) and _is_count(rejected)
-        ):
-            raise self.invalid_response(
-                "expected results with id, total_accepted_recipients and total_rejected_recipients",
-                response,
-                payload,
-                message,
-            )
-        # SparkPost only counts: statuses are certain when every entry we sent
-        # went the same way. (Counts cover recipients[] entries, so batch cc/bcc
-        # copies count once per copy.)
-        sent = payload.recipient_count
-        if sent is not None and accepted == sent and rejected == 0:
-            status = "queued"
-        elif sent is not None and rejected == sent and accepted == 0:
-            status = "rejected"
-        else:
-            status = "unknown"
-        message_id = str(transmission_id)
-        return payload.statuses_for_all(message_id, status)
