@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 
 import pytest
 import requests
@@ -70,7 +71,12 @@ def test_open_keeps_the_ui_running() -> None:
         assert "Your order {{order_no}} has shipped" in page
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C stops it
-        returncode = process.wait(timeout=20)
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _out, err = process.communicate()
+            pytest.fail(f"'anymail demo --open' did not stop on Ctrl-C; its stderr:\n{err}")
     assert returncode == 0
 
 
