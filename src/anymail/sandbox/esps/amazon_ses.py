@@ -16,8 +16,11 @@ import json
 import secrets
 from typing import Any, Final
 
+from ..._amazon_ses_settings import CLIENT_PARAMS, CONFIGURATION_SET_NAME, ESP_NAME
+from ...webhooks.amazon_ses import EVENT_TYPES
 from ._addresses import addr_spec, parse_list, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._mime import inbound_bytes, parse_raw
 from ._sigv4 import SigV4Problem, check_sigv4
 from ._time import iso_now
@@ -72,26 +75,19 @@ def check_recipients(recipients: list[str]) -> None:
 
 class AmazonSES(Emulator):
     esp = "amazon_ses"
-    name = "Amazon SES"
-    api_url_setting = 'AMAZON_SES_CLIENT_PARAMS["endpoint_url"]'
+    api_url_setting = f'{CLIENT_PARAMS.full_name(ESP_NAME)}["endpoint_url"]'
     endpoints = {"v2/email/outbound-emails": "send", "v2/email/outbound-bulk-emails": "bulk"}
-    events = {
-        "delivered": "Delivery",
-        "bounced": "Bounce",
-        "opened": "Open",
-        "clicked": "Click",
-        "complained": "Complaint",
-    }
+    events = fired_events(EVENT_TYPES)
 
     def settings(self, root: str) -> dict[str, Any]:
         return {
-            "AMAZON_SES_CLIENT_PARAMS": {
+            CLIENT_PARAMS.full_name(ESP_NAME): {
                 "endpoint_url": self.api_url(root),
                 "region_name": REGION,
                 "aws_access_key_id": ACCESS_KEY,
                 "aws_secret_access_key": self.api_key,
             },
-            "AMAZON_SES_CONFIGURATION_SET_NAME": CONFIGURATION_SET,
+            CONFIGURATION_SET_NAME.full_name(ESP_NAME): CONFIGURATION_SET,
         }
 
     def webhook_settings(self) -> dict[str, Any]:

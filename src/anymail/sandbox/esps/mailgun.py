@@ -6,10 +6,12 @@ import json
 import secrets
 from typing import Any
 
+from ...webhooks.mailgun import EVENT_TYPES
 from . import _inbound
 from ._addresses import parse_list, valid_address
 from ._auth import Basic
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
 
 NO_BODY = "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"
@@ -21,20 +23,12 @@ def error(text: str, status: int = 400) -> EspError:
 
 class Mailgun(Emulator):
     esp = "mailgun"
-    name = "Mailgun"
     # MAILGUN_API_URL has no trailing slash: the backend adds "/<domain>/messages".
     api_path = "v3"
-    api_url_setting = "MAILGUN_API_URL"
-    key_setting = "MAILGUN_API_KEY"
     key_in = Basic("api")
     endpoints = {r"(?P<domain>[^/]+)/messages": "send"}
-    events = {
-        "delivered": "delivered",
-        "bounced": "failed",
-        "opened": "opened",
-        "clicked": "clicked",
-        "complained": "complained",
-    }
+    # A bounce is "failed" with a permanent severity (see event_payload).
+    events = fired_events(EVENT_TYPES, bounced="failed")
     # Posted to the route URL that asks for the raw message (``inbound_mime``).
     inbound_payload = staticmethod(_inbound.mailgun)
     inbound_name = "inbound_mime"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ...webhooks.mandrill import EVENT_TYPES
 from . import _inbound
 from ._addresses import addr_spec, named, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
 from ._values import attachments, text_headers
 
@@ -21,21 +23,12 @@ INVALID_JSON = "You must specify a key value"
 
 class Mandrill(Emulator):
     esp = "mandrill"
-    name = "Mandrill"
     api_path = "api/1.0"
-    api_url_setting = "MANDRILL_API_URL"
-    key_setting = "MANDRILL_API_KEY"
     endpoints = {
         r"messages/send(\.json)?": "send",
         r"messages/send-template(\.json)?": "send",
     }
-    events = {
-        "delivered": "delivered",
-        "bounced": "hard_bounce",
-        "opened": "open",
-        "clicked": "click",
-        "complained": "spam",
-    }
+    events = fired_events(EVENT_TYPES, bounced="hard_bounce")
     # One view takes tracking and inbound events alike.
     inbound_payload = staticmethod(_inbound.mandrill)
     inbound_name = "tracking"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from ...webhooks.postal import EVENT_TYPES
 from . import _inbound
 from ._addresses import addr_spec, parse_list, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
 from ._values import attachments, new_uuid, text_headers
 
@@ -29,17 +31,9 @@ def error(code: str, text: str, **extra: Any) -> EspError:
 
 class Postal(Emulator):
     esp = "postal"
-    name = "Postal"
-    api_url_setting = "POSTAL_API_URL"
-    key_setting = "POSTAL_API_KEY"
     key_in = Header("X-Server-API-Key")
     endpoints = {"api/v1/send/message": "send"}
-    events = {
-        "delivered": "MessageSent",
-        "bounced": "MessageBounced",
-        "opened": "MessageLoaded",
-        "clicked": "MessageLinkClicked",
-    }
+    events = fired_events(EVENT_TYPES)
     inbound_payload = staticmethod(_inbound.postal)
 
     def webhook_settings(self) -> dict[str, Any]:

@@ -6,10 +6,12 @@ import base64
 import hashlib
 from typing import Any
 
+from ...webhooks.resend import EVENT_TYPES
 from . import _inbound
 from ._addresses import parse_list, valid_address
 from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import iso_now
 from ._values import attachments, new_uuid, text_headers
 
@@ -26,20 +28,11 @@ def invalid_json() -> EspError:
 
 class Resend(Emulator):
     esp = "resend"
-    name = "Resend"
-    api_url_setting = "RESEND_API_URL"
-    key_setting = "RESEND_API_KEY"
     key_in = Bearer()
     endpoints = {"emails": "single", "emails/batch": "batch"}
     #: The Receiving API, which the inbound webhook view calls to fetch a received email.
     get_endpoints = {r"emails/receiving/(?P<email_id>[\w-]+)": "received_email"}
-    events = {
-        "delivered": "email.delivered",
-        "bounced": "email.bounced",
-        "opened": "email.opened",
-        "clicked": "email.clicked",
-        "complained": "email.complained",
-    }
+    events = fired_events(EVENT_TYPES)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

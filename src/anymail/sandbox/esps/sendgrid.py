@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ...webhooks.sendgrid import EVENT_TYPES
 from . import _inbound
 from ._addresses import named, valid_address
 from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
 from ._values import attachments
 
@@ -25,19 +27,10 @@ def error(text: str, field: str | None = None, status: int = 400, help: str = ""
 
 class SendGrid(Emulator):
     esp = "sendgrid"
-    name = "SendGrid"
     api_path = "v3/"
-    api_url_setting = "SENDGRID_API_URL"
-    key_setting = "SENDGRID_API_KEY"
     key_in = Bearer()
     endpoints = {"mail/send": "send"}
-    events = {
-        "delivered": "delivered",
-        "bounced": "bounce",
-        "opened": "open",
-        "clicked": "click",
-        "complained": "spamreport",
-    }
+    events = fired_events(EVENT_TYPES)
     inbound_payload = staticmethod(_inbound.sendgrid)
     inbound_builder = "sendgrid_inbound"
 
