@@ -24,7 +24,7 @@ from ._declared import fired_events
 from ._mime import inbound_bytes, parse_raw
 from ._sigv4 import SigV4Problem, check_sigv4
 from ._time import iso_now
-from ._values import new_uuid
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, new_uuid
 
 #: The sandbox's AWS access key id (the secret is the sandbox's API key).
 ACCESS_KEY: Final = "SANDBOXACCESSKEY"
@@ -260,14 +260,14 @@ class AmazonSES(Emulator):
             },
             "opened": {
                 "timestamp": now,
-                "ipAddress": "127.0.0.1",
-                "userAgent": "Mozilla/5.0 (sandbox)",
+                "ipAddress": CLIENT_IP,
+                "userAgent": USER_AGENT,
             },
             "clicked": {
                 "timestamp": now,
-                "ipAddress": "127.0.0.1",
-                "userAgent": "Mozilla/5.0 (sandbox)",
-                "link": "https://example.com/",
+                "ipAddress": CLIENT_IP,
+                "userAgent": USER_AGENT,
+                "link": CLICKED_URL,
                 "linkTags": {},
             },
         }

@@ -11,7 +11,7 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, text_headers
+from ._values import CLICKED_URL, attachments, text_headers
 
 
 def error(status: int, code: str, text: str) -> EspError:
@@ -87,7 +87,7 @@ class Brevo(Emulator):
         if event == "bounced":
             payload["reason"] = "550 5.1.1 mailbox unavailable"
         if event == "clicked":
-            payload["link"] = "https://example.com/"
+            payload["link"] = CLICKED_URL
         return payload
 
 

@@ -13,6 +13,7 @@ from ._auth import Basic
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
+from ._values import CLICKED_URL
 
 NO_BODY = "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"
 
@@ -111,5 +112,5 @@ class Mailgun(Emulator):
         if event == "delivered":
             data["delivery-status"] = {"code": 250, "message": "OK"}
         if event == "clicked":
-            data["url"] = "https://example.com/"
+            data["url"] = CLICKED_URL
         return {"event-data": data}

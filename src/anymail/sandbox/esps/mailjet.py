@@ -12,7 +12,7 @@ from ._auth import Basic
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, attachments, new_uuid, text_headers
 
 #: Mailjet's MessageIDs are integers beyond 2**53 (the backend must keep them exact).
 _ids = itertools.count(576460752303423489)
@@ -161,7 +161,7 @@ class Mailjet(Emulator):
                 comment="550 5.1.1 User unknown",
             )
         if event == "clicked":
-            payload["url"] = "https://example.com/"
+            payload["url"] = CLICKED_URL
         if event == "complained":
             payload["source"] = "JMRPP"
         return [payload]

@@ -11,7 +11,7 @@ from ._addresses import addr_spec, named, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, text_headers
+from ._values import CLICKED_URL, attachments, text_headers
 
 
 def error(name: str, code: int, text: str) -> EspError:
@@ -119,7 +119,7 @@ class Mandrill(Emulator):
                 diag="smtp;550 5.1.1 The email account does not exist.",
             )
         if event == "clicked":
-            item["url"] = "https://example.com/"
+            item["url"] = CLICKED_URL
         return [item]
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:

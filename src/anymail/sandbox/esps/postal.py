@@ -12,7 +12,7 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, attachments, new_uuid, text_headers
 
 _ids = itertools.count(1501)
 
@@ -130,15 +130,15 @@ class Postal(Emulator):
             },
             "opened": {
                 "message": described,
-                "ip_address": "127.0.0.1",
-                "user_agent": "Mozilla/5.0 (sandbox)",
+                "ip_address": CLIENT_IP,
+                "user_agent": USER_AGENT,
             },
             "clicked": {
                 "message": described,
-                "url": "https://example.com/",
+                "url": CLICKED_URL,
                 "token": "L1",
-                "ip_address": "127.0.0.1",
-                "user_agent": "Mozilla/5.0 (sandbox)",
+                "ip_address": CLIENT_IP,
+                "user_agent": USER_AGENT,
             },
         }
         return {

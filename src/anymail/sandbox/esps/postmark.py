@@ -10,7 +10,7 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import iso_now
-from ._values import attachments, new_uuid
+from ._values import CLICKED_URL, USER_AGENT, attachments, new_uuid
 
 MAX_RECIPIENTS = 50
 
@@ -161,16 +161,16 @@ class Postmark(Emulator):
                 "Recipient": recipient,
                 "ReceivedAt": iso_now(),
                 "FirstOpen": True,
-                "UserAgent": "Mozilla/5.0 (sandbox)",
+                "UserAgent": USER_AGENT,
                 **common,
             }
         return {
             "RecordType": self.events[event],
             "Recipient": recipient,
             "ReceivedAt": iso_now(),
-            "OriginalLink": "https://example.com/",
+            "OriginalLink": CLICKED_URL,
             "ClickLocation": "HTML",
-            "UserAgent": "Mozilla/5.0 (sandbox)",
+            "UserAgent": USER_AGENT,
             **common,
         }
 

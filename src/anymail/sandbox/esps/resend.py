@@ -13,7 +13,7 @@ from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import iso_now
-from ._values import attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, attachments, new_uuid, text_headers
 
 BATCH_LIMIT = 100
 
@@ -137,9 +137,9 @@ class Resend(Emulator):
             }
         if event == "clicked":
             data["click"] = {
-                "link": "https://example.com/",
-                "ipAddress": "127.0.0.1",
+                "link": CLICKED_URL,
+                "ipAddress": CLIENT_IP,
                 "timestamp": iso_now(),
-                "userAgent": "Mozilla/5.0 (sandbox)",
+                "userAgent": USER_AGENT,
             }
         return {"type": self.events[event], "created_at": iso_now(), "data": data}

@@ -12,7 +12,7 @@ from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments
+from ._values import CLICKED_URL, attachments
 
 MAX_RECIPIENTS = 1000
 DOCS = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
@@ -124,5 +124,5 @@ class SendGrid(Emulator):
         if event == "bounced":
             item.update(type="bounce", status="5.1.1", reason="550 5.1.1 user unknown")
         if event == "clicked":
-            item["url"] = "https://example.com/"
+            item["url"] = CLICKED_URL
         return [item]

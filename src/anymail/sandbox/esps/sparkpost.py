@@ -12,7 +12,7 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, text_headers
+from ._values import CLICKED_URL, attachments, text_headers
 
 _ids = itertools.count(7318265432183591)
 
@@ -121,7 +121,7 @@ class SparkPost(Emulator):
                 reason="550 5.1.1 User unknown",
             )
         if event == "clicked":
-            item["target_link_url"] = "https://example.com/"
+            item["target_link_url"] = CLICKED_URL
         if event == "complained":
             item["fbtype"] = "abuse"
         return [{"msys": {group: item}}]
