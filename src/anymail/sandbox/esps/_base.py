@@ -201,6 +201,11 @@ class Emulator:
         """The app's settings that verify this emulator's signed webhook posts."""
         return {}
 
+    @property
+    def signing_key(self) -> str:
+        """The shared secret it signs webhook posts with, where the ESP signs with one."""
+        return f"{self.api_key}-webhooks"
+
     def authenticate(self, request: ApiRequest) -> None:
         """Raise the ESP's 401 (or whatever it answers) unless the key is right."""
         if self.key_in is None:

@@ -36,11 +36,15 @@ class BackendDeclarations:
     settings_esp_name: str
     settings: tuple[Setting, ...]
 
+    def name_of(self, setting: Setting) -> str:
+        """The full name of a setting for this ESP (its backend's or its webhook views')."""
+        return setting.full_name(self.settings_esp_name)
+
     def setting(self, name: str) -> str:
         """The full name of a setting the backend declares ("api_url" -> "POSTAL_API_URL")."""
         for setting in self.settings:
             if setting.name == name:
-                return setting.full_name(self.settings_esp_name)
+                return self.name_of(setting)
         raise LookupError(f"the {self.esp_name} backend declares no {name!r} setting")
 
     def key_setting(self, option: str | None) -> str:
@@ -51,7 +55,7 @@ class BackendDeclarations:
         if len(secrets) != 1:
             names = ", ".join(s.name for s in secrets) or "none"
             raise LookupError(f"the {self.esp_name} backend's key is one of: {names}")
-        return secrets[0].full_name(self.settings_esp_name)
+        return self.name_of(secrets[0])
 
 
 def backend_declarations(esp: str) -> BackendDeclarations:

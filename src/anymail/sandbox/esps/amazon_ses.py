@@ -17,6 +17,7 @@ import secrets
 from typing import Any, Final
 
 from ..._amazon_ses_settings import CLIENT_PARAMS, CONFIGURATION_SET_NAME, ESP_NAME
+from ...webhooks._sns_pinning import SNS_SIGNING_CERTIFICATES
 from ...webhooks.amazon_ses import EVENT_TYPES
 from ._addresses import addr_spec, parse_list, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
@@ -94,7 +95,7 @@ class AmazonSES(Emulator):
         # The sandbox's SNS certificate, pinned to the URL its messages name.
         signer = self.keys.sns
         return {
-            "AMAZON_SES_SNS_SIGNING_CERTIFICATES": {
+            self.declared.name_of(SNS_SIGNING_CERTIFICATES): {
                 signer.cert_url(REGION): signer.cert_pem.decode("ascii")
             }
         }

@@ -6,7 +6,7 @@ import json
 import secrets
 from typing import Any
 
-from ...webhooks.mailgun import EVENT_TYPES
+from ...webhooks.mailgun import EVENT_TYPES, WEBHOOK_SIGNING_KEY
 from . import _inbound
 from ._addresses import parse_list, valid_address
 from ._auth import Basic
@@ -35,11 +35,11 @@ class Mailgun(Emulator):
     inbound_name = "inbound_mime"
 
     def webhook_settings(self) -> dict[str, Any]:
-        return {"MAILGUN_WEBHOOK_SIGNING_KEY": f"{self.api_key}-webhooks"}
+        return {self.declared.name_of(WEBHOOK_SIGNING_KEY): self.signing_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         # The sandbox's own key, whatever the settings of the process it runs in.
-        return {"signing_key": self.webhook_settings()["MAILGUN_WEBHOOK_SIGNING_KEY"]}
+        return {"signing_key": self.signing_key}
 
     def refused(self, presented: object) -> EspError:
         return EspError(ApiResponse(401, b"Forbidden", content_type="text/plain"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from ...webhooks.mandrill import EVENT_TYPES
+from ...webhooks.mandrill import EVENT_TYPES, WEBHOOK_KEY
 from . import _inbound
 from ._addresses import addr_spec, named, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
@@ -34,7 +34,7 @@ class Mandrill(Emulator):
     inbound_name = "tracking"
 
     def webhook_settings(self) -> dict[str, Any]:
-        return {"MANDRILL_WEBHOOK_KEY": f"{self.api_key}-webhooks"}
+        return {self.declared.name_of(WEBHOOK_KEY): self.signing_key}
 
     def authenticate(self, request: ApiRequest) -> None:
         # The key is in the JSON body.
@@ -127,5 +127,5 @@ class Mandrill(Emulator):
         scheme, _, rest = url.partition("://")
         return {
             "url": f"{scheme}://{secret}@{rest}" if secret else url,
-            "webhook_key": self.webhook_settings()["MANDRILL_WEBHOOK_KEY"],
+            "webhook_key": self.signing_key,
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ...webhooks.postal import EVENT_TYPES
+from ...webhooks.postal import EVENT_TYPES, WEBHOOK_KEY
 from . import _inbound
 from ._addresses import addr_spec, parse_list, valid_address
 from ._auth import Header
@@ -38,7 +38,7 @@ class Postal(Emulator):
 
     def webhook_settings(self) -> dict[str, Any]:
         # Postal signs with its instance's private key: the sandbox with its own key pair.
-        return {"POSTAL_WEBHOOK_KEY": self.keys.postal.public_key}
+        return {self.declared.name_of(WEBHOOK_KEY): self.keys.postal.public_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         return {"signer": self.keys.postal}

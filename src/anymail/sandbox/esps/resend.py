@@ -6,7 +6,7 @@ import base64
 import hashlib
 from typing import Any
 
-from ...webhooks.resend import EVENT_TYPES
+from ...webhooks.resend import EVENT_TYPES, INBOUND_SECRET, SIGNING_SECRET
 from . import _inbound
 from ._addresses import parse_list, valid_address
 from ._auth import Bearer
@@ -42,8 +42,8 @@ class Resend(Emulator):
     def webhook_settings(self) -> dict[str, Any]:
         # Fixed, valid Svix secrets (base64 of 24 bytes): the sandbox's, not real ones.
         return {
-            "RESEND_SIGNING_SECRET": self._svix_secret("tracking"),
-            "RESEND_INBOUND_SECRET": self._svix_secret("inbound"),
+            self.declared.name_of(SIGNING_SECRET): self._svix_secret("tracking"),
+            self.declared.name_of(INBOUND_SECRET): self._svix_secret("inbound"),
         }
 
     def _svix_secret(self, endpoint: str) -> str:

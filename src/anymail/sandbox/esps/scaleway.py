@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ...webhooks.scaleway import EVENT_TYPES
+from ...webhooks._sns_pinning import SNS_SIGNING_CERTIFICATES
+from ...webhooks.scaleway import EVENT_TYPES, SNS_TRUST_CHAIN
 from ._addresses import addr_spec, named, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
@@ -120,8 +121,8 @@ class Scaleway(Emulator):
 
         ca, signer = self.keys.scaleway
         return {
-            "SCALEWAY_SNS_TRUST_CHAIN": certificate_pem(ca),
-            "SCALEWAY_SNS_SIGNING_CERTIFICATES": {
+            self.declared.name_of(SNS_TRUST_CHAIN): certificate_pem(ca),
+            self.declared.name_of(SNS_SIGNING_CERTIFICATES): {
                 cert_url(signer, REGION): signer.cert_pem.decode("ascii")
             },
         }

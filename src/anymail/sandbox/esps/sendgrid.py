@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from ...webhooks.sendgrid import EVENT_TYPES
+from ...webhooks.sendgrid import EVENT_TYPES, VERIFICATION_KEY
 from . import _inbound
 from ._addresses import named, valid_address
 from ._auth import Bearer
@@ -36,7 +36,7 @@ class SendGrid(Emulator):
 
     def webhook_settings(self) -> dict[str, Any]:
         # SendGrid signs with its private key: the sandbox with its own key pair.
-        return {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": self.keys.sendgrid.public_key}
+        return {self.declared.name_of(VERIFICATION_KEY): self.keys.sendgrid.public_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         # Only the Event Webhook is signed (Inbound Parse posts carry basic auth alone).
