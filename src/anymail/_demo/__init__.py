@@ -30,10 +30,11 @@ REMOVE: Final = ""
 class DemoEsp:
     """One ESP in the demo. The adjustments apply in the order of the fields below."""
 
-    backend: str  # the backend's dotted path
     options: Mapping[str, Any]  # backend keyword arguments, with dummy credentials
     adapted: str  # what the demo changes for this ESP, as printed ("none ..." when nothing)
     answer: Answer  # the ESP's typical success answer
+    #: The backend's dotted path (in DEMO_ESPS: the one of the ESP's slug).
+    backend: str = ""
     #: A stored template replaces the subject (with ``template_subject``) and the bodies;
     #: ``template_attachments=False`` drops the attachments too.
     template_id: str | None = None

@@ -182,7 +182,6 @@ def _sparkpost(body: Any) -> Any:
 
 
 _BREVO = DemoEsp(
-    backend="anymail.backends.brevo.EmailBackend",
     options={"api_key": "xkeysib-demo-not-a-real-key"},
     adapted="merge fields rewritten as Brevo's {{ params.name }}, which Brevo fills in from "
     "merge_data and merge_global_data without a stored template.",
@@ -190,10 +189,20 @@ _BREVO = DemoEsp(
     merge_fields=r"{{ params.\1 }}",
 )
 
-DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
+
+def _by_slug(rows: Mapping[str, DemoEsp]) -> Mapping[str, DemoEsp]:
+    """The rows, each with its ESP's backend (the slug names the backend module)."""
+    return MappingProxyType(
+        {
+            esp: dataclasses.replace(row, backend=f"anymail.backends.{esp}.EmailBackend")
+            for esp, row in rows.items()
+        }
+    )
+
+
+DEMO_ESPS: Final[Mapping[str, DemoEsp]] = _by_slug(
     {
         "amazon_ses": DemoEsp(
-            backend="anymail.backends.amazon_ses.EmailBackend",
             # Dummy credentials (never used for a real call) and a region, so boto3
             # needs nothing from the environment.
             options={
@@ -218,12 +227,10 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
         "brevo": _BREVO,
         "sendinblue": dataclasses.replace(
             _BREVO,
-            backend="anymail.backends.sendinblue.EmailBackend",
             adapted="sent through the deprecated sendinblue backend, an alias of brevo (use "
             f"anymail.backends.brevo.EmailBackend instead); {_BREVO.adapted}",
         ),
         "mailgun": DemoEsp(
-            backend="anymail.backends.mailgun.EmailBackend",
             options={
                 "api_key": "key-demo-mailgun-NOT-REAL",
                 "sender_domain": "mg.shop.example.com",
@@ -238,7 +245,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             merge_fields=r"%recipient.\1%",
         ),
         "mailjet": DemoEsp(
-            backend="anymail.backends.mailjet.EmailBackend",
             options={"api_key": "demo-api-key", "secret_key": "demo-secret-key"},
             adapted="merge fields rewritten as Mailjet's [[var:name]] in the bodies, and taken "
             "out of the subject (Mailjet doesn't merge fields into the subject).",
@@ -247,7 +253,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             subject_merge_fields=REMOVE,
         ),
         "mandrill": DemoEsp(
-            backend="anymail.backends.mandrill.EmailBackend",
             options={"api_key": "demo-mandrill-key-NOT-REAL"},
             adapted="esp_extra selects Mandrill's handlebars merge language, which the demo's "
             "{{name}} fields use (Mandrill's default is MailChimp's *|NAME|*).",
@@ -255,7 +260,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             esp_extra={"message": {"merge_language": "handlebars"}},
         ),
         "postal": DemoEsp(
-            backend="anymail.backends.postal.EmailBackend",
             options={"api_key": "demo-postal-api-key", "api_url": "https://postal.example.com/"},
             adapted="Postal has no templates or merge features: merge_data, merge_global_data, "
             "merge_metadata and the {{fields}} are taken out, and one message goes to both "
@@ -265,7 +269,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             without_merge=True,
         ),
         "postmark": DemoEsp(
-            backend="anymail.backends.postmark.EmailBackend",
             # Postmark's documented test token: accepted by the API, never delivers.
             options={"server_token": "POSTMARK_API_TEST"},
             adapted="a stored template (template_id 'order-shipped') replaces the subject and "
@@ -274,7 +277,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             template_id="order-shipped",
         ),
         "resend": DemoEsp(
-            backend="anymail.backends.resend.EmailBackend",
             options={"api_key": "re_demo_key_not_real"},
             adapted="a stored template (template_id 'order-shipped') replaces the subject and "
             "bodies: Resend needs one for merge_data, and refuses a body beside it. The "
@@ -292,7 +294,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             template_subject=None,
         ),
         "scaleway": DemoEsp(
-            backend="anymail.backends.scaleway.EmailBackend",
             options={
                 "secret_key": "11111111-2222-4333-8444-555555555555",
                 "project_id": "00000000-0000-4000-8000-00000000abcd",
@@ -304,7 +305,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             one_message_each=True,
         ),
         "sendgrid": DemoEsp(
-            backend="anymail.backends.sendgrid.EmailBackend",
             options={"api_key": "SG.demo-key-not-real"},
             adapted="esp_extra sets merge_field_format, so SendGrid's substitutions fill in the "
             "demo's {{name}} fields.",
@@ -313,7 +313,6 @@ DEMO_ESPS: Final[Mapping[str, DemoEsp]] = MappingProxyType(
             esp_extra={"merge_field_format": "{{{{{}}}}}"},
         ),
         "sparkpost": DemoEsp(
-            backend="anymail.backends.sparkpost.EmailBackend",
             options={"api_key": "demo-sparkpost-api-key"},
             adapted="none (SparkPost renders the demo's {{name}} merge fields itself).",
             answer=_answer(_sparkpost),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
 from ._addresses import addr_spec
+from ._declared import BackendDeclarations, backend_declarations
 
 if TYPE_CHECKING:
     from ..keys import SandboxKeys
@@ -139,12 +140,16 @@ class Emulator:
 
     #: The ESP's slug (backend module, webhook URL prefix).
     esp: ClassVar[str]
+    #: What its backend declares (name, settings); filled in from ``esp``.
+    declared: ClassVar[BackendDeclarations]
+    #: The name the UI shows (default: the backend's ``esp_name``).
     name: ClassVar[str]
     #: The path of the API URL under the ESP's prefix (it mimics the real URL's).
     api_path: ClassVar[str] = ""
-    #: The backend setting that points it at the sandbox, and the one that holds the key.
+    #: The backend setting that points it at the sandbox (default: its ``api_url``).
     api_url_setting: ClassVar[str]
-    key_setting: ClassVar[str]
+    #: The backend's setting (as declared) that holds the key; None: its only secret one.
+    key_option: ClassVar[str | None] = None
     #: Where a request carries the key (see :mod:`._auth`); None where the emulator's
     #: own :meth:`authenticate` finds it (in the body, a request signature).
     key_in: ClassVar[KeyIn | None] = None
@@ -160,6 +165,17 @@ class Emulator:
     #: The inbound webhook path, and the :mod:`anymail.testing` builder of its posts.
     inbound_name: ClassVar[str] = "inbound"
     inbound_builder: ClassVar[str | None] = None  # default: the ESP's slug
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = vars(cls)
+        if "esp" not in own:
+            return
+        cls.declared = backend_declarations(cls.esp)
+        if "name" not in own:
+            cls.name = cls.declared.esp_name
+        if "api_url_setting" not in own:
+            cls.api_url_setting = cls.declared.setting("api_url")
 
     def __init__(self, api_key: str, keys: SandboxKeys | None = None) -> None:
         from ..keys import SandboxKeys
@@ -178,11 +194,17 @@ class Emulator:
 
     def settings(self, root: str) -> dict[str, Any]:
         """The ANYMAIL settings that send through this emulator."""
-        return {self.key_setting: self.api_key, self.api_url_setting: self.api_url(root)}
+        key_setting = self.declared.key_setting(self.key_option)
+        return {key_setting: self.api_key, self.api_url_setting: self.api_url(root)}
 
     def webhook_settings(self) -> dict[str, Any]:
         """The app's settings that verify this emulator's signed webhook posts."""
         return {}
+
+    @property
+    def signing_key(self) -> str:
+        """The shared secret it signs webhook posts with, where the ESP signs with one."""
+        return f"{self.api_key}-webhooks"
 
     def authenticate(self, request: ApiRequest) -> None:
         """Raise the ESP's 401 (or whatever it answers) unless the key is right."""

@@ -9,6 +9,12 @@ from typing import Any
 
 from ._base import Attachment
 
+#: The sandbox's recipient, as its opened and clicked events report it: the link it
+#: follows, its address and its browser.
+CLICKED_URL = "https://example.com/"
+CLIENT_IP = "127.0.0.1"
+USER_AGENT = "Mozilla/5.0 (sandbox)"
+
 
 def attachments(
     items: Any, filename: str, content: str, content_type: str | None, content_id: str | None = None

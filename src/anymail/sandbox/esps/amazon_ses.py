@@ -16,12 +16,16 @@ import json
 import secrets
 from typing import Any, Final
 
+from ..._amazon_ses_settings import CLIENT_PARAMS, CONFIGURATION_SET_NAME, ESP_NAME
+from ...webhooks._sns_pinning import SNS_SIGNING_CERTIFICATES
+from ...webhooks.amazon_ses import EVENT_TYPES
 from ._addresses import addr_spec, parse_list, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._mime import inbound_bytes, parse_raw
 from ._sigv4 import SigV4Problem, check_sigv4
 from ._time import iso_now
-from ._values import new_uuid
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, new_uuid
 
 #: The sandbox's AWS access key id (the secret is the sandbox's API key).
 ACCESS_KEY: Final = "SANDBOXACCESSKEY"
@@ -72,33 +76,26 @@ def check_recipients(recipients: list[str]) -> None:
 
 class AmazonSES(Emulator):
     esp = "amazon_ses"
-    name = "Amazon SES"
-    api_url_setting = 'AMAZON_SES_CLIENT_PARAMS["endpoint_url"]'
+    api_url_setting = f'{CLIENT_PARAMS.full_name(ESP_NAME)}["endpoint_url"]'
     endpoints = {"v2/email/outbound-emails": "send", "v2/email/outbound-bulk-emails": "bulk"}
-    events = {
-        "delivered": "Delivery",
-        "bounced": "Bounce",
-        "opened": "Open",
-        "clicked": "Click",
-        "complained": "Complaint",
-    }
+    events = fired_events(EVENT_TYPES)
 
     def settings(self, root: str) -> dict[str, Any]:
         return {
-            "AMAZON_SES_CLIENT_PARAMS": {
+            CLIENT_PARAMS.full_name(ESP_NAME): {
                 "endpoint_url": self.api_url(root),
                 "region_name": REGION,
                 "aws_access_key_id": ACCESS_KEY,
                 "aws_secret_access_key": self.api_key,
             },
-            "AMAZON_SES_CONFIGURATION_SET_NAME": CONFIGURATION_SET,
+            CONFIGURATION_SET_NAME.full_name(ESP_NAME): CONFIGURATION_SET,
         }
 
     def webhook_settings(self) -> dict[str, Any]:
         # The sandbox's SNS certificate, pinned to the URL its messages name.
         signer = self.keys.sns
         return {
-            "AMAZON_SES_SNS_SIGNING_CERTIFICATES": {
+            self.declared.name_of(SNS_SIGNING_CERTIFICATES): {
                 signer.cert_url(REGION): signer.cert_pem.decode("ascii")
             }
         }
@@ -264,14 +261,14 @@ class AmazonSES(Emulator):
             },
             "opened": {
                 "timestamp": now,
-                "ipAddress": "127.0.0.1",
-                "userAgent": "Mozilla/5.0 (sandbox)",
+                "ipAddress": CLIENT_IP,
+                "userAgent": USER_AGENT,
             },
             "clicked": {
                 "timestamp": now,
-                "ipAddress": "127.0.0.1",
-                "userAgent": "Mozilla/5.0 (sandbox)",
-                "link": "https://example.com/",
+                "ipAddress": CLIENT_IP,
+                "userAgent": USER_AGENT,
+                "link": CLICKED_URL,
                 "linkTags": {},
             },
         }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...webhooks.brevo import EVENT_TYPES
 from . import _inbound
 from ._addresses import addr_spec, named, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, text_headers
+from ._values import CLICKED_URL, attachments, text_headers
 
 
 def error(status: int, code: str, text: str) -> EspError:
@@ -18,19 +20,12 @@ def error(status: int, code: str, text: str) -> EspError:
 
 class Brevo(Emulator):
     esp = "brevo"
-    name = "Brevo"
     api_path = "v3/"
-    api_url_setting = "BREVO_API_URL"
-    key_setting = "BREVO_API_KEY"
     key_in = Header("api-key")
     endpoints = {"smtp/email": "send"}
-    events = {
-        "delivered": "delivered",
-        "bounced": "hard_bounce",
-        "opened": "unique_opened",
-        "clicked": "click",
-        "complained": "spam",
-    }
+    events = fired_events(
+        EVENT_TYPES, bounced="hard_bounce", opened="unique_opened", complained="spam"
+    )
     inbound_payload = staticmethod(_inbound.brevo)
 
     def refused(self, presented: object) -> EspError:
@@ -92,7 +87,7 @@ class Brevo(Emulator):
         if event == "bounced":
             payload["reason"] = "550 5.1.1 mailbox unavailable"
         if event == "clicked":
-            payload["link"] = "https://example.com/"
+            payload["link"] = CLICKED_URL
         return payload
 
 
@@ -101,5 +96,3 @@ class Sendinblue(Brevo):
 
     esp = "sendinblue"
     name = "Sendinblue (Brevo)"
-    api_url_setting = "SENDINBLUE_API_URL"
-    key_setting = "SENDINBLUE_API_KEY"

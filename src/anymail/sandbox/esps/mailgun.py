@@ -6,11 +6,14 @@ import json
 import secrets
 from typing import Any
 
+from ...webhooks.mailgun import EVENT_TYPES, WEBHOOK_SIGNING_KEY
 from . import _inbound
 from ._addresses import parse_list, valid_address
 from ._auth import Basic
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
+from ._values import CLICKED_URL
 
 NO_BODY = "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"
 
@@ -21,30 +24,22 @@ def error(text: str, status: int = 400) -> EspError:
 
 class Mailgun(Emulator):
     esp = "mailgun"
-    name = "Mailgun"
     # MAILGUN_API_URL has no trailing slash: the backend adds "/<domain>/messages".
     api_path = "v3"
-    api_url_setting = "MAILGUN_API_URL"
-    key_setting = "MAILGUN_API_KEY"
     key_in = Basic("api")
     endpoints = {r"(?P<domain>[^/]+)/messages": "send"}
-    events = {
-        "delivered": "delivered",
-        "bounced": "failed",
-        "opened": "opened",
-        "clicked": "clicked",
-        "complained": "complained",
-    }
+    # A bounce is "failed" with a permanent severity (see event_payload).
+    events = fired_events(EVENT_TYPES, bounced="failed")
     # Posted to the route URL that asks for the raw message (``inbound_mime``).
     inbound_payload = staticmethod(_inbound.mailgun)
     inbound_name = "inbound_mime"
 
     def webhook_settings(self) -> dict[str, Any]:
-        return {"MAILGUN_WEBHOOK_SIGNING_KEY": f"{self.api_key}-webhooks"}
+        return {self.declared.name_of(WEBHOOK_SIGNING_KEY): self.signing_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         # The sandbox's own key, whatever the settings of the process it runs in.
-        return {"signing_key": self.webhook_settings()["MAILGUN_WEBHOOK_SIGNING_KEY"]}
+        return {"signing_key": self.signing_key}
 
     def refused(self, presented: object) -> EspError:
         return EspError(ApiResponse(401, b"Forbidden", content_type="text/plain"))
@@ -117,5 +112,5 @@ class Mailgun(Emulator):
         if event == "delivered":
             data["delivery-status"] = {"code": 250, "message": "OK"}
         if event == "clicked":
-            data["url"] = "https://example.com/"
+            data["url"] = CLICKED_URL
         return {"event-data": data}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from ...webhooks.mailjet import EVENT_TYPES
 from . import _inbound
 from ._addresses import addr_spec, named, valid_address
 from ._auth import Basic
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, attachments, new_uuid, text_headers
 
 #: Mailjet's MessageIDs are integers beyond 2**53 (the backend must keep them exact).
 _ids = itertools.count(576460752303423489)
@@ -39,23 +41,15 @@ def message_error(code: str, text: str, related: list[str]) -> dict[str, Any]:
 
 class Mailjet(Emulator):
     esp = "mailjet"
-    name = "Mailjet"
     api_path = "v3.1/"
-    api_url_setting = "MAILJET_API_URL"
-    key_setting = "MAILJET_SECRET_KEY"
+    key_option = "secret_key"  # the password; the user name is its API key (PUBLIC_KEY)
     key_in = Basic(PUBLIC_KEY)
     endpoints = {"send": "send"}
-    events = {
-        "delivered": "sent",
-        "bounced": "bounce",
-        "opened": "open",
-        "clicked": "click",
-        "complained": "spam",
-    }
+    events = fired_events(EVENT_TYPES)
     inbound_payload = staticmethod(_inbound.mailjet)
 
     def settings(self, root: str) -> dict[str, Any]:
-        return {"MAILJET_API_KEY": PUBLIC_KEY, **super().settings(root)}
+        return {self.declared.setting("api_key"): PUBLIC_KEY, **super().settings(root)}
 
     def refused(self, presented: object) -> EspError:
         return global_error(
@@ -167,7 +161,7 @@ class Mailjet(Emulator):
                 comment="550 5.1.1 User unknown",
             )
         if event == "clicked":
-            payload["url"] = "https://example.com/"
+            payload["url"] = CLICKED_URL
         if event == "complained":
             payload["source"] = "JMRPP"
         return [payload]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ...webhooks.mandrill import EVENT_TYPES, WEBHOOK_KEY
 from . import _inbound
 from ._addresses import addr_spec, named, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, text_headers
+from ._values import CLICKED_URL, attachments, text_headers
 
 
 def error(name: str, code: int, text: str) -> EspError:
@@ -21,27 +23,18 @@ INVALID_JSON = "You must specify a key value"
 
 class Mandrill(Emulator):
     esp = "mandrill"
-    name = "Mandrill"
     api_path = "api/1.0"
-    api_url_setting = "MANDRILL_API_URL"
-    key_setting = "MANDRILL_API_KEY"
     endpoints = {
         r"messages/send(\.json)?": "send",
         r"messages/send-template(\.json)?": "send",
     }
-    events = {
-        "delivered": "delivered",
-        "bounced": "hard_bounce",
-        "opened": "open",
-        "clicked": "click",
-        "complained": "spam",
-    }
+    events = fired_events(EVENT_TYPES, bounced="hard_bounce")
     # One view takes tracking and inbound events alike.
     inbound_payload = staticmethod(_inbound.mandrill)
     inbound_name = "tracking"
 
     def webhook_settings(self) -> dict[str, Any]:
-        return {"MANDRILL_WEBHOOK_KEY": f"{self.api_key}-webhooks"}
+        return {self.declared.name_of(WEBHOOK_KEY): self.signing_key}
 
     def authenticate(self, request: ApiRequest) -> None:
         # The key is in the JSON body.
@@ -126,7 +119,7 @@ class Mandrill(Emulator):
                 diag="smtp;550 5.1.1 The email account does not exist.",
             )
         if event == "clicked":
-            item["url"] = "https://example.com/"
+            item["url"] = CLICKED_URL
         return [item]
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
@@ -134,5 +127,5 @@ class Mandrill(Emulator):
         scheme, _, rest = url.partition("://")
         return {
             "url": f"{scheme}://{secret}@{rest}" if secret else url,
-            "webhook_key": self.webhook_settings()["MANDRILL_WEBHOOK_KEY"],
+            "webhook_key": self.signing_key,
         }

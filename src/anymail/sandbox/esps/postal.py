@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from ...webhooks.postal import EVENT_TYPES, WEBHOOK_KEY
 from . import _inbound
 from ._addresses import addr_spec, parse_list, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, attachments, new_uuid, text_headers
 
 _ids = itertools.count(1501)
 
@@ -29,22 +31,14 @@ def error(code: str, text: str, **extra: Any) -> EspError:
 
 class Postal(Emulator):
     esp = "postal"
-    name = "Postal"
-    api_url_setting = "POSTAL_API_URL"
-    key_setting = "POSTAL_API_KEY"
     key_in = Header("X-Server-API-Key")
     endpoints = {"api/v1/send/message": "send"}
-    events = {
-        "delivered": "MessageSent",
-        "bounced": "MessageBounced",
-        "opened": "MessageLoaded",
-        "clicked": "MessageLinkClicked",
-    }
+    events = fired_events(EVENT_TYPES)
     inbound_payload = staticmethod(_inbound.postal)
 
     def webhook_settings(self) -> dict[str, Any]:
         # Postal signs with its instance's private key: the sandbox with its own key pair.
-        return {"POSTAL_WEBHOOK_KEY": self.keys.postal.public_key}
+        return {self.declared.name_of(WEBHOOK_KEY): self.keys.postal.public_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         return {"signer": self.keys.postal}
@@ -136,15 +130,15 @@ class Postal(Emulator):
             },
             "opened": {
                 "message": described,
-                "ip_address": "127.0.0.1",
-                "user_agent": "Mozilla/5.0 (sandbox)",
+                "ip_address": CLIENT_IP,
+                "user_agent": USER_AGENT,
             },
             "clicked": {
                 "message": described,
-                "url": "https://example.com/",
+                "url": CLICKED_URL,
                 "token": "L1",
-                "ip_address": "127.0.0.1",
-                "user_agent": "Mozilla/5.0 (sandbox)",
+                "ip_address": CLIENT_IP,
+                "user_agent": USER_AGENT,
             },
         }
         return {

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...webhooks.postmark import RECORD_TYPES
 from ._addresses import addr_spec, parse_list, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import iso_now
-from ._values import attachments, new_uuid
+from ._values import CLICKED_URL, USER_AGENT, attachments, new_uuid
 
 MAX_RECIPIENTS = 50
 
@@ -23,9 +25,6 @@ def invalid_json() -> EspError:
 
 class Postmark(Emulator):
     esp = "postmark"
-    name = "Postmark"
-    api_url_setting = "POSTMARK_API_URL"
-    key_setting = "POSTMARK_SERVER_TOKEN"
     key_in = Header("X-Postmark-Server-Token")
     endpoints = {
         "email": "single",
@@ -33,13 +32,8 @@ class Postmark(Emulator):
         "email/batch": "batch",
         "email/batchWithTemplates": "batch_templates",
     }
-    events = {
-        "delivered": "Delivery",
-        "bounced": "Bounce",
-        "opened": "Open",
-        "clicked": "Click",
-        "complained": "SpamComplaint",
-    }
+    # A bounce is RecordType "Bounce", refined by its Type (see event_payload).
+    events = fired_events(RECORD_TYPES, bounced="Bounce")
 
     def refused(self, presented: object) -> EspError:
         return error(
@@ -167,16 +161,16 @@ class Postmark(Emulator):
                 "Recipient": recipient,
                 "ReceivedAt": iso_now(),
                 "FirstOpen": True,
-                "UserAgent": "Mozilla/5.0 (sandbox)",
+                "UserAgent": USER_AGENT,
                 **common,
             }
         return {
             "RecordType": self.events[event],
             "Recipient": recipient,
             "ReceivedAt": iso_now(),
-            "OriginalLink": "https://example.com/",
+            "OriginalLink": CLICKED_URL,
             "ClickLocation": "HTML",
-            "UserAgent": "Mozilla/5.0 (sandbox)",
+            "UserAgent": USER_AGENT,
             **common,
         }
 

@@ -6,12 +6,14 @@ import base64
 import hashlib
 from typing import Any
 
+from ...webhooks.resend import EVENT_TYPES, INBOUND_SECRET, SIGNING_SECRET
 from . import _inbound
 from ._addresses import parse_list, valid_address
 from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import iso_now
-from ._values import attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, attachments, new_uuid, text_headers
 
 BATCH_LIMIT = 100
 
@@ -26,20 +28,11 @@ def invalid_json() -> EspError:
 
 class Resend(Emulator):
     esp = "resend"
-    name = "Resend"
-    api_url_setting = "RESEND_API_URL"
-    key_setting = "RESEND_API_KEY"
     key_in = Bearer()
     endpoints = {"emails": "single", "emails/batch": "batch"}
     #: The Receiving API, which the inbound webhook view calls to fetch a received email.
     get_endpoints = {r"emails/receiving/(?P<email_id>[\w-]+)": "received_email"}
-    events = {
-        "delivered": "email.delivered",
-        "bounced": "email.bounced",
-        "opened": "email.opened",
-        "clicked": "email.clicked",
-        "complained": "email.complained",
-    }
+    events = fired_events(EVENT_TYPES)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,8 +42,8 @@ class Resend(Emulator):
     def webhook_settings(self) -> dict[str, Any]:
         # Fixed, valid Svix secrets (base64 of 24 bytes): the sandbox's, not real ones.
         return {
-            "RESEND_SIGNING_SECRET": self._svix_secret("tracking"),
-            "RESEND_INBOUND_SECRET": self._svix_secret("inbound"),
+            self.declared.name_of(SIGNING_SECRET): self._svix_secret("tracking"),
+            self.declared.name_of(INBOUND_SECRET): self._svix_secret("inbound"),
         }
 
     def _svix_secret(self, endpoint: str) -> str:
@@ -144,9 +137,9 @@ class Resend(Emulator):
             }
         if event == "clicked":
             data["click"] = {
-                "link": "https://example.com/",
-                "ipAddress": "127.0.0.1",
+                "link": CLICKED_URL,
+                "ipAddress": CLIENT_IP,
                 "timestamp": iso_now(),
-                "userAgent": "Mozilla/5.0 (sandbox)",
+                "userAgent": USER_AGENT,
             }
         return {"type": self.events[event], "created_at": iso_now(), "data": data}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from ...webhooks._sns_pinning import SNS_SIGNING_CERTIFICATES
+from ...webhooks.scaleway import EVENT_TYPES, SNS_TRUST_CHAIN
 from ._addresses import addr_spec, named, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import iso_now
 from ._values import attachments, new_uuid
 
@@ -34,15 +37,13 @@ class Scaleway(Emulator):
     name = "Scaleway TEM"
     # The backend fills in {region}; the sandbox answers for any region.
     api_path = "transactional-email/v1alpha1/regions/{region}/"
-    api_url_setting = "SCALEWAY_API_URL"
-    key_setting = "SCALEWAY_SECRET_KEY"
     key_in = Header("X-Auth-Token")
     endpoints = {"emails": "send"}
-    events = {"delivered": "email_delivered", "bounced": "email_mailbox_not_found"}
+    events = fired_events(EVENT_TYPES, bounced="email_mailbox_not_found")
     project_id = "00000000-0000-4000-8000-000000000000"
 
     def settings(self, root: str) -> dict[str, Any]:
-        return {**super().settings(root), "SCALEWAY_PROJECT_ID": self.project_id}
+        return {**super().settings(root), self.declared.setting("project_id"): self.project_id}
 
     def refused(self, presented: object) -> EspError:
         return EspError.json(
@@ -120,8 +121,8 @@ class Scaleway(Emulator):
 
         ca, signer = self.keys.scaleway
         return {
-            "SCALEWAY_SNS_TRUST_CHAIN": certificate_pem(ca),
-            "SCALEWAY_SNS_SIGNING_CERTIFICATES": {
+            self.declared.name_of(SNS_TRUST_CHAIN): certificate_pem(ca),
+            self.declared.name_of(SNS_SIGNING_CERTIFICATES): {
                 cert_url(signer, REGION): signer.cert_pem.decode("ascii")
             },
         }

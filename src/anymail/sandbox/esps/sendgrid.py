@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ...webhooks.sendgrid import EVENT_TYPES, VERIFICATION_KEY
 from . import _inbound
 from ._addresses import named, valid_address
 from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments
+from ._values import CLICKED_URL, attachments
 
 MAX_RECIPIENTS = 1000
 DOCS = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
@@ -25,25 +27,16 @@ def error(text: str, field: str | None = None, status: int = 400, help: str = ""
 
 class SendGrid(Emulator):
     esp = "sendgrid"
-    name = "SendGrid"
     api_path = "v3/"
-    api_url_setting = "SENDGRID_API_URL"
-    key_setting = "SENDGRID_API_KEY"
     key_in = Bearer()
     endpoints = {"mail/send": "send"}
-    events = {
-        "delivered": "delivered",
-        "bounced": "bounce",
-        "opened": "open",
-        "clicked": "click",
-        "complained": "spamreport",
-    }
+    events = fired_events(EVENT_TYPES)
     inbound_payload = staticmethod(_inbound.sendgrid)
     inbound_builder = "sendgrid_inbound"
 
     def webhook_settings(self) -> dict[str, Any]:
         # SendGrid signs with its private key: the sandbox with its own key pair.
-        return {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": self.keys.sendgrid.public_key}
+        return {self.declared.name_of(VERIFICATION_KEY): self.keys.sendgrid.public_key}
 
     def builder_options(self, url: str, secret: str | None) -> dict[str, Any]:
         # Only the Event Webhook is signed (Inbound Parse posts carry basic auth alone).
@@ -131,5 +124,5 @@ class SendGrid(Emulator):
         if event == "bounced":
             item.update(type="bounce", status="5.1.1", reason="550 5.1.1 user unknown")
         if event == "clicked":
-            item["url"] = "https://example.com/"
+            item["url"] = CLICKED_URL
         return [item]

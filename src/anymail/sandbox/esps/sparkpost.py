@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from ...webhooks.sparkpost import EVENT_TYPES
 from . import _inbound
 from ._addresses import addr_spec, named, valid_address
 from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
+from ._declared import fired_events
 from ._time import epoch
-from ._values import attachments, text_headers
+from ._values import CLICKED_URL, attachments, text_headers
 
 _ids = itertools.count(7318265432183591)
 
@@ -20,21 +22,21 @@ def error(status: int, text: str, description: str = "", code: str = "") -> EspE
     return EspError.json(status, {"errors": [{**detail, **({"code": code} if code else {})}]})
 
 
+#: The events SparkPost posts in its track_event group (the others: message_event).
+TRACK_EVENTS = frozenset({"opened", "clicked"})
+
+
 class SparkPost(Emulator):
     esp = "sparkpost"
-    name = "SparkPost"
     api_path = "api/v1"
-    api_url_setting = "SPARKPOST_API_URL"
-    key_setting = "SPARKPOST_API_KEY"
     key_in = Header("Authorization")  # the bare key, no scheme
     endpoints = {"transmissions/?": "send"}
     #: SparkPost's events come in groups: (the group, the event's type).
     events = {
-        "delivered": ("message_event", "delivery"),
-        "bounced": ("message_event", "bounce"),
-        "opened": ("track_event", "open"),
-        "clicked": ("track_event", "click"),
-        "complained": ("message_event", "spam_complaint"),
+        event: ("track_event" if event in TRACK_EVENTS else "message_event", name)
+        for event, name in fired_events(
+            EVENT_TYPES, bounced="bounce", opened="open", clicked="click"
+        ).items()
     }
     inbound_payload = staticmethod(_inbound.sparkpost)
 
@@ -119,7 +121,7 @@ class SparkPost(Emulator):
                 reason="550 5.1.1 User unknown",
             )
         if event == "clicked":
-            item["target_link_url"] = "https://example.com/"
+            item["target_link_url"] = CLICKED_URL
         if event == "complained":
             item["fbtype"] = "abuse"
         return [{"msys": {group: item}}]
