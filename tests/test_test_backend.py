@@ -33,7 +33,7 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailMessage
 
-from .utils import PNG, requires_mailers
+from .utils import PNG, make_message, requires_mailers
 
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
 CONSOLE_BACKEND = "anymail.backends.console.EmailBackend"
@@ -93,11 +93,8 @@ def test_send_params_are_normalized_and_include_defaults(settings: Any) -> None:
         "SEND_DEFAULTS": {"tags": ["myapp"], "metadata": {"env": "test"}},
         "TEST_SEND_DEFAULTS": {"track_opens": True},
     }
-    message = AnymailMessage(
-        subject="Subject",
-        body="Text",
-        from_email="Shop <shop@example.com>",
-        to=["A <a@example.com>"],
+    message = make_message(
+        html="<p>HTML</p>",
         cc=["c@example.com"],
         reply_to=["r@example.com"],
         headers={"X-Custom": "1"},
@@ -105,16 +102,15 @@ def test_send_params_are_normalized_and_include_defaults(settings: Any) -> None:
         metadata={"user": "42"},
         send_at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
-    message.attach_alternative("<p>HTML</p>", "text/html")
     AnymailTestBackend().send_messages([message])
     assert message.anymail_send_params == {
-        "from_email": "Shop <shop@example.com>",
-        "to": ["A <a@example.com>"],
+        "from_email": "from@example.com",
+        "to": ["to@example.com"],
         "cc": ["c@example.com"],
-        "subject": "Subject",
+        "subject": "Subject line",
         "reply_to": ["r@example.com"],
         "extra_headers": {"X-Custom": "1"},
-        "text_body": "Text",
+        "text_body": "Body text of the message",
         "html_body": "<p>HTML</p>",
         "metadata": {"env": "test", "user": "42"},
         "tags": ["myapp", "welcome"],
