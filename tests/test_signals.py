@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,18 +24,7 @@ from anymail.signals import (
     tracking,
 )
 
-from .utils import use_anymail_test_backend
-
-
-@contextmanager
-def connected(signal: Signal, *receivers: Callable[..., Any]) -> Iterator[None]:
-    for receiver in receivers:
-        signal.connect(receiver, weak=False)
-    try:
-        yield
-    finally:
-        for receiver in receivers:
-            signal.disconnect(receiver)
+from .utils import connected, use_anymail_test_backend
 
 
 def message(**kwargs: Any) -> AnymailMessage:

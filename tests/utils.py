@@ -6,6 +6,9 @@ import json
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,37 @@ def use_anymail_test_backend(settings: Any) -> None:
         settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
     else:
         settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+@contextmanager
+def connected(signal: Any, *receivers: Callable[..., Any]) -> Iterator[None]:
+    """The ``receivers`` connected to ``signal`` while the block runs (then disconnected,
+    also when it raises)."""
+    for receiver in receivers:
+        signal.connect(receiver, weak=False)
+    try:
+        yield
+    finally:
+        for receiver in receivers:
+            signal.disconnect(receiver)
+
+
+@contextmanager
+def recorded_sends() -> Iterator[list[tuple[str, str, int]]]:
+    """(signal, subject, thread id) for every pre_send and post_send while the block
+    runs, in order."""
+    from anymail.signals import post_send, pre_send
+
+    recorded: list[tuple[str, str, int]] = []
+
+    def on_pre_send(sender: Any, message: Any, **kwargs: Any) -> None:
+        recorded.append(("pre_send", message.subject, threading.get_ident()))
+
+    def on_post_send(sender: Any, message: Any, status: Any, **kwargs: Any) -> None:
+        recorded.append(("post_send", message.subject, threading.get_ident()))
+
+    with connected(pre_send, on_pre_send), connected(post_send, on_post_send):
+        yield recorded
 
 
 def add_response(
