@@ -3,7 +3,6 @@ as EMAIL_BACKEND, through get_connection(), and in Django 6.1's MAILERS."""
 
 from __future__ import annotations
 
-import builtins
 import io
 import json
 import sys
@@ -33,7 +32,7 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailMessage
 
-from .utils import PNG, make_message, requires_mailers
+from .utils import PNG, make_message, requires_mailers, without_boto3
 
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
 CONSOLE_BACKEND = "anymail.backends.console.EmailBackend"
@@ -487,15 +486,7 @@ def test_emulate_esp_names_match_the_backends() -> None:
 
 def test_emulate_esp_imports_only_the_chosen_esp(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without boto3, any other ESP can be emulated; amazon_ses says what to install."""
-    real_import = builtins.__import__
-
-    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "boto3" or name.startswith(("boto3.", "botocore")):
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.delitem(sys.modules, "anymail.backends.amazon_ses", raising=False)
-    monkeypatch.setattr(builtins, "__import__", no_boto)
+    without_boto3(monkeypatch, "anymail.backends.amazon_ses")
     _emulating_payload.cache_clear()
     try:
         backend = AnymailTestBackend(emulate_esp="postmark")

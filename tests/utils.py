@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import subprocess
@@ -78,6 +79,23 @@ def recorded_sends() -> Iterator[list[tuple[str, str, int]]]:
 
     with connected(pre_send, on_pre_send), connected(post_send, on_post_send):
         yield recorded
+
+
+def without_boto3(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Until the test ends, importing boto3 or botocore fails, as in a project without
+    them; ``modules`` (dotted names) are forgotten, so that they are imported afresh."""
+    real_import = builtins.__import__
+
+    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "boto3" or name.startswith(("boto3.", "botocore")):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    for module in modules:
+        monkeypatch.delitem(sys.modules, module, raising=False)
+        package, _, name = module.rpartition(".")
+        monkeypatch.delattr(sys.modules[package], name, raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_boto)
 
 
 def add_response(
