@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 import json
+import pkgutil
 import re
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import django
@@ -29,6 +32,14 @@ PNG = DEMO_PNG
 requires_mailers = pytest.mark.skipif(
     django.VERSION < (6, 1), reason="MAILERS is new in Django 6.1"
 )
+
+
+def modules_in(package: ModuleType) -> list[ModuleType]:
+    """Every module of ``package`` (e.g. a contract suite's cases/), imported."""
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
 
 
 def request_json(call: Any) -> Any:
