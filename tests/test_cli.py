@@ -15,17 +15,16 @@ from typing import Any
 
 import pytest
 import requests
-from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
 from anymail._demo import DemoEsp
 from anymail._feature_matrix import esp_backends
 from anymail.addresses import EmailAddress
-from anymail.backends.base import BasePayload, Capabilities
-from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
+from anymail.backends.base import Capabilities
 from anymail.cli import DEMO_PNG, build_demo_message, demo_esps, main
 from anymail.exceptions import AnymailDeprecationWarning
-from anymail.message import AnymailRecipientStatus
+
+from .tiny_esp import TinyJsonBackend, TinyJsonPayload
 
 ROOT = Path(__file__).resolve().parent.parent
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -133,32 +132,20 @@ def test_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
 # --- anymail demo --esp: the captured request ------------------------------------------
 
 
-class TinyPayload(RequestsPayload):
+class TinyPayload(TinyJsonPayload):
     capabilities = Capabilities(
         merge_metadata=False, merge_data=False, inline_images=False, reply_to=False
     )
 
     def init_payload(self) -> None:
-        self.data: dict[str, Any] = {}
+        super().init_payload()
         self.headers["Authorization"] = f"Bearer {self.backend.api_key}"
 
     def get_api_endpoint(self) -> str:
         return "send"
 
-    def serialize_data(self) -> Any:
-        return self.serialize_json(self.data)
-
-    def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = email.address
-
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
         self.data[recipient_type] = [e.addr_spec for e in emails]
-
-    def set_subject(self, subject: str) -> None:
-        self.data["subject"] = subject
-
-    def set_text_body(self, body: str) -> None:
-        self.data["text"] = body
 
     def set_html_body(self, body: str) -> None:
         pass
@@ -182,24 +169,13 @@ class TinyPayload(RequestsPayload):
         pass
 
 
-class TinyBackend(AnymailRequestsBackend):
+class TinyBackend(TinyJsonBackend):
     esp_name = "Tiny"
+    payload_class = TinyPayload
 
     def __init__(self, api_key: str, **kwargs: Any) -> None:
         self.api_key = api_key
         super().__init__(api_url="https://api.tiny.example/v1/", **kwargs)
-
-    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
-        return TinyPayload(message, defaults, self)
-
-    def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        message_id = response.json()["id"]
-        return {
-            r.addr_spec: AnymailRecipientStatus(message_id, "queued")
-            for r in payload.all_recipients
-        }
 
 
 def tiny_answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
