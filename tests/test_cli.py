@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import socket
-import subprocess
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -24,6 +22,7 @@ from anymail.backends.base import Capabilities
 from anymail.cli import DEMO_PNG, build_demo_message, demo_esps, main
 from anymail.exceptions import AnymailDeprecationWarning
 
+from .sandbox.processes import run_cli
 from .tiny_esp import TinyJsonBackend, TinyJsonPayload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,17 +99,7 @@ def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_command_configures_django_itself() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    result = subprocess.run(
-        [sys.executable, "-m", "anymail.cli", "demo", "--offline"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("demo", "--offline")  # (without DJANGO_SETTINGS_MODULE)
     assert result.returncode == 0, result.stderr
     check_demo_output(result.stdout, tags=["demo", "order-shipped"])
 

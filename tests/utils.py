@@ -207,17 +207,26 @@ def form_fields(call: Any) -> list[tuple[str, str]]:
     return [part for part in form_parts(call) if len(part) == 2]  # type: ignore[misc]
 
 
+def run_python(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python *args`` (this interpreter, in the repository's root, with ``env`` or this
+    process's environment), its output captured as text."""
+    return subprocess.run(  # noqa: S603 (our own scripts and commands)
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_django_script(script: str) -> str:
     """Run ``script`` in a fresh Python (the test settings, no pytest, an empty PATH);
     assert that it succeeds and return what it printed."""
-    result = subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""}
+    result = run_python("-c", script, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
