@@ -19,9 +19,7 @@ import responses
 from django.core.mail import EmailMessage
 
 from anymail import __version__
-from anymail.addresses import EmailAddress
 from anymail.backends.base import BasePayload, Capabilities
-from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
 from anymail.conf import get_anymail_setting
 from anymail.exceptions import (
     AnymailAPIError,
@@ -30,15 +28,16 @@ from anymail.exceptions import (
     AnymailSerializationError,
     requests_api_error_class,
 )
-from anymail.message import AnymailMessage, AnymailRecipientStatus
+from anymail.message import AnymailMessage
 
+from .tiny_esp import TinyJsonBackend, TinyJsonPayload
 from .utils import make_message, request_json
 
 API_KEY = "tiny-secret-api-key-1234"
 SEND_URL = "https://api.tiny.example/v1/messages/send"
 
 
-class TinyPayload(RequestsPayload):
+class TinyPayload(TinyJsonPayload):
     capabilities = Capabilities()
 
     def __init__(self, message: EmailMessage, defaults: Any, backend: TinyBackend) -> None:
@@ -55,46 +54,20 @@ class TinyPayload(RequestsPayload):
     def get_api_endpoint(self) -> str:
         return "messages/send"
 
-    def serialize_data(self) -> Any:
-        return self.serialize_json(self.data)
-
-    def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = email.address
-
-    def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
-        self.data[recipient_type] = [email.address for email in emails]
-
-    def set_subject(self, subject: str) -> None:
-        self.data["subject"] = subject
-
-    def set_text_body(self, body: str) -> None:
-        self.data["text"] = body
-
     def set_metadata(self, metadata: dict[str, Any]) -> None:
         self.data["metadata"] = metadata
 
 
-class TinyBackend(AnymailRequestsBackend):
+class TinyBackend(TinyJsonBackend):
     esp_name = "Tiny Mail"
     default_api_url = "https://api.tiny.example/v1/"
+    payload_class = TinyPayload
 
     def __init__(self, **kwargs: Any) -> None:
         self.api_key = get_anymail_setting(
             "api_key", esp_name=self.esp_name, kwargs=kwargs, allow_bare=True
         )
         super().__init__(**kwargs)
-
-    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
-        return TinyPayload(message, defaults, self)
-
-    def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        result = self.deserialize_json_response(response, payload, message)
-        return {
-            recipient.addr_spec: AnymailRecipientStatus(result["id"], "queued")
-            for recipient in payload.all_recipients
-        }
 
 
 @pytest.fixture(autouse=True)
@@ -435,8 +408,7 @@ def test_transport_error_text_hides_credentials(mocked_responses: responses.Requ
             self.params = {"api_token": "query-token-5678"}
 
     class QueryKeyBackend(TinyBackend):
-        def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
-            return QueryKeyPayload(message, defaults, self)
+        payload_class = QueryKeyPayload
 
     mocked_responses.add_callback(responses.POST, SEND_URL, callback=failing)
     with pytest.raises(AnymailRequestsAPIError) as excinfo:

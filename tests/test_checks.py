@@ -26,6 +26,15 @@ from .utils import requires_mailers
 STRONG = "abcdefghijklmnop:qrstuvwxyz012345"
 
 
+def only_message(found: list[checks.CheckMessage], id: str) -> checks.CheckMessage:
+    """The one message a check found, with this ``id`` and the level it names (an
+    anymail.E... id is an error, an anymail.W... id a warning)."""
+    (message,) = found
+    assert message.id == id
+    assert message.level == (checks.ERROR if id.startswith("anymail.E") else checks.WARNING)
+    return message
+
+
 class TinyTrackingWebhookView(AnymailBaseWebhookView):
     esp_name = "Tiny"
     signal = tracking
@@ -74,9 +83,7 @@ def test_run_checks_reports_anymail_problems(settings: Any) -> None:
 @pytest.mark.urls(__name__)
 def test_routed_webhooks_without_secret_warn() -> None:
     assert routed_webhook_views() == [TinyTrackingWebhookView, SignedTrackingWebhookView]
-    (warning,) = check_webhook_secrets()
-    assert warning.id == "anymail.W001"
-    assert warning.level == checks.WARNING
+    warning = only_message(check_webhook_secrets(), "anymail.W001")
     assert warning.msg == (
         "Anymail webhooks are routed but ANYMAIL WEBHOOK_SECRET is not set, so anyone can "
         "post fake events to them (TinyTrackingWebhookView)."
@@ -113,8 +120,7 @@ def test_strong_secret_passes(settings: Any) -> None:
 )
 def test_weak_secret_warns_without_showing_it(settings: Any, secret: str) -> None:
     settings.ANYMAIL = {"WEBHOOK_SECRET": secret}
-    (warning,) = check_webhook_secrets()
-    assert warning.id == "anymail.W004"
+    warning = only_message(check_webhook_secrets(), "anymail.W004")
     assert warning.msg == (
         "ANYMAIL WEBHOOK_SECRET (the setting) is too weak: use two random strings of at "
         "least 16 characters each, separated by a colon."
@@ -130,9 +136,7 @@ def test_weak_entry_in_a_secret_list(settings: Any) -> None:
 
 def test_invalid_secret_type_is_an_error(settings: Any) -> None:
     settings.ANYMAIL = {"WEBHOOK_SECRET": 1234567890}
-    (error,) = check_webhook_secrets()
-    assert error.id == "anymail.E003"
-    assert error.level == checks.ERROR
+    error = only_message(check_webhook_secrets(), "anymail.E003")
     assert "1234567890" not in error.msg
 
 
@@ -253,8 +257,7 @@ def test_unknown_setting_hint_names_the_settings_reference(settings: Any) -> Non
 
 def test_anymail_setting_not_a_dict(settings: Any) -> None:
     settings.ANYMAIL = [("SEND_DEFAULTS", {})]
-    (error,) = check_anymail_settings()
-    assert error.id == "anymail.E001"
+    error = only_message(check_anymail_settings(), "anymail.E001")
     assert error.msg == "settings.ANYMAIL must be a dict, not list."
 
 
@@ -284,8 +287,7 @@ def test_every_message_attribute_is_a_valid_send_default(settings: Any) -> None:
 
 def test_send_defaults_not_a_dict(settings: Any) -> None:
     settings.ANYMAIL = {"SEND_DEFAULTS": ["tags"]}
-    (error,) = check_anymail_settings()
-    assert error.id == "anymail.E002"
+    error = only_message(check_anymail_settings(), "anymail.E002")
     assert error.msg == "Anymail setting SEND_DEFAULTS must be a dict, not list."
 
 
@@ -295,9 +297,7 @@ def test_send_defaults_not_a_dict(settings: Any) -> None:
 @pytest.mark.parametrize("secret", ["", "  ", [STRONG, ""], []])
 def test_empty_webhook_secret_is_an_error(settings: Any, secret: Any) -> None:
     settings.ANYMAIL = {"WEBHOOK_SECRET": secret}
-    (error,) = check_webhook_secrets()
-    assert error.id == "anymail.E003"
-    assert error.level == checks.ERROR
+    error = only_message(check_webhook_secrets(), "anymail.E003")
     assert "would turn webhook basic auth off" in error.msg
 
 
@@ -307,9 +307,7 @@ def test_pre_2_0_webhook_authorization_is_an_error_saying_rename(settings: Any, 
         settings.ANYMAIL = {"WEBHOOK_AUTHORIZATION": STRONG}
     else:
         settings.ANYMAIL_WEBHOOK_AUTHORIZATION = STRONG
-    (error,) = check_anymail_settings()
-    assert error.id == "anymail.E004"
-    assert error.level == checks.ERROR
+    error = only_message(check_anymail_settings(), "anymail.E004")
     assert error.msg == (
         "The Anymail setting WEBHOOK_AUTHORIZATION is an old name of WEBHOOK_SECRET and is "
         "no longer read: rename it to WEBHOOK_SECRET."

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import socket
-import subprocess
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -15,17 +13,17 @@ from typing import Any
 
 import pytest
 import requests
-from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
 from anymail._demo import DemoEsp
 from anymail._feature_matrix import esp_backends
 from anymail.addresses import EmailAddress
-from anymail.backends.base import BasePayload, Capabilities
-from anymail.backends.base_requests import AnymailRequestsBackend, RequestsPayload
+from anymail.backends.base import Capabilities
 from anymail.cli import DEMO_PNG, build_demo_message, demo_esps, main
 from anymail.exceptions import AnymailDeprecationWarning
-from anymail.message import AnymailRecipientStatus
+
+from .sandbox.processes import run_cli
+from .tiny_esp import TinyJsonBackend, TinyJsonPayload
 
 ROOT = Path(__file__).resolve().parent.parent
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -101,17 +99,7 @@ def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_command_configures_django_itself() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    result = subprocess.run(
-        [sys.executable, "-m", "anymail.cli", "demo", "--offline"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("demo", "--offline")  # (without DJANGO_SETTINGS_MODULE)
     assert result.returncode == 0, result.stderr
     check_demo_output(result.stdout, tags=["demo", "order-shipped"])
 
@@ -133,32 +121,20 @@ def test_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
 # --- anymail demo --esp: the captured request ------------------------------------------
 
 
-class TinyPayload(RequestsPayload):
+class TinyPayload(TinyJsonPayload):
     capabilities = Capabilities(
         merge_metadata=False, merge_data=False, inline_images=False, reply_to=False
     )
 
     def init_payload(self) -> None:
-        self.data: dict[str, Any] = {}
+        super().init_payload()
         self.headers["Authorization"] = f"Bearer {self.backend.api_key}"
 
     def get_api_endpoint(self) -> str:
         return "send"
 
-    def serialize_data(self) -> Any:
-        return self.serialize_json(self.data)
-
-    def set_from_email(self, email: EmailAddress) -> None:
-        self.data["from"] = email.address
-
     def set_recipients(self, recipient_type: str, emails: list[EmailAddress]) -> None:
         self.data[recipient_type] = [e.addr_spec for e in emails]
-
-    def set_subject(self, subject: str) -> None:
-        self.data["subject"] = subject
-
-    def set_text_body(self, body: str) -> None:
-        self.data["text"] = body
 
     def set_html_body(self, body: str) -> None:
         pass
@@ -182,24 +158,13 @@ class TinyPayload(RequestsPayload):
         pass
 
 
-class TinyBackend(AnymailRequestsBackend):
+class TinyBackend(TinyJsonBackend):
     esp_name = "Tiny"
+    payload_class = TinyPayload
 
     def __init__(self, api_key: str, **kwargs: Any) -> None:
         self.api_key = api_key
         super().__init__(api_url="https://api.tiny.example/v1/", **kwargs)
-
-    def build_message_payload(self, message: EmailMessage, defaults: Any) -> BasePayload:
-        return TinyPayload(message, defaults, self)
-
-    def parse_recipient_status(
-        self, response: Any, payload: BasePayload, message: EmailMessage
-    ) -> dict[str, AnymailRecipientStatus]:
-        message_id = response.json()["id"]
-        return {
-            r.addr_spec: AnymailRecipientStatus(message_id, "queued")
-            for r in payload.all_recipients
-        }
 
 
 def tiny_answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:

@@ -24,9 +24,9 @@ from anymail.exceptions import (
     AnymailRequestsAPIError,
     AnymailUnsupportedFeature,
 )
-from anymail.signals import post_send, pre_send
 
 from .esp_wire import FIXTURES, answer_like, assert_valid_request, bodies, connection, message
+from .utils import recorded_sends
 
 POSTMARK = "https://api.postmarkapp.com/"
 RESEND = "https://api.resend.com/"
@@ -42,21 +42,8 @@ def mock() -> Iterator[responses.RequestsMock]:
 @pytest.fixture
 def signals() -> Iterator[list[tuple[str, str, int]]]:
     """(signal, subject, thread) for every pre_send and post_send, in order."""
-    events: list[tuple[str, str, int]] = []
-
-    def on_pre_send(sender: Any, message: Any, **kwargs: Any) -> None:
-        events.append(("pre_send", message.subject, threading.get_ident()))
-
-    def on_post_send(sender: Any, message: Any, status: Any, **kwargs: Any) -> None:
-        events.append(("post_send", message.subject, threading.get_ident()))
-
-    pre_send.connect(on_pre_send, weak=False)
-    post_send.connect(on_post_send, weak=False)
-    try:
+    with recorded_sends() as events:
         yield events
-    finally:
-        pre_send.disconnect(on_pre_send)
-        post_send.disconnect(on_post_send)
 
 
 def postmark_results(*codes: int) -> Any:

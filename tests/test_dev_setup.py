@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.utils import ROOT, run_python
 
 
 def test_skipped_tests_are_counted_not_listed(tmp_path: Path) -> None:
@@ -20,19 +18,11 @@ def test_skipped_tests_are_counted_not_listed(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run(  # noqa: S603 (pytest, on a file of our own)
-        [
-            sys.executable,
-            *("-m", "pytest", "-p", "no:cacheprovider"),
-            *("-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT)),
-            str(tmp_path / "test_sample.py"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = run_python(
+        *("-m", "pytest", "-p", "no:cacheprovider"),
+        *("-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT)),
+        str(tmp_path / "test_sample.py"),
         env=env,
-        cwd=ROOT,
     )
     out = result.stdout
     assert result.returncode == 1, out + result.stderr

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.queued_e2e.fake_esp import RESET, TIMEOUT, FakeESP, fault
+from tests.utils import run_python
 
 COUNT = 1000
 WORKERS = 2
@@ -26,15 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    done = subprocess.run(  # noqa: S603 (our own scripts)
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = run_python(*args, env=env, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 

@@ -27,6 +27,8 @@ from anymail.exceptions import AnymailAPIError, AnymailImproperlyConfigured
 from anymail.message import AnymailRecipientStatus
 from anymail.signals import post_send, pre_send
 
+from .utils import connected, recorded_sends
+
 #: Long enough never to break on a busy machine; only reached when calls don't overlap.
 BARRIER_TIMEOUT = 30
 
@@ -104,19 +106,8 @@ def fresh_connections() -> Iterator[list[Connection]]:
 @pytest.fixture
 def events() -> Iterator[list[tuple[str, str, int]]]:
     """(signal, subject, thread id) for every pre_send and post_send."""
-    recorded: list[tuple[str, str, int]] = []
-
-    def on_pre_send(sender: Any, message: Any, **kwargs: Any) -> None:
-        recorded.append(("pre_send", message.subject, threading.get_ident()))
-
-    def on_post_send(sender: Any, message: Any, **kwargs: Any) -> None:
-        recorded.append(("post_send", message.subject, threading.get_ident()))
-
-    pre_send.connect(on_pre_send, weak=False)
-    post_send.connect(on_post_send, weak=False)
-    yield recorded
-    pre_send.disconnect(on_pre_send)
-    post_send.disconnect(on_post_send)
+    with recorded_sends() as recorded:
+        yield recorded
 
 
 def messages(count: int) -> list[EmailMessage]:
@@ -243,14 +234,9 @@ def test_message_error_stops_new_sends(events: list[tuple[str, str, int]]) -> No
         if message.subject == "m3":
             raise ValueError("no m3")
 
-    pre_send.connect(refuse_m3, weak=False)
-    try:
-        backend = ThreadedBackend(send_concurrency=3)
-        sent = messages(8)
-        with pytest.raises(ValueError, match="no m3"):
-            backend.send_messages(sent)
-    finally:
-        pre_send.disconnect(refuse_m3)
+    backend = ThreadedBackend(send_concurrency=3)
+    with connected(pre_send, refuse_m3), pytest.raises(ValueError, match="no m3"):
+        backend.send_messages(messages(8))
     assert sorted(backend.posted) == ["m0", "m1", "m2"]
     assert subjects(events, "post_send") == ["m0", "m1", "m2"]
 
@@ -260,13 +246,12 @@ def test_post_send_error_is_raised_in_order(events: list[tuple[str, str, int]]) 
         if message.subject == "m1":
             raise RuntimeError("receiver failed on m1")
 
-    post_send.connect(fail_on_m1, weak=False)
-    try:
-        backend = ThreadedBackend(send_concurrency=2)
-        with pytest.raises(RuntimeError, match="receiver failed on m1"):
-            backend.send_messages(messages(6))
-    finally:
-        post_send.disconnect(fail_on_m1)
+    backend = ThreadedBackend(send_concurrency=2)
+    with (
+        connected(post_send, fail_on_m1),
+        pytest.raises(RuntimeError, match="receiver failed on m1"),
+    ):
+        backend.send_messages(messages(6))
     # m2 was in flight beside m1: reported too; nothing after it was started
     assert sorted(backend.posted) == ["m0", "m1", "m2"]
     assert subjects(events, "post_send") == ["m0", "m1", "m2"]

@@ -44,7 +44,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from anymail.utils import Attachment
 
-from .utils import PNG, make_message, requires_mailers
+from .utils import PNG, connected, make_message, requires_mailers
 
 #: An ESP with typical limits: no envelope sender, one tag, one reply-to, no inline
 #: images, no EAI (and Capabilities' defaults: no spoofed To, one HTML part ...).
@@ -1035,12 +1035,8 @@ def test_post_send_runs_before_recipients_refused_is_raised() -> None:
     def on_post_send(sender: Any, message: Any, status: Any, **kwargs: Any) -> None:
         seen.append(status.status)
 
-    post_send.connect(on_post_send, weak=False)
-    try:
-        with pytest.raises(AnymailRecipientsRefused):
-            refusing({"to@example.com": "rejected"}).send_messages([message()])
-    finally:
-        post_send.disconnect(on_post_send)
+    with connected(post_send, on_post_send), pytest.raises(AnymailRecipientsRefused):
+        refusing({"to@example.com": "rejected"}).send_messages([message()])
     assert seen == [{"rejected"}]
 
 

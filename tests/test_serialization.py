@@ -29,7 +29,7 @@ from anymail.message import AnymailMessage
 from anymail.serialization import message_from_json, message_to_json
 from tests.contract.registry import CASES
 from tests.contract.support import Esp
-from tests.utils import PNG
+from tests.utils import PNG, make_message
 
 HTTP_CASES = [case for case in CASES if case.uses_requests and case.answer is not None]
 
@@ -186,11 +186,8 @@ def test_rebuilt_message_sends_the_same_request(case: Any, message: EmailMessage
 
 
 def test_every_field_comes_back() -> None:
-    message = AnymailMessage(
-        subject="Subject",
+    message = make_message(
         body="<p>Body</p>",
-        from_email="From <from@example.com>",
-        to=["to@example.com"],
         cc=["cc@example.com"],
         bcc=["bcc@example.com"],
         reply_to=["reply@example.com"],

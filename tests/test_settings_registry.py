@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import re
 import sys
 from collections.abc import Iterator
@@ -11,11 +10,12 @@ from typing import Any
 
 import pytest
 
-import anymail.backends
 from anymail import _settings_registry as registry
 from anymail.backends.base_requests import AnymailRequestsBackend
 from anymail.checks import check_anymail_settings
 from anymail.conf import CREDENTIAL, STRING, Setting
+
+from .utils import without_boto3
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "anymail"
 CACHED = (registry.readers, registry.entries)
@@ -108,16 +108,7 @@ def test_shared_settings_are_one_object_for_every_reader() -> None:
 
 def test_declarations_need_no_extras(monkeypatch: pytest.MonkeyPatch) -> None:
     with_boto3 = {entry.name: entry.setting for entry in registry.entries()}
-    real_import = builtins.__import__
-
-    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "boto3" or name.startswith(("boto3.", "botocore")):
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.delitem(sys.modules, "anymail.backends.amazon_ses")
-    monkeypatch.delattr(anymail.backends, "amazon_ses")
-    monkeypatch.setattr(builtins, "__import__", no_boto)
+    without_boto3(monkeypatch, "anymail.backends.amazon_ses")
     registry.readers.cache_clear()
     registry.entries.cache_clear()
     without = {entry.name: entry.setting for entry in registry.entries()}

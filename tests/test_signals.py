@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,18 +24,7 @@ from anymail.signals import (
     tracking,
 )
 
-from .utils import use_anymail_test_backend
-
-
-@contextmanager
-def connected(signal: Signal, *receivers: Callable[..., Any]) -> Iterator[None]:
-    for receiver in receivers:
-        signal.connect(receiver, weak=False)
-    try:
-        yield
-    finally:
-        for receiver in receivers:
-            signal.disconnect(receiver)
+from .utils import connected, use_anymail_test_backend
 
 
 def message(**kwargs: Any) -> AnymailMessage:
@@ -257,34 +244,43 @@ def test_tracking_signal_receivers_get_event_and_esp_name() -> None:
     assert received == [(event, "Tiny")]
 
 
-def test_event_type_constants() -> None:
-    assert {name: value for name, value in vars(EventType).items() if name.isupper()} == {
-        "QUEUED": "queued",
-        "SENT": "sent",
-        "REJECTED": "rejected",
-        "FAILED": "failed",
-        "BOUNCED": "bounced",
-        "DEFERRED": "deferred",
-        "DELIVERED": "delivered",
-        "AUTORESPONDED": "autoresponded",
-        "OPENED": "opened",
-        "CLICKED": "clicked",
-        "COMPLAINED": "complained",
-        "UNSUBSCRIBED": "unsubscribed",
-        "SUBSCRIBED": "subscribed",
-        "INBOUND": "inbound",
-        "INBOUND_FAILED": "inbound_failed",
-        "UNKNOWN": "unknown",
-    }
-
-
-def test_reject_reason_constants() -> None:
-    assert {name: value for name, value in vars(RejectReason).items() if name.isupper()} == {
-        "INVALID": "invalid",
-        "BOUNCED": "bounced",
-        "TIMED_OUT": "timed_out",
-        "BLOCKED": "blocked",
-        "SPAM": "spam",
-        "UNSUBSCRIBED": "unsubscribed",
-        "OTHER": "other",
-    }
+@pytest.mark.parametrize(
+    ("constants", "values"),
+    [
+        (
+            EventType,
+            {
+                "QUEUED": "queued",
+                "SENT": "sent",
+                "REJECTED": "rejected",
+                "FAILED": "failed",
+                "BOUNCED": "bounced",
+                "DEFERRED": "deferred",
+                "DELIVERED": "delivered",
+                "AUTORESPONDED": "autoresponded",
+                "OPENED": "opened",
+                "CLICKED": "clicked",
+                "COMPLAINED": "complained",
+                "UNSUBSCRIBED": "unsubscribed",
+                "SUBSCRIBED": "subscribed",
+                "INBOUND": "inbound",
+                "INBOUND_FAILED": "inbound_failed",
+                "UNKNOWN": "unknown",
+            },
+        ),
+        (
+            RejectReason,
+            {
+                "INVALID": "invalid",
+                "BOUNCED": "bounced",
+                "TIMED_OUT": "timed_out",
+                "BLOCKED": "blocked",
+                "SPAM": "spam",
+                "UNSUBSCRIBED": "unsubscribed",
+                "OTHER": "other",
+            },
+        ),
+    ],
+)
+def test_constants(constants: type, values: dict[str, str]) -> None:
+    assert {name: value for name, value in vars(constants).items() if name.isupper()} == values

@@ -15,9 +15,9 @@ import responses
 
 from anymail.backends._split import BatchLimits
 from anymail.exceptions import AnymailAPIError
-from anymail.signals import post_send, pre_send
 
 from .esp_wire import answer_like, assert_valid_request, bodies, connection, message
+from .utils import recorded_sends
 
 
 @pytest.fixture
@@ -77,25 +77,9 @@ def test_postmark_batch_of_1201_is_three_calls(mock: responses.RequestsMock) -> 
         "https://api.postmarkapp.com/email/batch",
         callback=numbered(answer_like("postmark")),
     )
-    events: list[tuple[str, int]] = []
-
-    def on_signal(signal: Any, **kwargs: Any) -> None:
-        events.append((signal, threading.get_ident()))
-
-    def on_pre_send(**kwargs: Any) -> None:
-        on_signal("pre_send")
-
-    def on_post_send(**kwargs: Any) -> None:
-        on_signal("post_send")
-
     sent = batch(1201, cc=["boss@example.com"])
-    pre_send.connect(on_pre_send, weak=False)
-    post_send.connect(on_post_send, weak=False)
-    try:
+    with recorded_sends() as events:
         assert connection("postmark").send_messages([sent]) == 1
-    finally:
-        pre_send.disconnect(on_pre_send)
-        post_send.disconnect(on_post_send)
 
     sent_bodies = bodies(mock)
     assert [len(body) for body in sent_bodies] == [500, 500, 201]
@@ -110,7 +94,8 @@ def test_postmark_batch_of_1201_is_three_calls(mock: responses.RequestsMock) -> 
     assert len(status.recipients) == 1202 and status.status == {"sent"}
     assert len(status.message_id) == 1201  # one id per message sent (a cc shares the last)
     assert status.esp_response == [call.response for call in mock.calls]
-    assert events == [("pre_send", threading.get_ident()), ("post_send", threading.get_ident())]
+    me = threading.get_ident()
+    assert events == [("pre_send", sent.subject, me), ("post_send", sent.subject, me)]
 
 
 def test_postmark_batch_at_the_limit_is_one_call(mock: responses.RequestsMock) -> None:

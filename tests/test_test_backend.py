@@ -3,7 +3,6 @@ as EMAIL_BACKEND, through get_connection(), and in Django 6.1's MAILERS."""
 
 from __future__ import annotations
 
-import builtins
 import io
 import json
 import sys
@@ -33,7 +32,7 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailMessage
 
-from .utils import PNG, requires_mailers
+from .utils import PNG, make_message, requires_mailers, without_boto3
 
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
 CONSOLE_BACKEND = "anymail.backends.console.EmailBackend"
@@ -93,11 +92,8 @@ def test_send_params_are_normalized_and_include_defaults(settings: Any) -> None:
         "SEND_DEFAULTS": {"tags": ["myapp"], "metadata": {"env": "test"}},
         "TEST_SEND_DEFAULTS": {"track_opens": True},
     }
-    message = AnymailMessage(
-        subject="Subject",
-        body="Text",
-        from_email="Shop <shop@example.com>",
-        to=["A <a@example.com>"],
+    message = make_message(
+        html="<p>HTML</p>",
         cc=["c@example.com"],
         reply_to=["r@example.com"],
         headers={"X-Custom": "1"},
@@ -105,16 +101,15 @@ def test_send_params_are_normalized_and_include_defaults(settings: Any) -> None:
         metadata={"user": "42"},
         send_at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
-    message.attach_alternative("<p>HTML</p>", "text/html")
     AnymailTestBackend().send_messages([message])
     assert message.anymail_send_params == {
-        "from_email": "Shop <shop@example.com>",
-        "to": ["A <a@example.com>"],
+        "from_email": "from@example.com",
+        "to": ["to@example.com"],
         "cc": ["c@example.com"],
-        "subject": "Subject",
+        "subject": "Subject line",
         "reply_to": ["r@example.com"],
         "extra_headers": {"X-Custom": "1"},
-        "text_body": "Text",
+        "text_body": "Body text of the message",
         "html_body": "<p>HTML</p>",
         "metadata": {"env": "test", "user": "42"},
         "tags": ["myapp", "welcome"],
@@ -491,15 +486,7 @@ def test_emulate_esp_names_match_the_backends() -> None:
 
 def test_emulate_esp_imports_only_the_chosen_esp(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without boto3, any other ESP can be emulated; amazon_ses says what to install."""
-    real_import = builtins.__import__
-
-    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "boto3" or name.startswith(("boto3.", "botocore")):
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.delitem(sys.modules, "anymail.backends.amazon_ses", raising=False)
-    monkeypatch.setattr(builtins, "__import__", no_boto)
+    without_boto3(monkeypatch, "anymail.backends.amazon_ses")
     _emulating_payload.cache_clear()
     try:
         backend = AnymailTestBackend(emulate_esp="postmark")

@@ -36,6 +36,8 @@ from anymail.webhooks._payload import JsonObject, json_objects
 from anymail.webhooks.base import AnymailBaseWebhookView, one_line
 from anymail.webhooks.dedupe import digest_key, event_key, raw_event_bytes
 
+from .utils import connected
+
 SECRET = "abcdefghijklmnop:qrstuvwxyz012345"
 OLD_SECRET = "OLDabcdefghijklm:OLDnopqrstuvwxyz"
 
@@ -91,9 +93,8 @@ def received() -> Iterator[list[tuple[Any, Any, str]]]:
     def receiver(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:
         events.append((sender, event, esp_name))
 
-    tracking.connect(receiver, weak=False)
-    yield events
-    tracking.disconnect(receiver)
+    with connected(tracking, receiver):
+        yield events
 
 
 def post(client: Client, body: str = BODY, url: str = URL, **extra: Any) -> Any:
@@ -277,12 +278,8 @@ def test_receiver_error_is_500_and_logged(client: Client, caplog: pytest.LogCapt
         calls.append(event.event_type)
         raise RuntimeError("database unavailable")
 
-    tracking.connect(failing, weak=False)
-    try:
-        with caplog.at_level(logging.ERROR, logger="anymail"):
-            response = post(client, **auth(SECRET))
-    finally:
-        tracking.disconnect(failing)
+    with connected(tracking, failing), caplog.at_level(logging.ERROR, logger="anymail"):
+        response = post(client, **auth(SECRET))
     # 5xx, not the 6.0 manual's 400: Amazon SNS and Postmark never retry a 4xx.
     assert response.status_code == 500
     assert response.content == b"Error processing Tiny webhook event"

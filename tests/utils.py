@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
+import importlib
 import json
+import pkgutil
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import django
@@ -27,6 +34,14 @@ requires_mailers = pytest.mark.skipif(
 )
 
 
+def modules_in(package: ModuleType) -> list[ModuleType]:
+    """Every module of ``package`` (e.g. a contract suite's cases/), imported."""
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
+
+
 def request_json(call: Any) -> Any:
     """The JSON body of a request (or of a call recorded by ``responses``)."""
     body = getattr(call, "request", call).body
@@ -44,6 +59,54 @@ def use_anymail_test_backend(settings: Any) -> None:
         settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
     else:
         settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+@contextmanager
+def connected(signal: Any, *receivers: Callable[..., Any]) -> Iterator[None]:
+    """The ``receivers`` connected to ``signal`` while the block runs (then disconnected,
+    also when it raises)."""
+    for receiver in receivers:
+        signal.connect(receiver, weak=False)
+    try:
+        yield
+    finally:
+        for receiver in receivers:
+            signal.disconnect(receiver)
+
+
+@contextmanager
+def recorded_sends() -> Iterator[list[tuple[str, str, int]]]:
+    """(signal, subject, thread id) for every pre_send and post_send while the block
+    runs, in order."""
+    from anymail.signals import post_send, pre_send
+
+    recorded: list[tuple[str, str, int]] = []
+
+    def on_pre_send(sender: Any, message: Any, **kwargs: Any) -> None:
+        recorded.append(("pre_send", message.subject, threading.get_ident()))
+
+    def on_post_send(sender: Any, message: Any, status: Any, **kwargs: Any) -> None:
+        recorded.append(("post_send", message.subject, threading.get_ident()))
+
+    with connected(pre_send, on_pre_send), connected(post_send, on_post_send):
+        yield recorded
+
+
+def without_boto3(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Until the test ends, importing boto3 or botocore fails, as in a project without
+    them; ``modules`` (dotted names) are forgotten, so that they are imported afresh."""
+    real_import = builtins.__import__
+
+    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "boto3" or name.startswith(("boto3.", "botocore")):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    for module in modules:
+        monkeypatch.delitem(sys.modules, module, raising=False)
+        package, _, name = module.rpartition(".")
+        monkeypatch.delattr(sys.modules[package], name, raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_boto)
 
 
 def add_response(
@@ -144,17 +207,26 @@ def form_fields(call: Any) -> list[tuple[str, str]]:
     return [part for part in form_parts(call) if len(part) == 2]  # type: ignore[misc]
 
 
+def run_python(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python *args`` (this interpreter, in the repository's root, with ``env`` or this
+    process's environment), its output captured as text."""
+    return subprocess.run(  # noqa: S603 (our own scripts and commands)
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_django_script(script: str) -> str:
     """Run ``script`` in a fresh Python (the test settings, no pytest, an empty PATH);
     assert that it succeeds and return what it printed."""
-    result = subprocess.run(  # noqa: S603 (our own script)
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT), "PATH": ""}
+    result = run_python("-c", script, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -13,7 +13,6 @@ Four ways of watching the backend, none of which leaves the machine:
 from __future__ import annotations
 
 import base64
-import builtins
 import email
 import email.policy
 import functools
@@ -21,7 +20,6 @@ import importlib
 import json
 import re
 import socket
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import MIMEPart
@@ -62,7 +60,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.aws_environment import AWS_ENVIRONMENT_TO_CLEAR as ENVIRONMENT_TO_CLEAR
 from tests.aws_environment import AWS_TEST_ENVIRONMENT as EMULATED_ENVIRONMENT
-from tests.utils import PNG, fixture_json, make_message, requires_mailers
+from tests.utils import PNG, fixture_json, make_message, requires_mailers, without_boto3
 
 REGION = "us-east-1"
 SEND_URL = f"https://email.{REGION}.amazonaws.com/v2/email/outbound-emails"
@@ -1617,15 +1615,7 @@ def test_mailers_options(mock_session: mock.MagicMock, settings: Any) -> None:
 
 
 def test_missing_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = builtins.__import__
-
-    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "boto3" or name.startswith(("boto3.", "botocore")):
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.delitem(sys.modules, "anymail.backends.amazon_ses")
-    monkeypatch.setattr(builtins, "__import__", no_boto)
+    without_boto3(monkeypatch, "anymail.backends.amazon_ses")
     with pytest.raises(AnymailImproperlyInstalled, match=r"django-anymail\[amazon-ses\]") as e:
         importlib.import_module("anymail.backends.amazon_ses")
     assert e.value.missing_package == "boto3"

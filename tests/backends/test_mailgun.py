@@ -69,6 +69,18 @@ def send(message: EmailMessage, **kwargs: Any) -> int:
     return connection(**kwargs).send_messages([message])
 
 
+def sent_call(
+    mock: responses.RequestsMock, message: EmailMessage, url: str = SEND_URL
+) -> responses.Call:
+    """The one request ``message`` is sent in, checked to go to ``url`` (where Mailgun
+    answers with the success fixture)."""
+    mock_mailgun(mock, url)
+    assert send(message) == 1
+    (call,) = mock.calls
+    assert call.request.url == url
+    return call
+
+
 def form_field(call: responses.Call, name: str) -> str:
     values = [value for field, value in form_fields(call) if field == name]
     assert len(values) == 1, (name, values)
@@ -77,6 +89,14 @@ def form_field(call: responses.Call, name: str) -> str:
 
 def recipient_variables(call: responses.Call) -> Any:
     return json.loads(form_field(call, "recipient-variables"))
+
+
+def batch_fields(call: responses.Call) -> tuple[list[tuple[str, str]], Any]:
+    """A batch send's form fields but the last, and that last one: the
+    recipient-variables, as JSON."""
+    *fields, (name, value) = form_fields(call)
+    assert name == "recipient-variables"
+    return fields, json.loads(value)
 
 
 def inline_image_without_content_id() -> Any:
@@ -118,7 +138,6 @@ def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses, f"{US_API}/mg.example.com/messages")
     message = AnymailMessage(
         subject="Your order ✓",
         body="Text body",
@@ -141,10 +160,7 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
     message.attach("résumé.txt", "Olá", "text/plain")
     message.attach(None, b"\x00\x01binary", "application/octet-stream")
     cid = message.attach_inline_image(PNG, "logo.png")
-    assert send(message) == 1
-
-    call = mocked_responses.calls[0]
-    assert call.request.url == f"{US_API}/mg.example.com/messages"
+    call = sent_call(mocked_responses, message, f"{US_API}/mg.example.com/messages")
     assert call.request.headers["Authorization"] == basic_auth()
     assert form_parts(call) == [
         ("from", '"Shop, Inc." <shop@example.com>'),
@@ -177,7 +193,6 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
 
 
 def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         from_email="shop@example.com",
         to=["Alice <alice@example.com>", "bob@example.com", "carol@example.com"],
@@ -200,12 +215,9 @@ def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
             "bob@example.com": {"X-Bob": "yes"},
         },
     )
-    assert send(message) == 1
-
-    call = mocked_responses.calls[0]
-    assert call.request.url == SEND_URL
-    fields = form_fields(call)
-    assert fields[:-1] == [
+    call = sent_call(mocked_responses, message)
+    fields, variables = batch_fields(call)
+    assert fields == [
         ("from", "shop@example.com"),
         ("to", "Alice <alice@example.com>"),
         ("to", "bob@example.com"),
@@ -221,10 +233,9 @@ def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
         ("h:List-Unsubscribe", "%recipient.h:List-Unsubscribe%"),
         ("h:X-Bob", "%recipient.h:X-Bob%"),
     ]
-    assert fields[-1][0] == "recipient-variables"
-    assert len(form_parts(call)) == len(fields)
+    assert len(form_parts(call)) == len(fields) + 1
     # Every "to" gets an entry, with defaults filled in; cc recipients get none.
-    assert json.loads(fields[-1][1]) == {
+    assert variables == {
         "alice@example.com": {
             "order_no": "1",
             "shop": "Example",
@@ -285,7 +296,6 @@ def test_merge_global_data_without_template_is_copied_per_recipient(
 ) -> None:
     # Mailgun has no global substitution channel: the values go to every recipient,
     # which also makes the send a batch send.
-    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Hi from %recipient.shop%",
         "Body",
@@ -293,8 +303,7 @@ def test_merge_global_data_without_template_is_copied_per_recipient(
         ["a@example.com", "b@example.com"],
         merge_global_data={"shop": "Example Shop"},
     )
-    assert send(message) == 1
-    call = mocked_responses.calls[0]
+    call = sent_call(mocked_responses, message)
     assert [name for name, _ in form_fields(call)] == [
         "from",
         "to",
@@ -333,14 +342,12 @@ def test_merge_data_keys_match_recipients_loosely(
 
 
 def test_merge_metadata_values_and_defaults(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
     message = plain_message(
         to=["a@example.com", "b@example.com"],
         metadata={"source": "web"},
         merge_metadata={"a@example.com": {"user_id": 17, "source": "app"}},
     )
-    assert send(message) == 1
-    call = mocked_responses.calls[0]
+    call = sent_call(mocked_responses, message)
     assert form_fields(call)[5:-1] == [
         ("v:source", "%recipient.v:source%"),
         ("v:user_id", "%recipient.v:user_id%"),
@@ -356,7 +363,6 @@ def test_merge_metadata_values_and_defaults(mocked_responses: responses.Requests
 
 def test_template_batch_send(mocked_responses: responses.RequestsMock, settings: Any) -> None:
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": "mg.example.com"}
-    mock_mailgun(mocked_responses, f"{US_API}/mg.example.com/messages")
     message = AnymailMessage(
         to=["alice@example.com", "Bob <bob@example.com>"],
         template_id="order-shipped",
@@ -369,12 +375,9 @@ def test_template_batch_send(mocked_responses: responses.RequestsMock, settings:
     )
     message.from_email = None  # use the template's From
     message.subject = None  # ... and subject
-    assert send(message) == 1
-
-    call = mocked_responses.calls[0]
-    assert call.request.url == f"{US_API}/mg.example.com/messages"
-    fields = form_fields(call)
-    assert fields[:-1] == [
+    call = sent_call(mocked_responses, message, f"{US_API}/mg.example.com/messages")
+    fields, variables = batch_fields(call)
+    assert fields == [
         ("to", "alice@example.com"),
         ("to", "Bob <bob@example.com>"),
         ("v:campaign", "spring"),
@@ -384,8 +387,7 @@ def test_template_batch_send(mocked_responses: responses.RequestsMock, settings:
         ("v:name", "%recipient.name%"),
         ("v:order_no", "%recipient.order_no%"),
     ]
-    assert fields[-1][0] == "recipient-variables"
-    assert json.loads(fields[-1][1]) == {
+    assert variables == {
         "alice@example.com": {"shop": "Example Shop", "name": "Alice", "order_no": "12345"},
         "bob@example.com": {"shop": "Example Shop", "name": "Bob", "order_no": ""},
     }
@@ -529,15 +531,12 @@ def test_sender_domain_precedence(
 ) -> None:
     if setting:
         settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_SENDER_DOMAIN": setting}
-    mock_mailgun(mocked_responses, f"{US_API}/{expected}/messages")
     message = AnymailMessage("Subject", "Body", "Shop <shop@from.example.com>", ["to@example.com"])
     if esp_extra_domain:
         message.esp_extra = {"sender_domain": esp_extra_domain}
     if envelope_sender:
         message.envelope_sender = envelope_sender
-    assert send(message) == 1
-    call = mocked_responses.calls[0]
-    assert call.request.url == f"{US_API}/{expected}/messages"
+    call = sent_call(mocked_responses, message, f"{US_API}/{expected}/messages")
     # Neither the envelope sender nor esp_extra's sender_domain is a form field.
     assert form_parts(call) == [
         ("from", "Shop <shop@from.example.com>"),

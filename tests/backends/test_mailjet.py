@@ -25,6 +25,7 @@ from tests.backends.support import answerer, assert_sent, plain_message
 from tests.utils import (
     PNG,
     fixture_text,
+    make_message,
     only_request,
     only_request_json,
     request_json,
@@ -168,9 +169,7 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
 
 def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses)  # send_success.json: to, cc and bcc
-    message = AnymailMessage(
-        subject="Your order",
-        body="Text body",
+    message = make_message(
         from_email='"Shop, Inc." <orders@shop.example.com>',
         to=["Recipient <to@example.com>"],
         cc=["cc@example.com"],
@@ -196,13 +195,13 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
             "From": {"Email": "orders@shop.example.com", "Name": "Shop, Inc."},
             "Cc": [{"Email": "cc@example.com"}],
             "Bcc": [{"Email": "bcc@example.com", "Name": "Blind"}],
-            "Subject": "Your order",
+            "Subject": "Subject line",
             "ReplyTo": {"Email": "help@shop.example.com", "Name": "Help Desk"},
             "Headers": {
                 "X-Custom": "value ü",
                 "List-Unsubscribe": "<mailto:u@shop.example.com>",
             },
-            "TextPart": "Text body",
+            "TextPart": "Body text of the message",
             "HTMLPart": "<p>HTML body <img src='cid:logo'></p>",
             "Attachments": [
                 {

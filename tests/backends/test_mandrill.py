@@ -127,9 +127,8 @@ def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
 
 def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=fixture_text("send_success.json"))
-    message = AnymailMessage(
+    message = make_message(
         subject="Subject ✓",
-        body="Text body",
         from_email='"Widgets, Inc." <from@exämple.com>',
         to=["Recipient <to@example.com>"],
         cc=["cc@example.com"],
@@ -170,7 +169,7 @@ def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -
                 "X-Custom": "custom value",
                 "List-Unsubscribe": "<mailto:unsub@example.com>",
             },
-            "text": "Text body",
+            "text": "Body text of the message",
             "html": "<p>HTML body <img src='cid:x'></p>",
             "attachments": [
                 {

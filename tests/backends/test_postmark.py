@@ -481,18 +481,23 @@ def test_merge_data_keys_match_like_addresses(mocked_responses: responses.Reques
     assert models == [{"name": "Alice"}, {"name": "Ana"}]
 
 
+def sent_with_template(mocked: responses.RequestsMock, message: Any) -> Any:
+    """The JSON body Postmark's email/withTemplate receives when ``message`` is sent."""
+    mock_postmark(mocked, "email/withTemplate")
+    assert send(message) == 1
+    assert only_request(mocked).url == API + "email/withTemplate"
+    return only_request_json(mocked)
+
+
 def test_template_send(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses, "email/withTemplate")
     message = AnymailMessage(
         from_email="shop@example.com",
         to=["Recipient Name <to@example.com>"],
         template_id=1234,
         merge_global_data={"name": "Alice", "order_no": "12345"},
     )
-    assert send(message) == 1
-    assert only_request(mocked_responses).url == API + "email/withTemplate"
     # Django's default empty subject and body are left out.
-    assert only_request_json(mocked_responses) == {
+    assert sent_with_template(mocked_responses, message) == {
         "From": "shop@example.com",
         "To": "Recipient Name <to@example.com>",
         "TemplateId": 1234,
@@ -514,9 +519,8 @@ def test_template_send(mocked_responses: responses.RequestsMock) -> None:
 def test_template_id_or_alias(
     mocked_responses: responses.RequestsMock, template_id: Any, expected: dict[str, Any]
 ) -> None:
-    mock_postmark(mocked_responses, "email/withTemplate")
-    send(make_message(subject="", body="", template_id=template_id))
-    assert only_request_json(mocked_responses) == {
+    message = make_message(subject="", body="", template_id=template_id)
+    assert sent_with_template(mocked_responses, message) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         **expected,
@@ -525,13 +529,11 @@ def test_template_id_or_alias(
 
 
 def test_template_with_subject_none_and_from_none(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses, "email/withTemplate")
     message = make_message(template_id="welcome")
     message.subject = None
     message.from_email = None
     message.body = None
-    send(message)
-    assert only_request_json(mocked_responses) == {
+    assert sent_with_template(mocked_responses, message) == {
         "To": "Recipient Name <to@example.com>",
         "TemplateAlias": "welcome",
         "TemplateModel": {},
@@ -540,9 +542,7 @@ def test_template_with_subject_none_and_from_none(mocked_responses: responses.Re
 
 def test_template_keeps_non_empty_subject(mocked_responses: responses.RequestsMock) -> None:
     # Postmark refuses a subject with a template; we let it say so.
-    mock_postmark(mocked_responses, "email/withTemplate")
-    send(make_message(template_id="welcome"))
-    data = only_request_json(mocked_responses)
+    data = sent_with_template(mocked_responses, make_message(template_id="welcome"))
     assert data["Subject"] == "Subject"
     assert data["TextBody"] == "Body"
 

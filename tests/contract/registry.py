@@ -9,8 +9,6 @@ Adding a backend to the suite means adding one such module.
 from __future__ import annotations
 
 import base64
-import importlib
-import pkgutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -18,7 +16,7 @@ from typing import Any
 
 from anymail._demo.esps import DEMO_ESPS
 
-from ..utils import request_json
+from ..utils import modules_in, request_json
 from . import cases
 
 #: The ESP's answer to a request: (status, headers, body), as a ``responses`` callback.
@@ -166,12 +164,7 @@ def json_at(*path: str | int, listed: bool = False) -> Reader:
     return read
 
 
-def load_cases() -> list[ContractCase]:
-    found = []
-    for info in pkgutil.iter_modules(cases.__path__):
-        module = importlib.import_module(f"{cases.__name__}.{info.name}")
-        found.append(module.CASE)
-    return sorted(found, key=lambda case: case.id)
-
-
-CASES = load_cases()
+#: Every module's CASE, by id.
+CASES: list[ContractCase] = sorted(
+    (module.CASE for module in modules_in(cases)), key=lambda case: case.id
+)

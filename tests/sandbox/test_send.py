@@ -10,6 +10,7 @@ from django.test import override_settings
 from anymail.exceptions import AnymailAPIError
 from anymail.message import AnymailMessage
 from anymail.sandbox import EMULATORS, Sandbox
+from tests.utils import make_message
 
 ESPS = sorted(EMULATORS)
 
@@ -24,10 +25,9 @@ def send_through(sandbox: Sandbox, esp: str, message: AnymailMessage, **settings
 
 
 def order_message() -> AnymailMessage:
-    message = AnymailMessage(
+    message = make_message(
         subject="Your order 1234 has shipped",
         body="Hi Ana, order 1234 is on its way.",
-        from_email="Example Shop <shop@example.com>",
         to=["Ana García <ana@example.com>"],
         cc=["jo@example.net"],
         headers={"X-Campaign": "shipping"},

@@ -13,7 +13,7 @@ from django.test import Client
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, webhook_request
-from tests.utils import make_message
+from tests.utils import connected, make_message
 
 Post = Callable[..., Any]
 
@@ -155,8 +155,5 @@ def signal_calls(signal: Signal) -> Iterator[list[dict[str, Any]]]:
     def receiver(**kwargs: Any) -> None:
         calls.append(kwargs)
 
-    signal.connect(receiver, weak=False)
-    try:
+    with connected(signal, receiver):
         yield calls
-    finally:
-        signal.disconnect(receiver)

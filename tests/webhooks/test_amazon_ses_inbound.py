@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import builtins
 import importlib
 import io
 import json
-import sys
 from typing import Any
 from unittest import mock
 
@@ -17,13 +15,12 @@ from botocore.response import StreamingBody
 from django.test import Client
 from moto import mock_aws
 
-import anymail.backends
-import anymail.webhooks
 from anymail._testing_amazon_ses import sns_webhook_request
 from anymail.exceptions import AnymailConfigurationError, AnymailImproperlyInstalled
 from anymail.signals import inbound
 from anymail.testing import captured_events
 from anymail.webhooks._signers import SnsTestSigner
+from tests.utils import without_boto3
 
 from .amazon_ses_support import (
     INBOUND_URL,
@@ -288,23 +285,10 @@ def test_misrouted_post_answers_500(signer: SnsTestSigner) -> None:
 
 
 def test_views_without_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = builtins.__import__
-
-    def no_boto(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "boto3" or name.startswith(("boto3.", "botocore")):
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    for module in ("anymail.backends.amazon_ses", "anymail.webhooks.amazon_ses", "anymail.urls"):
-        monkeypatch.delitem(sys.modules, module, raising=False)
     # Fresh imports, as in a project without boto3 (all put back after the test).
-    for package, name in (
-        (anymail.backends, "amazon_ses"),
-        (anymail.webhooks, "amazon_ses"),
-        (anymail, "urls"),
-    ):
-        monkeypatch.delattr(package, name, raising=False)
-    monkeypatch.setattr(builtins, "__import__", no_boto)
+    without_boto3(
+        monkeypatch, "anymail.backends.amazon_ses", "anymail.webhooks.amazon_ses", "anymail.urls"
+    )
     urls = importlib.import_module("anymail.urls")  # including the URLs needs no extra
     views = importlib.import_module("anymail.webhooks.amazon_ses")
     assert {pattern.name for pattern in urls.urlpatterns} >= {

@@ -29,7 +29,7 @@ from anymail.webhooks.resend import (
     ResendTrackingWebhookView,
     bounce_reason,
 )
-from tests.utils import FIXTURES_DIR, request_json
+from tests.utils import FIXTURES_DIR, make_message, request_json
 
 from .resend_support import (
     INBOUND_SECRET,
@@ -253,10 +253,7 @@ def event_for(email: dict[str, Any], email_id: str, event_type: str) -> dict[str
 
 
 def test_event_joins_the_send_with_its_tags_and_metadata(events: list[Any]) -> None:
-    message = AnymailMessage(
-        subject="Commande",
-        body="Merci",
-        from_email="shop@example.com",
+    message = make_message(
         to=["Zoë Client <zoe@example.com>"],
         tags=["commande", "reçu"],
         metadata={"order": 1234, "note": "très bien", "nested": {"ok": True}},
@@ -271,10 +268,7 @@ def test_event_joins_the_send_with_its_tags_and_metadata(events: list[Any]) -> N
 
 
 def test_batch_events_join_each_recipient_and_their_merge_metadata(events: list[Any]) -> None:
-    message = AnymailMessage(
-        subject="Hi",
-        body="Hi",
-        from_email="shop@example.com",
+    message = make_message(
         to=["alice@example.com", "Bob <bob@example.com>"],
         metadata={"campaign": "spring"},
         merge_metadata={"alice@example.com": {"user": 1}, "bob@example.com": {"user": 2}},

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +30,7 @@ from anymail.webhooks.signing import (
     RsaVerifier,
     SvixVerifier,
 )
-from tests.utils import FIXTURES_DIR, fixture_json
+from tests.utils import FIXTURES_DIR, fixture_json, run_python
 
 MAILGUN_KEY = "mg-test-webhook-signing-key-NOT-REAL"
 MAILGUN_PARENT_KEY = "mg-test-parent-account-signing-key-NOT-REAL"
@@ -520,7 +519,5 @@ def test_importing_the_webhook_modules_needs_neither_cryptography_nor_svix() -> 
         "MailgunVerifier('key').sign('1', 'token')\n"
         "assert 'svix' not in sys.modules, 'svix imported'\n"
     )
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr

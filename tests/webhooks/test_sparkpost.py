@@ -23,11 +23,10 @@ from anymail.exceptions import (
     AnymailConfigurationError,
     AnymailImproperlyConfigured,
 )
-from anymail.message import AnymailMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, json_webhook_request
 from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
-from tests.utils import FIXTURES_DIR, add_response, fixture_json, only_request_json
+from tests.utils import FIXTURES_DIR, add_response, fixture_json, make_message, only_request_json
 
 from .support import poster, received_inbound, tracked
 
@@ -309,14 +308,7 @@ def test_sends_and_events_join(mocked_responses: responses.RequestsMock, setting
     """An event reports the send's message_id, and its tags and metadata as sent."""
     settings.ANYMAIL = {**settings.ANYMAIL, "SPARKPOST_API_KEY": "test-key"}
     add_response(mocked_responses, TRANSMISSIONS_URL, body=fixture("send_success.json"))
-    message = AnymailMessage(
-        subject="Your order",
-        body="Thanks",
-        from_email="shop@example.com",
-        to=["To@Example.com"],
-        tags=["order-confirmation"],
-        metadata=METADATA,
-    )
+    message = make_message(to=["To@Example.com"], tags=["order-confirmation"], metadata=METADATA)
     EmailBackend().send_messages([message])
     sent = only_request_json(mocked_responses)
     # What SparkPost reports for that transmission (fields copied from the request).

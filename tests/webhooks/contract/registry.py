@@ -17,9 +17,7 @@ takes ``basic_auth`` (see ``anymail.testing.basic_auth_header``).
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -35,7 +33,7 @@ from anymail.testing import WebhookRequest, json_webhook_request
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks.signing import utc_now
 
-from ...utils import FIXTURES_DIR, fixture_json
+from ...utils import FIXTURES_DIR, fixture_json, modules_in
 from . import cases
 from .fuzz import Mutation, mutations
 
@@ -213,12 +211,7 @@ def sns_case(
     )
 
 
-def load_cases() -> list[WebhookContractCase]:
-    found = []
-    for info in pkgutil.iter_modules(cases.__path__):
-        module = importlib.import_module(f"{cases.__name__}.{info.name}")
-        found.extend(module.CASES)
-    return sorted(found, key=lambda case: case.id)
-
-
-CASES = load_cases()
+#: Every module's CASES, by id.
+CASES: list[WebhookContractCase] = sorted(
+    (case for module in modules_in(cases) for case in module.CASES), key=lambda case: case.id
+)
