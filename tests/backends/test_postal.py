@@ -26,7 +26,6 @@ from anymail.message import AnymailRecipientStatus
 from tests.backends.support import (
     answerer,
     anymail_settings,
-    assert_sent,
     invoice_message,
     sender,
     short_message,
@@ -77,25 +76,6 @@ send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
-    message = make_message()
-    assert send(message) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == "https://postal.example.com/api/v1/send/message"
-    assert "Authorization" not in request.headers
-    # No html_body, attachments, tag ... keys when the message doesn't use them.
-    assert only_request_json(mocked_responses) == {
-        "from": "from@example.com",
-        "to": ["Recipient Name <to@example.com>"],
-        "subject": "Subject",
-        "plain_body": "Body",
-    }
-
-    assert_sent(message, "queued", 1503, success_for("to@example.com"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

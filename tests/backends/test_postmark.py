@@ -21,7 +21,6 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
-    assert_sent,
     attach_logo,
     endpoint_answerer,
     order_message,
@@ -57,25 +56,6 @@ send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
-    message = make_message()
-    assert send(message) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == "https://api.postmarkapp.com/email"
-    assert only_request_json(mocked_responses) == {
-        "From": "from@example.com",
-        "To": "Recipient Name <to@example.com>",
-        "Subject": "Subject",
-        "TextBody": "Body",
-    }
-
-    assert_sent(
-        message, "sent", "0a1b2c3d-0000-4000-8000-000000000001", fixture("send_success.json")
-    )
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

@@ -26,7 +26,6 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
-    assert_sent,
     attach_logo,
     endpoint_answerer,
     http_fixture,
@@ -70,24 +69,6 @@ send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_resend(mocked_responses)
-    message = make_message()
-    assert send(message) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == "https://api.resend.com/emails"
-    assert "Idempotency-Key" not in request.headers
-    assert only_request_json(mocked_responses) == {
-        "from": "from@example.com",
-        "to": ["Recipient Name <to@example.com>"],
-        "subject": "Subject",
-        "text": "Body",
-    }
-
-    assert_sent(message, "queued", SINGLE_ID, fixture("send_success.json"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

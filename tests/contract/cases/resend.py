@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ...utils import fixture_json, request_json
-from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, PlainSend, demo_case
 
 
 def _tags(request: Any) -> list[str]:
@@ -30,4 +30,17 @@ CASE = demo_case(
         attributes={"verify_attachment_extensions": False},
     ),
     request_headers=JSON_EXCHANGE,
+    plain_send=PlainSend(
+        "https://api.resend.com/emails",
+        {
+            "from": "from@example.com",
+            "to": ["Recipient Name <to@example.com>"],
+            "subject": "Subject line",
+            "text": "Body text of the message",
+        },
+        "queued",
+        "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794",
+        answer=fixture_json("resend", "send_success.json"),
+        absent_headers=("Idempotency-Key",),
+    ),
 )
