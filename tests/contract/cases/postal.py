@@ -27,8 +27,9 @@ CASE = demo_case(
     credentials=(Credential.in_header("api_key", "POSTAL_API_KEY", "X-Server-API-Key"),),
     sent_tags=json_at("tag", listed=True),
     options_example=OptionsExample(
-        {"api_url": "https://mailers.example.com"},
-        "https://mailers.example.com/api/v1/send/message",
+        # (No trailing slash: the endpoint still goes below the URL's path.)
+        {"api_url": "http://mail.internal:5000/postal"},
+        "http://mail.internal:5000/postal/api/v1/send/message",
     ),
     request_headers=JSON_EXCHANGE,
     plain_send=PlainSend(
