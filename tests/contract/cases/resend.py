@@ -25,8 +25,9 @@ CASE = demo_case(
     credentials=(Credential.in_header("api_key", "RESEND_API_KEY", "Authorization", "Bearer "),),
     sent_tags=_tags,
     options_example=OptionsExample(
-        {"api_url": "https://mailers.example.com/", "verify_attachment_extensions": False},
-        "https://mailers.example.com/emails",
+        # (No trailing slash: the endpoint still goes below the URL's path.)
+        {"api_url": "https://proxy.example.com/resend", "verify_attachment_extensions": False},
+        "https://proxy.example.com/resend/emails",
         attributes={"verify_attachment_extensions": False},
     ),
     request_headers=JSON_EXCHANGE,
