@@ -21,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, assert_sent, plain_message
+from tests.backends.support import answerer, plain_message
 from tests.utils import (
     PNG,
     fixture_text,
@@ -88,28 +88,6 @@ def send(message: Any, **options: Any) -> int:
 
 
 # --- settings ---------------------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = mail.EmailMessage(
-        "Subject here", "Here is the message.", "from@example.com", ["to@example.com"]
-    )
-    assert send(message) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == SEND_URL
-    assert only_request_json(mocked_responses) == {
-        "Globals": {
-            "From": {"Email": "from@example.com"},
-            "Subject": "Subject here",
-            "TextPart": "Here is the message.",
-        },
-        "Messages": [{"To": [{"Email": "to@example.com"}]}],
-    }
-    assert_sent(message, "sent", "576460752303423500")
-    assert message.anymail_status.esp_response is not None
-    assert message.anymail_status.esp_response.status_code == 200
 
 
 @pytest.mark.parametrize("name", ["MAILJET_API_KEY", "MAILJET_SECRET_KEY"])

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-import requests
 import responses
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
@@ -22,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, assert_sent, plain_message
+from tests.backends.support import answerer, anymail_settings, plain_message
 from tests.utils import (
     PNG,
     make_message,
@@ -78,21 +77,6 @@ def connection(**kwargs: Any) -> EmailBackend:
 
 
 # --- the plain message ---------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
-    message = EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
-    assert connection().send_messages([message]) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == SEND_URL
-    assert "Authorization" not in request.headers
-    assert only_request_json(mocked_responses) == plain_request()
-
-    assert_sent(message, "sent", "abc123")
-    assert isinstance(message.anymail_status.esp_response, requests.Response)
-    assert message.anymail_status.esp_response.json()[0]["_id"] == "abc123"
 
 
 def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:

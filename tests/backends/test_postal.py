@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-from django.core.mail import get_connection
 
 from anymail.backends.postal import EmailBackend
 from anymail.exceptions import (
@@ -26,7 +25,6 @@ from anymail.message import AnymailRecipientStatus
 from tests.backends.support import (
     answerer,
     anymail_settings,
-    assert_sent,
     invoice_message,
     sender,
     short_message,
@@ -77,25 +75,6 @@ send = sender(EmailBackend)
 
 
 # --- the request -------------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
-    message = make_message()
-    assert send(message) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == "https://postal.example.com/api/v1/send/message"
-    assert "Authorization" not in request.headers
-    # No html_body, attachments, tag ... keys when the message doesn't use them.
-    assert only_request_json(mocked_responses) == {
-        "from": "from@example.com",
-        "to": ["Recipient Name <to@example.com>"],
-        "subject": "Subject",
-        "plain_body": "Body",
-    }
-
-    assert_sent(message, "queued", 1503, success_for("to@example.com"))
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
@@ -375,26 +354,14 @@ def test_api_url_is_required(settings: Any) -> None:
     assert "api_url=" in message
 
 
-def test_api_url_settings_and_trailing_slash(
-    settings: Any, mocked_responses: responses.RequestsMock
-) -> None:
+def test_api_url_settings_and_trailing_slash(settings: Any) -> None:
     settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY}
     settings.ANYMAIL_POSTAL_API_URL = "https://prefixed.example.com"
     assert EmailBackend().api_url == "https://prefixed.example.com/"
     settings.ANYMAIL = {"POSTAL_API_KEY": API_KEY, "POSTAL_API_URL": "https://dict.example"}
     assert EmailBackend().api_url == "https://dict.example/"
-
-    # Without a trailing slash, the endpoint still goes below the URL's path.
-    mock_postal(mocked_responses, url="https://dict.example/api/v1/send/message")
-    send(make_message())
-    mock_postal(mocked_responses, url="http://mail.internal:5000/postal/api/v1/send/message")
-    get_connection(
-        "anymail.backends.postal.EmailBackend", api_url="http://mail.internal:5000/postal"
-    ).send_messages([make_message()])
-    assert [call.request.url for call in mocked_responses.calls] == [
-        "https://dict.example/api/v1/send/message",
-        "http://mail.internal:5000/postal/api/v1/send/message",
-    ]
+    # (The contract case's options_example sends to an api_url without a trailing
+    # slash, given as an option and as a setting.)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, assert_sent, invoice_message, sender
+from tests.backends.support import answerer, anymail_settings, invoice_message, sender
 from tests.utils import (
     PNG,
     fixture_json,
@@ -85,24 +85,6 @@ def tem_request(**fields: Any) -> dict[str, Any]:
 
 
 # --- the request -------------------------------------------------------------
-
-
-def test_plain_message_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
-    message = make_message(to=["Recipient Name <to@example.com>"])
-    assert send(message) == 1
-
-    request = only_request(mocked_responses)
-    assert request.url == API_URL
-    assert "Authorization" not in request.headers
-    # No cc, bcc, html, attachments or additional_headers keys when unused.
-    assert only_request_json(mocked_responses) == tem_request(
-        to=[{"email": "to@example.com", "name": "Recipient Name"}]
-    )
-
-    assert_sent(
-        message, "queued", "655c27f2-b2a3-4a9f-8e1f-000000000001", accepted("to@example.com")
-    )
 
 
 def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:

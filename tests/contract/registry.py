@@ -73,6 +73,22 @@ class OptionsExample:
 
 
 @dataclass(frozen=True)
+class PlainSend:
+    """The shared plain message (``make_message``: text only, to one named recipient)
+    on the wire: the whole request the ESP receives, and what is read from
+    its answer."""
+
+    url: str
+    body: dict[str, Any]  # the request's whole JSON body
+    status: str  # every recipient's status, read from the answer
+    message_id: Any
+    #: The ESP's JSON answer (None: the case's typical success answer).
+    answer: Any = None
+    #: Headers the request must not carry (e.g. a credential header of another form).
+    absent_headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ContractCase:
     id: str  # the ESP slug, e.g. "postmark"
     backend: str  # dotted path of the EmailBackend
@@ -112,6 +128,7 @@ class ContractCase:
     options_example: OptionsExample | None = None
     # Headers every request carries (besides the credentials').
     request_headers: dict[str, str] = field(default_factory=dict)
+    plain_send: PlainSend | None = None
 
 
 #: The headers of a JSON API's requests: the body's type, and the answer's it accepts.

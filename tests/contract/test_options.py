@@ -236,3 +236,18 @@ def test_unknown_mailers_option_is_an_invalid_mailer(esp: Esp, settings: Any) ->
 
     with pytest.raises(InvalidMailer, match="sever_region"):
         mailer(esp.case, settings, "transactional", {**esp.case.options, "sever_region": "eu"})
+
+
+def test_options_example_from_the_anymail_setting(esp: Esp, settings: Any) -> None:
+    """The same options as settings (ANYMAIL = {"<ESP>_<OPTION>": ...}) reach the ESP too."""
+    example = esp.case.options_example
+    if example is None:
+        pytest.skip("no options example")
+    settings.ANYMAIL = {
+        f"{esp.case.id.upper()}_{name.upper()}": value for name, value in example.options.items()
+    }
+    options = {k: v for k, v in esp.case.options.items() if k not in example.options}
+    esp.mock_success(url=example.url)
+    connection = get_connection(esp.case.backend, **options)
+    assert connection.send_messages([make_message()]) == 1
+    assert esp.last_request.url == example.url

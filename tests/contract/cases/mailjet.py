@@ -4,7 +4,15 @@ Mailjet never reports a recipient as rejected or invalid at send time (an error
 result means "failed"), so there is no ``rejected`` answer.
 """
 
-from ..registry import JSON_EXCHANGE, Credential, OptionsExample, basic_auth, demo_case, json_at
+from ..registry import (
+    JSON_EXCHANGE,
+    Credential,
+    OptionsExample,
+    PlainSend,
+    basic_auth,
+    demo_case,
+    json_at,
+)
 
 CASE = demo_case(
     "mailjet",
@@ -29,4 +37,17 @@ CASE = demo_case(
         {"api_url": "https://api.us.mailjet.com/v3.1"}, "https://api.us.mailjet.com/v3.1/send"
     ),
     request_headers=JSON_EXCHANGE,
+    plain_send=PlainSend(
+        "https://api.mailjet.com/v3.1/send",
+        {
+            "Globals": {
+                "From": {"Email": "from@example.com"},
+                "Subject": "Subject line",
+                "TextPart": "Body text of the message",
+            },
+            "Messages": [{"To": [{"Email": "to@example.com", "Name": "Recipient Name"}]}],
+        },
+        "sent",
+        "576460752303423489",  # the demo answer's first MessageID
+    ),
 )

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ...utils import fixture_json, request_json
-from ..registry import JSON_REQUEST, Credential, OptionsExample, demo_case, json_at
+from ..registry import JSON_REQUEST, Credential, OptionsExample, PlainSend, demo_case, json_at
 
 
 def _all_rejected(request: Any) -> tuple[int, dict[str, str], str]:
@@ -39,4 +39,22 @@ CASE = demo_case(
         "https://mailers.example.com/api/1.0/messages/send.json",
     ),
     request_headers=JSON_REQUEST,
+    plain_send=PlainSend(
+        "https://mandrillapp.com/api/1.0/messages/send.json",
+        {
+            "key": "demo-mandrill-key-NOT-REAL",
+            "message": {
+                "from_email": "from@example.com",
+                "to": [{"email": "to@example.com", "name": "Recipient Name", "type": "to"}],
+                "subject": "Subject line",
+                "text": "Body text of the message",
+            },
+        },
+        "sent",
+        "abc123",
+        answer=[
+            {"email": "to@example.com", "status": "sent", "_id": "abc123", "reject_reason": None}
+        ],
+        absent_headers=("Authorization",),
+    ),
 )

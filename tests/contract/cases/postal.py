@@ -4,7 +4,7 @@ Postal never refuses recipients at send time (suppressed addresses are held and
 reported later by webhook), so there is no ``rejected`` answer.
 """
 
-from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, PlainSend, demo_case, json_at
 
 CASE = demo_case(
     "postal",
@@ -27,8 +27,21 @@ CASE = demo_case(
     credentials=(Credential.in_header("api_key", "POSTAL_API_KEY", "X-Server-API-Key"),),
     sent_tags=json_at("tag", listed=True),
     options_example=OptionsExample(
-        {"api_url": "https://mailers.example.com"},
-        "https://mailers.example.com/api/v1/send/message",
+        # (No trailing slash: the endpoint still goes below the URL's path.)
+        {"api_url": "http://mail.internal:5000/postal"},
+        "http://mail.internal:5000/postal/api/v1/send/message",
     ),
     request_headers=JSON_EXCHANGE,
+    plain_send=PlainSend(
+        "https://postal.example.com/api/v1/send/message",
+        {
+            "from": "from@example.com",
+            "to": ["Recipient Name <to@example.com>"],
+            "subject": "Subject line",
+            "plain_body": "Body text of the message",
+        },
+        "queued",
+        1501,
+        absent_headers=("Authorization",),
+    ),
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
+from ...utils import fixture_json
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, PlainSend, demo_case, json_at
 
 
 def _all_inactive(request: Any) -> tuple[int, dict[str, str], str]:
@@ -46,4 +47,16 @@ CASE = demo_case(
         "https://proxy.example.com/postmark/email",
     ),
     request_headers=JSON_EXCHANGE,
+    plain_send=PlainSend(
+        "https://api.postmarkapp.com/email",
+        {
+            "From": "from@example.com",
+            "To": "Recipient Name <to@example.com>",
+            "Subject": "Subject line",
+            "TextBody": "Body text of the message",
+        },
+        "sent",
+        "0a1b2c3d-0000-4000-8000-000000000001",
+        answer=fixture_json("postmark", "send_success.json"),
+    ),
 )

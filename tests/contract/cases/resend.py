@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ...utils import fixture_json, request_json
-from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, PlainSend, demo_case
 
 
 def _tags(request: Any) -> list[str]:
@@ -25,9 +25,23 @@ CASE = demo_case(
     credentials=(Credential.in_header("api_key", "RESEND_API_KEY", "Authorization", "Bearer "),),
     sent_tags=_tags,
     options_example=OptionsExample(
-        {"api_url": "https://mailers.example.com/", "verify_attachment_extensions": False},
-        "https://mailers.example.com/emails",
+        # (No trailing slash: the endpoint still goes below the URL's path.)
+        {"api_url": "https://proxy.example.com/resend", "verify_attachment_extensions": False},
+        "https://proxy.example.com/resend/emails",
         attributes={"verify_attachment_extensions": False},
     ),
     request_headers=JSON_EXCHANGE,
+    plain_send=PlainSend(
+        "https://api.resend.com/emails",
+        {
+            "from": "from@example.com",
+            "to": ["Recipient Name <to@example.com>"],
+            "subject": "Subject line",
+            "text": "Body text of the message",
+        },
+        "queued",
+        "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794",
+        answer=fixture_json("resend", "send_success.json"),
+        absent_headers=("Idempotency-Key",),
+    ),
 )

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from ...utils import request_json
-from ..registry import JSON_EXCHANGE, Credential, OptionsExample, demo_case, json_at
+from ..registry import JSON_EXCHANGE, Credential, OptionsExample, PlainSend, demo_case, json_at
 
 
 def _tags(request: Any) -> list[str]:
@@ -55,4 +55,18 @@ CASE = demo_case(
         "https://mailers.example.com/nl-ams/emails",
     ),
     request_headers=JSON_EXCHANGE,
+    plain_send=PlainSend(
+        "https://api.scaleway.com/transactional-email/v1alpha1/regions/fr-par/emails",
+        {
+            "project_id": "00000000-0000-4000-8000-00000000abcd",
+            "from": {"email": "from@example.com"},
+            "to": [{"email": "to@example.com", "name": "Recipient Name"}],
+            "subject": "Subject line",
+            "text": "Body text of the message",
+        },
+        "queued",
+        # The demo answer's stable id for to@example.com.
+        "9ece222a-fe09-574c-b30b-28114533303b",
+        absent_headers=("Authorization",),
+    ),
 )
