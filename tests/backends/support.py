@@ -159,8 +159,12 @@ def invoice_message(html: str = "<p>Thanks for your order.</p>", **kwargs: Any) 
     return message
 
 
+#: The fact sheets' sample logo.png: only the PNG signature (their requests carry it in base64).
+SAMPLE_LOGO = b"\x89PNG\r\n\x1a\n"
+
+
 def attach_logo(
-    message: AnymailMessage, content: bytes = b"\x89PNG\r\n\x1a\n", cid: str = "logo@example.com"
+    message: AnymailMessage, content: bytes = SAMPLE_LOGO, cid: str = "logo@example.com"
 ) -> None:
     """The samples' inline logo.png (the bytes their requests carry), as Content-ID ``cid``."""
     logo = MIMEImage(content, "png")

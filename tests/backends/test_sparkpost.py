@@ -24,7 +24,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import anymail_settings, order_message, plain_message
+from tests.backends.support import SAMPLE_LOGO, anymail_settings, order_message, plain_message
 from tests.utils import (
     PNG,
     add_response,
@@ -123,7 +123,7 @@ def every_feature_message() -> AnymailMessage:
         track_clicks=False,
         send_at=datetime(2026, 3, 3, 18, 0, 0, tzinfo=UTC),
     )
-    message.attach(inline_image(b"\x89PNG\r\n\x1a\n", "logo@example.com"))
+    message.attach(inline_image(SAMPLE_LOGO, "logo@example.com"))
     return message
 
 
