@@ -19,6 +19,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import InitVar, dataclass, field
 from email.message import Message
 from typing import IO, Any, Final
 
@@ -50,31 +51,27 @@ class _CredentialSession(requests.Session):
         super().rebuild_auth(prepared_request, response)
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class ApiDownloader:
-    """Downloads files from an ESP's API with its credentials; use as a context manager.
+    """Downloads files from an ESP's API with its credentials; use as a context manager."""
 
-    ``key_setting`` is the setting that holds the credential, for error messages.
-    """
+    esp_name: str
+    #: Sent with each request, and never on to a redirect to another host.
+    credential_headers: InitVar[Mapping[str, str]]
+    #: The setting that holds the credential, for error messages.
+    key_setting: str
+    timeout: Any
+    #: A download up to this size stays in memory; a larger one goes to a temporary file
+    #: in ``spool_dir`` (None: the system's).
+    spool_size: int
+    spool_dir: str | None = None
+    session: _CredentialSession = field(init=False)
 
-    def __init__(
-        self,
-        *,
-        esp_name: str,
-        credential_headers: Mapping[str, str],
-        key_setting: str,
-        timeout: Any,
-        spool_size: int,
-        spool_dir: str | None = None,
-    ) -> None:
-        self.esp_name = esp_name
-        self.key_setting = key_setting
-        self.timeout = timeout
-        self.spool_size = spool_size
-        self.spool_dir = spool_dir
+    def __post_init__(self, credential_headers: Mapping[str, str]) -> None:
         self.session = _CredentialSession(credential_headers)
         self.session.headers.update(credential_headers)
         self.session.headers["User-Agent"] = (
-            f"django-anymail/{__version__}-{esp_name.lower().replace(' ', '-')} "
+            f"django-anymail/{__version__}-{self.esp_name.lower().replace(' ', '-')} "
             f"{requests.utils.default_user_agent()}"
         )
 

@@ -11,7 +11,10 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import CLICKED_URL, attachments, text_headers
+from ._values import CLICKED_URL, AttachmentKeys, JsonKeys, text_headers
+
+KEYS = JsonKeys("subject", "textContent", "htmlContent", None)
+FILES = AttachmentKeys(("attachment",), "name", "content")
 
 
 def error(status: int, code: str, text: str) -> EspError:
@@ -50,16 +53,14 @@ class Brevo(Emulator):
                 if not valid_address(address):
                     raise error(400, "invalid_parameter", "email is not valid in to")
             headers = {**(data.get("headers") or {}), **(version.get("headers") or {})}
-            message = Message(
-                from_email=named(sender),
-                to=to,
-                cc=cc,
-                bcc=bcc,
+            # A version's subject and headers win over the message's.
+            message = KEYS.message(
+                data,
+                named(sender),
+                (to, cc, bcc),
                 subject=str(version.get("subject") or data.get("subject") or ""),
-                text=data.get("textContent"),
-                html=data.get("htmlContent"),
                 headers=text_headers(headers),
-                attachments=attachments(data.get("attachment"), "name", "content", None),
+                attachments=FILES.read(data),
                 tags=list(data.get("tags") or []),
                 template=str(data["templateId"]) if data.get("templateId") else None,
             )

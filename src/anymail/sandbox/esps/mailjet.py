@@ -12,11 +12,15 @@ from ._auth import Basic
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import CLICKED_URL, attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, AttachmentKeys, JsonKeys, new_uuid
 
 #: Mailjet's MessageIDs are integers beyond 2**53 (the backend must keep them exact).
 _ids = itertools.count(576460752303423489)
 PUBLIC_KEY = "sandbox"
+KEYS = JsonKeys("Subject", "TextPart", "HTMLPart", "Headers")
+FILES = AttachmentKeys(
+    ("Attachments", "InlinedAttachments"), "Filename", "Base64Content", "ContentType", "ContentID"
+)
 
 
 def global_error(status: int, text: str, code: str | None = None) -> EspError:
@@ -116,22 +120,11 @@ class Mailjet(Emulator):
         def people(key: str) -> list[str]:
             return [named(r, "Email", "Name") for r in item.get(key) or []]
 
-        message = Message(
-            from_email=named(item["From"], "Email", "Name"),
-            to=people("To"),
-            cc=people("Cc"),
-            bcc=people("Bcc"),
-            subject=str(item.get("Subject") or ""),
-            text=item.get("TextPart"),
-            html=item.get("HTMLPart"),
-            headers=text_headers(item.get("Headers")),
-            attachments=attachments(
-                (item.get("Attachments") or []) + (item.get("InlinedAttachments") or []),
-                "Filename",
-                "Base64Content",
-                "ContentType",
-                "ContentID",
-            ),
+        message = KEYS.message(
+            item,
+            named(item["From"], "Email", "Name"),
+            (people("To"), people("Cc"), people("Bcc")),
+            attachments=FILES.read(item),
             tags=[item["MonitoringCategory"]] if item.get("MonitoringCategory") else [],
             template=str(item["TemplateID"]) if item.get("TemplateID") else None,
         )

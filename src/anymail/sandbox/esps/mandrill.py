@@ -11,7 +11,7 @@ from ._addresses import addr_spec, named, valid_address
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import CLICKED_URL, attachments, text_headers
+from ._values import CLICKED_URL, AttachmentKeys, JsonKeys
 
 
 def error(name: str, code: int, text: str) -> EspError:
@@ -19,6 +19,8 @@ def error(name: str, code: int, text: str) -> EspError:
 
 
 INVALID_JSON = "You must specify a key value"
+KEYS = JsonKeys("subject", "text", "html", "headers")
+FILES = AttachmentKeys(("attachments", "images"), "name", "content", "type")
 
 
 class Mandrill(Emulator):
@@ -60,21 +62,11 @@ class Mandrill(Emulator):
         def kind(name: str) -> list[str]:
             return [named(r) for r in recipients if (r.get("type") or "to") == name]
 
-        message = Message(
-            from_email=named({"email": item.get("from_email"), "name": item.get("from_name")}),
-            to=kind("to"),
-            cc=kind("cc"),
-            bcc=kind("bcc"),
-            subject=str(item.get("subject") or ""),
-            text=item.get("text"),
-            html=item.get("html"),
-            headers=text_headers(item.get("headers")),
-            attachments=attachments(
-                (item.get("attachments") or []) + (item.get("images") or []),
-                "name",
-                "content",
-                "type",
-            ),
+        message = KEYS.message(
+            item,
+            named({"email": item.get("from_email"), "name": item.get("from_name")}),
+            (kind("to"), kind("cc"), kind("bcc")),
+            attachments=FILES.read(item),
             tags=list(item.get("tags") or []),
             metadata=dict(item.get("metadata") or {}),
             template=data.get("template_name"),

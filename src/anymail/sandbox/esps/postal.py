@@ -12,8 +12,10 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, AttachmentKeys, JsonKeys, new_uuid
 
+KEYS = JsonKeys("subject", "plain_body", "html_body", "headers")
+FILES = AttachmentKeys(("attachments",), "name", "data", "content_type")
 _ids = itertools.count(1501)
 
 
@@ -67,16 +69,11 @@ class Postal(Emulator):
         for attachment in data.get("attachments") or []:
             if not attachment.get("name"):
                 raise error("AttachmentMissingName", "An attachment is missing a name")
-        message = Message(
-            from_email=str(data["from"]),
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            subject=str(data.get("subject") or ""),
-            text=data.get("plain_body"),
-            html=data.get("html_body"),
-            headers=text_headers(data.get("headers")),
-            attachments=attachments(data.get("attachments"), "name", "data", "content_type"),
+        message = KEYS.message(
+            data,
+            str(data["from"]),
+            (to, cc, bcc),
+            attachments=FILES.read(data),
             tags=[data["tag"]] if data.get("tag") else [],
         )
         message.ids = {recipient: next(_ids) for recipient in message.recipients}

@@ -10,8 +10,11 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import iso_now
-from ._values import CLICKED_URL, USER_AGENT, attachments, new_uuid
+from ._values import CLICKED_URL, USER_AGENT, AttachmentKeys, JsonKeys, new_uuid
 
+# Headers are a list of {Name, Value} objects.
+KEYS = JsonKeys("Subject", "TextBody", "HtmlBody", None)
+FILES = AttachmentKeys(("Attachments",), "Name", "Content", "ContentType", "ContentID")
 MAX_RECIPIENTS = 50
 
 
@@ -91,18 +94,12 @@ class Postmark(Emulator):
         template = data.get("TemplateId") or data.get("TemplateAlias")
         if not (template or data.get("TextBody") or data.get("HtmlBody")):
             raise error(300, "Provide either email TextBody or HtmlBody or both.")
-        message = Message(
-            from_email=from_email,
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            subject=str(data.get("Subject") or ""),
-            text=data.get("TextBody"),
-            html=data.get("HtmlBody"),
+        message = KEYS.message(
+            data,
+            from_email,
+            (to, cc, bcc),
             headers={h.get("Name", ""): h.get("Value", "") for h in data.get("Headers") or []},
-            attachments=attachments(
-                data.get("Attachments"), "Name", "Content", "ContentType", "ContentID"
-            ),
+            attachments=FILES.read(data),
             tags=[data["Tag"]] if data.get("Tag") else [],
             metadata=dict(data.get("Metadata") or {}),
             template=str(template) if template else None,

@@ -13,8 +13,10 @@ from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import iso_now
-from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, attachments, new_uuid, text_headers
+from ._values import CLICKED_URL, CLIENT_IP, USER_AGENT, AttachmentKeys, JsonKeys, new_uuid
 
+KEYS = JsonKeys("subject", "text", "html", "headers")
+FILES = AttachmentKeys(("attachments",), "filename", "content", "content_type")
 BATCH_LIMIT = 100
 
 
@@ -105,17 +107,7 @@ class Resend(Emulator):
                     "Invalid `to` field. The email address needs to follow the "
                     "`email@example.com` or `Name <email@example.com>` format.",
                 )
-        message = Message(
-            from_email=str(data["from"]),
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            subject=str(data.get("subject") or ""),
-            text=data.get("text"),
-            html=data.get("html"),
-            headers=text_headers(data.get("headers")),
-            attachments=attachments(data.get("attachments"), "filename", "content", "content_type"),
-        )
+        message = KEYS.message(data, str(data["from"]), (to, cc, bcc), attachments=FILES.read(data))
         email_id = new_uuid()
         message.ids = dict.fromkeys(message.recipients, email_id)
         return message

@@ -11,7 +11,11 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import iso_now
-from ._values import attachments, new_uuid
+from ._values import AttachmentKeys, JsonKeys, new_uuid
+
+# Headers are a list of {key, value} objects.
+KEYS = JsonKeys("subject", "text", "html", None)
+FILES = AttachmentKeys(("attachments",), "name", "content", "type")
 
 
 def invalid(argument: str, reason: str, text: str) -> EspError:
@@ -73,18 +77,14 @@ class Scaleway(Emulator):
             for address in addresses:
                 if not valid_address(address):
                     raise invalid("to.email", "constraint", "Invalid email recipient address")
-        message = Message(
-            from_email=named(data["from"]),
-            to=kinds["to"],
-            cc=kinds["cc"],
-            bcc=kinds["bcc"],
-            subject=str(data["subject"]),
-            text=data.get("text"),
-            html=data.get("html"),
+        message = KEYS.message(
+            data,
+            named(data["from"]),
+            (kinds["to"], kinds["cc"], kinds["bcc"]),
             headers={
                 h.get("key", ""): h.get("value", "") for h in data.get("additional_headers") or []
             },
-            attachments=attachments(data.get("attachments"), "name", "content", "type"),
+            attachments=FILES.read(data),
         )
         message_id = new_uuid()
         emails = []

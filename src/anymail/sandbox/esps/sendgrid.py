@@ -12,9 +12,10 @@ from ._auth import Bearer
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import CLICKED_URL, attachments
+from ._values import CLICKED_URL, AttachmentKeys
 
 MAX_RECIPIENTS = 1000
+FILES = AttachmentKeys(("attachments",), "filename", "content", "type", "content_id")
 DOCS = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
 
 
@@ -97,9 +98,7 @@ class SendGrid(Emulator):
                 text=contents.get("text/plain"),
                 html=contents.get("text/html"),
                 headers={**(data.get("headers") or {}), **(person.get("headers") or {})},
-                attachments=attachments(
-                    data.get("attachments"), "filename", "content", "type", "content_id"
-                ),
+                attachments=FILES.read(data),
                 tags=list(data.get("categories") or []),
                 metadata=custom_args,
                 template=data.get("template_id"),

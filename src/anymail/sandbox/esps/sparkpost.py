@@ -12,7 +12,7 @@ from ._auth import Header
 from ._base import ApiRequest, ApiResponse, Emulator, EspError, Message
 from ._declared import fired_events
 from ._time import epoch
-from ._values import CLICKED_URL, attachments, text_headers
+from ._values import CLICKED_URL, AttachmentKeys, JsonKeys, text_headers
 
 _ids = itertools.count(7318265432183591)
 
@@ -24,6 +24,9 @@ def error(status: int, text: str, description: str = "", code: str = "") -> EspE
 
 #: The events SparkPost posts in its track_event group (the others: message_event).
 TRACK_EVENTS = frozenset({"opened", "clicked"})
+# In the transmission's content object.
+KEYS = JsonKeys("subject", "text", "html", None)
+FILES = AttachmentKeys(("attachments", "inline_images"), "name", "data", "type")
 
 
 class SparkPost(Emulator):
@@ -64,25 +67,17 @@ class SparkPost(Emulator):
         header_to = [str((r.get("address") or {}).get("header_to") or "") for r in recipients]
         to_addresses = {addr_spec(a) for a in ", ".join(header_to).split(",") if a.strip()}
         emails = [str(r["address"]["email"]) for r in recipients]
-        message = Message(
-            from_email=str(
-                named(content["from"])
-                if isinstance(content.get("from"), dict)
-                else content.get("from") or ""
-            ),
-            to=[e for e in emails if e in to_addresses] or emails,
-            cc=[e for e in emails if e not in to_addresses and e in headers.get("Cc", "")],
-            bcc=[e for e in emails if e not in to_addresses and e not in headers.get("Cc", "")],
-            subject=str(content.get("subject") or ""),
-            text=content.get("text"),
-            html=content.get("html"),
+        sender = content.get("from")
+        from_email = str(named(sender) if isinstance(sender, dict) else sender or "")
+        to = [e for e in emails if e in to_addresses] or emails
+        cc = [e for e in emails if e not in to_addresses and e in headers.get("Cc", "")]
+        bcc = [e for e in emails if e not in to_addresses and e not in headers.get("Cc", "")]
+        message = KEYS.message(
+            content,
+            from_email,
+            (to, cc, bcc),
             headers=text_headers(headers),
-            attachments=attachments(
-                (content.get("attachments") or []) + (content.get("inline_images") or []),
-                "name",
-                "data",
-                "type",
-            ),
+            attachments=FILES.read(content),
             tags=[data["campaign_id"]] if data.get("campaign_id") else [],
             metadata=dict(data.get("metadata") or {}),
             template=content.get("template_id"),
