@@ -24,10 +24,10 @@ from anymail.signals import AnymailTrackingEvent, tracking
 from anymail.testing import webhook_request, webhook_secret_setting
 from anymail.webhooks.brevo import BrevoTrackingWebhookView, parse_tracking_body
 from anymail.webhooks.sendinblue import SendinBlueTrackingWebhookView
-from tests.utils import FIXTURES_DIR, request_json
+from tests.utils import request_json
 
 from .brevo_support import fixture, sendinblue_call
-from .support import event_fields, signal_calls
+from .support import event_fields, fixture_names, signal_calls
 
 SECRET = "brevobrevobrevob:revobrevobrevobr"
 URL = "/anymail/brevo/tracking/"
@@ -129,8 +129,7 @@ def post(payload: Any, url: str = URL, client: Client | None = None, **options: 
 
 
 def test_every_tracking_fixture_has_expectations() -> None:
-    on_disk = {path.name for path in (FIXTURES_DIR / "brevo").glob("tracking_*.json")}
-    assert on_disk == {*EXPECTED, "tracking_batched.json"}
+    assert set(fixture_names("brevo", "tracking_*.json")) == {*EXPECTED, "tracking_batched.json"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -28,14 +28,10 @@ from anymail.webhooks._signers import EcdsaTestSigner, RsaTestSigner
 from anymail.webhooks.postal import PostalTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, run_django_script
 
-from .support import poster, received_inbound, sent_order, tracked_event
+from .support import fixture_names, poster, received_inbound, sent_order, tracked_event
 
 SECRET = "postalpostalpost:alpostalpostalp"
-FIXTURES = sorted(
-    path.name
-    for path in (FIXTURES_DIR / "postal").glob("*.json")
-    if path.name[:4] in ("trac", "inbo")
-)
+FIXTURES = fixture_names("postal", "tracking*.json", "inbound*.json")
 SENT_AT = datetime.fromtimestamp(1772600790.5, UTC)
 
 

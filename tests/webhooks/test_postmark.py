@@ -20,10 +20,11 @@ from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, tracking
 from anymail.testing import captured_events, webhook_request
-from tests.utils import FIXTURES_DIR, PNG, add_response, fixture_json, only_request_json
+from tests.utils import PNG, add_response, fixture_json, only_request_json
 
 from .support import (
     DISPLAYED_FROM,
+    fixture_names,
     headline,
     named,
     parts,
@@ -35,8 +36,8 @@ from .support import (
 
 SECRET = "postmarkpostmark:postmarkpostmark"
 EST = timezone(timedelta(hours=-5))
-TRACKING_FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "postmark").glob("tracking_*"))
-INBOUND_FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "postmark").glob("inbound_*"))
+TRACKING_FIXTURES = fixture_names("postmark", "tracking_*")
+INBOUND_FIXTURES = fixture_names("postmark", "inbound_*")
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,8 @@ from anymail.testing import WebhookRequest, json_webhook_request
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks.signing import utc_now
 
-from ...utils import FIXTURES_DIR, fixture_json, modules_in
+from ...utils import fixture_json, modules_in
+from ..support import fixture_names
 from . import cases
 from .fuzz import Mutation, mutations
 
@@ -97,10 +98,7 @@ def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
     """The ESP's JSON fixtures (tests/fixtures/<esp>/) matching ``patterns``, by name."""
 
     def load() -> dict[str, Any]:
-        paths = sorted(
-            {path for pattern in patterns for path in (FIXTURES_DIR / esp).glob(pattern)}
-        )
-        return {path.name: json.loads(path.read_text("utf-8")) for path in paths}
+        return {name: fixture_json(esp, name) for name in fixture_names(esp, *patterns)}
 
     return load
 
