@@ -1,8 +1,4 @@
-"""Mailjet's Event API (tracking) and Parse API (inbound) webhooks.
-
-Bodies are the fact sheet's fixtures (tests/fixtures/mailjet/), posted with basic
-auth through anymail.testing, as Mailjet posts them.
-"""
+"""Mailjet's Event API (tracking) and Parse API (inbound) webhooks."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Postmark's tracking and inbound webhooks: every fixture, the mapping tables, security.
-
-Bodies are the fact sheet's fixtures (tests/fixtures/postmark/), posted with basic
-auth through anymail.testing, as Postmark posts them.
-"""
+"""Postmark's tracking and inbound webhooks: every fixture, the mapping tables, security."""
 
 from __future__ import annotations
 

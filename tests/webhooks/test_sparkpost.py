@@ -1,8 +1,4 @@
-"""SparkPost's event webhooks (tracking) and relay webhooks (inbound).
-
-Bodies are the fact sheet's fixtures (tests/fixtures/sparkpost/), posted with basic
-auth through anymail.testing, as SparkPost posts them.
-"""
+"""SparkPost's event webhooks (tracking) and relay webhooks (inbound)."""
 
 from __future__ import annotations
 
