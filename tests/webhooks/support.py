@@ -41,6 +41,13 @@ def fixture_names(esp: str, *patterns: str) -> list[str]:
     return sorted({path.name for pattern in patterns for path in folder.glob(pattern)})
 
 
+def assert_refused(response: Any, events: list[Any], reason: bytes) -> None:
+    """The post was refused (400, its body saying ``reason``) and dispatched no event."""
+    assert response.status_code == 400, response.content
+    assert reason in response.content
+    assert events == []
+
+
 def event_fields(event: AnymailTrackingEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in EVENT_FIELDS}
 

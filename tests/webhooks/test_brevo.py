@@ -27,7 +27,7 @@ from anymail.webhooks.sendinblue import SendinBlueTrackingWebhookView
 from tests.utils import request_json
 
 from .brevo_support import fixture, sendinblue_call
-from .support import event_fields, fixture_names, signal_calls
+from .support import assert_refused, event_fields, fixture_names, signal_calls
 
 SECRET = "brevobrevobrevob:revobrevobrevobr"
 URL = "/anymail/brevo/tracking/"
@@ -209,9 +209,7 @@ def test_timestamp(times: dict[str, Any], expected: datetime | None) -> None:
 @pytest.mark.parametrize("ts_epoch", ["1772600768123", 10**30, True])
 def test_unusable_timestamp_is_refused(ts_epoch: Any, events: list[Any]) -> None:
     response = post({**DELIVERED, "ts_epoch": ts_epoch})
-    assert response.status_code == 400
-    assert b"ts_epoch" in response.content
-    assert events == []
+    assert_refused(response, events, b"ts_epoch")
 
 
 @pytest.mark.parametrize(
