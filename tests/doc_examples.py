@@ -36,7 +36,7 @@ import types
 import unittest
 import uuid
 from base64 import b64decode
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -233,21 +233,19 @@ def emulated_esps() -> responses.RequestsMock:
     return mock
 
 
+@dataclass
 class PageRunner:
-    def __init__(
-        self,
-        page: str,
-        request: pytest.FixtureRequest,
-        settings: Any,
-        monkeypatch: pytest.MonkeyPatch,
-        docs: Path = DOCS,
-    ) -> None:
-        self.page = page
-        self.docs = docs
-        self.request = request
-        self.settings = settings
-        self.monkeypatch = monkeypatch
-        self.namespace: dict[str, Any] = {"__name__": f"docs_{Path(page).stem}"}
+    """Runs the blocks of ``page`` (a path below ``docs``) with a test's fixtures."""
+
+    page: str
+    request: pytest.FixtureRequest
+    settings: Any
+    monkeypatch: pytest.MonkeyPatch
+    docs: Path = DOCS
+    namespace: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.namespace = {"__name__": f"docs_{Path(self.page).stem}"}
 
     def run(self) -> None:
         """Run every block of the page (for this Django line), in order."""

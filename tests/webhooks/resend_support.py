@@ -12,6 +12,8 @@ import responses
 
 from tests.utils import FIXTURES_DIR, fixture_json
 
+from .support import fixture_names
+
 #: The fact sheet's fake tracking secret (its signatures.json vectors use it).
 SIGNING_SECRET: Final = fixture_json("resend", "signatures.json")["signing_secret"]
 #: Resend gives the inbound endpoint a secret of its own.
@@ -26,9 +28,7 @@ SETTINGS: Final = {
     "RESEND_API_KEY": API_KEY,
 }
 
-TRACKING_FIXTURES: Final = sorted(
-    path.name for path in (FIXTURES_DIR / "resend").glob("tracking_*.json")
-)
+TRACKING_FIXTURES: Final = fixture_names("resend", "tracking_*.json")
 
 EMAIL_ID: Final = "8136d3fb-0439-4b09-b939-b8436a3524b6"
 RETRIEVE_URL: Final = f"https://api.resend.com/emails/receiving/{EMAIL_ID}?html_format=cid"

@@ -13,7 +13,7 @@ from django.test import Client
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from anymail.testing import captured_events, webhook_request
-from tests.utils import connected, make_message
+from tests.utils import FIXTURES_DIR, connected, make_message
 
 Post = Callable[..., Any]
 
@@ -32,6 +32,20 @@ EVENT_FIELDS = (
     "click_url",
     "user_agent",
 )
+
+
+def fixture_names(esp: str, *patterns: str) -> list[str]:
+    """The names of the ESP's fixtures (tests/fixtures/<esp>/) that match any of the glob
+    ``patterns``, sorted."""
+    folder = FIXTURES_DIR / esp
+    return sorted({path.name for pattern in patterns for path in folder.glob(pattern)})
+
+
+def assert_refused(response: Any, events: list[Any], reason: bytes) -> None:
+    """The post was refused (400, its body saying ``reason``) and dispatched no event."""
+    assert response.status_code == 400, response.content
+    assert reason in response.content
+    assert events == []
 
 
 def event_fields(event: AnymailTrackingEvent) -> dict[str, Any]:

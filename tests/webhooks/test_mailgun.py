@@ -26,7 +26,7 @@ from anymail.webhooks._mailgun_forms import legacy_reject_reason
 from anymail.webhooks.mailgun import MailgunBaseWebhookView, MailgunTrackingWebhookView
 from tests.utils import FIXTURES_DIR
 
-from .support import EVENT_FIELDS, event_fields
+from .support import EVENT_FIELDS, assert_refused, event_fields
 
 FIXTURES = FIXTURES_DIR / "mailgun"
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
@@ -439,9 +439,7 @@ def test_events_join_the_sent_message(
 
 def test_bad_signature_fixture_is_refused(events: list[Any], signing_time: None) -> None:
     response = post_exactly(fixture_body("tracking_bad_signature.json"), "application/json")
-    assert response.status_code == 400
-    assert b"MAILGUN_WEBHOOK_SIGNING_KEY" in response.content
-    assert events == []
+    assert_refused(response, events, b"MAILGUN_WEBHOOK_SIGNING_KEY")
 
 
 @pytest.mark.parametrize("field", ["timestamp", "token", "signature"])

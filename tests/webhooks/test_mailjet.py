@@ -1,8 +1,4 @@
-"""Mailjet's Event API (tracking) and Parse API (inbound) webhooks.
-
-Bodies are the fact sheet's fixtures (tests/fixtures/mailjet/), posted with basic
-auth through anymail.testing, as Mailjet posts them.
-"""
+"""Mailjet's Event API (tracking) and Parse API (inbound) webhooks."""
 
 from __future__ import annotations
 
@@ -19,10 +15,11 @@ from anymail.exceptions import AnymailConfigurationError
 from anymail.inbound import AnymailInboundMessage
 from anymail.message import AnymailMessage
 from anymail.signals import AnymailTrackingEvent
-from tests.utils import FIXTURES_DIR, add_response, fixture_json, only_request_json
+from tests.utils import add_response, fixture_json, only_request_json
 
 from .support import (
     ORDER_QUESTION,
+    fixture_names,
     headline,
     parts,
     poster,
@@ -32,8 +29,8 @@ from .support import (
 )
 
 SECRET = "mailjetmailjetma:iljetmailjetmail"
-TRACKING_FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "mailjet").glob("tracking_*"))
-INBOUND_FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "mailjet").glob("inbound_*"))
+TRACKING_FIXTURES = fixture_names("mailjet", "tracking_*")
+INBOUND_FIXTURES = fixture_names("mailjet", "inbound_*")
 MESSAGE_ID = "576460752303423489"  # beyond 2**53: exact only if never a float
 METADATA = {"order_id": "12345", "customer": "c-678"}
 

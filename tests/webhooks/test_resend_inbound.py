@@ -37,6 +37,7 @@ from .resend_support import (
     received_email,
     receiving_api,
 )
+from .support import assert_refused
 
 URL = "resend_inbound_webhook"
 NOTES = b"Notes about 1234\n"  # the 17 bytes of notes.txt
@@ -344,9 +345,7 @@ def test_message_over_the_size_limit_is_400(settings: Any, api: Any, events: lis
     api.get(RETRIEVE_URL, json=received_email())
     api.get(RAW_URL, body=RAW_MESSAGE)
     response = post()
-    assert response.status_code == 400
-    assert b"INBOUND_MAX_SIZE" in response.content
-    assert events == []
+    assert_refused(response, events, b"INBOUND_MAX_SIZE")
 
 
 # --- what is checked before the API is called ----------------------------------------------------

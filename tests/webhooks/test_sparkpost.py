@@ -1,8 +1,4 @@
-"""SparkPost's event webhooks (tracking) and relay webhooks (inbound).
-
-Bodies are the fact sheet's fixtures (tests/fixtures/sparkpost/), posted with basic
-auth through anymail.testing, as SparkPost posts them.
-"""
+"""SparkPost's event webhooks (tracking) and relay webhooks (inbound)."""
 
 from __future__ import annotations
 
@@ -28,11 +24,11 @@ from anymail.testing import captured_events, json_webhook_request
 from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
 from tests.utils import FIXTURES_DIR, add_response, fixture_json, make_message, only_request_json
 
-from .support import poster, received_inbound, tracked
+from .support import fixture_names, poster, received_inbound, tracked
 
 SECRET = "sparkpostspark:postsparkpostsp"
 TRANSMISSIONS_URL = "https://api.sparkpost.com/api/v1/transmissions/"
-FIXTURES = sorted(path.name for path in (FIXTURES_DIR / "sparkpost").glob("[ti][rn]*.json"))
+FIXTURES = fixture_names("sparkpost", "tracking*.json", "inbound*.json")
 TRANSMISSION_ID = "7318265432183591"
 METADATA = {"order_id": "12345", "user_id": "42"}
 

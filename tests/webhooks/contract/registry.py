@@ -5,7 +5,8 @@ Every module in ``cases/`` (one per ESP) defines ``CASES``, one
 to post to it as the ESP would; an ESP's inbound case is usually its tracking case
 with what differs replaced. Adding an ESP's webhooks to the suite means adding one
 such module; ``webhook_case`` and ``inbound_case`` follow the spec's route names, and
-``BASIC_AUTH_ONLY`` and ``sns_case`` say what an unsigned or SNS-delivered view is.
+``BASIC_AUTH_ONLY``, ``signed_by`` and ``sns_case`` say what an unsigned, a signed or an
+SNS-delivered view is.
 
 ``request(payload, **options)`` builds a correctly signed and authenticated post
 (an ``anymail.testing`` builder). ``payload`` is a valid payload from
@@ -33,7 +34,8 @@ from anymail.testing import WebhookRequest, json_webhook_request
 from anymail.webhooks._signers import SnsTestSigner
 from anymail.webhooks.signing import utc_now
 
-from ...utils import FIXTURES_DIR, fixture_json, modules_in
+from ...utils import fixture_json, modules_in
+from ..support import fixture_names
 from . import cases
 from .fuzz import Mutation, mutations
 
@@ -97,10 +99,7 @@ def fixture_payloads(esp: str, *patterns: str) -> Callable[[], dict[str, Any]]:
     """The ESP's JSON fixtures (tests/fixtures/<esp>/) matching ``patterns``, by name."""
 
     def load() -> dict[str, Any]:
-        paths = sorted(
-            {path for pattern in patterns for path in (FIXTURES_DIR / esp).glob(pattern)}
-        )
-        return {path.name: json.loads(path.read_text("utf-8")) for path in paths}
+        return {name: fixture_json(esp, name) for name in fixture_names(esp, *patterns)}
 
     return load
 
@@ -179,6 +178,20 @@ def signed_ago(
         return request(payload, timestamp=int(time.time() - age.total_seconds()))
 
     return build
+
+
+def signed_by(
+    request: Callable[..., WebhookRequest],
+    forged: Mapping[str, Any],
+    stale_age: timedelta | None = None,
+) -> dict[str, Any]:
+    """The ``request``, ``forge`` and ``stale`` fields of a view whose posts ``request``
+    signs: forged by ``request`` with the ``forged`` options (another key or secret), and
+    stale when signed ``stale_age`` ago, past the ESP's window (None: no signed time)."""
+    fields = {"request": request, "forge": partial(request, **forged)}
+    if stale_age is not None:
+        fields["stale"] = signed_ago(request, stale_age)
+    return fields
 
 
 #: How long ago a stale SNS post was signed: past the views' window of two hours.

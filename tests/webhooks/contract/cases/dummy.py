@@ -1,11 +1,10 @@
 """The test-only Dummy ESP (see ../dummy_esp.py): the framework on its own."""
 
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from ..dummy_esp import SIGNING_SECRET, dummy_webhook_request
-from ..registry import signed_ago, webhook_case
+from ..registry import signed_by, webhook_case
 
 
 def payload() -> dict[str, Any]:
@@ -37,10 +36,10 @@ CASES = [
         "Dummy",
         payload,
         event_count=2,
-        request=dummy_webhook_request,
         # An ESP the framework has no window for: the setting gives it one.
         settings={"DUMMY_SIGNING_SECRET": SIGNING_SECRET, "DUMMY_WEBHOOK_MAX_AGE": 300},
-        forge=partial(dummy_webhook_request, signing_secret="whsec_" + "QUJD" * 8),
-        stale=signed_ago(dummy_webhook_request, timedelta(minutes=10)),
+        **signed_by(
+            dummy_webhook_request, {"signing_secret": "whsec_" + "QUJD" * 8}, timedelta(minutes=10)
+        ),
     ),
 ]

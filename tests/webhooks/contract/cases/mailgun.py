@@ -12,7 +12,7 @@ from anymail.testing import WebhookRequest
 from tests.utils import FIXTURES_DIR
 
 from ..form_fuzz import form_mutations
-from ..registry import inbound_case, signed_ago, webhook_case
+from ..registry import inbound_case, signed_ago, signed_by, webhook_case
 
 SIGNING_KEY = "mg-test-webhook-signing-key-NOT-REAL"
 SIGNATURE_FIELDS = frozenset({"timestamp", "token", "signature"})
@@ -55,10 +55,9 @@ CASES = [
     inbound_case(
         TRACKING,
         inbound_payload,
-        request=inbound_request,
-        forge=partial(inbound_request, signing_key="not-the-signing-key"),
         fuzz=lambda payload: form_mutations(payload, skip=SIGNATURE_FIELDS),
         fuzz_payloads=None,
         fuzz_each_field_once=False,
+        **signed_by(inbound_request, {"signing_key": "not-the-signing-key"}),
     ),
 ]

@@ -2,14 +2,13 @@
 message (to the inbound signal)."""
 
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from anymail._testing_mandrill import mandrill_webhook_request
 from anymail.signals import inbound
 from tests.utils import fixture_json
 
-from ..registry import webhook_case
+from ..registry import signed_by, webhook_case
 
 WEBHOOK_KEY = "TEST-mandrill-webhook-key-NOT-REAL"
 EVENTS = (
@@ -31,9 +30,8 @@ TRACKING = webhook_case(
     "Mandrill",
     payload,
     event_count=len(EVENTS),
-    request=mandrill_webhook_request,
     settings={"MANDRILL_WEBHOOK_KEY": WEBHOOK_KEY},
-    forge=partial(mandrill_webhook_request, webhook_key="some-other-webhook-key"),
+    **signed_by(mandrill_webhook_request, {"webhook_key": "some-other-webhook-key"}),
     url_name="mandrill_webhook",  # one view for both signals
 )
 CASES = [

@@ -19,7 +19,7 @@ from anymail.webhooks._signers import EcdsaTestSigner
 from tests.webhooks.sendgrid_fixtures import inbound_form_fields
 
 from ..fuzz import HUGE_TEXT, Mutation, deep_json
-from ..registry import NOT_SECURED, signed_ago, webhook_case
+from ..registry import NOT_SECURED, signed_by, webhook_case
 
 JSON_FIELDS = ("envelope", "charsets", "attachment-info", "content-ids")
 
@@ -81,11 +81,9 @@ CASES = [
         "SendGrid",
         "tracking_batch.json",
         event_count=17,
-        request=sendgrid_webhook_request,
         settings={"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": verification_key()},
-        forge=partial(sendgrid_webhook_request, signer=EcdsaTestSigner()),
         # SendGrid retries for 24 hours: the default window is 25.
-        stale=signed_ago(sendgrid_webhook_request, timedelta(hours=26)),
+        **signed_by(sendgrid_webhook_request, {"signer": EcdsaTestSigner()}, timedelta(hours=26)),
     ),
     INBOUND,
     replace(
