@@ -18,6 +18,7 @@ import pytest
 import responses
 from django.core.mail import get_connection
 
+from anymail.backends._coalesce import shares
 from anymail.exceptions import (
     AnymailAPIError,
     AnymailRecipientsRefused,
@@ -425,3 +426,8 @@ def test_rate_limited_batch_call_stops_the_send(
     assert all(m.anymail_status.esp_response.status_code == 429 for m in sent[:500])
     assert all(m.anymail_status.esp_response is None for m in sent[500:])
     assert "700 of 1200 messages were not sent" in caplog.text
+
+
+def test_a_calls_results_are_shared_out_in_order_by_each_payloads_size() -> None:
+    assert shares(["a", "b", "c", "d", "e"], [2, 1, 2]) == [["a", "b"], ["c"], ["d", "e"]]
+    assert shares([], []) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import django
@@ -33,6 +34,7 @@ from anymail.exceptions import (
     AnymailImproperlyConfigured,
     AnymailInvalidMailer,
 )
+from anymail.testing import json_webhook_request
 
 SECRET = "sk-live-do-not-print-me"
 
@@ -454,3 +456,11 @@ def test_utils_reexports_for_extenders() -> None:
     assert utils.EmailAddress is addresses.EmailAddress
     assert utils.parse_address_list is addresses.parse_address_list
     assert utils.parse_single_address is addresses.parse_single_address
+
+
+def test_markers_show_their_names() -> None:
+    # As help() and the docs show a default: "required", "from your settings".
+    assert repr(UNSET) == "UNSET"
+    assert "basic_auth: 'str | None' = FROM_SETTINGS" in str(
+        inspect.signature(json_webhook_request)
+    )

@@ -50,6 +50,22 @@ def test_each_backend_is_generic_in_its_payload_class() -> None:
         assert payload_class is backend.payload_class, backend
 
 
+def test_payload_class_is_the_generic_argument_unless_the_class_sets_one() -> None:
+    class Generic(AnymailBaseBackend[RecordingPayload]):
+        esp_name = "Generic"
+
+    class Subclass(Generic):  # not declared generic itself: its parent's payload
+        pass
+
+    class Explicit(AnymailBaseBackend[BasePayload]):
+        payload_class = RecordingPayload
+
+    assert Generic.payload_class is RecordingPayload
+    assert Subclass.payload_class is RecordingPayload
+    assert Explicit.payload_class is RecordingPayload
+    assert AnymailBaseBackend.payload_class is BasePayload
+
+
 def test_send_params_type_lists_every_feature() -> None:
     assert set(SendParams.__annotations__) == {feature.name for feature in FEATURES} | {
         "to_header",

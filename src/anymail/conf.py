@@ -86,13 +86,20 @@ __all__ = [
 ]
 
 
-class _Unset:
+class Sentinel:
+    """A marker that is only ever compared by identity, shown by its name."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
     def __repr__(self) -> str:
-        return "UNSET"
+        return self.name
 
 
 #: Marks "no default": the setting is required.
-UNSET: Final = _Unset()
+UNSET: Final = Sentinel("UNSET")
 
 #: Settings renamed long ago and no longer read: old name -> new name. Reading the
 #: new name refuses the old one (so a forgotten rename is an error, not a silent no-op).

@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
-from .conf import get_django_setting, get_webhook_secrets
+from .conf import Sentinel, get_django_setting, get_webhook_secrets
 from .signals import inbound, tracking
 
 __all__ = [
@@ -60,13 +60,8 @@ __all__ = [
 ]
 
 
-class _FromSettings:
-    def __repr__(self) -> str:
-        return "FROM_SETTINGS"
-
-
 #: Use the first ``WEBHOOK_SECRET`` from your settings (none if it is not set).
-FROM_SETTINGS: Any = _FromSettings()
+FROM_SETTINGS: Any = Sentinel("FROM_SETTINGS")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import codecs
 import json
 import mimetypes
 from collections.abc import Mapping, MutableMapping
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, date, datetime, time
 from email.message import Message
 from typing import Any, Final
@@ -152,6 +153,9 @@ def to_aware_datetime(value: Any) -> datetime:
     )
 
 
+# eq=False: attachments compare (and hash) by identity, as two attachments of
+# one message may well have the same name and content.
+@dataclass(slots=True, eq=False)
 class Attachment:
     """A normalized message attachment (a regular file or an inline image).
 
@@ -163,24 +167,13 @@ class Attachment:
     - ``inline``, ``content_id`` (without angle brackets), ``cid`` ("cid:<content_id>").
     """
 
-    __slots__ = ("charset", "content", "content_id", "inline", "mimetype", "name")
-
-    def __init__(
-        self,
-        content: bytes,
-        mimetype: str,
-        name: str | None = None,
-        *,
-        charset: str | None = None,
-        inline: bool = False,
-        content_id: str | None = None,
-    ) -> None:
-        self.content = content
-        self.mimetype = mimetype
-        self.name = name
-        self.charset = charset
-        self.inline = inline
-        self.content_id = content_id
+    content: bytes
+    mimetype: str
+    name: str | None = None
+    _: KW_ONLY
+    charset: str | None = None
+    inline: bool = False
+    content_id: str | None = None
 
     @property
     def b64content(self) -> str:
@@ -214,14 +207,7 @@ class Attachment:
         if codecs.lookup(self.charset).name == "utf-8":
             return self
         content = self.content.decode(self.charset).encode("utf-8")
-        return Attachment(
-            content,
-            self.mimetype,
-            self.name,
-            charset="utf-8",
-            inline=self.inline,
-            content_id=self.content_id,
-        )
+        return replace(self, content=content, charset="utf-8")
 
     @property
     def cid(self) -> str:

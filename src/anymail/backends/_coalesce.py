@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from django.core.mail import EmailMessage
 
@@ -40,6 +41,8 @@ COALESCE_SENDS: Final = Setting(
 
 #: A message's result in a coalesced call: its recipients' statuses, or its error.
 Result = dict[str, AnymailRecipientStatus] | Exception
+
+T = TypeVar("T")
 
 
 class CoalescingBackend(AnymailRequestsBackend[RequestsPayloadT]):
@@ -68,6 +71,13 @@ class CoalescingBackend(AnymailRequestsBackend[RequestsPayloadT]):
     ) -> list[Result]:
         """Each payload's recipient statuses (or error), from the call's response."""
         raise NotImplementedError
+
+
+def shares(results: list[T], sizes: Sequence[int]) -> list[list[T]]:
+    """A coalesced call's ``results`` (in request order) cut into each payload's run:
+    ``sizes[i]`` results for the i-th payload."""
+    ends = list(accumulate(sizes))
+    return [results[end - size : end] for size, end in zip(sizes, ends, strict=True)]
 
 
 class CallPayload(RequestsPayload):

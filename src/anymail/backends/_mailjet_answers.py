@@ -15,7 +15,7 @@ from django.core.mail import EmailMessage
 
 from ..message import AnymailRecipientStatus
 from ..utils import serialize_json
-from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._coalesce import CallPayload, CoalescingBackend, Result, shares
 from .base_requests import RequestsPayload
 
 if TYPE_CHECKING:
@@ -73,10 +73,7 @@ class MailjetAnswers(CoalescingBackend[_PayloadT]):
                 call.message,
             )
         parsed: list[Result] = []
-        position = 0
-        for payload, count in zip(payloads, counts, strict=True):
-            own = results[position : position + count]
-            position += count
+        for payload, own in zip(payloads, shares(results, counts), strict=True):
             if any(is_success(result) for result in own):
                 parsed.append(self._statuses(own, payload))
                 continue

@@ -21,7 +21,7 @@ from django.core.mail import EmailMessage
 from ..addresses import EmailAddress
 from ..exceptions import AnymailError
 from ..message import AnymailRecipientStatus, RecipientStatuses
-from ._coalesce import CallPayload, CoalescingBackend, Result
+from ._coalesce import CallPayload, CoalescingBackend, Result, shares
 from .base_requests import RequestsPayload
 
 if TYPE_CHECKING:
@@ -69,23 +69,21 @@ class PostmarkAnswers(CoalescingBackend[_PayloadT]):
     ) -> list[Result]:
         data = self.deserialize_json_response(response, call, call.message)
         groups = [p.recipient_groups(p.batch) for p in payloads]
-        total = sum(len(g) for g in groups)
-        if response.status_code != 422 and (not isinstance(data, list) or len(data) != total):
-            raise self.invalid_response(
-                f"expected a list of {total} results, one per batch message",
-                response,
-                call,
-                call.message,
-            )
+        sizes = [len(messages) for messages in groups]
+        if response.status_code != 422:
+            self._check_batch_results(data, sum(sizes), response, call, call.message)
+        if isinstance(data, list):
+            answers = [
+                list(zip(items, messages, strict=True))
+                for items, messages in zip(shares(data, sizes), groups, strict=True)
+            ]
+        else:  # 422: the whole call refused, so every message
+            answers = [
+                [(data, [address for group in messages for address in group])]
+                for messages in groups
+            ]
         results: list[Result] = []
-        position = 0
-        for payload, messages in zip(payloads, groups, strict=True):
-            if isinstance(data, list):
-                items = data[position : position + len(messages)]
-                position += len(messages)
-                pairs = list(zip(items, messages, strict=True))
-            else:  # 422: the whole call refused, so every message
-                pairs = [(data, [address for group in messages for address in group])]
+        for payload, pairs in zip(payloads, answers, strict=True):
             try:
                 results.append(self._statuses(pairs, response, payload, payload.message))
             except AnymailError as err:
@@ -100,13 +98,7 @@ class PostmarkAnswers(CoalescingBackend[_PayloadT]):
         data = self.deserialize_json_response(response, payload, message)
         messages = payload.recipient_groups(payload.batch)
         if payload.batch and response.status_code != 422:
-            if not isinstance(data, list) or len(data) != len(messages):
-                raise self.invalid_response(
-                    f"expected a list of {len(messages)} results, one per batch message",
-                    response,
-                    payload,
-                    message,
-                )
+            self._check_batch_results(data, len(messages), response, payload, message)
             results = list(zip(data, messages, strict=True))
         else:
             if not isinstance(data, dict):
@@ -115,6 +107,19 @@ class PostmarkAnswers(CoalescingBackend[_PayloadT]):
             everyone = [address for group in messages for address in group]
             results = [(data, everyone)]
         return self._statuses(results, response, payload, message)
+
+    def _check_batch_results(
+        self,
+        data: Any,
+        count: int,
+        response: requests.Response,
+        payload: RequestsPayload,
+        message: EmailMessage,
+    ) -> None:
+        """A batch call is answered with a list of results, one per message, in order."""
+        if not isinstance(data, list) or len(data) != count:
+            expected = f"expected a list of {count} results, one per batch message"
+            raise self.invalid_response(expected, response, payload, message)
 
     def _statuses(
         self,

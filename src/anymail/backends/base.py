@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Final, Generic, TypeVar, cast
+from typing import Any, ClassVar, Final, Generic, TypeVar, cast, get_args
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -284,10 +284,10 @@ class BasePayload(PayloadHooks):
 
 
 class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
-    """Base for Anymail's email backends. Subclasses set ``esp_name`` and ``payload_class``
-    and implement ``post_to_esp()`` and ``parse_recipient_status()``; they are generic
-    in their payload class (``AnymailBaseBackend[PostmarkPayload]``), which is what
-    those methods are given.
+    """Base for Anymail's email backends. Subclasses set ``esp_name`` and implement
+    ``post_to_esp()`` and ``parse_recipient_status()``; they are generic in their
+    payload class (``AnymailBaseBackend[PostmarkPayload]``), which is what those
+    methods are given and what ``payload_class`` is (unless the class sets it).
 
     Accepts the global Anymail settings as keyword arguments too
     (``ignore_unsupported_features``, ``ignore_recipient_status``, ``send_defaults``),
@@ -297,6 +297,7 @@ class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
     esp_name: ClassVar[str] = "Anymail"
     #: Settings prefix ("POSTMARK" for POSTMARK_API_KEY ...); default from esp_name.
     settings_esp_name: ClassVar[str | None] = None
+    #: The class that builds each message's payload: the generic argument, by default.
     payload_class: ClassVar[type[BasePayload]] = BasePayload
     #: The settings and options (keyword arguments, Django 6.1 MAILERS OPTIONS) this
     #: class's own __init__ reads. Each class declares only its own; ``manage.py
@@ -317,6 +318,16 @@ class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
     #: The ESP's per-call limits: bigger batch sends are split (_split.py), and
     #: coalesced messages share a call up to them (_coalesce.py). None: no limit.
     batch_limits: ClassVar[BatchLimits | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The payload class is named once, where the backend is declared generic in it.
+        if "payload_class" not in vars(cls):
+            for base in vars(cls).get("__orig_bases__", ()):
+                args = get_args(base)
+                if args and isinstance(args[0], type) and issubclass(args[0], BasePayload):
+                    cls.payload_class = args[0]
+                    break
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
         self.ignore_unsupported_features = get_bool(IGNORE_UNSUPPORTED_FEATURES, kwargs=kwargs)

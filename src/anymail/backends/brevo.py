@@ -282,7 +282,6 @@ class EmailBackend(AnymailRequestsBackend[BrevoPayload]):
     """Sends through Brevo's transactional email API (``POST /v3/smtp/email``)."""
 
     esp_name = "Brevo"
-    payload_class = BrevoPayload
     default_api_url = "https://api.brevo.com/v3/"
     #: The ESP's former name: a missing API key error points out old settings.
     former_esp_name: ClassVar[str | None] = "SendinBlue"

@@ -401,7 +401,6 @@ class EmailBackend(AnymailRequestsBackend[MailgunPayload]):
     """``anymail.backends.mailgun.EmailBackend``: sends through Mailgun's Messages API."""
 
     esp_name = "Mailgun"
-    payload_class = MailgunPayload
     default_api_url = "https://api.mailgun.net/v3"
     declared_settings = (API_KEY, SENDER_DOMAIN)
     # 1000 recipients per batch send. Whether the cc/bcc copies count is not

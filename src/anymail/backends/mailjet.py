@@ -258,7 +258,6 @@ class EmailBackend(MailjetAnswers[MailjetPayload]):
     """``anymail.backends.mailjet.EmailBackend``: Mailjet's Send API v3.1."""
 
     esp_name = "Mailjet"
-    payload_class = MailjetPayload
     default_api_url = "https://api.mailjet.com/v3.1/"
     declared_settings = (API_KEY, SECRET_KEY)
     batch_limits = BatchLimits(messages=50)  # Messages per call (mj-0008 beyond)

@@ -19,7 +19,7 @@ from ..addresses import EmailAddress
 from ..conf import TEXT, Setting, get_text
 from ..message import AnymailRecipientStatus
 from ..utils import Attachment, CaseInsensitiveDict
-from .base import BasePayload, Capabilities
+from .base import Capabilities
 from .base_requests import JSON_HEADERS, AnymailRequestsBackend, RequestsPayload, http_status
 
 #: Mandrill's per-recipient ``status`` values, as Anymail statuses.
@@ -205,7 +205,6 @@ class EmailBackend(AnymailRequestsBackend[MandrillPayload]):
     """Sends through Mandrill's messages/send and messages/send-template API."""
 
     esp_name: ClassVar[str] = "Mandrill"
-    payload_class: ClassVar[type[BasePayload]] = MandrillPayload
     default_api_url: ClassVar[str | None] = "https://mandrillapp.com/api/1.0"
     declared_settings = (API_KEY,)
 

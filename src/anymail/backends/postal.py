@@ -130,7 +130,6 @@ class EmailBackend(AnymailRequestsBackend[PostalPayload]):
     """Anymail's backend for Postal's send/message API."""
 
     esp_name = "Postal"
-    payload_class = PostalPayload
     declared_settings = (API_KEY, API_URL)
 
     def __init__(self, **kwargs: Any) -> None:

@@ -209,7 +209,6 @@ class EmailBackend(PostmarkAnswers[PostmarkPayload]):
     """Anymail's backend for Postmark's email API."""
 
     esp_name = "Postmark"
-    payload_class = PostmarkPayload
     default_api_url = "https://api.postmarkapp.com/"
     declared_settings = (SERVER_TOKEN,)
     # 500 messages per batch call (ErrorCode 410 beyond).

@@ -286,7 +286,6 @@ class EmailBackend(ResendAnswers[ResendPayload]):
     """Anymail's backend for Resend's email API."""
 
     esp_name = "Resend"
-    payload_class = ResendPayload
     default_api_url = "https://api.resend.com/"
     declared_settings = (API_KEY, VERIFY_ATTACHMENT_EXTENSIONS)
     #: Retries send the same Idempotency-Key (anymail.retry).

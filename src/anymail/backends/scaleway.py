@@ -213,7 +213,6 @@ class EmailBackend(AnymailRequestsBackend[ScalewayPayload]):
     """Anymail's backend for Scaleway Transactional Email (TEM)."""
 
     esp_name = "Scaleway"  # as in signals and errors; the settings are SCALEWAY_*
-    payload_class = ScalewayPayload
     default_api_url = DEFAULT_API_URL
     declared_settings = (SECRET_KEY, PROJECT_ID, REGION)
 

@@ -281,7 +281,6 @@ class EmailBackend(AnymailRequestsBackend[SendGridPayload]):
     """Sends with SendGrid's v3 Mail Send API."""
 
     esp_name = "SendGrid"
-    payload_class = SendGridPayload
     default_api_url = "https://api.sendgrid.com/v3/"
     declared_settings = (API_KEY, GENERATE_MESSAGE_ID, MERGE_FIELD_FORMAT)
     # 1000 personalizations, and 1000 recipients (to + cc + bcc) per request.

@@ -368,7 +368,6 @@ class EmailBackend(SparkPostAnswers[SparkPostPayload]):
     """``anymail.backends.sparkpost.EmailBackend``: SparkPost's Transmissions API."""
 
     esp_name = "SparkPost"
-    payload_class = SparkPostPayload
     default_api_url = "https://api.sparkpost.com/api/v1"
     declared_settings = (API_KEY, SUBACCOUNT)
 

@@ -33,7 +33,7 @@ from ...exceptions import AnymailAPIError, AnymailImproperlyInstalled
 from ...message import AnymailRecipientStatus
 from ...retry import NO_ANSWER, NOT_SENT
 from .._normalize import is_set
-from ..base import AnymailBaseBackend, BasePayload
+from ..base import AnymailBaseBackend
 
 try:
     import boto3  # noqa: F401  (patched as anymail.backends.amazon_ses.boto3 in tests)
@@ -100,7 +100,6 @@ class EmailBackend(AnymailBaseBackend[AmazonSESPayload]):
     """Amazon SES Email Backend (SES v2 API, through boto3)."""
 
     esp_name: ClassVar[str] = ESP_NAME
-    payload_class: ClassVar[type[BasePayload]] = AmazonSESPayload
     declared_settings = BACKEND_SETTINGS
     # Each worker thread makes its own client, from its own boto3 Session.
     concurrent_connection_attr = "client"
