@@ -5,7 +5,8 @@ recipient."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.mime.image import MIMEImage
 from typing import Any
 
@@ -110,6 +111,17 @@ def assert_sent(
     }
     if esp_response is not _UNSET:
         assert sent.esp_response.json() == esp_response
+
+
+@contextmanager
+def refused(
+    mocked: responses.RequestsMock, error: type[BaseException], match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[BaseException]]:
+    """The block raises ``error`` (its message matching ``match``), and no request has
+    reached the ESP: the backend refused the message before sending it."""
+    with pytest.raises(error, match=match) as excinfo:
+        yield excinfo
+    assert len(mocked.calls) == 0
 
 
 # --- the fact sheets' sample messages ------------------------------------------------------

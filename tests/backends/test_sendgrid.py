@@ -30,7 +30,13 @@ from anymail.exceptions import (
     AnymailWarning,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import anymail_settings, attach_logo, http_fixture, order_message
+from tests.backends.support import (
+    anymail_settings,
+    attach_logo,
+    http_fixture,
+    order_message,
+    refused,
+)
 from tests.utils import (
     add_response,
     fixture_text,
@@ -281,9 +287,8 @@ def test_substitution_values_must_be_strings(sendgrid: responses.RequestsMock) -
     with pytest.raises(AnymailSerializationError, match=r"'-items-'.*dynamic template"):
         send(message)
     message = AnymailMessage(to=["alice@example.com"], merge_global_data={"-total-": Decimal(1)})
-    with pytest.raises(AnymailSerializationError, match=r"merge_global_data\['-total-'\]"):
+    with refused(sendgrid, AnymailSerializationError, match=r"merge_global_data\['-total-'\]"):
         send(message)
-    assert len(sendgrid.calls) == 0
 
 
 def test_use_dynamic_template_overrides_template_id_detection(
@@ -404,9 +409,8 @@ def test_merge_values_that_are_not_strings(sendgrid: responses.RequestsMock) -> 
     message = AnymailMessage(
         to=["alice@example.com"], merge_headers={"alice@example.com": {"X-Flag": None}}
     )
-    with pytest.raises(AnymailSerializationError, match="X-Flag"):
+    with refused(sendgrid, AnymailSerializationError, match="X-Flag"):
         send(message)
-    assert len(sendgrid.calls) == 0
 
 
 def test_template_with_subject_and_from_unset(sendgrid: responses.RequestsMock) -> None:
@@ -592,9 +596,8 @@ def test_esp_extra_mistakes(sendgrid: responses.RequestsMock) -> None:
         merge_global_data={"name": "A"},
         esp_extra={"merge_field_format": "-name-"},
     )
-    with pytest.raises(AnymailError, match=r"no \{\} placeholder"):
+    with refused(sendgrid, AnymailError, match=r"no \{\} placeholder"):
         send(bad_format)
-    assert len(sendgrid.calls) == 0
 
 
 def test_generate_message_id_off(settings: Any, sendgrid: responses.RequestsMock) -> None:
