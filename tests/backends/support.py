@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import responses
 
+from anymail.exceptions import AnymailRequestsAPIError
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import add_response, fixture_text, make_message
 
@@ -122,6 +123,24 @@ def refused(
     with pytest.raises(error, match=match) as excinfo:
         yield excinfo
     assert len(mocked.calls) == 0
+
+
+def api_error(
+    send: Callable[[Any], Any], message: Any, status: int, *secrets: str
+) -> AnymailRequestsAPIError:
+    """The error ``send(message)`` raises when the ESP refuses it with HTTP ``status``,
+    after the checks every such error passes: it carries the status and the ESP's
+    response, quotes none of the ``secrets``, and the message has no send status."""
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    error = excinfo.value
+    assert error.status_code == status
+    assert error.response is not None and error.response.status_code == status
+    for secret in secrets:
+        assert secret not in str(error)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+    return error
 
 
 # --- the fact sheets' sample messages ------------------------------------------------------

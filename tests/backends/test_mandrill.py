@@ -21,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, plain_message, refused
+from tests.backends.support import answerer, anymail_settings, api_error, plain_message, refused
 from tests.utils import (
     PNG,
     make_message,
@@ -739,18 +739,12 @@ def test_error_responses(
     mocked_responses: responses.RequestsMock, fixture: str, quoted: str, http_status: int
 ) -> None:
     mock_send(mocked_responses, body=fixture_text(fixture), status=http_status)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        connection().send_messages([message])
-    err = excinfo.value
+    send = connection().send_messages
+    err = api_error(lambda message: send([message]), make_message(), http_status, API_KEY)
     assert quoted in str(err)
     assert f"HTTP {http_status}" in str(err)
-    assert err.status_code == http_status
     assert err.response.json() == json.loads(fixture_text(fixture))
     assert err.esp_name == "Mandrill"
-    assert API_KEY not in str(err)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_invalid_key_error_whole_message(mocked_responses: responses.RequestsMock) -> None:

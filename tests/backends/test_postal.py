@@ -25,6 +25,7 @@ from anymail.message import AnymailRecipientStatus
 from tests.backends.support import (
     answerer,
     anymail_settings,
+    api_error,
     invoice_message,
     refused,
     sender,
@@ -436,16 +437,10 @@ def test_error_status_with_http_200(
     mocked_responses: responses.RequestsMock, fixture_name: str, expected: str
 ) -> None:
     mock_postal(mocked_responses, body=fixture(fixture_name))
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
+    err = api_error(send, make_message(), 200, API_KEY)
     assert str(err).startswith(f"Postal API error: {expected}")
-    assert err.status_code == 200
     assert err.response is not None and err.response.json() == fixture(fixture_name)
     assert isinstance(err, AnymailAPIError) and isinstance(err, requests.RequestException)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_invalid_api_key_error_never_shows_the_key(

@@ -20,6 +20,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
+    api_error,
     attach_logo,
     endpoint_answerer,
     order_message,
@@ -687,17 +688,10 @@ def test_422_errors_are_api_errors(
 ) -> None:
     body = fixture(fixture_name)
     mock_postmark(mocked_responses, body=body, status=422)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
-    assert err.status_code == 422
+    err = api_error(send, make_message(), 422, TOKEN)
     assert err.response is not None and err.response.json() == body
     assert text in str(err)
     assert str(err).startswith(f"Postmark API error: HTTP 422: ErrorCode {body['ErrorCode']}: ")
-    assert TOKEN not in str(err)
-    assert message.anymail_status.recipients == {}
-    assert message.anymail_status.status is None
 
 
 def test_error_code_as_string(mocked_responses: responses.RequestsMock) -> None:

@@ -25,6 +25,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
+    api_error,
     attach_logo,
     endpoint_answerer,
     http_fixture,
@@ -789,21 +790,14 @@ def test_rate_limit_headers_on_success(mocked_responses: responses.RequestsMock)
 def test_api_errors(mocked_responses: responses.RequestsMock, name: str, status: int) -> None:
     body = fixture(name)
     mock_resend(mocked_responses, body=body, status=status)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
+    err = api_error(send, make_message(), status, API_KEY)
     text = str(err)
-    assert err.status_code == status
     assert err.response.json() == body
     assert text.startswith(f"Resend API error: HTTP {status} ")
     assert body["message"] in text
     assert f"({body['name']})" in text
-    assert API_KEY not in text
     if body["name"].endswith("api_key"):
         assert "Check your RESEND_API_KEY setting" in text
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_422_error_message_in_full(mocked_responses: responses.RequestsMock) -> None:

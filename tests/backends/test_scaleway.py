@@ -20,7 +20,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, invoice_message, refused, sender
+from tests.backends.support import (
+    answerer,
+    anymail_settings,
+    api_error,
+    invoice_message,
+    refused,
+    sender,
+)
 from tests.utils import (
     PNG,
     fixture_json,
@@ -685,19 +692,12 @@ def test_api_errors(
 ) -> None:
     body = fixture(fixture_name)
     mock_tem(mocked_responses, body=body, status=status)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
+    err = api_error(send, make_message(), status, SECRET_KEY)
     text = str(err)
     assert text.startswith(expected + "\n")
     # The whole response is quoted too.
     assert f"Scaleway API response {status}: {json.dumps(body)}" in text
-    assert err.status_code == status
     assert err.response.json() == body
-    assert SECRET_KEY not in text
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:

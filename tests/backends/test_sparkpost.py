@@ -27,6 +27,7 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     SAMPLE_LOGO,
     anymail_settings,
+    api_error,
     order_message,
     plain_message,
     refused,
@@ -952,16 +953,9 @@ def test_api_errors(
 ) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, status=status, body=fixture(fixture_name))
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
+    err = api_error(send, message, status, API_KEY)
     assert expected in str(err)
     assert str(err).startswith("SparkPost API error: HTTP ")
-    assert err.status_code == status
-    assert err.response is not None and err.response.status_code == status
-    assert API_KEY not in str(err)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
