@@ -405,16 +405,14 @@ def test_undecodable_text_attachment_is_an_error(mocked_responses: responses.Req
         send(message)
 
 
-def test_inline_images_are_unsupported(mocked_responses: responses.RequestsMock) -> None:
+def test_ignored_inline_image_is_an_ordinary_attachment(
+    mocked_responses: responses.RequestsMock,
+) -> None:
+    # (Brevo refuses inline images unless ignoring: the contract suite checks that.)
     mock_send(mocked_responses)
     message = make_message(html=None)
     cid = message.attach_inline_image(PNG, "logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
-    with refused(
-        mocked_responses, AnymailUnsupportedFeature, match="Brevo does not support inline images"
-    ):
-        send(message)
-
     # Ignoring: the image goes out as an ordinary attachment, not dropped.
     send(message, ignore_unsupported_features=True)
     assert only_request_json(mocked_responses)["attachment"] == [
@@ -458,6 +456,8 @@ def test_ignored_features_leave_no_trace(
         (date(2022, 10, 22), "2022-10-22T00:00:00.000+06:00"),
         (1651820889, "2022-05-06T07:08:09.000+00:00"),
         (1651820889.5, "2022-05-06T07:08:09.500+00:00"),
+        # A str is passed through as it is.
+        ("2026-03-04T05:06:07.008+01:00", "2026-03-04T05:06:07.008+01:00"),
     ],
 )
 def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
@@ -465,12 +465,6 @@ def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expecte
     with override_timezone(timezone(timedelta(hours=6))):
         send(make_message(send_at=send_at))
     assert only_request_json(mocked_responses)["scheduledAt"] == expected
-
-
-def test_send_at_str_is_passed_through(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
-    send(make_message(send_at="2026-03-04T05:06:07.008+01:00"))
-    assert only_request_json(mocked_responses)["scheduledAt"] == "2026-03-04T05:06:07.008+01:00"
 
 
 # --- templates --------------------------------------------------------------------

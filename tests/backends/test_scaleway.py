@@ -25,7 +25,6 @@ from tests.backends.support import (
     anymail_settings,
     api_error,
     invoice_message,
-    refused,
     sender,
 )
 from tests.utils import (
@@ -271,19 +270,10 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     ]
 
 
-def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
-    message = make_message()
-    message.attach_inline_image(PNG, "logo.png")
-    with refused(
-        mocked_responses, AnymailUnsupportedFeature, match="Scaleway does not support inline"
-    ):
-        send(message)
-
-
 def test_ignored_inline_images_become_ordinary_attachments(
     mocked_responses: responses.RequestsMock,
 ) -> None:
+    # (TEM refuses inline images unless ignoring: the contract suite checks that.)
     mock_tem(mocked_responses)
     message = make_message()
     message.attach("first.txt", "first", "text/plain")
