@@ -190,6 +190,39 @@ def invoice_message(html: str = "<p>Thanks for your order.</p>", **kwargs: Any) 
     return message
 
 
+def display_names_message(**kwargs: Any) -> AnymailMessage:
+    """A message whose every address has a display name: non-ASCII names with specials
+    (which need quoting, or encoding), an ASCII name with a special, a non-ASCII name
+    without one; and IDN domains (``kwargs`` replace its attributes)."""
+    params: dict[str, Any] = {
+        "subject": "Subject",
+        "body": "Body",
+        "from_email": '"Müller, Jörg" <from@bücher.example>',
+        "to": [
+            '"Müller, Jörg" <to@example.com>',
+            '"Smith, Jo" <jo@example.com>',
+            "Zoë <zoe@exämple.com>",
+        ],
+        "cc": ['"Ana (García)" <cc@example.com>'],
+        "bcc": ['"Zoë @ Shop" <bcc@example.com>'],
+        "reply_to": ['"Müller, Jörg" <reply@example.com>'],
+        **kwargs,
+    }
+    return AnymailMessage(**params)
+
+
+def assert_display_names_recipients(message: AnymailMessage) -> None:
+    """A sent display_names_message's status names each recipient, IDN domains in
+    their ASCII form."""
+    assert set(message.anymail_status.recipients) == {
+        "to@example.com",
+        "jo@example.com",
+        "zoe@xn--exmple-cua.com",
+        "cc@example.com",
+        "bcc@example.com",
+    }
+
+
 #: The fact sheets' sample logo.png: only the PNG signature (their requests carry it in base64).
 SAMPLE_LOGO = b"\x89PNG\r\n\x1a\n"
 

@@ -30,7 +30,9 @@ from tests.backends.support import (
     answerer,
     anymail_settings,
     api_error,
+    assert_display_names_recipients,
     assert_sent,
+    display_names_message,
     http_fixture,
     invoice_message,
     refused,
@@ -208,21 +210,22 @@ def test_non_ascii_display_name_with_specials_is_rfc2047_encoded(
 ) -> None:
     # Brevo drops such names (or sends raw 8-bit in replyTo) unless pre-encoded.
     mock_send(mocked_responses)
-    message = make_message(
-        from_email='"Müller, Jörg" <from@example.com>',
-        to=['"Müller, Jörg" <to@example.com>'],
-        cc=['"Ana (García)" <cc@example.com>'],
-        bcc=['"Zoë @ Shop" <bcc@example.com>'],
-        reply_to=['"Müller, Jörg" <reply@example.com>'],
-    )
+    message = display_names_message()
+    message.attach_alternative(HTML, "text/html")
     send(message)
     data = only_request_json(mocked_responses)
     muller = "=?utf-8?b?TcO8bGxlciwgSsO2cmc=?="
-    assert data["sender"] == {"email": "from@example.com", "name": muller}
-    assert data["to"] == [{"email": "to@example.com", "name": muller}]
+    assert data["sender"] == {"email": "from@xn--bcher-kva.example", "name": muller}
+    assert data["to"] == [
+        {"email": "to@example.com", "name": muller},
+        # (Without a non-ASCII character, or without a special: as it is.)
+        {"email": "jo@example.com", "name": "Smith, Jo"},
+        {"email": "zoe@xn--exmple-cua.com", "name": "Zoë"},
+    ]
     assert data["cc"] == [{"email": "cc@example.com", "name": "=?utf-8?b?QW5hIChHYXJjw61hKQ==?="}]
     assert data["bcc"] == [{"email": "bcc@example.com", "name": "=?utf-8?b?Wm/DqyBAIFNob3A=?="}]
     assert data["replyTo"] == {"email": "reply@example.com", "name": muller}
+    assert_display_names_recipients(message)
 
 
 def test_long_encoded_display_name_stays_on_one_line(

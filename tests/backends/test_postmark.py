@@ -21,7 +21,9 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
     api_error,
+    assert_display_names_recipients,
     attach_logo,
+    display_names_message,
     endpoint_answerer,
     order_message,
     refused,
@@ -78,15 +80,19 @@ def test_display_names_needing_quotes_and_idn_domains(
     mocked_responses: responses.RequestsMock,
 ) -> None:
     mock_postmark(mocked_responses)
-    message = make_message(
-        from_email='"Widgets, Inc." <shop@example.com>',
-        to=["Ana García <ana@exämple.com>"],
-    )
+    message = display_names_message()
     send(message)
-    data = only_request_json(mocked_responses)
-    assert data["From"] == '"Widgets, Inc." <shop@example.com>'
-    assert data["To"] == "Ana García <ana@xn--exmple-cua.com>"
-    assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com"}
+    assert only_request_json(mocked_responses) == {
+        "From": '"Müller, Jörg" <from@xn--bcher-kva.example>',
+        "To": '"Müller, Jörg" <to@example.com>, "Smith, Jo" <jo@example.com>, '
+        "Zoë <zoe@xn--exmple-cua.com>",
+        "Cc": '"Ana (García)" <cc@example.com>',
+        "Bcc": '"Zoë @ Shop" <bcc@example.com>',
+        "ReplyTo": '"Müller, Jörg" <reply@example.com>',
+        "Subject": "Subject",
+        "TextBody": "Body",
+    }
+    assert_display_names_recipients(message)
 
 
 def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:

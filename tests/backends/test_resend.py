@@ -26,7 +26,9 @@ from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     anymail_settings,
     api_error,
+    assert_display_names_recipients,
     attach_logo,
+    display_names_message,
     endpoint_answerer,
     http_fixture,
     invoice_message,
@@ -98,27 +100,28 @@ def test_non_ascii_names_idn_domains_and_multiple_reply_to(
     mocked_responses: responses.RequestsMock,
 ) -> None:
     mock_resend(mocked_responses)
-    message = make_message(
+    message = display_names_message(
         subject="Bestätigung für Jörg",
         body="Grüße",
-        from_email="Jörg Müller <jorg@bücher.example>",
-        to=['"Smith, Jo" <jo@example.com>', "Zoë <zoe@exämple.com>"],
         reply_to=["Hilfe <help@example.com>", "other@example.com"],
         headers={"X-Note": "naïve"},
     )
     send(message)
     assert only_request_json(mocked_responses) == {
-        "from": "Jörg Müller <jorg@xn--bcher-kva.example>",
-        "to": ['"Smith, Jo" <jo@example.com>', "Zoë <zoe@xn--exmple-cua.com>"],
+        "from": '"Müller, Jörg" <from@xn--bcher-kva.example>',
+        "to": [
+            '"Müller, Jörg" <to@example.com>',
+            '"Smith, Jo" <jo@example.com>',
+            "Zoë <zoe@xn--exmple-cua.com>",
+        ],
+        "cc": ['"Ana (García)" <cc@example.com>'],
+        "bcc": ['"Zoë @ Shop" <bcc@example.com>'],
         "reply_to": ["Hilfe <help@example.com>", "other@example.com"],
         "subject": "Bestätigung für Jörg",
         "text": "Grüße",
         "headers": {"X-Note": "naïve"},
     }
-    assert set(message.anymail_status.recipients) == {
-        "jo@example.com",
-        "zoe@xn--exmple-cua.com",
-    }
+    assert_display_names_recipients(message)
 
 
 def test_html_only_and_reply_to_header(mocked_responses: responses.RequestsMock) -> None:
