@@ -19,7 +19,6 @@ from django.utils.timezone import override as override_timezone
 
 from anymail.backends.brevo import EmailBackend
 from anymail.exceptions import (
-    AnymailAPIError,
     AnymailError,
     AnymailImproperlyConfigured,
     AnymailRequestsAPIError,
@@ -804,10 +803,7 @@ def test_rate_limit_error_keeps_headers(mocked_responses: responses.RequestsMock
     status, headers, body = http_fixture("brevo", "send_error_429_rate_limited.http")
     del headers["content-type"]
     mock_send(mocked_responses, body, status=status, headers=headers)
-    with pytest.raises(AnymailAPIError) as excinfo:
-        send(make_message())
-    err = excinfo.value
-    assert err.status_code == 429
+    err = api_error(send, make_message(), 429, API_KEY)
     assert "The expected rate limit is exceeded." in str(err)
     assert err.response.headers["x-sib-ratelimit-reset"] == "1"
     assert err.response.headers["X-Sib-Ratelimit-Remaining"] == "0"

@@ -491,11 +491,7 @@ def test_http_errors_and_non_json(
     mocked_responses: responses.RequestsMock, status: int, body: str, quoted: str
 ) -> None:
     mock_postal(mocked_responses, body=body, status=status)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    err = excinfo.value
-    assert err.status_code == status
-    assert err.response is not None
+    err = api_error(send, make_message(), status, API_KEY)
     assert f"Postal API response {status}: " in str(err)
     assert quoted in str(err)
     if status == 200:

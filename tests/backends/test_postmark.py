@@ -786,10 +786,7 @@ def test_unknown_error_code_format(mocked_responses: responses.RequestsMock) -> 
 def test_bad_token_401(mocked_responses: responses.RequestsMock) -> None:
     body = fixture("send_error_10_bad_token.json")
     mock_postmark(mocked_responses, body=body, status=401)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    err = excinfo.value
-    assert err.status_code == 401
+    err = api_error(send, make_message(), 401, TOKEN)
     text = str(err)
     assert "Check your POSTMARK_SERVER_TOKEN setting" in text
     assert "The Server Token you provided in the X-Postmark-Server-Token" in text

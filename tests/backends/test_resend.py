@@ -19,7 +19,6 @@ from anymail.exceptions import (
     AnymailAPIError,
     AnymailError,
     AnymailImproperlyConfigured,
-    AnymailRequestsAPIError,
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
@@ -828,10 +827,7 @@ def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) ->
     mock_resend(
         mocked_responses, body=body, status=status, headers=headers, content_type=content_type
     )
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    err = excinfo.value
-    assert err.status_code == 429
+    err = api_error(send, make_message(), 429, API_KEY)
     assert err.response.headers["retry-after"] == "1"
     assert err.response.headers["ratelimit-remaining"] == "0"
     assert "Too many requests. You can only make 5 requests per second" in str(err)
@@ -841,10 +837,8 @@ def test_rate_limited_keeps_headers(mocked_responses: responses.RequestsMock) ->
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
     status = 200
     mock_resend(mocked_responses, body="<html>Bad Gateway</html>", status=status)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    assert excinfo.value.status_code == status
-    assert "<html>Bad Gateway</html>" in str(excinfo.value)
+    err = api_error(send, make_message(), status, API_KEY)
+    assert "<html>Bad Gateway</html>" in str(err)
 
 
 @pytest.mark.parametrize(
@@ -869,7 +863,5 @@ def test_unexpected_response_format(
     message = make_message(to=["a@example.com", "b@example.com"])
     if endpoint == "emails/batch":
         message.merge_metadata = {}
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    assert str(excinfo.value).startswith(f"Invalid Resend API response format: {problem}.")
-    assert excinfo.value.status_code == 200
+    err = api_error(send, message, 200, API_KEY)
+    assert str(err).startswith(f"Invalid Resend API response format: {problem}.")
