@@ -76,6 +76,18 @@ def answerer(
     return mock
 
 
+def answering(mock: Callable[[responses.RequestsMock], None]) -> Any:
+    """A fixture: the ESP giving ``mock``'s default answer (its success), and the
+    ``responses`` mock to read the requests from (e.g. ``resend = answering(mock_resend)``)."""
+
+    @pytest.fixture
+    def esp(mocked_responses: responses.RequestsMock) -> responses.RequestsMock:
+        mock(mocked_responses)
+        return mocked_responses
+
+    return esp
+
+
 def endpoint_answerer(
     api: str, default_endpoint: str, default_body: Callable[[str], Any]
 ) -> Callable[..., None]:

@@ -24,7 +24,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage
-from tests.backends.support import anymail_settings, api_error, assert_sent, plain_message, refused
+from tests.backends.support import (
+    answering,
+    anymail_settings,
+    api_error,
+    assert_sent,
+    plain_message,
+    refused,
+)
 from tests.utils import PNG, add_response, form_fields, form_parts
 from tests.utils import fixture_text as shared_fixture_text
 
@@ -67,6 +74,10 @@ def connection(**kwargs: Any) -> EmailBackend:
 
 def send(message: EmailMessage, **kwargs: Any) -> int:
     return connection(**kwargs).send_messages([message])
+
+
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+mailgun = answering(mock_mailgun)
 
 
 def sent_call(
@@ -116,13 +127,12 @@ def inline_image_without_content_id() -> Any:
 # --- whole requests -----------------------------------------------------------------
 
 
-def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_plain_message(mailgun: responses.RequestsMock) -> None:
     message = EmailMessage("Hello", "Hi there", "Sender <from@example.com>", ["to@example.com"])
     assert send(message) == 1
 
-    assert len(mocked_responses.calls) == 1
-    call = mocked_responses.calls[0]
+    assert len(mailgun.calls) == 1
+    call = mailgun.calls[0]
     assert call.request.method == "POST"
     assert call.request.url == SEND_URL
     assert call.request.headers["Authorization"] == basic_auth()
@@ -272,15 +282,14 @@ def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
 
 @pytest.mark.parametrize("feature", ["merge_data", "merge_metadata", "merge_headers"])
 def test_empty_merge_attribute_makes_a_batch_send(
-    mocked_responses: responses.RequestsMock, feature: str
+    mailgun: responses.RequestsMock, feature: str
 ) -> None:
-    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["a@example.com", "B <b@example.com>"]
     )
     setattr(message, feature, {})
     assert send(message) == 1
-    assert form_parts(mocked_responses.calls[0]) == [
+    assert form_parts(mailgun.calls[0]) == [
         ("from", "from@example.com"),
         ("to", "a@example.com"),
         ("to", "B <b@example.com>"),
@@ -318,10 +327,7 @@ def test_merge_global_data_without_template_is_copied_per_recipient(
     }
 
 
-def test_merge_data_keys_match_recipients_loosely(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_mailgun(mocked_responses)
+def test_merge_data_keys_match_recipients_loosely(mailgun: responses.RequestsMock) -> None:
     message = AnymailMessage(
         "Subject",
         "Hi %recipient.name%",
@@ -334,7 +340,7 @@ def test_merge_data_keys_match_recipients_loosely(
         },
     )
     assert send(message) == 1
-    assert recipient_variables(mocked_responses.calls[0]) == {
+    assert recipient_variables(mailgun.calls[0]) == {
         "ana@EXAMPLE.com": {"name": "Ana"},
         "jo@xn--exmple-cua.com": {"name": "Jo"},
         "kim@example.com": {"name": ""},
@@ -395,11 +401,10 @@ def test_template_batch_send(mocked_responses: responses.RequestsMock, settings:
 
 
 def test_template_with_only_global_data_uses_template_variables(
-    mocked_responses: responses.RequestsMock,
+    mailgun: responses.RequestsMock,
 ) -> None:
     # A single (non-batch) message: the global data goes in t:variables, where
     # nested values are allowed.
-    mock_mailgun(mocked_responses)
     message = AnymailMessage(
         from_email="shop@example.com",
         to=["a@example.com", "b@example.com"],
@@ -408,7 +413,7 @@ def test_template_with_only_global_data_uses_template_variables(
     )
     message.subject = None
     assert send(message) == 1
-    assert form_parts(mocked_responses.calls[0]) == [
+    assert form_parts(mailgun.calls[0]) == [
         ("from", "shop@example.com"),
         ("to", "a@example.com"),
         ("to", "b@example.com"),
@@ -417,13 +422,12 @@ def test_template_with_only_global_data_uses_template_variables(
     ]
 
 
-def test_template_without_merge_data(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_template_without_merge_data(mailgun: responses.RequestsMock) -> None:
     message = AnymailMessage(
         "Subject", from_email="shop@example.com", to=["a@example.com"], template_id=1234
     )
     assert send(message) == 1
-    assert form_parts(mocked_responses.calls[0]) == [
+    assert form_parts(mailgun.calls[0]) == [
         ("from", "shop@example.com"),
         ("to", "a@example.com"),
         ("subject", "Subject"),
@@ -440,10 +444,7 @@ def template_message(**kwargs: Any) -> AnymailMessage:
     )
 
 
-def test_template_merge_data_conflicting_with_metadata(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_mailgun(mocked_responses)
+def test_template_merge_data_conflicting_with_metadata(mailgun: responses.RequestsMock) -> None:
     message = template_message(
         merge_data={"a@example.com": {"name": "A", "plan": "pro"}},
         metadata={"plan": "internal-plan-id"},
@@ -454,11 +455,11 @@ def test_template_merge_data_conflicting_with_metadata(
         "Mailgun does not support conflicting merge_data and metadata keys ('plan') "
         "when using template_id."
     )
-    assert len(mocked_responses.calls) == 0
+    assert len(mailgun.calls) == 0
 
     # Ignoring: the metadata keeps its v: field; the merge value stays in recipient-variables.
     assert send(message, ignore_unsupported_features=True) == 1
-    call = mocked_responses.calls[0]
+    call = mailgun.calls[0]
     assert form_field(call, "v:plan") == "internal-plan-id"
     assert form_field(call, "v:name") == "%recipient.name%"
     assert recipient_variables(call)["a@example.com"] == {"name": "A", "plan": "pro"}
@@ -477,15 +478,12 @@ def test_template_merge_data_conflicting_with_merge_metadata(
         send(message)
 
 
-def test_template_nested_merge_data_is_unsupported(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_mailgun(mocked_responses)
+def test_template_nested_merge_data_is_unsupported(mailgun: responses.RequestsMock) -> None:
     message = template_message(
         merge_data={"a@example.com": {"items": ["x", "y"], "name": "A"}},
     )
     with refused(
-        mocked_responses,
+        mailgun,
         AnymailUnsupportedFeature,
         match=r"^Mailgun does not support nested \(dict or list\) merge_data values "
         r"with template_id \(keys 'items'\)",
@@ -493,7 +491,7 @@ def test_template_nested_merge_data_is_unsupported(
         send(message)
 
     assert send(message, ignore_unsupported_features=True) == 1
-    assert recipient_variables(mocked_responses.calls[0]) == {
+    assert recipient_variables(mailgun.calls[0]) == {
         "a@example.com": {"items": "", "name": "A"},
         "b@example.com": {"items": "", "name": ""},
     }
@@ -713,13 +711,12 @@ def test_send_defaults(mocked_responses: responses.RequestsMock, settings: Any) 
 # --- attachments, addresses, unsupported features -----------------------------------------
 
 
-def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_text_attachment_keeps_its_charset(mailgun: responses.RequestsMock) -> None:
     message = plain_message()
     message.encoding = "iso-8859-1"
     message.attach("notes.txt", "Olá", "text/plain")
     assert send(message) == 1
-    assert form_parts(mocked_responses.calls[0])[-1] == (
+    assert form_parts(mailgun.calls[0])[-1] == (
         "attachment",
         "notes.txt",
         "text/plain; charset=iso-8859-1",
@@ -727,12 +724,11 @@ def test_text_attachment_keeps_its_charset(mocked_responses: responses.RequestsM
     )
 
 
-def test_inline_image_without_content_id(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_inline_image_without_content_id(mailgun: responses.RequestsMock) -> None:
     message = plain_message()
     message.attach(inline_image_without_content_id())
     with refused(
-        mocked_responses,
+        mailgun,
         AnymailUnsupportedFeature,
         match=r"^Mailgun does not support inline attachments without Content-ID",
     ):
@@ -740,7 +736,7 @@ def test_inline_image_without_content_id(mocked_responses: responses.RequestsMoc
 
     # Ignoring it sends the image anyway, as an ordinary attachment: nothing is lost.
     assert send(message, ignore_unsupported_features=True) == 1
-    assert form_parts(mocked_responses.calls[0]) == [
+    assert form_parts(mailgun.calls[0]) == [
         ("from", "from@example.com"),
         ("to", "to@example.com"),
         ("subject", "Subject"),
@@ -757,11 +753,10 @@ def test_eai_from_is_unsupported(mocked_responses: responses.RequestsMock) -> No
         send(message)
 
 
-def test_eai_recipient_is_sent(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_eai_recipient_is_sent(mailgun: responses.RequestsMock) -> None:
     message = plain_message(to=["Jörg <jörg@exämple.com>"])
     assert send(message) == 1
-    assert form_field(mocked_responses.calls[0], "to") == "Jörg <jörg@xn--exmple-cua.com>"
+    assert form_field(mailgun.calls[0], "to") == "Jörg <jörg@xn--exmple-cua.com>"
     assert set(message.anymail_status.recipients) == {"jörg@xn--exmple-cua.com"}
 
 
@@ -784,20 +779,18 @@ def test_multiple_amp_parts_are_unsupported(mocked_responses: responses.Requests
         (1893456000, "Tue, 01 Jan 2030 00:00:00 +0000"),
     ],
 )
-def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, expected: str) -> None:
-    mock_mailgun(mocked_responses)
+def test_send_at(mailgun: responses.RequestsMock, send_at: Any, expected: str) -> None:
     message = plain_message(send_at=send_at)
     assert send(message) == 1
-    assert form_field(mocked_responses.calls[0], "o:deliverytime") == expected
+    assert form_field(mailgun.calls[0], "o:deliverytime") == expected
 
 
-def test_metadata_values(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_metadata_values(mailgun: responses.RequestsMock) -> None:
     message = plain_message(
         metadata={"text": "hé", "number": 1.5, "flag": True, "nested": {"a": [1, "ü"]}},
     )
     assert send(message) == 1
-    assert form_fields(mocked_responses.calls[0])[4:] == [
+    assert form_fields(mailgun.calls[0])[4:] == [
         ("v:text", "hé"),
         ("v:number", "1.5"),
         ("v:flag", "true"),
@@ -813,8 +806,7 @@ def test_unserializable_merge_data(mocked_responses: responses.RequestsMock) -> 
         send(message)
 
 
-def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock) -> None:
-    mock_mailgun(mocked_responses)
+def test_esp_extra_updates_form_fields(mailgun: responses.RequestsMock) -> None:
     message = plain_message(
         tags=["a", "b"],
         track_clicks=True,
@@ -829,7 +821,7 @@ def test_esp_extra_updates_form_fields(mocked_responses: responses.RequestsMock)
         },
     )
     assert send(message) == 1
-    assert form_parts(mocked_responses.calls[0]) == [
+    assert form_parts(mailgun.calls[0]) == [
         ("from", "from@example.com"),
         ("to", "to@example.com"),
         ("subject", "Subject"),

@@ -21,7 +21,14 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, api_error, plain_message, refused
+from tests.backends.support import (
+    answerer,
+    answering,
+    anymail_settings,
+    api_error,
+    plain_message,
+    refused,
+)
 from tests.utils import (
     PNG,
     make_message,
@@ -58,6 +65,9 @@ SENT_TO_ONE = [
 #: Mandrill's answer (by default SENT_TO_ONE) at ``url``.
 mock_send = answerer(SEND_URL, lambda: SENT_TO_ONE, content_type="application/json")
 
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+mandrill = answering(mock_send)
+
 
 def plain_request(message: Any = None, **request: Any) -> dict[str, Any]:
     """The request of plain_message(), ``message`` adding to its "message" part and
@@ -79,14 +89,13 @@ def connection(**kwargs: Any) -> EmailBackend:
 # --- the plain message ---------------------------------------------------------
 
 
-def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_text_and_html_message(mandrill: responses.RequestsMock) -> None:
     message = EmailMultiAlternatives(
         "Subject", "Text", "Sender <from@example.com>", ["to@example.com"]
     )
     message.attach_alternative("<p>HTML</p>", "text/html")
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"] == {
+    assert only_request_json(mandrill)["message"] == {
         "from_email": "from@example.com",
         "from_name": "Sender",
         "to": [{"email": "to@example.com", "type": "to"}],
@@ -96,12 +105,11 @@ def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None
     }
 
 
-def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_html_only_message(mandrill: responses.RequestsMock) -> None:
     message = EmailMessage("Subject", "<p>HTML</p>", "from@example.com", ["to@example.com"])
     message.content_subtype = "html"
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["html"] == "<p>HTML</p>"
     assert "text" not in data
 
@@ -191,13 +199,12 @@ def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -
     }
 
 
-def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_unicode_display_names_and_idna(mandrill: responses.RequestsMock) -> None:
     message = EmailMessage(
         "Subject", "Body", "Jörg Müller <jorg@bücher.example>", ["Ana García <ana@españa.example>"]
     )
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["from_email"] == "jorg@xn--bcher-kva.example"
     assert data["from_name"] == "Jörg Müller"
     assert data["to"] == [
@@ -205,9 +212,8 @@ def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock
     ]
 
 
-def test_reply_to_header_from_extra_headers(mocked_responses: responses.RequestsMock) -> None:
+def test_reply_to_header_from_extra_headers(mandrill: responses.RequestsMock) -> None:
     # A Reply-To in headers is the reply_to (Django's semantics), not a raw header.
-    mock_send(mocked_responses)
     message = EmailMessage(
         "Subject",
         "Body",
@@ -216,16 +222,13 @@ def test_reply_to_header_from_extra_headers(mocked_responses: responses.Requests
         headers={"reply-to": "Help <help@example.com>", "X-Other": "1"},
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["headers"] == {
+    assert only_request_json(mandrill)["message"]["headers"] == {
         "Reply-To": "Help <help@example.com>",
         "X-Other": "1",
     }
 
 
-def test_from_header_moves_from_email_to_envelope(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_from_header_moves_from_email_to_envelope(mandrill: responses.RequestsMock) -> None:
     message = EmailMessage(
         "Subject",
         "Body",
@@ -234,30 +237,26 @@ def test_from_header_moves_from_email_to_envelope(
         headers={"From": "Shown <shown@example.com>"},
     )
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["from_email"] == "shown@example.com"
     assert data["from_name"] == "Shown"
     assert data["return_path_domain"] == "return.example.com"
 
 
-def test_inline_image_without_content_id_is_an_attachment(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_inline_image_without_content_id_is_an_attachment(mandrill: responses.RequestsMock) -> None:
     message = make_message()
     message.attach(_mime_part(PNG, "image", "png", disposition="inline", filename="pic.png"))
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["attachments"] == [{"type": "image/png", "name": "pic.png", "content": b64(PNG)}]
     assert "images" not in data
 
 
-def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_attachment_without_filename(mandrill: responses.RequestsMock) -> None:
     message = make_message()
     message.attach(None, b"raw", "application/octet-stream")
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["attachments"] == [
+    assert only_request_json(mandrill)["message"]["attachments"] == [
         {"type": "application/octet-stream", "name": "attachment.bin", "content": b64(b"raw")}
     ]
 
@@ -451,33 +450,30 @@ def test_batch_send_whole_request(mocked_responses: responses.RequestsMock) -> N
     [{"merge_data": {}}, {"merge_metadata": {}}, {"merge_metadata": {"to@example.com": {}}}],
 )
 def test_empty_merge_attributes_make_a_batch(
-    mocked_responses: responses.RequestsMock, attrs: dict[str, Any]
+    mandrill: responses.RequestsMock, attrs: dict[str, Any]
 ) -> None:
-    mock_send(mocked_responses)
     message = plain_message(**attrs)
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is False
+    assert only_request_json(mandrill)["message"]["preserve_recipients"] is False
 
 
 def test_non_batch_leaves_preserve_recipients_to_esp_extra(
-    mocked_responses: responses.RequestsMock,
+    mandrill: responses.RequestsMock,
 ) -> None:
-    mock_send(mocked_responses)
     message = plain_message(
         to=["to@example.com", "to2@example.com"],
         esp_extra={"message": {"preserve_recipients": True}},
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is True
+    assert only_request_json(mandrill)["message"]["preserve_recipients"] is True
 
 
-def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_merge_headers_unsupported(mandrill: responses.RequestsMock) -> None:
     message = plain_message(
         merge_headers={"to@example.com": {"List-Unsubscribe": "<https://example.com/u/1>"}},
     )
     with refused(
-        mocked_responses,
+        mandrill,
         AnymailUnsupportedFeature,
         match=r"Mandrill does not support merge_headers",
     ):
@@ -485,7 +481,7 @@ def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> 
 
     # Ignored: sent without the headers, but still as individual messages.
     connection(ignore_unsupported_features=True).send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert "headers" not in data
     assert data["preserve_recipients"] is False
 
@@ -493,8 +489,7 @@ def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> 
 # --- esp_extra -------------------------------------------------------------------
 
 
-def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_esp_extra_shallow_merges(mandrill: responses.RequestsMock) -> None:
     esp_extra = {
         "async": True,
         "ip_pool": "Bulk Pool",
@@ -512,7 +507,7 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
         esp_extra=esp_extra,
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses) == plain_request(
+    assert only_request_json(mandrill) == plain_request(
         {
             # shallow: esp_extra's metadata replaces the message's
             "metadata": {"replaced": "yes"},
@@ -603,8 +598,7 @@ def _mime_part(
     return legacy
 
 
-def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_inline_non_image_unsupported(mandrill: responses.RequestsMock) -> None:
 
     def make() -> AnymailMessage:
         message = make_message()
@@ -613,15 +607,13 @@ def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) 
         )
         return message
 
-    with refused(
-        mocked_responses, AnymailUnsupportedFeature, match=r"Mandrill does not support inline"
-    ):
+    with refused(mandrill, AnymailUnsupportedFeature, match=r"Mandrill does not support inline"):
         connection().send_messages([make()])
 
     # Ignored: sent as an ordinary attachment (like any unsupported inline
     # image), not dropped.
     connection(ignore_unsupported_features=True).send_messages([make()])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert "images" not in data
     assert data["attachments"] == [
         {"type": "application/pdf", "name": "doc.pdf", "content": b64(b"%PDF")}

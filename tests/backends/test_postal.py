@@ -24,6 +24,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailRecipientStatus
 from tests.backends.support import (
     answerer,
+    answering,
     anymail_settings,
     api_error,
     invoice_message,
@@ -75,6 +76,9 @@ mock_postal = answerer(ENDPOINT, lambda: success_for("to@example.com"))
 make_message = short_message
 send = sender(EmailBackend)
 
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+postal = answering(mock_postal)
+
 
 # --- the request -------------------------------------------------------------
 
@@ -122,14 +126,13 @@ def test_display_names_idn_domains_and_eai(mocked_responses: responses.RequestsM
     assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com", "jörg@example.com"}
 
 
-def test_html_only_and_extra_headers(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
+def test_html_only_and_extra_headers(postal: responses.RequestsMock) -> None:
     message = make_message(
         body="<p>Hi</p>", headers={"X-Custom": "custom value", "List-Unsubscribe": "<mailto:u@x>"}
     )
     message.content_subtype = "html"
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(postal) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -138,13 +141,12 @@ def test_html_only_and_extra_headers(mocked_responses: responses.RequestsMock) -
     }
 
 
-def test_from_header_keeps_from_email_as_sender(mocked_responses: responses.RequestsMock) -> None:
+def test_from_header_keeps_from_email_as_sender(postal: responses.RequestsMock) -> None:
     # Django's SMTP semantics: a From header is what recipients see, and
     # from_email becomes the envelope sender (Postal's "sender").
-    mock_postal(mocked_responses)
     message = make_message(headers={"From": "Shown <shown@example.com>"})
     send(message)
-    data = only_request_json(mocked_responses)
+    data = only_request_json(postal)
     assert data["from"] == "Shown <shown@example.com>"
     assert data["sender"] == "from@example.com"
     assert "headers" not in data
@@ -167,26 +169,23 @@ def test_from_header_keeps_from_email_as_sender(mocked_responses: responses.Requ
     ],
 )
 def test_address_fields(
-    mocked_responses: responses.RequestsMock, attrs: dict[str, Any], field: str, expected: str
+    postal: responses.RequestsMock, attrs: dict[str, Any], field: str, expected: str
 ) -> None:
-    mock_postal(mocked_responses)
     send(make_message(**attrs))
-    assert only_request_json(mocked_responses)[field] == expected
+    assert only_request_json(postal)[field] == expected
 
 
-def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
+def test_multiple_reply_to(postal: responses.RequestsMock) -> None:
     message = make_message(reply_to=["one@example.com", "Two <two@example.com>"])
-    with refused(mocked_responses, AnymailUnsupportedFeature) as excinfo:
+    with refused(postal, AnymailUnsupportedFeature) as excinfo:
         send(message)
     assert "Postal does not support multiple reply_to addresses" in str(excinfo.value)
 
     send(message, ignore_unsupported_features=True)
-    assert only_request_json(mocked_responses)["reply_to"] == "one@example.com"
+    assert only_request_json(postal)["reply_to"] == "one@example.com"
 
 
-def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
+def test_attachment_details(postal: responses.RequestsMock) -> None:
     message = make_message()
     message.encoding = "iso-8859-1"
     message.attach("Résumé café.pdf", b"%PDF-1.4", "application/pdf")
@@ -196,7 +195,7 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     part.set_content(b"PK\x03\x04", "application", "zip", filename="archive.zip")
     message.attachments.append(part)  # as Django 6 stores a MIMEPart attachment
     send(message)
-    assert only_request_json(mocked_responses)["attachments"] == [
+    assert only_request_json(postal)["attachments"] == [
         {"name": "Résumé café.pdf", "content_type": "application/pdf", "data": "JVBERi0xLjQ="},
         {
             "name": "notes.txt",
@@ -208,16 +207,15 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     ]
 
 
-def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
+def test_attachment_without_filename(postal: responses.RequestsMock) -> None:
     # Postal refuses an unnamed attachment (AttachmentMissingName): it gets a
     # name made from its type.
-    mock_postal(mocked_responses)
     message = make_message()
     message.attach(None, b"raw bytes", "application/octet-stream")
     message.attach(None, PNG, "image/png")
     message.attach("named.txt", "named", "text/plain")
     send(message)
-    assert only_request_json(mocked_responses)["attachments"] == [
+    assert only_request_json(postal)["attachments"] == [
         {
             "name": "attachment.bin",
             "content_type": "application/octet-stream",
@@ -232,16 +230,13 @@ def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -
     ]
 
 
-def test_ignored_inline_image_is_an_ordinary_attachment(
-    mocked_responses: responses.RequestsMock,
-) -> None:
+def test_ignored_inline_image_is_an_ordinary_attachment(postal: responses.RequestsMock) -> None:
     # (Postal refuses inline images unless ignoring: the contract suite checks that.)
-    mock_postal(mocked_responses)
     message = make_message()
     cid = message.attach_inline_image(PNG, "logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message, ignore_unsupported_features=True)
-    data = only_request_json(mocked_responses)
+    data = only_request_json(postal)
     assert data["html_body"] == f'<img src="cid:{cid}">'
     # Ignored means "sent as an ordinary attachment": the image isn't lost.
     assert data["attachments"] == [
@@ -249,16 +244,15 @@ def test_ignored_inline_image_is_an_ordinary_attachment(
     ]
 
 
-def test_single_tag_and_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
+def test_single_tag_and_multiple_tags(postal: responses.RequestsMock) -> None:
     send(make_message(tags=["welcome"]))
-    assert only_request_json(mocked_responses)["tag"] == "welcome"
+    assert only_request_json(postal)["tag"] == "welcome"
 
     message = make_message(tags=["first", "second"])
     with pytest.raises(AnymailUnsupportedFeature, match="Postal does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert request_json(mocked_responses.calls[1])["tag"] == "first"
+    assert request_json(postal.calls[1])["tag"] == "first"
 
 
 def test_ignored_batch_features_with_one_to_send_one_message(
@@ -295,28 +289,24 @@ def test_ignored_batch_features_with_one_to_send_one_message(
     "batch", [{"merge_data": {"a@example.com": {"name": "A"}}}, {"merge_metadata": {}}]
 )
 def test_batch_to_several_recipients_is_refused_even_when_ignoring(
-    mocked_responses: responses.RequestsMock, batch: dict[str, Any]
+    postal: responses.RequestsMock, batch: dict[str, Any]
 ) -> None:
     # A batch asks for one message per "to". Postal can't batch, and one message
     # to everyone would show each recipient all the others: never sent, even
     # with IGNORE_UNSUPPORTED_FEATURES.
-    mock_postal(mocked_responses)
     message = make_message(to=["a@example.com", "B <b@example.com>"], **batch)
-    with refused(
-        mocked_responses, AnymailUnsupportedFeature, match="show every recipient to the others"
-    ):
+    with refused(postal, AnymailUnsupportedFeature, match="show every recipient to the others"):
         send(message, ignore_unsupported_features=True)
 
 
-def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
+def test_esp_extra_is_a_shallow_update(postal: responses.RequestsMock) -> None:
     message = make_message(
         headers={"X-One": "1", "X-Two": "2"},
         tags=["anymail-tag"],
         esp_extra={"bounce": True, "headers": {"X-Three": "3"}, "tag": "extra-tag"},
     )
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(postal) == {
         "from": "from@example.com",
         "to": ["Recipient Name <to@example.com>"],
         "subject": "Subject",
@@ -345,9 +335,8 @@ def test_esp_extra_in_send_defaults(
     assert data["bounce"] is True
 
 
-def test_esp_extra_unserializable_names_the_key(mocked_responses: responses.RequestsMock) -> None:
-    mock_postal(mocked_responses)
-    with refused(mocked_responses, AnymailSerializationError, match="'total'"):
+def test_esp_extra_unserializable_names_the_key(postal: responses.RequestsMock) -> None:
+    with refused(postal, AnymailSerializationError, match="'total'"):
         send(make_message(esp_extra={"total": Decimal("1.5")}))
 
 

@@ -26,6 +26,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
     SAMPLE_LOGO,
+    answering,
     anymail_settings,
     api_error,
     order_message,
@@ -76,6 +77,10 @@ def send(message: Any, **kwargs: Any) -> int:
     return backend(**kwargs).send_messages([message])
 
 
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+sparkpost = answering(mock_send)
+
+
 def inline_image(content: bytes, content_id: str, subtype: str = "png") -> Any:
     """An inline image MIME part with a chosen Content-ID, for this Django version."""
     if django.VERSION >= (6, 0):
@@ -100,16 +105,15 @@ esp_settings = anymail_settings()
 # --- the whole request -------------------------------------------------------
 
 
-def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_plain_message(sparkpost: responses.RequestsMock) -> None:
     message = mail.EmailMessage("Subject", "Body text", "from@example.com", ["to@example.com"])
     assert send(message) == 1
 
-    request = only_request(mocked_responses)
+    request = only_request(sparkpost)
     assert request.url == TRANSMISSIONS_URL
     assert "X-MSYS-SUBACCOUNT" not in request.headers
     assert "num_rcpt_errors" not in (request.url or "")
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(sparkpost) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"from": "from@example.com", "subject": "Subject", "text": "Body text"},
     }
@@ -404,8 +408,7 @@ def test_merge_headers(mocked_responses: responses.RequestsMock) -> None:
     }
 
 
-def test_merge_headers_with_merge_data(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_merge_headers_with_merge_data(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         to=["alice@example.com"],
         merge_data={"alice@example.com": {"name": "Alice"}},
@@ -413,7 +416,7 @@ def test_merge_headers_with_merge_data(mocked_responses: responses.RequestsMock)
         merge_headers={"alice@example.com": {"X-Order": 42}},
     )
     send(message)
-    body = only_request_json(mocked_responses)
+    body = only_request_json(sparkpost)
     assert body["recipients"][0]["substitution_data"] == {
         "name": "Alice",
         "Header__X_Order": "42",
@@ -470,16 +473,13 @@ def test_international_addresses(mocked_responses: responses.RequestsMock) -> No
     }
 
 
-def test_attachment_without_filename_and_inline_image(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_attachment_without_filename_and_inline_image(sparkpost: responses.RequestsMock) -> None:
     message = plain_message()
     message.attach(None, b"\x00\x01", "application/octet-stream")
     cid = message.attach_inline_image(PNG, filename="logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message)
-    content = only_request_json(mocked_responses)["content"]
+    content = only_request_json(sparkpost)["content"]
     assert content["attachments"] == [
         {"name": "attachment.bin", "type": "application/octet-stream", "data": "AAE="}
     ]
@@ -489,30 +489,26 @@ def test_attachment_without_filename_and_inline_image(
     assert "\n" not in content["inline_images"][0]["data"]
 
 
-def test_inline_part_without_content_id_is_an_attachment(
-    mocked_responses: responses.RequestsMock,
-) -> None:
+def test_inline_part_without_content_id_is_an_attachment(sparkpost: responses.RequestsMock) -> None:
     # SparkPost names inline images by Content-ID: without one, it can only be attached.
-    mock_send(mocked_responses)
     message = plain_message()
     part = inline_image(PNG, "unused")
     del part["Content-ID"]
     message.attach(part)
     send(message)
-    content = only_request_json(mocked_responses)["content"]
+    content = only_request_json(sparkpost)["content"]
     assert "inline_images" not in content
     assert content["attachments"] == [
         {"name": "attachment.png", "type": "image/png", "data": base64.b64encode(PNG).decode()}
     ]
 
 
-def test_amp_alternative(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_amp_alternative(sparkpost: responses.RequestsMock) -> None:
     message = AnymailMessage("Subject", "Text", "from@example.com", ["to@example.com"])
     message.attach_alternative("<p>HTML</p>", "text/html")
     message.attach_alternative("<html ⚡4email></html>", "text/x-amp-html")
     send(message)
-    assert only_request_json(mocked_responses)["content"] == {
+    assert only_request_json(sparkpost)["content"] == {
         "from": "from@example.com",
         "subject": "Subject",
         "text": "Text",
@@ -530,30 +526,27 @@ def test_amp_alternative(mocked_responses: responses.RequestsMock) -> None:
     ],
 )
 def test_unsupported_alternatives(
-    mocked_responses: responses.RequestsMock, alternatives: list[tuple[str, str]], feature: str
+    sparkpost: responses.RequestsMock, alternatives: list[tuple[str, str]], feature: str
 ) -> None:
-    mock_send(mocked_responses)
     message = AnymailMessage("Subject", "Text", "from@example.com", ["to@example.com"])
     for content, mimetype in alternatives:
         message.attach_alternative(content, mimetype)
     with refused(
-        mocked_responses,
+        sparkpost,
         AnymailUnsupportedFeature,
         match=re.escape(f"SparkPost does not support {feature}"),
     ):
         send(message)
 
 
-def test_amp_without_text_or_html(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_amp_without_text_or_html(sparkpost: responses.RequestsMock) -> None:
     message = AnymailMessage("Subject", "", "from@example.com", ["to@example.com"])
     message.attach_alternative("<html ⚡4email></html>", "text/x-amp-html")
     with pytest.raises(AnymailUnsupportedFeature, match="AMP part without a text or html body"):
         send(message)
 
 
-def test_multiple_from_is_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_multiple_from_is_unsupported(sparkpost: responses.RequestsMock) -> None:
     message = mail.EmailMessage(
         "Subject",
         "Body",
@@ -561,16 +554,11 @@ def test_multiple_from_is_unsupported(mocked_responses: responses.RequestsMock) 
         ["to@example.com"],
         headers={"From": "a@example.com, b@example.com"},
     )
-    with refused(
-        mocked_responses, AnymailUnsupportedFeature, match=r"SparkPost.*multiple from addresses"
-    ):
+    with refused(sparkpost, AnymailUnsupportedFeature, match=r"SparkPost.*multiple from addresses"):
         send(message)
 
 
-def test_from_header_makes_from_email_the_return_path(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_from_header_makes_from_email_the_return_path(sparkpost: responses.RequestsMock) -> None:
     message = mail.EmailMessage(
         "Subject",
         "Body",
@@ -579,7 +567,7 @@ def test_from_header_makes_from_email_the_return_path(
         headers={"From": "Shown <shown@example.com>", "Reply-To": "r@example.com"},
     )
     send(message)
-    body = only_request_json(mocked_responses)
+    body = only_request_json(sparkpost)
     assert body["content"]["from"] == "Shown <shown@example.com>"
     assert body["content"]["reply_to"] == "r@example.com"
     assert body["return_path"] == "bounces@example.com"
@@ -587,8 +575,7 @@ def test_from_header_makes_from_email_the_return_path(
 
 
 @pytest.mark.parametrize("header", ["Subject", "content-type", "Content-Transfer-Encoding"])
-def test_reserved_extra_headers(mocked_responses: responses.RequestsMock, header: str) -> None:
-    mock_send(mocked_responses)
+def test_reserved_extra_headers(sparkpost: responses.RequestsMock, header: str) -> None:
     message = mail.EmailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], headers={header: "x"}
     )
@@ -596,11 +583,10 @@ def test_reserved_extra_headers(mocked_responses: responses.RequestsMock, header
         send(message)
     # When ignoring unsupported features, the header is left out.
     send(message, ignore_unsupported_features=True)
-    assert "headers" not in only_request_json(mocked_responses)["content"]
+    assert "headers" not in only_request_json(sparkpost)["content"]
 
 
-def test_reserved_merge_headers(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_reserved_merge_headers(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         merge_headers={"to@example.com": {"Reply-To": "x@example.com"}},
     )
@@ -608,15 +594,14 @@ def test_reserved_merge_headers(mocked_responses: responses.RequestsMock) -> Non
         send(message)
 
 
-def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_multiple_tags(sparkpost: responses.RequestsMock) -> None:
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], tags=["one", "two"]
     )
     with pytest.raises(AnymailUnsupportedFeature, match="SparkPost does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert only_request_json(mocked_responses)["campaign_id"] == "one"
+    assert only_request_json(sparkpost)["campaign_id"] == "one"
 
 
 @pytest.mark.parametrize(
@@ -635,23 +620,21 @@ def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
         (1772560800.25, "2026-03-03T18:00:00+00:00"),
     ],
 )
-def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, start_time: str) -> None:
-    mock_send(mocked_responses)
+def test_send_at(sparkpost: responses.RequestsMock, send_at: Any, start_time: str) -> None:
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], send_at=send_at
     )
     send(message)
-    assert only_request_json(mocked_responses)["options"] == {"start_time": start_time}
+    assert only_request_json(sparkpost)["options"] == {"start_time": start_time}
 
 
-def test_tracking_options(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_tracking_options(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         track_opens=False,
         track_clicks=True,
     )
     send(message)
-    assert only_request_json(mocked_responses)["options"] == {
+    assert only_request_json(sparkpost)["options"] == {
         "open_tracking": False,
         "click_tracking": True,
     }
@@ -666,27 +649,23 @@ def template_message(**kwargs: Any) -> AnymailMessage:
     return AnymailMessage(**params)
 
 
-def test_template_uses_templates_subject_and_from(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_template_uses_templates_subject_and_from(sparkpost: responses.RequestsMock) -> None:
     message = template_message(from_email="shop@example.com", subject="ignored")
     # Set after construction, as the docs say: use the template's values.
     message.from_email = None
     message.subject = None
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(sparkpost) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"template_id": "welcome-template"},
     }
 
 
-def test_template_with_numeric_id_and_draft(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_template_with_numeric_id_and_draft(sparkpost: responses.RequestsMock) -> None:
     message = template_message(template_id=11806290401558530)
     message.esp_extra = {"content": {"use_draft_template": True}}
     send(message)
-    assert only_request_json(mocked_responses)["content"] == {
+    assert only_request_json(sparkpost)["content"] == {
         "template_id": "11806290401558530",
         "use_draft_template": True,
     }
@@ -734,14 +713,13 @@ def test_template_with_subject_is_left_to_sparkpost(
     ],
 )
 def test_template_refuses_what_sparkpost_would_ignore(
-    mocked_responses: responses.RequestsMock,
+    sparkpost: responses.RequestsMock,
     kwargs: dict[str, Any],
     feature: str,
     left_out: tuple[str, str],
 ) -> None:
-    mock_send(mocked_responses)
     with refused(
-        mocked_responses,
+        sparkpost,
         AnymailUnsupportedFeature,
         match=re.escape(f"SparkPost does not support {feature}"),
     ):
@@ -749,8 +727,8 @@ def test_template_refuses_what_sparkpost_would_ignore(
 
     send(template_message(**kwargs), ignore_unsupported_features=True)
     section, field = left_out
-    assert field not in only_request_json(mocked_responses)[section]
-    assert "substitution_data" not in only_request_json(mocked_responses)
+    assert field not in only_request_json(sparkpost)[section]
+    assert "substitution_data" not in only_request_json(sparkpost)
 
 
 def test_template_with_cc(mocked_responses: responses.RequestsMock) -> None:
@@ -785,8 +763,7 @@ def test_template_bcc_is_fine(mocked_responses: responses.RequestsMock) -> None:
 # --- esp_extra ------------------------------------------------------------------------
 
 
-def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_esp_extra_is_deep_merged(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         track_clicks=True,
         metadata={"a": "1"},
@@ -798,7 +775,7 @@ def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> N
         },
     )
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(sparkpost) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"from": "from@example.com", "subject": "From esp_extra", "text": "Body"},
         "metadata": {"a": "1", "b": "2"},
@@ -825,8 +802,7 @@ def test_esp_extra_from_send_defaults(
     assert body["campaign_id"] == "global"
 
 
-def test_esp_extra_in_the_6_0_sdk_style(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_esp_extra_in_the_6_0_sdk_style(sparkpost: responses.RequestsMock) -> None:
     message = template_message(
         esp_extra={
             "transactional": True,
@@ -836,7 +812,7 @@ def test_esp_extra_in_the_6_0_sdk_style(mocked_responses: responses.RequestsMock
         }
     )
     send(message)
-    body = only_request_json(mocked_responses)
+    body = only_request_json(sparkpost)
     assert body["options"] == {"transactional": True, "ip_pool": "pool"}
     assert body["content"] == {"template_id": "welcome-template", "use_draft_template": True}
     assert body["description"] == "Marketing test-run for new templates"
@@ -986,26 +962,25 @@ def test_non_json_error(mocked_responses: responses.RequestsMock) -> None:
 # --- settings -------------------------------------------------------------------------
 
 
-def test_api_key_setting_places(mocked_responses: responses.RequestsMock, settings: Any) -> None:
-    mock_send(mocked_responses)
+def test_api_key_setting_places(sparkpost: responses.RequestsMock, settings: Any) -> None:
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
 
     settings.ANYMAIL = {"SPARKPOST_API_KEY": "key-from-anymail-dict"}
     settings.ANYMAIL_SPARKPOST_API_KEY = "key-from-prefixed"
     settings.SPARKPOST_API_KEY = "key-from-bare"
     EmailBackend().send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-anymail-dict"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-anymail-dict"
 
     settings.ANYMAIL = {}
     EmailBackend().send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-prefixed"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-prefixed"
 
     del settings.ANYMAIL_SPARKPOST_API_KEY
     EmailBackend().send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-bare"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-bare"
 
     get_connection(BACKEND, api_key="key-from-kwargs").send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-kwargs"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-kwargs"
 
 
 def test_missing_api_key(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1049,21 +1024,20 @@ def test_api_url_is_not_a_bare_setting(
     assert mocked_responses.calls[-1].request.url == TRANSMISSIONS_URL
 
 
-def test_subaccount(mocked_responses: responses.RequestsMock, settings: Any) -> None:
-    mock_send(mocked_responses)
+def test_subaccount(sparkpost: responses.RequestsMock, settings: Any) -> None:
     message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
 
     settings.ANYMAIL = {"SPARKPOST_SUBACCOUNT": 123}
     send(message)
-    assert mocked_responses.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "123"
+    assert sparkpost.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "123"
 
     settings.ANYMAIL = {}
     settings.ANYMAIL_SPARKPOST_SUBACCOUNT = "456"
     send(message)
-    assert mocked_responses.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "456"
+    assert sparkpost.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "456"
 
     get_connection(BACKEND, api_key=API_KEY, subaccount=789).send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "789"
+    assert sparkpost.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "789"
 
 
 @pytest.mark.parametrize("value", ["acme", True, 1.5, "12a"])
@@ -1089,8 +1063,7 @@ def test_sparkpost_send_defaults(mocked_responses: responses.RequestsMock, setti
     assert body["options"] == {"open_tracking": False}  # from SEND_DEFAULTS
 
 
-def test_one_session_per_send_messages(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_one_session_per_send_messages(sparkpost: responses.RequestsMock) -> None:
     messages = [
         mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
         for _ in range(3)
@@ -1098,4 +1071,4 @@ def test_one_session_per_send_messages(mocked_responses: responses.RequestsMock)
     connection = backend()
     assert connection.send_messages(messages) == 3
     assert connection.session is None  # closed afterwards
-    assert len(mocked_responses.calls) == 3
+    assert len(sparkpost.calls) == 3
