@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import responses
+from django.core.mail import EmailMessage
 
 from anymail.exceptions import AnymailRequestsAPIError
 from anymail.message import AnymailMessage, AnymailRecipientStatus
@@ -24,6 +25,13 @@ short_message = functools.partial(
 
 #: The shared test message with the short texts these tests show (to to@example.com).
 plain_message = functools.partial(make_message, subject="Subject", body="Body")
+
+
+def django_message(from_email: str = "from@example.com", **kwargs: Any) -> EmailMessage:
+    """Django's own EmailMessage (no Anymail attributes) with the short texts, from
+    ``from_email`` to to@example.com (``kwargs``: EmailMessage's, e.g. headers)."""
+    return EmailMessage("Subject", "Body", from_email, ["to@example.com"], **kwargs)
+
 
 _UNSET: Any = object()
 

@@ -21,7 +21,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, api_error, plain_message, refused
+from tests.backends.support import answerer, api_error, django_message, plain_message, refused
 from tests.utils import (
     PNG,
     fixture_text,
@@ -261,9 +261,7 @@ def test_addresses(mocked_responses: responses.RequestsMock) -> None:
 
 def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = mail.EmailMessage(
-        "S", "B", "from@example.com", ["to@example.com"], reply_to=["a@example.com", "b@x.com"]
-    )
+    message = django_message(reply_to=["a@example.com", "b@x.com"])
     with refused(
         mocked_responses, AnymailUnsupportedFeature, match="Mailjet does not support multiple reply"
     ):
@@ -275,13 +273,7 @@ def test_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
 
 def test_reply_to_header_uses_reply_to_property(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = mail.EmailMessage(
-        "S",
-        "B",
-        "from@example.com",
-        ["to@example.com"],
-        headers={"Reply-To": "Header <header@example.com>", "X-Other": "1"},
-    )
+    message = django_message(headers={"Reply-To": "Header <header@example.com>", "X-Other": "1"})
     send(message)
     data = only_request_json(mocked_responses)["Globals"]
     assert data["ReplyTo"] == {"Email": "header@example.com", "Name": "Header"}
@@ -326,7 +318,7 @@ def test_send_at_unsupported(mocked_responses: responses.RequestsMock) -> None:
 @pytest.mark.filterwarnings("ignore:MIMEBase attachments are deprecated")
 def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = django_message()
     message.encoding = "iso-8859-1"
     message.attach("café.txt", "Crème brûlée", "text/plain")  # str: encoded as iso-8859-1
     message.attach(None, b"%PDF-1.4", "application/pdf")  # unnamed
@@ -414,9 +406,7 @@ def test_second_html_and_other_alternatives(mocked_responses: responses.Requests
 @pytest.mark.parametrize("header", ["Message-ID", "X-MJ-CustomID", "X-Mailjet-Campaign"])
 def test_headers_mailjet_refuses(mocked_responses: responses.RequestsMock, header: str) -> None:
     mock_send(mocked_responses, body=success_for("to@example.com"))
-    message = mail.EmailMessage(
-        "S", "B", "from@example.com", ["to@example.com"], headers={header: "x", "X-Ok": "y"}
-    )
+    message = django_message(headers={header: "x", "X-Ok": "y"})
     with refused(
         mocked_responses, AnymailUnsupportedFeature, match=f"Mailjet does not support .*{header}"
     ):
@@ -722,7 +712,7 @@ def test_errors_raise(
     # Deliberately raises when every message failed (rather than reporting every
     # recipient "failed"): nothing was sent, and Mailjet's error text says what to fix.
     mock_send(mocked_responses, body=fixture(fixture_name), status=status_code)
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = django_message()
     err = api_error(send, message, status_code, API_KEY, SECRET_KEY)
     assert str(err).startswith(f"Mailjet API error: HTTP {status_code}")
     assert quoted in str(err)
@@ -744,7 +734,7 @@ def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> N
         content_type="text/plain",
         headers={"Retry-After": "30"},
     )
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = django_message()
     err = api_error(send, message, 429, API_KEY, SECRET_KEY)
     assert err.response.headers["Retry-After"] == "30"
     assert str(err).startswith("Mailjet API error: HTTP 429 Too Many Requests.")
@@ -759,7 +749,7 @@ def test_server_error(mocked_responses: responses.RequestsMock) -> None:
         ),
         status=500,
     )
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = django_message()
     err = api_error(send, message, 500, API_KEY, SECRET_KEY)
     assert "Internal error (ErrorIdentifier f00d-1234)" in str(err)
 
@@ -772,7 +762,7 @@ def test_unexpected_success_body(
     mocked_responses: responses.RequestsMock, body: str, problem: str
 ) -> None:
     mock_send(mocked_responses, body=body)
-    message = mail.EmailMessage("S", "B", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailRequestsAPIError, match=problem) as excinfo:
         send(message)
     assert excinfo.value.status_code == 200

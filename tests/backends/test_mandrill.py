@@ -26,6 +26,7 @@ from tests.backends.support import (
     answering,
     anymail_settings,
     api_error,
+    django_message,
     plain_message,
     refused,
 )
@@ -214,13 +215,7 @@ def test_unicode_display_names_and_idna(mandrill: responses.RequestsMock) -> Non
 
 def test_reply_to_header_from_extra_headers(mandrill: responses.RequestsMock) -> None:
     # A Reply-To in headers is the reply_to (Django's semantics), not a raw header.
-    message = EmailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
-        headers={"reply-to": "Help <help@example.com>", "X-Other": "1"},
-    )
+    message = django_message(headers={"reply-to": "Help <help@example.com>", "X-Other": "1"})
     connection().send_messages([message])
     assert only_request_json(mandrill)["message"]["headers"] == {
         "Reply-To": "Help <help@example.com>",
@@ -229,12 +224,8 @@ def test_reply_to_header_from_extra_headers(mandrill: responses.RequestsMock) ->
 
 
 def test_from_header_moves_from_email_to_envelope(mandrill: responses.RequestsMock) -> None:
-    message = EmailMessage(
-        "Subject",
-        "Body",
-        "bounces@return.example.com",
-        ["to@example.com"],
-        headers={"From": "Shown <shown@example.com>"},
+    message = django_message(
+        "bounces@return.example.com", headers={"From": "Shown <shown@example.com>"}
     )
     connection().send_messages([message])
     data = only_request_json(mandrill)["message"]

@@ -29,6 +29,7 @@ from tests.backends.support import (
     answering,
     anymail_settings,
     api_error,
+    django_message,
     order_message,
     plain_message,
     refused,
@@ -547,23 +548,14 @@ def test_amp_without_text_or_html(sparkpost: responses.RequestsMock) -> None:
 
 
 def test_multiple_from_is_unsupported(sparkpost: responses.RequestsMock) -> None:
-    message = mail.EmailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
-        headers={"From": "a@example.com, b@example.com"},
-    )
+    message = django_message(headers={"From": "a@example.com, b@example.com"})
     with refused(sparkpost, AnymailUnsupportedFeature, match=r"SparkPost.*multiple from addresses"):
         send(message)
 
 
 def test_from_header_makes_from_email_the_return_path(sparkpost: responses.RequestsMock) -> None:
-    message = mail.EmailMessage(
-        "Subject",
-        "Body",
+    message = django_message(
         "bounces@example.com",
-        ["to@example.com"],
         headers={"From": "Shown <shown@example.com>", "Reply-To": "r@example.com"},
     )
     send(message)
@@ -576,9 +568,7 @@ def test_from_header_makes_from_email_the_return_path(sparkpost: responses.Reque
 
 @pytest.mark.parametrize("header", ["Subject", "content-type", "Content-Transfer-Encoding"])
 def test_reserved_extra_headers(sparkpost: responses.RequestsMock, header: str) -> None:
-    message = mail.EmailMessage(
-        "Subject", "Body", "from@example.com", ["to@example.com"], headers={header: "x"}
-    )
+    message = django_message(headers={header: "x"})
     with pytest.raises(AnymailUnsupportedFeature, match=f"'{header}' header in extra_headers"):
         send(message)
     # When ignoring unsupported features, the header is left out.
@@ -870,7 +860,7 @@ def test_partial_rejection_with_errors_in_a_200(mocked_responses: responses.Requ
 
 def test_count_mismatch_is_unknown(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, accepted=3)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     send(message)
     assert message.anymail_status.status == {"unknown"}
 
@@ -886,7 +876,7 @@ def test_count_mismatch_is_unknown(mocked_responses: responses.RequestsMock) -> 
 )
 def test_invalid_response_format(mocked_responses: responses.RequestsMock, answer: Any) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, body=answer)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailAPIError, match="Invalid SparkPost API response format") as excinfo:
         send(message)
     assert excinfo.value.status_code == 200
@@ -895,7 +885,7 @@ def test_invalid_response_format(mocked_responses: responses.RequestsMock, answe
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, body="<html>OK</html>")
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON in the SparkPost API response"):
         send(message)
 
@@ -928,7 +918,7 @@ def test_api_errors(
     mocked_responses: responses.RequestsMock, status: int, fixture_name: str, expected: str
 ) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, status=status, body=fixture(fixture_name))
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     err = api_error(send, message, status, API_KEY)
     assert expected in str(err)
     assert str(err).startswith("SparkPost API error: HTTP ")
@@ -942,7 +932,7 @@ def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> N
         body={"errors": [{"message": "Too many requests"}]},
         headers={"Retry-After": "5"},
     )
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailRequestsAPIError, match="Too many requests") as excinfo:
         send(message)
     assert excinfo.value.status_code == 429
@@ -953,7 +943,7 @@ def test_non_json_error(mocked_responses: responses.RequestsMock) -> None:
     add_response(
         mocked_responses, TRANSMISSIONS_URL, status=503, body="<h1>Service Unavailable</h1>"
     )
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     err = api_error(send, message, 503, API_KEY)
     assert "HTTP 503 Service Unavailable." in str(err)
     assert "<h1>Service Unavailable</h1>" in str(err)
@@ -963,7 +953,7 @@ def test_non_json_error(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_api_key_setting_places(sparkpost: responses.RequestsMock, settings: Any) -> None:
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
 
     settings.ANYMAIL = {"SPARKPOST_API_KEY": "key-from-anymail-dict"}
     settings.ANYMAIL_SPARKPOST_API_KEY = "key-from-prefixed"
@@ -997,7 +987,7 @@ def test_missing_api_key(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None
 def test_eu_api_url(mocked_responses: responses.RequestsMock, settings: Any) -> None:
     eu_url = "https://api.eu.sparkpost.com/api/v1/transmissions/"
     mock_send(mocked_responses, url=eu_url)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
 
     settings.ANYMAIL = {"SPARKPOST_API_URL": "https://api.eu.sparkpost.com/api/v1"}
     send(message)
@@ -1020,12 +1010,12 @@ def test_api_url_is_not_a_bare_setting(
 ) -> None:
     settings.SPARKPOST_API_URL = "https://api.eu.sparkpost.com/api/v1"
     mock_send(mocked_responses)
-    send(mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"]))
+    send(django_message())
     assert mocked_responses.calls[-1].request.url == TRANSMISSIONS_URL
 
 
 def test_subaccount(sparkpost: responses.RequestsMock, settings: Any) -> None:
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
 
     settings.ANYMAIL = {"SPARKPOST_SUBACCOUNT": 123}
     send(message)
@@ -1064,10 +1054,7 @@ def test_sparkpost_send_defaults(mocked_responses: responses.RequestsMock, setti
 
 
 def test_one_session_per_send_messages(sparkpost: responses.RequestsMock) -> None:
-    messages = [
-        mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
-        for _ in range(3)
-    ]
+    messages = [django_message() for _ in range(3)]
     connection = backend()
     assert connection.send_messages(messages) == 3
     assert connection.session is None  # closed afterwards
