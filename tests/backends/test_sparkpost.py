@@ -29,6 +29,7 @@ from tests.backends.support import (
     answering,
     anymail_settings,
     api_error,
+    assert_sent,
     django_message,
     order_message,
     plain_message,
@@ -180,15 +181,8 @@ def test_every_feature(mocked_responses: responses.RequestsMock) -> None:
             "start_time": "2026-03-03T18:00:00+00:00",
         },
     }
-    status = message.anymail_status
-    assert status.message_id == "7318265432183591"
-    assert status.status == {"queued"}
-    assert set(status.recipients) == {
-        "to@example.com",
-        "other@example.com",
-        "cc@example.com",
-        "bcc@example.com",
-    }
+    recipients = ("to@example.com", "other@example.com", "cc@example.com", "bcc@example.com")
+    assert_sent(message, "queued", "7318265432183591", recipients=recipients)
 
 
 def _without_optional_quotes(body: dict[str, Any]) -> dict[str, Any]:
