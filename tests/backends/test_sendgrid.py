@@ -72,7 +72,8 @@ def sendgrid(mocked_responses: responses.RequestsMock) -> responses.RequestsMock
 
 @pytest.fixture
 def message_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    """Make the generated anymail_ids those of the fixtures, counting from ``first``."""
+    """Make the generated anymail_ids those of the fixtures, counting from 1 (or, after
+    a call, from the number it gives)."""
 
     def start_at(first: int) -> None:
         numbers = iter(range(first, first + 100))
@@ -81,6 +82,7 @@ def message_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
             lambda: uuid.UUID(f"3c2f4b1e-0000-4000-8000-{next(numbers):012d}"),
         )
 
+    start_at(1)
     return start_at
 
 
@@ -100,7 +102,6 @@ def send(message: Any, **backend_kwargs: Any) -> int:
 
 
 def test_minimal_message(sendgrid: responses.RequestsMock, message_ids: Any) -> None:
-    message_ids(1)
     message = AnymailMessage(
         subject="Hello", body="Hi there", from_email="from@example.com", to=["to@example.com"]
     )
@@ -131,7 +132,6 @@ def test_minimal_message(sendgrid: responses.RequestsMock, message_ids: Any) -> 
 def test_every_feature_matches_the_fact_sheet_request(
     sendgrid: responses.RequestsMock, message_ids: Any
 ) -> None:
-    message_ids(1)
     message = order_message(
         headers={"X-Custom": "custom value", "X-Priority-Level": 3},
         metadata={"order_id": "12345", "user_id": 42},
@@ -321,7 +321,6 @@ def test_use_dynamic_template_overrides_template_id_detection(
 def test_merge_global_data_alone_is_not_a_batch(
     sendgrid: responses.RequestsMock, message_ids: Any
 ) -> None:
-    message_ids(1)
     message = AnymailMessage(
         from_email="shop@example.com",
         to=["alice@example.com", "bob@example.com"],
@@ -346,7 +345,6 @@ def test_merge_global_data_alone_is_not_a_batch(
 def test_batch_merge_metadata_and_merge_headers(
     sendgrid: responses.RequestsMock, message_ids: Any
 ) -> None:
-    message_ids(1)
     message = AnymailMessage(
         subject="Hi",
         body="Body",
@@ -498,7 +496,6 @@ def test_attachments(sendgrid: responses.RequestsMock) -> None:
 
 
 def test_esp_extra_is_deep_merged(sendgrid: responses.RequestsMock, message_ids: Any) -> None:
-    message_ids(1)
     message = AnymailMessage(
         body="Body",
         to=["alice@example.com", "bob@example.com"],
@@ -538,7 +535,6 @@ def test_esp_extra_is_deep_merged(sendgrid: responses.RequestsMock, message_ids:
 def test_esp_extra_personalizations_list_replaces_anymails(
     sendgrid: responses.RequestsMock, message_ids: Any
 ) -> None:
-    message_ids(1)
     personalizations = [
         {"to": [{"email": "alice@example.com"}], "subject": "For Alice"},
         {"to": [{"email": "bob@example.com"}], "custom_args": {"anymail_id": "bobs-own-id"}},
