@@ -25,10 +25,12 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailMessage
 from tests.backends.support import (
+    DISPLAY_NAMES_RECIPIENTS,
     answering,
     anymail_settings,
     api_error,
     assert_sent,
+    display_names_message,
     plain_message,
     refused,
 )
@@ -148,13 +150,9 @@ def test_plain_message(mailgun: responses.RequestsMock) -> None:
 
 
 def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> None:
-    message = AnymailMessage(
+    message = display_names_message(
         subject="Your order ✓",
         body="Text body",
-        from_email='"Shop, Inc." <shop@example.com>',
-        to=["Ana García <ana@example.com>", "bob@exämple.com"],
-        cc=["cc@example.com"],
-        bcc=["Hidden <bcc@example.com>"],
         reply_to=["Support <support@example.com>", "help@example.com"],
         headers={"X-Custom": "café", "List-Unsubscribe": "<mailto:unsub@example.com>"},
         envelope_sender="anything@mg.example.com",
@@ -173,11 +171,12 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
     call = sent_call(mocked_responses, message, f"{US_API}/mg.example.com/messages")
     assert call.request.headers["Authorization"] == basic_auth()
     assert form_parts(call) == [
-        ("from", '"Shop, Inc." <shop@example.com>'),
-        ("to", "Ana García <ana@example.com>"),
-        ("to", "bob@xn--exmple-cua.com"),
-        ("cc", "cc@example.com"),
-        ("bcc", "Hidden <bcc@example.com>"),
+        ("from", '"Müller, Jörg" <from@xn--bcher-kva.example>'),
+        ("to", '"Müller, Jörg" <to@example.com>'),
+        ("to", '"Smith, Jo" <jo@example.com>'),
+        ("to", "Zoë <zoe@xn--exmple-cua.com>"),
+        ("cc", '"Ana (García)" <cc@example.com>'),
+        ("bcc", '"Zoë @ Shop" <bcc@example.com>'),
         ("subject", "Your order ✓"),
         ("h:Reply-To", "Support <support@example.com>, help@example.com"),
         ("h:X-Custom", "café"),
@@ -198,8 +197,7 @@ def test_every_supported_feature(mocked_responses: responses.RequestsMock) -> No
         ("inline", cid, "image/png", PNG),
     ]
 
-    to = ("ana@example.com", "bob@xn--exmple-cua.com", "cc@example.com", "bcc@example.com")
-    assert_sent(message, "queued", MESSAGE_ID, recipients=to)
+    assert_sent(message, "queued", MESSAGE_ID, recipients=DISPLAY_NAMES_RECIPIENTS)
 
 
 def test_batch_send(mocked_responses: responses.RequestsMock) -> None:
