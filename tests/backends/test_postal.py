@@ -34,6 +34,7 @@ from tests.backends.support import (
 )
 from tests.utils import (
     PNG,
+    assert_missing_setting,
     fixture_json,
     only_request,
     only_request_json,
@@ -349,10 +350,7 @@ def test_api_url_is_required(settings: Any) -> None:
     settings.POSTAL_API_URL = API_URL
     with pytest.raises(AnymailImproperlyConfigured) as excinfo:
         EmailBackend()
-    message = str(excinfo.value)
-    assert "Missing required Anymail setting POSTAL_API_URL" in message
-    assert "ANYMAIL_POSTAL_API_URL" in message
-    assert "api_url=" in message
+    assert_missing_setting(str(excinfo.value), "POSTAL_API_URL", "api_url", bare_setting=False)
 
 
 def test_api_url_settings_and_trailing_slash(settings: Any) -> None:
