@@ -44,6 +44,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from anymail.utils import Attachment
 
+from .backends.support import DISPLAY_NAMES_RECIPIENTS, display_names_message
 from .utils import PNG, connected, make_message, requires_mailers
 
 #: An ESP with typical limits: no envelope sender, one tag, one reply-to, no inline
@@ -99,35 +100,28 @@ def message(**kwargs: Any) -> AnymailMessage:
 
 
 def test_normalized_send_params() -> None:
-    msg = EmailMultiAlternatives(
-        subject="Subject",
-        body="Text",
-        from_email='"Shop, Inc." <shop@example.com>',
-        to=["a@example.com", "B <b@example.com>"],
-        cc=["c@example.com"],
-        bcc=["d@example.com"],
-        reply_to=["Help <help@example.com>"],
-        headers={"X-Custom": 42},
-    )
+    msg = display_names_message(headers={"X-Custom": 42})
     msg.attach_alternative("<p>HTML</p>", "text/html")
     payload = payload_for(msg)
+    # Display names as they are (unquoted, not encoded); domains in their ASCII form.
+    muller = "Müller, Jörg"
     assert payload.send_params == {
-        "from_email": [EmailAddress("Shop, Inc.", "shop", "example.com")],
-        "to": [EmailAddress("", "a", "example.com"), EmailAddress("B", "b", "example.com")],
-        "cc": [EmailAddress("", "c", "example.com")],
-        "bcc": [EmailAddress("", "d", "example.com")],
-        "reply_to": [EmailAddress("Help", "help", "example.com")],
+        "from_email": [EmailAddress(muller, "from", "xn--bcher-kva.example")],
+        "to": [
+            EmailAddress(muller, "to", "example.com"),
+            EmailAddress("Smith, Jo", "jo", "example.com"),
+            EmailAddress("Zoë", "zoe", "xn--exmple-cua.com"),
+        ],
+        "cc": [EmailAddress("Ana (García)", "cc", "example.com")],
+        "bcc": [EmailAddress("Zoë @ Shop", "bcc", "example.com")],
+        "reply_to": [EmailAddress(muller, "reply", "example.com")],
         "subject": "Subject",
-        "text_body": "Text",
+        "text_body": "Body",
         "html_body": "<p>HTML</p>",
         "extra_headers": {"X-Custom": "42"},
     }
-    assert [a.addr_spec for a in payload.all_recipients] == [
-        "a@example.com",
-        "b@example.com",
-        "c@example.com",
-        "d@example.com",
-    ]
+    # In order: to, cc, bcc.
+    assert [a.addr_spec for a in payload.all_recipients] == list(DISPLAY_NAMES_RECIPIENTS)
     assert payload.is_batch is False
 
 

@@ -124,6 +124,16 @@ def add_response(
         mocked.add(method, url, json=body, status=status, **kwargs)
 
 
+def assert_missing_setting(text: str, setting: str, option: str, bare_setting: bool = True) -> None:
+    """``text`` is the error for a missing required ``setting``: it names the setting,
+    and every place to set it (the bare setting only if it is read)."""
+    assert text.startswith(f"Missing required Anymail setting {setting}. ")
+    assert f'ANYMAIL = {{"{setting}": ...}}' in text
+    assert f"ANYMAIL_{setting}" in text
+    assert (f"ANYMAIL_{setting} or {setting}," in text) == bare_setting
+    assert f"pass {option}=... to the email backend" in text
+
+
 def only_request(mocked: responses.RequestsMock) -> Any:
     """The one request sent (fails if there were none or several)."""
     assert len(mocked.calls) == 1, f"expected one request, got {len(mocked.calls)}"

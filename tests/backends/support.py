@@ -5,13 +5,16 @@ recipient."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.mime.image import MIMEImage
 from typing import Any
 
 import pytest
 import responses
+from django.core.mail import EmailMessage
 
+from anymail.exceptions import AnymailRequestsAPIError
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.utils import add_response, fixture_text, make_message
 
@@ -22,6 +25,13 @@ short_message = functools.partial(
 
 #: The shared test message with the short texts these tests show (to to@example.com).
 plain_message = functools.partial(make_message, subject="Subject", body="Body")
+
+
+def django_message(from_email: str = "from@example.com", **kwargs: Any) -> EmailMessage:
+    """Django's own EmailMessage (no Anymail attributes) with the short texts, from
+    ``from_email`` to to@example.com (``kwargs``: EmailMessage's, e.g. headers)."""
+    return EmailMessage("Subject", "Body", from_email, ["to@example.com"], **kwargs)
+
 
 _UNSET: Any = object()
 
@@ -74,6 +84,18 @@ def answerer(
     return mock
 
 
+def answering(mock: Callable[[responses.RequestsMock], None]) -> Any:
+    """A fixture: the ESP giving ``mock``'s default answer (its success), and the
+    ``responses`` mock to read the requests from (e.g. ``resend = answering(mock_resend)``)."""
+
+    @pytest.fixture
+    def esp(mocked_responses: responses.RequestsMock) -> responses.RequestsMock:
+        mock(mocked_responses)
+        return mocked_responses
+
+    return esp
+
+
 def endpoint_answerer(
     api: str, default_endpoint: str, default_body: Callable[[str], Any]
 ) -> Callable[..., None]:
@@ -110,6 +132,35 @@ def assert_sent(
     }
     if esp_response is not _UNSET:
         assert sent.esp_response.json() == esp_response
+
+
+@contextmanager
+def refused(
+    mocked: responses.RequestsMock, error: type[BaseException], match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[BaseException]]:
+    """The block raises ``error`` (its message matching ``match``), and no request has
+    reached the ESP: the backend refused the message before sending it."""
+    with pytest.raises(error, match=match) as excinfo:
+        yield excinfo
+    assert len(mocked.calls) == 0
+
+
+def api_error(
+    send: Callable[[Any], Any], message: Any, status: int, *secrets: str
+) -> AnymailRequestsAPIError:
+    """The error ``send(message)`` raises when the ESP refuses it with HTTP ``status``,
+    after the checks every such error passes: it carries the status and the ESP's
+    response, quotes none of the ``secrets``, and the message has no send status."""
+    with pytest.raises(AnymailRequestsAPIError) as excinfo:
+        send(message)
+    error = excinfo.value
+    assert error.status_code == status
+    assert error.response is not None and error.response.status_code == status
+    for secret in secrets:
+        assert secret not in str(error)
+    assert message.anymail_status.status is None
+    assert message.anymail_status.recipients == {}
+    return error
 
 
 # --- the fact sheets' sample messages ------------------------------------------------------
@@ -157,6 +208,43 @@ def invoice_message(html: str = "<p>Thanks for your order.</p>", **kwargs: Any) 
     message.attach_alternative(html, "text/html")
     message.attach("invoice.pdf", b"%PDF-1.4\n% fake pdf for tests\n", "application/pdf")
     return message
+
+
+def display_names_message(**kwargs: Any) -> AnymailMessage:
+    """A message whose every address has a display name: non-ASCII names with specials
+    (which need quoting, or encoding), an ASCII name with a special, a non-ASCII name
+    without one; and IDN domains (``kwargs`` replace its attributes)."""
+    params: dict[str, Any] = {
+        "subject": "Subject",
+        "body": "Body",
+        "from_email": '"Müller, Jörg" <from@bücher.example>',
+        "to": [
+            '"Müller, Jörg" <to@example.com>',
+            '"Smith, Jo" <jo@example.com>',
+            "Zoë <zoe@exämple.com>",
+        ],
+        "cc": ['"Ana (García)" <cc@example.com>'],
+        "bcc": ['"Zoë @ Shop" <bcc@example.com>'],
+        "reply_to": ['"Müller, Jörg" <reply@example.com>'],
+        **kwargs,
+    }
+    return AnymailMessage(**params)
+
+
+#: The recipients of display_names_message, as its status names them (IDN domains in
+#: their ASCII form).
+DISPLAY_NAMES_RECIPIENTS = (
+    "to@example.com",
+    "jo@example.com",
+    "zoe@xn--exmple-cua.com",
+    "cc@example.com",
+    "bcc@example.com",
+)
+
+
+def assert_display_names_recipients(message: AnymailMessage) -> None:
+    """A sent display_names_message's status names each of its recipients."""
+    assert set(message.anymail_status.recipients) == set(DISPLAY_NAMES_RECIPIENTS)
 
 
 #: The fact sheets' sample logo.png: only the PNG signature (their requests carry it in base64).

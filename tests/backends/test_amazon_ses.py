@@ -60,6 +60,7 @@ from anymail.exceptions import (
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.aws_environment import AWS_ENVIRONMENT_TO_CLEAR as ENVIRONMENT_TO_CLEAR
 from tests.aws_environment import AWS_TEST_ENVIRONMENT as EMULATED_ENVIRONMENT
+from tests.backends.support import assert_display_names_recipients, display_names_message
 from tests.utils import PNG, fixture_json, make_message, requires_mailers, without_boto3
 
 REGION = "us-east-1"
@@ -324,14 +325,9 @@ def test_every_raw_feature(ses_wire: SESWire, settings: Any) -> None:
         "AMAZON_SES_CONFIGURATION_SET_NAME": "TrackingConfigSet",
         "AMAZON_SES_MESSAGE_TAG_NAME": "Type",
     }
-    message = AnymailMessage(
+    message = display_names_message(
         subject="Grüße ✓",
         body="Text body — €",
-        from_email='"Widgets, Inc." <from@exämple.com>',
-        to=["Jörg <to@bücher.example>", "two@example.com"],
-        cc=["Cc <cc@example.com>"],
-        bcc=["bcc@example.com"],
-        reply_to=["Rëply <reply@example.com>"],
         headers={"X-Custom": "välue", "To": "Shown Instead <shown@example.com>"},
         envelope_sender="Bounces <bounces@exämple.com>",
         metadata={"user": "u-17", "note": "ünïcode"},
@@ -349,7 +345,7 @@ def test_every_raw_feature(ses_wire: SESWire, settings: Any) -> None:
 
     assert without_data(ses_wire.json()) == {
         "Destination": {
-            "ToAddresses": ["to@xn--bcher-kva.example", "two@example.com"],
+            "ToAddresses": ["to@example.com", "jo@example.com", "zoe@xn--exmple-cua.com"],
             "CcAddresses": ["cc@example.com"],
             "BccAddresses": ["bcc@example.com"],
         },
@@ -369,10 +365,10 @@ def test_every_raw_feature(ses_wire: SESWire, settings: Any) -> None:
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
     sent = ses_wire.mime()
     assert sent["Subject"] == "Grüße ✓"
-    assert sent["From"] == '"Widgets, Inc." <from@xn--exmple-cua.com>'
+    assert sent["From"] == '"Müller, Jörg" <from@xn--bcher-kva.example>'
     assert sent["To"] == "Shown Instead <shown@example.com>"  # the spoofed To header
-    assert sent["Cc"] == "Cc <cc@example.com>"
-    assert sent["Reply-To"] == "Rëply <reply@example.com>"
+    assert sent["Cc"] == '"Ana (García)" <cc@example.com>'
+    assert sent["Reply-To"] == '"Müller, Jörg" <reply@example.com>'
     assert sent["Bcc"] is None
     assert sent["X-Custom"] == "välue"
     assert json.loads(sent["X-Metadata"]) == {"user": "u-17", "note": "ünïcode"}
@@ -392,14 +388,8 @@ def test_every_raw_feature(ses_wire: SESWire, settings: Any) -> None:
         if not part.is_multipart():
             assert part["Content-Transfer-Encoding"] in ("7bit", "quoted-printable", "base64")
 
-    status = message.anymail_status
-    assert set(status.recipients) == {
-        "to@xn--bcher-kva.example",
-        "two@example.com",
-        "cc@example.com",
-        "bcc@example.com",
-    }
-    assert status.status == {"queued"}
+    assert_display_names_recipients(message)
+    assert message.anymail_status.status == {"queued"}
 
 
 def test_header_domains_use_the_envelope_idna_encoding(ses_wire: SESWire) -> None:

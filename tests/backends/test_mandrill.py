@@ -21,7 +21,15 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, plain_message
+from tests.backends.support import (
+    answerer,
+    answering,
+    anymail_settings,
+    api_error,
+    django_message,
+    plain_message,
+    refused,
+)
 from tests.utils import (
     PNG,
     make_message,
@@ -58,6 +66,9 @@ SENT_TO_ONE = [
 #: Mandrill's answer (by default SENT_TO_ONE) at ``url``.
 mock_send = answerer(SEND_URL, lambda: SENT_TO_ONE, content_type="application/json")
 
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+mandrill = answering(mock_send)
+
 
 def plain_request(message: Any = None, **request: Any) -> dict[str, Any]:
     """The request of plain_message(), ``message`` adding to its "message" part and
@@ -79,14 +90,13 @@ def connection(**kwargs: Any) -> EmailBackend:
 # --- the plain message ---------------------------------------------------------
 
 
-def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_text_and_html_message(mandrill: responses.RequestsMock) -> None:
     message = EmailMultiAlternatives(
         "Subject", "Text", "Sender <from@example.com>", ["to@example.com"]
     )
     message.attach_alternative("<p>HTML</p>", "text/html")
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"] == {
+    assert only_request_json(mandrill)["message"] == {
         "from_email": "from@example.com",
         "from_name": "Sender",
         "to": [{"email": "to@example.com", "type": "to"}],
@@ -96,12 +106,11 @@ def test_text_and_html_message(mocked_responses: responses.RequestsMock) -> None
     }
 
 
-def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_html_only_message(mandrill: responses.RequestsMock) -> None:
     message = EmailMessage("Subject", "<p>HTML</p>", "from@example.com", ["to@example.com"])
     message.content_subtype = "html"
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["html"] == "<p>HTML</p>"
     assert "text" not in data
 
@@ -191,13 +200,12 @@ def test_every_feature_whole_request(mocked_responses: responses.RequestsMock) -
     }
 
 
-def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_unicode_display_names_and_idna(mandrill: responses.RequestsMock) -> None:
     message = EmailMessage(
         "Subject", "Body", "Jörg Müller <jorg@bücher.example>", ["Ana García <ana@españa.example>"]
     )
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["from_email"] == "jorg@xn--bcher-kva.example"
     assert data["from_name"] == "Jörg Müller"
     assert data["to"] == [
@@ -205,59 +213,41 @@ def test_unicode_display_names_and_idna(mocked_responses: responses.RequestsMock
     ]
 
 
-def test_reply_to_header_from_extra_headers(mocked_responses: responses.RequestsMock) -> None:
+def test_reply_to_header_from_extra_headers(mandrill: responses.RequestsMock) -> None:
     # A Reply-To in headers is the reply_to (Django's semantics), not a raw header.
-    mock_send(mocked_responses)
-    message = EmailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
-        headers={"reply-to": "Help <help@example.com>", "X-Other": "1"},
-    )
+    message = django_message(headers={"reply-to": "Help <help@example.com>", "X-Other": "1"})
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["headers"] == {
+    assert only_request_json(mandrill)["message"]["headers"] == {
         "Reply-To": "Help <help@example.com>",
         "X-Other": "1",
     }
 
 
-def test_from_header_moves_from_email_to_envelope(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
-    message = EmailMessage(
-        "Subject",
-        "Body",
-        "bounces@return.example.com",
-        ["to@example.com"],
-        headers={"From": "Shown <shown@example.com>"},
+def test_from_header_moves_from_email_to_envelope(mandrill: responses.RequestsMock) -> None:
+    message = django_message(
+        "bounces@return.example.com", headers={"From": "Shown <shown@example.com>"}
     )
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["from_email"] == "shown@example.com"
     assert data["from_name"] == "Shown"
     assert data["return_path_domain"] == "return.example.com"
 
 
-def test_inline_image_without_content_id_is_an_attachment(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_inline_image_without_content_id_is_an_attachment(mandrill: responses.RequestsMock) -> None:
     message = make_message()
     message.attach(_mime_part(PNG, "image", "png", disposition="inline", filename="pic.png"))
     connection().send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert data["attachments"] == [{"type": "image/png", "name": "pic.png", "content": b64(PNG)}]
     assert "images" not in data
 
 
-def test_attachment_without_filename(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_attachment_without_filename(mandrill: responses.RequestsMock) -> None:
     message = make_message()
     message.attach(None, b"raw", "application/octet-stream")
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["attachments"] == [
+    assert only_request_json(mandrill)["message"]["attachments"] == [
         {"type": "application/octet-stream", "name": "attachment.bin", "content": b64(b"raw")}
     ]
 
@@ -451,38 +441,38 @@ def test_batch_send_whole_request(mocked_responses: responses.RequestsMock) -> N
     [{"merge_data": {}}, {"merge_metadata": {}}, {"merge_metadata": {"to@example.com": {}}}],
 )
 def test_empty_merge_attributes_make_a_batch(
-    mocked_responses: responses.RequestsMock, attrs: dict[str, Any]
+    mandrill: responses.RequestsMock, attrs: dict[str, Any]
 ) -> None:
-    mock_send(mocked_responses)
     message = plain_message(**attrs)
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is False
+    assert only_request_json(mandrill)["message"]["preserve_recipients"] is False
 
 
 def test_non_batch_leaves_preserve_recipients_to_esp_extra(
-    mocked_responses: responses.RequestsMock,
+    mandrill: responses.RequestsMock,
 ) -> None:
-    mock_send(mocked_responses)
     message = plain_message(
         to=["to@example.com", "to2@example.com"],
         esp_extra={"message": {"preserve_recipients": True}},
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses)["message"]["preserve_recipients"] is True
+    assert only_request_json(mandrill)["message"]["preserve_recipients"] is True
 
 
-def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_merge_headers_unsupported(mandrill: responses.RequestsMock) -> None:
     message = plain_message(
         merge_headers={"to@example.com": {"List-Unsubscribe": "<https://example.com/u/1>"}},
     )
-    with pytest.raises(AnymailUnsupportedFeature, match=r"Mandrill does not support merge_headers"):
+    with refused(
+        mandrill,
+        AnymailUnsupportedFeature,
+        match=r"Mandrill does not support merge_headers",
+    ):
         connection().send_messages([message])
-    assert len(mocked_responses.calls) == 0
 
     # Ignored: sent without the headers, but still as individual messages.
     connection(ignore_unsupported_features=True).send_messages([message])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert "headers" not in data
     assert data["preserve_recipients"] is False
 
@@ -490,8 +480,7 @@ def test_merge_headers_unsupported(mocked_responses: responses.RequestsMock) -> 
 # --- esp_extra -------------------------------------------------------------------
 
 
-def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_esp_extra_shallow_merges(mandrill: responses.RequestsMock) -> None:
     esp_extra = {
         "async": True,
         "ip_pool": "Bulk Pool",
@@ -509,7 +498,7 @@ def test_esp_extra_shallow_merges(mocked_responses: responses.RequestsMock) -> N
         esp_extra=esp_extra,
     )
     connection().send_messages([message])
-    assert only_request_json(mocked_responses) == plain_request(
+    assert only_request_json(mandrill) == plain_request(
         {
             # shallow: esp_extra's metadata replaces the message's
             "metadata": {"replaced": "yes"},
@@ -555,9 +544,8 @@ def test_esp_extra_message_must_be_a_dict(mocked_responses: responses.RequestsMo
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], esp_extra={"message": ["x"]}
     )
-    with pytest.raises(AnymailError, match=r"esp_extra\['message'\] must be a dict"):
+    with refused(mocked_responses, AnymailError, match=r"esp_extra\['message'\] must be a dict"):
         connection().send_messages([message])
-    assert len(mocked_responses.calls) == 0
 
 
 # --- unsupported features ----------------------------------------------------------
@@ -601,8 +589,7 @@ def _mime_part(
     return legacy
 
 
-def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_inline_non_image_unsupported(mandrill: responses.RequestsMock) -> None:
 
     def make() -> AnymailMessage:
         message = make_message()
@@ -611,14 +598,13 @@ def test_inline_non_image_unsupported(mocked_responses: responses.RequestsMock) 
         )
         return message
 
-    with pytest.raises(AnymailUnsupportedFeature, match=r"Mandrill does not support inline"):
+    with refused(mandrill, AnymailUnsupportedFeature, match=r"Mandrill does not support inline"):
         connection().send_messages([make()])
-    assert len(mocked_responses.calls) == 0
 
     # Ignored: sent as an ordinary attachment (like any unsupported inline
     # image), not dropped.
     connection(ignore_unsupported_features=True).send_messages([make()])
-    data = only_request_json(mocked_responses)["message"]
+    data = only_request_json(mandrill)["message"]
     assert "images" not in data
     assert data["attachments"] == [
         {"type": "application/pdf", "name": "doc.pdf", "content": b64(b"%PDF")}
@@ -736,18 +722,12 @@ def test_error_responses(
     mocked_responses: responses.RequestsMock, fixture: str, quoted: str, http_status: int
 ) -> None:
     mock_send(mocked_responses, body=fixture_text(fixture), status=http_status)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        connection().send_messages([message])
-    err = excinfo.value
+    send = connection().send_messages
+    err = api_error(lambda message: send([message]), make_message(), http_status, API_KEY)
     assert quoted in str(err)
     assert f"HTTP {http_status}" in str(err)
-    assert err.status_code == http_status
     assert err.response.json() == json.loads(fixture_text(fixture))
     assert err.esp_name == "Mandrill"
-    assert API_KEY not in str(err)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_invalid_key_error_whole_message(mocked_responses: responses.RequestsMock) -> None:

@@ -19,10 +19,15 @@ from anymail.exceptions import (
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
 from tests.backends.support import (
+    answering,
     anymail_settings,
+    api_error,
+    assert_display_names_recipients,
     attach_logo,
+    display_names_message,
     endpoint_answerer,
     order_message,
+    refused,
     sender,
     short_message,
 )
@@ -52,12 +57,14 @@ mock_postmark = endpoint_answerer(API, "email", lambda endpoint: fixture("send_s
 make_message = short_message
 send = sender(EmailBackend)
 
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+postmark = answering(mock_postmark)
+
 
 # --- the request -------------------------------------------------------------
 
 
-def test_every_supported_feature_whole_request(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_every_supported_feature_whole_request(postmark: responses.RequestsMock) -> None:
     message = order_message(track_opens=True, track_clicks=True)
     attach_logo(message)
     assert send(message) == 1
@@ -68,34 +75,34 @@ def test_every_supported_feature_whole_request(mocked_responses: responses.Reque
     expected["From"] = "Example Shop <shop@example.com>"
     expected["To"] = "Recipient Name <to@example.com>, other@example.com"
     expected["ReplyTo"] = "Help Desk <help@example.com>"
-    assert only_request_json(mocked_responses) == expected
-    assert only_request(mocked_responses).url == API + "email"
+    assert only_request_json(postmark) == expected
+    assert only_request(postmark).url == API + "email"
 
 
-def test_display_names_needing_quotes_and_idn_domains(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_postmark(mocked_responses)
-    message = make_message(
-        from_email='"Widgets, Inc." <shop@example.com>',
-        to=["Ana García <ana@exämple.com>"],
-    )
+def test_display_names_needing_quotes_and_idn_domains(postmark: responses.RequestsMock) -> None:
+    message = display_names_message()
     send(message)
-    data = only_request_json(mocked_responses)
-    assert data["From"] == '"Widgets, Inc." <shop@example.com>'
-    assert data["To"] == "Ana García <ana@xn--exmple-cua.com>"
-    assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com"}
+    assert only_request_json(postmark) == {
+        "From": '"Müller, Jörg" <from@xn--bcher-kva.example>',
+        "To": '"Müller, Jörg" <to@example.com>, "Smith, Jo" <jo@example.com>, '
+        "Zoë <zoe@xn--exmple-cua.com>",
+        "Cc": '"Ana (García)" <cc@example.com>',
+        "Bcc": '"Zoë @ Shop" <bcc@example.com>',
+        "ReplyTo": '"Müller, Jörg" <reply@example.com>',
+        "Subject": "Subject",
+        "TextBody": "Body",
+    }
+    assert_display_names_recipients(message)
 
 
-def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_attachment_details(postmark: responses.RequestsMock) -> None:
     message = make_message()
     message.attach("Résumé café.pdf", b"%PDF-1.4", "application/pdf")
     message.attach(None, b"raw bytes", "application/octet-stream")
     message.attach("notes.txt", "latin-1 text: é", "text/plain")
     message.encoding = "iso-8859-1"
     send(message)
-    assert only_request_json(mocked_responses)["Attachments"] == [
+    assert only_request_json(postmark)["Attachments"] == [
         {"Name": "Résumé café.pdf", "Content": "JVBERi0xLjQ=", "ContentType": "application/pdf"},
         {
             "Name": "attachment.bin",
@@ -110,13 +117,12 @@ def test_attachment_details(mocked_responses: responses.RequestsMock) -> None:
     ]
 
 
-def test_inline_image_helper(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_inline_image_helper(postmark: responses.RequestsMock) -> None:
     message = make_message()
     cid = message.attach_inline_image(PNG, "logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message)
-    data = only_request_json(mocked_responses)
+    data = only_request_json(postmark)
     assert data["HtmlBody"] == f'<img src="cid:{cid}">'
     assert data["Attachments"] == [
         {
@@ -130,16 +136,15 @@ def test_inline_image_helper(mocked_responses: responses.RequestsMock) -> None:
 
 
 def test_inline_image_without_content_id_goes_as_an_attachment(
-    mocked_responses: responses.RequestsMock,
+    postmark: responses.RequestsMock,
 ) -> None:
     # Nothing could refer to it by cid: no (empty) ContentID is sent.
-    mock_postmark(mocked_responses)
     message = make_message()
     image = MIMEImage(PNG, "png")
     image.add_header("Content-Disposition", "inline", filename="logo.png")
     message.attachments.append(image)
     send(message)
-    assert only_request_json(mocked_responses)["Attachments"] == [
+    assert only_request_json(postmark)["Attachments"] == [
         {
             "Name": "logo.png",
             "Content": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP4//8/"
@@ -149,12 +154,11 @@ def test_inline_image_without_content_id_goes_as_an_attachment(
     ]
 
 
-def test_html_only_and_headers(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_html_only_and_headers(postmark: responses.RequestsMock) -> None:
     message = make_message(body="<p>Hi</p>", headers={"X-One": "1", "X-Unicode": "Grüße"})
     message.content_subtype = "html"
     send(message)
-    data = only_request_json(mocked_responses)
+    data = only_request_json(postmark)
     assert data == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
@@ -164,13 +168,12 @@ def test_html_only_and_headers(mocked_responses: responses.RequestsMock) -> None
     }
 
 
-def test_reply_to_header_and_multiple_reply_to(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_reply_to_header_and_multiple_reply_to(postmark: responses.RequestsMock) -> None:
     message = make_message(
         reply_to=["a@example.com"], headers={"Reply-To": "b@example.com, C <c@example.com>"}
     )
     send(message)
-    data = only_request_json(mocked_responses)
+    data = only_request_json(postmark)
     assert data["ReplyTo"] == "b@example.com, C <c@example.com>"
     assert "Headers" not in data
 
@@ -183,22 +186,20 @@ def test_reply_to_header_and_multiple_reply_to(mocked_responses: responses.Reque
     ],
 )
 def test_tracking(
-    mocked_responses: responses.RequestsMock,
+    postmark: responses.RequestsMock,
     track_clicks: bool,
     track_opens: bool,
     expected: dict[str, Any],
 ) -> None:
-    mock_postmark(mocked_responses)
     send(make_message(track_clicks=track_clicks, track_opens=track_opens))
-    data = only_request_json(mocked_responses)
+    data = only_request_json(postmark)
     assert {key: data[key] for key in expected} == expected
 
 
 # --- esp_extra ---------------------------------------------------------------
 
 
-def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_esp_extra_is_a_shallow_update(postmark: responses.RequestsMock) -> None:
     message = make_message(
         metadata={"a": "1", "b": "2"},
         track_clicks=True,
@@ -209,7 +210,7 @@ def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock)
         },
     )
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(postmark) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         "Subject": "Subject",
@@ -220,15 +221,14 @@ def test_esp_extra_is_a_shallow_update(mocked_responses: responses.RequestsMock)
     }
 
 
-def test_esp_extra_server_token(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
-    mock_postmark(mocked_responses)
+def test_esp_extra_server_token(postmark: responses.RequestsMock) -> None:
+    mock_postmark(postmark)
     message = make_message(esp_extra={"server_token": "per-message-token", "InlineCss": False})
     connection = EmailBackend()
     connection.send_messages([message, make_message()])
     # The two calls may run concurrently: tell them apart by their bodies.
     first, second = sorted(
-        mocked_responses.calls, key=lambda call: "InlineCss" not in call.request.body.decode()
+        postmark.calls, key=lambda call: "InlineCss" not in call.request.body.decode()
     )
     assert first.request.headers["X-Postmark-Server-Token"] == "per-message-token"
     assert "server_token" not in request_json(first)
@@ -275,13 +275,13 @@ def test_esp_extra_reaches_every_batch_message(mocked_responses: responses.Reque
 def test_template_features_without_template(
     mocked_responses: responses.RequestsMock, attrs: dict[str, Any], feature: str
 ) -> None:
-    with pytest.raises(AnymailUnsupportedFeature, match=f"Postmark does not support {feature}"):
+    with refused(
+        mocked_responses, AnymailUnsupportedFeature, match=f"Postmark does not support {feature}"
+    ):
         send(make_message(**attrs))
-    assert len(mocked_responses.calls) == 0
 
 
-def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -> None:
-    mock_postmark(mocked_responses)
+def test_ignore_unsupported_features(postmark: responses.RequestsMock) -> None:
     message = make_message(
         tags=["first", "second"],
         send_at=datetime(2030, 1, 2, tzinfo=UTC),
@@ -289,7 +289,7 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
         merge_global_data={"site": "Example"},
     )
     assert send(message, ignore_unsupported_features=True) == 1
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(postmark) == {
         "From": "from@example.com",
         "To": "Recipient Name <to@example.com>",
         "Subject": "Subject",
@@ -685,17 +685,10 @@ def test_422_errors_are_api_errors(
 ) -> None:
     body = fixture(fixture_name)
     mock_postmark(mocked_responses, body=body, status=422)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
-    assert err.status_code == 422
+    err = api_error(send, make_message(), 422, TOKEN)
     assert err.response is not None and err.response.json() == body
     assert text in str(err)
     assert str(err).startswith(f"Postmark API error: HTTP 422: ErrorCode {body['ErrorCode']}: ")
-    assert TOKEN not in str(err)
-    assert message.anymail_status.recipients == {}
-    assert message.anymail_status.status is None
 
 
 def test_error_code_as_string(mocked_responses: responses.RequestsMock) -> None:
@@ -784,10 +777,7 @@ def test_unknown_error_code_format(mocked_responses: responses.RequestsMock) -> 
 def test_bad_token_401(mocked_responses: responses.RequestsMock) -> None:
     body = fixture("send_error_10_bad_token.json")
     mock_postmark(mocked_responses, body=body, status=401)
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(make_message())
-    err = excinfo.value
-    assert err.status_code == 401
+    err = api_error(send, make_message(), 401, TOKEN)
     text = str(err)
     assert "Check your POSTMARK_SERVER_TOKEN setting" in text
     assert "The Server Token you provided in the X-Postmark-Server-Token" in text

@@ -14,13 +14,19 @@ import responses
 from anymail import __version__
 from anymail.backends.scaleway import EmailBackend
 from anymail.exceptions import (
-    AnymailAPIError,
     AnymailImproperlyConfigured,
     AnymailRequestsAPIError,
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailRecipientStatus
-from tests.backends.support import answerer, anymail_settings, invoice_message, sender
+from tests.backends.support import (
+    answerer,
+    answering,
+    anymail_settings,
+    api_error,
+    invoice_message,
+    sender,
+)
 from tests.utils import (
     PNG,
     fixture_json,
@@ -68,6 +74,9 @@ mock_tem = answerer(API_URL, lambda: accepted("to@example.com"))
 
 
 send = sender(EmailBackend)
+
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+tem = answering(mock_tem)
 
 
 def tem_request(**fields: Any) -> dict[str, Any]:
@@ -134,24 +143,20 @@ def test_display_names_and_idn_domains(mocked_responses: responses.RequestsMock)
     assert set(message.anymail_status.recipients) == {"ana@xn--exmple-cua.com", "jo@example.net"}
 
 
-def test_html_only_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_html_only_message(tem: responses.RequestsMock) -> None:
     message = make_message(body="<p>An HTML-only message</p>")
     message.content_subtype = "html"
     send(message)
-    assert only_request_json(mocked_responses) == tem_request(
-        html="<p>An HTML-only message</p>", text=None
-    )
+    assert only_request_json(tem) == tem_request(html="<p>An HTML-only message</p>", text=None)
 
 
-def test_reply_to_encoding(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_reply_to_encoding(tem: responses.RequestsMock) -> None:
     message = make_message(
         reply_to=["Équipe Support <help@exämple.com>", '"Help, Desk" <desk@example.com>']
     )
     send(message)
     # Anymail builds this header, so it encodes the non-ASCII name (RFC 2047).
-    assert only_request_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(tem)["additional_headers"] == [
         {
             "key": "Reply-To",
             "value": "=?utf-8?q?=C3=89quipe_Support?= <help@xn--exmple-cua.com>, "
@@ -197,18 +202,14 @@ def test_esp_name_in_signals(mocked_responses: responses.RequestsMock) -> None:
     assert user_agent.startswith(f"django-anymail/{__version__}-scaleway python-requests/")
 
 
-def test_reply_to_from_headers(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_reply_to_from_headers(tem: responses.RequestsMock) -> None:
     send(make_message(reply_to=["ignored@example.com"], headers={"Reply-To": "hdr@example.com"}))
-    assert only_request_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(tem)["additional_headers"] == [
         {"key": "Reply-To", "value": "hdr@example.com"}
     ]
 
 
-def test_header_features_share_additional_headers(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_tem(mocked_responses)
+def test_header_features_share_additional_headers(tem: responses.RequestsMock) -> None:
     message = make_message(
         headers={
             "X-Priority": 1,
@@ -220,7 +221,7 @@ def test_header_features_share_additional_headers(
         metadata={"user_id": 42, "plan": "pro"},
     )
     send(message)
-    assert only_request_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(tem)["additional_headers"] == [
         {"key": "X-Priority", "value": "1"},
         {"key": "List-Unsubscribe", "value": "<mailto:unsub@example.com>"},
         {"key": "X-Émoji", "value": "ça"},
@@ -231,18 +232,16 @@ def test_header_features_share_additional_headers(
 
 
 def test_generated_headers_replace_extra_headers_of_the_same_name(
-    mocked_responses: responses.RequestsMock,
+    tem: responses.RequestsMock,
 ) -> None:
-    mock_tem(mocked_responses)
     send(make_message(headers={"x-metadata": "manual", "X-Tags": "manual"}, tags=["auto"]))
-    assert only_request_json(mocked_responses)["additional_headers"] == [
+    assert only_request_json(tem)["additional_headers"] == [
         {"key": "x-metadata", "value": "manual"},  # no metadata: kept
         {"key": "X-Tags", "value": '["auto"]'},
     ]
 
 
-def test_attachments(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_attachments(tem: responses.RequestsMock) -> None:
     message = make_message()
     message.encoding = "iso-8859-1"
     message.attach("Résumé café.pdf", b"%PDF-1.4", "application/pdf")
@@ -250,7 +249,7 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     message.attach("notes.txt", "latin-1 text: é", "text/plain")
     message.attach("data.csv", b"a,b\n1,2\n")  # type guessed from the filename
     send(message)
-    assert only_request_json(mocked_responses)["attachments"] == [
+    assert only_request_json(tem)["attachments"] == [
         {"name": "Résumé café.pdf", "type": "application/pdf", "content": "JVBERi0xLjQ="},
         # No filename: one made from the type (TEM's schema requires a name).
         {"name": "attachment.bin", "type": "application/octet-stream", "content": "cmF3IGJ5dGVz"},
@@ -264,19 +263,8 @@ def test_attachments(mocked_responses: responses.RequestsMock) -> None:
     ]
 
 
-def test_inline_images_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
-    message = make_message()
-    message.attach_inline_image(PNG, "logo.png")
-    with pytest.raises(AnymailUnsupportedFeature, match="Scaleway does not support inline"):
-        send(message)
-    assert len(mocked_responses.calls) == 0
-
-
-def test_ignored_inline_images_become_ordinary_attachments(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_tem(mocked_responses)
+def test_ignored_inline_images_become_ordinary_attachments(tem: responses.RequestsMock) -> None:
+    # (TEM refuses inline images unless ignoring: the contract suite checks that.)
     message = make_message()
     message.attach("first.txt", "first", "text/plain")
     cid = message.attach_inline_image(PNG, "logo.png")
@@ -289,7 +277,7 @@ def test_ignored_inline_images_become_ordinary_attachments(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP4//8/"
         "AAX+Av6n1qTAAAAAAElFTkSuQmCC"
     )
-    assert only_request_json(mocked_responses)["attachments"] == [
+    assert only_request_json(tem)["attachments"] == [
         {"name": "first.txt", "type": "text/plain; charset=utf-8", "content": "Zmlyc3Q="},
         {"name": "logo.png", "type": "image/png", "content": png},
         {"name": "attachment.png", "type": "image/png", "content": png},
@@ -306,17 +294,14 @@ def test_ignored_inline_images_become_ordinary_attachments(
         ("reply_to", ["jörg@example.com"]),
     ],
 )
-def test_eai_addresses_unsupported(
-    mocked_responses: responses.RequestsMock, field: str, value: Any
-) -> None:
-    mock_tem(mocked_responses)
+def test_eai_addresses_unsupported(tem: responses.RequestsMock, field: str, value: Any) -> None:
     with pytest.raises(AnymailUnsupportedFeature) as excinfo:
         send(make_message(**{field: value}))
     text = str(excinfo.value)
     assert "Scaleway does not support" in text
     assert f"in {field}" in text
     assert "EAI" in text
-    assert len(mocked_responses.calls) == 0
+    assert len(tem.calls) == 0
 
 
 def test_eai_with_ignore_unsupported_features_is_sent(
@@ -355,18 +340,16 @@ def test_ignore_unsupported_features(mocked_responses: responses.RequestsMock) -
         send(batch, ignore_unsupported_features=True)
 
 
-def test_no_template_values_from_none(mocked_responses: responses.RequestsMock) -> None:
+def test_no_template_values_from_none(tem: responses.RequestsMock) -> None:
     # Without templates, subject=None just leaves the subject out (TEM then
     # reports the missing field itself).
-    mock_tem(mocked_responses)
     message = make_message()
     message.subject = None
     send(message)
-    assert "subject" not in only_request_json(mocked_responses)
+    assert "subject" not in only_request_json(tem)
 
 
-def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_esp_extra_shallow_update(tem: responses.RequestsMock) -> None:
     send(
         make_message(
             tags=["tag"],
@@ -376,24 +359,21 @@ def test_esp_extra_shallow_update(mocked_responses: responses.RequestsMock) -> N
             },
         )
     )
-    assert only_request_json(mocked_responses) == tem_request(
+    assert only_request_json(tem) == tem_request(
         **{"from": {"email": "other@example.com"}},
         additional_headers=[{"key": "X-Tags", "value": '["tag"]'}],
         send_before="2026-08-13T02:22:00Z",
     )
 
 
-def test_esp_extra_can_replace_additional_headers(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_esp_extra_can_replace_additional_headers(tem: responses.RequestsMock) -> None:
     send(
         make_message(
             tags=["tag"],
             esp_extra={"additional_headers": [{"key": "X-Only", "value": "this"}]},
         )
     )
-    assert only_request_json(mocked_responses)["additional_headers"] == [
-        {"key": "X-Only", "value": "this"}
-    ]
+    assert only_request_json(tem)["additional_headers"] == [{"key": "X-Only", "value": "this"}]
 
 
 # --- minimum content length -----------------------------------------------------
@@ -408,9 +388,8 @@ def test_esp_extra_can_replace_additional_headers(mocked_responses: responses.Re
     ],
 )
 def test_content_shorter_than_10_characters(
-    mocked_responses: responses.RequestsMock, attributes: dict, article: str, field: str
+    tem: responses.RequestsMock, attributes: dict, article: str, field: str
 ) -> None:
-    mock_tem(mocked_responses)
     message = make_message(**attributes)
     if field == "HTML body":
         message.content_subtype = "html"
@@ -421,11 +400,10 @@ def test_content_shorter_than_10_characters(
         f"refuses the message (the {field} has 9). Make it longer, or set ANYMAIL "
         "IGNORE_UNSUPPORTED_FEATURES to True to send it anyway and let TEM decide."
     )
-    assert len(mocked_responses.calls) == 0
+    assert len(tem.calls) == 0
 
 
-def test_short_content_sent_when_ignoring(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_short_content_sent_when_ignoring(tem: responses.RequestsMock) -> None:
     message = make_message(subject="Hi", body="Hello")
     message.attach_alternative("<p>Hi</p>", "text/html")
     backend = EmailBackend(ignore_unsupported_features=True)
@@ -436,28 +414,26 @@ def test_short_content_sent_when_ignoring(mocked_responses: responses.RequestsMo
         "an HTML body shorter than 10 characters",
     ]
     assert backend.send_messages([message]) == 1
-    data = only_request_json(mocked_responses)
+    data = only_request_json(tem)
     assert (data["subject"], data["text"], data["html"]) == ("Hi", "Hello", "<p>Hi</p>")
 
 
-def test_content_length_limits(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
-    mock_tem(mocked_responses)
+def test_content_length_limits(tem: responses.RequestsMock) -> None:
+    mock_tem(tem)
     # Exactly 10 characters is enough.
     send(make_message(subject="0123456789", body="0123456789"))
     # Fewer than 10 characters but 10 or more UTF-8 bytes: TEM may count either
     # way, so the API decides.
     send(make_message(subject="Été à Nîm", body="Grüße!!!é"))
-    assert [request_json(call)["subject"] for call in mocked_responses.calls] == [
+    assert [request_json(call)["subject"] for call in tem.calls] == [
         "0123456789",
         "Été à Nîm",
     ]
 
 
-def test_empty_subject_is_left_out(mocked_responses: responses.RequestsMock) -> None:
-    mock_tem(mocked_responses)
+def test_empty_subject_is_left_out(tem: responses.RequestsMock) -> None:
     send(make_message(subject=""))
-    assert "subject" not in only_request_json(mocked_responses)
+    assert "subject" not in only_request_json(tem)
 
 
 # --- settings ------------------------------------------------------------------
@@ -638,11 +614,8 @@ def test_invalid_response(
 ) -> None:
     mock_tem(mocked_responses, body=body)
     message = make_message()
-    with pytest.raises(AnymailAPIError) as excinfo:
-        send(message)
-    assert f"Invalid response from Scaleway API: {problem}." in str(excinfo.value)
-    assert excinfo.value.status_code == 200
-    assert message.anymail_status.status is None
+    err = api_error(send, message, 200, SECRET_KEY)
+    assert f"Invalid response from Scaleway API: {problem}." in str(err)
 
 
 # --- errors -----------------------------------------------------------------------
@@ -684,19 +657,12 @@ def test_api_errors(
 ) -> None:
     body = fixture(fixture_name)
     mock_tem(mocked_responses, body=body, status=status)
-    message = make_message()
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
+    err = api_error(send, make_message(), status, SECRET_KEY)
     text = str(err)
     assert text.startswith(expected + "\n")
     # The whole response is quoted too.
     assert f"Scaleway API response {status}: {json.dumps(body)}" in text
-    assert err.status_code == status
     assert err.response.json() == body
-    assert SECRET_KEY not in text
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:

@@ -21,6 +21,7 @@ from anymail.signals import post_send, pre_send
 from tests.backends.support import anymail_settings
 from tests.utils import (
     add_response,
+    assert_missing_setting,
     only_request,
     only_request_json,
     requires_mailers,
@@ -131,7 +132,7 @@ def test_does_not_read_brevo_settings(settings: Any) -> None:
     with pytest.raises(AnymailImproperlyConfigured) as excinfo:
         make_backend()
     text = str(excinfo.value)
-    assert "Missing required Anymail setting SENDINBLUE_API_KEY" in text
+    assert_missing_setting(text, "SENDINBLUE_API_KEY", "api_key")
     assert "new-key" not in text
 
 

@@ -24,7 +24,17 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailRecipientStatus
-from tests.backends.support import SAMPLE_LOGO, anymail_settings, order_message, plain_message
+from tests.backends.support import (
+    SAMPLE_LOGO,
+    answering,
+    anymail_settings,
+    api_error,
+    assert_sent,
+    django_message,
+    order_message,
+    plain_message,
+    refused,
+)
 from tests.utils import (
     PNG,
     add_response,
@@ -69,6 +79,10 @@ def send(message: Any, **kwargs: Any) -> int:
     return backend(**kwargs).send_messages([message])
 
 
+#: The ESP giving its default answer, and the ``responses`` mock to read requests from.
+sparkpost = answering(mock_send)
+
+
 def inline_image(content: bytes, content_id: str, subtype: str = "png") -> Any:
     """An inline image MIME part with a chosen Content-ID, for this Django version."""
     if django.VERSION >= (6, 0):
@@ -93,16 +107,15 @@ esp_settings = anymail_settings()
 # --- the whole request -------------------------------------------------------
 
 
-def test_plain_message(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_plain_message(sparkpost: responses.RequestsMock) -> None:
     message = mail.EmailMessage("Subject", "Body text", "from@example.com", ["to@example.com"])
     assert send(message) == 1
 
-    request = only_request(mocked_responses)
+    request = only_request(sparkpost)
     assert request.url == TRANSMISSIONS_URL
     assert "X-MSYS-SUBACCOUNT" not in request.headers
     assert "num_rcpt_errors" not in (request.url or "")
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(sparkpost) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"from": "from@example.com", "subject": "Subject", "text": "Body text"},
     }
@@ -168,15 +181,8 @@ def test_every_feature(mocked_responses: responses.RequestsMock) -> None:
             "start_time": "2026-03-03T18:00:00+00:00",
         },
     }
-    status = message.anymail_status
-    assert status.message_id == "7318265432183591"
-    assert status.status == {"queued"}
-    assert set(status.recipients) == {
-        "to@example.com",
-        "other@example.com",
-        "cc@example.com",
-        "bcc@example.com",
-    }
+    recipients = ("to@example.com", "other@example.com", "cc@example.com", "bcc@example.com")
+    assert_sent(message, "queued", "7318265432183591", recipients=recipients)
 
 
 def _without_optional_quotes(body: dict[str, Any]) -> dict[str, Any]:
@@ -397,8 +403,7 @@ def test_merge_headers(mocked_responses: responses.RequestsMock) -> None:
     }
 
 
-def test_merge_headers_with_merge_data(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_merge_headers_with_merge_data(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         to=["alice@example.com"],
         merge_data={"alice@example.com": {"name": "Alice"}},
@@ -406,7 +411,7 @@ def test_merge_headers_with_merge_data(mocked_responses: responses.RequestsMock)
         merge_headers={"alice@example.com": {"X-Order": 42}},
     )
     send(message)
-    body = only_request_json(mocked_responses)
+    body = only_request_json(sparkpost)
     assert body["recipients"][0]["substitution_data"] == {
         "name": "Alice",
         "Header__X_Order": "42",
@@ -463,16 +468,13 @@ def test_international_addresses(mocked_responses: responses.RequestsMock) -> No
     }
 
 
-def test_attachment_without_filename_and_inline_image(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_attachment_without_filename_and_inline_image(sparkpost: responses.RequestsMock) -> None:
     message = plain_message()
     message.attach(None, b"\x00\x01", "application/octet-stream")
     cid = message.attach_inline_image(PNG, filename="logo.png")
     message.attach_alternative(f'<img src="cid:{cid}">', "text/html")
     send(message)
-    content = only_request_json(mocked_responses)["content"]
+    content = only_request_json(sparkpost)["content"]
     assert content["attachments"] == [
         {"name": "attachment.bin", "type": "application/octet-stream", "data": "AAE="}
     ]
@@ -482,30 +484,26 @@ def test_attachment_without_filename_and_inline_image(
     assert "\n" not in content["inline_images"][0]["data"]
 
 
-def test_inline_part_without_content_id_is_an_attachment(
-    mocked_responses: responses.RequestsMock,
-) -> None:
+def test_inline_part_without_content_id_is_an_attachment(sparkpost: responses.RequestsMock) -> None:
     # SparkPost names inline images by Content-ID: without one, it can only be attached.
-    mock_send(mocked_responses)
     message = plain_message()
     part = inline_image(PNG, "unused")
     del part["Content-ID"]
     message.attach(part)
     send(message)
-    content = only_request_json(mocked_responses)["content"]
+    content = only_request_json(sparkpost)["content"]
     assert "inline_images" not in content
     assert content["attachments"] == [
         {"name": "attachment.png", "type": "image/png", "data": base64.b64encode(PNG).decode()}
     ]
 
 
-def test_amp_alternative(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_amp_alternative(sparkpost: responses.RequestsMock) -> None:
     message = AnymailMessage("Subject", "Text", "from@example.com", ["to@example.com"])
     message.attach_alternative("<p>HTML</p>", "text/html")
     message.attach_alternative("<html ⚡4email></html>", "text/x-amp-html")
     send(message)
-    assert only_request_json(mocked_responses)["content"] == {
+    assert only_request_json(sparkpost)["content"] == {
         "from": "from@example.com",
         "subject": "Subject",
         "text": "Text",
@@ -523,54 +521,39 @@ def test_amp_alternative(mocked_responses: responses.RequestsMock) -> None:
     ],
 )
 def test_unsupported_alternatives(
-    mocked_responses: responses.RequestsMock, alternatives: list[tuple[str, str]], feature: str
+    sparkpost: responses.RequestsMock, alternatives: list[tuple[str, str]], feature: str
 ) -> None:
-    mock_send(mocked_responses)
     message = AnymailMessage("Subject", "Text", "from@example.com", ["to@example.com"])
     for content, mimetype in alternatives:
         message.attach_alternative(content, mimetype)
-    with pytest.raises(
-        AnymailUnsupportedFeature, match=re.escape(f"SparkPost does not support {feature}")
+    with refused(
+        sparkpost,
+        AnymailUnsupportedFeature,
+        match=re.escape(f"SparkPost does not support {feature}"),
     ):
         send(message)
-    assert len(mocked_responses.calls) == 0
 
 
-def test_amp_without_text_or_html(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_amp_without_text_or_html(sparkpost: responses.RequestsMock) -> None:
     message = AnymailMessage("Subject", "", "from@example.com", ["to@example.com"])
     message.attach_alternative("<html ⚡4email></html>", "text/x-amp-html")
     with pytest.raises(AnymailUnsupportedFeature, match="AMP part without a text or html body"):
         send(message)
 
 
-def test_multiple_from_is_unsupported(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
-    message = mail.EmailMessage(
-        "Subject",
-        "Body",
-        "from@example.com",
-        ["to@example.com"],
-        headers={"From": "a@example.com, b@example.com"},
-    )
-    with pytest.raises(AnymailUnsupportedFeature, match=r"SparkPost.*multiple from addresses"):
+def test_multiple_from_is_unsupported(sparkpost: responses.RequestsMock) -> None:
+    message = django_message(headers={"From": "a@example.com, b@example.com"})
+    with refused(sparkpost, AnymailUnsupportedFeature, match=r"SparkPost.*multiple from addresses"):
         send(message)
-    assert len(mocked_responses.calls) == 0
 
 
-def test_from_header_makes_from_email_the_return_path(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
-    message = mail.EmailMessage(
-        "Subject",
-        "Body",
+def test_from_header_makes_from_email_the_return_path(sparkpost: responses.RequestsMock) -> None:
+    message = django_message(
         "bounces@example.com",
-        ["to@example.com"],
         headers={"From": "Shown <shown@example.com>", "Reply-To": "r@example.com"},
     )
     send(message)
-    body = only_request_json(mocked_responses)
+    body = only_request_json(sparkpost)
     assert body["content"]["from"] == "Shown <shown@example.com>"
     assert body["content"]["reply_to"] == "r@example.com"
     assert body["return_path"] == "bounces@example.com"
@@ -578,20 +561,16 @@ def test_from_header_makes_from_email_the_return_path(
 
 
 @pytest.mark.parametrize("header", ["Subject", "content-type", "Content-Transfer-Encoding"])
-def test_reserved_extra_headers(mocked_responses: responses.RequestsMock, header: str) -> None:
-    mock_send(mocked_responses)
-    message = mail.EmailMessage(
-        "Subject", "Body", "from@example.com", ["to@example.com"], headers={header: "x"}
-    )
+def test_reserved_extra_headers(sparkpost: responses.RequestsMock, header: str) -> None:
+    message = django_message(headers={header: "x"})
     with pytest.raises(AnymailUnsupportedFeature, match=f"'{header}' header in extra_headers"):
         send(message)
     # When ignoring unsupported features, the header is left out.
     send(message, ignore_unsupported_features=True)
-    assert "headers" not in only_request_json(mocked_responses)["content"]
+    assert "headers" not in only_request_json(sparkpost)["content"]
 
 
-def test_reserved_merge_headers(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_reserved_merge_headers(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         merge_headers={"to@example.com": {"Reply-To": "x@example.com"}},
     )
@@ -599,15 +578,14 @@ def test_reserved_merge_headers(mocked_responses: responses.RequestsMock) -> Non
         send(message)
 
 
-def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_multiple_tags(sparkpost: responses.RequestsMock) -> None:
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], tags=["one", "two"]
     )
     with pytest.raises(AnymailUnsupportedFeature, match="SparkPost does not support multiple tags"):
         send(message)
     send(message, ignore_unsupported_features=True)
-    assert only_request_json(mocked_responses)["campaign_id"] == "one"
+    assert only_request_json(sparkpost)["campaign_id"] == "one"
 
 
 @pytest.mark.parametrize(
@@ -626,23 +604,21 @@ def test_multiple_tags(mocked_responses: responses.RequestsMock) -> None:
         (1772560800.25, "2026-03-03T18:00:00+00:00"),
     ],
 )
-def test_send_at(mocked_responses: responses.RequestsMock, send_at: Any, start_time: str) -> None:
-    mock_send(mocked_responses)
+def test_send_at(sparkpost: responses.RequestsMock, send_at: Any, start_time: str) -> None:
     message = AnymailMessage(
         "Subject", "Body", "from@example.com", ["to@example.com"], send_at=send_at
     )
     send(message)
-    assert only_request_json(mocked_responses)["options"] == {"start_time": start_time}
+    assert only_request_json(sparkpost)["options"] == {"start_time": start_time}
 
 
-def test_tracking_options(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_tracking_options(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         track_opens=False,
         track_clicks=True,
     )
     send(message)
-    assert only_request_json(mocked_responses)["options"] == {
+    assert only_request_json(sparkpost)["options"] == {
         "open_tracking": False,
         "click_tracking": True,
     }
@@ -657,27 +633,23 @@ def template_message(**kwargs: Any) -> AnymailMessage:
     return AnymailMessage(**params)
 
 
-def test_template_uses_templates_subject_and_from(
-    mocked_responses: responses.RequestsMock,
-) -> None:
-    mock_send(mocked_responses)
+def test_template_uses_templates_subject_and_from(sparkpost: responses.RequestsMock) -> None:
     message = template_message(from_email="shop@example.com", subject="ignored")
     # Set after construction, as the docs say: use the template's values.
     message.from_email = None
     message.subject = None
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(sparkpost) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"template_id": "welcome-template"},
     }
 
 
-def test_template_with_numeric_id_and_draft(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_template_with_numeric_id_and_draft(sparkpost: responses.RequestsMock) -> None:
     message = template_message(template_id=11806290401558530)
     message.esp_extra = {"content": {"use_draft_template": True}}
     send(message)
-    assert only_request_json(mocked_responses)["content"] == {
+    assert only_request_json(sparkpost)["content"] == {
         "template_id": "11806290401558530",
         "use_draft_template": True,
     }
@@ -725,22 +697,22 @@ def test_template_with_subject_is_left_to_sparkpost(
     ],
 )
 def test_template_refuses_what_sparkpost_would_ignore(
-    mocked_responses: responses.RequestsMock,
+    sparkpost: responses.RequestsMock,
     kwargs: dict[str, Any],
     feature: str,
     left_out: tuple[str, str],
 ) -> None:
-    mock_send(mocked_responses)
-    with pytest.raises(
-        AnymailUnsupportedFeature, match=re.escape(f"SparkPost does not support {feature}")
+    with refused(
+        sparkpost,
+        AnymailUnsupportedFeature,
+        match=re.escape(f"SparkPost does not support {feature}"),
     ):
         send(template_message(**kwargs))
-    assert len(mocked_responses.calls) == 0
 
     send(template_message(**kwargs), ignore_unsupported_features=True)
     section, field = left_out
-    assert field not in only_request_json(mocked_responses)[section]
-    assert "substitution_data" not in only_request_json(mocked_responses)
+    assert field not in only_request_json(sparkpost)[section]
+    assert "substitution_data" not in only_request_json(sparkpost)
 
 
 def test_template_with_cc(mocked_responses: responses.RequestsMock) -> None:
@@ -775,8 +747,7 @@ def test_template_bcc_is_fine(mocked_responses: responses.RequestsMock) -> None:
 # --- esp_extra ------------------------------------------------------------------------
 
 
-def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_esp_extra_is_deep_merged(sparkpost: responses.RequestsMock) -> None:
     message = plain_message(
         track_clicks=True,
         metadata={"a": "1"},
@@ -788,7 +759,7 @@ def test_esp_extra_is_deep_merged(mocked_responses: responses.RequestsMock) -> N
         },
     )
     send(message)
-    assert only_request_json(mocked_responses) == {
+    assert only_request_json(sparkpost) == {
         "recipients": [{"address": {"email": "to@example.com", "header_to": "to@example.com"}}],
         "content": {"from": "from@example.com", "subject": "From esp_extra", "text": "Body"},
         "metadata": {"a": "1", "b": "2"},
@@ -815,8 +786,7 @@ def test_esp_extra_from_send_defaults(
     assert body["campaign_id"] == "global"
 
 
-def test_esp_extra_in_the_6_0_sdk_style(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
+def test_esp_extra_in_the_6_0_sdk_style(sparkpost: responses.RequestsMock) -> None:
     message = template_message(
         esp_extra={
             "transactional": True,
@@ -826,7 +796,7 @@ def test_esp_extra_in_the_6_0_sdk_style(mocked_responses: responses.RequestsMock
         }
     )
     send(message)
-    body = only_request_json(mocked_responses)
+    body = only_request_json(sparkpost)
     assert body["options"] == {"transactional": True, "ip_pool": "pool"}
     assert body["content"] == {"template_id": "welcome-template", "use_draft_template": True}
     assert body["description"] == "Marketing test-run for new templates"
@@ -884,7 +854,7 @@ def test_partial_rejection_with_errors_in_a_200(mocked_responses: responses.Requ
 
 def test_count_mismatch_is_unknown(mocked_responses: responses.RequestsMock) -> None:
     mock_send(mocked_responses, accepted=3)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     send(message)
     assert message.anymail_status.status == {"unknown"}
 
@@ -900,7 +870,7 @@ def test_count_mismatch_is_unknown(mocked_responses: responses.RequestsMock) -> 
 )
 def test_invalid_response_format(mocked_responses: responses.RequestsMock, answer: Any) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, body=answer)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailAPIError, match="Invalid SparkPost API response format") as excinfo:
         send(message)
     assert excinfo.value.status_code == 200
@@ -909,7 +879,7 @@ def test_invalid_response_format(mocked_responses: responses.RequestsMock, answe
 
 def test_non_json_success_response(mocked_responses: responses.RequestsMock) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, body="<html>OK</html>")
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailRequestsAPIError, match="Invalid JSON in the SparkPost API response"):
         send(message)
 
@@ -942,17 +912,10 @@ def test_api_errors(
     mocked_responses: responses.RequestsMock, status: int, fixture_name: str, expected: str
 ) -> None:
     add_response(mocked_responses, TRANSMISSIONS_URL, status=status, body=fixture(fixture_name))
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    err = excinfo.value
+    message = django_message()
+    err = api_error(send, message, status, API_KEY)
     assert expected in str(err)
     assert str(err).startswith("SparkPost API error: HTTP ")
-    assert err.status_code == status
-    assert err.response is not None and err.response.status_code == status
-    assert API_KEY not in str(err)
-    assert message.anymail_status.status is None
-    assert message.anymail_status.recipients == {}
 
 
 def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> None:
@@ -963,7 +926,7 @@ def test_rate_limit_keeps_headers(mocked_responses: responses.RequestsMock) -> N
         body={"errors": [{"message": "Too many requests"}]},
         headers={"Retry-After": "5"},
     )
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
     with pytest.raises(AnymailRequestsAPIError, match="Too many requests") as excinfo:
         send(message)
     assert excinfo.value.status_code == 429
@@ -974,37 +937,34 @@ def test_non_json_error(mocked_responses: responses.RequestsMock) -> None:
     add_response(
         mocked_responses, TRANSMISSIONS_URL, status=503, body="<h1>Service Unavailable</h1>"
     )
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
-    with pytest.raises(AnymailRequestsAPIError) as excinfo:
-        send(message)
-    assert excinfo.value.status_code == 503
-    assert "HTTP 503 Service Unavailable." in str(excinfo.value)
-    assert "<h1>Service Unavailable</h1>" in str(excinfo.value)
+    message = django_message()
+    err = api_error(send, message, 503, API_KEY)
+    assert "HTTP 503 Service Unavailable." in str(err)
+    assert "<h1>Service Unavailable</h1>" in str(err)
 
 
 # --- settings -------------------------------------------------------------------------
 
 
-def test_api_key_setting_places(mocked_responses: responses.RequestsMock, settings: Any) -> None:
-    mock_send(mocked_responses)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+def test_api_key_setting_places(sparkpost: responses.RequestsMock, settings: Any) -> None:
+    message = django_message()
 
     settings.ANYMAIL = {"SPARKPOST_API_KEY": "key-from-anymail-dict"}
     settings.ANYMAIL_SPARKPOST_API_KEY = "key-from-prefixed"
     settings.SPARKPOST_API_KEY = "key-from-bare"
     EmailBackend().send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-anymail-dict"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-anymail-dict"
 
     settings.ANYMAIL = {}
     EmailBackend().send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-prefixed"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-prefixed"
 
     del settings.ANYMAIL_SPARKPOST_API_KEY
     EmailBackend().send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-bare"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-bare"
 
     get_connection(BACKEND, api_key="key-from-kwargs").send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["Authorization"] == "key-from-kwargs"
+    assert sparkpost.calls[-1].request.headers["Authorization"] == "key-from-kwargs"
 
 
 def test_missing_api_key(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1021,7 +981,7 @@ def test_missing_api_key(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None
 def test_eu_api_url(mocked_responses: responses.RequestsMock, settings: Any) -> None:
     eu_url = "https://api.eu.sparkpost.com/api/v1/transmissions/"
     mock_send(mocked_responses, url=eu_url)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+    message = django_message()
 
     settings.ANYMAIL = {"SPARKPOST_API_URL": "https://api.eu.sparkpost.com/api/v1"}
     send(message)
@@ -1044,25 +1004,24 @@ def test_api_url_is_not_a_bare_setting(
 ) -> None:
     settings.SPARKPOST_API_URL = "https://api.eu.sparkpost.com/api/v1"
     mock_send(mocked_responses)
-    send(mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"]))
+    send(django_message())
     assert mocked_responses.calls[-1].request.url == TRANSMISSIONS_URL
 
 
-def test_subaccount(mocked_responses: responses.RequestsMock, settings: Any) -> None:
-    mock_send(mocked_responses)
-    message = mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
+def test_subaccount(sparkpost: responses.RequestsMock, settings: Any) -> None:
+    message = django_message()
 
     settings.ANYMAIL = {"SPARKPOST_SUBACCOUNT": 123}
     send(message)
-    assert mocked_responses.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "123"
+    assert sparkpost.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "123"
 
     settings.ANYMAIL = {}
     settings.ANYMAIL_SPARKPOST_SUBACCOUNT = "456"
     send(message)
-    assert mocked_responses.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "456"
+    assert sparkpost.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "456"
 
     get_connection(BACKEND, api_key=API_KEY, subaccount=789).send_messages([message])
-    assert mocked_responses.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "789"
+    assert sparkpost.calls[-1].request.headers["X-MSYS-SUBACCOUNT"] == "789"
 
 
 @pytest.mark.parametrize("value", ["acme", True, 1.5, "12a"])
@@ -1088,13 +1047,9 @@ def test_sparkpost_send_defaults(mocked_responses: responses.RequestsMock, setti
     assert body["options"] == {"open_tracking": False}  # from SEND_DEFAULTS
 
 
-def test_one_session_per_send_messages(mocked_responses: responses.RequestsMock) -> None:
-    mock_send(mocked_responses)
-    messages = [
-        mail.EmailMessage("Subject", "Body", "from@example.com", ["to@example.com"])
-        for _ in range(3)
-    ]
+def test_one_session_per_send_messages(sparkpost: responses.RequestsMock) -> None:
+    messages = [django_message() for _ in range(3)]
     connection = backend()
     assert connection.send_messages(messages) == 3
     assert connection.session is None  # closed afterwards
-    assert len(mocked_responses.calls) == 3
+    assert len(sparkpost.calls) == 3

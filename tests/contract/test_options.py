@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 from anymail.checks import declared_options
 from anymail.exceptions import AnymailImproperlyConfigured, AnymailInvalidMailer
 
-from ..utils import requires_mailers
+from ..utils import assert_missing_setting, requires_mailers
 from .registry import Credential
 from .support import Esp, mailer, make_message
 
@@ -86,12 +86,7 @@ def test_missing_credential_says_where_to_set_it(esp: Esp) -> None:
         with pytest.raises(AnymailImproperlyConfigured) as excinfo:
             get_connection(esp.case.backend, **without(esp.case.options, credential))
         text = str(excinfo.value)
-        setting = credential.setting
-        assert text.startswith(f"Missing required Anymail setting {setting}. ")
-        assert f'ANYMAIL = {{"{setting}": ...}}' in text
-        assert f"ANYMAIL_{setting}" in text
-        assert (f"ANYMAIL_{setting} or {setting}," in text) == credential.bare_setting
-        assert f"pass {credential.option}=... to the email backend" in text
+        assert_missing_setting(text, credential.setting, credential.option, credential.bare_setting)
         for other in esp.case.credentials:
             if other.secret:
                 assert str(esp.case.options[other.option]) not in text
