@@ -124,11 +124,30 @@ def is_set(message: Any, defaults: Mapping[str, Any], name: str) -> bool:
 
 def _is_empty(value: Any) -> bool:
     # ("", [], {} ...: a number or a bool is a value, even 0 or False.)
-    return value is not None and not value and not isinstance(value, int | float)
+    return value is not None and not value and not isinstance(value, _NUMBERS)
 
 
-#: The features an empty value leaves out, and those normalized by their converters.
+#: A false value of these types is a value, not an empty one (as a tuple: ``int | float``
+#: would build a union object at each use).
+_NUMBERS: Final = (int, float)
+#: A str, or a lazy one (gettext_lazy).
+_TEXT: Final = (str, Promise)
+#: Types whose empty value any converter turns into an empty value.
+_CONTAINERS: Final = (list, tuple, dict)
+
+#: The features an empty value leaves out.
 _EMPTY_IS_ABSENT: Final = tuple(feature.name for feature in FEATURES if feature.empty_is_absent)
+
+#: The address headers that Django's SMTP backend applies to the message's fields.
+_ADDRESS_HEADERS: Final = ("From", "To", "Cc", "Reply-To")
+
+
+def _pop_address_headers(headers: CaseInsensitiveDict) -> dict[str, Any]:
+    """Take the address headers out of ``headers``: {"From": value ...} for those present."""
+    # (Looked up first: for an absent key, CaseInsensitiveDict.pop() raises and
+    # catches a KeyError, which costs more than all the rest here.)
+    present = {name.lower() for name in headers}
+    return {name: headers.pop(name) for name in _ADDRESS_HEADERS if name.lower() in present}
 
 
 class _Normalizer(Normalized):
@@ -154,21 +173,21 @@ class _Normalizer(Normalized):
         self.shown: tuple[Any, Any] = (None, None)
 
     def run(self) -> Normalized:
-        headers = self._headers()
-        self.shown = (headers.pop("To", None), headers.pop("Cc", None))
-        header_reply_to = headers.pop("Reply-To", None)
-        if header_reply_to is not None:
-            self.overrides["reply_to"] = header_reply_to
-        self.params["extra_headers"] = CaseInsensitiveDict(
-            {force_str(k): force_str(v) for k, v in headers.items()}
-        )
+        headers, address_headers = self._headers()
+        self.shown = (address_headers.get("To"), address_headers.get("Cc"))
+        if "Reply-To" in address_headers:
+            self.overrides["reply_to"] = address_headers["Reply-To"]
+        if headers:  # (else it would be left out as empty below)
+            self.params["extra_headers"] = CaseInsensitiveDict(
+                {force_str(k): force_str(v) for k, v in headers.items()}
+            )
         params, overrides, message, defaults = (
             self.params,
             self.overrides,
             self.message,
             self.defaults,
         )
-        for name, key, merge, convert in _STEPS:
+        for name, key, merge, convert, empty_is_absent in _STEPS:
             if convert is None:  # a step of its own
                 if name == "text_body":
                     self._bodies()
@@ -185,27 +204,40 @@ class _Normalizer(Normalized):
                 value = merged(message, defaults, key, merge)
             else:
                 value = getattr(message, key, UNSET)
-            if value is not None and value is not UNSET:
-                params[name] = convert(self, value, name)
+            if value is None or value is UNSET:
+                continue
+            if empty_is_absent and type(value) in _CONTAINERS and not value:
+                # Django's empty cc, bcc, reply_to and attachments lists: converted,
+                # they would only be left out below as empty.
+                continue
+            params[name] = convert(self, value, name)
         if self.envelope_sender_from_header:
             self._drop_repeated_envelope_sender()
         for name in _EMPTY_IS_ABSENT:
             # ("", [], {} ...: a number or a bool is a value, even 0 or False.)
-            if name in params and not params[name] and not isinstance(params[name], int | float):
+            if name in params and not params[name] and not isinstance(params[name], _NUMBERS):
                 del params[name]
         return self
 
     # --- addresses ----------------------------------------------------------------
 
-    def _headers(self) -> CaseInsensitiveDict:
-        """The merged extra headers, without From (which it applies to from_email)."""
+    def _headers(self) -> tuple[CaseInsensitiveDict, dict[str, Any]]:
+        """The merged extra headers without the address headers, and those (by name).
+
+        Applies the From header to from_email.
+        """
         headers: CaseInsensitiveDict = CaseInsensitiveDict()
-        for source in (self.defaults.get("headers"), self.defaults.get("extra_headers")):
-            headers.update(source or {})
-        if self.message.extra_headers:
-            headers.update(self.message.extra_headers)
+        defaults = self.defaults
+        for source in (
+            defaults.get("headers"),
+            defaults.get("extra_headers"),
+            self.message.extra_headers,
+        ):
+            if source:
+                headers.update(source)
+        address_headers = _pop_address_headers(headers) if headers else {}
         # Django's SMTP backend semantics for address headers:
-        header_from = headers.pop("From", None)
+        header_from = address_headers.get("From")
         from_email = merged(self.message, self.defaults, "from_email", "replace")
         envelope_sender = merged(self.message, self.defaults, "envelope_sender", "replace")
         if header_from is not None:
@@ -217,7 +249,7 @@ class _Normalizer(Normalized):
             from_email = header_from
         if from_email not in (None, UNSET, ""):
             self.params["from_email"] = parse_address_list(from_email, "from_email")
-        return headers
+        return headers, address_headers
 
     def _shown_recipients(self) -> None:
         """A To or Cc header that lists other addresses than the recipients."""
@@ -294,19 +326,11 @@ class _Normalizer(Normalized):
         default = self.defaults.get("tags", UNSET)
         if own is None or (own is UNSET and default in (None, UNSET)):
             return None
-
-        def as_list(value: Any) -> list[str]:
-            if value is None or value is UNSET:
-                return []
-            if isinstance(value, str | Promise):
-                return [force_str(value)]
-            return [force_str(tag) for tag in value]
-
-        self.default_tags = as_list(default)
-        return self.default_tags, as_list(own)
+        self.default_tags = _tag_list(default)
+        return self.default_tags, _tag_list(own)
 
     def _send_at(self, value: Any) -> datetime | str:
-        if isinstance(value, str | Promise):
+        if isinstance(value, _TEXT):
             if self.send_at_str:
                 # Passed through as given (or refused or left out as unsupported).
                 return force_str(value)
@@ -316,6 +340,14 @@ class _Normalizer(Normalized):
                 "with datetime.fromisoformat()."
             )
         return to_aware_datetime(value)
+
+
+def _tag_list(value: Any) -> list[str]:
+    if value is None or value is UNSET:
+        return []
+    if isinstance(value, _TEXT):
+        return [force_str(value)]
+    return [force_str(tag) for tag in value]
 
 
 #: Each converter of the feature table: (normalizer, merged value, feature name) -> value.
@@ -334,17 +366,18 @@ _CONVERTERS: Final[dict[Convert, _Converter]] = {
 }
 
 
-def _steps() -> tuple[tuple[str, str, Merge, _Converter | None], ...]:
+def _steps() -> tuple[tuple[str, str, Merge, _Converter | None, bool], ...]:
     """What run() does for each feature, in the table's order: (name, the attribute
-    it is read from, merge rule, converter), and the steps of their own (converter
-    None): the shown To/Cc headers after the recipients, and the bodies."""
-    steps: list[tuple[str, str, Merge, _Converter | None]] = []
+    it is read from, merge rule, converter, empty_is_absent), and the steps of their
+    own (converter None): the shown To/Cc headers after the recipients, and the bodies."""
+    steps: list[tuple[str, str, Merge, _Converter | None, bool]] = []
     for feature in FEATURES:
         if feature.convert is not None:
             key = feature.attribute or feature.name
-            steps.append((feature.name, key, feature.merge, _CONVERTERS[feature.convert]))
+            converter = _CONVERTERS[feature.convert]
+            steps.append((feature.name, key, feature.merge, converter, feature.empty_is_absent))
         if feature.name in ("bcc", "text_body"):
-            steps.append((feature.name, "", "replace", None))
+            steps.append((feature.name, "", "replace", None, False))
     return tuple(steps)
 
 
