@@ -118,6 +118,9 @@ def describe(key: str) -> str:
 
 # --- line breaks -----------------------------------------------------------------------
 
+#: (dict first: the usual case, matched without the Mapping ABC's slower check.)
+_MAPPINGS: Final = (dict, Mapping)
+
 
 def check_line_breaks(params: Mapping[str, Any]) -> None:
     """Refuse line breaks in every value an ESP may put in an email header.
@@ -134,7 +137,7 @@ def check_line_breaks(params: Mapping[str, Any]) -> None:
         _check_value_lines("tag", tag)
     metadata = [params.get("metadata", {}), *params.get("merge_metadata", {}).values()]
     for data in metadata:
-        for key, value in data.items() if isinstance(data, Mapping) else ():
+        for key, value in data.items() if isinstance(data, _MAPPINGS) else ():
             _check_value_lines("metadata key", key)
             _check_value_lines("metadata value", value, f" (key {key!r})")
     for attachment in params.get("attachments", []):

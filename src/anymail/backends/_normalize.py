@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 
 from .._features import FEATURES, FEATURES_BY_NAME, Convert, Merge
 from ..addresses import EmailAddress, parse_address_list, parse_single_address
-from ..conf import UNSET
+from ..conf import UNSET, get_django_setting
 from ..utils import (
     Attachment,
     CaseInsensitiveDict,
@@ -314,7 +314,10 @@ class _Normalizer(Normalized):
         params["alternatives"] = alternatives
 
     def _attachments(self, value: Any, name: str) -> list[Attachment]:
-        return [Attachment.from_django(attachment, self.message.encoding) for attachment in value]
+        # (The charset looked up once, not for each attachment: reading a Django
+        # setting costs more than converting a small attachment.)
+        charset = self.message.encoding or get_django_setting("DEFAULT_CHARSET")
+        return [Attachment.from_django(attachment, charset) for attachment in value]
 
     def _tags(self) -> tuple[list[str], list[str]] | None:
         """(tags from the send defaults, the message's own tags), or None when unset.

@@ -97,12 +97,17 @@ for _feature in FEATURES:
 
 
 def _readable(value: Any) -> Any:
-    if isinstance(value, CaseInsensitiveDict):
-        return dict(value)
+    # (CaseInsensitiveDict last: isinstance() of it, an ABC, is the slow check.)
+    if isinstance(value, str):
+        return value
     if isinstance(value, EmailAddress):
         return value.address
-    if isinstance(value, list) and value and isinstance(value[0], EmailAddress):
-        return [item.address for item in value]
+    if isinstance(value, list):
+        if value and isinstance(value[0], EmailAddress):
+            return [item.address for item in value]
+        return value
+    if isinstance(value, CaseInsensitiveDict):
+        return dict(value)
     return value
 
 
