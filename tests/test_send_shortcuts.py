@@ -45,6 +45,21 @@ def test_address_headers_in_any_letter_case_from_defaults_and_message() -> None:
     assert dict(params["extra_headers"]) == {"X-A": "1"}
 
 
+def test_an_address_header_of_none_is_no_header() -> None:
+    message = EmailMessage(
+        "Hi",
+        "Body",
+        "from@example.com",
+        ["to@example.com"],
+        reply_to=["own@example.com"],
+        headers={"Reply-To": None, "From": None},
+    )
+    params = build(message).send_params
+    assert [a.address for a in params["reply_to"]] == ["own@example.com"]
+    assert [a.address for a in params["from_email"]] == ["from@example.com"]
+    assert "extra_headers" not in params
+
+
 @override_settings(DEFAULT_CHARSET="iso-8859-1")
 def test_text_attachments_use_the_message_encoding_else_default_charset() -> None:
     def message(encoding: str | None) -> EmailMessage:
