@@ -89,7 +89,7 @@ GATED_FEATURES: Final = sorted(
     key=lambda feature: not feature.is_anymail_attribute,
 )
 
-#: (feature, capability) of each gated feature: what enforce() reads per message.
+#: (feature, capability) of each gated feature, in the order enforce() refuses them.
 _GATED_PAIRS: Final = tuple(
     (feature.name, feature.capability or feature.name) for feature in GATED_FEATURES
 )
@@ -118,6 +118,9 @@ def describe(key: str) -> str:
 
 # --- line breaks -----------------------------------------------------------------------
 
+#: (dict first: the usual case, matched without the Mapping ABC's slower check.)
+_MAPPINGS: Final = (dict, Mapping)
+
 
 def check_line_breaks(params: Mapping[str, Any]) -> None:
     """Refuse line breaks in every value an ESP may put in an email header.
@@ -134,7 +137,7 @@ def check_line_breaks(params: Mapping[str, Any]) -> None:
         _check_value_lines("tag", tag)
     metadata = [params.get("metadata", {}), *params.get("merge_metadata", {}).values()]
     for data in metadata:
-        for key, value in data.items() if isinstance(data, Mapping) else ():
+        for key, value in data.items() if isinstance(data, _MAPPINGS) else ():
             _check_value_lines("metadata key", key)
             _check_value_lines("metadata value", value, f" (key {key!r})")
     for attachment in params.get("attachments", []):
@@ -163,12 +166,11 @@ def _check_value_lines(noun: str, value: Any, where: str = "") -> None:
 # --- capabilities ------------------------------------------------------------------------
 
 
-def enforce(
-    params: dict[str, Any], caps: Capabilities, normalized: Normalized, refuse: Refuse
-) -> None:
-    """Leave out (after refusing) whatever ``caps`` does not allow."""
-    for feature, capability in _GATED_PAIRS:
-        if feature in params and not getattr(caps, capability):
+def enforce(params: dict[str, Any], mode: Mode, normalized: Normalized, refuse: Refuse) -> None:
+    """Leave out (after refusing) whatever ``mode.before_hooks`` does not allow."""
+    caps = mode.before_hooks
+    for feature, capability in mode.gates_closed:
+        if feature in params:
             described = capability
             if feature == "envelope_sender" and normalized.envelope_sender_from_header:
                 described = (
@@ -301,7 +303,7 @@ def _enforce_ascii_mailboxes(
 class Mode:
     """The declaration a payload enforces for one message, and how."""
 
-    __slots__ = ("active", "before_hooks", "checked", "deferred", "uses_template")
+    __slots__ = ("active", "before_hooks", "checked", "deferred", "gates_closed", "uses_template")
 
     def __init__(
         self,
@@ -314,6 +316,13 @@ class Mode:
         self.active = active
         #: What enforce() checks before the hooks: ``active``, the deferred fields allowed.
         self.before_hooks = before_hooks
+        #: The (feature, capability) pairs of the gated features ``before_hooks`` refuses:
+        #: enforce() looks for those only (usually few, often none).
+        self.gates_closed = tuple(
+            (feature, capability)
+            for feature, capability in _GATED_PAIRS
+            if not getattr(before_hooks, capability)
+        )
         self.uses_template = uses_template
         #: The fields the two declarations differ in: refused as each hook comes due.
         self.deferred = deferred
@@ -374,15 +383,17 @@ def select_mode(plain: Capabilities, template: Capabilities | None, uses_templat
     # Cached by the declarations' identity: hashing one (every field) costs more than
     # all the rest. (The cache holds them, so their ids can't be reused meanwhile.)
     key = (id(plain), id(template), uses_template)
-    if key not in _MODES:
+    cached = _MODES.get(key)
+    if cached is None:
         other = plain if template is None else template
         deferred = frozenset(
             name for name in MODE_FIELDS if bool(getattr(plain, name)) != bool(getattr(other, name))
         )
         active = other if uses_template else plain
         before_hooks = active.replace(**dict.fromkeys(deferred, True))
-        _MODES[key] = (plain, template, Mode(active, before_hooks, uses_template, deferred))
-    return _MODES[key][2]
+        mode = Mode(active, before_hooks, uses_template, deferred)
+        cached = _MODES[key] = (plain, template, mode)
+    return cached[2]
 
 
 _MODES: dict[tuple[int, int, bool], tuple[Capabilities, Capabilities | None, Mode]] = {}

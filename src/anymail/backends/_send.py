@@ -84,7 +84,8 @@ def prepare_send(backend: AnymailBaseBackend[Any], message: EmailMessage) -> Bas
     # With retries, each message gets its own idempotency key where the ESP takes one.
     defaults = backend.send_defaults if policy is None else policy.send_defaults(backend)
     payload = backend.build_message_payload(message, defaults)
-    payload.split = split_batch(backend, payload)
+    if backend.batch_limits is not None:  # (else never split: payload.split stays None)
+        payload.split = split_batch(backend, payload)
     return payload
 
 

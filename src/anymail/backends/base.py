@@ -127,7 +127,7 @@ class BasePayload(PayloadHooks):
         #: The declaration in force: template_capabilities with a template_id.
         self.active_capabilities = self._mode.active
         # (What only this mode refuses is refused as each hook comes due.)
-        enforce(params, self._mode.before_hooks, self._normalized, self.unsupported_feature)
+        enforce(params, self._mode, self._normalized, self.unsupported_feature)
         self._apply_hooks()
         self._check_batch_privacy()
         self.finish_payload()
@@ -375,7 +375,8 @@ class AnymailBaseBackend(BaseEmailBackend, Generic[PayloadT]):
             logger.warning("%s connection failed (fail_silently): %s", self.esp_name, err)
             return 0
         try:
-            if can_send_concurrently(self, email_messages):
+            # (A single message, the usual case, is sent as it is: nothing to overlap.)
+            if len(email_messages) > 1 and can_send_concurrently(self, email_messages):
                 return send_concurrently(self, email_messages)
             return send_each(self, email_messages)
         finally:

@@ -62,18 +62,6 @@ class TestPayload(BasePayload):
             serialize_json(value, name)
         self.recorded[name] = value
 
-    def set_from_email(self, email: EmailAddress) -> None:
-        self._record("from_email", email)
-
-    def set_from_email_list(self, emails: list[EmailAddress]) -> None:
-        self._record("from_email", emails)
-
-    def set_spoofed_to_header(self, emails: list[EmailAddress]) -> None:
-        self._record("to_header", emails)
-
-    def set_spoofed_cc_header(self, emails: list[EmailAddress]) -> None:
-        self._record("cc_header", emails)
-
     def add_alternative(self, content: str, mimetype: str) -> None:
         self.recorded.setdefault("alternatives", []).append((content, mimetype))
 
@@ -81,28 +69,40 @@ class TestPayload(BasePayload):
         self.recorded.setdefault("attachments", []).append(attachment)
 
 
-def _recorder(feature: str) -> Any:
+def _recorder(hook_name: str, key: str) -> Any:
     def hook(self: TestPayload, value: Any) -> None:
-        self._record(feature, value)
+        self._record(key, value)
 
-    hook.__name__ = f"set_{feature}"
+    hook.__name__ = hook_name
     return hook
 
 
-# set_to, set_subject, set_tags ...: each records its value under its feature name.
-# (The hooks of another shape are defined on the class above.)
-for _feature in FEATURES:
-    if _feature.hook == f"set_{_feature.name}" and _feature.hook not in vars(TestPayload):
-        setattr(TestPayload, _feature.hook, _recorder(_feature.name))
+#: The hooks that record their one value, and the key it is recorded under: set_to,
+#: set_subject, set_tags ... under their feature's name, and a few others. (The hooks
+#: of another shape are defined on the class above.)
+_RECORDING_HOOKS: Final = {
+    **{feature.hook: feature.name for feature in FEATURES if feature.hook == f"set_{feature.name}"},
+    "set_from_email_list": "from_email",  # several From addresses, as a list
+    "set_spoofed_to_header": "to_header",
+    "set_spoofed_cc_header": "cc_header",
+}
+for _hook, _key in _RECORDING_HOOKS.items():
+    if _hook not in vars(TestPayload):
+        setattr(TestPayload, _hook, _recorder(_hook, _key))
 
 
 def _readable(value: Any) -> Any:
-    if isinstance(value, CaseInsensitiveDict):
-        return dict(value)
+    # (CaseInsensitiveDict last: isinstance() of it, an ABC, is the slow check.)
+    if isinstance(value, str):
+        return value
     if isinstance(value, EmailAddress):
         return value.address
-    if isinstance(value, list) and value and isinstance(value[0], EmailAddress):
-        return [item.address for item in value]
+    if isinstance(value, list):
+        if value and isinstance(value[0], EmailAddress):
+            return [item.address for item in value]
+        return value
+    if isinstance(value, CaseInsensitiveDict):
+        return dict(value)
     return value
 
 
